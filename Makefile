@@ -1,0 +1,43 @@
+# The two set-up commands of README.md: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test setup install lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+setup: install
+	$(BIN)/diachiso db start
+	$(BIN)/diachiso import-bundled --if-empty
+
+run: setup
+	$(BIN)/diachiso serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: setup lint typecheck pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_import.py
+
+clean:
+	-$(BIN)/diachiso db stop
+	rm -rf .diachiso $(VENV)

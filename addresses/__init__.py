@@ -1,0 +1,1 @@
+"""The data model, the database and the digital address codes of diachiso."""

@@ -1,0 +1,226 @@
+"""The database schema: the single source of truth, changed only through Alembic migrations.
+
+All geometries are WGS 84 (SRID 4326) with GiST indexes. An administrative unit is
+identified by its level, GSO code and validity period, never by the code alone:
+GSO codes are reused after the 1 July 2025 reorganisation (04795 was Phường Thịnh
+Lang and is now Phường Hòa Bình).
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
+
+SRID = 4326
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
+ADDRESS_STATUSES = ("proposed", "active", "retired")
+LINEAGE_KINDS = ("full", "partial")
+
+registry_serial = Sequence("address_registry_serial", start=1, minvalue=1, metadata=metadata)
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated_at() -> Column[object]:
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _source_columns() -> list[Column[object]]:
+    """Where a row came from: dataset name (file label or "generated"), its id there, its raw fields."""
+    return [
+        Column("source", Text, nullable=False),
+        Column("source_id", Text, nullable=False),
+        Column("raw", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    ]
+
+
+admin_unit = Table(
+    "admin_unit",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("code", String(10), nullable=False, comment="GSO code, as published (e.g. 04795)"),
+    Column("level", SmallInteger, nullable=False, comment="1 province, 2 district, 3 commune/ward"),
+    Column("unit_type", Text, nullable=False, comment="tỉnh, thành phố, huyện, thị xã, xã, phường..."),
+    Column("name", Text, nullable=False, comment="short name, NFC, canonical tone marks"),
+    Column("full_name", Text, nullable=False, comment="type + name, e.g. Phường Tân Hòa"),
+    Column("name_en", Text),
+    Column("parent_id", Integer, ForeignKey("admin_unit.id")),
+    Column("valid_from", Date, comment="first day; NULL when the sources do not say"),
+    Column("valid_to", Date, comment="exclusive end; NULL while the unit exists"),
+    Column("geom", Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)),
+    Column("label_point", Geometry("POINT", srid=SRID, spatial_index=False)),
+    Column("geom_quality", Text, comment="polygon, point, bbox or none: how precise geom is"),
+    Column("population", Integer),
+    Column("area_km2", Float),
+    *_source_columns(),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("level", "code", "valid_from", postgresql_nulls_not_distinct=True),
+    CheckConstraint("level IN (1, 2, 3)", name="level"),
+    CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+    Index("ix_admin_unit_geom", "geom", postgresql_using="gist"),
+    Index("ix_admin_unit_label_point", "label_point", postgresql_using="gist"),
+    Index("ix_admin_unit_parent_id", "parent_id"),
+    comment="Administrative units of every level and period, side by side.",
+)
+
+admin_unit.append_constraint(
+    ExcludeConstraint(
+        ("level", "="),
+        ("code", "="),
+        (func.daterange(admin_unit.c.valid_from, admin_unit.c.valid_to), "&&"),
+        using="gist",
+        name="ex_admin_unit_code_validity",
+    )
+)
+
+unit_lineage = Table(
+    "unit_lineage",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("predecessor_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("successor_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("kind", Text, nullable=False, comment="full: all of the old unit; partial: a part"),
+    Column("effective_date", Date, nullable=False),
+    Column("source", Text, nullable=False),
+    UniqueConstraint("predecessor_id", "successor_id"),
+    CheckConstraint("kind IN ('full', 'partial')", name="kind"),
+    Index("ix_unit_lineage_successor_id", "successor_id"),
+    comment="Which old unit became which new unit(s) in a reorganisation.",
+)
+
+village = Table(
+    "village",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, comment="NFC, canonical tone marks, with the type word"),
+    Column("village_type", Text, comment="thôn, xóm, bản, làng, tổ dân phố, khu..."),
+    Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
+    Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False),
+    Column("status", Text, nullable=False, server_default="active"),
+    *_source_columns(),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("source", "source_id"),
+    Index("ix_village_geom", "geom", postgresql_using="gist"),
+    Index("ix_village_commune_id", "commune_id"),
+    comment="Villages (thôn, xóm, bản, tổ dân phố...) as points or polygons.",
+)
+
+place = Table(
+    "place",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("name", Text, comment="NULL for unnamed places (e.g. a fuel station)"),
+    Column("category", Text, nullable=False, comment="e.g. amenity, tourism, shop"),
+    Column("kind", Text, nullable=False, comment="e.g. school, guest_house, fuel"),
+    Column("tags", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("house_number", Text),
+    Column("street", Text),
+    Column("commune_id", Integer, ForeignKey("admin_unit.id")),
+    Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
+    Column("status", Text, nullable=False, server_default="active"),
+    *_source_columns(),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("source", "source_id"),
+    Index("ix_place_geom", "geom", postgresql_using="gist"),
+    comment="Points of interest with category and tags.",
+)
+
+address = Table(
+    "address",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
+    Column("house_number", Text, comment="free text: 12A, 40bis, 1806/127/2"),
+    Column("alley", Text, comment="ngõ / ngách / hẻm / kiệt"),
+    Column("street", Text),
+    Column("village_name", Text, comment="the village as the source wrote it"),
+    Column("village_id", Integer, ForeignKey("village.id")),
+    Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("official_code", Text, comment="a national code the source carried, kept as-is"),
+    Column("location_code", String(9), comment="mã vị trí: grid cell code with check character"),
+    Column("registry_code", String(10), comment="mã địa chỉ số: 9-digit serial + Damm check digit"),
+    Column("successor_id", BigInteger, ForeignKey("address.id"), comment="set when retired"),
+    Column("retired_at", DateTime(timezone=True)),
+    Column("is_generated", Boolean, nullable=False, server_default="false"),
+    *_source_columns(),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("source", "source_id"),
+    UniqueConstraint("registry_code"),
+    CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status"),
+    CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_at"),
+    Index("ix_address_geom", "geom", postgresql_using="gist"),
+    Index("ix_address_location_code", "location_code"),
+    Index("ix_address_commune_id", "commune_id"),
+    comment="Address points; never deleted once published, retired instead.",
+)
+
+address_history = Table(
+    "address_history",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("address_id", BigInteger, ForeignKey("address.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSONB, nullable=False, comment="the row as it was before the change"),
+    Column("change", Text, nullable=False, comment="update, move, merge, retire..."),
+    Column("changed_by", Text),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("address_id", "version"),
+    comment="Every earlier version of every address.",
+)
+
+import_run = Table(
+    "import_run",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("dataset", Text, nullable=False, comment="what kind of data: units_2025, villages..."),
+    Column("source", Text, nullable=False, comment="the source label rows carry"),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("report", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Index("ix_import_run_sha256", "sha256"),
+    comment="One row per committed import: what was read, written, repaired and rejected.",
+)

@@ -1,0 +1,1 @@
+"""The web layer (FastAPI), the map viewer and the command line of diachiso."""

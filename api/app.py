@@ -1,0 +1,51 @@
+"""The FastAPI application factory: ``create_app(settings)``; its lifespan owns the engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+from addresses import pgcluster
+from addresses.db import make_engine
+from addresses.settings import DatabaseSettings
+from api.routes import health
+from api.settings import ApiSettings
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> FastAPI:
+    """Build the application for the given settings (tests pass their own)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(pgcluster.database_url(database), database)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="diachiso",
+        summary="Digital addresses and maps of Hoa Binh (Phu Tho)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.api_settings = api or ApiSettings()
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from the environment (the entry point of ``diachiso serve``)."""
+    return create_app(DatabaseSettings(), ApiSettings())

@@ -1,0 +1,1 @@
+"""Geocoder: text normalisation, address parsing, forward/reverse search and batch runs."""

@@ -1,0 +1,409 @@
+"""Normalise Vietnamese address text into one canonical accented form and an ASCII fold.
+
+The pipeline is a plain tuple of small ``str -> str`` functions (``PIPELINE``), run in
+order by :func:`normalize`; every step can be called and tested on its own.
+
+Canonical choices
+-----------------
+* Unicode NFC; NFD input (base letter + combining marks) is composed first.
+* Lower case throughout.
+* Tone marks in the open syllables ``oa``, ``oe`` and ``uy`` sit on the FIRST vowel
+  (the "old style" used by most GSO names): ``oà→òa, oá→óa, oả→ỏa, oã→õa, oạ→ọa``,
+  ``oè→òe, oé→óe, oẻ→ỏe, oẽ→õe, oẹ→ọe``, ``uỳ→ùy, uý→úy, uỷ→ủy, uỹ→ũy, uỵ→ụy``, and the
+  same for capitals. "Open" means no letter follows the pair, so ``hoàng``, ``toán``,
+  ``khuyến``, ``huỳnh`` are left alone; after ``q`` the ``u`` belongs to the consonant,
+  so ``quý``, ``quỳ``, ``quà`` are left alone too. ``gi`` sequences never match.
+* Folding (for diacritic-insensitive matching) removes every mark and maps ``đ→d``.
+* Abbreviations are expanded to the full unit word (see :func:`expand_abbreviations`):
+  ``x.``→xã, ``p.``→phường, ``tt.``→thị trấn, ``tx.``→thị xã, ``tp``/``t.p``→thành phố,
+  ``h.``→huyện, ``q.``→quận, ``t.``→tỉnh, ``tdp``→tổ dân phố, ``kdc``→khu dân cư,
+  ``kp``→khu phố, ``sn``→số nhà, ``đ.``/``đg``→đường, ``ql``/``tl``/``hl``/``đt``/``dt``
+  + number → quốc lộ / tỉnh lộ / huyện lộ / đường tỉnh, and before a number
+  ``h.``→hẻm, ``k.``→kiệt, ``ng.``→ngõ, ``ngh.``→ngách, ``p5``→phường 5, ``q1``→quận 1.
+  One-letter forms without a dot (``x tân mai``) and ``tt`` without a dot are expanded only
+  at the start of a comma-separated part. ``hb`` becomes "hòa bình" only after
+  thành phố / tỉnh or when it is a whole part ("TP.HB", "tỉnh HB", "..., HB").
+* "Việt Nam" / "Viet Nam" / "Vietnam" / "VN" is dropped when it is a whole part or ends
+  the text.
+* Punctuation becomes spaces, except ``/`` between a number and a digit ("1806/127/2",
+  "27b/3"); digits and letters stay together ("12a", "40bis").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+Step = Callable[[str], str]
+
+# --- tone marks ----------------------------------------------------------------------
+
+_TONE_MARKS: Final = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
+_OPEN_PAIRS: Final = ("oa", "oe", "uy")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _build_tone_table() -> dict[str, str]:
+    """Map every new-style pair ("oà", "Uỷ", ...) to its old-style spelling."""
+    table: dict[str, str] = {}
+    for first, second in _OPEN_PAIRS:
+        for mark in _TONE_MARKS:
+            for f in (first, first.upper()):
+                for s in (second, second.upper()):
+                    table[f + _nfc(s + mark)] = _nfc(f + mark) + s
+    return table
+
+
+_TONE_TABLE: Final = _build_tone_table()
+_TONE_RE: Final = re.compile(
+    "[oOuU][" + "".join(sorted({pair[1] for pair in _TONE_TABLE})) + r"](?![^\W\d_])",
+)
+
+
+def _retone(match: re.Match[str]) -> str:
+    """Old-style spelling of one open pair; the "u" of "qu" is part of the consonant."""
+    start = match.start()
+    if start and match.string[start - 1] in "qQ":
+        return match.group()
+    return _TONE_TABLE[match.group()]
+
+
+# --- folding -------------------------------------------------------------------------
+
+
+def _build_fold_table() -> dict[int, str | None]:
+    """Translate table: accented Latin letter -> ASCII base, combining mark -> deleted."""
+    table: dict[int, str | None] = {}
+    for code in (*range(0xC0, 0x250), *range(0x1EA0, 0x1F00)):
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    for code in range(0x300, 0x370):
+        table[code] = None
+    return table
+
+
+_FOLD: Final = _build_fold_table()
+_COMBINING_RE: Final = re.compile("[\u0300-\u036f]")
+
+# --- abbreviations -------------------------------------------------------------------
+
+# Expansion when the abbreviation is followed by a letter.
+_BEFORE_WORD: Final = {
+    "tp": "thành phố",
+    "tx": "thị xã",
+    "tt": "thị trấn",
+    "tdp": "tổ dân phố",
+    "kdc": "khu dân cư",
+    "kp": "khu phố",
+    "p": "phường",
+    "x": "xã",
+    "h": "huyện",
+    "q": "quận",
+    "t": "tỉnh",
+    "đ": "đường",
+    "đg": "đường",
+}
+# Expansion when the abbreviation is followed by a digit.
+_BEFORE_NUMBER: Final = {
+    "p": "phường",
+    "q": "quận",
+    "h": "hẻm",
+    "k": "kiệt",
+    "ng": "ngõ",
+    "ngh": "ngách",
+    "đ": "đường",
+    "đg": "đường",
+    "sn": "số nhà",
+    "tdp": "tổ dân phố",
+    "kp": "khu phố",
+}
+_ROADS: Final = {
+    "ql": "quốc lộ",
+    "tl": "tỉnh lộ",
+    "hl": "huyện lộ",
+    "đt": "đường tỉnh",
+    "dt": "đường tỉnh",
+}
+
+# The pattern starts with one character class (so ``re`` can skip ahead fast), checks that
+# it starts a short word made of abbreviation letters, then each alternative says by a
+# lookbehind which first letter it needs; an empty named group at the end tells the
+# replacement function which kind of abbreviation matched.
+_ABBREV_RE: Final = re.compile(
+    r"[dđhknpqstx](?<![^\W_].)(?=[cdđghlnptx.]{0,4}(?![^\W\d_]))(?:"
+    r"(?:(?<=[qth])l|(?<=[đd])t)\.?\s*(?=\d{1,4}(?!\d))(?P<road>)"
+    r"|(?<=t)(?:\.d\.p|\.p|\.x)\.?\s*(?=[^\W_])(?P<multi>)"
+    r"|(?:(?<=n)gh?|(?<=t)dp|(?<=k)dc|(?<=t)[pxt]|(?<=k)p|(?<=s)n|(?<=đ)g|)"
+    r"\.\s*(?=[^\W_])(?P<dot>)"
+    r"|(?:(?<=t)dp|(?<=k)dc|(?<=t)[px]|(?<=k)p|(?<=đ)g|(?<=s)n)"
+    r"(?:\s+(?=[^\W\d_])|\s*(?=\d))(?P<bare>)"
+    r"|(?<=[pq])(?=\d{1,2}(?![^\W_]))(?P<attached>)"
+    r"|(?:(?<=t)[tx])?\s+(?=[^\W\d_])(?P<lead>)"
+    r")",
+)
+_HB_RE: Final = re.compile(
+    r"hb(?![^\W_])(?:(?<=thành phố hb)|(?<=tỉnh hb)|(?<![^\W_]hb)(?=\s*(?:$|[,;|])))",
+)
+_COUNTRY: Final = r"(?:vi[eêéèẻẽẹếềểễệ]t\s?nam|vn)"
+_COUNTRY_PART_RE: Final = re.compile(rf"[,;|]\s*{_COUNTRY}[\s.]*(?=$|[,;|])")
+_COUNTRY_HEAD_RE: Final = re.compile(rf"\s*{_COUNTRY}[\s.]*(?:$|[,;|])")
+_COUNTRY_TAIL_RE: Final = re.compile(rf"(?<![^\W_]){_COUNTRY}[\s.]*$")
+_UNUSUAL_RE: Final = re.compile(r"[^\w ]|_")
+_PUNCT_RE: Final = re.compile(r"[^\w/]+|_+|/(?!\d)|(?<![^\W_])/")
+
+
+def _at_part_start(text: str, start: int) -> bool:
+    """True when ``start`` begins the text or a comma-separated part of it."""
+    head = text[:start].rstrip()
+    return not head or head[-1] in ",;|"
+
+
+def _expansion(match: re.Match[str]) -> str:
+    """Replacement for one :data:`_ABBREV_RE` match (the word plus one space)."""
+    kind = match.lastgroup
+    found = match.group()
+    abbr = found.rstrip().rstrip(".").replace(".", "")
+    if kind == "road":
+        return _ROADS[abbr] + " "
+    if kind == "lead" and not _at_part_start(match.string, match.start()):
+        return found
+    end = match.end()
+    followed_by_digit = end < len(match.string) and match.string[end].isdigit()
+    word = (_BEFORE_NUMBER if followed_by_digit else _BEFORE_WORD).get(abbr)
+    return found if word is None else word + " "
+
+
+# --- the steps -----------------------------------------------------------------------
+
+
+def to_nfc(text: str) -> str:
+    """Compose to Unicode NFC; marks that compose with nothing are dropped.
+
+    >>> to_nfc("Ho\\u00e0 Bi\\u0300nh") == "Hoà Bình"
+    True
+    >>> to_nfc("Hu\\u1ef5\\u0302n")  # a stray circumflex on "ỵ"
+    'Huỵn'
+    """
+    text = unicodedata.normalize("NFC", text)
+    if text.isascii() or not _COMBINING_RE.search(text):
+        return text
+    return _COMBINING_RE.sub("", text)
+
+
+def lower_case(text: str) -> str:
+    """Lower-case the text (Vietnamese capitals included).
+
+    >>> lower_case("ĐƯỜNG Trần Phú")
+    'đường trần phú'
+    """
+    return text.lower()
+
+
+def canonical_tones(text: str) -> str:
+    """Move the tone mark of open ``oa``/``oe``/``uy`` to the first vowel (NFC input).
+
+    >>> canonical_tones("Hoà Bình, Thuỷ, khoẻ, Quý, hoàng, Huỳnh")
+    'Hòa Bình, Thủy, khỏe, Quý, hoàng, Huỳnh'
+    """
+    return _TONE_RE.sub(_retone, text)
+
+
+def drop_country(text: str) -> str:
+    """Drop "Việt Nam"/"Viet Nam"/"Vietnam"/"VN" when it is a whole part or ends the text.
+
+    >>> drop_country("xã mai hạ, phú thọ, việt nam")
+    'xã mai hạ, phú thọ'
+    >>> drop_country("xa thinh minh phu tho viet nam")
+    'xa thinh minh phu tho'
+    """
+    if "nam" not in text and "vn" not in text:
+        return text
+    text = _COUNTRY_PART_RE.sub("", text)
+    head = _COUNTRY_HEAD_RE.match(text)
+    if head:
+        text = text[head.end() :]
+    tail = _COUNTRY_TAIL_RE.search(text, max(0, len(text) - 24))
+    if tail:
+        text = text[: tail.start()].rstrip(" ,;|")
+    return text
+
+
+def expand_abbreviations(text: str) -> str:
+    """Expand unit abbreviations of lower-cased text to the full unit words.
+
+    >>> expand_abbreviations("số 9, p.tân hòa, tp.hb")
+    'số 9, phường tân hòa, thành phố hb'
+    >>> expand_abbreviations("x độc lập, ql6, h.12")
+    'xã độc lập, quốc lộ 6, hẻm 12'
+    """
+    return _ABBREV_RE.sub(_expansion, text)
+
+
+def expand_province_code(text: str) -> str:
+    """Expand "hb" to "hòa bình" after thành phố/tỉnh or when it is a whole part.
+
+    >>> expand_province_code("thành phố hb, hb")
+    'thành phố hòa bình, hòa bình'
+    >>> expand_province_code("hb hotel")
+    'hb hotel'
+    """
+    if "hb" not in text:
+        return text
+    return _HB_RE.sub("hòa bình", text)
+
+
+def clean_punctuation(text: str) -> str:
+    """Turn punctuation into single spaces, keeping ``/`` inside house numbers.
+
+    >>> clean_punctuation("Số 1806/127/2, ngõ 5 - (Hòa Bình)/Phú Thọ.")
+    'Số 1806/127/2 ngõ 5 Hòa Bình Phú Thọ'
+    """
+    text = text.replace(",", " ").replace(".", " ")  # the common cases, at C speed
+    if _UNUSUAL_RE.search(text):
+        text = _PUNCT_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def strip_marks(text: str) -> str:
+    """Remove every diacritic and map đ/Đ to d/D (case is kept).
+
+    >>> strip_marks("Đường Hòa Bình, Thủy")
+    'Duong Hoa Binh, Thuy'
+    """
+    if text.isascii():
+        return text
+    ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    encoded = ascii_text.encode("ascii", "ignore")
+    if len(encoded) == len(text):  # every character had a plain Latin base
+        return encoded.decode("ascii")
+    return text.translate(_FOLD)
+
+
+PREPARE_STEPS: Final[tuple[Step, ...]] = (
+    to_nfc,
+    lower_case,
+    canonical_tones,
+    drop_country,
+    expand_abbreviations,
+    expand_province_code,
+)
+"""Steps that keep part separators (commas) so a parser can still split on them."""
+
+PIPELINE: Final[tuple[Step, ...]] = (*PREPARE_STEPS, clean_punctuation)
+"""The whole normalisation, in order."""
+
+
+# --- public API ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """One text in canonical accented and folded forms; token tuples are aligned."""
+
+    accented: str
+    folded: str
+    tokens: tuple[str, ...]
+    folded_tokens: tuple[str, ...]
+
+
+def prepare(text: str) -> str:
+    """Run :data:`PREPARE_STEPS`: canonical lower-case text that still has its commas.
+
+    >>> prepare("X.Độc Lập, TP.HB, Việt Nam")
+    'xã độc lập, thành phố hòa bình'
+    """
+    for step in PREPARE_STEPS:
+        text = step(text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Canonical accented, lower-case form of an address text.
+
+    >>> normalize("Xã Độc Lập, TP. Hoà Bình, Viet Nam")
+    'xã độc lập thành phố hòa bình'
+    >>> normalize("Số 1806/127/2 QL6, P.Tân Hoà")
+    'số 1806/127/2 quốc lộ 6 phường tân hòa'
+    """
+    for step in PIPELINE:
+        text = step(text)
+    return text
+
+
+def fold(text: str) -> str:
+    """ASCII fold of :func:`normalize`: no marks, đ→d, abbreviations expanded.
+
+    >>> fold("X.Độc Lập, TP.HB")
+    'xa doc lap thanh pho hoa binh'
+    """
+    return strip_marks(normalize(text))
+
+
+def tokens(text: str) -> list[str]:
+    """Whitespace tokens of :func:`normalize`.
+
+    >>> tokens("27B Bản Lác 1, Mai Châu")
+    ['27b', 'bản', 'lác', '1', 'mai', 'châu']
+    """
+    return normalize(text).split()
+
+
+def analyze(text: str) -> NormalizedText:
+    """Normalise once and return both forms with aligned token tuples.
+
+    >>> analyze("Hoà Bình").folded_tokens
+    ('hoa', 'binh')
+    """
+    accented = normalize(text)
+    folded = strip_marks(accented)
+    return NormalizedText(accented, folded, tuple(accented.split()), tuple(folded.split()))
+
+
+EXACT_SCORE: Final = 1.0
+"""Same token, same marks."""
+UNACCENTED_SCORE: Final = 0.9
+"""Equal once folded, and one side carries no marks at all (ASCII typing, ASCII source)."""
+OTHER_MARKS_SCORE: Final = 0.7
+"""Equal once folded, both sides accented but differently (a wrong tone)."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_token(token: str) -> str:
+    """Fold one token, cached: the same few thousand names are compared again and again."""
+    return token.translate(_FOLD)
+
+
+def accent_score(query_token: str, candidate_token: str) -> float:
+    """Score how well a normalised query token matches a candidate token (0.0 to 1.0).
+
+    An exact accented match ranks above a folded one; an unaccented query matches every
+    accented reading equally. Both tokens must come from :func:`tokens` (NFC, lower case).
+
+    >>> accent_score("đường", "đường"), accent_score("duong", "đường")
+    (1.0, 0.9)
+    >>> accent_score("duong", "dương") == accent_score("duong", "đương")
+    True
+    >>> accent_score("đường", "đương"), accent_score("đường", "hòa")
+    (0.7, 0.0)
+    """
+    if query_token == candidate_token:
+        return EXACT_SCORE
+    if len(query_token) != len(candidate_token):  # NFC folding keeps the length
+        return 0.0
+    query_ascii = query_token.isascii()
+    candidate_ascii = candidate_token.isascii()
+    query_folded = query_token if query_ascii else _fold_token(query_token)
+    candidate_folded = candidate_token if candidate_ascii else _fold_token(candidate_token)
+    if query_folded != candidate_folded:
+        return 0.0
+    return UNACCENTED_SCORE if query_ascii or candidate_ascii else OTHER_MARKS_SCORE

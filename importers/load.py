@@ -1,0 +1,157 @@
+"""Bulk loading: COPY into a temporary staging table, then one upsert into the target.
+
+The caller's connection holds the transaction: the whole file lands or nothing does.
+Re-importing the same rows changes nothing (the upsert skips identical rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import Insert, insert
+
+from addresses.schema import address, admin_unit, place, village
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """How many rows an upsert inserted and updated (the rest were unchanged)."""
+
+    inserted: int
+    updated: int
+
+
+def _count(conn: Connection, statement: Insert) -> UpsertCounts:
+    """Run an upsert, returning ``inserted`` (xmax = 0) per written row, and count."""
+    flags: list[bool] = list(conn.execute(statement.returning(literal_column("(xmax = 0)"))).scalars())
+    inserted = sum(flags)
+    return UpsertCounts(inserted=inserted, updated=len(flags) - inserted)
+
+
+def upsert_by_source(conn: Connection, target: Table, staged: Table, columns: Sequence[str]) -> UpsertCounts:
+    """Insert new (source, source_id) rows, update changed ones, leave identical ones alone."""
+    rows = insert(target).from_select(list(columns), select(*(staged.c[c] for c in columns)))
+    excluded = rows.excluded
+    changing = [c for c in columns if c not in ("source", "source_id")]
+    values: dict[str, object] = {c: excluded[c] for c in changing}
+    values["updated_at"] = func.now()
+    if "version" in target.c:
+        values["version"] = target.c.version + 1
+    statement = rows.on_conflict_do_update(
+        index_elements=["source", "source_id"],
+        set_=values,
+        where=or_(*(target.c[c].is_distinct_from(excluded[c]) for c in changing)),
+    )
+    return _count(conn, statement)
+
+
+def upsert_units(conn: Connection, staged: Table, columns: Sequence[str], *, fill_only: bool) -> UpsertCounts:
+    """Merge units on (level, code, valid_from).
+
+    By default the file's values win and its empty values keep the old ones; with
+    ``fill_only`` (a secondary source) it only fills values that are still empty.
+    """
+    rows = insert(admin_unit).from_select(list(columns), select(*(staged.c[c] for c in columns)))
+    excluded = rows.excluded
+    first, second = (admin_unit.c, excluded) if fill_only else (excluded, admin_unit.c)
+    merged: dict[str, ColumnElement[object]] = {
+        c: func.coalesce(first[c], second[c])
+        for c in columns
+        if c not in ("level", "code", "valid_from", "raw", "source", "source_id")
+    }
+    merged["raw"] = admin_unit.c.raw.op("||")(excluded.raw)
+    changed = or_(*(admin_unit.c[c].is_distinct_from(value) for c, value in merged.items()))
+    statement = rows.on_conflict_do_update(
+        index_elements=["level", "code", "valid_from"],
+        set_={**merged, "updated_at": func.now()},
+        where=changed,
+    )
+    return _count(conn, statement)
+
+
+def link_unit_parents(conn: Connection, staged: Table) -> None:
+    """Set parent_id from the staged parent codes: the nearest level up with overlapping validity.
+
+    Codes are compared without leading zeros (spreadsheets drop them), and the parent
+    may be two levels up (since 2025 communes belong directly to the province).
+    """
+    child, parent = admin_unit, admin_unit.alias("parent")
+    overlap = func.daterange(parent.c.valid_from, parent.c.valid_to).op("&&")(
+        func.daterange(child.c.valid_from, child.c.valid_to)
+    )
+    same_code = func.ltrim(parent.c.code, "0") == func.ltrim(staged.c.parent_code, "0")
+    parent_id = (
+        select(parent.c.id)
+        .where(parent.c.level < child.c.level, same_code, overlap)
+        .order_by(parent.c.level.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(child)
+        .where(
+            child.c.code == staged.c.code,
+            child.c.level == staged.c.level,
+            child.c.valid_from.is_not_distinct_from(staged.c.valid_from),
+            staged.c.parent_code.is_not(None),
+        )
+        .values(parent_id=parent_id)
+    )
+
+
+def derive_unit_geometry(conn: Connection) -> None:
+    """Label points inside polygons where missing, and how precise each unit's geometry is."""
+    conn.execute(
+        update(admin_unit)
+        .where(admin_unit.c.label_point.is_(None), admin_unit.c.geom.is_not(None))
+        .values(label_point=func.ST_PointOnSurface(admin_unit.c.geom))
+    )
+    quality = case(
+        (admin_unit.c.geom.is_not(None), "polygon"),
+        (admin_unit.c.label_point.is_not(None), "point"),
+        else_="none",
+    )
+    conn.execute(
+        update(admin_unit)
+        .where(admin_unit.c.geom_quality.is_distinct_from(quality))
+        .values(geom_quality=quality)
+    )
+
+
+def current_commune_for(
+    geom: ColumnElement[object], *, max_distance_deg: float = 0.02
+) -> ColumnElement[object]:
+    """The current commune/ward containing ``geom``, else the nearest within the margin."""
+    units = admin_unit.alias("current_unit")
+    current = (units.c.level == 3) & units.c.valid_to.is_(None) & units.c.geom.is_not(None)
+    point = func.ST_PointOnSurface(geom)
+    return (
+        select(units.c.id)
+        .where(current, func.ST_DWithin(units.c.geom, point, max_distance_deg))
+        .order_by(func.ST_Distance(units.c.geom, point))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def assign_communes(conn: Connection, target: Table, *, source: str) -> None:
+    """Set commune_id, by location, of one source's rows written in this transaction."""
+    if target.name not in (village.name, place.name, address.name):
+        raise ValueError(f"{target.name} has no commune")
+    conn.execute(
+        update(target)
+        .where(target.c.source == source, target.c.updated_at == func.now())
+        .values(commune_id=current_commune_for(target.c.geom))
+    )

@@ -1,0 +1,185 @@
+"""Field mappings: which source column holds the name, code, house number, street...
+
+A mapping names, for each target field, one or more source columns (the first
+non-empty one wins) and constants. Built-in mappings cover the bundled Hoa Binh
+files; other files use a small TOML mapping file or CLI options.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from addresses.errors import ImportValidationError
+
+Dataset = Literal["units", "villages", "places", "addresses"]
+DATASETS: tuple[Dataset, ...] = ("units", "villages", "places", "addresses")
+
+TARGET_FIELDS: dict[Dataset, tuple[str, ...]] = {
+    "units": (
+        "source_id",
+        "code",
+        "name",
+        "full_name",
+        "unit_type",
+        "level",
+        "parent_code",
+        "valid_from",
+        "valid_to",
+        "name_en",
+        "population",
+        "area_km2",
+    ),
+    "villages": ("source_id", "name", "village_type"),
+    "places": ("source_id", "name", "category", "kind", "house_number", "street"),
+    "addresses": (
+        "source_id",
+        "house_number",
+        "alley",
+        "street",
+        "village_name",
+        "commune_code",
+        "official_code",
+        "status",
+    ),
+}
+REQUIRED_FIELDS: dict[Dataset, tuple[str, ...]] = {
+    "units": ("code", "name", "unit_type", "level"),
+    "villages": ("name",),
+    "places": ("category", "kind"),
+    "addresses": (),
+}
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """How the columns of one source file become the fields of one dataset."""
+
+    dataset: Dataset
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    category_columns: tuple[str, ...] = ()
+    lenient: bool = False
+    """Conventional column names: the ones a file lacks are ignored instead of reported."""
+
+    def with_columns(self, **columns: str) -> FieldMapping:
+        """A copy with some fields read from other columns (CLI overrides)."""
+        merged = {**self.columns, **{name: (column,) for name, column in columns.items()}}
+        return replace(self, columns=merged)
+
+    def with_constants(self, **constants: str) -> FieldMapping:
+        """A copy with some fields set to one value for every row."""
+        return replace(self, constants={**self.constants, **constants})
+
+
+def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) -> pd.DataFrame:
+    """Build the target fields (text, None where empty) from a source frame."""
+    if mapping.lenient:
+        mapping = present_columns(mapping, frame)
+    _check_columns_exist(frame, mapping, file_name)
+    out = pd.DataFrame(index=frame.index)
+    for name in TARGET_FIELDS[mapping.dataset]:
+        if name in mapping.constants:
+            out[name] = mapping.constants[name]
+        else:
+            out[name] = _first_non_empty(frame, mapping.columns.get(name, ()))
+    if mapping.category_columns:
+        out["category"], out["kind"] = _category(frame, mapping.category_columns)
+    return out
+
+
+def _check_columns_exist(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) -> None:
+    """Every mapped column must exist in the file; say which do not."""
+    wanted = {c for columns in mapping.columns.values() for c in columns} | set(mapping.category_columns)
+    missing = sorted(wanted - set(map(str, frame.columns)))
+    if missing:
+        raise ImportValidationError(
+            file_name,
+            [
+                f"mapped column {name!r} is not in the file (columns: {list(frame.columns)})"
+                for name in missing
+            ],
+        )
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Values as stripped text, None for empty or missing."""
+    text = values.astype(object).where(values.notna(), None)
+    return text.map(lambda v: None if v is None else (str(v).strip() or None))
+
+
+def _first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """The first non-empty value among ``columns``, row by row."""
+    result = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    for column in columns:
+        result = result.where(result.notna(), clean_text(frame[column]))
+    return result
+
+
+def _category(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """OSM-style category: the first tag key present among ``columns`` and its value."""
+    category = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    kind = category.copy()
+    for column in columns:
+        value = clean_text(frame[column])
+        take = category.isna() & value.notna()
+        category[take] = column
+        kind[take] = value[take]
+    return category, kind
+
+
+def load_mapping_file(path: Path) -> FieldMapping:
+    """Read a TOML mapping file (dataset, [fields], [constants], category_columns)."""
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ImportValidationError(path.name, [f"cannot read mapping: {error}"]) from error
+    dataset = spec.get("dataset")
+    if dataset not in DATASETS:
+        raise ImportValidationError(path.name, [f"dataset must be one of {DATASETS}, not {dataset!r}"])
+    unknown = set(spec.get("fields", {})) - set(TARGET_FIELDS[dataset])
+    if unknown:
+        raise ImportValidationError(path.name, [f"unknown field(s) {sorted(unknown)} for {dataset}"])
+    columns = {
+        name: (value,) if isinstance(value, str) else tuple(value)
+        for name, value in spec.get("fields", {}).items()
+    }
+    constants = {name: str(value) for name, value in spec.get("constants", {}).items()}
+    return FieldMapping(dataset, columns, constants, tuple(spec.get("category_columns", ())))
+
+
+def default_mapping(dataset: Dataset) -> FieldMapping:
+    """A mapping that reads conventional column names (name, code, house_number...)."""
+    aliases: dict[str, tuple[str, ...]] = {
+        "source_id": ("id", "source_id", "fid", "ma"),
+        "name": ("name", "ten", "ten_thon", "fullName", "full_name"),
+        "code": ("code", "ma", "gso_code", "ma_gso"),
+        "full_name": ("fullName", "full_name", "ten_day_du"),
+        "house_number": ("house_number", "housenumber", "addr:housenumber", "so_nha"),
+        "alley": ("alley", "ngo", "hem", "kiet"),
+        "street": ("street", "addr:street", "duong", "ten_duong"),
+        "village_name": ("village", "village_name", "thon", "xom", "ban"),
+        "commune_code": ("commune_code", "ma_xa", "ward_code"),
+        "official_code": ("official_code", "ma_dia_chi", "madiachi"),
+        "status": ("status", "trang_thai"),
+    }
+    fields = set(TARGET_FIELDS[dataset])
+    return FieldMapping(dataset, {k: v for k, v in aliases.items() if k in fields}, lenient=True)
+
+
+def present_columns(mapping: FieldMapping, frame: pd.DataFrame) -> FieldMapping:
+    """Drop mapped columns a file does not have (for conventional default mappings)."""
+    have = set(map(str, frame.columns))
+    columns = {name: tuple(c for c in cols if c in have) for name, cols in mapping.columns.items()}
+    return replace(mapping, columns={k: v for k, v in columns.items() if v})
+
+
+def as_int(values: pd.Series) -> pd.Series:
+    """Text to nullable integers (None where empty)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.astype(object).where(numbers.notna() & np.isfinite(numbers.astype(float)), None)

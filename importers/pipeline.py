@@ -1,0 +1,221 @@
+"""Import one file: read -> map fields -> transform CRS -> validate -> COPY + upsert, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from sqlalchemy import Connection, func, insert, select, union_all
+
+from addresses import bulk
+from addresses.errors import ImportValidationError
+from addresses.schema import address, admin_unit, import_run, place, village
+from importers import load, prepare
+from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
+from importers.mapping import FieldMapping, apply_mapping
+from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
+from importers.validate import (
+    Rejection,
+    Validated,
+    duplicate_problems,
+    duplicate_warnings,
+    geometry_rejections,
+    normalise_text,
+    repair_geometries,
+    required_problems,
+    status_problems,
+    territory_rejections,
+)
+
+#: Old Hoa Binh province with a margin: the territory before any polygon is loaded.
+HOA_BINH_BOX = (104.75, 20.25, 105.95, 21.20)
+TERRITORY_MARGIN_DEG = 0.02
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What to import and how (the CLI builds one from its options)."""
+
+    mapping: FieldMapping
+    source: str | None = None
+    crs: str | None = None
+    layer: str | None = None
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    dry_run: bool = False
+    strict: bool = False
+    assume_official_vn2000: bool = False
+    fill_only: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What an import read, wrote, repaired and rejected."""
+
+    file_name: str
+    dataset: str
+    source: str
+    crs: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    repaired: int = 0
+    rejected: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as plain data (stored in import_run.report, printed by the CLI)."""
+        return asdict(self)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def territory(conn: Connection) -> shapely.Geometry:
+    """The province as loaded (old province and current wards), with a margin; else a box."""
+    polygons = union_all(
+        select(admin_unit.c.geom).where(admin_unit.c.level == 1, admin_unit.c.code == "17"),
+        select(admin_unit.c.geom).where(admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None)),
+    ).subquery()
+    wkb = conn.execute(select(func.ST_AsBinary(func.ST_Union(polygons.c.geom)))).scalar()
+    if wkb is None:
+        return shapely.box(*HOA_BINH_BOX)
+    return shapely.from_wkb(bytes(wkb)).buffer(TERRITORY_MARGIN_DEG)
+
+
+def import_file(conn: Connection, path: Path, *, options: ImportOptions) -> ImportReport:
+    """Import one file inside the caller's transaction; raise ImportValidationError on problems."""
+    source_frame = read_source(path, layer=options.layer, csv_options=options.csv)
+    default_source = options.source or path.stem
+    return import_source(conn, source_frame, options=options, sha256=file_sha256(path), source=default_source)
+
+
+def import_source(
+    conn: Connection, source_frame: SourceFrame, *, options: ImportOptions, sha256: str, source: str
+) -> ImportReport:
+    """Import rows already read (from a file or a converter) inside the caller's transaction."""
+    started = time.perf_counter()
+    frame = source_frame.frame
+    sample = shapely.get_coordinates(frame.geometry.to_numpy()[:1000])
+    resolved = resolve_crs(
+        source_frame.declared_crs,
+        override=options.crs,
+        xs=sample[:, 0],
+        ys=sample[:, 1],
+        assume_official_vn2000=options.assume_official_vn2000,
+    )
+    geoms = geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy()
+    rows = apply_mapping(frame, options.mapping, source_frame.file_name)
+    report = ImportReport(
+        file_name=source_frame.file_name,
+        dataset=options.mapping.dataset,
+        source=source,
+        crs=f"{resolved.crs.name} ({resolved.source}); {resolved.transformation}",
+        rows_read=len(frame),
+        dry_run=options.dry_run,
+    )
+    checked = validate_rows(rows, geoms, frame[FEATURE].to_numpy(), options, territory(conn))
+    _raise_on_problems(source_frame.file_name, checked, options.strict)
+    report.repaired, report.warnings = checked.repaired, checked.warnings
+    report.rejected = [str(r) for r in checked.rejections]
+    if not options.dry_run:
+        kept = frame.loc[checked.rows.index]
+        counts = write_rows(conn, checked, _raw_json(kept), report.source, options)
+        report.inserted, report.updated = counts.inserted, counts.updated
+        report.unchanged = len(checked.rows) - counts.inserted - counts.updated
+        _record_run(conn, sha256, report)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def validate_rows(
+    rows: pd.DataFrame,
+    geoms: NDArray[np.object_],
+    features: NDArray[np.int64],
+    options: ImportOptions,
+    province: shapely.Geometry | None,
+) -> Validated:
+    """Run every check; keep the rows that pass."""
+    dataset = options.mapping.dataset
+    rows = normalise_text(rows)
+    geoms, repaired = repair_geometries(geoms)
+    problems = required_problems(rows, features, dataset) + duplicate_problems(rows, features)
+    if dataset == "addresses":
+        problems += status_problems(rows, features)
+    rejections = geometry_rejections(geoms, features, dataset)
+    rejected_rows = {r.feature for r in rejections}
+    candidates = ~np.isin(features, list(rejected_rows))
+    rejections += territory_rejections(geoms[candidates], features[candidates], province)
+    keep = ~np.isin(features, [r.feature for r in rejections])
+    warnings = duplicate_warnings(rows[keep], geoms[keep], features[keep])
+    return Validated(rows[keep], geoms[keep], rejections, problems, warnings, repaired)
+
+
+def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None:
+    """Fail the whole file on problems (and on rejections when strict)."""
+    problems: list[Rejection] = list(checked.problems)
+    if strict:
+        problems += checked.rejections
+    if problems:
+        ordered = sorted(problems, key=lambda r: (r.feature, r.field))
+        raise ImportValidationError(file_name, [str(p) for p in ordered])
+
+
+def _raw_json(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Each row's original fields as JSON (geometry and row number left out)."""
+    fields = frame.drop(columns=[frame.geometry.name, FEATURE])
+    records = fields.astype(object).where(fields.notna(), None).to_dict(orient="records")
+    return pd.Series([json.dumps(r, ensure_ascii=False, default=str) for r in records], index=frame.index)
+
+
+def write_rows(
+    conn: Connection, checked: Validated, raw: pd.Series, source: str, options: ImportOptions
+) -> load.UpsertCounts:
+    """Stage and upsert the validated rows of one dataset; then derive what depends on location."""
+    dataset = options.mapping.dataset
+    if dataset == "units":
+        return prepare.write_units(conn, checked, raw, source, fill_only=options.fill_only)
+    target = {"villages": village, "places": place, "addresses": address}[dataset]
+    frame = prepare.source_rows(checked, raw, source, dataset)
+    staged = bulk.stage(conn, frame)
+    counts = load.upsert_by_source(conn, target, staged, list(frame.columns))
+    load.assign_communes(conn, target, source=source)
+    if dataset == "addresses":
+        prepare.after_addresses(conn, source=source)
+    return counts
+
+
+def _record_run(conn: Connection, sha256: str, report: ImportReport) -> None:
+    """Remember the committed import with its report."""
+    counts = {k: getattr(report, k) for k in ("rows_read", "inserted", "updated", "unchanged", "repaired")}
+    counts["rejected"] = len(report.rejected)
+    conn.execute(
+        insert(import_run).values(
+            dataset=report.dataset,
+            source=report.source,
+            file_name=report.file_name,
+            sha256=sha256,
+            finished_at=func.clock_timestamp(),
+            counts=counts,
+            report=report.to_dict(),
+        )
+    )
+
+
+__all__ = ["ImportOptions", "ImportReport", "ResolvedCrs", "import_file"]

@@ -1,0 +1,178 @@
+"""Read a source file of any supported format into a GeoDataFrame, keeping every original field.
+
+Formats: GeoJSON, GeoPackage, Shapefile (also zipped), CSV (lon/lat columns or a WKT
+column, UTF-8 with or without BOM, UTF-16, or a named encoding), GeoParquet. Every
+frame gets a ``feature`` column: the 1-based row/feature number used in reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from addresses.errors import ImportValidationError
+
+FEATURE = "feature"
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
+LON_NAMES = ("lon", "lng", "long", "longitude", "x", "kinh_do", "kinh do", "kinhdo")
+LAT_NAMES = ("lat", "latitude", "y", "vi_do", "vi do", "vido")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to find the geometry and decode the text of a CSV file."""
+
+    lon_column: str | None = None
+    lat_column: str | None = None
+    wkt_column: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """A file as read: its rows with the original fields, and the CRS it declares."""
+
+    frame: gpd.GeoDataFrame
+    declared_crs: str | None
+    file_name: str
+
+
+def read_source(
+    path: Path, *, layer: str | None = None, csv_options: CsvOptions | None = None
+) -> SourceFrame:
+    """Read any supported file; raise ImportValidationError naming the file on failure."""
+    suffix = (
+        "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".shp.zip") else path.suffix.lower()
+    )
+    if not path.exists():
+        raise ImportValidationError(path.name, [f"file not found: {path}"])
+    if suffix in {".csv", ".txt"}:
+        frame = read_csv(path, csv_options or CsvOptions())
+    elif suffix in (".parquet", ".geoparquet"):
+        frame = gpd.read_parquet(path)
+    elif suffix in (".zip", ".shp.zip"):
+        frame = _read_vector(f"zip://{path}", path.name, layer)
+    elif suffix in VECTOR_SUFFIXES:
+        frame = _read_vector(str(path), path.name, layer)
+    else:
+        raise ImportValidationError(path.name, [f"unsupported format {suffix!r}"])
+    frame = frame.reset_index(drop=True)
+    frame[FEATURE] = np.arange(1, len(frame) + 1)
+    crs = frame.crs.to_wkt() if frame.crs is not None else None
+    return SourceFrame(frame=frame, declared_crs=crs, file_name=path.name)
+
+
+def _read_vector(uri: str, file_name: str, layer: str | None) -> gpd.GeoDataFrame:
+    """Read a vector file through pyogrio."""
+    try:
+        return gpd.read_file(uri, layer=layer, engine="pyogrio")
+    except Exception as error:  # pyogrio raises many types; the message is what matters
+        raise ImportValidationError(file_name, [f"cannot read as vector data: {error}"]) from error
+
+
+def decode_text(raw: bytes, file_name: str, encoding: str | None) -> str:
+    """Decode CSV bytes: the given encoding, else UTF-8 (BOM or not) or UTF-16 with a BOM."""
+    if encoding is not None:
+        return raw.decode(encoding)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ImportValidationError(
+            file_name,
+            [
+                f"row {line - 1}: not UTF-8 text (byte {error.start}); "
+                "save as 'CSV UTF-8' in Excel or pass --encoding (e.g. cp1258)"
+            ],
+        ) from error
+
+
+def read_csv(path: Path, options: CsvOptions) -> gpd.GeoDataFrame:
+    """Read a CSV with lon/lat or WKT columns into a GeoDataFrame (EPSG:4326 unless told)."""
+    text = decode_text(path.read_bytes(), path.name, options.encoding)
+    delimiter = options.delimiter or _sniff_delimiter(text)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, csv.Error) as error:
+        raise ImportValidationError(path.name, [f"malformed CSV: {error}"]) from error
+    geometry = _csv_geometry(table, options, path.name)
+    return gpd.GeoDataFrame(table, geometry=geometry)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Guess the delimiter from the header line (comma, semicolon, tab or pipe)."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t", "|"), key=header.count)
+
+
+def _find_column(table: pd.DataFrame, given: str | None, names: tuple[str, ...]) -> str | None:
+    """The given column name if present, else the first conventional name present."""
+    if given is not None:
+        return given if given in table.columns else None
+    lowered = {str(column).strip().lower(): str(column) for column in table.columns}
+    return next((lowered[name] for name in names if name in lowered), None)
+
+
+def _csv_geometry(table: pd.DataFrame, options: CsvOptions, file_name: str) -> gpd.GeoSeries:
+    """Build point geometries from lon/lat columns, or parse a WKT column."""
+    wkt = _find_column(table, options.wkt_column, WKT_NAMES)
+    lon = _find_column(table, options.lon_column, LON_NAMES)
+    lat = _find_column(table, options.lat_column, LAT_NAMES)
+    if lon is not None and lat is not None:
+        return gpd.GeoSeries(_points_from_columns(table, lon, lat, file_name))
+    if wkt is not None:
+        return gpd.GeoSeries(_parse_wkt(table[wkt], wkt, file_name))
+    raise ImportValidationError(
+        file_name,
+        [
+            f"no geometry columns: expected lon/lat (one of {LON_NAMES} and {LAT_NAMES}) or WKT "
+            f"({WKT_NAMES}); columns are {list(table.columns)}; use --lon/--lat or --wkt"
+        ],
+    )
+
+
+def _points_from_columns(table: pd.DataFrame, lon: str, lat: str, file_name: str) -> NDArray[np.object_]:
+    """Points from two text columns; an empty pair is no geometry, a bad number is an error."""
+    xs = _numbers(table[lon], lon, file_name)
+    ys = _numbers(table[lat], lat, file_name)
+    points: NDArray[np.object_] = shapely.points(xs, ys)
+    points[np.isnan(xs) | np.isnan(ys)] = None
+    return points
+
+
+def _numbers(column: pd.Series, name: str, file_name: str) -> NDArray[np.float64]:
+    """Parse a text column as floats (a decimal comma is accepted); report bad cells by row."""
+    text = column.str.strip().str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.any():
+        rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
+        problems = [f"row {row}, field {name!r}: not a number: {column.iloc[row - 1]!r}" for row in rows]
+        raise ImportValidationError(file_name, problems)
+    return values.to_numpy(dtype="float64")
+
+
+def _parse_wkt(column: pd.Series, name: str, file_name: str) -> NDArray[np.object_]:
+    """Parse WKT cells; an empty cell is no geometry, unparseable text is an error."""
+    text = column.str.strip()
+    geoms: NDArray[np.object_] = shapely.from_wkt(
+        text.where(text != "").to_numpy(dtype=object), on_invalid="ignore"
+    )
+    bad = shapely.is_missing(geoms) & (text != "").to_numpy()
+    if bad.any():
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        problems = [f"row {row}, field {name!r}: not WKT: {column.iloc[row - 1][:60]!r}" for row in rows]
+        raise ImportValidationError(file_name, problems)
+    return geoms

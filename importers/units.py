@@ -1,0 +1,154 @@
+"""Administrative unit helpers: unit-type words, GSO codes, and the reorganisation lineage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from addresses.errors import ImportValidationError
+from addresses.schema import admin_unit, unit_lineage
+
+#: Unit-type words, longest first so "thành phố" wins over shorter prefixes.
+UNIT_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã")
+CODE_WIDTH = {1: 2, 2: 3, 3: 5}
+REORGANISATION_2025 = dt.date(2025, 7, 1)
+
+
+def split_unit_name(full_name: str) -> tuple[str | None, str]:
+    """Split "Phường Tân Hòa" into ("phường", "Tân Hòa"); no type word gives (None, name).
+
+    >>> split_unit_name("Thành phố Hòa Bình")
+    ('thành phố', 'Hòa Bình')
+    >>> split_unit_name("Tân Lạc")
+    (None, 'Tân Lạc')
+    """
+    text = unicodedata.normalize("NFC", full_name).strip()
+    lowered = text.lower()
+    for word in UNIT_TYPES:
+        if lowered.startswith(word + " "):
+            return word, text[len(word) + 1 :].strip()
+    return None, text
+
+
+def gso_code(value: str, level: int) -> str:
+    """A GSO code zero-padded to its level's width (Excel drops leading zeros: 4792 -> 04792).
+
+    >>> gso_code("4792", 3), gso_code("17", 1), gso_code(" 148 ", 2)
+    ('04792', '17', '148')
+    """
+    digits = re.sub(r"\D", "", value)
+    return digits.zfill(CODE_WIDTH[level])
+
+
+def split_names(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Add ``unit_type`` and ``short_name`` columns split from a full-name column."""
+    parts = frame[column].map(split_unit_name)
+    return frame.assign(unit_type=parts.map(lambda p: p[0]), short_name=parts.map(lambda p: p[1]))
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """One old unit -> new unit link."""
+
+    old_code: str
+    new_code: str
+    kind: str
+
+
+def read_lineage(path: Path) -> list[LineageRow]:
+    """Read the new-from-old mapping file (each new unit with the old communes merged into it)."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            LineageRow(gso_code(old["old_id"], 3), gso_code(new["level2_id"], 3), old["type"])
+            for new in spec["level2s"]
+            for old in new["merges"]
+        ]
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ImportValidationError(path.name, [f"not a new-from-old mapping: {error!r}"]) from error
+
+
+def unit_id_at(
+    level: int, code: str, *, ends: dt.date | None = None, starts: dt.date | None = None
+) -> object:
+    """A subquery for the id of the unit with ``code`` that ends or starts on a date."""
+    condition = and_(admin_unit.c.level == level, admin_unit.c.code == code)
+    if ends is not None:
+        condition = and_(condition, admin_unit.c.valid_to == ends)
+    if starts is not None:
+        condition = and_(condition, admin_unit.c.valid_from == starts)
+    return select(admin_unit.c.id).where(condition).scalar_subquery()
+
+
+def write_lineage(
+    conn: Connection,
+    rows: list[LineageRow],
+    *,
+    level: int,
+    effective: dt.date,
+    source: str,
+    file_name: str,
+) -> int:
+    """Link old units (ending on ``effective``) to new ones (starting then); return links written."""
+    problems = _missing_units(conn, rows, level=level, effective=effective)
+    if problems:
+        raise ImportValidationError(file_name, problems)
+    written = 0
+    for row in rows:
+        values = insert(unit_lineage).values(
+            predecessor_id=unit_id_at(level, row.old_code, ends=effective),
+            successor_id=unit_id_at(level, row.new_code, starts=effective),
+            kind=row.kind,
+            effective_date=effective,
+            source=source,
+        )
+        statement = values.on_conflict_do_update(
+            index_elements=["predecessor_id", "successor_id"],
+            set_={"kind": values.excluded.kind, "source": values.excluded.source},
+            where=unit_lineage.c.kind.is_distinct_from(values.excluded.kind),
+        ).returning(unit_lineage.c.id)
+        written += len(conn.execute(statement).all())
+    return written
+
+
+def _missing_units(conn: Connection, rows: list[LineageRow], *, level: int, effective: dt.date) -> list[str]:
+    """Codes in the mapping with no unit ending/starting on the date, as report lines."""
+    ending = set(
+        conn.execute(
+            select(admin_unit.c.code).where(admin_unit.c.level == level, admin_unit.c.valid_to == effective)
+        ).scalars()
+    )
+    starting = set(
+        conn.execute(
+            select(admin_unit.c.code).where(admin_unit.c.level == level, admin_unit.c.valid_from == effective)
+        ).scalars()
+    )
+    problems = [
+        f"row {i}, field 'old_id': no unit {r.old_code} ending {effective}"
+        for i, r in enumerate(rows, 1)
+        if r.old_code not in ending
+    ]
+    problems += [
+        f"row {i}, field 'new_id': no unit {r.new_code} starting {effective}"
+        for i, r in enumerate(rows, 1)
+        if r.new_code not in starting
+    ]
+    bad_kind = [
+        f"row {i}, field 'type': {r.kind!r} is not full or partial"
+        for i, r in enumerate(rows, 1)
+        if r.kind not in ("full", "partial")
+    ]
+    return problems + bad_kind
+
+
+def count_units(conn: Connection) -> int:
+    """How many administrative units the database holds."""
+    return int(conn.execute(select(func.count()).select_from(admin_unit)).scalar_one())

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages diachiso needs, only those missing, only when root.
+# Not root: print the exact apt command and stop if something is missing.
+set -euo pipefail
+
+need=()
+python3 -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql postgis)
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+if [ "${DIACHISO_WITH_BROWSER:-1}" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v make >/dev/null 2>&1 || need+=(make)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "diachiso needs these Debian packages: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# the distribution's postgis package name follows the server version
+if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
+  v=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  apt-get install -y -qq --no-install-recommends "postgresql-$v-postgis-3" >/dev/null
+fi

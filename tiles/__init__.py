@@ -1,0 +1,1 @@
+"""Vector tiles (MVT) built in PostGIS for the map viewer."""
