@@ -16,7 +16,9 @@ from numpy.typing import NDArray
 from importers.prepare import GENERATED_SOURCE
 
 SUFFIXES = np.array(["", "", "", "", "A", "B", "bis"], dtype=object)
-STREETS = np.array(["", "", "Trần Hưng Đạo", "Cù Chính Lan", "Quốc lộ 6", "Đường 12B", "Phùng Hưng"], dtype=object)
+STREETS = np.array(
+    ["", "", "Trần Hưng Đạo", "Cù Chính Lan", "Quốc lộ 6", "Đường 12B", "Phùng Hưng"], dtype=object
+)
 
 
 def points_in(polygons: gpd.GeoSeries, count: int, rng: np.random.Generator) -> NDArray[np.object_]:
@@ -54,7 +56,7 @@ def generate_addresses(wards: gpd.GeoSeries, count: int, *, seed: int = 2025) ->
             "house_number": house_numbers(count, rng),
             "street": STREETS[rng.integers(0, len(STREETS), count)],
             "generated": True,
-            "source_note": f"{GENERATED_SOURCE} by diachiso importers.synthetic (seed {seed}); not a surveyed address",
+            "source_note": f"{GENERATED_SOURCE} by importers.synthetic (seed {seed}), not surveyed",
         },
         geometry=points_in(wards, count, rng),
         crs="EPSG:4326",
