@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 from sqlalchemy import Connection, func, select
@@ -19,7 +20,7 @@ def _wards(data_dir: Path) -> gpd.GeoSeries:
     return gpd.read_file(data_dir / "wards_2025.geojson").geometry
 
 
-def _addresses(conn: Connection, source: str) -> list[tuple[object, ...]]:
+def _addresses(conn: Connection, source: str) -> list[tuple[Any, ...]]:
     rows = conn.execute(
         select(
             address.c.source_id,
