@@ -22,6 +22,7 @@ __all__ = [
     "DiachisoError",
     "ImportValidationError",
     "InvalidCodeError",
+    "InvalidParameterError",
     "NotFoundError",
     "OutOfTerritoryError",
 ]
@@ -40,6 +41,14 @@ class DatabaseSetupError(DiachisoError):
 
 class NotFoundError(DiachisoError):
     """A thing asked for by its identifier does not exist."""
+
+
+class InvalidParameterError(DiachisoError, ValueError):
+    """A request parameter is out of range or malformed; ``parameter`` names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
 
 
 class ConflictError(DiachisoError):

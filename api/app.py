@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from api.errors import add_exception_handlers
 from api.routes import health
 from api.settings import ApiSettings
 
@@ -37,6 +38,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         lifespan=lifespan,
     )
     app.state.api_settings = api or ApiSettings()
+    add_exception_handlers(app)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False)

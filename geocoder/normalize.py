@@ -231,7 +231,7 @@ def drop_country(text: str) -> str:
     text = _COUNTRY_PART_RE.sub("", text)
     head = _COUNTRY_HEAD_RE.match(text)
     if head:
-        text = text[head.end() :]
+        text = text[head.end() :].lstrip()
     tail = _COUNTRY_TAIL_RE.search(text, max(0, len(text) - 24))
     if tail:
         text = text[: tail.start()].rstrip(" ,;|")

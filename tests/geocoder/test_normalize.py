@@ -1,0 +1,394 @@
+"""Tests for geocoder.normalize: each pipeline step alone, then the public functions."""
+
+from __future__ import annotations
+
+import functools
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from geocoder.normalize import (
+    EXACT_SCORE,
+    OTHER_MARKS_SCORE,
+    PIPELINE,
+    PREPARE_STEPS,
+    UNACCENTED_SCORE,
+    NormalizedText,
+    accent_score,
+    analyze,
+    canonical_tones,
+    clean_punctuation,
+    drop_country,
+    expand_abbreviations,
+    expand_province_code,
+    fold,
+    lower_case,
+    normalize,
+    prepare,
+    strip_marks,
+    to_nfc,
+    tokens,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "hoabinh"
+
+
+def _dev_queries() -> list[str]:
+    lines = (DATA / "geocoding_dev_queries.jsonl").read_text(encoding="utf-8").splitlines()
+    return [row["query"] for row in map(json.loads, lines) if row.get("query")]
+
+
+# --- to_nfc --------------------------------------------------------------------------
+
+
+def test_to_nfc_composes_nfd_input() -> None:
+    nfd = unicodedata.normalize("NFD", "Xã Độc Lập, Thành phố Hòa Bình")
+    assert nfd != "Xã Độc Lập, Thành phố Hòa Bình"
+    assert to_nfc(nfd) == "Xã Độc Lập, Thành phố Hòa Bình"
+
+
+def test_to_nfc_keeps_nfc_input() -> None:
+    assert to_nfc("Mường Động") == "Mường Động"
+
+
+def test_to_nfc_drops_marks_that_compose_with_nothing() -> None:
+    assert to_nfc("Hu\u1ef5\u0302n Kim Bôi") == "Huỵn Kim Bôi"
+
+
+# --- lower_case ----------------------------------------------------------------------
+
+
+def test_lower_case_handles_vietnamese_capitals() -> None:
+    assert lower_case("ĐƯỜNG QUỐC LỘ 6, HOÀ BÌNH") == "đường quốc lộ 6, hoà bình"
+
+
+# --- canonical_tones -----------------------------------------------------------------
+
+NEW_TO_OLD = [
+    ("oà", "òa"),
+    ("oá", "óa"),
+    ("oả", "ỏa"),
+    ("oã", "õa"),
+    ("oạ", "ọa"),
+    ("oè", "òe"),
+    ("oé", "óe"),
+    ("oẻ", "ỏe"),
+    ("oẽ", "õe"),
+    ("oẹ", "ọe"),
+    ("uỳ", "ùy"),
+    ("uý", "úy"),
+    ("uỷ", "ủy"),
+    ("uỹ", "ũy"),
+    ("uỵ", "ụy"),
+]
+
+
+@pytest.mark.parametrize(("new", "old"), NEW_TO_OLD)
+def test_canonical_tones_moves_the_mark_to_the_first_vowel(new: str, old: str) -> None:
+    assert canonical_tones("h" + new) == "h" + old
+    assert canonical_tones("H" + new.upper()) == "H" + old.upper()
+    assert canonical_tones("h" + new[0].upper() + new[1:]) == "h" + old[0].upper() + old[1:]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hoà Bình", "Hòa Bình"),
+        ("Thuỷ", "Thủy"),
+        ("Yên Thuỷ, Lạc Thuỷ", "Yên Thủy, Lạc Thủy"),
+        ("khoẻ", "khỏe"),
+        ("Mỹ Hoà.", "Mỹ Hòa."),
+        ("THUỶ", "THỦY"),
+        ("Mông Hoá", "Mông Hóa"),
+    ],
+)
+def test_canonical_tones_on_words(text: str, expected: str) -> None:
+    assert canonical_tones(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hòa Bình",  # already canonical
+        "Quý Hòa",  # qu + y: the u belongs to the consonant
+        "quỳ",
+        "Quỳnh Lâm",
+        "quà",
+        "quả",
+        "hoàng",  # the pair is not at the end of the syllable
+        "toán",
+        "khuyến",
+        "huỳnh",
+        "ngoài",
+        "xoáy",
+        "già",  # gi sequences never match
+        "giữa",
+        "giỏi",
+    ],
+)
+def test_canonical_tones_leaves_other_syllables_alone(text: str) -> None:
+    assert canonical_tones(text) == text
+
+
+# --- strip_marks ---------------------------------------------------------------------
+
+
+def test_strip_marks_removes_every_vietnamese_mark() -> None:
+    vowels = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ"
+    assert strip_marks(vowels) == "a" * 17 + "e" * 11 + "i" * 5 + "o" * 17 + "u" * 11 + "y" * 5
+    assert strip_marks(vowels.upper()) == strip_marks(vowels).upper()
+
+
+def test_strip_marks_maps_d_with_stroke() -> None:
+    assert strip_marks("Đường đèo Đá") == "Duong deo Da"
+
+
+def test_strip_marks_keeps_other_scripts_and_length() -> None:
+    text = "מסעדה טעימה, Xã Mai Châu"
+    assert strip_marks(text) == "מסעדה טעימה, Xa Mai Chau"
+    assert len(strip_marks(text)) == len(text)
+
+
+# --- drop_country --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xã mai hạ, phú thọ, việt nam", "xã mai hạ, phú thọ"),
+        ("xã mai hạ, phú thọ, viet nam.", "xã mai hạ, phú thọ"),
+        ("bản lác, mai châu, viêt nam", "bản lác, mai châu"),
+        ("xa thinh minh phu tho viet nam", "xa thinh minh phu tho"),
+        ("hoa binh vietnam", "hoa binh"),
+        ("mai chau, vn", "mai chau"),
+        ("việt nam, hòa bình", "hòa bình"),
+        ("a, việt nam, b", "a, b"),
+    ],
+)
+def test_drop_country(text: str, expected: str) -> None:
+    assert drop_country(text) == expected
+
+
+@pytest.mark.parametrize("text", ["nhà hàng việt nam hương, mai châu", "xóm vnx", "nam phong"])
+def test_drop_country_keeps_names(text: str) -> None:
+    assert drop_country(text) == text
+
+
+# --- expand_abbreviations ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x.độc lập", "xã độc lập"),
+        ("x. độc lập", "xã độc lập"),
+        ("p.tân hòa", "phường tân hòa"),
+        ("tt. chi nê", "thị trấn chi nê"),
+        ("tt chi nê", "thị trấn chi nê"),
+        ("tx. sơn tây", "thị xã sơn tây"),
+        ("tx sơn tây", "thị xã sơn tây"),
+        ("tp.hòa bình", "thành phố hòa bình"),
+        ("tp hòa bình", "thành phố hòa bình"),
+        ("t.p hòa bình", "thành phố hòa bình"),
+        ("t.p. hòa bình", "thành phố hòa bình"),
+        ("h. lạc sơn", "huyện lạc sơn"),
+        ("q.ba đình", "quận ba đình"),
+        ("t. hòa bình", "tỉnh hòa bình"),
+        ("mãn đức, h.tân lạc, t.hòa bình", "mãn đức, huyện tân lạc, tỉnh hòa bình"),
+        ("x tân mai, phú thọ", "xã tân mai, phú thọ"),
+        ("ab, p tân hòa", "ab, phường tân hòa"),
+        ("kdc số 2", "khu dân cư số 2"),
+        ("tdp 3", "tổ dân phố 3"),
+        ("t.d.p 3", "tổ dân phố 3"),
+        ("kp 4", "khu phố 4"),
+        ("sn 12", "số nhà 12"),
+        ("đ. trần phú", "đường trần phú"),
+        ("đg trần phú", "đường trần phú"),
+    ],
+)
+def test_expand_unit_abbreviations(text: str, expected: str) -> None:
+    assert expand_abbreviations(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ql6", "quốc lộ 6"),
+        ("ql 6", "quốc lộ 6"),
+        ("ql.12b", "quốc lộ 12b"),
+        ("đt433", "đường tỉnh 433"),
+        ("dt 433", "đường tỉnh 433"),
+        ("tl 12", "tỉnh lộ 12"),
+        ("hl 3", "huyện lộ 3"),
+        ("h.12", "hẻm 12"),
+        ("k.12/3", "kiệt 12/3"),
+        ("ng.5", "ngõ 5"),
+        ("ngh.4", "ngách 4"),
+        ("p.5, q.3", "phường 5, quận 3"),
+        ("p5 q1", "phường 5 quận 1"),
+    ],
+)
+def test_expand_number_abbreviations(text: str, expected: str) -> None:
+    assert expand_abbreviations(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ng. văn cừ",  # "ng." before a word is a name initial, not ngõ
+        "đt 0912345678",  # a phone number, not đường tỉnh
+        "hotel x",  # a lone letter counts only at the start of a part
+        "khu a",
+        "p305",  # a room, not phường 305
+        "xã phong phú",
+        "trần phú",
+        "thanh tp",  # nothing after it
+    ],
+)
+def test_expand_abbreviations_leaves_other_text(text: str) -> None:
+    assert expand_abbreviations(text) == text
+
+
+# --- expand_province_code ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thành phố hb", "thành phố hòa bình"),
+        ("tỉnh hb", "tỉnh hòa bình"),
+        ("hb", "hòa bình"),
+        ("tổ 6, hb", "tổ 6, hòa bình"),
+        ("xã độc lập, hb, việt nam", "xã độc lập, hòa bình, việt nam"),
+        ("hb hotel", "hb hotel"),
+        ("hbx", "hbx"),
+        ("công ty thb", "công ty thb"),
+    ],
+)
+def test_expand_province_code(text: str, expected: str) -> None:
+    assert expand_province_code(text) == expected
+
+
+# --- clean_punctuation ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("số 1806/127/2, lê lợi", "số 1806/127/2 lê lợi"),
+        ("27b/3 trần phú", "27b/3 trần phú"),
+        ("hòa bình/phú thọ", "hòa bình phú thọ"),
+        ("12a, 40bis", "12a 40bis"),
+        ("bản lác - pom coong", "bản lác pom coong"),
+        ("  (xóm  mỏ);  ", "xóm mỏ"),
+        ("duc's_homestay!", "duc s homestay"),
+        ("/5", "5"),
+    ],
+)
+def test_clean_punctuation(text: str, expected: str) -> None:
+    assert clean_punctuation(text) == expected
+
+
+# --- the pipeline and the public functions -------------------------------------------
+
+
+def test_pipeline_is_a_plain_list_of_the_steps_in_order() -> None:
+    expected = (
+        to_nfc,
+        lower_case,
+        canonical_tones,
+        drop_country,
+        expand_abbreviations,
+        expand_province_code,
+        clean_punctuation,
+    )
+    assert expected == PIPELINE
+    assert PIPELINE[: len(PREPARE_STEPS)] == PREPARE_STEPS
+
+
+def test_normalize_runs_the_pipeline() -> None:
+    text = "Số 9, ngõ 1, X.Mai Hạ, TP.HB, Việt Nam"
+    assert normalize(text) == functools.reduce(lambda acc, step: step(acc), PIPELINE, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Xã Độc Lập, Thành phố Hòa Bình, tỉnh Hòa Bình", "xã độc lập thành phố hòa bình tỉnh hòa bình"),
+        ("X.Độc Lập, TP.HB", "xã độc lập thành phố hòa bình"),
+        ("P.Tân Hoà, TP. Hoà Bình, Viet Nam", "phường tân hòa thành phố hòa bình"),
+        ("Xã Yên Thuỷ, Phú Thọ, Việt Nam", "xã yên thủy phú thọ"),
+        ("Số 1806/127/2 QL6", "số 1806/127/2 quốc lộ 6"),
+        ("xa doc lap, tp hoa binh", "xa doc lap thành phố hoa binh"),
+        ("Bản Lác - Pom Coong, Mai Châu, Viêt Nam", "bản lác pom coong mai châu"),
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_normalize_accepts_nfd() -> None:
+    text = "Phường Thịnh Lang, Thành phố Hoà Bình"
+    assert normalize(unicodedata.normalize("NFD", text)) == normalize(text)
+    assert normalize(text) == "phường thịnh lang thành phố hòa bình"
+
+
+def test_prepare_keeps_the_commas() -> None:
+    assert prepare("X.Độc Lập, TP.HB, Việt Nam") == "xã độc lập, thành phố hòa bình"
+
+
+def test_fold() -> None:
+    assert fold("X.Độc Lập, TP.HB") == "xa doc lap thanh pho hoa binh"
+    assert fold("Đường Hoà Bình") == fold("duong hoa binh") == "duong hoa binh"
+
+
+def test_tokens() -> None:
+    assert tokens("Số 27B, Bản Lác 1, Mai Châu") == ["số", "27b", "bản", "lác", "1", "mai", "châu"]
+
+
+def test_analyze_gives_both_forms() -> None:
+    assert analyze("Xã Mường Động") == NormalizedText(
+        "xã mường động",
+        "xa muong dong",
+        ("xã", "mường", "động"),
+        ("xa", "muong", "dong"),
+    )
+
+
+def test_normalize_is_idempotent_and_analyze_aligned_on_real_queries() -> None:
+    queries = _dev_queries()
+    assert len(queries) > 600
+    for query in queries:
+        normalized = normalize(query)
+        assert normalize(normalized) == normalized, query
+        analyzed = analyze(query)
+        assert analyzed.folded_tokens == tuple(strip_marks(t) for t in analyzed.tokens), query
+        assert analyzed.folded == strip_marks(analyzed.accented), query
+
+
+# --- accent_score --------------------------------------------------------------------
+
+
+def test_accent_score_exact_match_ranks_first() -> None:
+    assert accent_score("đường", "đường") == EXACT_SCORE == 1.0
+    assert accent_score("đường", "đường") > accent_score("duong", "đường")
+    assert accent_score("duong", "đường") > accent_score("đường", "đương")
+
+
+def test_accent_score_unaccented_query_matches_every_reading_equally() -> None:
+    scores = {accent_score("duong", c) for c in ("dương", "đường", "đương", "duơng")}
+    assert scores == {UNACCENTED_SCORE}
+
+
+def test_accent_score_accented_query_prefers_its_own_marks() -> None:
+    assert accent_score("đường", "đường") == EXACT_SCORE
+    assert accent_score("đường", "dương") == OTHER_MARKS_SCORE
+    assert accent_score("đường", "duong") == UNACCENTED_SCORE  # an ASCII-only source name
+
+
+def test_accent_score_different_words() -> None:
+    assert accent_score("duong", "dong") == 0.0
+    assert accent_score("hòa", "bình") == 0.0
+    assert accent_score("hoa", "hoai") == 0.0
