@@ -38,7 +38,7 @@ def status_for(error: DiachisoError) -> int:
     """The HTTP status of a domain error, from the table."""
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
-            return STATUS_CODES[cls]  # type: ignore[index]
+            return STATUS_CODES[cls]
     return 500
 
 
