@@ -45,6 +45,7 @@ STAGING_TYPES: dict[str, TypeEngine[Any]] = {
     "valid_from": Date(),
     "valid_to": Date(),
     "address_id": BigInteger(),
+    "commune_id": Integer(),
     "is_generated": Boolean(),
 }
 

@@ -21,8 +21,10 @@ Canonical choices
   + number → quốc lộ / tỉnh lộ / huyện lộ / đường tỉnh, and before a number
   ``h.``→hẻm, ``k.``→kiệt, ``ng.``→ngõ, ``ngh.``→ngách, ``p5``→phường 5, ``q1``→quận 1.
   One-letter forms without a dot (``x tân mai``) and ``tt`` without a dot are expanded only
-  at the start of a comma-separated part. ``hb`` becomes "hòa bình" only after
-  thành phố / tỉnh or when it is a whole part ("TP.HB", "tỉnh HB", "..., HB").
+  at the start of a comma-separated part (so a lone "t" is tỉnh only there). ``hb``
+  becomes "hòa bình" only after thành phố / tỉnh or when it ends a part ("TP.HB",
+  "tỉnh HB", "Tổ 6, HB"), never inside a name ("HB Hotel"). Other province codes (HN,
+  HCM, PT, ...) are left as they are.
 * "Việt Nam" / "Viet Nam" / "Vietnam" / "VN" is dropped when it is a whole part or ends
   the text.
 * Punctuation becomes spaces, except ``/`` between a number and a digit ("1806/127/2",
@@ -250,7 +252,7 @@ def expand_abbreviations(text: str) -> str:
 
 
 def expand_province_code(text: str) -> str:
-    """Expand "hb" to "hòa bình" after thành phố/tỉnh or when it is a whole part.
+    """Expand "hb" to "hòa bình" after thành phố/tỉnh or when it ends a part.
 
     >>> expand_province_code("thành phố hb, hb")
     'thành phố hòa bình, hòa bình'

@@ -8,7 +8,8 @@ The parser reads the way a person does, in any order:
 2. Inside a part, a unit word (xã, huyện, thôn, ngõ, quốc lộ, ...) starts a component
    whose name runs to the next unit word or to the end of the part, so unseparated text
    ("xa doc lap tp hoa binh") reads as well as comma-separated text. A number that opens
-   a part is the house number; whatever follows a house or alley number is the street.
+   a part is the house number; what follows a house or alley number, in its part or as
+   the next part, is the street ("12A Trần Phú", "1 ngõ 122 B, Hoàng Hoa Thám").
    Anything else without a unit word is *unlabeled* and left to the search layer.
 3. Names the caller knows (:class:`KnownNames`; by default the provinces Hòa Bình and
    Phú Thọ) label whole unlabeled pieces, and are split off the end of a longer piece in
@@ -17,8 +18,7 @@ The parser reads the way a person does, in any order:
 4. When the whole input is a single part, a trailing pair of syllables is split off a
    long village name (3+ syllables) or commune/district name (4+) as an unlabeled piece,
    because most Vietnamese place names have two syllables ("xom lac mai chau" → village
-   "lac" + unlabeled "mai chau"). A part without unit word that directly follows a
-   house or alley number is the street ("1 ngõ 122 B, Hoàng Hoa Thám").
+   "lac" + unlabeled "mai chau").
 5. "thành phố X" is a district-level city unless X is a centrally-run city (Hà Nội, Hồ
    Chí Minh/HCM/Sài Gòn, Hải Phòng, Đà Nẵng, Cần Thơ, Huế) and no province follows it.
 
@@ -26,9 +26,12 @@ Rules for unit words:
 
 * Written with marks, a unit word must match exactly ("huyền" is a name, "huyện" a unit);
   written without marks it matches the folded form ("huyen").
-* Unit words that are also everyday syllables (bản, làng, thôn, khu, quận, đường, phố,
-  ngõ, ngách, hẻm, kiệt) count without marks only at the start of a part or right after a
-  number ("ban suoi ky", but not the "ban" inside a name).
+* Unit words that are also everyday syllables (bản, làng, thôn, khu, ấp, khóm, buôn,
+  quận, đường, đại lộ, phố, ngõ, ngách, hẻm, kiệt) count without marks only at the start
+  of a part or right after a number ("ban suoi ky", but not the "ban" inside a name).
+* "tổ" and the numbered roads (quốc lộ, tỉnh lộ, huyện lộ, đường tỉnh) need a number
+  after them; any other unit word followed by a number takes just that number as its name
+  ("tổ 3 xóm mỏ", "ngõ 5 trần phú"), except đường/phố/đại lộ ("đường 3 tháng 2").
 * House words (số, nhà, số nhà) count only at the start of a part or after a number, and
   only before a number ("số 5", "nhà 28").
 * A unit word must be followed by a name in its part, and a unit word right after a unit
@@ -47,7 +50,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Final
 
@@ -65,6 +68,8 @@ class Level(StrEnum):
     DISTRICT = "district"
     PROVINCE = "province"
 
+    __hash__ = str.__hash__  # C-speed dict lookups; equal to its value, hashed alike
+
 
 _RANK: Final = {level: rank for rank, level in enumerate(Level)}
 
@@ -73,7 +78,11 @@ ComponentDict = dict[str, str]
 
 @dataclass(frozen=True, slots=True)
 class Component:
-    """One labelled piece: its level, the unit word written (or ""), name in two forms."""
+    """One labelled piece: level, unit word, name (canonical, lower case) and its fold.
+
+    ``kind`` is the canonical unit word ("huyện" even when typed "huen" or "H."), the
+    English word for "... Commune" style input, or "" when none was written.
+    """
 
     level: Level
     kind: str
@@ -159,10 +168,7 @@ class _Unit:
     numbered: bool  # must be followed by a number: "quốc lộ 6", "số 5", "tổ 3"
     open_name: bool  # a number does not end the name: "đường 3 tháng 2"
     city: bool  # "thành phố": district or province, decided at the end
-
-    @property
-    def kind(self) -> str:
-        return " ".join(self.accented)
+    kind: str  # the canonical text, "quốc lộ"
 
 
 def _unit(
@@ -176,7 +182,7 @@ def _unit(
 ) -> _Unit:
     accented = tuple(text.split())
     folded = tuple(strip_marks(text).split())
-    return _Unit(accented, folded, level, reach, numbered, open_name, city)
+    return _Unit(accented, folded, level, reach, numbered, open_name, city, " ".join(accented))
 
 
 _P, _D, _C, _V = Level.PROVINCE, Level.DISTRICT, Level.COMMUNE, Level.VILLAGE
@@ -359,18 +365,23 @@ class _Tokens:
     folded: tuple[str, ...]
 
 
-@dataclass(slots=True)
 class _Piece:
-    part: int
-    level: Level | None = None
-    kind: str = ""
-    city: bool = False
-    accented: list[str] = field(default_factory=list)
-    folded: list[str] = field(default_factory=list)
+    """A component being read: mutable, cheap to create (no dataclass machinery)."""
+
+    __slots__ = ("accented", "city", "folded", "kind", "level", "part")
+
+    def __init__(self, part: int, level: Level | None = None, kind: str = "", city: bool = False) -> None:
+        self.part = part
+        self.level = level
+        self.kind = kind
+        self.city = city
+        self.accented: list[str] = []
+        self.folded: list[str] = []
 
     def split_off(self, size: int, level: Level | None) -> _Piece:
         """Cut the last ``size`` tokens off into a new piece of ``level``."""
-        tail = _Piece(self.part, level, accented=self.accented[-size:], folded=self.folded[-size:])
+        tail = _Piece(self.part, level)
+        tail.accented, tail.folded = self.accented[-size:], self.folded[-size:]
         del self.accented[-size:], self.folded[-size:]
         return tail
 
@@ -385,7 +396,9 @@ def _tokenize(text: str) -> list[_Tokens]:
     [('bản', 'lác'), ('pom', 'coong'), ('mai', 'châu'), ('hòa', 'bình')]
     """
     items = _ITEM_RE.findall(prepare(text))
-    folded = strip_marks("\n".join(items)).split("\n")
+    folded = strip_marks("\0".join(items)).split("\0")  # NUL is never in an item
+    if len(folded) != len(items):  # cannot happen with NFC text; stay safe anyway
+        folded = [strip_marks(item) for item in items]
     parts: list[_Tokens] = []
     start = 0
     for end, item in enumerate([*items, ","]):
@@ -402,11 +415,17 @@ def _is_number(folded_token: str) -> bool:
 
 
 def _spelled_as(unit: _Unit, toks: _Tokens, i: int, boundary: bool) -> bool:
-    """Whether the tokens at ``i`` spell ``unit`` in a place where it counts."""
-    end = i + len(unit.folded)
-    if toks.folded[i:end] != unit.folded:
-        return False
-    written = toks.accented[i:end]
+    """Whether the tokens at ``i`` spell ``unit`` in a place where it counts.
+
+    The caller has already matched the first folded token.
+    """
+    if len(unit.folded) == 1:  # the common case, kept cheap
+        written: tuple[str, ...] = (toks.accented[i],)
+    else:
+        end = i + len(unit.folded)
+        if toks.folded[i + 1 : end] != unit.folded[1:]:
+            return False
+        written = toks.accented[i:end]
     if written == unit.accented:
         return unit.reach is not _Reach.BOUNDARY or boundary
     if any(w != a and not w.isascii() for w, a in zip(written, unit.accented, strict=True)):
@@ -435,6 +454,8 @@ def _has_name_after(unit: _Unit, toks: _Tokens, i: int) -> bool:
         return False
     if unit.numbered:
         return _is_number(toks.folded[j])
+    if toks.folded[j] not in _STARTERS:
+        return True
     following = _unit_at(toks, j, boundary=False)
     return following is None or following.level is unit.level
 
@@ -515,6 +536,7 @@ def _apply_postfix(pieces: list[_Piece]) -> None:
 
 
 def _is_below(level: Level | None, other: Level) -> bool:
+    """Whether ``level`` (None: unknown) is finer than ``other``."""
     return level is None or _RANK[level] < _RANK[other]
 
 
@@ -530,7 +552,9 @@ def _peel(piece: _Piece, known: KnownNames) -> list[_Piece]:
     """Split known coarser names off the end of a piece ("tân lạc hòa bình")."""
     tail: list[_Piece] = []
     for level, names in known.by_level():
-        size = _known_suffix(piece.folded, names) if _is_below(piece.level, level) else 0
+        if not names or not _is_below(piece.level, level):
+            continue
+        size = _known_suffix(piece.folded, names)
         if size:
             tail.insert(0, piece.split_off(size, level))
     return [piece, *tail]
@@ -564,8 +588,10 @@ def _street_after_number(pieces: list[_Piece]) -> None:
 
 
 def _known_level(key: NameKey, known: KnownNames, is_last: bool) -> Level | None:
-    """Level of a whole unlabeled piece that is a known name; a tie goes to the province
-    only for the last piece."""
+    """Level of a whole unlabeled piece that is a known name, or None.
+
+    A name known at several levels is the province only when it is the last piece.
+    """
     levels = [level for level, names in known.by_level() if key in names]
     if len(levels) == 1:
         return levels[0]
@@ -573,6 +599,7 @@ def _known_level(key: NameKey, known: KnownNames, is_last: bool) -> Level | None
 
 
 def _label_known(pieces: list[_Piece], known: KnownNames) -> None:
+    """Label the unlabeled pieces that are known names."""
     last = len(pieces) - 1
     for index, piece in enumerate(pieces):
         if piece.level is None:
@@ -580,7 +607,7 @@ def _label_known(pieces: list[_Piece], known: KnownNames) -> None:
 
 
 def _resolve_cities(pieces: list[_Piece]) -> None:
-    """ "thành phố X" is a province only for a central city with no province after it."""
+    """Make "thành phố X" a province for a central city that no province follows."""
     for index, piece in enumerate(pieces):
         if not piece.city or tuple(piece.folded) not in _CENTRAL_CITIES:
             continue
@@ -589,6 +616,7 @@ def _resolve_cities(pieces: list[_Piece]) -> None:
 
 
 def _component(piece: _Piece, level: Level) -> Component:
+    """Freeze a piece into a component."""
     return Component(level, piece.kind, " ".join(piece.accented), " ".join(piece.folded))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import Insert, insert
 
-from addresses.schema import address, admin_unit, place, village
+from addresses.schema import admin_unit
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def upsert_by_source(conn: Connection, target: Table, staged: Table, columns: Se
     """Insert new (source, source_id) rows, update changed ones, leave identical ones alone."""
     rows = insert(target).from_select(list(columns), select(*(staged.c[c] for c in columns)))
     excluded = rows.excluded
-    changing = [c for c in columns if c not in ("source", "source_id")]
+    changing = [c for c in columns if c not in ("source", "source_id", "registry_code")]
     values: dict[str, object] = {c: excluded[c] for c in changing}
     values["updated_at"] = func.now()
     if "version" in target.c:
@@ -127,31 +127,4 @@ def derive_unit_geometry(conn: Connection) -> None:
         update(admin_unit)
         .where(admin_unit.c.geom_quality.is_distinct_from(quality))
         .values(geom_quality=quality)
-    )
-
-
-def current_commune_for(
-    geom: ColumnElement[object], *, max_distance_deg: float = 0.02
-) -> ColumnElement[object]:
-    """The current commune/ward containing ``geom``, else the nearest within the margin."""
-    units = admin_unit.alias("current_unit")
-    current = (units.c.level == 3) & units.c.valid_to.is_(None) & units.c.geom.is_not(None)
-    point = func.ST_PointOnSurface(geom)
-    return (
-        select(units.c.id)
-        .where(current, func.ST_DWithin(units.c.geom, point, max_distance_deg))
-        .order_by(func.ST_Distance(units.c.geom, point))
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def assign_communes(conn: Connection, target: Table, *, source: str) -> None:
-    """Set commune_id, by location, of one source's rows written in this transaction."""
-    if target.name not in (village.name, place.name, address.name):
-        raise ValueError(f"{target.name} has no commune")
-    conn.execute(
-        update(target)
-        .where(target.c.source == source, target.c.updated_at == func.now())
-        .values(commune_id=current_commune_for(target.c.geom))
     )

@@ -11,9 +11,9 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection
 
-from addresses import bulk, registry
+from addresses import bulk
 from addresses.schema import SRID
-from importers import load
+from importers import load, locate
 from importers.mapping import as_int
 from importers.units import CODE_WIDTH, gso_code
 from importers.validate import Validated
@@ -67,10 +67,16 @@ def source_ids(rows: pd.DataFrame) -> pd.Series:
     return rows["source_id"].where(rows["source_id"].notna(), fallback)
 
 
-def source_rows(checked: Validated, raw: pd.Series, source: str, dataset: str) -> pd.DataFrame:
-    """The staged columns of villages, places or addresses."""
+def source_rows(
+    conn: Connection, checked: Validated, raw: pd.Series, source: str, dataset: str
+) -> pd.DataFrame:
+    """The staged columns of villages, places or addresses, with their commune (and codes)."""
     rows = checked.rows
-    base = pd.DataFrame({"source": source, "source_id": source_ids(rows), "raw": raw}, index=rows.index)
+    communes = locate.commune_ids(locate.current_communes(conn), checked.geoms)
+    base = pd.DataFrame(
+        {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": communes},
+        index=rows.index,
+    )
     extra: dict[str, Any]
     if dataset == "villages":
         kind = rows["village_type"].where(rows["village_type"].notna(), village_type(rows["name"]))
@@ -87,6 +93,9 @@ def source_rows(checked: Validated, raw: pd.Series, source: str, dataset: str) -
         }
     else:
         extra = _address_columns(rows, raw, source, checked.geoms)
+        extra["location_code"] = locate.location_codes(checked.geoms)
+        ids = base["source_id"].to_numpy(dtype=object)
+        extra["registry_code"] = locate.registry_codes_for_new(conn, source, ids)
     return base.assign(**extra)
 
 
@@ -178,8 +187,3 @@ def write_units(
     load.link_unit_parents(conn, staged)
     load.derive_unit_geometry(conn)
     return counts
-
-
-def after_addresses(conn: Connection, *, source: str) -> None:
-    """Give this source's new and moved addresses their codes (see addresses.registry)."""
-    registry.assign_codes(conn, source=source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -59,10 +60,14 @@ def test_an_interrupted_import_writes_nothing(
 ) -> None:
     source = f"cut-{interruption.__name__}"
 
-    def stop_after_upsert(*args: object, **kwargs: object) -> None:
+    upsert = load.upsert_by_source
+
+    def stop_after_upsert(*args: Any, **kwargs: Any) -> load.UpsertCounts:
+        counts = upsert(*args, **kwargs)
+        assert counts.inserted == 3  # the rows are in the table, inside the transaction
         raise interruption("stopped after the rows were written, before commit")
 
-    monkeypatch.setattr(load, "assign_communes", stop_after_upsert)
+    monkeypatch.setattr(load, "upsert_by_source", stop_after_upsert)
     path = write(village_frame(prefix=source), tmp_path / "cut.geojson")
     with pytest.raises(interruption), engine.begin() as conn:
         import_file(conn, path, options=ImportOptions(mapping=MAPPING, source=source))

@@ -1,0 +1,184 @@
+"""Import throughput: diachiso's full import pipeline vs GDAL's ogr2ogr and geopandas, side by side.
+
+Run: ``.venv/bin/python benchmarks/bench_import.py [--rows 200000]`` (make bench).
+
+Generated address points (labelled generated in the data) are written as CSV,
+GeoParquet and GeoPackage, then loaded into a throwaway database on the same
+server by each tool. diachiso's figure includes everything an import does:
+reading, CRS check, validation, NFC text, COPY, the upsert, the commune of every
+point (spatial join) and both digital codes. The peers only copy rows into a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import psycopg
+from psycopg import sql
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from addresses import migrate, pgcluster
+from addresses.db import make_engine
+from addresses.settings import DatabaseSettings
+from importers.bundled import BUNDLED_UNITS, import_bundled
+from importers.mapping import default_mapping
+from importers.pipeline import ImportOptions, import_file
+from importers.synthetic import generate_addresses
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "hoabinh"
+BENCH_DB = "diachiso_bench_import"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One tool loading one file."""
+
+    tool: str
+    file_format: str
+    rows: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Rows per second."""
+        return self.rows / self.seconds
+
+
+def fresh_database(settings: DatabaseSettings) -> str:
+    """Drop and create the benchmark database; return its URL."""
+    server = settings.database_url or pgcluster.start(settings).url("postgres")
+    url = make_url(server)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def prepare(engine: Engine) -> None:
+    """Schema and the administrative units (the import places points in communes)."""
+    migrate.upgrade(engine)
+    units = {b.file_name for b in BUNDLED_UNITS}
+    for _report in import_bundled(engine, DATA):
+        pass
+    assert units
+
+
+def write_files(count: int, folder: Path) -> dict[str, Path]:
+    """The generated addresses as CSV, GeoParquet and GeoPackage."""
+    wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, count, seed=11)
+    paths = {"csv": folder / "addresses.csv", "geoparquet": folder / "addresses.parquet",
+             "gpkg": folder / "addresses.gpkg"}
+    table = frame.drop(columns="geometry").assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    table.to_csv(paths["csv"], index=False)
+    frame.to_parquet(paths["geoparquet"])
+    frame.to_file(paths["gpkg"], driver="GPKG", engine="pyogrio")
+    return paths
+
+
+def timed(run: Callable[[], object]) -> float:
+    """Seconds one call takes."""
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def diachiso_import(engine: Engine, path: Path, source: str) -> Callable[[], object]:
+    """The full diachiso import of one file, in one transaction."""
+    options = ImportOptions(mapping=default_mapping("addresses"), source=source)
+
+    def run() -> object:
+        with engine.begin() as conn:
+            return import_file(conn, path, options=options)
+
+    return run
+
+
+def ogr2ogr_import(url: str, path: Path, table: str) -> Callable[[], object]:
+    """GDAL's ogr2ogr into PostGIS (COPY mode, its default), one transaction."""
+    parsed = make_url(url)
+    pg = (f"PG:host={parsed.host} port={parsed.port} dbname={parsed.database} "
+          f"user={parsed.username} password={parsed.password}")
+    extra = ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat", "-a_srs", "EPSG:4326"]
+    args = ["ogr2ogr", "-f", "PostgreSQL", pg, str(path), "-nln", table, "-overwrite",
+            "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST", "--config", "PG_USE_COPY", "YES",
+            *(extra if path.suffix == ".csv" else [])]
+
+    def run() -> object:
+        return subprocess.run(args, check=True, capture_output=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+
+    return run
+
+
+def geopandas_import(engine: Engine, path: Path, table: str) -> Callable[[], object]:
+    """geopandas: read the file, then to_postgis (its COPY-based writer)."""
+
+    def run() -> object:
+        frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path, engine="pyogrio")
+        frame.to_postgis(table, engine, if_exists="replace", index=False)
+        return None
+
+    return run
+
+
+def gdal_formats() -> set[str]:
+    """Which of our formats this machine's GDAL can read (Debian's lacks Parquet)."""
+    listing = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True, check=True).stdout
+    drivers = {"csv": "CSV", "geoparquet": "Parquet", "gpkg": "GPKG"}
+    return {name for name, driver in drivers.items() if f"  {driver} " in listing or f"{driver} -" in listing}
+
+
+def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list[Result]:
+    """Each tool on each format, in one run."""
+    results: list[Result] = []
+    for file_format, path in paths.items():
+        source = f"generated-bench-{file_format}"
+        results.append(Result("diachiso import", file_format, rows, timed(diachiso_import(engine, path, source))))
+        if file_format in gdal_formats():
+            seconds = timed(ogr2ogr_import(url, path, f"ogr_{file_format}"))
+            results.append(Result("ogr2ogr (GDAL)", file_format, rows, seconds))
+        if file_format != "csv":
+            seconds = timed(geopandas_import(engine, path, f"gpd_{file_format}"))
+            results.append(Result("geopandas to_postgis", file_format, rows, seconds))
+    reimport = timed(diachiso_import(engine, paths["geoparquet"], "generated-bench-geoparquet"))
+    results.append(Result("diachiso re-import (no change)", "geoparquet", rows, reimport))
+    return results
+
+
+def table(results: list[Result]) -> str:
+    """The results as a markdown table with ratios to diachiso on the same format."""
+    base = {r.file_format: r.rate for r in results if r.tool == "diachiso import"}
+    lines = ["| tool | format | rows | seconds | rows/s | vs diachiso |", "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {r.tool} | {r.file_format} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | "
+              f"{r.rate / base[r.file_format]:.2f}x |" for r in results]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Generate, load with every tool, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=200_000)
+    args = parser.parse_args()
+    url = fresh_database(DatabaseSettings())
+    engine = make_engine(url)
+    prepare(engine)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_files(args.rows, Path(folder))
+        results = measure(url, engine, paths, args.rows)
+    print(table(results))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
