@@ -23,9 +23,10 @@ NEAREST_MARGIN_DEG = 0.02
 
 @dataclass(frozen=True)
 class Communes:
-    """The current communes/wards with an index over their polygons."""
+    """The current communes/wards: ids, prepared polygons, and an index over them."""
 
     ids: NDArray[np.int64]
+    polygons: NDArray[np.object_]
     tree: shapely.STRtree
 
 
@@ -38,7 +39,8 @@ def current_communes(conn: Connection) -> Communes:
     ).all()
     ids = np.array([row[0] for row in rows], dtype=np.int64)
     geoms = shapely.from_wkb([bytes(row[1]) for row in rows])
-    return Communes(ids=ids, tree=shapely.STRtree(geoms))
+    shapely.prepare(geoms)
+    return Communes(ids=ids, polygons=geoms, tree=shapely.STRtree(geoms))
 
 
 def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -47,7 +49,8 @@ def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.ob
     if len(communes.ids) == 0 or len(geoms) == 0:
         return result
     points = shapely.point_on_surface(geoms)
-    inside, polygons = communes.tree.query(points, predicate="within")
+    # query the points with each (prepared) polygon: 46 prepared look-ups instead of N unprepared ones
+    polygons, inside = shapely.STRtree(points).query(communes.polygons, predicate="contains")
     result[inside] = communes.ids[polygons]
     rest = np.flatnonzero(result == None)  # noqa: E711 (elementwise comparison on an object array)
     if len(rest):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, insert, select, union_all
 
-from addresses import bulk
+from addresses import bulk, changes
 from addresses.errors import ImportValidationError
 from addresses.schema import address, admin_unit, import_run, place, village
 from importers import load, prepare
@@ -88,7 +87,23 @@ def file_sha256(path: Path) -> str:
 
 
 def territory(conn: Connection) -> shapely.Geometry:
-    """The province as loaded (old province and current wards), with a margin; else a box."""
+    """The province as loaded (old province and current wards), with a margin; else a box.
+
+    Computed once per state of the units table (their count and latest change).
+    """
+    version = conn.execute(select(func.count(), func.max(admin_unit.c.updated_at))).one()
+    key = (str(conn.engine.url), int(version[0]), version[1])
+    if key not in _TERRITORIES:
+        _TERRITORIES.clear()
+        _TERRITORIES[key] = _territory(conn)
+    return _TERRITORIES[key]
+
+
+_TERRITORIES: dict[tuple[object, ...], shapely.Geometry] = {}
+
+
+def _territory(conn: Connection) -> shapely.Geometry:
+    """Union the province and current ward polygons in PostGIS and add the margin."""
     polygons = union_all(
         select(admin_unit.c.geom).where(admin_unit.c.level == 1, admin_unit.c.code == "17"),
         select(admin_unit.c.geom).where(admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None)),
@@ -179,9 +194,13 @@ def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None
 
 def _raw_json(frame: gpd.GeoDataFrame) -> pd.Series:
     """Each row's original fields as JSON (geometry and row number left out)."""
-    fields = frame.drop(columns=[frame.geometry.name, FEATURE])
-    records = fields.astype(object).where(fields.notna(), None).to_dict(orient="records")
-    return pd.Series([json.dumps(r, ensure_ascii=False, default=str) for r in records], index=frame.index)
+    fields = pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
+    if fields.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    text = fields.to_json(
+        orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
+    )
+    return pd.Series(text.rstrip("\n").split("\n"), index=frame.index, dtype=object)
 
 
 def write_rows(
@@ -190,14 +209,16 @@ def write_rows(
     """Stage and upsert the validated rows of one dataset; then derive what depends on location."""
     dataset = options.mapping.dataset
     if dataset == "units":
-        return prepare.write_units(conn, checked, raw, source, fill_only=options.fill_only)
+        before = changes.snapshot(conn, table=admin_unit)
+        unit_counts = prepare.write_units(conn, checked, raw, source, fill_only=options.fill_only)
+        changes.record_written(conn, table=admin_unit, previous=before)
+        return unit_counts
     target = {"villages": village, "places": place, "addresses": address}[dataset]
-    frame = prepare.source_rows(checked, raw, source, dataset)
+    frame = prepare.source_rows(conn, checked, raw, source, dataset)
     staged = bulk.stage(conn, frame)
+    changes.record_replaced(conn, table=target, staged=staged)
     counts = load.upsert_by_source(conn, target, staged, list(frame.columns))
-    load.assign_communes(conn, target, source=source)
-    if dataset == "addresses":
-        prepare.after_addresses(conn, source=source)
+    changes.record_written(conn, table=target, source=source)
     return counts
 
 

@@ -112,7 +112,7 @@ def _address_columns(
     rows: pd.DataFrame, raw: pd.Series, source: str, geoms: NDArray[np.object_]
 ) -> dict[str, object]:
     """Address columns; generated data is labelled as such."""
-    generated = raw.str.contains('"generated": true', regex=False) | (source == GENERATED_SOURCE)
+    generated = raw.str.contains(r'"generated":\s*true', regex=True) | (source == GENERATED_SOURCE)
     return {
         "house_number": rows["house_number"],
         "alley": rows["alley"],

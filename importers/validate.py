@@ -105,8 +105,12 @@ def territory_rejections(
         return []
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     shapely.prepare(territory)
+    points = present & (shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
+    others = present & ~points
     inside = np.zeros(len(geoms), dtype=bool)
-    inside[present] = shapely.intersects(territory, geoms[present])
+    xs, ys = shapely.get_x(geoms[points]), shapely.get_y(geoms[points])
+    inside[points] = shapely.contains_xy(territory, xs, ys)
+    inside[others] = shapely.intersects(territory, geoms[others])
     outside = present & ~inside
     distances = shapely.distance(territory, geoms[outside]) * 111.0 if outside.any() else []
     return [
