@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: run test setup install lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml scripts/bootstrap.sh api/static/package-lock.json
 	bash scripts/bootstrap.sh
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	npm ci --prefix api/static --no-audit --no-fund
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = [
+    "AmbiguousUnitError",
     "CodeErrorReason",
     "ConflictError",
     "DatabaseSetupError",
@@ -23,12 +24,19 @@ __all__ = [
     "ImportValidationError",
     "InvalidCodeError",
     "InvalidParameterError",
+    "InvalidSuccessorError",
     "NotFoundError",
     "OutOfTerritoryError",
+    "StaleVersionError",
+    "StatusTransitionError",
+    "SuccessorProblem",
 ]
 
 CodeErrorReason = Literal["empty", "wrong_length", "invalid_character", "check_mismatch"]
 """Why a typed code was rejected (machine-readable, stable)."""
+
+SuccessorProblem = Literal["self", "retired"]
+"""Why a successor was refused: the address itself, or an address that is retired too."""
 
 
 class DiachisoError(Exception):
@@ -124,3 +132,84 @@ class OutOfTerritoryError(DiachisoError, ValueError):
         self.index = index
         self.count = count
         super().__init__(message)
+
+
+class StaleVersionError(ConflictError):
+    """An edit was based on an older version of an address than the one stored.
+
+    ``registry_code`` names the address, ``expected`` is the version the editor saw,
+    ``current`` the version now stored: reload, re-apply, retry.
+
+    >>> str(StaleVersionError("1000000005", expected=1, current=3))
+    'address 1000-000-005 is at version 3, not 1: it was changed meanwhile; reload it and retry'
+    """
+
+    def __init__(self, registry_code: str, *, expected: int, current: int) -> None:
+        self.registry_code = registry_code
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"address {_grouped(registry_code)} is at version {current}, not {expected}: "
+            "it was changed meanwhile; reload it and retry"
+        )
+
+
+class StatusTransitionError(ConflictError):
+    """A change the address's status does not allow (only proposed -> active -> retired).
+
+    ``current`` is the stored status, ``action`` what was asked ("retire", "edit"...).
+
+    >>> str(StatusTransitionError("1000000005", current="retired", action="retire"))
+    'cannot retire address 1000-000-005: it is retired'
+    """
+
+    def __init__(self, registry_code: str, *, current: str, action: str, detail: str = "") -> None:
+        self.registry_code = registry_code
+        self.current = current
+        self.action = action
+        text = f"cannot {action} address {_grouped(registry_code)}: it is {current}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+
+
+class InvalidSuccessorError(ConflictError):
+    """The successor chosen for a retired address is the address itself, or is retired too.
+
+    ``reason`` says which (``"self"`` or ``"retired"``); ``parameter`` is always
+    ``"successor"``.
+    """
+
+    def __init__(
+        self, registry_code: str, successor: str, *, reason: SuccessorProblem, detail: str = ""
+    ) -> None:
+        self.registry_code = registry_code
+        self.successor = successor
+        self.reason: SuccessorProblem = reason
+        self.parameter = "successor"
+        what = "is the address itself" if reason == "self" else "is retired"
+        text = f"successor {_grouped(successor)} of address {_grouped(registry_code)} {what}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+
+
+def _grouped(registry_code: str) -> str:
+    """Write a 10-digit registry code 4-3-3 for messages (other text unchanged).
+
+    >>> _grouped("1234567894"), _grouped("12")
+    ('1234-567-894', '12')
+    """
+    if len(registry_code) != 10:
+        return registry_code
+    return f"{registry_code[:4]}-{registry_code[4:7]}-{registry_code[7:]}"
+
+
+class AmbiguousUnitError(InvalidParameterError):
+    """A unit name matches several units; ``candidates`` describes each (name, parent, code, period).
+
+    ``parameter`` names what would tell them apart (district, province).
+    """
+
+    def __init__(self, parameter: str, name: str, candidates: list[str]) -> None:
+        listed = "; ".join(candidates)
+        super().__init__(
+            parameter, f"{name!r} matches {len(candidates)} units: {listed}; give {parameter} too"
+        )
+        self.candidates = candidates

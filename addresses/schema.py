@@ -224,3 +224,26 @@ import_run = Table(
     Index("ix_import_run_sha256", "sha256"),
     comment="One row per committed import: what was read, written, repaired and rejected.",
 )
+
+tile_invalidation = Table(
+    "tile_invalidation",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("layer", Text, nullable=False, comment="the table whose rows changed: admin_unit, village..."),
+    Column(
+        "bbox",
+        Geometry("GEOMETRY", srid=SRID, spatial_index=False),
+        nullable=False,
+        comment="where they were and are: a box (or a point) around the changed rows",
+    ),
+    Column(
+        "txid",
+        BigInteger,
+        nullable=False,
+        server_default=text("(pg_current_xact_id())::text::bigint"),
+        comment="the writing transaction; readers poll by it, so a late commit is never missed",
+    ),
+    _created_at(),
+    Index("ix_tile_invalidation_txid", "txid"),
+    comment="Where data changed, appended by importers and editors; tile caches poll it to evict tiles.",
+)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.errors import add_exception_handlers
-from api.routes import health
+from api.routes import geocode, health, ogc, tiles, units
 from api.settings import ApiSettings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -26,9 +27,12 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(pgcluster.database_url(database), database)
         app.state.engine = engine
+        app.state.tiles = tiles.open_tiles(engine, app.state.api_settings.tiles)
+        app.state.geocoder = geocode.open_index(engine, app.state.geocode_settings)
         try:
             yield
         finally:
+            app.state.tiles.close()
             engine.dispose()
 
     app = FastAPI(
@@ -38,8 +42,15 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         lifespan=lifespan,
     )
     app.state.api_settings = api or ApiSettings()
+    app.state.geocode_settings = geocode.GeocodeSettings()
     add_exception_handlers(app)
     app.include_router(health.router)
+    app.include_router(tiles.router)
+    app.include_router(ogc.router)
+    app.include_router(units.router)
+    app.include_router(geocode.router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

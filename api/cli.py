@@ -5,18 +5,26 @@ Domain errors print one clear line and exit with status 1; no traceback for user
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from addresses import migrate, pgcluster
 from addresses.db import make_engine
 from addresses.errors import DiachisoError
 from addresses.settings import DatabaseSettings
+from geocoder.batch import address_columns, geocode_csv
+from geocoder.index import GeocoderIndex
+from geocoder.reverse import reverse
+from geocoder.search import search
 from importers.bundled import import_bundled
 from importers.mapping import DATASETS, Dataset, FieldMapping, default_mapping, load_mapping_file
 from importers.pipeline import ImportOptions, ImportReport, import_file
@@ -193,6 +201,100 @@ def serve_command(
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
+
+
+# ---------------------------------------------------------------------------- geocoder
+
+
+def _print_json(value: Any) -> None:
+    """Pretty JSON on stdout (Vietnamese text as is)."""
+    typer.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _load_index(engine: Engine) -> GeocoderIndex:
+    with engine.connect() as conn:
+        return GeocoderIndex.load(conn)
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='address, place name or code, e.g. "xom lac mai chau"')],
+    limit: Annotated[int, typer.Option(help="number of results")] = 5,
+) -> None:
+    """Geocode a text: the best results as JSON."""
+    index = _load_index(engine_for(DatabaseSettings()))
+    _print_json([result.to_dict() for result in search(index, query, limit=limit)])
+
+
+def _date(text: str | None) -> dt.date | None:
+    """An ISO date option (YYYY-MM-DD), or None."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"--at takes a date YYYY-MM-DD, not {text!r}") from error
+
+
+@app.command("reverse")
+def reverse_command(
+    lon: Annotated[float, typer.Argument(help="longitude, WGS 84 degrees")],
+    lat: Annotated[float, typer.Argument(help="latitude, WGS 84 degrees")],
+    radius: Annotated[float, typer.Option(help="search radius for village and address, metres")] = 500.0,
+    at: Annotated[
+        str | None, typer.Option(help="answer with the units valid on this date (YYYY-MM-DD)")
+    ] = None,
+) -> None:
+    """What lies at a point: units of both periods, nearest village and address, as JSON."""
+    with engine_for(DatabaseSettings()).connect() as conn:
+        result = reverse(conn, lon, lat, radius_m=radius, at=_date(at))
+    _print_json(result.to_dict())
+
+
+def _check_csv(path: Path, encoding: str, delimiter: str, column: list[str]) -> int:
+    """Check the header names the address column(s) before anything is written; count the data lines."""
+    with path.open(encoding=encoding, newline="") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+        address_columns(header, column)
+        return sum(1 for _line in handle)
+
+
+@app.command("geocode")
+def geocode_command(
+    path: Annotated[Path, typer.Argument(help="CSV file with a header row")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write")],
+    column: Annotated[list[str], typer.Option(help="address column (repeat to join several in order)")],
+    delimiter: Annotated[str, typer.Option(help="field separator")] = ",",
+    encoding: Annotated[str, typer.Option(help="text encoding of the input")] = "utf-8",
+) -> None:
+    """Geocode a CSV file: same rows and order, geocoding columns added."""
+    total = _check_csv(path, encoding, delimiter, column)
+    engine = engine_for(DatabaseSettings())
+    index = _load_index(engine)
+    columns = [TextColumn("geocoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with (
+        Progress(*columns, console=console) as bar,
+        engine.connect() as conn,
+        path.open(encoding=encoding, newline="") as src,
+        output.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        task = bar.add_task("rows", total=total)
+        report = geocode_csv(
+            index,
+            conn,
+            src,
+            dst,
+            column=column,
+            delimiter=delimiter,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+    console.print(
+        f"{report.rows} rows: {report.matched} matched, {report.unmatched} unmatched, {report.bad} bad "
+        f"({report.seconds:.1f} s, {report.rows_per_second:,.0f} rows/s, cache hits {report.cache_hits})",
+        markup=False,
+    )
+    for line in report.problems[:20]:
+        console.print(f"  {line}", markup=False)
 
 
 def main() -> None:

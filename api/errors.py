@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from addresses.errors import (
+    AmbiguousUnitError,
     ConflictError,
     DatabaseSetupError,
     DiachisoError,
@@ -23,6 +24,7 @@ from addresses.errors import (
 
 #: Domain error class -> HTTP status. The first matching class (in MRO order) wins.
 STATUS_CODES: dict[type[DiachisoError], int] = {
+    AmbiguousUnitError: 400,
     InvalidCodeError: 400,
     InvalidParameterError: 400,
     OutOfTerritoryError: 400,

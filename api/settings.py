@@ -6,6 +6,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class TileSettings(BaseSettings):
+    """The vector tiles: in-process cache size, HTTP caching, how often to look for changes."""
+
+    model_config = SettingsConfigDict(env_prefix="DIACHISO_TILE_", extra="ignore")
+
+    cache_mb: float = Field(default=256, ge=0, description="Tile cache per worker process, MB (0: none).")
+    max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of tiles, seconds.")
+    poll_seconds: float = Field(default=1.0, gt=0, description="How often to read tile_invalidation.")
+    threads: int = Field(default=4, ge=1, le=32, description="Threads (and connections) building tiles.")
+
+
 class ApiSettings(BaseSettings):
     """How the API behaves: public base URL, CORS, limits."""
 
@@ -16,3 +27,4 @@ class ApiSettings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_limit: int = Field(default=1000, ge=1, description="Largest page size a client may ask for.")
+    tiles: TileSettings = Field(default_factory=TileSettings, description="DIACHISO_TILE_* variables.")

@@ -78,8 +78,11 @@ def write_files(count: int, folder: Path) -> dict[str, Path]:
     """The generated addresses as CSV, GeoParquet and GeoPackage."""
     wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
     frame = generate_addresses(wards, count, seed=11)
-    paths = {"csv": folder / "addresses.csv", "geoparquet": folder / "addresses.parquet",
-             "gpkg": folder / "addresses.gpkg"}
+    paths = {
+        "csv": folder / "addresses.csv",
+        "geoparquet": folder / "addresses.parquet",
+        "gpkg": folder / "addresses.gpkg",
+    }
     table = frame.drop(columns="geometry").assign(lon=frame.geometry.x, lat=frame.geometry.y)
     table.to_csv(paths["csv"], index=False)
     frame.to_parquet(paths["geoparquet"])
@@ -108,15 +111,34 @@ def diachiso_import(engine: Engine, path: Path, source: str) -> Callable[[], obj
 def ogr2ogr_import(url: str, path: Path, table: str) -> Callable[[], object]:
     """GDAL's ogr2ogr into PostGIS (COPY mode, its default), one transaction."""
     parsed = make_url(url)
-    pg = (f"PG:host={parsed.host} port={parsed.port} dbname={parsed.database} "
-          f"user={parsed.username} password={parsed.password}")
+    pg = (
+        f"PG:host={parsed.host} port={parsed.port} dbname={parsed.database} "
+        f"user={parsed.username} password={parsed.password}"
+    )
     extra = ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat", "-a_srs", "EPSG:4326"]
-    args = ["ogr2ogr", "-f", "PostgreSQL", pg, str(path), "-nln", table, "-overwrite",
-            "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST", "--config", "PG_USE_COPY", "YES",
-            *(extra if path.suffix == ".csv" else [])]
+    args = [
+        "ogr2ogr",
+        "-f",
+        "PostgreSQL",
+        pg,
+        str(path),
+        "-nln",
+        table,
+        "-overwrite",
+        "-lco",
+        "GEOMETRY_NAME=geom",
+        "-lco",
+        "SPATIAL_INDEX=GIST",
+        "--config",
+        "PG_USE_COPY",
+        "YES",
+        *(extra if path.suffix == ".csv" else []),
+    ]
 
     def run() -> object:
-        return subprocess.run(args, check=True, capture_output=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+        return subprocess.run(
+            args, check=True, capture_output=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"}
+        )
 
     return run
 
@@ -144,7 +166,9 @@ def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list
     results: list[Result] = []
     for file_format, path in paths.items():
         source = f"generated-bench-{file_format}"
-        results.append(Result("diachiso import", file_format, rows, timed(diachiso_import(engine, path, source))))
+        results.append(
+            Result("diachiso import", file_format, rows, timed(diachiso_import(engine, path, source)))
+        )
         if file_format in gdal_formats():
             seconds = timed(ogr2ogr_import(url, path, f"ogr_{file_format}"))
             results.append(Result("ogr2ogr (GDAL)", file_format, rows, seconds))
@@ -160,8 +184,11 @@ def table(results: list[Result]) -> str:
     """The results as a markdown table with ratios to diachiso on the same format."""
     base = {r.file_format: r.rate for r in results if r.tool == "diachiso import"}
     lines = ["| tool | format | rows | seconds | rows/s | vs diachiso |", "|---|---|---:|---:|---:|---:|"]
-    lines += [f"| {r.tool} | {r.file_format} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | "
-              f"{r.rate / base[r.file_format]:.2f}x |" for r in results]
+    lines += [
+        f"| {r.tool} | {r.file_format} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | "
+        f"{r.rate / base[r.file_format]:.2f}x |"
+        for r in results
+    ]
     return "\n".join(lines)
 
 

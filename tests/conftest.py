@@ -43,11 +43,22 @@ def _recreate(server_url: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop(url: str) -> None:
+    """Drop a test database at the end of its session."""
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    name = str(parsed.database)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    """A fresh, empty test database for this session."""
+def database_url() -> Iterator[str]:
+    """A fresh, empty test database for this session (its own name: sessions may run at once)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return _recreate(_server_url(DatabaseSettings()), f"diachiso_test_{worker}")
+    url = _recreate(_server_url(DatabaseSettings()), f"diachiso_test_{worker}_{os.getpid()}")
+    yield url
+    _drop(url)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ def _units(conn: Connection, **where: object) -> list[tuple[object, ...]]:
     query = select(admin_unit.c.code, admin_unit.c.full_name, admin_unit.c.valid_from, admin_unit.c.valid_to)
     for column, value in where.items():
         query = query.where(admin_unit.c[column] == value)
-    return [tuple(r) for r in conn.execute(query.order_by(admin_unit.c.code))]
+    ordered = query.order_by(admin_unit.c.code, admin_unit.c.valid_from.nulls_first())
+    return [tuple(r) for r in conn.execute(ordered)]
 
 
 def test_every_level_and_period_is_loaded(conn: Connection) -> None:

@@ -1,0 +1,622 @@
+"""Administrative units of both periods: listing, lookup by code, lineage, and converting old units.
+
+A GSO code alone may name two units: codes were reused on 1 July 2025 (04795 was
+Phường Thịnh Lang and is now Phường Hòa Bình). Lookups therefore take a date
+(``at``) or say which period they chose. Names are matched without accents, so
+"Hoa Binh", "Hoà Bình" and "Hòa Bình" are the same name.
+
+>>> fold("Phường  Hoà Bình")
+'phuong hoa binh'
+>>> normalize_code(" 4795 ")
+'04795'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeAlias
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSON
+
+from addresses.errors import AmbiguousUnitError, InvalidParameterError, NotFoundError
+from addresses.schema import UNIT_LEVELS, admin_unit, unit_lineage
+
+__all__ = [
+    "Basis",
+    "Conversion",
+    "Lineage",
+    "LineageLink",
+    "LinkKind",
+    "Resolution",
+    "Successor",
+    "Unit",
+    "UnitDetail",
+    "UnitPage",
+    "convert_unit",
+    "fold",
+    "get_unit",
+    "lineage",
+    "list_units",
+    "normalize_code",
+]
+
+LinkKind: TypeAlias = Literal["full", "partial"]
+"""full: all of the old unit went to the successor; partial: a part of it."""
+Resolution: TypeAlias = Literal["at", "current", "latest"]
+"""How get_unit chose among the units of one code: valid at the date asked, current, or latest."""
+Basis: TypeAlias = Literal["unchanged", "lineage", "communes", "geometry"]
+"""How a successor was found: the unit itself, recorded lineage, its communes' lineage, or overlap."""
+GeoJson: TypeAlias = dict[str, Any]
+Expression: TypeAlias = ColumnElement[Any]
+
+DEFAULT_LIMIT: Final = 50
+MAX_OFFSET: Final = 2**63 - 1
+MAX_HOPS: Final = 10
+MIN_SHARE: Final = 0.05
+"""Overlaps smaller than this share of an old unit's area are border slivers, not successors."""
+
+_parent = admin_unit.alias("parent")
+_grandparent = admin_unit.alias("grandparent")
+
+
+# --- pure helpers --------------------------------------------------------------------------
+
+
+def _fold_table() -> tuple[str, str]:
+    """Every accented Latin letter (and đ) with its plain lower-case letter, for translate()."""
+    sources, targets = ["đĐ"], ["dd"]
+    for point in range(0xC0, 0x1EFA):
+        char = chr(point)
+        base = unicodedata.normalize("NFD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            sources.append(char)
+            targets.append(base.lower())
+    return "".join(sources), "".join(targets)
+
+
+_FOLD_FROM, _FOLD_TO = _fold_table()
+_FOLD_MAP: Final = str.maketrans(_FOLD_FROM, _FOLD_TO)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced text for comparing names.
+
+    >>> fold("ĐÀ BẮC"), fold("Yên Thuỷ") == fold("Yen Thủy")
+    ('da bac', True)
+    """
+    return " ".join(unicodedata.normalize("NFC", text).translate(_FOLD_MAP).lower().split())
+
+
+def _fold_sql(column: Expression) -> Expression:
+    """The same folding in SQL (the database keeps names in NFC)."""
+    return func.lower(func.translate(column, _FOLD_FROM, _FOLD_TO))
+
+
+def normalize_code(code: str, *, parameter: str = "code") -> str:
+    """A GSO code with the leading zero a spreadsheet dropped put back (widths 2, 3, 5).
+
+    >>> normalize_code("17"), normalize_code("148"), normalize_code("4792")
+    ('17', '148', '04792')
+    >>> normalize_code("04-795")
+    Traceback (most recent call last):
+    ...
+    addresses.errors.InvalidParameterError: code: a GSO code is 2, 3 or 5 digits, got '04-795'
+    """
+    text = code.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 5):
+        raise InvalidParameterError(parameter, f"a GSO code is 2, 3 or 5 digits, got {code!r}")
+    return text.zfill({1: 2, 4: 5}.get(len(text), len(text)))
+
+
+# --- units ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One administrative unit in one period (``valid_to`` is exclusive, None while it exists)."""
+
+    id: int
+    code: str
+    level: int
+    level_name: str
+    unit_type: str
+    name: str
+    full_name: str
+    name_en: str | None
+    parent_code: str | None
+    parent_name: str | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    geom_quality: str | None
+    population: int | None
+    area_km2: float | None
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the unit still exists."""
+        return self.valid_to is None
+
+    @property
+    def period(self) -> str:
+        """The validity in words, e.g. 'until 2025-07-01'."""
+        start, end = self.valid_from, self.valid_to
+        if start is not None and end is not None:
+            return f"{start.isoformat()} to {end.isoformat()}"
+        if end is not None:
+            return f"until {end.isoformat()}"
+        return f"from {start.isoformat()}" if start is not None else "no known dates"
+
+    @property
+    def label(self) -> str:
+        """Full name, parent, code and period, to tell units apart in a message."""
+        parent = f", {self.parent_name}" if self.parent_name else ""
+        return f"{self.full_name}{parent} ({self.code}, {self.period})"
+
+
+def _unit_select() -> Select[Any]:
+    """SELECT the columns of Unit FROM admin_unit and its parent."""
+    unit = admin_unit
+    return select(
+        unit.c.id,
+        unit.c.code,
+        unit.c.level,
+        case(UNIT_LEVELS, value=unit.c.level).label("level_name"),
+        unit.c.unit_type,
+        unit.c.name,
+        unit.c.full_name,
+        unit.c.name_en,
+        _parent.c.code.label("parent_code"),
+        _parent.c.full_name.label("parent_name"),
+        unit.c.valid_from,
+        unit.c.valid_to,
+        unit.c.geom_quality,
+        unit.c.population,
+        unit.c.area_km2,
+    ).select_from(unit.outerjoin(_parent, unit.c.parent_id == _parent.c.id))
+
+
+def _unit(row: Row[Any]) -> Unit:
+    """A result row of _unit_select (extra columns ignored) as a Unit."""
+    values = row._mapping
+    area = values["area_km2"]
+    return Unit(
+        id=values["id"],
+        code=values["code"],
+        level=values["level"],
+        level_name=values["level_name"],
+        unit_type=values["unit_type"],
+        name=values["name"],
+        full_name=values["full_name"],
+        name_en=values["name_en"],
+        parent_code=values["parent_code"],
+        parent_name=values["parent_name"],
+        valid_from=values["valid_from"],
+        valid_to=values["valid_to"],
+        geom_quality=values["geom_quality"],
+        population=values["population"],
+        area_km2=None if area is None else float(area),
+    )
+
+
+def _valid_at(at: dt.date) -> Expression:
+    """Units valid on the day ``at`` (validity [from, to), NULL is open)."""
+    unit = admin_unit.c
+    return and_(
+        or_(unit.valid_from.is_(None), unit.valid_from <= at),
+        or_(unit.valid_to.is_(None), unit.valid_to > at),
+    )
+
+
+def _check_level(level: int | None) -> None:
+    """Refuse a level other than 1, 2 or 3."""
+    if level is not None and level not in UNIT_LEVELS:
+        raise InvalidParameterError(
+            "level", f"must be 1 (province), 2 (district) or 3 (commune), got {level}"
+        )
+
+
+def _name_query(q: str) -> Expression:
+    """Units whose code starts with ``q`` (digits) or whose full name contains it, accents ignored."""
+    text = q.strip()
+    if text.isascii() and text.isdigit():
+        return admin_unit.c.code.startswith(text, autoescape=True)
+    return _fold_sql(admin_unit.c.full_name).contains(fold(text), autoescape=True)
+
+
+# --- listing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPage:
+    """A page of units with the number matching in all."""
+
+    units: list[Unit]
+    number_matched: int
+    limit: int
+    offset: int
+
+
+def _list_conditions(
+    *, level: int | None, at: dt.date | None, parent_code: str | None, q: str | None
+) -> list[Expression]:
+    """The WHERE conditions of list_units."""
+    _check_level(level)
+    conditions: list[Expression] = []
+    if level is not None:
+        conditions.append(admin_unit.c.level == level)
+    if at is not None:
+        conditions.append(_valid_at(at))
+    if parent_code is not None:
+        conditions.append(_parent.c.code == normalize_code(parent_code, parameter="parent"))
+    if q is not None and q.strip():
+        conditions.append(_name_query(q))
+    return conditions
+
+
+def list_units(
+    conn: Connection,
+    *,
+    level: int | None = None,
+    at: dt.date | None = None,
+    parent_code: str | None = None,
+    q: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    max_limit: int = 1000,
+) -> UnitPage:
+    """Units filtered by level, validity on a day, parent code and name (accents ignored).
+
+    Ordered by level, code and period (older first). ``q`` of digits matches code prefixes.
+    """
+    if not 1 <= limit <= max_limit:
+        raise InvalidParameterError("limit", f"must be between 1 and {max_limit}, got {limit}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidParameterError("offset", f"must be between 0 and {MAX_OFFSET}, got {offset}")
+    where = _list_conditions(level=level, at=at, parent_code=parent_code, q=q)
+    query = _unit_select().where(*where)
+    matched = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    order = (admin_unit.c.level, admin_unit.c.code, admin_unit.c.valid_from.asc().nulls_first())
+    rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    return UnitPage([_unit(row) for row in rows], int(matched), limit, offset)
+
+
+# --- one unit --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDetail:
+    """A unit found by code, its geometry as GeoJSON (WGS 84) and how it was chosen."""
+
+    unit: Unit
+    geometry: GeoJson | None
+    """The polygon, when the sources have one (geom_quality 'polygon')."""
+    label_point: GeoJson | None
+    resolution: Resolution
+    note: str | None
+    """Set when the code names units of other periods too."""
+    other_periods: list[Unit]
+
+
+def _units_with_code(conn: Connection, code: str) -> list[Unit]:
+    """Every unit with a code, current first, then by end of validity, latest first."""
+    order = (admin_unit.c.valid_to.desc().nulls_first(), admin_unit.c.level)
+    rows = conn.execute(_unit_select().where(admin_unit.c.code == code).order_by(*order)).all()
+    return [_unit(row) for row in rows]
+
+
+def _choose(units: list[Unit], code: str, at: dt.date | None) -> tuple[Unit, Resolution]:
+    """The unit of a code valid at ``at``, else the current one, else the latest."""
+    if at is None:
+        return units[0], "current" if units[0].is_current else "latest"
+    for unit in units:
+        if (unit.valid_from is None or unit.valid_from <= at) and (
+            unit.valid_to is None or unit.valid_to > at
+        ):
+            return unit, "at"
+    periods = "; ".join(unit.label for unit in units)
+    raise NotFoundError(f"no unit had the code {code} on {at.isoformat()}: it named {periods}")
+
+
+def _note(unit: Unit, resolution: Resolution, others: list[Unit]) -> str | None:
+    """Say which period was chosen when a code names several units (or none is current)."""
+    chosen = {
+        "at": "the unit valid on the date asked",
+        "current": "the current unit",
+        "latest": "the latest unit (none with this code exists today)",
+    }[resolution]
+    if not others:
+        return None if resolution != "latest" else f"{unit.full_name} ({unit.code}) no longer exists"
+    also = "; ".join(other.label for other in others)
+    return (
+        f"code {unit.code} names {len(others) + 1} units; this is {chosen}; also: {also}. Pass at= to choose"
+    )
+
+
+def _geometries(conn: Connection, unit_id: int) -> tuple[GeoJson | None, GeoJson | None]:
+    """The polygon and label point of a unit as GeoJSON."""
+    unit = admin_unit.c
+    row = conn.execute(
+        select(
+            cast(func.ST_AsGeoJSON(unit.geom, 7), JSON), cast(func.ST_AsGeoJSON(unit.label_point, 7), JSON)
+        ).where(unit.id == unit_id)
+    ).one()
+    return row[0], row[1]
+
+
+def get_unit(conn: Connection, code: str, *, at: dt.date | None = None) -> UnitDetail:
+    """The unit a GSO code names on ``at``; without a date the current one, else the latest.
+
+    The answer says how it chose (``resolution``) and lists the other periods' units.
+    """
+    normalized = normalize_code(code)
+    units = _units_with_code(conn, normalized)
+    if not units:
+        raise NotFoundError(f"no administrative unit has the code {normalized}")
+    unit, resolution = _choose(units, normalized, at)
+    others = [other for other in units if other.id != unit.id]
+    geometry, label_point = _geometries(conn, unit.id)
+    return UnitDetail(unit, geometry, label_point, resolution, _note(unit, resolution, others), others)
+
+
+def _unit_by_id(conn: Connection, unit_id: int) -> Unit:
+    """A unit by database id, or NotFoundError."""
+    row = conn.execute(_unit_select().where(admin_unit.c.id == unit_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no administrative unit with id {unit_id}")
+    return _unit(row)
+
+
+# --- lineage ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineageLink:
+    """A predecessor or successor of a unit in a reorganisation."""
+
+    unit: Unit
+    kind: LinkKind
+    effective_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """Where a unit came from and what it became."""
+
+    unit: Unit
+    predecessors: list[LineageLink]
+    successors: list[LineageLink]
+
+
+def _links(conn: Connection, unit_ids: Iterable[int], *, forward: bool) -> list[tuple[int, LineageLink]]:
+    """(from id, link) for the successors (``forward``) or predecessors of some units."""
+    near, far = (
+        (unit_lineage.c.predecessor_id, unit_lineage.c.successor_id)
+        if forward
+        else (unit_lineage.c.successor_id, unit_lineage.c.predecessor_id)
+    )
+    query = (
+        _unit_select()
+        .add_columns(near.label("from_id"), unit_lineage.c.kind, unit_lineage.c.effective_date)
+        .join(unit_lineage, far == admin_unit.c.id)
+        .where(near.in_(list(unit_ids)))
+        .order_by(admin_unit.c.code)
+    )
+    return [
+        (row.from_id, LineageLink(_unit(row), row.kind, row.effective_date)) for row in conn.execute(query)
+    ]
+
+
+def lineage(conn: Connection, unit_id: int) -> Lineage:
+    """The predecessors and successors of a unit (by database id), with kind full or partial."""
+    unit = _unit_by_id(conn, unit_id)
+    predecessors = [link for _, link in _links(conn, [unit_id], forward=False)]
+    successors = [link for _, link in _links(conn, [unit_id], forward=True)]
+    return Lineage(unit, predecessors, successors)
+
+
+# --- converting an old unit ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Successor:
+    """A present-day unit that took all (full) or part (partial) of an old unit."""
+
+    unit: Unit
+    kind: LinkKind
+    basis: Basis
+    share: float | None = None
+    """For basis 'geometry': the share of the old unit's area inside this unit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """An old unit and the present-day unit(s) its area belongs to now."""
+
+    source: Unit
+    successors: list[Successor]
+    note: str
+
+
+def _by_code(conn: Connection, code: str) -> Unit:
+    """The old unit a code named (the latest one), else the current one."""
+    normalized = normalize_code(code)
+    units = _units_with_code(conn, normalized)
+    if not units:
+        raise NotFoundError(f"no administrative unit has the code {normalized}")
+    old = [unit for unit in units if not unit.is_current]
+    return old[0] if old else units[0]
+
+
+def _matches(column: Expression, text: str) -> Expression:
+    """Whether a name column equals ``text``, accents and case ignored."""
+    return _fold_sql(column) == fold(text)
+
+
+def _named(conn: Connection, name: str, district: str | None, province: str | None) -> list[Unit]:
+    """Units called ``name`` (short or full name), in that district and province when given."""
+    unit = admin_unit.c
+    conditions = [or_(_matches(unit.name, name), _matches(unit.full_name, name))]
+    if district is not None:
+        conditions.append(or_(_matches(_parent.c.name, district), _matches(_parent.c.full_name, district)))
+    if province is not None:
+        in_province = or_(
+            _matches(_grandparent.c.name, province), _matches(_grandparent.c.full_name, province)
+        )
+        of_province = or_(_matches(_parent.c.name, province), _matches(_parent.c.full_name, province))
+        conditions.append(or_(in_province, and_(_parent.c.level == 1, of_province)))
+    query = (
+        _unit_select()
+        .outerjoin(_grandparent, _parent.c.parent_id == _grandparent.c.id)
+        .where(*conditions)
+        .order_by(unit.level, unit.code)
+    )
+    return [_unit(row) for row in conn.execute(query)]
+
+
+def _by_name(conn: Connection, name: str, district: str | None, province: str | None) -> Unit:
+    """The one old (else current) unit of that name, district and province."""
+    found = _named(conn, name, district, province)
+    where = ", ".join(part for part in (name, district, province) if part)
+    if not found:
+        raise NotFoundError(f"no administrative unit is called {where!r}")
+    old = [unit for unit in found if not unit.is_current] or found
+    if len(old) > 1:
+        parameter = "district" if district is None else "province"
+        raise AmbiguousUnitError(parameter, where, [unit.label for unit in old])
+    return old[0]
+
+
+def _conversion_source(
+    conn: Connection, *, code: str | None, name: str | None, district: str | None, province: str | None
+) -> Unit:
+    """The unit to convert, from a code or from a name (with district and province)."""
+    if code is not None and name is not None:
+        raise InvalidParameterError("name", "give either code or name (with district, province), not both")
+    if code is not None:
+        if district is not None or province is not None:
+            raise InvalidParameterError("district", "district and province narrow a name, not a code")
+        return _by_code(conn, code)
+    if name is None or not name.strip():
+        raise InvalidParameterError("code", "give code, or name with district and province")
+    return _by_name(conn, name, district, province)
+
+
+def _merge(found: dict[int, Successor], successor: Successor) -> None:
+    """Add a successor reached by one path; a unit reached fully by any path is a full successor."""
+    known = found.get(successor.unit.id)
+    if known is None or (successor.kind == "full" and known.kind == "partial"):
+        found[successor.unit.id] = successor
+
+
+def _follow_lineage(conn: Connection, start: Unit) -> list[Successor]:
+    """Present-day units reached from ``start`` through recorded lineage (partial if any step is)."""
+    found: dict[int, Successor] = {}
+    frontier: dict[int, LinkKind] = {start.id: "full"}
+    for _hop in range(MAX_HOPS):
+        if not frontier:
+            break
+        following: dict[int, LinkKind] = {}
+        for from_id, link in _links(conn, frontier, forward=True):
+            kind: LinkKind = "full" if frontier[from_id] == "full" and link.kind == "full" else "partial"
+            if link.unit.is_current:
+                _merge(found, Successor(link.unit, kind, "lineage"))
+            elif following.get(link.unit.id) != "full":
+                following[link.unit.id] = kind
+        frontier = following
+    return sorted(found.values(), key=lambda s: s.unit.code)
+
+
+def _via_communes(conn: Connection, district: Unit) -> list[Successor]:
+    """A district's successors: those of its communes (full only when there is just one)."""
+    children = conn.execute(select(admin_unit.c.id).where(admin_unit.c.parent_id == district.id)).scalars()
+    found: dict[int, Successor] = {}
+    for child in children:
+        for successor in _follow_lineage(conn, _unit_by_id(conn, child)):
+            found[successor.unit.id] = Successor(successor.unit, "partial", "communes")
+    if len(found) == 1:
+        only = next(iter(found.values()))
+        return [Successor(only.unit, "full", "communes")]
+    return sorted(found.values(), key=lambda s: s.unit.code)
+
+
+def _via_geometry(conn: Connection, old: Unit) -> list[Successor]:
+    """Present-day units covering at least MIN_SHARE of an old unit's polygon, by area share."""
+    new = admin_unit.alias("new")
+    old_geom = select(admin_unit.c.geom).where(admin_unit.c.id == old.id).scalar_subquery()
+    share = (func.ST_Area(func.ST_Intersection(new.c.geom, old_geom)) / func.ST_Area(old_geom)).label("share")
+    level = 3 if old.level == 2 else old.level
+    rows = conn.execute(
+        select(new.c.id, share)
+        .where(new.c.valid_to.is_(None), new.c.level == level, func.ST_Intersects(new.c.geom, old_geom))
+        .order_by(share.desc())
+    ).all()
+    kept = [(row.id, float(row.share)) for row in rows if row.share >= MIN_SHARE]
+    return [
+        Successor(
+            _unit_by_id(conn, unit_id), "full" if len(kept) == 1 else "partial", "geometry", round(s, 4)
+        )
+        for unit_id, s in kept
+    ]
+
+
+def _present_successors(conn: Connection, old: Unit) -> list[Successor]:
+    """Recorded lineage first; for a district its communes'; else overlap with present units."""
+    successors = _follow_lineage(conn, old)
+    if not successors and old.level == 2:
+        successors = _via_communes(conn, old)
+    if not successors and old.geom_quality == "polygon":
+        successors = _via_geometry(conn, old)
+    return successors
+
+
+def _conversion_note(source: Unit, successors: list[Successor]) -> str:
+    """Explain a conversion in one sentence."""
+    if not successors:
+        return f"{source.label}: no present-day successor is recorded"
+    names = ", ".join(f"{s.unit.full_name} ({s.unit.code}, {s.kind})" for s in successors)
+    how = {
+        "unchanged": "is a present-day unit",
+        "lineage": "became",
+        "communes": "was abolished; its communes became",
+        "geometry": "has no recorded lineage; by area it now lies in",
+    }[successors[0].basis]
+    if successors[0].basis == "unchanged":
+        return f"{source.label} {how}: nothing to convert"
+    return f"{source.label} {how} {names}"
+
+
+def convert_unit(
+    conn: Connection,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    district: str | None = None,
+    province: str | None = None,
+) -> Conversion:
+    """The present-day successor(s) of an old unit given by code, or by name, district and province.
+
+    A code naming an old and a new unit means the old one. A split commune gives
+    several successors of kind 'partial'; an abolished district gives its communes'
+    successors. A present-day unit converts to itself.
+    """
+    source = _conversion_source(conn, code=code, name=name, district=district, province=province)
+    if source.is_current:
+        successors = [Successor(source, "full", "unchanged")]
+    else:
+        successors = _present_successors(conn, source)
+    return Conversion(source, successors, _conversion_note(source, successors))

@@ -1,0 +1,573 @@
+"""Geocoding over HTTP: search, autocomplete, reverse, parse and CSV batches.
+
+Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan
+(:func:`open_index`) and kept in ``app.state.geocoder``; every request first asks it
+to refresh if the data changed (a few milliseconds, at most every 30 s). Answers are
+GeoJSON FeatureCollections in the GeocodeJSON style (:mod:`api.schemas_geocode`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Connection, Engine
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from typing_extensions import Buffer
+
+from addresses.errors import InvalidParameterError
+from addresses.features import parse_bbox
+from api import deps
+from api.deps import connection
+from api.schemas import ERROR_RESPONSES, ErrorResponse
+from api.schemas_geocode import (
+    GeocodeCollection,
+    Lang,
+    ParsedModel,
+    QueryModel,
+    collection,
+    reverse_feature,
+    search_feature,
+)
+from geocoder.batch import address_columns, geocode_csv
+from geocoder.index import GeocoderIndex
+from geocoder.parse import parse
+from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
+from geocoder.search import SearchFilters, autocomplete, search
+
+router = APIRouter(tags=["geocoding"])
+
+MAX_RESULTS: Final = 50
+MAX_QUERY_CHARS: Final = 300
+
+Conn = Annotated[Connection, Depends(connection)]
+SearchType = Literal[  # geocoder.search.RESULT_TYPES, spelled out for the OpenAPI document
+    "address",
+    "street",
+    "village",
+    "place",
+    "commune",
+    "district",
+    "province",
+    "old_commune",
+    "old_district",
+    "old_province",
+    "location_code",
+    "point",
+]
+
+
+class GeocodeSettings(BaseSettings):
+    """The geocoding routes: the CSV upload limit and how often the index looks for changed data."""
+
+    model_config = SettingsConfigDict(env_prefix="DIACHISO_GEOCODE_", extra="ignore")
+
+    batch_max_mb: float = Field(default=200, gt=0, description="Largest CSV file POST /batch accepts, MB.")
+    check_every_s: float = Field(
+        default=30, gt=0, description="How often the index compares the data's fingerprint, seconds."
+    )
+
+    @property
+    def batch_max_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.batch_max_mb * 1024 * 1024)
+
+
+def open_index(engine: Engine, settings: GeocodeSettings) -> GeocoderIndex:
+    """Build the geocoder index from the database (the lifespan does it once)."""
+    with engine.connect() as conn:
+        return GeocoderIndex.load(conn, check_every_s=settings.check_every_s)
+
+
+def _settings(request: Request) -> GeocodeSettings:
+    settings: GeocodeSettings = request.app.state.geocode_settings
+    return settings
+
+
+def current_index(request: Request) -> GeocoderIndex:
+    """The application's index, refreshed first if the data changed (checked at most every check_every_s)."""
+    index: GeocoderIndex = request.app.state.geocoder
+    with deps.engine(request).connect() as conn:
+        index.refresh_if_stale(conn)
+    return index
+
+
+Index = Annotated[GeocoderIndex, Depends(current_index)]
+
+
+# --- parameters ------------------------------------------------------------------------------------
+
+LangParam = Annotated[
+    Lang,
+    Query(description="Language of labels: vi (Vietnamese) or en (English unit words).", examples=["vi"]),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """What a search or autocomplete request asks for, read and checked."""
+
+    text: str
+    limit: int
+    filters: SearchFilters
+    lang: Lang
+
+    def echo(self) -> QueryModel:
+        """The query as it is given back in the answer."""
+        filters = self.filters
+        shown: dict[str, object] = {}
+        if filters.unit_code is not None:
+            shown["unit"] = filters.unit_code
+        if filters.types is not None:
+            shown["type"] = sorted(filters.types)
+        if filters.bbox is not None:
+            shown["bbox"] = list(filters.bbox)
+        if filters.near is not None:
+            shown["near"] = list(filters.near)
+        parsed = parse(self.text).to_dict()
+        return QueryModel(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
+
+
+def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
+    """The (lon, lat) point to search near; both or neither must be given."""
+    if lon is None and lat is None:
+        return None
+    if lon is None or lat is None:
+        missing = "lon" if lon is None else "lat"
+        raise InvalidParameterError(missing, "give lat and lon together to search near a point")
+    return lon, lat
+
+
+def search_request(
+    *,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="What to look for: an address, village, commune, place name, or a location or "
+            "registry code; accents and case optional, any order ('xom lac mai chau').",
+            examples=["xom lac mai chau"],
+        ),
+    ],
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_RESULTS, description=f"Most results to return (1-{MAX_RESULTS}).", examples=[10]),
+    ] = 10,
+    unit: Annotated[
+        str | None,
+        Query(
+            description="Only results in this unit: GSO code of a 2025 commune/ward, or of a pre-2025 "
+            "commune or district (codes reused in 2025 match both).",
+            examples=["05251"],
+        ),
+    ] = None,
+    type_: Annotated[
+        list[SearchType] | None,
+        Query(
+            alias="type",
+            description="Only these kinds of result (repeat the parameter for several): match levels "
+            "(address, street, village, place, commune, district, province, point) or kinds "
+            "(old_commune, old_district, old_province, location_code).",
+            examples=[["village"]],
+        ),
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="Only results inside this box: west,south,east,north in WGS 84 degrees.",
+            examples=["104.9,20.5,105.2,20.8"],
+        ),
+    ] = None,
+    lat: Annotated[
+        float | None,
+        Query(
+            ge=-90,
+            le=90,
+            description="Latitude of a point to prefer results near (with lon).",
+            examples=[20.65],
+        ),
+    ] = None,
+    lon: Annotated[
+        float | None,
+        Query(
+            ge=-180,
+            le=180,
+            description="Longitude of a point to prefer results near (with lat).",
+            examples=[105.07],
+        ),
+    ] = None,
+    lang: LangParam = "vi",
+) -> SearchRequest:
+    """Read and check the parameters shared by /search and /autocomplete."""
+    filters = SearchFilters(
+        unit_code=unit.strip() if unit else None,
+        types=frozenset(type_) if type_ else None,
+        bbox=parse_bbox(bbox) if bbox else None,
+        near=_near(lon, lat),
+    )
+    return SearchRequest(text=q, limit=limit, filters=filters, lang=lang)
+
+
+Searched = Annotated[SearchRequest, Depends(search_request)]
+
+
+# --- search, autocomplete, parse --------------------------------------------------------------------
+
+
+@router.get(
+    "/search",
+    response_model=GeocodeCollection,
+    summary="Geocode an address, place name or code",
+    responses=ERROR_RESPONSES,
+)
+def search_route(index: Index, asked: Searched) -> GeocodeCollection:
+    """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
+
+    A pre-2025 commune answers with its 2025 successor as ``current_unit`` (one answer
+    per successor when it was split); a typed location or registry code resolves directly.
+    """
+    results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
+    features = [search_feature(result, lang=asked.lang) for result in results]
+    return collection(features, asked.echo())
+
+
+@router.get(
+    "/autocomplete",
+    response_model=GeocodeCollection,
+    summary="Complete an address being typed",
+    responses=ERROR_RESPONSES,
+)
+def autocomplete_route(index: Index, asked: Searched) -> GeocodeCollection:
+    """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
+    results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
+    features = [search_feature(result, lang=asked.lang) for result in results]
+    return collection(features, asked.echo())
+
+
+@router.get(
+    "/parse", response_model=ParsedModel, summary="Read an address into components", responses=ERROR_RESPONSES
+)
+def parse_route(
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="An address as written, e.g. 'số 5 xóm Lác, xã Mai Hạ, tỉnh Phú Thọ'.",
+            examples=["so 5 xom lac, xa mai ha, phu tho"],
+        ),
+    ],
+) -> ParsedModel:
+    """The components (house number, alley, street, village, commune, district, province) of a text.
+
+    Pure text reading, no database: what the parser cannot place is listed as ``unlabeled``.
+    """
+    return ParsedModel(query=q, parsed=parse(q).to_dict())
+
+
+# --- reverse ---------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/reverse",
+    response_model=GeocodeCollection,
+    summary="What lies at a point: address, units, codes",
+    responses=ERROR_RESPONSES,
+)
+def reverse_route(
+    *,
+    conn: Conn,
+    lon: Annotated[
+        float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
+    ],
+    lat: Annotated[
+        float, Query(ge=-90, le=90, description="Latitude, WGS 84 degrees (north).", examples=[20.6512])
+    ],
+    radius_m: Annotated[
+        float,
+        Query(
+            gt=0,
+            le=MAX_RADIUS_M,
+            description="How far to look for the nearest address and village, in metres.",
+            examples=[DEFAULT_RADIUS_M],
+        ),
+    ] = DEFAULT_RADIUS_M,
+    at: Annotated[
+        dt.date | None,
+        Query(
+            description="A day (YYYY-MM-DD): before 2025-07-01 the units of that day are the main units "
+            "(label, units); the 2025 ward is always current_unit.",
+            examples=["2024-06-30"],
+        ),
+    ] = None,
+    lang: LangParam = "vi",
+) -> GeocodeCollection:
+    """One feature at the point: its location code, the commune/ward (2025) and the units before 2025,
+    the nearest village and the nearest address (with its registry code) within ``radius_m``.
+
+    A point farther than 2 km from every commune of the database answers 400 (out of territory).
+    """
+    result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
+    query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
+    return collection([reverse_feature(result, lang=lang)], query)
+
+
+# --- batch -----------------------------------------------------------------------------------------
+
+DELIMITERS: Final = (",", ";", "\t", "|")
+CHUNK_BYTES: Final = 1 << 16
+"""Bytes gathered before a piece of the answer is handed to the client."""
+PIPE_CHUNKS: Final = 16
+"""Pieces waiting for the client at most; the geocoding thread waits when they are there."""
+ABANDON_AFTER_S: Final = 300.0
+"""A client that takes no piece for this long has gone: the geocoding thread stops."""
+
+log = logging.getLogger(__name__)
+
+
+class BatchForm(BaseModel):
+    """The multipart form of POST /batch (for the OpenAPI document; the route reads it itself)."""
+
+    file: bytes = Field(description="The CSV file: UTF-8 text (a BOM is fine), header row first.")
+    column: list[str] = Field(
+        description="The header name of the address column; repeat the field to join several columns "
+        "(house number, street, commune...) with ', ' in that order.",
+        examples=[["dia_chi"]],
+    )
+    delimiter: Literal[",", ";", "\t", "|"] = Field(default=",", description="The CSV field separator.")
+
+
+def _unprocessable(parameter: str, message: str) -> RequestValidationError:
+    """A 422 naming the form field at fault, in the app's error shape."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", parameter), "msg": message}])
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        413, f"the CSV file is larger than the {limit / 1024 / 1024:g} MB POST /batch accepts"
+    )
+
+
+def _check_declared_size(request: Request, limit: int) -> None:
+    """Refuse a body whose Content-Length is over the limit before reading any of it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchUpload:
+    """The uploaded CSV file (spooled by the form parser) and how to read it."""
+
+    file: UploadFile
+    columns: list[str]
+    delimiter: str
+
+
+async def _read_form(request: Request, limit: int) -> BatchUpload:
+    """The file, column(s) and delimiter of the multipart form, checked."""
+    form = await request.form(max_files=1, max_fields=20)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise _unprocessable("file", "attach the CSV file as the multipart form field 'file'")
+    if upload.size is not None and upload.size > limit:
+        raise _too_large(limit)
+    columns = [value.strip() for value in form.getlist("column") if isinstance(value, str) and value.strip()]
+    if not columns:
+        raise _unprocessable("column", "name the address column (form field 'column'; repeat it for several)")
+    delimiter = form.get("delimiter", ",")
+    if delimiter not in DELIMITERS:
+        raise _unprocessable("delimiter", f"use one of {', '.join(map(repr, DELIMITERS))}")
+    return BatchUpload(upload, columns, str(delimiter))
+
+
+def _scan_rows(reader: Iterator[list[str]], columns: list[str]) -> None:
+    """Check the header names the columns, then read every row (a malformed row raises csv.Error)."""
+    header = next(reader, None)
+    if not header:
+        raise _unprocessable("file", "the CSV file is empty: no header row")
+    try:
+        address_columns(header, columns)
+    except InvalidParameterError as error:
+        raise _unprocessable("column", str(error).removeprefix("column: ")) from None
+    for _row in reader:
+        pass
+
+
+def check_csv(upload: BatchUpload) -> None:
+    """Read the whole file once before answering: a bad file is a 422, never a cut-off answer."""
+    text = io.TextIOWrapper(upload.file.file, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=upload.delimiter, strict=True)
+    try:
+        _scan_rows(reader, upload.columns)
+    except csv.Error as error:
+        raise _unprocessable(
+            "file", f"not a well-formed CSV file: {error} (line {reader.line_num})"
+        ) from None
+    except UnicodeDecodeError:
+        raise _unprocessable(
+            "file", f"not UTF-8 text (line {reader.line_num + 1}); save the file as UTF-8"
+        ) from None
+    finally:
+        text.detach()
+        upload.file.file.seek(0)
+
+
+class ClientGoneError(Exception):
+    """The client stopped reading the answer."""
+
+
+_END: Final = b""
+
+
+class CsvPipe(io.RawIOBase):
+    """A byte stream the batch thread writes into and the response reads from, chunk by chunk.
+
+    At most :data:`PIPE_CHUNKS` chunks wait: a slow client slows the geocoding down, a
+    gone one stops it, and memory stays flat for any file size.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: queue.Queue[bytes | Exception] = queue.Queue(maxsize=PIPE_CHUNKS)
+        self.abandoned = threading.Event()
+
+    def writable(self) -> bool:
+        """A pipe is written to."""
+        return True
+
+    def write(self, data: Buffer, /) -> int:
+        """Hand a chunk over (waiting while the client is behind)."""
+        chunk = bytes(data)
+        if chunk:
+            self._put(chunk)
+        return len(chunk)
+
+    def _put(self, item: bytes | Exception) -> None:
+        deadline = time.monotonic() + ABANDON_AFTER_S
+        while not self.abandoned.is_set() and time.monotonic() < deadline:
+            try:
+                self.chunks.put(item, timeout=0.5)
+            except queue.Full:
+                continue
+            return
+        raise ClientGoneError
+
+    def finish(self, error: Exception | None = None) -> None:
+        """Mark the end of the answer (or the error that stopped the run)."""
+        self._put(error if error is not None else _END)
+
+    def text(self) -> io.TextIOWrapper:
+        """A UTF-8 text stream into the pipe, buffered into chunks of about 64 KB."""
+        return io.TextIOWrapper(
+            io.BufferedWriter(self, buffer_size=CHUNK_BYTES), encoding="utf-8", newline=""
+        )
+
+    def read_chunks(self) -> Generator[bytes, None, None]:
+        """The answer, chunk by chunk, as the batch thread writes it."""
+        try:
+            while (item := self.chunks.get()) != _END:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            self.abandoned.set()
+
+
+def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload) -> None:
+    """Run the batch (in its own thread) from the uploaded file into the pipe."""
+    src = io.TextIOWrapper(upload.file.file, encoding="utf-8-sig", newline="")
+    dst = pipe.text()
+    try:
+        report = geocode_csv(index, None, src, dst, column=upload.columns, delimiter=upload.delimiter)
+        dst.flush()
+        pipe.finish()
+        log.info("batch %s: %s", upload.file.filename, report.to_dict())
+    except ClientGoneError:
+        log.info("batch %s: the client went away", upload.file.filename)
+    except Exception as error:  # the client gets a cut-off answer; the log gets the reason
+        log.exception("batch %s failed", upload.file.filename)
+        with contextlib.suppress(ClientGoneError):
+            pipe.finish(error)
+    finally:
+        src.detach()
+
+
+def answer_name(filename: str | None) -> str:
+    """The file name of the answer: the upload's, ASCII only, with ``-geocoded``.
+
+    >>> answer_name("Địa chỉ 2024.csv"), answer_name(None)
+    ('a_ch_2024-geocoded.csv', 'batch-geocoded.csv')
+    """
+    stem = (filename or "").rsplit(".", 1)[0]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80]
+    return f"{safe or 'batch'}-geocoded.csv"
+
+
+BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The same rows in the same order, with the geocoding columns added "
+        "(lon, lat, score, match_level, kind, label, commune_code, ..., location_code, registry_code, "
+        "note, error), streamed as they are geocoded.",
+    },
+    413: {"model": ErrorResponse, "description": "The file is larger than the server accepts."},
+    422: {
+        "model": ErrorResponse,
+        "description": "No file, a missing or unknown column, not UTF-8, or not a well-formed CSV file.",
+    },
+}
+
+
+@router.post(
+    "/batch",
+    summary="Geocode a CSV file",
+    response_class=StreamingResponse,
+    responses=BATCH_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": BatchForm.model_json_schema()}},
+        }
+    },
+)
+async def batch_route(request: Request, index: Index) -> StreamingResponse:
+    """Geocode the address column(s) of an uploaded CSV file; the answer is the same CSV, row for row.
+
+    The whole file is checked first (UTF-8, well-formed, the column in the header): a bad
+    file answers 422 and nothing else. A row that cannot be geocoded (empty, too few
+    fields, nothing matches) gets its ``error`` cell filled and the run goes on. Files
+    of hundreds of thousands of rows stream back as they are done.
+    """
+    limit = _settings(request).batch_max_bytes
+    _check_declared_size(request, limit)
+    upload = await _read_form(request, limit)
+    await run_in_threadpool(check_csv, upload)
+    pipe = CsvPipe()
+    threading.Thread(
+        target=_geocode_into, args=(pipe, index, upload), name="diachiso-batch", daemon=True
+    ).start()
+    return StreamingResponse(
+        pipe.read_chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{answer_name(upload.file.filename)}"'},
+        background=BackgroundTask(upload.file.close),
+    )

@@ -1,0 +1,144 @@
+"""Administrative units of both periods: list, one by code (with geometry and lineage), convert old units."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy import Connection
+
+from addresses import units
+from api.deps import connection
+from api.schemas import (
+    ERROR_RESPONSES,
+    ConversionModel,
+    LineageLinkModel,
+    UnitDetailModel,
+    UnitModel,
+    UnitPageModel,
+)
+from api.settings import ApiSettings
+
+router = APIRouter(prefix="/units", tags=["administrative units"])
+
+Conn = Annotated[Connection, Depends(connection)]
+AtParam = Annotated[
+    dt.date | None,
+    Query(
+        description="A day (YYYY-MM-DD): only units valid then. Units are valid from valid_from "
+        "(inclusive) to valid_to (exclusive); 2025-07-01 is the first day of the new units.",
+        examples=["2024-01-01"],
+    ),
+]
+
+
+def _max_limit(request: Request) -> int:
+    """The largest page size of this app (ApiSettings.max_limit)."""
+    settings: ApiSettings = request.app.state.api_settings
+    return settings.max_limit
+
+
+@router.get("", response_model=UnitPageModel, summary="List administrative units", responses=ERROR_RESPONSES)
+def list_units(
+    *,
+    conn: Conn,
+    max_limit: Annotated[int, Depends(_max_limit)],
+    level: Annotated[
+        int | None,
+        Query(ge=1, le=3, description="1 province, 2 district, 3 commune/ward.", examples=[3]),
+    ] = None,
+    at: AtParam = None,
+    parent: Annotated[
+        str | None,
+        Query(description="GSO code of the parent unit (e.g. 148 Thành phố Hòa Bình).", examples=["148"]),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="Name search, accents and case ignored ('hoa binh' finds 'Hòa Bình' and 'Hoà Bình'); "
+            "digits match the start of the code.",
+            examples=["hoa binh"],
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        Query(ge=1, description="Page size, at most the server's maximum (1000 by default).", examples=[50]),
+    ] = units.DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Units to skip.", examples=[0])] = 0,
+) -> UnitPageModel:
+    """Units of both periods, ordered by level, code and period (older first)."""
+    page = units.list_units(
+        conn, level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+    )
+    return UnitPageModel(
+        items=[UnitModel.model_validate(unit) for unit in page.units],
+        number_matched=page.number_matched,
+        number_returned=len(page.units),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/convert",
+    response_model=ConversionModel,
+    summary="Present-day successors of an old unit",
+    responses=ERROR_RESPONSES,
+)
+def convert(
+    *,
+    conn: Conn,
+    code: Annotated[
+        str | None,
+        Query(
+            description="GSO code of the old unit (a code reused in 2025 means the old unit).",
+            examples=["04891"],
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            description="Name of the old unit, with or without type word and accents.", examples=["Cao Sơn"]
+        ),
+    ] = None,
+    district: Annotated[
+        str | None, Query(description="Its district (when the name is not unique).", examples=["Lương Sơn"])
+    ] = None,
+    province: Annotated[str | None, Query(description="Its province.", examples=["Hòa Bình"])] = None,
+) -> ConversionModel:
+    """The unit(s) an old unit's area belongs to now; a split commune gives several, each partial.
+
+    Give ``code``, or ``name`` (with ``district`` and ``province`` when the name is ambiguous).
+    """
+    conversion = units.convert_unit(conn, code=code, name=name, district=district, province=province)
+    return ConversionModel.model_validate(conversion)
+
+
+@router.get(
+    "/{code}",
+    response_model=UnitDetailModel,
+    summary="One unit by GSO code, with geometry and lineage",
+    responses=ERROR_RESPONSES,
+)
+def get_unit(
+    *,
+    conn: Conn,
+    code: Annotated[
+        str, Path(description="GSO code: 2 digits province, 3 district, 5 commune.", examples=["04795"])
+    ],
+    at: AtParam = None,
+) -> UnitDetailModel:
+    """The unit a code names on ``at``, else the current one, else the latest (``resolution`` says which)."""
+    detail = units.get_unit(conn, code, at=at)
+    history = units.lineage(conn, detail.unit.id)
+    return UnitDetailModel(
+        unit=UnitModel.model_validate(detail.unit),
+        geometry=detail.geometry,
+        label_point=detail.label_point,
+        resolution=detail.resolution,
+        note=detail.note,
+        other_periods=[UnitModel.model_validate(unit) for unit in detail.other_periods],
+        predecessors=[LineageLinkModel.model_validate(link) for link in history.predecessors],
+        successors=[LineageLinkModel.model_validate(link) for link in history.successors],
+    )

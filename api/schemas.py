@@ -1,0 +1,238 @@
+"""Response models of the API (pydantic): the OpenAPI document is generated from them.
+
+OGC API Features names its members in camelCase (``numberMatched``, ``conformsTo``):
+those fields carry aliases and are written by alias, as FastAPI does by default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from addresses.features import CRS84
+
+GEOJSON_GEOMETRY_DESCRIPTION = "A GeoJSON geometry in the CRS asked for (Content-Crs), or null."
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: HTTP status, error class, message and the parameter at fault."""
+
+    status: int = Field(examples=[404])
+    type: str = Field(examples=["NotFoundError"])
+    message: str = Field(examples=["no collection 'roads'; there are addresses, villages, places, units"])
+    parameter: str | None = Field(default=None, examples=["bbox"])
+
+
+class ErrorResponse(BaseModel):
+    """The one JSON shape of every error answer."""
+
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "A parameter has a value the service cannot use.",
+    404: "No such collection, feature or unit.",
+    422: "A parameter has the wrong type (e.g. not a number).",
+}
+
+#: The error answers every route of this API may give, for ``responses=`` in route decorators.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text} for status, text in _ERROR_DESCRIPTIONS.items()
+}
+
+#: The same for routes whose success is not application/json (FastAPI would give the errors that
+#: media type too): the errors stay application/json, referring to the ErrorResponse schema.
+GEOJSON_ROUTE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for status, text in _ERROR_DESCRIPTIONS.items()
+}
+
+
+# --- OGC API Features -----------------------------------------------------------------------------
+
+
+class Link(BaseModel):
+    """A link of an OGC API resource."""
+
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    """The OGC API landing page: what the service is and where its parts are."""
+
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    """The conformance classes the service implements."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    conforms_to: list[str] = Field(alias="conformsTo")
+
+
+class SpatialExtent(BaseModel):
+    """Bounding box of a collection's features."""
+
+    bbox: list[list[float]] = Field(examples=[[[104.83, 20.3, 105.86, 21.11]]])
+    crs: str = CRS84
+
+
+class TemporalExtent(BaseModel):
+    """Validity of a collection's features: the whole interval first, then each period."""
+
+    interval: list[list[str | None]] = Field(examples=[[[None, None], ["2025-07-01", None]]])
+    trs: str = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+
+class Extent(BaseModel):
+    """Spatial and temporal extent of a collection."""
+
+    spatial: SpatialExtent | None = None
+    temporal: TemporalExtent | None = None
+
+
+class CollectionModel(BaseModel):
+    """One feature collection: extents, CRSs offered, links to its items."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(examples=["units"])
+    title: str
+    description: str
+    links: list[Link]
+    extent: Extent
+    item_type: str = Field(default="feature", alias="itemType")
+    crs: list[str]
+    storage_crs: str = Field(alias="storageCrs")
+
+
+class Collections(BaseModel):
+    """Every collection of the service."""
+
+    links: list[Link]
+    collections: list[CollectionModel]
+    crs: list[str] = Field(description="The CRSs every collection offers.")
+
+
+class FeatureModel(BaseModel):
+    """A GeoJSON feature."""
+
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: dict[str, Any] | None = Field(description=GEOJSON_GEOMETRY_DESCRIPTION)
+    properties: dict[str, Any]
+
+
+class FeatureItem(FeatureModel):
+    """A GeoJSON feature fetched on its own, with links to itself and its collection."""
+
+    links: list[Link]
+
+
+class FeatureCollectionModel(BaseModel):
+    """A page of features as a GeoJSON FeatureCollection."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FeatureModel]
+    number_matched: int = Field(alias="numberMatched", description="Features matching in all pages.")
+    number_returned: int = Field(alias="numberReturned", description="Features in this page.")
+    time_stamp: str = Field(alias="timeStamp", description="When the answer was made (RFC 3339).")
+    links: list[Link]
+
+
+# --- administrative units ---------------------------------------------------------------------------
+
+
+class UnitModel(BaseModel):
+    """One administrative unit in one period (``valid_to`` exclusive, null while it exists)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Database id (a code may name units of two periods).")
+    code: str = Field(examples=["04795"], description="GSO code.")
+    level: int = Field(examples=[3], description="1 province, 2 district, 3 commune/ward.")
+    level_name: str = Field(examples=["commune"])
+    unit_type: str = Field(examples=["phường"])
+    name: str = Field(examples=["Hòa Bình"])
+    full_name: str = Field(examples=["Phường Hòa Bình"])
+    name_en: str | None
+    parent_code: str | None = Field(examples=["25"])
+    parent_name: str | None = Field(examples=["Tỉnh Phú Thọ"])
+    valid_from: dt.date | None = Field(description="First day; null when the sources do not say.")
+    valid_to: dt.date | None = Field(description="Day it ceased (exclusive); null while it exists.")
+    geom_quality: str | None = Field(description="polygon, point, bbox or none.")
+    population: int | None
+    area_km2: float | None
+    is_current: bool
+
+
+class UnitPageModel(BaseModel):
+    """A page of units."""
+
+    items: list[UnitModel]
+    number_matched: int
+    number_returned: int
+    limit: int
+    offset: int
+
+
+class LineageLinkModel(BaseModel):
+    """A predecessor or successor in a reorganisation."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    unit: UnitModel
+    kind: Literal["full", "partial"] = Field(description="full: all of the old unit; partial: a part.")
+    effective_date: dt.date
+
+
+class UnitDetailModel(BaseModel):
+    """A unit with its geometry (WGS 84 GeoJSON), lineage and the other units of its code."""
+
+    unit: UnitModel
+    geometry: dict[str, Any] | None = Field(description="The polygon, when the sources have one.")
+    label_point: dict[str, Any] | None
+    resolution: Literal["at", "current", "latest"] = Field(
+        description="How the unit was chosen among those of the code: valid on `at`, current, or latest."
+    )
+    note: str | None = Field(description="Set when the code names units of other periods too.")
+    other_periods: list[UnitModel]
+    predecessors: list[LineageLinkModel]
+    successors: list[LineageLinkModel]
+
+
+class SuccessorModel(BaseModel):
+    """A present-day unit holding all or part of an old unit."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    unit: UnitModel
+    kind: Literal["full", "partial"]
+    basis: Literal["unchanged", "lineage", "communes", "geometry"] = Field(
+        description="unchanged: already current; lineage: recorded; communes: via an abolished "
+        "district's communes; geometry: by area overlap (no recorded lineage)."
+    )
+    share: float | None = Field(description="For basis geometry: share of the old unit's area.")
+
+
+class ConversionModel(BaseModel):
+    """An old unit and the present-day unit(s) its area now belongs to."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    source: UnitModel
+    successors: list[SuccessorModel]
+    note: str

@@ -1,0 +1,343 @@
+"""Response models of the geocoding routes: GeoJSON FeatureCollections in the GeocodeJSON style.
+
+As Addok, Photon and Pelias answer (GeocodeJSON 0.1.0): the collection carries a
+``geocoding`` member (spec version, licence, the query as understood) and each
+feature a ``properties.geocoding`` member with ``label``, ``name``, ``type`` (the
+match level), ``score`` and the administrative names; diachiso adds the digital
+codes, the current (2025) unit and the pre-2025 units.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from addresses.codes import format_registry_code
+from geocoder.results import (
+    GeocodeResult,
+    MatchLevel,
+    NearbyFeature,
+    OldUnit,
+    ResultKind,
+    ReverseResult,
+    UnitRef,
+)
+
+GEOCODEJSON_VERSION = "0.1.0"
+ATTRIBUTION = "diachiso; data: GSO, Who's On First, GeoNames, © OpenStreetMap contributors"
+LICENCE = "ODbL (OpenStreetMap data), CC-BY (GeoNames), see data/hoabinh/SOURCES.md"
+
+Lang = Literal["vi", "en"]
+
+
+class UnitModel(BaseModel):
+    """An administrative unit: GSO code, short name, full name (with its type) and level."""
+
+    code: str = Field(examples=["05200"])
+    name: str = Field(examples=["Mai Châu"])
+    full_name: str = Field(examples=["Xã Mai Châu"])
+    level: Literal["province", "district", "commune"] = Field(examples=["commune"])
+
+
+class OldUnitModel(UnitModel):
+    """A unit before 1 July 2025, and how sure the link to it is ("exact" or how it was guessed)."""
+
+    precision: str = Field(examples=["exact"])
+
+
+class NearbyModel(BaseModel):
+    """A village or address near a reverse-geocoded point, with its distance in metres."""
+
+    ref: str = Field(description="What it is in the database, e.g. 'village:434'.")
+    name: str
+    lon: float
+    lat: float
+    distance_m: float
+    registry_code: str | None = Field(default=None, description="For an address: its registry code.")
+
+
+class GeocodingProperties(BaseModel):
+    """The ``geocoding`` member of a feature (GeocodeJSON), with diachiso's codes and units."""
+
+    type: MatchLevel | Literal["point"] = Field(
+        description="Match level: address, street, village, place, commune, district, province, "
+        "or point (a bare location-code cell or a reverse-geocoded point without an address).",
+        examples=["village"],
+    )
+    kind: ResultKind | Literal["reverse"] = Field(
+        description="What was found: a 2025 unit, a pre-2025 one (old_*), a feature, a code, "
+        "or 'reverse' for what lies at a point.",
+        examples=["village"],
+    )
+    label: str = Field(description="The whole address, finest part first.", examples=["Xóm Lác, Xã Mai Châu"])
+    name: str = Field(description="The name of the thing found.", examples=["Xóm Lác"])
+    score: float | None = Field(
+        description="Relevance in [0, 1]; null for reverse geocoding.", examples=[0.93]
+    )
+    postcode: str | None = Field(default=None, description="Always null: no postcode data is loaded.")
+    housenumber: str | None = None
+    street: str | None = None
+    locality: str | None = Field(default=None, description="The village (thôn, xóm, bản), if known.")
+    city: str | None = Field(default=None, description="The current commune or ward (full name).")
+    state: str | None = Field(default=None, description="The current province (full name).")
+    country: str = "Việt Nam"
+    admin: dict[str, str] = Field(
+        description="Administrative names by OpenStreetMap admin_level: level2 country, level4 "
+        "province, level8 commune/ward (current units).",
+        examples=[{"level2": "Việt Nam", "level4": "Tỉnh Phú Thọ", "level8": "Xã Mai Châu"}],
+    )
+    location_code: str | None = Field(description="Location code of the point (mã vị trí), canonical.")
+    location_code_display: str | None = Field(description="The same in groups of three, e.g. 8VG-DHS-6HB.")
+    registry_code: str | None = Field(description="Registry code (mã địa chỉ số) when an address is there.")
+    registry_code_display: str | None = Field(description="The same grouped 4-3-3, e.g. 1000-000-005.")
+    current_unit: UnitModel | None = Field(description="The commune or ward (since 1 July 2025).")
+    old_units: list[OldUnitModel] = Field(description="The units before 1 July 2025, finest first.")
+    point_precision: str = Field(description="'exact' for a surveyed point, else why it is approximate.")
+    note: str | None = Field(default=None, description="Anything unusual (a split commune...).")
+    ref: str | None = Field(default=None, description="What was found in the database, e.g. 'village:434'.")
+    distance_m: float | None = Field(
+        default=None,
+        description="Reverse: metres from the point to its commune/ward (0 inside; more when the point "
+        "lies outside every ward and the nearest one answers).",
+    )
+    units: list[UnitModel] | None = Field(
+        default=None, description="Reverse: the units in force on the day asked for (at), finest first."
+    )
+    village: NearbyModel | None = Field(
+        default=None, description="Reverse: the nearest village within radius_m."
+    )
+    address: NearbyModel | None = Field(
+        default=None, description="Reverse: the nearest address within radius_m."
+    )
+
+
+class FeatureProperties(BaseModel):
+    """A feature's properties: only the ``geocoding`` member."""
+
+    geocoding: GeocodingProperties
+
+
+class PointGeometry(BaseModel):
+    """A GeoJSON Point in WGS 84 (longitude, latitude)."""
+
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float] = Field(examples=[[105.0712, 20.6516]])
+
+
+class GeocodeFeature(BaseModel):
+    """One result as a GeoJSON Feature."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: PointGeometry
+    properties: FeatureProperties
+
+
+class QueryModel(BaseModel):
+    """The query as the service understood it."""
+
+    text: str | None = Field(default=None, description="The text searched for (search, autocomplete).")
+    parsed: dict[str, Any] | None = Field(default=None, description="The text read into components.")
+    limit: int | None = None
+    lang: Lang = "vi"
+    filters: dict[str, Any] = Field(default_factory=dict, description="The filters applied.")
+    lon: float | None = Field(default=None, description="Reverse: the point asked for.")
+    lat: float | None = None
+    radius_m: float | None = None
+    at: str | None = Field(default=None, description="Reverse: the day the units are read for.")
+
+
+class GeocodingMeta(BaseModel):
+    """The collection's ``geocoding`` member: spec version, attribution, licence and query."""
+
+    version: str = GEOCODEJSON_VERSION
+    attribution: str = ATTRIBUTION
+    licence: str = LICENCE
+    query: QueryModel
+
+
+class GeocodeCollection(BaseModel):
+    """Results as a GeoJSON FeatureCollection in the GeocodeJSON style, best first."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    geocoding: GeocodingMeta
+    features: list[GeocodeFeature]
+
+
+class ParsedModel(BaseModel):
+    """An address text read into labelled components (no database involved)."""
+
+    query: str
+    parsed: dict[str, Any] = Field(
+        description="Components by level (house_number ... province), unlabeled pieces."
+    )
+
+
+# --- building the answers ---------------------------------------------------------------------------
+
+UNIT_WORDS_EN: dict[str, str] = {
+    "thành phố": "City",
+    "thị trấn": "Township",
+    "thị xã": "Town",
+    "đặc khu": "Special Zone",
+    "phường": "Ward",
+    "huyện": "District",
+    "quận": "District",
+    "tỉnh": "Province",
+    "xã": "Commune",
+}
+"""Administrative unit words and their English names (longest first is how they are tried)."""
+
+
+def english_unit_name(full_name: str) -> str:
+    """A unit's full name the English way: the type word after the name.
+
+    >>> english_unit_name("Xã Mai Hạ"), english_unit_name("Thành phố Hòa Bình"), english_unit_name("Xóm Lác")
+    ('Mai Hạ Commune', 'Hòa Bình City', 'Xóm Lác')
+    """
+    lowered = full_name.lower()
+    for word in sorted(UNIT_WORDS_EN, key=len, reverse=True):
+        if lowered.startswith(word + " "):
+            return f"{full_name[len(word) + 1 :]} {UNIT_WORDS_EN[word]}"
+    return full_name
+
+
+def _unique(parts: list[str | None]) -> list[str]:
+    """The non-empty parts, each once, in order."""
+    out: list[str] = []
+    for part in parts:
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def english_label(result: GeocodeResult) -> str:
+    """A result's label in English: unit words translated, 'now' for a pre-2025 unit's successor."""
+    name = english_unit_name(result.name)
+    ward = english_unit_name(result.current_unit.full_name) if result.current_unit else None
+    province = english_unit_name(result.current_province.full_name) if result.current_province else None
+    if result.kind.startswith("old_"):
+        old_province = next((u.full_name for u in result.old_units if u.level == "province"), None)
+        before = ", ".join(_unique([name, english_unit_name(old_province) if old_province else None]))
+        now = ", ".join(_unique([ward, province]))
+        return f"{before} (now: {now})" if now else before
+    return ", ".join(_unique([name, ward if ward != name else None, province]))
+
+
+def _admin(current_unit: UnitRef | None, province: UnitRef | None) -> dict[str, str]:
+    """GeocodeJSON ``admin``: names by OpenStreetMap admin_level (2 country, 4 province, 8 commune)."""
+    admin = {"level2": "Việt Nam"}
+    if province is not None:
+        admin["level4"] = province.full_name
+    if current_unit is not None:
+        admin["level8"] = current_unit.full_name
+    return admin
+
+
+def _unit(unit: UnitRef | None) -> UnitModel | None:
+    return None if unit is None else UnitModel(**unit.to_dict())
+
+
+def _old_units(units: tuple[OldUnit, ...]) -> list[OldUnitModel]:
+    return [OldUnitModel(**unit.to_dict()) for unit in units]
+
+
+def search_feature(result: GeocodeResult, *, lang: Lang) -> GeocodeFeature:
+    """One forward-geocoding result as a GeocodeJSON feature."""
+    codes = result.codes
+    properties = GeocodingProperties(
+        type=result.match_level,
+        kind=result.kind,
+        label=english_label(result) if lang == "en" else result.label,
+        name=result.name,
+        score=round(result.score, 4),
+        housenumber=result.house_number,
+        street=result.name if result.match_level == "street" else None,
+        locality=result.name if result.match_level == "village" else None,
+        city=result.current_unit.full_name if result.current_unit else None,
+        state=result.current_province.full_name if result.current_province else None,
+        admin=_admin(result.current_unit, result.current_province),
+        location_code=codes.location_code or None,
+        location_code_display=codes.location_code_display or None,
+        registry_code=codes.registry_code,
+        registry_code_display=codes.registry_code_display,
+        current_unit=_unit(result.current_unit),
+        old_units=_old_units(result.old_units),
+        point_precision=result.point_precision,
+        note=result.note,
+        ref=result.ref,
+    )
+    return GeocodeFeature(
+        geometry=PointGeometry(coordinates=(result.lon, result.lat)),
+        properties=FeatureProperties(geocoding=properties),
+    )
+
+
+def collection(features: list[GeocodeFeature], query: QueryModel) -> GeocodeCollection:
+    """The FeatureCollection answer."""
+    return GeocodeCollection(geocoding=GeocodingMeta(query=query), features=features)
+
+
+def _nearby(feature: NearbyFeature | None) -> NearbyModel | None:
+    return None if feature is None else NearbyModel(**feature.to_dict())
+
+
+def _reverse_label(result: ReverseResult, *, lang: Lang) -> str:
+    """What is at the point in words: the address (or village), then the units in force."""
+    units = [unit.full_name for unit in result.units]
+    if lang == "en":
+        units = [english_unit_name(name) for name in units]
+    first = result.address.name if result.address and result.address.name else None
+    if first is None and result.village is not None:
+        first = result.village.name
+    return ", ".join(_unique([first, *units]))
+
+
+def _reverse_level(result: ReverseResult) -> MatchLevel:
+    """The finest thing found at the point: an address, a village, else the commune/ward."""
+    if result.address is not None:
+        return "address"
+    return "village" if result.village is not None else "commune"
+
+
+def _outside_note(result: ReverseResult) -> str | None:
+    if result.inside:
+        return None
+    return (
+        f"the point is outside every commune/ward of the database; "
+        f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away"
+    )
+
+
+def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
+    """What lies at a point as one GeocodeJSON feature located at the point asked for."""
+    found = result.address or result.village
+    registry = result.address.registry_code if result.address else None
+    properties = GeocodingProperties(
+        type=_reverse_level(result),
+        kind="reverse",
+        label=_reverse_label(result, lang=lang),
+        name=found.name if found and found.name else result.current_unit.full_name,
+        score=None,
+        locality=result.village.name if result.village else None,
+        city=result.current_unit.full_name,
+        state=result.current_province.full_name if result.current_province else None,
+        admin=_admin(result.current_unit, result.current_province),
+        location_code=result.location_code,
+        location_code_display=result.location_code_display,
+        registry_code=registry,
+        registry_code_display=format_registry_code(registry) if registry else None,
+        current_unit=_unit(result.current_unit),
+        old_units=_old_units(result.old_units),
+        point_precision="exact",
+        note=_outside_note(result),
+        ref=found.ref if found else None,
+        distance_m=round(result.distance_m, 1),
+        units=[UnitModel(**unit.to_dict()) for unit in result.units],
+        village=_nearby(result.village),
+        address=_nearby(result.address),
+    )
+    return GeocodeFeature(
+        geometry=PointGeometry(coordinates=(result.lon, result.lat)),
+        properties=FeatureProperties(geocoding=properties),
+    )

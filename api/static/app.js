@@ -1,0 +1,821 @@
+/*
+ * diachiso map viewer: vector tile layers (Leaflet + protomaps-leaflet, both from npm and
+ * served by the app), a legend that is also the layer switcher, search with autocomplete,
+ * reverse geocoding on click, "go to code", and the location-code grid at high zoom.
+ * Everything it needs comes from this server, so the map works without the internet; the
+ * OpenStreetMap background is optional and off by default.
+ */
+(function () {
+  "use strict";
+
+  const L = window.L;
+  const protomapsL = window.protomapsL;
+  const Grid = window.DiachisoGrid;
+
+  /* ============================================================ words (vi / en) */
+
+  const WORDS = {
+    vi: {
+      title: "Địa chỉ số Hòa Bình",
+      panel_toggle: "Bảng điều khiển",
+      search_label: "Tìm địa chỉ",
+      search_placeholder: "Tìm địa chỉ, thôn, xã…",
+      suggestions: "Gợi ý",
+      no_match: "Không tìm thấy",
+      results: "Kết quả",
+      goto_code: "Đến mã",
+      code_placeholder: "8VG-DHS-6HB hoặc 1000-000-005",
+      go: "Đi",
+      layers: "Lớp bản đồ",
+      click_hint: "Nhấn vào bản đồ để xem địa chỉ và mã của điểm đó.",
+      api_docs: "Tài liệu API",
+      map: "Bản đồ",
+      from_zoom: "từ mức {z}",
+      layer_units: "Xã, phường (từ 1/7/2025)",
+      layer_units_2024: "Huyện, xã trước 1/7/2025",
+      layer_villages: "Thôn, xóm, bản",
+      layer_places: "Địa điểm",
+      layer_addresses: "Địa chỉ",
+      layer_grid: "Lưới mã vị trí",
+      layer_osm: "Nền OpenStreetMap (trực tuyến)",
+      location_code: "Mã vị trí",
+      registry_code: "Mã địa chỉ số",
+      current_unit: "Đơn vị hiện nay",
+      old_units: "Trước 1/7/2025",
+      plate: "Biển số địa chỉ",
+      nearest_address: "Địa chỉ gần nhất",
+      metres_away: "cách {m} m",
+      no_address: "Chưa có địa chỉ đăng ký tại đây.",
+      nothing_here: "Không có dữ liệu tại điểm này.",
+      loading: "Đang tải…",
+      error: "Lỗi",
+      code_found: "Đã tìm thấy mã {code}.",
+      code_not_found: "Không có địa chỉ hay ô nào mang mã {code}.",
+      retired: "Địa chỉ đã ngừng sử dụng",
+      type_street: "đường, xóm",
+      type_village: "thôn, xóm",
+      type_commune: "xã, phường",
+      type_district: "huyện",
+      type_province: "tỉnh",
+      type_place: "địa điểm",
+      type_address: "địa chỉ",
+      type_point: "ô mã vị trí",
+      before_2025: "trước 2025",
+      approximate: "Vị trí gần đúng",
+    },
+    en: {
+      title: "Hoa Binh digital addresses",
+      panel_toggle: "Panel",
+      search_label: "Search addresses",
+      search_placeholder: "Search an address, village, commune…",
+      suggestions: "Suggestions",
+      no_match: "Nothing found",
+      results: "Results",
+      goto_code: "Go to code",
+      code_placeholder: "8VG-DHS-6HB or 1000-000-005",
+      go: "Go",
+      layers: "Map layers",
+      click_hint: "Click the map to see the address and codes of that point.",
+      api_docs: "API documentation",
+      map: "Map",
+      from_zoom: "from zoom {z}",
+      layer_units: "Communes and wards (since 1 July 2025)",
+      layer_units_2024: "Districts and communes before 1 July 2025",
+      layer_villages: "Villages (thôn, xóm, bản)",
+      layer_places: "Places",
+      layer_addresses: "Addresses",
+      layer_grid: "Location-code grid",
+      layer_osm: "OpenStreetMap background (online)",
+      location_code: "Location code",
+      registry_code: "Registry code",
+      current_unit: "Current unit",
+      old_units: "Before 1 July 2025",
+      plate: "Address plate",
+      nearest_address: "Nearest address",
+      metres_away: "{m} m away",
+      no_address: "No registered address here yet.",
+      nothing_here: "No data at this point.",
+      loading: "Loading…",
+      error: "Error",
+      code_found: "Found code {code}.",
+      code_not_found: "No address or cell has the code {code}.",
+      retired: "Retired address",
+      type_street: "street or hamlet",
+      type_village: "village",
+      type_commune: "commune / ward",
+      type_district: "district",
+      type_province: "province",
+      type_place: "place",
+      type_address: "address",
+      type_point: "code cell",
+      before_2025: "before 2025",
+      approximate: "Approximate position",
+    },
+  };
+
+  const state = {
+    lang: localStorage.getItem("diachiso.lang") === "en" ? "en" : "vi",
+    layers: [], // {id, minzoom, maxzoom, layer, checkbox, item}
+  };
+
+  function t(key, values = {}) {
+    const text = WORDS[state.lang][key] ?? WORDS.vi[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+  }
+
+  function translatePage() {
+    document.documentElement.lang = state.lang;
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+      el.placeholder = t(el.dataset.i18nPlaceholder);
+    }
+    for (const el of document.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+    for (const el of document.querySelectorAll("[data-i18n-aria-label]")) {
+      el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+    }
+    for (const button of document.querySelectorAll("#lang-switch button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
+    }
+  }
+
+  function setLanguage(lang) {
+    state.lang = lang;
+    localStorage.setItem("diachiso.lang", lang);
+    translatePage();
+    renderLegend();
+  }
+
+  /* ============================================================ small helpers */
+
+  function escapeHtml(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  function debounce(fn, ms) {
+    let timer = 0;
+    return (...args) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fn(...args), ms);
+    };
+  }
+
+  function formatRegistryCode(code) {
+    const digits = String(code).replace(/\D/g, "");
+    return digits.length === 10 ? `${digits.slice(0, 4)}-${digits.slice(4, 7)}-${digits.slice(7)}` : code;
+  }
+
+  /** GET a JSON document; an error answer throws with the API's one-line message. */
+  async function getJSON(url, options = {}) {
+    const response = await fetch(url, { headers: { Accept: "application/json" }, ...options });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const message = body?.error?.message ?? `${response.status} ${response.statusText}`;
+      throw Object.assign(new Error(message), { status: response.status });
+    }
+    return body;
+  }
+
+  function query(path, params) {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+    }
+    return `${path}?${search}`;
+  }
+
+  /* ============================================================ the map */
+
+  const PROVINCE_BOUNDS = L.latLngBounds([20.3, 104.83], [21.12, 105.87]);
+
+  const map = L.map("map", {
+    minZoom: 6,
+    maxZoom: 21,
+    zoomControl: true,
+    worldCopyJump: false,
+    maxBounds: PROVINCE_BOUNDS.pad(3),
+  }).fitBounds(PROVINCE_BOUNDS);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  L.control.scale({ imperial: false }).addTo(map);
+
+  const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+    maxZoom: 21,
+    maxNativeZoom: 19,
+    attribution: '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+    opacity: 0.75,
+  });
+
+  /* ============================================================ vector tile styles */
+
+  const GEOM_POINT = 1;
+  const GEOM_POLYGON = 3;
+  const isPoint = (z, f) => f.geomType === GEOM_POINT;
+  const isPolygon = (z, f) => f.geomType === GEOM_POLYGON;
+  const FONT = '"Noto Sans", "DejaVu Sans", sans-serif';
+  const halo = { stroke: "#ffffff", width: 2 };
+
+  /** The centroid of the largest ring of a polygon, in the tile's pixel space. */
+  function largestRingCentroid(rings) {
+    let best = null;
+    let bestArea = 0;
+    for (const ring of rings) {
+      let area = 0;
+      let cx = 0;
+      let cy = 0;
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+        const cross = ring[j].x * ring[i].y - ring[i].x * ring[j].y;
+        area += cross;
+        cx += (ring[j].x + ring[i].x) * cross;
+        cy += (ring[j].y + ring[i].y) * cross;
+      }
+      if (Math.abs(area) > bestArea && area !== 0) {
+        bestArea = Math.abs(area);
+        best = { x: cx / (3 * area), y: cy / (3 * area) };
+      }
+    }
+    return best;
+  }
+
+  /** Labels a polygon at its centroid once per `distance` pixels (tiles cut polygons into pieces). */
+  class PolygonLabel {
+    constructor(options, distance = 1000) {
+      this.inner = new protomapsL.CenteredTextSymbolizer(options);
+      this.distance = distance;
+    }
+
+    place(layout, geom, feature) {
+      const centre = largestRingCentroid(geom);
+      if (!centre) return undefined;
+      const anchor = Object.assign(Object.create(Object.getPrototypeOf(geom[0][0])), centre);
+      const labels = this.inner.place(layout, [[anchor]], feature);
+      for (const label of labels ?? []) {
+        label.deduplicationKey = String(feature.props.code ?? feature.props.name);
+        label.deduplicationDistance = this.distance;
+      }
+      return labels;
+    }
+  }
+
+  function pointLabel(options) {
+    return new protomapsL.OffsetTextSymbolizer({ offsetX: 6, offsetY: 4, fontFamily: FONT, ...halo, ...options });
+  }
+
+  /** Paint and label rules per tile layer, and how its legend swatch looks. */
+  const STYLES = {
+    units: {
+      swatch: { kind: "polygon", fill: "#f7f3e8", stroke: "#8c7b6b" },
+      paint: [
+        {
+          dataLayer: "units",
+          // the plain offline background; almost clear over the OpenStreetMap layer when that is on
+          symbolizer: new protomapsL.PolygonSymbolizer({ fill: "#f7f3e8", opacity: () => (map.hasLayer(osm) ? 0.1 : 1) }),
+        },
+        {
+          dataLayer: "units",
+          symbolizer: new protomapsL.LineSymbolizer({ color: "#8c7b6b", width: (z) => (z < 10 ? 0.7 : 1.3) }),
+        },
+      ],
+      labels: [
+        {
+          dataLayer: "units",
+          minzoom: 10,
+          symbolizer: new PolygonLabel({
+            labelProps: (z) => (z >= 12 ? ["full_name", "name"] : ["name"]),
+            fill: "#5b4a39",
+            fontFamily: FONT,
+            fontWeight: 600,
+            fontSize: (z) => (z >= 13 ? 14 : 12),
+            ...halo,
+          }),
+        },
+      ],
+    },
+    units_2024: {
+      swatch: { kind: "dashed", stroke: "#b0413e" },
+      paint: [
+        {
+          dataLayer: "units_2024",
+          filter: isPolygon,
+          symbolizer: new protomapsL.LineSymbolizer({ color: "#b0413e", width: 1.6, dash: [5, 4] }),
+        },
+        {
+          dataLayer: "units_2024",
+          filter: isPoint,
+          minzoom: 10,
+          symbolizer: new protomapsL.CircleSymbolizer({ radius: 3, fill: "#ffffff", stroke: "#b0413e", width: 1.5 }),
+        },
+      ],
+      labels: [
+        {
+          dataLayer: "units_2024",
+          filter: isPoint,
+          minzoom: 11,
+          symbolizer: pointLabel({ labelProps: ["full_name"], fill: "#b0413e", fontStyle: "italic", fontSize: 12 }),
+        },
+        {
+          dataLayer: "units_2024",
+          filter: isPolygon,
+          maxzoom: 10,
+          symbolizer: new PolygonLabel({ labelProps: ["full_name"], fill: "#b0413e", fontFamily: FONT, fontSize: 12, ...halo }),
+        },
+      ],
+    },
+    villages: {
+      swatch: { kind: "point", fill: "#2e7d32" },
+      paint: [
+        {
+          dataLayer: "villages",
+          symbolizer: new protomapsL.CircleSymbolizer({
+            radius: (z) => (z < 12 ? 2.5 : 4),
+            fill: "#2e7d32",
+            stroke: "#ffffff",
+            width: 1,
+          }),
+        },
+      ],
+      labels: [
+        {
+          dataLayer: "villages",
+          minzoom: 12,
+          symbolizer: pointLabel({ fill: "#1f5a23", fontSize: 12, fontWeight: 600 }),
+        },
+      ],
+    },
+    places: {
+      swatch: { kind: "point", fill: "#7b1fa2" },
+      paint: [
+        {
+          dataLayer: "places",
+          symbolizer: new protomapsL.CircleSymbolizer({ radius: 3.5, fill: "#7b1fa2", stroke: "#ffffff", width: 1 }),
+        },
+      ],
+      labels: [{ dataLayer: "places", minzoom: 15, symbolizer: pointLabel({ fill: "#5a1577", fontSize: 11 }) }],
+    },
+    addresses: {
+      swatch: { kind: "point", fill: "#d84315" },
+      paint: [
+        {
+          dataLayer: "addresses",
+          symbolizer: new protomapsL.CircleSymbolizer({ radius: 4, fill: "#d84315", stroke: "#ffffff", width: 1.2 }),
+        },
+      ],
+      labels: [
+        {
+          dataLayer: "addresses",
+          minzoom: 17,
+          symbolizer: pointLabel({ labelProps: ["house_number"], fill: "#8a2a0c", fontSize: 11, fontWeight: 700 }),
+        },
+      ],
+    },
+  };
+
+  const DEFAULT_ON = new Set(["units", "villages", "places", "addresses", "grid"]);
+  const PANE_ORDER = ["units", "units_2024", "villages", "places", "addresses"];
+
+  /** One protomaps-leaflet layer for one tile layer of the server (TileJSON from /tiles). */
+  function vectorLayer(info, style) {
+    const pane = `tiles-${info.id}`;
+    if (!map.getPane(pane)) {
+      map.createPane(pane).style.zIndex = String(300 + PANE_ORDER.indexOf(info.id) * 10);
+    }
+    return protomapsL.leafletLayer({
+      url: info.tiles,
+      maxDataZoom: info.maxzoom,
+      levelDiff: 0, // one tile request per displayed tile: the layer's zooms mean what TileJSON says
+      minZoom: info.minzoom,
+      maxZoom: 21,
+      pane,
+      paintRules: style.paint,
+      labelRules: style.labels,
+      attribution: escapeHtml(info.attribution ?? ""),
+      bounds: PROVINCE_BOUNDS.pad(0.2),
+    });
+  }
+
+  async function loadTileLayers() {
+    const summaries = await getJSON("/tiles");
+    const documents = await Promise.all(
+      summaries.map((s) => getJSON(s.tilejson).catch(() => ({ attribution: "" }))),
+    );
+    summaries.forEach((summary, i) => {
+      const style = STYLES[summary.id];
+      if (!style) return;
+      const info = { ...summary, attribution: documents[i].attribution };
+      const layer = vectorLayer(info, style);
+      state.layers.push({ id: summary.id, minzoom: summary.minzoom, layer, swatch: style.swatch });
+      if (DEFAULT_ON.has(summary.id)) layer.addTo(map);
+    });
+  }
+
+  map.on("layeradd layerremove", (event) => {
+    if (event.layer !== osm) return;
+    for (const entry of state.layers) entry.layer.rerenderTiles?.();
+  });
+
+  /* ============================================================ location-code grid (z >= 17) */
+
+  const GRID_MIN_ZOOM = 17;
+  const gridLayer = L.layerGroup();
+  const gridStyle = { color: "#0b6e8a", weight: 1, opacity: 0.6, interactive: false };
+
+  /** Cells drawn at a zoom: 6-character cells (about 60 m) from 17, full 8-character cells (about 2 m) from 21. */
+  function gridLengthFor(zoom) {
+    return zoom >= 21 ? 8 : 6;
+  }
+
+  /** The grid as lines: one per cell edge across the view (far fewer shapes than one box per cell). */
+  function drawGridLines(cells, view) {
+    const lons = new Set(cells.flatMap((c) => [c.bounds[0], c.bounds[2]]));
+    const lats = new Set(cells.flatMap((c) => [c.bounds[1], c.bounds[3]]));
+    const [south, north, west, east] = [view.getSouth(), view.getNorth(), view.getWest(), view.getEast()];
+    for (const lon of lons) gridLayer.addLayer(L.polyline([[south, lon], [north, lon]], gridStyle));
+    for (const lat of lats) gridLayer.addLayer(L.polyline([[lat, west], [lat, east]], gridStyle));
+  }
+
+  function drawGridLabels(cells) {
+    for (const cell of cells) {
+      const [west, south, east, north] = cell.bounds;
+      const bounds = L.latLngBounds([south, west], [north, east]);
+      const size = map.latLngToContainerPoint(bounds.getNorthEast()).subtract(
+        map.latLngToContainerPoint(bounds.getSouthWest()),
+      );
+      if (Math.abs(size.x) < 70 || Math.abs(size.y) < 18) return; // all cells of a view are alike
+      const icon = L.divIcon({ className: "grid-label", html: escapeHtml(Grid.format(cell.code)), iconSize: [Math.abs(size.x), 16] });
+      gridLayer.addLayer(L.marker(bounds.getCenter(), { icon, interactive: false, keyboard: false }));
+    }
+  }
+
+  function drawGrid() {
+    gridLayer.clearLayers();
+    if (!map.hasLayer(gridLayer) || map.getZoom() < GRID_MIN_ZOOM) return;
+    const view = map.getBounds();
+    const length = gridLengthFor(map.getZoom());
+    const cells = Grid.cover(view.getWest(), view.getSouth(), view.getEast(), view.getNorth(), length, 4000);
+    drawGridLines(cells, view);
+    drawGridLabels(cells);
+  }
+
+  map.on("moveend zoomend", drawGrid);
+
+  /* ============================================================ legend = layer switcher */
+
+  function legendItem(id, label, swatch, minzoom, layer) {
+    const item = document.createElement("li");
+    const field = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = map.hasLayer(layer);
+    box.dataset.layer = id;
+    box.addEventListener("change", () => {
+      if (box.checked) layer.addTo(map);
+      else map.removeLayer(layer);
+      drawGrid();
+    });
+    const mark = document.createElement("span");
+    mark.className = `swatch ${swatch.kind}`;
+    if (swatch.fill) mark.style.background = swatch.fill;
+    if (swatch.stroke) mark.style.borderColor = swatch.stroke;
+    const text = document.createElement("span");
+    text.textContent = label;
+    field.append(box, mark, text);
+    item.append(field);
+    if (minzoom) {
+      const hint = document.createElement("span");
+      hint.className = "zoom-hint";
+      hint.textContent = t("from_zoom", { z: minzoom });
+      item.append(hint);
+      item.classList.toggle("out-of-zoom", map.getZoom() < minzoom);
+    }
+    return item;
+  }
+
+  function renderLegend() {
+    const list = document.getElementById("layer-list");
+    list.replaceChildren(
+      ...state.layers.map((l) => legendItem(l.id, t(`layer_${l.id}`), l.swatch, l.minzoom, l.layer)),
+      legendItem("grid", t("layer_grid"), { kind: "grid" }, GRID_MIN_ZOOM, gridLayer),
+      legendItem("osm", t("layer_osm"), { kind: "raster" }, 0, osm),
+    );
+  }
+
+  map.on("zoomend", renderLegend);
+
+  /* ============================================================ popups */
+
+  function unitLine(unit) {
+    if (!unit) return "";
+    const code = unit.code ? ` <span class="kind">(${escapeHtml(unit.code)})</span>` : "";
+    return `${escapeHtml(unit.full_name ?? unit.name)}${code}`;
+  }
+
+  function codeRows(geocoding) {
+    let html = "";
+    if (geocoding.location_code) {
+      html += `<dt>${t("location_code")}</dt><dd class="code" data-code="location">${escapeHtml(
+        Grid.format(geocoding.location_code),
+      )}</dd>`;
+    }
+    if (geocoding.registry_code) {
+      const code = escapeHtml(geocoding.registry_code);
+      html += `<dt>${t("registry_code")}</dt><dd><span class="code" data-code="registry">${escapeHtml(
+        formatRegistryCode(geocoding.registry_code),
+      )}</span> · <a href="/addresses/${code}/plate.svg" target="_blank" rel="noopener">${t("plate")}</a></dd>`;
+    }
+    return html;
+  }
+
+  function unitRows(geocoding) {
+    let html = "";
+    if (geocoding.current_unit) html += `<dt>${t("current_unit")}</dt><dd>${unitLine(geocoding.current_unit)}</dd>`;
+    const old = geocoding.old_units ?? [];
+    if (old.length) {
+      html += `<dt>${t("old_units")}</dt><dd><ul>${old.map((u) => `<li>${unitLine(u)}</li>`).join("")}</ul></dd>`;
+    }
+    return html;
+  }
+
+  /** The popup body of one GeocodeJSON feature (the same for search, reverse and codes). */
+  function placeHtml(feature, extra = "", role = "found") {
+    const g = feature.properties.geocoding;
+    const kind = g.type ? `<span class="kind">${escapeHtml(kindText(g))}</span>` : "";
+    let html = `<div class="place-popup" data-role="${role}"><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
+    html += codeRows(g) + unitRows(g);
+    if (g.address) {
+      const name = g.address.name ? `${escapeHtml(g.address.name)} · ` : "";
+      html += `<dt>${t("nearest_address")}</dt><dd>${name}${t("metres_away", { m: Math.round(g.address.distance_m) })}</dd>`;
+    }
+    html += "</dl>";
+    if (g.point_precision && g.point_precision !== "exact") {
+      html += `<p class="note" title="${escapeHtml(g.point_precision)}">${t("approximate")}</p>`;
+    }
+    if (g.note) html += `<p class="note">${escapeHtml(g.note)}</p>`;
+    html += `${extra}</div>`;
+    return html;
+  }
+
+  /* ============================================================ reverse geocoding on click */
+
+  const clickedCell = L.rectangle([[0, 0], [0, 0]], { color: "#d84315", weight: 2, fillOpacity: 0.15, interactive: false });
+  let reverseAbort = null;
+
+  /** Outline a location-code cell on the map (the 2 m cell of a click, the cell of a typed code). */
+  function outlineCell(layer, cell) {
+    if (!cell) return null;
+    const [west, south, east, north] = cell.bounds;
+    const bounds = L.latLngBounds([south, west], [north, east]);
+    layer.setBounds(bounds).addTo(map);
+    return bounds;
+  }
+
+  async function reverseAt(latlng) {
+    reverseAbort?.abort();
+    reverseAbort = new AbortController();
+    const popup = L.popup({ maxWidth: 340 }).setLatLng(latlng).setContent(t("loading")).openOn(map);
+    window.diachiso.lastClick = { lng: latlng.lng, lat: latlng.lat };
+    outlineCell(clickedCell, Grid.cellAt(latlng.lng, latlng.lat));
+    const url = query("/reverse", { lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7), lang: state.lang });
+    try {
+      const collection = await getJSON(url, { signal: reverseAbort.signal });
+      const feature = collection.features[0];
+      const note = feature?.properties.geocoding.registry_code ? "" : `<p class="note">${t("no_address")}</p>`;
+      popup.setContent(feature ? placeHtml(feature, note, "reverse") : `<p>${t("nothing_here")}</p>`);
+    } catch (error) {
+      if (error.name !== "AbortError") popup.setContent(`<p class="message error">${escapeHtml(error.message)}</p>`);
+    }
+  }
+
+  map.on("click", (event) => reverseAt(event.latlng));
+
+  /* ============================================================ showing a found feature */
+
+  const ZOOM_FOR_TYPE = { point: 19, address: 19, street: 17, place: 18, village: 16, commune: 13, district: 11, province: 9 };
+  const foundMarker = L.circleMarker([0, 0], {
+    radius: 9,
+    color: "#ffffff",
+    weight: 3,
+    fillColor: "#0b6e8a",
+    fillOpacity: 1,
+    interactive: false, // a click on it reaches the map: reverse geocoding of that very point
+  });
+
+  const isPhone = () => window.matchMedia("(max-width: 700px)").matches;
+
+  function showFeature(feature) {
+    if (isPhone()) setPanel(false); // the map, not the panel, shows what was found
+    const [lon, lat] = feature.geometry.coordinates;
+    const zoom = ZOOM_FOR_TYPE[feature.properties.geocoding.type] ?? 17;
+    map.setView([lat, lon], zoom, { animate: false });
+    foundMarker.setLatLng([lat, lon]).addTo(map);
+    L.popup({ maxWidth: 340, offset: [0, -6] }).setLatLng([lat, lon]).setContent(placeHtml(feature)).openOn(map);
+  }
+
+  /* ============================================================ search with autocomplete */
+
+  const input = document.getElementById("search-input");
+  const listbox = document.getElementById("search-suggestions");
+  const search = { features: [], active: -1, abort: null, seq: 0 };
+
+  function kindText(g) {
+    const kind = g.type ? t(`type_${g.type}`) : "";
+    return String(g.kind ?? "").startsWith("old_") ? `${kind}, ${t("before_2025")}` : kind;
+  }
+
+  function suggestionText(feature) {
+    const g = feature.properties.geocoding;
+    return { label: g.label ?? g.name, kind: kindText(g) };
+  }
+
+  function closeSuggestions() {
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    search.active = -1;
+  }
+
+  function renderSuggestions(features) {
+    search.features = features;
+    search.active = -1;
+    if (!features.length) {
+      const empty = document.createElement("li");
+      empty.className = "empty";
+      empty.textContent = t("no_match");
+      listbox.replaceChildren(empty);
+    } else {
+      listbox.replaceChildren(
+        ...features.map((feature, i) => {
+          const { label, kind } = suggestionText(feature);
+          const item = document.createElement("li");
+          item.id = `suggestion-${i}`;
+          item.setAttribute("role", "option");
+          item.setAttribute("aria-selected", "false");
+          item.innerHTML = `${escapeHtml(label)} <span class="kind">${escapeHtml(kind)}</span>`;
+          item.addEventListener("mousedown", (event) => {
+            event.preventDefault(); // keep the focus in the input
+            pick(i);
+          });
+          return item;
+        }),
+      );
+    }
+    listbox.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function setActive(index) {
+    const items = listbox.querySelectorAll("[role=option]");
+    if (!items.length) return;
+    search.active = (index + items.length) % items.length;
+    items.forEach((item, i) => item.setAttribute("aria-selected", String(i === search.active)));
+    const active = items[search.active];
+    input.setAttribute("aria-activedescendant", active.id);
+    active.scrollIntoView({ block: "nearest" });
+  }
+
+  function pick(index) {
+    const feature = search.features[index];
+    if (!feature) return;
+    input.value = suggestionText(feature).label;
+    closeSuggestions();
+    showFeature(feature);
+  }
+
+  async function fetchFeatures(path, text, limit) {
+    search.abort?.abort();
+    search.abort = new AbortController();
+    const seq = ++search.seq;
+    const center = map.getCenter();
+    const params = { q: text, limit, lang: state.lang };
+    if (path === "/search" && map.getZoom() >= 12) Object.assign(params, { lat: center.lat.toFixed(5), lon: center.lng.toFixed(5) });
+    const collection = await getJSON(query(path, params), { signal: search.abort.signal });
+    return seq === search.seq ? collection.features : null;
+  }
+
+  const autocomplete = debounce(async () => {
+    const text = input.value.trim();
+    if (text.length < 2) return closeSuggestions();
+    try {
+      const features = await fetchFeatures("/autocomplete", text, 8);
+      if (features) renderSuggestions(features);
+    } catch (error) {
+      if (error.name !== "AbortError") closeSuggestions();
+    }
+  }, 200);
+
+  function renderResults(features) {
+    const section = document.getElementById("results-section");
+    const list = document.getElementById("results");
+    list.replaceChildren(
+      ...features.map((feature) => {
+        const { label, kind } = suggestionText(feature);
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = label;
+        button.addEventListener("click", () => showFeature(feature));
+        const note = document.createElement("span");
+        note.className = "kind";
+        note.textContent = ` ${kind}`;
+        item.append(button, note);
+        return item;
+      }),
+    );
+    section.hidden = false;
+  }
+
+  async function fullSearch() {
+    const text = input.value.trim();
+    if (!text) return;
+    closeSuggestions();
+    try {
+      const features = await fetchFeatures("/search", text, 10);
+      if (!features) return;
+      renderResults(features);
+      if (features.length) showFeature(features[0]);
+      else renderSuggestions([]);
+    } catch (error) {
+      if (error.name !== "AbortError") renderSuggestions([]);
+    }
+  }
+
+  input.addEventListener("input", autocomplete);
+  input.addEventListener("keydown", (event) => {
+    const open = !listbox.hidden;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      if (open) setActive(search.active + 1);
+      else autocomplete();
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      setActive(search.active - 1);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (open && search.active >= 0) pick(search.active);
+      else fullSearch();
+    } else if (event.key === "Escape") {
+      closeSuggestions();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(closeSuggestions, 150));
+  document.getElementById("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    fullSearch();
+  });
+
+  /* ============================================================ go to code */
+
+  const codeCell = L.rectangle([[0, 0], [0, 0]], { color: "#0b6e8a", weight: 2, fillOpacity: 0.12, interactive: false });
+
+  /** Look a location or registry code up (the search API resolves typed codes) and show it. */
+  async function goToCode(event) {
+    event.preventDefault();
+    const message = document.getElementById("code-message");
+    const text = document.getElementById("code-input").value.trim();
+    if (!text) return;
+    message.className = "message";
+    message.textContent = t("loading");
+    try {
+      const collection = await getJSON(query("/search", { q: text, limit: 1, lang: state.lang }));
+      const feature = collection.features[0];
+      if (!feature) throw new Error(t("code_not_found", { code: text }));
+      showFeature(feature);
+      const g = feature.properties.geocoding;
+      outlineCell(codeCell, Grid.decode(text) ?? Grid.decode(g.location_code ?? ""));
+      message.textContent = t("code_found", { code: g.registry_code_display ?? g.location_code_display ?? text });
+    } catch (error) {
+      message.className = "message error";
+      message.textContent = error.message;
+    }
+  }
+
+  document.getElementById("code-form").addEventListener("submit", goToCode);
+
+  /* ============================================================ panel, language, start */
+
+  const toggle = document.getElementById("panel-toggle");
+
+  function setPanel(open) {
+    document.body.classList.toggle("panel-collapsed", !open);
+    toggle.setAttribute("aria-expanded", String(open));
+    map.invalidateSize();
+  }
+
+  toggle.addEventListener("click", () => setPanel(document.body.classList.contains("panel-collapsed")));
+  for (const button of document.querySelectorAll("#lang-switch button")) {
+    button.addEventListener("click", () => setLanguage(button.dataset.lang));
+  }
+
+  async function start() {
+    translatePage();
+    if (isPhone()) setPanel(false);
+    gridLayer.addTo(map);
+    try {
+      await loadTileLayers();
+    } finally {
+      renderLegend();
+      drawGrid();
+      document.body.dataset.ready = "true";
+    }
+  }
+
+  window.diachiso = { map, showFeature, reverseAt, grid: Grid, lastClick: null };
+  start();
+})();

@@ -1,0 +1,237 @@
+"""Geocoding side by side: diachiso and Addok on the development set, in one run.
+
+Run: ``.venv/bin/python benchmarks/bench_geocoder.py [--http] [--misses 5]`` (1-2 minutes).
+
+Every query of ``data/hoabinh/geocoding_dev_queries.jsonl`` goes through diachiso's
+geocoder (in-process index; reverse on PostGIS) and through Addok (PyPI; its own Redis
+on a free loopback port, loaded fresh from the same database, see addok_harness.py),
+one call at a time. Prints per query kind: n, hit rate (every truth criterion holds, see
+devset.py), the ward criterion alone ("in ward"), p50/p95 latency (each query's fastest
+of ``--repeat`` calls), sequential queries per second (fastest pass), and diachiso's
+ratios to each other engine. ``--http`` adds Addok behind its own HTTP API (stdlib WSGI
+server, loopback). Needs ``pip install addok`` and Debian's ``redis-server``; diachiso
+is skipped with a message while its geocoder cannot be imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import Connection
+
+from addresses import pgcluster
+from addresses.db import make_engine
+from addresses.errors import DiachisoError
+from addresses.settings import DatabaseSettings
+from benchmarks import addok_harness, devset
+
+WARM_UP_TEXTS = ("Hòa Bình", "xa tan lac phu tho", "Bản Lác, Mai Châu", "Huyện Kim Bôi", "Petrolimex")
+WARM_UP_POINTS = ((105.33, 20.85), (105.07, 20.65), (105.5, 20.5))
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A named pair of geocoding functions (reverse may be missing)."""
+
+    name: str
+    forward: devset.Forward
+    reverse: devset.Reverse | None
+
+
+@dataclass(frozen=True)
+class DiachisoGeocoder:
+    """diachiso's geocoder: in-memory index for forward, PostGIS for reverse."""
+
+    conn: Connection
+    index: Any
+    search: Callable[..., Any]
+    reverse_fn: Callable[..., Any] | None
+
+    def forward(self, text: str) -> devset.Point | None:
+        """The first result's point, or None."""
+        results = self.search(self.index, text, limit=1)
+        return (float(results[0].lon), float(results[0].lat)) if results else None
+
+    def reverse(self, lon: float, lat: float) -> str | None:
+        """The code of the 2025 unit that contains the point, or None."""
+        assert self.reverse_fn is not None
+        try:
+            result = self.reverse_fn(self.conn, lon, lat)
+        except DiachisoError:  # e.g. outside the territory: no answer
+            return None
+        unit = getattr(result, "current_unit", None) if result is not None else None
+        return str(unit.code) if unit is not None else None
+
+    def engine(self) -> Engine:
+        """The engine to measure (without reverse while geocoder.reverse is missing)."""
+        return Engine("diachiso", self.forward, self.reverse if self.reverse_fn is not None else None)
+
+
+def _diachiso_reverse() -> Callable[..., Any] | None:
+    """geocoder.reverse.reverse, or None (with a message) while it cannot be imported."""
+    try:
+        module = importlib.import_module("geocoder.reverse")
+    except ImportError as error:
+        print(f"diachiso reverse skipped: geocoder.reverse cannot be imported yet ({error})")
+        return None
+    return cast(Callable[..., Any], module.reverse)
+
+
+def load_diachiso(conn: Connection) -> DiachisoGeocoder | None:
+    """Load diachiso's geocoder index, or say why it cannot be and return None."""
+    try:
+        index_module = importlib.import_module("geocoder.index")
+        search_module = importlib.import_module("geocoder.search")
+    except ImportError as error:
+        print(f"diachiso skipped: its geocoder cannot be imported yet ({error})")
+        return None
+    start = time.perf_counter()
+    index = index_module.GeocoderIndex.load(conn)
+    print(f"diachiso index loaded in {time.perf_counter() - start:.2f} s")
+    return DiachisoGeocoder(conn, index, search_module.search, _diachiso_reverse())
+
+
+def warm_up(engine: Engine) -> None:
+    """A few calls that are not in the development set (connections, caches, lazy imports)."""
+    for text in WARM_UP_TEXTS:
+        engine.forward(text)
+    if engine.reverse is not None:
+        for lon, lat in WARM_UP_POINTS:
+            engine.reverse(lon, lat)
+
+
+def measure(
+    engine: Engine, queries: Sequence[devset.DevQuery], *, repeat: int, misses: int
+) -> list[devset.KindResult]:
+    """Warm up, run the development set (best of ``repeat`` passes per kind), print some misses."""
+    warm_up(engine)
+    results = devset.run_engine(engine.name, engine.forward, engine.reverse, queries, repeat=repeat)
+    if misses:
+        print_misses(engine, queries, misses)
+    return results
+
+
+def answer(engine: Engine, query: devset.DevQuery) -> devset.Answer:
+    """The engine's answer to one query."""
+    if query.is_reverse and query.point is not None and engine.reverse is not None:
+        return engine.reverse(*query.point)
+    return engine.forward(query.text)
+
+
+def print_misses(engine: Engine, queries: Sequence[devset.DevQuery], count: int) -> None:
+    """Print up to ``count`` missed queries per kind with the engine's answer (diagnostics)."""
+    for kind in devset.kinds_of(queries):
+        chosen = [q for q in queries if q.kind == kind and (engine.reverse is not None or not q.is_reverse)]
+        answers = [answer(engine, q) for q in chosen]
+        hit = devset.judge(chosen, answers).hit
+        missed = [(q, a) for q, a, ok in zip(chosen, answers, hit, strict=True) if not ok][:count]
+        for query, given in missed:
+            asked = query.text or query.point
+            print(f"  miss {engine.name} {query.id} {asked!r} -> {given} truth {query.truth}")
+
+
+def addok_options(args: argparse.Namespace) -> addok_harness.AddokOptions:
+    """The Addok set-up chosen on the command line."""
+    if args.addok_naive:
+        return addok_harness.AddokOptions.naive()
+    return addok_harness.AddokOptions(
+        common_threshold=args.addok_common,
+        geohash_precision=args.addok_precision,
+        autocomplete=args.addok_autocomplete,
+        ward_predecessors=args.addok_ward_predecessors,
+        context_labels=not args.addok_plain_labels,
+    )
+
+
+@contextmanager
+def addok_engines(conn: Connection, args: argparse.Namespace, folder: Path) -> Iterator[list[Engine]]:
+    """Addok in-process (and over HTTP with --http), loaded fresh; everything stopped afterwards."""
+    if args.no_addok:
+        yield []
+        return
+    start = time.perf_counter()
+    with addok_harness.addok_engine(conn, addok_options(args), folder) as addok:
+        seconds = time.perf_counter() - start
+        print(f"addok: {addok.documents} documents loaded in {seconds:.2f} s, {addok.options}")
+        engines = [Engine("addok", addok.forward, addok.reverse)]
+        if not args.http:
+            yield engines
+            return
+        with addok_harness.addok_http(addok) as http:
+            yield [*engines, Engine("addok-http", http.forward, http.reverse)]
+
+
+def run(args: argparse.Namespace) -> dict[str, list[devset.KindResult]]:
+    """Measure every available engine on the development set."""
+    queries = devset.load_queries()
+    devset.default_wards()
+    settings = DatabaseSettings()
+    db = make_engine(pgcluster.database_url(settings), settings)
+    results: dict[str, list[devset.KindResult]] = {}
+    try:
+        with db.connect() as conn, tempfile.TemporaryDirectory(prefix="diachiso-addok-") as folder:
+            diachiso = None if args.no_diachiso else load_diachiso(conn)
+            if diachiso is not None:
+                engine = diachiso.engine()
+                results[engine.name] = measure(engine, queries, repeat=args.repeat, misses=args.misses)
+            with addok_engines(conn, args, Path(folder)) as others:
+                for engine in others:
+                    results[engine.name] = measure(engine, queries, repeat=args.repeat, misses=args.misses)
+    finally:
+        db.dispose()
+    return results
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    defaults = addok_harness.AddokOptions()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--http", action="store_true", help="also measure Addok over its HTTP API")
+    parser.add_argument("--repeat", type=int, default=3, help="passes per kind; the fastest is kept")
+    parser.add_argument("--misses", type=int, default=0, help="print up to N misses per kind and engine")
+    parser.add_argument("--no-diachiso", action="store_true", help="measure Addok only")
+    parser.add_argument("--no-addok", action="store_true", help="measure diachiso only")
+    parser.add_argument("--addok-naive", action="store_true", help="Addok's defaults (ignores --addok-*)")
+    parser.add_argument("--addok-common", type=int, default=defaults.common_threshold)
+    parser.add_argument("--addok-precision", type=int, default=defaults.geohash_precision)
+    parser.add_argument("--addok-autocomplete", action="store_true", default=defaults.autocomplete)
+    parser.add_argument("--addok-ward-predecessors", action="store_true", default=defaults.ward_predecessors)
+    parser.add_argument("--addok-plain-labels", action="store_true", default=not defaults.context_labels)
+    return parser.parse_args(argv)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """Turn SIGTERM into SystemExit so that Redis and the HTTP server are stopped on the way out."""
+    del frame
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    start = time.perf_counter()
+    try:
+        results = run(parse_args(argv))
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted (Redis and the Addok server were stopped)") from None
+    if not results:
+        raise SystemExit("no engine could be measured")
+    print()
+    print(devset.table(results))
+    print(f"\n(total {time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

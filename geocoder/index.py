@@ -1,0 +1,174 @@
+"""The geocoder index: everything the database knows, in memory, ready to search.
+
+``GeocoderIndex.load(conn)`` reads the units of both periods, the lineage, villages,
+places, and the address table (as compact arrays, see :mod:`geocoder.houses`), and
+builds posting lists over the folded name tokens of every entry and every context,
+a typo dictionary and a prefix list.
+
+Staying current: :meth:`GeocoderIndex.refresh_if_stale` compares a cheap fingerprint
+of the data (:func:`geocoder.loading.fingerprint`) at most every ``check_every_s``
+seconds and rebuilds what changed - the small tables (units, lineage, villages,
+places: a full rebuild of the entries, about half a second) and, only when the
+addresses changed, the address arrays too (about two seconds per million addresses).
+A rebuild happens off to the side and replaces the state in one assignment, so
+searches running meanwhile keep using the old state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Connection
+
+from addresses.schema import tile_invalidation
+from geocoder.build import AddressPart, StreetGroups, address_part, build_entries
+from geocoder.entries import Context, Entry
+from geocoder.houses import HouseStore
+from geocoder.loading import (
+    Fingerprint,
+    fingerprint,
+    has_change_log,
+    load_addresses,
+    load_lineage,
+    load_places,
+    load_units,
+    load_villages,
+)
+from geocoder.territory import Territory
+from geocoder.vocab import PostingIndex, Vocabulary
+
+DEFAULT_CHECK_EVERY_S: Final = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """One consistent snapshot of the index (replaced whole on refresh)."""
+
+    entries: tuple[Entry, ...]
+    contexts: tuple[Context, ...]
+    territory: Territory
+    vocab: Vocabulary
+    entry_postings: PostingIndex
+    context_postings: PostingIndex
+    addresses: AddressPart
+    streets: StreetGroups
+    name_weights: tuple[tuple[tuple[float, ...], ...], ...]
+    fingerprint: Fingerprint
+    change_log: bool
+    built_seconds: float
+
+    @property
+    def houses(self) -> HouseStore:
+        """The address arrays."""
+        return self.addresses.store
+
+
+def _names(
+    entries: tuple[Entry, ...] | tuple[Context, ...],
+) -> Iterator[tuple[int, int, tuple[str, ...], int]]:
+    """(owner, variant, folded tokens, lead) of every name form."""
+    for owner in entries:
+        for variant, form in enumerate(owner.names):
+            yield owner.id, variant, form.folded, form.lead
+
+
+def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> IndexState:
+    """Read the database and build a state; reuse ``addresses`` when the address table did not change."""
+    started = time.perf_counter()
+    change_log = has_change_log(conn)
+    print_ = fingerprint(conn, change_log=tile_invalidation if change_log else None)
+    territory = Territory(load_units(conn), load_lineage(conn))
+    part = addresses if addresses is not None else address_part(load_addresses(conn))
+    built = build_entries(territory, load_villages(conn), load_places(conn), part)
+    contexts = tuple(territory.contexts)
+    entry_postings = PostingIndex.build(_names(built.entries))
+    context_postings = PostingIndex.build(_names(contexts))
+    vocab = Vocabulary.build([*entry_postings.postings, *context_postings.postings])
+    weights = tuple(
+        tuple(tuple(entry_postings.weight(token) for token in form.folded) for form in entry.names)
+        for entry in built.entries
+    )
+    return IndexState(
+        entries=built.entries,
+        contexts=contexts,
+        territory=territory,
+        vocab=vocab,
+        entry_postings=entry_postings,
+        context_postings=context_postings,
+        addresses=part,
+        streets=built.streets,
+        name_weights=weights,
+        fingerprint=print_,
+        change_log=change_log,
+        built_seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """Sizes of the index, for logs and health checks."""
+
+    entries: dict[str, int]
+    contexts: int
+    tokens: int
+    addresses: int
+    address_bytes: int
+    built_seconds: float
+
+
+class GeocoderIndex:
+    """The in-memory geocoder index; search it with :func:`geocoder.search.search`."""
+
+    def __init__(self, state: IndexState, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> None:
+        self._state = state
+        self.check_every_s = check_every_s
+        self._checked_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, conn: Connection, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> GeocoderIndex:
+        """Build the index from the database behind ``conn``."""
+        return cls(build_state(conn), check_every_s=check_every_s)
+
+    @property
+    def state(self) -> IndexState:
+        """The current snapshot (take it once per search)."""
+        return self._state
+
+    def refresh_if_stale(self, conn: Connection, *, force: bool = False) -> bool:
+        """Rebuild what changed since the last build; True when a rebuild happened.
+
+        Checks at most every ``check_every_s`` seconds (``force`` checks now). The check
+        is a handful of primary-key look-ups and scans of the small tables (a few ms).
+        """
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.check_every_s:
+            return False
+        with self._lock:
+            self._checked_at = now
+            state = self._state
+            current = fingerprint(conn, change_log=tile_invalidation if state.change_log else None)
+            if current == state.fingerprint:
+                return False
+            same_addresses = current.addresses == state.fingerprint.addresses
+            self._state = build_state(conn, addresses=state.addresses if same_addresses else None)
+            return True
+
+    def stats(self) -> IndexStats:
+        """Counts of entries by kind, contexts, tokens, addresses and memory of the address arrays."""
+        state = self._state
+        kinds: dict[str, int] = {}
+        for entry in state.entries:
+            kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+        return IndexStats(
+            entries=kinds,
+            contexts=len(state.contexts),
+            tokens=len(state.vocab.words),
+            addresses=len(state.houses),
+            address_bytes=state.houses.nbytes,
+            built_seconds=state.built_seconds,
+        )

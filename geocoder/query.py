@@ -1,0 +1,173 @@
+"""A query read once: normalised tokens, unit words, house number, token weights.
+
+Each token gets a weight for scoring: a name token weighs 1, the tokens of a unit word
+:data:`UNIT_WORD_WEIGHT` together, a house number with its house word
+:data:`HOUSE_WEIGHT` together - so "Xã" or "Số 12" matter less than the names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from geocoder.houses import house_key
+from geocoder.normalize import analyze
+from geocoder.parse import KnownNames, ParsedAddress, parse
+from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
+
+UNIT_WORD_WEIGHT: Final = 0.5
+HOUSE_WEIGHT: Final = 0.6
+MAX_TOKENS: Final = 40
+
+
+@dataclass(frozen=True, slots=True)
+class HouseSpec:
+    """The house number (and alley) of a query: lookup keys and the token positions they use."""
+
+    keys: tuple[str, ...]
+    text: str
+    positions: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query ready to match: aligned folded/accented tokens, weights, unit words, house number."""
+
+    text: str
+    folded: tuple[str, ...]
+    accented: tuple[str, ...]
+    weights: tuple[float, ...]
+    unit_words: tuple[UnitWord | None, ...]
+    house: HouseSpec | None
+    parsed: ParsedAddress
+    total_weight: float
+
+    def unit_word_before(self, start: int) -> tuple[int, UnitWord] | None:
+        """The unit word that ends right before token ``start`` (its first position and itself)."""
+        for size in (1, 2, 3):
+            begin = start - size
+            if begin < 0:
+                break
+            word = self.unit_words[begin]
+            if word is not None and word.size == size:
+                return begin, word
+        return None
+
+    def unit_word_after(self, end: int) -> tuple[int, UnitWord] | None:
+        """An English unit word right after token ``end - 1`` ("Cư Yên Commune")."""
+        word = self.unit_words[end] if end < len(self.unit_words) else None
+        if word is not None and word.size == 1 and self.folded[end].isascii() and end == len(self.folded) - 1:
+            return end, word
+        return None
+
+
+_NUMBERED: Final = frozenset({"to", "quoc lo", "tinh lo", "huyen lo", "duong tinh"})
+"""Unit words that are unit words only before a number ("tổ 3", "quốc lộ 6"), like house words."""
+
+
+def _needs_number(word: UnitWord) -> bool:
+    return word.level == HOUSE or word.folded in _NUMBERED
+
+
+def _unit_words(folded: tuple[str, ...], accented: tuple[str, ...]) -> list[UnitWord | None]:
+    """The unit word starting at each token, if any (none inside a longer one: "thành phố").
+
+    House words (số, nhà) and numbered words (tổ, quốc lộ) count only before a number.
+    """
+    words: list[UnitWord | None] = []
+    skip = 0
+    for i in range(len(folded)):
+        word = unit_word_at(folded, accented, i) if not skip else None
+        if word is not None and _needs_number(word):
+            after = i + word.size
+            word = word if after < len(folded) and folded[after][:1].isdigit() else None
+        skip = max(skip - 1, word.size - 1 if word is not None else 0)
+        words.append(word)
+    return words
+
+
+def merge_split_words(
+    folded: tuple[str, ...], accented: tuple[str, ...], words: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Join a lone letter to the token before it when together they make a known word.
+
+    A stray comma or space inside a word ("nhà,n" for "nhàn") leaves a one-letter token.
+
+    >>> merge_split_words(("duc", "nha", "n"), ("đức", "nhà", "n"), frozenset({"nhan"}))
+    (('duc', 'nhan'), ('đức', 'nhàn'))
+    """
+    out_folded: list[str] = []
+    out_accented: list[str] = []
+    for token, written in zip(folded, accented, strict=True):
+        joined = out_folded[-1] + token if out_folded else ""
+        if (
+            len(token) == 1
+            and token.isalpha()
+            and out_folded
+            and not out_folded[-1][:1].isdigit()
+            and joined in words
+        ):
+            out_folded[-1], out_accented[-1] = joined, out_accented[-1] + written
+            continue
+        out_folded.append(token)
+        out_accented.append(written)
+    return tuple(out_folded), tuple(out_accented)
+
+
+def _house_positions(folded: tuple[str, ...], words: list[UnitWord | None], number: str) -> set[int]:
+    """Token positions of a house (or alley) number and the house word before it."""
+    compact = number.replace(" ", "")
+    for start in range(len(folded)):
+        for size in (1, 2):
+            if "".join(folded[start : start + size]) == compact:
+                found = set(range(start, start + size))
+                before = next((i for i in range(max(0, start - 3), start) if words[i] is not None), None)
+                if before is not None and words[before].level in (HOUSE, ALLEY):  # type: ignore[union-attr]
+                    found |= set(range(before, start))
+                return found
+    return set()
+
+
+def _house(parsed: ParsedAddress, folded: tuple[str, ...], words: list[UnitWord | None]) -> HouseSpec | None:
+    """The house number of the parsed query, with the alley when there is one."""
+    if parsed.house_number is None:
+        return None
+    house = house_key(parsed.house_number.name)
+    if house is None:
+        return None
+    positions = _house_positions(folded, words, parsed.house_number.folded)
+    keys: tuple[str, ...] = (house,)
+    alley = house_key(parsed.alley.name) if parsed.alley is not None else None
+    if alley is not None and parsed.alley is not None:
+        keys = (f"{alley}>{house}", house)
+        positions |= _house_positions(folded, words, parsed.alley.folded)
+    return HouseSpec(keys, parsed.house_number.name, frozenset(positions))
+
+
+def _weights(count: int, words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
+    """Token weights: names 1, unit words and house numbers less."""
+    weights = [1.0] * count
+    for start, word in enumerate(words):
+        if word is not None and word.level not in (HOUSE, ALLEY):
+            for i in range(start, min(count, start + word.size)):
+                weights[i] = UNIT_WORD_WEIGHT / word.size
+    if house is not None and house.positions:
+        for i in house.positions:
+            weights[i] = HOUSE_WEIGHT / len(house.positions)
+    return weights
+
+
+def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNames | None = None) -> Query:
+    """Normalise, tokenise and parse a query once (at most :data:`MAX_TOKENS` tokens).
+
+    ``words`` is the vocabulary (folded tokens) for repairing words split by a stray comma.
+    """
+    analyzed = analyze(text)
+    folded, accented = analyzed.folded_tokens[:MAX_TOKENS], analyzed.tokens[:MAX_TOKENS]
+    if words:
+        folded, accented = merge_split_words(folded, accented, words)
+    units = _unit_words(folded, accented)
+    parsed = parse(text) if known is None else parse(text, known=known)
+    house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
+    weights = _weights(len(folded), units, house)
+    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights))

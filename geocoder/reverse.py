@@ -1,0 +1,303 @@
+"""Reverse geocoding: what lies at a point, in PostGIS.
+
+* The 2025 commune/ward is the polygon that covers the point (``ST_Covers``: a point on a
+  shared border belongs to both, and the lower code is chosen so the answer is stable).
+* Outside every ward but within ``margin_m`` (default 2 km: GPS noise, a river bank, the
+  edge of the data) the nearest ward answers, with ``inside=False`` and its distance.
+  Farther out the point is not in the territory this database covers:
+  :class:`addresses.errors.OutOfTerritoryError`.
+* No pre-2025 commune polygons exist, so the pre-2025 commune is the nearest pre-2025
+  commune centre among the ward's predecessors (``unit_lineage``); its district is the
+  old district polygon covering the point when one does (else the commune's parent).
+* The nearest village and the nearest address within ``radius_m`` come from the GiST
+  indexes (KNN ``<->``, then exact distances in metres on the few nearest).
+* ``at``: a date before 2025-07-01 makes the units valid on that day the main units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Final
+
+from sqlalchemy import Connection, Row, and_, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from addresses.codes import encode, format_location_code
+from addresses.errors import InvalidParameterError, OutOfTerritoryError
+from addresses.queries import point_expression
+from addresses.schema import address, admin_unit, unit_lineage, village
+from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
+from geocoder.territory import unit_level
+
+AnyRow = Row[*tuple[Any, ...]]
+"""A result row of any width."""
+
+REORGANISATION: Final = dt.date(2025, 7, 1)
+"""The day the 2025 units took over."""
+DEFAULT_RADIUS_M: Final = 500.0
+MAX_RADIUS_M: Final = 10_000.0
+DEFAULT_MARGIN_M: Final = 2_000.0
+KNN_CANDIDATES: Final = 8
+"""Nearest features by ``<->`` (in degrees) re-ranked by their distance in metres."""
+
+
+def _check(lon: float, lat: float, radius_m: float, margin_m: float) -> None:
+    """Reject coordinates and distances that make no sense."""
+    if not (math.isfinite(lon) and -180 <= lon <= 180):
+        raise InvalidParameterError("lon", f"must be a longitude in degrees, got {lon}")
+    if not (math.isfinite(lat) and -90 <= lat <= 90):
+        raise InvalidParameterError("lat", f"must be a latitude in degrees, got {lat}")
+    if not 0 < radius_m <= MAX_RADIUS_M:
+        raise InvalidParameterError("radius_m", f"must be in (0, {MAX_RADIUS_M:g}] metres, got {radius_m}")
+    if not 0 <= margin_m <= MAX_RADIUS_M:
+        raise InvalidParameterError("margin_m", f"must be in [0, {MAX_RADIUS_M:g}] metres, got {margin_m}")
+
+
+def _metres(geom: Any, point: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Distance in metres on the spheroid."""
+    return func.ST_Distance(func.Geography(geom), func.Geography(point))
+
+
+def _ref(row: AnyRow | None, prefix: str = "") -> UnitRef | None:
+    """A unit reference from a row with code, name, full_name, level columns (optionally prefixed)."""
+    if row is None or getattr(row, f"{prefix}code") is None:
+        return None
+    level = unit_level(int(getattr(row, f"{prefix}level")))
+    return UnitRef(
+        getattr(row, f"{prefix}code"),
+        getattr(row, f"{prefix}name"),
+        getattr(row, f"{prefix}full_name"),
+        level,
+    )
+
+
+def _unit_columns(unit: Any, prefix: str = "") -> list[ColumnElement[Any]]:
+    return [
+        unit.c[name].label(f"{prefix}{name}")
+        for name in ("id", "code", "name", "full_name", "level", "parent_id")
+    ]
+
+
+def _current_ward(
+    conn: Connection, point: ColumnElement[Any], lon: float, lat: float, margin_m: float
+) -> tuple[AnyRow, float]:
+    """The 2025 ward covering the point, else the nearest within the margin (with its distance)."""
+    current = and_(admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None), admin_unit.c.geom.is_not(None))
+    covering = select(*_unit_columns(admin_unit), literal(0.0).label("distance")).where(
+        current, func.ST_Covers(admin_unit.c.geom, point)
+    )
+    row = conn.execute(covering.order_by(admin_unit.c.code).limit(1)).first()
+    if row is not None:
+        return row, 0.0
+    distance = _metres(admin_unit.c.geom, point)
+    near = select(*_unit_columns(admin_unit), distance.label("distance")).where(
+        current, func.ST_DWithin(func.Geography(admin_unit.c.geom), func.Geography(point), margin_m)
+    )
+    row = conn.execute(near.order_by(distance).limit(1)).first()
+    if row is None:
+        raise OutOfTerritoryError(
+            f"({lon:g}, {lat:g}) is not in any commune or ward of this database "
+            f"(more than {margin_m:g} m from the nearest)",
+            lon=lon,
+            lat=lat,
+        )
+    return row, float(row.distance)
+
+
+def _province(conn: Connection, ward: AnyRow) -> UnitRef | None:
+    """The province of a 2025 ward (its parent)."""
+    if ward.parent_id is None:
+        return None
+    row = conn.execute(select(*_unit_columns(admin_unit)).where(admin_unit.c.id == ward.parent_id)).first()
+    return _ref(row)
+
+
+def _valid_on(unit: Any, at: dt.date) -> ColumnElement[bool]:
+    """Units in force on a day (an unknown start counts as "always")."""
+    return and_(
+        or_(unit.c.valid_from.is_(None), unit.c.valid_from <= at),
+        or_(unit.c.valid_to.is_(None), unit.c.valid_to > at),
+    )
+
+
+def _first(conn: Connection, query: Any) -> AnyRow | None:
+    return conn.execute(query.limit(1)).first()
+
+
+def _old_commune(conn: Connection, ward_id: int, point: ColumnElement[Any]) -> AnyRow | None:
+    """The predecessor of the ward whose centre is nearest the point (one without a centre last)."""
+    old = admin_unit.alias("old")
+    query = (
+        select(*_unit_columns(old))
+        .select_from(unit_lineage.join(old, old.c.id == unit_lineage.c.predecessor_id))
+        .where(unit_lineage.c.successor_id == ward_id, old.c.level == 3)
+        .order_by(func.ST_Distance(old.c.label_point, point).nulls_last(), old.c.code)
+    )
+    return _first(conn, query)
+
+
+def _district(
+    conn: Connection, point: ColumnElement[Any], at: dt.date, commune: AnyRow | None
+) -> tuple[AnyRow | None, bool]:
+    """The district in force on ``at`` covering the point (and True), else the old commune's parent."""
+    unit = admin_unit
+    covering = select(*_unit_columns(unit)).where(
+        unit.c.level == 2, _valid_on(unit, at), func.ST_Covers(unit.c.geom, point)
+    )
+    row = _first(conn, covering.order_by(unit.c.code))
+    if row is not None:
+        return row, True
+    if commune is not None and commune.parent_id is not None:
+        return _first(conn, select(*_unit_columns(unit)).where(unit.c.id == commune.parent_id)), False
+    return None, False
+
+
+def _old_province(conn: Connection, at: dt.date) -> AnyRow | None:
+    """The province in force on ``at`` (old Hòa Bình before 2025-07-01)."""
+    unit = admin_unit
+    query = select(*_unit_columns(unit)).where(unit.c.level == 1, _valid_on(unit, at))
+    return _first(conn, query.order_by(unit.c.valid_to.nulls_last()))
+
+
+DISTRICT_POLYGON: Final = "exact (the old district polygon covering the point)"
+
+
+def _old_units(conn: Connection, point: ColumnElement[Any], ward: AnyRow, at: dt.date) -> tuple[OldUnit, ...]:
+    """The pre-2025 commune (approximate), district and province at the point on ``at``.
+
+    Three small queries: PostgreSQL plans them far faster than one query of laterals.
+    """
+    commune = _old_commune(conn, int(ward.id), point)
+    district, by_polygon = _district(conn, point, at, commune)
+    found = [
+        (_ref(commune), OLD_UNITS_PRECISION),
+        (_ref(district), DISTRICT_POLYGON if by_polygon else OLD_UNITS_PRECISION),
+        (_ref(_old_province(conn, at)), EXACT),
+    ]
+    return tuple(
+        OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
+        for unit, precision in found
+        if unit
+    )
+
+
+_DEGREES_PER_METRE: Final = 1 / 100_000
+"""More degrees than a metre spans here (1 deg of longitude is >100 km below 25 deg N): a safe box."""
+
+
+def _nearest(
+    conn: Connection,
+    point: ColumnElement[Any],
+    radius_m: float,
+    *,
+    table: Any,
+    name: ColumnElement[Any],
+    where: ColumnElement[bool],
+    extra: tuple[ColumnElement[Any], ...] = (),
+) -> AnyRow | None:
+    """The nearest feature of a table within ``radius_m``: GiST box and KNN ``<->``, then exact metres."""
+    distance = _metres(table.c.geom, point)
+    surface = func.ST_PointOnSurface(table.c.geom)
+    box = func.ST_Expand(point, radius_m * _DEGREES_PER_METRE)
+    query = (
+        select(
+            table.c.id,
+            name.label("name"),
+            func.ST_X(surface).label("lon"),
+            func.ST_Y(surface).label("lat"),
+            distance.label("distance"),
+            *extra,
+        )
+        .where(where, table.c.geom.op("&&")(box))
+        .order_by(table.c.geom.op("<->")(point))
+        .limit(KNN_CANDIDATES)
+    )
+    rows = [row for row in conn.execute(query) if float(row.distance) <= radius_m]
+    return min(rows, key=lambda row: (float(row.distance), row.id), default=None)
+
+
+def _village(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
+    """The nearest active village within the radius."""
+    row = _nearest(
+        conn, point, radius_m, table=village, name=village.c.name, where=village.c.status == "active"
+    )
+    if row is None:
+        return None
+    return NearbyFeature(f"village:{row.id}", row.name, float(row.lon), float(row.lat), float(row.distance))
+
+
+def _address(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
+    """The nearest address in force within the radius."""
+    name = func.concat_ws(
+        ", ", address.c.house_number, address.c.alley, address.c.street, address.c.village_name
+    )
+    row = _nearest(
+        conn,
+        point,
+        radius_m,
+        table=address,
+        name=name,
+        where=address.c.status != "retired",
+        extra=(address.c.registry_code,),
+    )
+    if row is None:
+        return None
+    return NearbyFeature(
+        f"address:{row.id}",
+        row.name or "",
+        float(row.lon),
+        float(row.lat),
+        float(row.distance),
+        row.registry_code,
+    )
+
+
+def _label(*parts: str | None) -> str:
+    return ", ".join(part for part in parts if part)
+
+
+def reverse(
+    conn: Connection,
+    lon: float,
+    lat: float,
+    *,
+    radius_m: float = DEFAULT_RADIUS_M,
+    at: dt.date | None = None,
+    margin_m: float = DEFAULT_MARGIN_M,
+) -> ReverseResult:
+    """What lies at a WGS 84 point: 2025 ward, pre-2025 units, nearest village and address, code.
+
+    Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
+    InvalidParameterError for impossible coordinates or distances.
+    """
+    _check(lon, lat, radius_m, margin_m)
+    point = point_expression(lon, lat)
+    ward, distance = _current_ward(conn, point, lon, lat, margin_m)
+    old_day = at if at is not None and at < REORGANISATION else REORGANISATION - dt.timedelta(days=1)
+    old_units = _old_units(conn, point, ward, old_day)
+    current, province = _ref(ward), _province(conn, ward)
+    assert current is not None
+    if at is not None and at < REORGANISATION:
+        units = tuple(UnitRef(unit.code, unit.name, unit.full_name, unit.level) for unit in old_units)
+    else:
+        units = tuple(unit for unit in (current, province) if unit is not None)
+    near_village = _village(conn, point, radius_m)
+    code = encode(lon, lat)
+    return ReverseResult(
+        lon=lon,
+        lat=lat,
+        at=at,
+        current_unit=current,
+        current_province=province,
+        units=units,
+        old_units=old_units,
+        old_units_precision=OLD_UNITS_PRECISION,
+        location_code=code,
+        location_code_display=format_location_code(code),
+        label=_label(near_village.name if near_village else None, *(unit.full_name for unit in units)),
+        inside=distance == 0.0,
+        distance_m=distance,
+        village=near_village,
+        address=_address(conn, point, radius_m),
+    )

@@ -1,0 +1,366 @@
+"""Score how well an entry explains a query, token by token.
+
+For one candidate entry the matcher looks for its name as a run of consecutive query
+tokens (typos allowed), then tries to explain every other token: the unit word before
+the name (it must fit: "huyện" before a ward's name contradicts it), the house number
+(found in the entry's street or village), and the entry's contexts - its ward, old
+commune, old district, provinces - each as its own run, with a fitting unit word.
+The score is the explained share of the query's token weight, times how much of the
+name was matched (idf-weighted), times the name form's quality, minus a penalty per
+contradicting unit word:
+
+    score = explained / total * (NAME_BASE + (1 - NAME_BASE) * name_coverage) * form_quality
+
+so a village whose commune and district are both in the query beats a namesake
+elsewhere, and an exact, accented name beats an unaccented or misspelt one.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Final
+
+from geocoder.entries import Context, Entry
+from geocoder.houses import HouseHit
+from geocoder.index import IndexState
+from geocoder.normalize import accent_score
+from geocoder.query import Query
+from geocoder.unitwords import ENGLISH, UnitWord
+from geocoder.vocab import Expansion
+
+NAME_BASE: Final = 0.5
+CONTRADICTION: Final = 0.12
+SAME_LEVEL_OTHER_TYPE: Final = 0.6
+HOUSE_MISSING: Final = 0.5
+MAX_CANDIDATES: Final = 32
+MIN_COVERAGE: Final = 0.2
+RUNS_TRIED: Final = 3
+CONTEXT_SHARE: Final = 0.3
+"""How much the contexts named in a query weigh in choosing candidates."""
+LEVEL_WEIGHT: Final = {3: 1.0, 2: 0.6, 1: 0.2}
+"""How telling a context of each level is (a commune names a small area, a province a large one)."""
+
+
+Seed = tuple[int, int, int]
+"""(name variant, token position in the name, query position) of one shared token."""
+
+
+def type_fit(word: UnitWord, level: int, unit_type: str) -> float | None:
+    """How well a unit word fits a thing of ``level`` and type (None: it contradicts it).
+
+    >>> from geocoder.unitwords import UNIT_WORDS
+    >>> type_fit(UNIT_WORDS["xa"], 3, "xa"), type_fit(UNIT_WORDS["xa"], 3, "phuong")
+    (1.0, 0.6)
+    >>> type_fit(UNIT_WORDS["huyen"], 3, "xa") is None
+    True
+    """
+    if word.level != level:
+        return None
+    if not unit_type or word.folded == unit_type or word.folded in ENGLISH:
+        return 1.0
+    return SAME_LEVEL_OTHER_TYPE
+
+
+def _exact_only(expansion: Expansion, token: str) -> Expansion:
+    """Only the token itself: a unit word ("làng", "huyện") is not read as a misspelt name."""
+    return {token: expansion[token]} if token in expansion else {}
+
+
+def _unit_word_cover(query: Query) -> list[bool]:
+    """Whether each query token belongs to a unit word."""
+    covered = [False] * len(query.folded)
+    for start, word in enumerate(query.unit_words):
+        if word is not None:
+            for i in range(start, min(len(covered), start + word.size)):
+                covered[i] = True
+    return covered
+
+
+def _mask(start: int, end: int) -> int:
+    """A bit mask of token positions ``start`` to ``end - 1``."""
+    return (1 << end) - (1 << start)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A name matched as consecutive query tokens: positions, name variant, quality."""
+
+    variant: int
+    start: int
+    end: int
+    explained: float
+    name_coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A context name found in the query, with the unit word before it (when it fits)."""
+
+    mask: int
+    explained: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An entry scored against a query."""
+
+    entry: Entry
+    score: float
+    run: Run
+    house: HouseHit | None
+    house_tried: bool
+    contexts: tuple[int, ...]
+
+
+class Matcher:
+    """Matches one query against the index: candidates, runs, contexts, scores."""
+
+    def __init__(self, state: IndexState, query: Query, *, prefix: bool = False) -> None:
+        self.state = state
+        self.query = query
+        self.n = len(query.folded)
+        vocab = state.vocab
+        self.expansions: list[Expansion] = [
+            _exact_only(vocab.expand(token), token) if word else vocab.expand(token)
+            for token, word in zip(query.folded, _unit_word_cover(query), strict=True)
+        ]
+        if prefix and self.n:
+            last = dict(vocab.complete(query.folded[-1]))
+            for word, quality in self.expansions[-1].items():
+                last[word] = max(quality, last.get(word, 0.0))
+            self.expansions[-1] = last
+        self._spans: dict[int, tuple[Span, ...]] | None = None
+
+    # ------------------------------------------------------------------ tokens
+
+    def quality(self, position: int, folded: str, accented: str) -> float:
+        """How well query token ``position`` reads as a name token (0: not at all)."""
+        found = self.expansions[position].get(folded)
+        if found is None:
+            return 0.0
+        if found >= 1.0:
+            return accent_score(self.query.accented[position], accented) or found
+        return found
+
+    # ------------------------------------------------------------------ candidates
+
+    def candidates(self, limit: int = MAX_CANDIDATES) -> list[tuple[Entry, list[Seed]]]:
+        """Entries whose names share tokens with the query, best covered first.
+
+        One pass over the posting lists sums, per name variant, the idf share of its tokens
+        the query hits and the query weight its tokens hit; the best variant of each entry
+        ranks it (see :meth:`_rank`).
+        """
+        postings = self.state.entry_postings.postings
+        names: dict[int, float] = {}
+        hits: dict[int, float] = {}
+        seen: dict[int, float] = {}
+        seeds: dict[int, list[Seed]] = {}
+        weights = self.query.weights
+        for position, expansion in enumerate(self.expansions):
+            weight = weights[position]
+            for token in expansion:
+                quality = expansion[token]
+                for owner, variant, index, share in postings.get(token, ()):
+                    key = owner << 8 | variant
+                    gain = share * quality - seen.get(key << 8 | index, 0.0)
+                    if gain > 0:
+                        seen[key << 8 | index] = share * quality
+                        names[key] = names.get(key, 0.0) + gain
+                    hits[key] = hits.get(key, 0.0) + weight * quality
+                    seeds.setdefault(owner, []).append((variant, index, position))
+        entries = self.state.entries
+        return [(entries[owner], seeds[owner]) for owner in self._rank(names, hits, limit)]
+
+    def _rank(self, names: dict[int, float], hits: dict[int, float], limit: int) -> list[int]:
+        """The owners of the best-covered variants: name share x (1 + query share) / 2."""
+        total = self.query.total_weight or 1.0
+        best: dict[int, float] = {}
+        for key, share in names.items():
+            cover = share * (0.5 + 0.5 * min(1.0, hits[key] / total))
+            owner = key >> 8
+            if cover >= MIN_COVERAGE and cover > best.get(owner, 0.0):
+                best[owner] = cover
+        entries = self.state.entries
+        if len(best) > limit:
+            self._weigh_contexts(best)
+        return heapq.nlargest(limit, best, key=lambda owner: (best[owner], entries[owner].priority, -owner))
+
+    def _weigh_contexts(self, best: dict[int, float]) -> None:
+        """Scale each cover by the best context the query names, so namesakes do not crowd out.
+
+        A street name found in every commune ("Quốc lộ 6") has dozens of equally covered
+        entries; the one in the commune the query names must survive the cut.
+        """
+        spans = self.spans_by_context()
+        if not spans:
+            return
+        levels = {context: LEVEL_WEIGHT.get(self.state.contexts[context].level, 0.0) for context in spans}
+        entries = self.state.entries
+        for owner, cover in best.items():
+            named = max(
+                (
+                    link.weight * levels[link.context]
+                    for link in entries[owner].contexts
+                    if link.context in levels
+                ),
+                default=0.0,
+            )
+            best[owner] = cover * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named)
+
+    # ------------------------------------------------------------------ runs
+
+    def runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
+        """Maximal runs of the entry's names in the query, the best first."""
+        found: dict[tuple[int, int, int], Run] = {}
+        for variant, index, position in seeds:
+            start = position - index
+            key = (variant, start, index)
+            if key not in found:
+                run = self._run(entry, variant, index, position)
+                if run is not None:
+                    found[(variant, run.start, run.start - position + index)] = run
+        return sorted(found.values(), key=lambda r: (-r.name_coverage, -r.explained))[:RUNS_TRIED]
+
+    def _run(self, entry: Entry, variant: int, index: int, position: int) -> Run | None:
+        """Extend one seed both ways along the name while tokens keep matching."""
+        form = entry.names[variant]
+        weights = self.query.weights
+        first = index
+        while first > 0 and position - (index - first) > 0:
+            p = position - (index - first) - 1
+            if self.quality(p, form.folded[first - 1], form.accented[first - 1]) <= 0:
+                break
+            first -= 1
+        start = position - (index - first)
+        explained, end, last = 0.0, start, first
+        name_weights = self.state.name_weights[entry.id][variant]
+        matched = 0.0
+        while last < len(form.folded) and end < self.n:
+            quality = self.quality(end, form.folded[last], form.accented[last])
+            if quality <= 0:
+                break
+            explained += weights[end] * quality
+            matched += name_weights[last]
+            end += 1
+            last += 1
+        if end == start:
+            return None
+        return Run(variant, start, end, explained, matched / sum(name_weights))
+
+    # ------------------------------------------------------------------ contexts
+
+    def spans(self, context_id: int) -> tuple[Span, ...]:
+        """Where a context's names occur in the query, each with a fitting unit word."""
+        return self.spans_by_context().get(context_id, ())
+
+    def spans_by_context(self) -> dict[int, tuple[Span, ...]]:
+        """Every context found in the query, with its spans (computed once)."""
+        if self._spans is None:
+            self._spans = self._find_spans()
+        return self._spans
+
+    def _find_spans(self) -> dict[int, tuple[Span, ...]]:
+        """All context names found in the query: one pass over the context posting lists."""
+        postings = self.state.context_postings.postings
+        starts: dict[tuple[int, int, int], set[int]] = {}
+        for position, expansion in enumerate(self.expansions):
+            for token in expansion:
+                for owner, variant, index, _share in postings.get(token, ()):
+                    if position >= index:
+                        starts.setdefault((owner, variant, position - index), set()).add(index)
+        found: dict[int, list[Span]] = {}
+        for (owner, variant, start), indexes in starts.items():
+            form = self.state.contexts[owner].names[variant]
+            if len(indexes) == len(form.folded) and start + len(indexes) <= self.n:
+                span = self._span(self.state.contexts[owner], form.folded, form.accented, start)
+                if span is not None:
+                    found.setdefault(owner, []).append(span)
+        return {owner: tuple(sorted(spans, key=lambda s: s.mask)) for owner, spans in found.items()}
+
+    def _span(
+        self, context: Context, folded: tuple[str, ...], accented: tuple[str, ...], start: int
+    ) -> Span | None:
+        """One context name at ``start``: its quality, with the unit word before it."""
+        explained = 0.0
+        for i, (token, written) in enumerate(zip(folded, accented, strict=True)):
+            quality = self.quality(start + i, token, written)
+            if quality <= 0:
+                return None
+            explained += self.query.weights[start + i] * quality
+        return self._with_unit_word(context, start, start + len(folded), explained)
+
+    def _with_unit_word(self, context: Context, start: int, end: int, explained: float) -> Span | None:
+        """A span plus the unit word around it; None when that word contradicts the context."""
+        around = self.query.unit_word_before(start) or self.query.unit_word_after(end)
+        if around is None:
+            return Span(_mask(start, end), explained)
+        begin, word = around
+        fit = type_fit(word, context.level, context.unit_type)
+        if fit is None:
+            return None
+        stop = begin + word.size
+        extra = sum(self.query.weights[begin:stop]) * fit
+        return Span(_mask(start, end) | _mask(begin, stop), explained + extra)
+
+    # ------------------------------------------------------------------ scoring
+
+    def explain(self, entry: Entry, run: Run) -> Match:
+        """Score an entry read at one run of the query."""
+        used = _mask(run.start, run.end)
+        explained, penalty = run.explained, 0.0
+        word = self.query.unit_word_before(run.start) or self.query.unit_word_after(run.end)
+        if word is not None:
+            begin, unit = word
+            fit = type_fit(unit, entry.type_level, entry.unit_type)
+            if fit is None:
+                penalty += CONTRADICTION
+            elif not used & _mask(begin, begin + unit.size):
+                explained += sum(self.query.weights[begin : begin + unit.size]) * fit
+                used |= _mask(begin, begin + unit.size)
+        house, tried, extra, used = self._house(entry, used)
+        explained += extra
+        contexts: list[int] = []
+        for link in entry.contexts:
+            for span in self.spans(link.context):
+                if not span.mask & used:
+                    explained += span.explained * link.weight
+                    used |= span.mask
+                    contexts.append(link.context)
+                    break
+        form = entry.names[run.variant]
+        share = explained / self.query.total_weight if self.query.total_weight else 0.0
+        score = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality - penalty
+        return Match(entry, max(0.0, min(1.0, score)), run, house, tried, tuple(contexts))
+
+    def _house(self, entry: Entry, used: int) -> tuple[HouseHit | None, bool, float, int]:
+        """Look the query's house number up in the entry's group: (hit, tried, explained weight, used)."""
+        spec = self.query.house
+        if spec is None or entry.group < 0:
+            return None, False, 0.0, used
+        free = [p for p in spec.positions if not used >> p & 1]
+        if spec.positions and not free:
+            return None, False, 0.0, used
+        hit = self._find_house(entry.group, spec.keys)
+        weight = sum(self.query.weights[p] for p in free) * (1.0 if hit is not None else HOUSE_MISSING)
+        for p in free:
+            used |= 1 << p
+        return hit, True, weight, used
+
+    def _find_house(self, group: int, keys: tuple[str, ...]) -> HouseHit | None:
+        """The address (or place address) with one of the keys in a group."""
+        store = self.state.houses
+        for key in keys:
+            hit = store.find(group, key) if group < len(self.state.addresses.groups) else None
+            if hit is not None:
+                return hit
+            place = self.state.streets.place_houses.get((group, key))
+            if place is not None:
+                return HouseHit(-1, -1, place[0], place[1], None, place[2])
+        return None
+
+    def best(self, entry: Entry, seeds: list[Seed]) -> Match | None:
+        """The best-scoring reading of one entry."""
+        matches = [self.explain(entry, run) for run in self.runs(entry, seeds)]
+        return max(matches, key=lambda m: m.score, default=None)

@@ -1,0 +1,459 @@
+"""Forward geocoding and autocomplete over a :class:`geocoder.index.GeocoderIndex`.
+
+``search(index, "xom lac mai chau")`` reads the query once (:mod:`geocoder.query`),
+generates candidates from the posting lists, scores each (:mod:`geocoder.scoring`)
+and turns the best into :class:`geocoder.results.GeocodeResult`. A pre-2025 commune
+answers at its own (approximate) point but with its 2025 successor as current unit; a
+commune split in 2025 answers once per successor (the one holding its old centre
+first) unless a point (``filters.near``) decides. A typed location or registry code
+resolves directly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Final
+
+from addresses.codes import decode, encode, format_location_code, format_registry_code, parse_any_code
+from addresses.errors import InvalidParameterError, OutOfTerritoryError
+from addresses.queries import format_address
+from geocoder.build import label
+from geocoder.entries import Entry, Successor
+from geocoder.houses import HouseHit
+from geocoder.index import GeocoderIndex, IndexState
+from geocoder.parse import ParsedAddress
+from geocoder.query import Query, read_query
+from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, ResultKind
+from geocoder.scoring import Match, Matcher
+from geocoder.territory import planar_distance
+
+MAX_LIMIT: Final = 100
+SPLIT_SHARE: Final = 0.98
+"""Score of the other successors of a split commune, relative to the first."""
+NEAR_SHARE: Final = 0.25
+"""How much of the score a ``near`` point can move (by distance, exponentially)."""
+HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
+
+RESULT_TYPES: Final = frozenset(
+    {
+        "address",
+        "street",
+        "village",
+        "place",
+        "commune",
+        "district",
+        "province",
+        "old_commune",
+        "old_district",
+        "old_province",
+        "location_code",
+        "point",
+    }
+)
+"""What ``SearchFilters.types`` may name: result kinds and match levels."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Restrict or steer a search.
+
+    ``unit_code``: a GSO code of a 2025 commune/ward or of a pre-2025 commune or district
+    (codes were reused in 2025, so both periods are matched); ``types``: result kinds or
+    match levels to keep (see :data:`RESULT_TYPES`); ``bbox``: (west, south, east, north);
+    ``near``: (lon, lat) - closer answers score higher, and a split commune answers with
+    the successor nearest to it.
+    """
+
+    unit_code: str | None = None
+    types: frozenset[str] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    near: tuple[float, float] | None = None
+    near_radius_m: float = 5000.0
+
+    def __post_init__(self) -> None:
+        if self.types is not None and not self.types <= RESULT_TYPES:
+            unknown = ", ".join(sorted(self.types - RESULT_TYPES))
+            raise InvalidParameterError(
+                "types", f"unknown type(s) {unknown}; use {', '.join(sorted(RESULT_TYPES))}"
+            )
+        if self.bbox is not None:
+            west, south, east, north = self.bbox
+            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+                raise InvalidParameterError(
+                    "bbox", f"need west < east and south < north in degrees, got {self.bbox}"
+                )
+        if self.near is not None and not (-180 <= self.near[0] <= 180 and -90 <= self.near[1] <= 90):
+            raise InvalidParameterError("near", f"not a lon/lat point: {self.near}")
+        if self.near_radius_m <= 0:
+            raise InvalidParameterError("near_radius_m", "must be positive")
+
+    def admits(self, result: GeocodeResult, unit_codes: frozenset[str]) -> bool:
+        """Whether a result passes the unit, type and box filters."""
+        if self.types is not None and result.kind not in self.types and result.match_level not in self.types:
+            return False
+        if self.unit_code is not None and self.unit_code not in unit_codes:
+            return False
+        if self.bbox is not None:
+            west, south, east, north = self.bbox
+            return west <= result.lon <= east and south <= result.lat <= north
+        return True
+
+    def nearness(self, lon: float, lat: float) -> float:
+        """Score factor for a point: 1 at ``near``, down to 1 - NEAR_SHARE far away (1 without ``near``)."""
+        if self.near is None:
+            return 1.0
+        distance = planar_distance(self.near[0], self.near[1], lon, lat)
+        return 1 - NEAR_SHARE + NEAR_SHARE * math.exp(-distance / self.near_radius_m)
+
+
+NO_FILTERS: Final = SearchFilters()
+
+
+def _check_limit(limit: int) -> None:
+    """Reject a limit outside 1..MAX_LIMIT."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameterError("limit", f"must be 1..{MAX_LIMIT}, got {limit}")
+
+
+def _state(index: GeocoderIndex | IndexState) -> IndexState:
+    return index.state if isinstance(index, GeocoderIndex) else index
+
+
+# ------------------------------------------------------------------ results
+
+
+def point_codes(lon: float, lat: float, registry: str | None = None) -> Codes:
+    """The codes of a point (and of the address there)."""
+    try:
+        location = encode(lon, lat)
+    except OutOfTerritoryError:
+        location = ""
+    return Codes(
+        location_code=location,
+        location_code_display=format_location_code(location) if location else "",
+        registry_code=registry,
+        registry_code_display=format_registry_code(registry) if registry else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A result before filtering, with the unit codes filters look at."""
+
+    result: GeocodeResult
+    unit_codes: frozenset[str]
+
+
+def _plain(entry: Entry, score: float, parsed: ParsedAddress, note: str | None = None) -> _Answer:
+    """A result at the entry's own point."""
+    result = GeocodeResult(
+        lon=entry.lon,
+        lat=entry.lat,
+        score=score,
+        kind=entry.kind,
+        match_level=entry.match_level,
+        label=entry.label,
+        name=entry.name,
+        ref=entry.ref,
+        current_unit=entry.current_unit,
+        current_province=entry.current_province,
+        old_units=entry.old_units,
+        codes=point_codes(entry.lon, entry.lat),
+        parsed=parsed,
+        point_precision=entry.point_precision,
+        note=note,
+    )
+    return _Answer(result, entry.unit_codes)
+
+
+def _successor_answer(
+    entry: Entry, successor: Successor, score: float, parsed: ParsedAddress, split: bool
+) -> _Answer:
+    """A pre-2025 commune answered in one of its 2025 successors."""
+    part = "một phần thuộc " if successor.kind == "partial" else ""
+    province = entry.current_province.full_name if entry.current_province else None
+    now = label(successor.unit.full_name, province)
+    note = None
+    if split:
+        note = (
+            f"{entry.name} was split on 2025-07-01; this is the part now in {successor.unit.full_name} "
+            "(give a village or a point to choose)"
+        )
+    result = GeocodeResult(
+        lon=successor.lon,
+        lat=successor.lat,
+        score=score,
+        kind="old_commune",
+        match_level="commune",
+        label=f"{entry.label} (nay: {part}{now})",
+        name=entry.name,
+        ref=entry.ref,
+        current_unit=successor.unit,
+        current_province=entry.current_province,
+        old_units=entry.old_units,
+        codes=point_codes(successor.lon, successor.lat),
+        parsed=parsed,
+        point_precision=successor.precision,
+        note=note,
+    )
+    return _Answer(result, entry.unit_codes)
+
+
+def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query) -> _Answer:
+    """An address found by house number in the entry's street or village."""
+    house = query.house.text if query.house else ""
+    street = entry.name
+    name = format_address(house_number=house, street=street)
+    province = entry.current_province.full_name if entry.current_province else None
+    ward = entry.current_unit.full_name if entry.current_unit else None
+    result = GeocodeResult(
+        lon=hit.lon,
+        lat=hit.lat,
+        score=score,
+        kind="address",
+        match_level="address",
+        label=label(name, ward, province),
+        name=name,
+        ref=hit.ref,
+        current_unit=entry.current_unit,
+        current_province=entry.current_province,
+        old_units=entry.old_units,
+        codes=point_codes(hit.lon, hit.lat, hit.registry_code),
+        parsed=query.parsed,
+        house_number=house,
+    )
+    return _Answer(result, entry.unit_codes)
+
+
+def _successors(entry: Entry, filters: SearchFilters) -> tuple[Successor, ...]:
+    """An old commune's successors, the one nearest ``near`` first when a point is given."""
+    if filters.near is None:
+        return entry.successors
+    lon, lat = filters.near
+    return tuple(sorted(entry.successors, key=lambda s: planar_distance(lon, lat, s.lon, s.lat)))
+
+
+def answers(match: Match, query: Query, filters: SearchFilters) -> list[_Answer]:
+    """The results one scored entry gives (a split commune gives one per successor)."""
+    entry = match.entry
+    if entry.kind == "old_commune" and entry.successors:
+        successors = _successors(entry, filters)
+        split = len(successors) > 1
+        return [
+            _successor_answer(entry, s, match.score * (1.0 if i == 0 else SPLIT_SHARE), query.parsed, split)
+            for i, s in enumerate(successors)
+        ]
+    if match.house is not None:
+        return [_house_answer(entry, match.house, match.score, query)]
+    note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
+    return [_plain(entry, match.score, query.parsed, note)]
+
+
+def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:
+    """Matches by score (with the ``near`` factor), then by tie-break priority."""
+    ranked = [(m.score * filters.nearness(m.entry.lon, m.entry.lat), m) for m in matches]
+    ranked.sort(key=lambda item: (-item[0], -item[1].entry.priority, item[1].entry.id))
+    return ranked
+
+
+def _collect(
+    ranked: list[tuple[float, Match]], query: Query, filters: SearchFilters, limit: int
+) -> list[tuple[GeocodeResult, Entry]]:
+    """The first ``limit`` results that pass the filters, without repeats, with their entries."""
+    out: list[tuple[GeocodeResult, Entry]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for score, match in ranked:
+        for answer in answers(match, query, filters):
+            result = answer.result
+            key = (result.ref, result.current_unit.code if result.current_unit else None)
+            if key in seen or not filters.admits(result, answer.unit_codes):
+                continue
+            seen.add(key)
+            if score != match.score:
+                result = replace(
+                    result, score=min(1.0, score * result.score / match.score if match.score else score)
+                )
+            out.append((result, match.entry))
+            if len(out) == limit:
+                return out
+    return out
+
+
+# ------------------------------------------------------------------ codes
+
+_CODE_RE: Final = re.compile(r"^\s*(?:[0-9A-Za-z]{3,4}[\s\-]?){2}[0-9A-Za-z]{3,4}\s*$")
+
+
+def typed_code(text: str) -> tuple[str, str] | None:
+    """("registry" or "location", canonical code) when the text is shaped like a full code.
+
+    A code-shaped text with a typing error raises InvalidCodeError (never "not found").
+
+    >>> typed_code("8vg-dhs-6hb"), typed_code("1234 567 894"), typed_code("xom lac")
+    (('location', '8VGDHS6HB'), ('registry', '1234567894'), None)
+    """
+    if _CODE_RE.match(text) is None:
+        return None
+    compact = re.sub(r"[\s\-]", "", text)
+    if not any(char.isdigit() for char in compact):
+        return None
+    if not (len(compact) == 10 and compact.isdigit()) and len(compact) != 9:
+        return None
+    parsed = parse_any_code(compact)
+    return parsed.kind, parsed.code
+
+
+def _address_result(
+    state: IndexState, hit: HouseHit, parsed: ParsedAddress, note: str | None
+) -> GeocodeResult:
+    """An address found by code, with its units from the point."""
+    territory = state.territory
+    ward = territory.ward_at(hit.lon, hit.lat)
+    units = territory.point_units(ward, hit.lon, hit.lat)
+    group = int(state.houses.groups[hit.row]) if hit.row >= 0 else -1
+    street = state.addresses.groups[group].display if 0 <= group < len(state.addresses.groups) else None
+    codes = point_codes(hit.lon, hit.lat, hit.registry_code)
+    name = street or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
+    return GeocodeResult(
+        lon=hit.lon,
+        lat=hit.lat,
+        score=1.0,
+        kind="address",
+        match_level="address",
+        label=label(
+            name, ward.full_name if ward else None, *(u.full_name for u in [territory.province] if u)
+        ),
+        name=name,
+        ref=hit.ref,
+        current_unit=None if ward is None else territory.ref(ward),
+        current_province=territory.province_ref(),
+        old_units=units.old_units,
+        codes=codes,
+        parsed=parsed,
+        note=note,
+    )
+
+
+def _registry_results(state: IndexState, code: str, parsed: ParsedAddress) -> list[GeocodeResult]:
+    hit = state.houses.by_registry(int(code))
+    if hit is None:
+        return []
+    note = None
+    if hit.registry_code != code:
+        note = f"address {format_registry_code(code)} is retired; this is its successor in force"
+    return [_address_result(state, hit, parsed, note)]
+
+
+def _location_results(state: IndexState, code: str, parsed: ParsedAddress) -> list[GeocodeResult]:
+    cell = decode(code)
+    store = state.houses
+    rows = store.in_box(*cell.bounds)
+    if len(rows):
+        row = min(
+            rows, key=lambda r: planar_distance(cell.lon, cell.lat, float(store.lon[r]), float(store.lat[r]))
+        )
+        hit = store.hit(int(row))
+        return [_address_result(state, hit, parsed, None)]
+    territory = state.territory
+    ward = territory.ward_at(cell.lon, cell.lat)
+    units = territory.point_units(ward, cell.lon, cell.lat)
+    display = format_location_code(cell.code)
+    kind: ResultKind = "location_code"
+    level: MatchLevel = "point"
+    return [
+        GeocodeResult(
+            lon=cell.lon,
+            lat=cell.lat,
+            score=1.0,
+            kind=kind,
+            match_level=level,
+            label=label(display, ward.full_name if ward else None),
+            name=display,
+            ref=f"location_code:{cell.code}",
+            current_unit=None if ward is None else territory.ref(ward),
+            current_province=territory.province_ref(),
+            old_units=units.old_units,
+            codes=point_codes(cell.lon, cell.lat),
+            parsed=parsed,
+            point_precision=EXACT,
+        )
+    ]
+
+
+# ------------------------------------------------------------------ public API
+
+
+def _run(
+    state: IndexState, text: str, limit: int, filters: SearchFilters, prefix: bool
+) -> list[tuple[GeocodeResult, Entry]]:
+    """Read, match, rank and collect (search, autocomplete and batch share it)."""
+    query = read_query(text, words=state.vocab.words)
+    if not query.folded:
+        return []
+    matcher = Matcher(state, query, prefix=prefix)
+    matches = [m for entry, seeds in matcher.candidates() if (m := matcher.best(entry, seeds)) is not None]
+    return _collect(_ranked(matches, filters), query, filters, limit)
+
+
+def _code_results(state: IndexState, text: str) -> list[GeocodeResult] | None:
+    """The answer to a typed code, or None when the text is not shaped like one."""
+    code = typed_code(text)
+    if code is None:
+        return None
+    kind, canonical = code
+    parsed = ParsedAddress()
+    if kind == "registry":
+        return _registry_results(state, canonical, parsed)
+    return _location_results(state, canonical, parsed)
+
+
+def search(
+    index: GeocoderIndex | IndexState, query: str, *, limit: int = 5, filters: SearchFilters | None = None
+) -> list[GeocodeResult]:
+    """Geocode a free-text Vietnamese address, place name or typed code: the best results first.
+
+    >>> # see tests/geocoder/test_search.py for examples against the bundled data
+    """
+    _check_limit(limit)
+    state = _state(index)
+    text = query.strip()
+    if not text:
+        return []
+    coded = _code_results(state, text)
+    if coded is not None:
+        return coded[:limit]
+    return [result for result, _entry in _run(state, text, limit, filters or NO_FILTERS, prefix=False)]
+
+
+@dataclass(frozen=True, slots=True)
+class Best:
+    """The best answer to a query and the index entry behind it (None for a typed code)."""
+
+    result: GeocodeResult | None
+    entry: Entry | None
+
+
+def best(index: GeocoderIndex | IndexState, query: str, *, filters: SearchFilters | None = None) -> Best:
+    """The single best answer with its entry (what batch geocoding caches by street or village)."""
+    state = _state(index)
+    text = query.strip()
+    coded = _code_results(state, text) if text else []
+    if coded is not None:
+        return Best(coded[0] if coded else None, None)
+    found = _run(state, text, 1, filters or NO_FILTERS, prefix=False)
+    return Best(found[0][0], found[0][1]) if found else Best(None, None)
+
+
+def autocomplete(
+    index: GeocoderIndex | IndexState, prefix: str, *, limit: int = 10, filters: SearchFilters | None = None
+) -> list[GeocodeResult]:
+    """Complete what is being typed: earlier words must match, the last one is a prefix."""
+    _check_limit(limit)
+    text = prefix.lstrip()
+    if not text.strip():
+        return []
+    found = _run(_state(index), text, limit, filters or NO_FILTERS, prefix=not text[-1].isspace())
+    return [result for result, _entry in found]
