@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -71,6 +70,7 @@ from addresses.queries import (
     point_expression,
 )
 from addresses.schema import address, address_history, registry_serial
+from addresses.text import canonical_text
 
 __all__ = [
     "GENERATED_SOURCE",
@@ -282,14 +282,14 @@ class MergeResult:
 
 
 def clean_text(value: str | None) -> str | None:
-    """Return text in NFC with single spaces, or None when nothing is left.
+    """Return text in NFC with canonical tone marks and single spaces, or None when nothing is left.
 
-    >>> clean_text("  Xo\\u0301m   La\\u0301c "), clean_text("   ")
-    ('Xóm Lác', None)
+    >>> clean_text("  Xo\\u0301m   La\\u0301c "), clean_text("Thôn Hoà  Lạc"), clean_text("   ")
+    ('Xóm Lác', 'Thôn Hòa Lạc', None)
     """
     if value is None:
         return None
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    text = _SPACES.sub(" ", canonical_text(value)).strip()
     return text or None
 
 

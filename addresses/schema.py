@@ -49,7 +49,10 @@ UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
 ADDRESS_STATUSES = ("proposed", "active", "retired")
 LINEAGE_KINDS = ("full", "partial")
 
-registry_serial = Sequence("address_registry_serial", start=1, minvalue=1, metadata=metadata)
+#: Serials start at 100,000,000 so that no registry code begins with 0 (migration 0004).
+registry_serial = Sequence(
+    "address_registry_serial", start=100_000_000, minvalue=100_000_000, metadata=metadata
+)
 
 
 def _created_at() -> Column[object]:

@@ -40,42 +40,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from addresses.text import canonical_tones
+
 Step = Callable[[str], str]
 
 # --- tone marks ----------------------------------------------------------------------
-
-_TONE_MARKS: Final = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
-_OPEN_PAIRS: Final = ("oa", "oe", "uy")
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def _build_tone_table() -> dict[str, str]:
-    """Map every new-style pair ("oà", "Uỷ", ...) to its old-style spelling."""
-    table: dict[str, str] = {}
-    for first, second in _OPEN_PAIRS:
-        for mark in _TONE_MARKS:
-            for f in (first, first.upper()):
-                for s in (second, second.upper()):
-                    table[f + _nfc(s + mark)] = _nfc(f + mark) + s
-    return table
-
-
-_TONE_TABLE: Final = _build_tone_table()
-_TONE_RE: Final = re.compile(
-    "[oOuU][" + "".join(sorted({pair[1] for pair in _TONE_TABLE})) + r"](?![^\W\d_])",
-)
-
-
-def _retone(match: re.Match[str]) -> str:
-    """Old-style spelling of one open pair; the "u" of "qu" is part of the consonant."""
-    start = match.start()
-    if start and match.string[start - 1] in "qQ":
-        return match.group()
-    return _TONE_TABLE[match.group()]
-
 
 # --- folding -------------------------------------------------------------------------
 
@@ -209,15 +178,6 @@ def lower_case(text: str) -> str:
     'đường trần phú'
     """
     return text.lower()
-
-
-def canonical_tones(text: str) -> str:
-    """Move the tone mark of open ``oa``/``oe``/``uy`` to the first vowel (NFC input).
-
-    >>> canonical_tones("Hoà Bình, Thuỷ, khoẻ, Quý, hoàng, Huỳnh")
-    'Hòa Bình, Thủy, khỏe, Quý, hoàng, Huỳnh'
-    """
-    return _TONE_RE.sub(_retone, text)
 
 
 def drop_country(text: str) -> str:

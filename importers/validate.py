@@ -10,7 +10,6 @@ Invalid geometries are repaired (``shapely.make_valid``) and counted.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geocoder.normalize import canonical_tones
+from addresses.text import canonical_text
 from importers.mapping import REQUIRED_FIELDS, Dataset
 
 ADDRESS_STATUSES = ("proposed", "active", "retired")
@@ -56,16 +55,14 @@ class Validated:
     repaired: int = 0
 
 
-def canonical_text(value: object) -> object:
-    """NFC with one canonical tone-mark placement ("Hoà" -> "Hòa"); non-text unchanged."""
-    if not isinstance(value, str):
-        return value
-    return canonical_tones(unicodedata.normalize("NFC", value))
+def canonical_value(value: object) -> object:
+    """Text in NFC with one canonical tone-mark placement ("Hoà" -> "Hòa"); non-text unchanged."""
+    return canonical_text(value) if isinstance(value, str) else value
 
 
 def normalise_text(rows: pd.DataFrame) -> pd.DataFrame:
     """All text fields in NFC with canonical tone marks (the originals stay in ``raw``)."""
-    return pd.DataFrame({name: rows[name].map(canonical_text) for name in rows.columns}, index=rows.index)
+    return pd.DataFrame({name: rows[name].map(canonical_value) for name in rows.columns}, index=rows.index)
 
 
 def repair_geometries(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], int]:

@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 from sqlalchemy import Connection, func, select
 
-from addresses.codes import decode, is_valid_registry_code
+from addresses.codes import decode, is_valid_registry_code, registry_serial
 from addresses.schema import address
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
@@ -49,6 +49,7 @@ def test_generated_addresses_get_both_codes(conn: Connection, tmp_path: Path, da
     registry_codes = [r[1] for r in rows]
     assert len(set(registry_codes)) == 500
     assert all(isinstance(c, str) and is_valid_registry_code(c) for c in registry_codes)
+    assert min(registry_serial(str(c)) for c in registry_codes) >= 100_000_000  # no code starts with 0
     for _, _, location_code, _, lon, lat, generated, commune in rows:
         cell = decode(str(location_code))
         assert cell.west <= lon <= cell.east
