@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -14,7 +16,8 @@ from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.errors import add_exception_handlers
-from api.routes import geocode, health, ogc, tiles, units
+from api.middleware import RequestSizeLimit
+from api.routes import codes, geocode, health, ogc, tiles, units
 from api.settings import ApiSettings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -41,7 +44,8 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.api_settings = api or ApiSettings()
+    app.state.api_settings = settings = api or ApiSettings()
+    add_middleware(app, settings)
     app.state.geocode_settings = geocode.GeocodeSettings()
     add_exception_handlers(app)
     app.include_router(health.router)
@@ -49,6 +53,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     app.include_router(ogc.router)
     app.include_router(units.router)
     app.include_router(geocode.router)
+    app.include_router(codes.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -57,6 +62,20 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         return FileResponse(STATIC_DIR / "index.html")
 
     return app
+
+
+def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
+    """Gzip for large answers, CORS for the configured origins, a request size limit."""
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Link", "Content-Crs"],
+        )
 
 
 def app_from_environment() -> FastAPI:

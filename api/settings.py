@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,7 +18,7 @@ class TileSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """How the API behaves: public base URL, CORS, limits."""
+    """How the API behaves: public base URL, CORS, limits, who may edit."""
 
     model_config = SettingsConfigDict(env_prefix="DIACHISO_", extra="ignore")
 
@@ -27,4 +27,13 @@ class ApiSettings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_limit: int = Field(default=1000, ge=1, description="Largest page size a client may ask for.")
+    max_request_kb: int = Field(
+        default=1024, ge=1, description="Largest request body, except /batch uploads (DIACHISO_GEOCODE_*)."
+    )
     tiles: TileSettings = Field(default_factory=TileSettings, description="DIACHISO_TILE_* variables.")
+    edit_token: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        description="DIACHISO_EDIT_TOKEN: when set, edits need 'Authorization: Bearer <token>'; "
+        "when unset, anyone who reaches the API may edit (local use only).",
+    )

@@ -6,6 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from addresses import migrate
+from addresses.settings import DatabaseSettings
+from api.app import create_app
+from api.settings import ApiSettings
 
 
 def test_health_counts_the_bundled_data(client: TestClient, engine: Engine) -> None:
@@ -26,3 +29,27 @@ def test_index_page_is_served(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert "diachiso" in response.text
+
+
+def test_large_answers_are_gzipped(client: TestClient) -> None:
+    response = client.get("/units", params={"limit": 200}, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+
+
+def test_an_oversized_body_is_refused_with_413(client: TestClient) -> None:
+    response = client.post(
+        "/addresses", content=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["parameter"] == "body"
+
+
+def test_cors_headers_for_a_configured_origin(engine: Engine, database_url: str) -> None:
+
+    app = create_app(
+        DatabaseSettings(database_url=database_url), ApiSettings(cors_origins=["https://ubnd.example"])
+    )
+    with TestClient(app) as other:
+        response = other.get("/health", headers={"Origin": "https://ubnd.example"})
+    assert response.headers["access-control-allow-origin"] == "https://ubnd.example"
