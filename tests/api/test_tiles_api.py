@@ -6,6 +6,7 @@ no server error, and every answer documented in the OpenAPI document.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,13 +22,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import Engine, delete, func, insert
+from sqlalchemy import Engine, column, delete, func, insert, select, table
 
 from addresses.changes import record_change
 from addresses.schema import village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
+from api.routes.tiles import open_tiles
 from api.settings import ApiSettings, TileSettings
+from tiles.layers import get_layer
 from tiles.tilematrix import tile_for
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -222,3 +225,23 @@ def test_generated_requests_get_documented_answers(
         case.call_and_validate(checks=SCHEMA_CHECKS)
 
     check()
+
+
+def test_tile_workers_reconnect_when_their_connection_is_killed(engine: Engine) -> None:
+    workers = open_tiles(engine, TileSettings(threads=1, cache_mb=0))
+    units, tile = get_layer("units"), tile_for(105.338, 20.817, 12)
+    try:
+        first = asyncio.run(workers.tile(units, tile))
+        with engine.connect() as conn:  # as a database restart or an idle timeout would
+            activity = table("pg_stat_activity", column("pid"), column("datname"), column("query"))
+            killed = conn.execute(
+                select(func.pg_terminate_backend(activity.c.pid)).where(
+                    activity.c.pid != func.pg_backend_pid(),
+                    activity.c.datname == func.current_database(),
+                    activity.c.query.like("%ST_AsMVT%"),
+                )
+            ).all()
+        assert killed
+        assert asyncio.run(workers.tile(units, tile)).etag == first.etag
+    finally:
+        workers.close()
