@@ -21,6 +21,7 @@ __all__ = [
     "ConflictError",
     "DatabaseSetupError",
     "DiachisoError",
+    "GoneError",
     "ImportValidationError",
     "InvalidCodeError",
     "InvalidParameterError",
@@ -213,3 +214,16 @@ class AmbiguousUnitError(InvalidParameterError):
             parameter, f"{name!r} matches {len(candidates)} units: {listed}; give {parameter} too"
         )
         self.candidates = candidates
+
+
+class GoneError(DiachisoError):
+    """A thing that existed was retired for good; ``successor`` names what replaced it, if anything.
+
+    >>> str(GoneError("address 1000-000-005 is retired", successor="1000000013"))
+    'address 1000-000-005 is retired; its successor is 1000-000-013'
+    """
+
+    def __init__(self, message: str, *, successor: str | None = None) -> None:
+        self.successor = successor
+        tail = f"; its successor is {_grouped(successor)}" if successor else ""
+        super().__init__(message + tail)

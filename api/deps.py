@@ -1,4 +1,4 @@
-"""Request dependencies: a database connection per request."""
+"""Request dependencies: a database connection per request, or one transaction for an edit."""
 
 from __future__ import annotations
 
@@ -17,4 +17,14 @@ def engine(request: Request) -> Engine:
 def connection(request: Request) -> Iterator[Connection]:
     """A connection for one request, returned to the pool afterwards."""
     with engine(request).connect() as conn:
+        yield conn
+
+
+def transaction(request: Request) -> Iterator[Connection]:
+    """A connection in one transaction: committed when the route returns, rolled back when it raises.
+
+    Declare it with ``Depends(transaction, scope="function")`` so that the commit happens
+    before the answer is sent (a client never hears of an edit that was not stored).
+    """
+    with engine(request).begin() as conn:
         yield conn

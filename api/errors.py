@@ -15,6 +15,7 @@ from addresses.errors import (
     ConflictError,
     DatabaseSetupError,
     DiachisoError,
+    GoneError,
     ImportValidationError,
     InvalidCodeError,
     InvalidParameterError,
@@ -31,6 +32,7 @@ STATUS_CODES: dict[type[DiachisoError], int] = {
     ImportValidationError: 422,
     NotFoundError: 404,
     ConflictError: 409,
+    GoneError: 410,
     DatabaseSetupError: 503,
     DiachisoError: 400,
 }

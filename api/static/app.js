@@ -599,13 +599,13 @@
 
   const isPhone = () => window.matchMedia("(max-width: 700px)").matches;
 
-  function showFeature(feature) {
+  function showFeature(feature, extra = "") {
     if (isPhone()) setPanel(false); // the map, not the panel, shows what was found
     const [lon, lat] = feature.geometry.coordinates;
     const zoom = ZOOM_FOR_TYPE[feature.properties.geocoding.type] ?? 17;
     map.setView([lat, lon], zoom, { animate: false });
     foundMarker.setLatLng([lat, lon]).addTo(map);
-    L.popup({ maxWidth: 340, offset: [0, -6] }).setLatLng([lat, lon]).setContent(placeHtml(feature)).openOn(map);
+    L.popup({ maxWidth: 340, offset: [0, -6] }).setLatLng([lat, lon]).setContent(placeHtml(feature, extra)).openOn(map);
   }
 
   /* ============================================================ search with autocomplete */
@@ -764,7 +764,44 @@
 
   const codeCell = L.rectangle([[0, 0], [0, 0]], { color: "#0b6e8a", weight: 2, fillOpacity: 0.12, interactive: false });
 
-  /** Look a location or registry code up (the search API resolves typed codes) and show it. */
+  /** An address Feature of /codes (or /addresses) as the GeocodeJSON feature the popups show. */
+  function addressPlace(feature) {
+    const p = feature.properties;
+    const unit = (u, level) => (u ? { ...u, level } : null);
+    const geocoding = {
+      type: "address",
+      kind: "address",
+      label: p.label,
+      name: p.label,
+      location_code: p.location_code,
+      location_code_display: p.location_code_display,
+      registry_code: p.registry_code,
+      registry_code_display: p.registry_code_display,
+      current_unit: unit(p.commune, "commune"),
+      old_units: [unit(p.old_commune, "commune"), unit(p.old_district, "district")].filter(Boolean),
+      point_precision: "exact",
+    };
+    return { type: "Feature", geometry: feature.geometry, properties: { geocoding } };
+  }
+
+  /** A registry code: fly to its address, or to the address in force when it is retired, and open its popup. */
+  function showRegistryCode(answer) {
+    const current = answer.successor ?? answer.address;
+    const note = answer.retired ? `<p class="note">${t("retired")}: ${escapeHtml(answer.display)}</p>` : "";
+    showFeature(addressPlace(current), note);
+    outlineCell(codeCell, Grid.decode(current.properties.location_code));
+  }
+
+  /** A location code: fly to its cell and outline it. */
+  function showLocationCode(answer) {
+    if (isPhone()) setPanel(false);
+    map.closePopup();
+    foundMarker.remove();
+    const bounds = outlineCell(codeCell, answer.cell);
+    map.fitBounds(bounds, { maxZoom: 19, animate: false });
+  }
+
+  /** Look a location or registry code up (GET /codes/{code}) and show the cell or the address. */
   async function goToCode(event) {
     event.preventDefault();
     const message = document.getElementById("code-message");
@@ -773,16 +810,13 @@
     message.className = "message";
     message.textContent = t("loading");
     try {
-      const collection = await getJSON(query("/search", { q: text, limit: 1, lang: state.lang }));
-      const feature = collection.features[0];
-      if (!feature) throw new Error(t("code_not_found", { code: text }));
-      showFeature(feature);
-      const g = feature.properties.geocoding;
-      outlineCell(codeCell, Grid.decode(text) ?? Grid.decode(g.location_code ?? ""));
-      message.textContent = t("code_found", { code: g.registry_code_display ?? g.location_code_display ?? text });
+      const answer = await getJSON(`/codes/${encodeURIComponent(text)}`);
+      if (answer.kind === "registry") showRegistryCode(answer);
+      else showLocationCode(answer);
+      message.textContent = t("code_found", { code: answer.display });
     } catch (error) {
       message.className = "message error";
-      message.textContent = error.message;
+      message.textContent = error.status === 404 ? t("code_not_found", { code: text }) : error.message;
     }
   }
 

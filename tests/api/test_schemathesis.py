@@ -1,9 +1,10 @@
-"""Property-based tests of the OGC and units endpoints from their OpenAPI document (schemathesis).
+"""Property-based tests of the OGC, units, codes and addresses endpoints from their OpenAPI document.
 
-Every operation under /ogc and /units gets generated requests, valid ones and invalid
-ones, a bounded number of each so the whole file runs in well under a minute. No
-answer may be a server error; each must use a documented status code and content type
-and match its response schema.
+Every operation under /ogc, /units, /codes and /addresses gets generated requests (schemathesis),
+valid ones and invalid ones, a bounded number of each so the whole file runs in well under a
+minute. No answer may be a server error; each must use a documented status code and content type
+and match its response schema. The app has an edit token nobody knows, so the editing operations
+answer 401 and never change the session's database.
 
 schemathesis' lazy pytest loader (``from_fixture``) does not run under pytest 9, so the
 schema is loaded in a fixture and each operation's strategy is driven with ``@given``.
@@ -12,6 +13,7 @@ schema is loaded in a fixture and each operation's strategy is driven with ``@gi
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import pytest
@@ -30,12 +32,12 @@ from api.app import create_app
 from api.settings import ApiSettings
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-OURS = re.compile(r"^/(ogc|units)(/|$)")
+OURS = re.compile(r"^/(ogc|units|codes|addresses)(/|$)")
 EXAMPLES = 40
 
 
 def _operations() -> list[tuple[str, str]]:
-    """(method, path) of every OGC and units operation, read from an app that is never started."""
+    """(method, path) of every operation tested, read from an app that is never started."""
     app = create_app(DatabaseSettings(database_url="postgresql://unused@127.0.0.1/unused"))
     paths = app.openapi()["paths"]
     return [(method.upper(), path) for path in paths if OURS.match(path) for method in paths[path]]
@@ -44,13 +46,15 @@ def _operations() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def api_schema(engine: Engine, database_url: str) -> schemathesis.BaseSchema:
     """The app's OpenAPI document, the app running on the test database."""
-    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings(max_limit=50))
+    settings = ApiSettings(max_limit=50, edit_token=secrets.token_urlsafe(16))
+    app = create_app(DatabaseSettings(database_url=database_url), settings)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def test_the_operations_are_found() -> None:
     assert ("GET", "/ogc/collections/{collectionId}/items") in _operations()
     assert ("GET", "/units/convert") in _operations()
+    assert ("PATCH", "/addresses/{registry_code}") in _operations()
 
 
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])

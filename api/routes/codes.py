@@ -1,0 +1,509 @@
+"""Digital address codes and the address registry over HTTP: look-ups, plates and staff edits.
+
+Thin glue over :mod:`addresses.registry` and :mod:`addresses.plates`. A typed code may
+be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
+400 saying why, a well-formed one never issued 404, and a retired registry code
+answers with the address in force (never "not found"). Every edit runs in one
+transaction (``deps.transaction``) committed before the answer is sent; edits need
+``Authorization: Bearer <DIACHISO_EDIT_TOKEN>`` when that token is set.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+
+from addresses.errors import GoneError, InvalidParameterError
+from addresses.plates import plate_png, plate_svg
+from addresses.queries import AddressRecord
+from addresses.registry import (
+    MAX_LOOKUP_LIMIT,
+    RegistryLookup,
+    create_address,
+    lookup_code,
+    lookup_registry,
+    merge_addresses,
+    retire_address,
+    update_address,
+)
+from api.deps import connection, transaction
+from api.routes.ogc import GeoJSONResponse
+from api.schemas_codes import (
+    MAX_CODE_CHARS,
+    AddressChanges,
+    AddressDetailFeature,
+    CodeAnswer,
+    LocationCodeAnswer,
+    MergeAnswer,
+    MergeRequest,
+    NewAddress,
+    RegistryCodeAnswer,
+    RetireRequest,
+    address_detail,
+    address_feature,
+    address_path,
+    location_answer,
+    registry_answer,
+)
+from api.settings import ApiSettings
+
+router = APIRouter()
+
+CHANGED_BY: Final = "api"
+"""Who made a change, as address_history records it for edits over HTTP."""
+DEFAULT_LIMIT: Final = 50
+
+EDIT_ACCESS: Final = (
+    "Editing is for staff: when the server has an edit token (DIACHISO_EDIT_TOKEN) it needs "
+    "`Authorization: Bearer <token>` (401 otherwise); when it has none, anyone who reaches the API "
+    "may edit, which is meant for local use only. The edit is one transaction: all of it is stored, "
+    "or nothing."
+)
+
+_ERRORS: Final = {
+    400: "A code is mistyped (the message says why and, when known, at which position), a point lies "
+    "outside the province, or a parameter has a value the service cannot use.",
+    401: "An edit token is set on the server and the request carries no `Authorization: Bearer` "
+    "header with it.",
+    404: "The code is well formed but was never issued (no address carries it).",
+    409: "The edit conflicts with the address as stored: a stale version (reload and retry), a change "
+    "its status does not allow (proposed -> active -> retired), or a successor that is retired or "
+    "the address itself.",
+    410: "The address is retired: it gets no plate. The message names its successor.",
+    422: "A parameter or a member of the body has the wrong type or form.",
+    428: "The edit does not say which version it changes: send If-Match (or expected_version).",
+}
+_HEADER_DOCS: Final[dict[str, dict[str, Any]]] = {
+    "ETag": {"description": 'The version of the address, e.g. "3" (send it back in If-Match).'},
+    "Link": {
+        "description": 'For a retired address: `</addresses/{successor}>; rel="successor-version"`, '
+        "the address in force now."
+    },
+    "Location": {"description": "The path of the new address."},
+    "WWW-Authenticate": {"description": "Bearer: how to authenticate."},
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Document error answers: the one JSON error shape, application/json whatever the route serves."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"description": _ERRORS[status], "content": content} for status in statuses
+    }
+    if 401 in documented:
+        documented[401]["headers"] = {"WWW-Authenticate": _header("WWW-Authenticate")}
+    return documented
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {**_HEADER_DOCS[name], "schema": {"type": "string"}}
+
+
+def _geojson_ok(description: str, *headers: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """Document a success answer that is GeoJSON, with its headers."""
+    return {status: {"description": description, "headers": {name: _header(name) for name in headers}}}
+
+
+# --- parameters and dependencies -----------------------------------------------------------------------
+
+Conn = Annotated[Connection, Depends(connection)]
+Transaction = Annotated[Connection, Depends(transaction, scope="function")]
+AnyCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_CODE_CHARS,
+        description="A location code (2-9 characters, e.g. 8VG-DHS-6HB or a shorter prefix such as 8VG-DP) "
+        "or a registry code (10 digits, e.g. 1000-000-005). Case, spaces and dashes are ignored "
+        "(URL-encode spaces: %20).",
+        examples=["8VG-DHS-6HB"],
+    ),
+]
+RegistryCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_CODE_CHARS,
+        description="The registry code (10 digits); spaces and dashes are ignored.",
+        examples=["1000-000-005"],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of the version edited, e.g. "3" (as GET answered it). A stale one answers 409.',
+        examples=['"1"'],
+    ),
+]
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="EditToken",
+    description="The server's DIACHISO_EDIT_TOKEN; needed for edits only when the server has one.",
+)
+
+
+def _settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.api_settings
+    return settings
+
+
+def require_editor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Let an edit through when the server has no edit token, or the request bears it; else 401."""
+    token = _settings(request).edit_token
+    if token is None:
+        return
+    if credentials is None:
+        raise HTTPException(
+            401, "this server needs an edit token", {"WWW-Authenticate": 'Bearer realm="diachiso"'}
+        )
+    given, expected = credentials.credentials.encode(), token.get_secret_value().encode()
+    if not secrets.compare_digest(given, expected):
+        challenge = 'Bearer realm="diachiso", error="invalid_token"'
+        raise HTTPException(401, "the edit token is wrong", {"WWW-Authenticate": challenge})
+
+
+Editor = [Depends(require_editor)]
+
+_ETAG: Final = re.compile(r'^\s*(?:"(\d{1,10})"|(\d{1,10}))\s*$')
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int:
+    """Return the version an edit was made on, from If-Match or the body; 428 when neither says.
+
+    >>> expected_version('"3"', None), expected_version(None, 4), expected_version("5", 5)
+    (3, 4, 5)
+    """
+    if if_match is None:
+        if body_version is None:
+            raise HTTPException(428, 'say which version you edited: If-Match: "<version>" (the ETag of GET)')
+        return body_version
+    found = _ETAG.match(if_match)
+    if found is None:
+        raise InvalidParameterError(
+            "If-Match", f'give the one ETag of the version edited, e.g. "3", not {if_match!r}'
+        )
+    version = int(found.group(1) or found.group(2))
+    if body_version is not None and body_version != version:
+        raise InvalidParameterError("expected_version", f"is {body_version} but If-Match says {version}")
+    return version
+
+
+def _optional_version(if_match: str | None, body_version: int | None) -> int | None:
+    """Return the version to check when the request names one, else None (no check)."""
+    if if_match is None and body_version is None:
+        return None
+    return expected_version(if_match, body_version)
+
+
+def _address_headers(response: Response, found: RegistryLookup) -> None:
+    """Set ETag (the version) and, for a retired address with a successor, the Link to it."""
+    response.headers["ETag"] = f'"{found.address.version}"'
+    if found.successor is not None:
+        response.headers["Link"] = f'<{address_path(found.successor.registry_code)}>; rel="successor-version"'
+
+
+def _check_limit(limit: int, settings: ApiSettings) -> None:
+    if limit > settings.max_limit:
+        raise InvalidParameterError(
+            "limit", f"must be at most {settings.max_limit} on this server, got {limit}"
+        )
+
+
+# --- look-ups ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/codes/{code}",
+    response_model=CodeAnswer,
+    tags=["codes"],
+    summary="Look up a location code or a registry code",
+    responses={
+        200: {
+            "description": "`kind` says which code it is: location (a cell) or registry (an address).",
+            "headers": {"Link": _header("Link")},
+        },
+        **_errors(400, 404, 422),
+    },
+)
+def get_code(
+    *,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    code: AnyCode,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_LOOKUP_LIMIT,
+            description="Location codes: most addresses to list (at most the server's page limit).",
+            examples=[DEFAULT_LIMIT],
+        ),
+    ] = DEFAULT_LIMIT,
+) -> LocationCodeAnswer | RegistryCodeAnswer:
+    """What a typed code names: 10 characters are a registry code, 2-9 a location code.
+
+    A **location code** of any length answers with its cell (centre, bounds, size) and the
+    active addresses inside it; shorter codes name larger cells. A **registry code** answers
+    with its address; a retired one also with the address in force now (`successor`, and a
+    `Link: rel="successor-version"` header) and the chain of successors followed. A mistyped
+    code answers 400 (the message says why: wrong length, a character not in the alphabet and
+    where, or a check that does not match); a well-formed code never issued answers 404.
+    """
+    _check_limit(limit, _settings(request))
+    found = lookup_code(conn, code, limit=limit)
+    if isinstance(found, RegistryLookup):
+        _address_headers(response, found)
+        return registry_answer(found)
+    return location_answer(found)
+
+
+@router.get(
+    "/addresses/{registry_code}",
+    response_model=AddressDetailFeature,
+    response_class=GeoJSONResponse,
+    tags=["addresses"],
+    summary="One address by its registry code",
+    responses={
+        **_geojson_ok("The address as a GeoJSON Feature.", "ETag", "Link"),
+        **_errors(400, 404, 422),
+    },
+)
+def get_address(*, response: Response, conn: Conn, registry_code: RegistryCode) -> AddressDetailFeature:
+    """The address as a GeoJSON Feature, with the address in force when it is retired.
+
+    Its properties: both codes, its parts, the Vietnamese label, the 2025 commune and province,
+    the pre-2025 commune and district, status, version and links to its plates. The ETag is its
+    version (send it back in If-Match to edit). A retired address answers too, with `retired: true`,
+    the address in force as `successor` and a `Link: rel="successor-version"` header.
+    """
+    found = lookup_registry(conn, registry_code)
+    _address_headers(response, found)
+    return address_detail(found)
+
+
+# --- plates --------------------------------------------------------------------------------------------
+
+
+def _plate_record(conn: Connection, registry_code: str) -> AddressRecord:
+    """Return the address to print; a retired one raises GoneError naming its successor."""
+    found = lookup_registry(conn, registry_code)
+    if found.retired:
+        successor = None if found.successor is None else found.successor.registry_code
+        message = f"address {found.address.registry_code_display} is retired and gets no plate"
+        raise GoneError(message if successor else f"{message}; it has no successor", successor=successor)
+    return found.address
+
+
+def _plate_headers(record: AddressRecord, extension: str) -> dict[str, str]:
+    name = f"diachiso-{record.registry_code_display}.{extension}"
+    return {"ETag": f'"{record.version}"', "Content-Disposition": f'inline; filename="{name}"'}
+
+
+PLATE_DOC: Final = (
+    "A 300 x 200 mm house plate: the registry code large, the location code, the address in Vietnamese "
+    "and a QR code of `{public_base_url}/addresses/{registry_code}` (DIACHISO_PUBLIC_BASE_URL). A "
+    "proposed address is marked ĐỀ XUẤT; a retired one has no plate (410, naming its successor)."
+)
+
+
+@router.get(
+    "/addresses/{registry_code}/plate.svg",
+    response_class=Response,
+    tags=["addresses"],
+    summary="The address plate as SVG",
+    description=PLATE_DOC,
+    responses={
+        200: {"description": "The plate (SVG, UTF-8).", "content": {"image/svg+xml": {}}},
+        **_errors(400, 404, 410, 422),
+    },
+)
+def get_plate_svg(*, request: Request, conn: Conn, registry_code: RegistryCode) -> Response:
+    """The plate as SVG (the route's description says what is on it)."""
+    record = _plate_record(conn, registry_code)
+    svg = plate_svg(record, base_url=_settings(request).public_base_url)
+    return Response(svg, media_type="image/svg+xml", headers=_plate_headers(record, "svg"))
+
+
+@router.get(
+    "/addresses/{registry_code}/plate.png",
+    response_class=Response,
+    tags=["addresses"],
+    summary="The address plate as PNG",
+    description=PLATE_DOC + " At scale 1 the image is 1200 x 800 pixels (about 100 dpi).",
+    responses={
+        200: {"description": "The plate (PNG).", "content": {"image/png": {}}},
+        **_errors(400, 404, 410, 422),
+    },
+)
+def get_plate_png(
+    *,
+    request: Request,
+    conn: Conn,
+    registry_code: RegistryCode,
+    scale: Annotated[
+        float,
+        Query(
+            ge=0.25, le=4, description="Size: 1 is 1200 x 800 pixels, 2 (default) 2400 x 1600.", examples=[2]
+        ),
+    ] = 2,
+) -> Response:
+    """The plate rendered as PNG."""
+    record = _plate_record(conn, registry_code)
+    png = plate_png(record, base_url=_settings(request).public_base_url, scale=scale)
+    return Response(png, media_type="image/png", headers=_plate_headers(record, "png"))
+
+
+# --- edits ---------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/addresses",
+    status_code=201,
+    response_model=AddressDetailFeature,
+    response_class=GeoJSONResponse,
+    dependencies=Editor,
+    tags=["editing"],
+    summary="Register a new address",
+    description="Both codes are issued at once: the location code of the point and a new registry code "
+    "(never reused); the commune is found from the point, which must lie in the province. The answer "
+    f"is the address at version 1. {EDIT_ACCESS}",
+    responses={
+        **_geojson_ok("The new address; Location is its path.", "Location", "ETag", status=201),
+        **_errors(400, 401, 422),
+    },
+)
+def post_address(*, response: Response, conn: Transaction, new: NewAddress) -> AddressDetailFeature:
+    """Register the address; answer it with Location and ETag."""
+    record = create_address(
+        conn,
+        lon=new.lon,
+        lat=new.lat,
+        house_number=new.house_number,
+        alley=new.alley,
+        street=new.street,
+        village_name=new.village_name,
+        status=new.status,
+        changed_by=CHANGED_BY,
+    )
+    found = lookup_registry(conn, record.registry_code)
+    _address_headers(response, found)
+    response.headers["Location"] = address_path(record.registry_code)
+    return address_detail(found)
+
+
+@router.patch(
+    "/addresses/{registry_code}",
+    response_model=AddressDetailFeature,
+    response_class=GeoJSONResponse,
+    dependencies=Editor,
+    tags=["editing"],
+    summary="Change an address (optimistic locking)",
+    description="Only the members sent change; null or an empty text clears a part. A new lon/lat moves "
+    "the point: a new location code (and commune), the same registry code. `status` may only go from "
+    'proposed to active. Say which version you edited with `If-Match: "<version>"` (the ETag GET gave) '
+    "or `expected_version`: without either the answer is 428; if the address changed meanwhile, 409 "
+    "(nothing is written: reload, re-apply, retry). A change to nothing keeps the version; otherwise "
+    f"the version goes up by one and the previous state is kept in the history. {EDIT_ACCESS}",
+    responses={
+        **_geojson_ok("The address as it is now; ETag is its new version.", "ETag"),
+        **_errors(400, 401, 404, 409, 422, 428),
+    },
+)
+def patch_address(
+    *,
+    response: Response,
+    conn: Transaction,
+    registry_code: RegistryCode,
+    changes: AddressChanges,
+    if_match: IfMatch = None,
+) -> AddressDetailFeature:
+    """Apply the changes sent to the version named; answer the address with its new ETag."""
+    version = expected_version(if_match, changes.expected_version)
+    lon, lat = changes.point_change()
+    record = update_address(
+        conn,
+        registry_code,
+        expected_version=version,
+        lon=lon,
+        lat=lat,
+        house_number=changes.text_change("house_number"),
+        alley=changes.text_change("alley"),
+        street=changes.text_change("street"),
+        village_name=changes.text_change("village_name"),
+        status=changes.status_change(),
+        changed_by=CHANGED_BY,
+    )
+    found = lookup_registry(conn, record.registry_code)
+    _address_headers(response, found)
+    return address_detail(found)
+
+
+@router.post(
+    "/addresses/{registry_code}/retire",
+    response_model=AddressDetailFeature,
+    response_class=GeoJSONResponse,
+    dependencies=Editor,
+    tags=["editing"],
+    summary="Retire an address, optionally naming its successor",
+    description="The address is kept (never deleted) with status retired; its registry code then leads "
+    "to the successor (GET answers with it). Only an active address can be retired; the successor must "
+    "be another address that is not retired (409 otherwise). If-Match (or expected_version) is checked "
+    f"when sent. {EDIT_ACCESS}",
+    responses={
+        **_geojson_ok("The retired address, with its successor.", "ETag", "Link"),
+        **_errors(400, 401, 404, 409, 422),
+    },
+)
+def post_retire(
+    *,
+    response: Response,
+    conn: Transaction,
+    registry_code: RegistryCode,
+    retire: RetireRequest,
+    if_match: IfMatch = None,
+) -> AddressDetailFeature:
+    """Retire the address (checking the version when one is named); answer it with its successor."""
+    checked = _optional_version(if_match, retire.expected_version)
+    record = retire_address(
+        conn,
+        registry_code,
+        reason=retire.reason,
+        successor=retire.successor,
+        expected_version=checked,
+        changed_by=CHANGED_BY,
+    )
+    found = lookup_registry(conn, record.registry_code)
+    _address_headers(response, found)
+    return address_detail(found)
+
+
+@router.post(
+    "/addresses/merge",
+    response_model=MergeAnswer,
+    dependencies=Editor,
+    tags=["editing"],
+    summary="Merge addresses into one",
+    description="Retires every address of `codes` with `into` as its successor, all or nothing: one "
+    "that cannot be retired (already retired, proposed, or `into` itself) fails the whole merge (409). "
+    f"{EDIT_ACCESS}",
+    responses={
+        200: {"description": "The address kept and those retired into it."},
+        **_errors(400, 401, 404, 409, 422),
+    },
+)
+def post_merge(*, conn: Transaction, merge: MergeRequest) -> MergeAnswer:
+    """Retire the addresses into one, all or nothing."""
+    result = merge_addresses(conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=CHANGED_BY)
+    return MergeAnswer(
+        survivor=address_feature(result.survivor),
+        retired=[address_feature(record) for record in result.retired],
+    )
