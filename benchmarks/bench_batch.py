@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import random
 import sys
 import tempfile
@@ -95,7 +94,8 @@ def load_data(engine: Engine, count: int, folder: Path) -> None:
     wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
     frame = generate_addresses(wards, count, seed=17)
     path = folder / "generated_addresses.csv"
-    frame.drop(columns="geometry").assign(lon=frame.geometry.x, lat=frame.geometry.y).to_csv(path, index=False)
+    table = frame.drop(columns="geometry").assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    table.to_csv(path, index=False)
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated")
     with engine.begin() as conn:
         import_file(conn, path, options=options)
@@ -114,7 +114,9 @@ def _registered(conn: Connection, limit: int) -> list[tuple[str, str, str, str]]
         .order_by(func.random())
         .limit(limit)
     )
-    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+    return [
+        (str(house), str(street), str(kind), str(name)) for house, street, kind, name in conn.execute(query)
+    ]
 
 
 def _written(rng: random.Random, house: str, street: str, kind: str, ward: str) -> str:
@@ -169,11 +171,15 @@ def write_csv(path: Path, texts: Sequence[str]) -> None:
 def run_batch(index: GeocoderIndex, source: Path, target: Path) -> tuple[Result, float]:
     """diachiso's batch, file to file; also its cache hit rate."""
     start = time.perf_counter()
-    with source.open(encoding="utf-8", newline="") as src, target.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        source.open(encoding="utf-8", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         report = geocode_csv(index, None, src, dst, column="dia_chi")
     seconds = time.perf_counter() - start
     note = f"{report.unmatched:,} unmatched, {report.bad:,} bad"
-    return Result("diachiso geocode_csv", report.rows, seconds, report.matched, note), report.cache_hits / report.rows
+    result = Result("diachiso geocode_csv", report.rows, seconds, report.matched, note)
+    return result, report.cache_hits / report.rows
 
 
 def per_row(name: str, forward: Callable[[str], bool], texts: Sequence[str], note: str) -> Result:
@@ -212,6 +218,36 @@ def table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+def measure(conn: Connection, args: argparse.Namespace, folder: Path) -> list[Result]:
+    """Build the index and the input file, run the batch and the peers."""
+    started = time.perf_counter()
+    index = GeocoderIndex.load(conn)
+    stats = index.stats()
+    print(
+        f"index: {time.perf_counter() - started:.2f} s, {sum(stats.entries.values()):,} entries, "
+        f"{stats.addresses:,} addresses in {stats.address_bytes / 1e6:.1f} MB of arrays"
+    )
+    texts = build_rows(conn, args.rows)
+    source = folder / "input.csv"
+    write_csv(source, texts)
+    batch, hit_rate = run_batch(index, source, folder / "output.csv")
+    distinct = len(set(texts))
+    print(f"batch cache hit rate: {hit_rate:.1%} ({distinct:,} distinct texts in {len(texts):,} rows)")
+    sample = texts[: args.peer_rows]
+    results = [batch]
+    uncached = per_row(
+        "diachiso search() per row, no cache",
+        lambda text: bool(search(index, text, limit=1)),
+        sample,
+        "same index, the batch caches off",
+    )
+    results.append(uncached)
+    with addok(conn, folder / "addok") as forward:
+        if forward is not None:
+            results.append(per_row("addok search per row", forward, sample, "in-process, own Redis"))
+    return results
+
+
 def main() -> None:
     """Build the data and the file, run the engines, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -224,33 +260,10 @@ def main() -> None:
         folder = Path(name)
         started = time.perf_counter()
         load_data(engine, args.addresses, folder)
-        print(f"data: bundled + {args.addresses:,} generated addresses in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        print(f"data: bundled + {args.addresses:,} generated addresses in {seconds:.1f} s")
         with engine.connect() as conn:
-            started = time.perf_counter()
-            index = GeocoderIndex.load(conn)
-            stats = index.stats()
-            print(
-                f"index: {time.perf_counter() - started:.2f} s, {sum(stats.entries.values()):,} entries, "
-                f"{stats.addresses:,} addresses in {stats.address_bytes / 1e6:.1f} MB of arrays"
-            )
-            texts = build_rows(conn, args.rows)
-            source = folder / "input.csv"
-            write_csv(source, texts)
-            batch, hit_rate = run_batch(index, source, folder / "output.csv")
-            print(f"batch cache hit rate: {hit_rate:.1%} ({len(set(texts)):,} distinct texts in {len(texts):,} rows)")
-            sample = texts[: args.peer_rows]
-            results = [batch]
-            results.append(
-                per_row(
-                    "diachiso search() per row, no cache",
-                    lambda text: bool(search(index, text, limit=1)),
-                    sample,
-                    "same index, the batch caches off",
-                )
-            )
-            with addok(conn, folder / "addok") as forward:
-                if forward is not None:
-                    results.append(per_row("addok search per row", forward, sample, "in-process, own Redis"))
+            results = measure(conn, args, folder)
     engine.dispose()
     print(table(results))
 

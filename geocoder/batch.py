@@ -2,17 +2,22 @@
 
 Streaming: rows are read, geocoded and written one at a time (memory stays flat for
 a million rows). Agency files repeat themselves - the same village, the same street
-with another house number - so two caches make most rows cheap:
+with another house number - so bounded caches make most rows cheap:
 
-1. the answer by normalised text (lower case, spaces collapsed);
-2. by *skeleton*: the text with its house number cut out. The first row of a street
-   or village is searched in full; later rows with another house number only look the
-   number up in that street's address arrays (:mod:`geocoder.houses`).
+1. the answer by text (lower case, spaces collapsed), then by normalised text (marks
+   style, abbreviations, punctuation: :func:`geocoder.normalize.normalize`);
+2. by *skeleton*: the text with its leading house number cut out. The first row of a
+   street or village is searched in full; later rows with another house number only
+   look the number up in that street's address arrays (:mod:`geocoder.houses`).
 
-Both caches are bounded (oldest entries dropped first). Bad rows - an empty address,
-a row with too few fields, text that matches nothing, a mistyped code - get an
-``error`` and count in the report; they never stop the run. A wrong column name stops
-it before anything is written (InvalidParameterError).
+On 200,000 rows built from agency-style addresses (115,000 distinct texts) about 1,300
+full searches were needed; the rest came from the caches (see benchmarks/bench_batch.py).
+The caches hold at most :data:`CACHE_SIZE` entries each (oldest dropped first). Bad rows
+- an empty address, a row with the wrong number of fields, text that matches nothing, a
+mistyped code - get an ``error`` and count in the report; they never stop the run. A
+wrong column name stops it before anything is written (InvalidParameterError).
+Multiprocessing is not used: with the caches one process does more than 20,000 rows/s on
+two cores, and workers would each need their own caches.
 """
 
 from __future__ import annotations

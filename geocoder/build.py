@@ -315,7 +315,7 @@ def _old_commune_entries(builder: _Builder) -> None:
             successors=successors,
             point_precision=first.precision if first else OLD_POINT,
             unit_codes=frozenset(
-                {old.code, *(s.unit.code for s in successors), *(d.code for d in districts)}
+                {old.code, *(s.unit.code for s in successors), *(d.code for d in (district, *districts) if d)}
             ),
         )
 

@@ -6,12 +6,14 @@ builds posting lists over the folded name tokens of every entry and every contex
 a typo dictionary and a prefix list.
 
 Staying current: :meth:`GeocoderIndex.refresh_if_stale` compares a cheap fingerprint
-of the data (:func:`geocoder.loading.fingerprint`) at most every ``check_every_s``
-seconds and rebuilds what changed - the small tables (units, lineage, villages,
-places: a full rebuild of the entries, about half a second) and, only when the
-addresses changed, the address arrays too (about two seconds per million addresses).
-A rebuild happens off to the side and replaces the state in one assignment, so
-searches running meanwhile keep using the old state.
+of the data (:func:`geocoder.loading.fingerprint`: counts and latest updates of the small
+tables, largest ids of the address, address-history and change-log tables - about 10 ms
+with a million addresses) at most every ``check_every_s`` seconds, and rebuilds what
+changed: the small tables (units, lineage, villages, places) by a full rebuild of the
+entries (under a second), and only when the addresses changed the address arrays too
+(about 8 s per million addresses, 69 MB of arrays). A rebuild happens off to the side
+and replaces the state in one assignment, so searches running meanwhile keep using the
+old state.
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ elsewhere, and an exact, accented name beats an unaccented or misspelt one.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from geocoder.entries import Context, Entry
+from geocoder.entries import NO_TYPE, Context, Entry
 from geocoder.houses import HouseHit
 from geocoder.index import IndexState
 from geocoder.normalize import accent_score
@@ -30,16 +31,27 @@ from geocoder.unitwords import ENGLISH, UnitWord
 from geocoder.vocab import Expansion
 
 NAME_BASE: Final = 0.5
+"""The share of the score a full query explanation earns even when only part of the name matched."""
 CONTRADICTION: Final = 0.12
+"""Penalty for a unit word that contradicts the entry ("huyện" before a commune's name)."""
 SAME_LEVEL_OTHER_TYPE: Final = 0.6
+"""How much a unit word of the right level but another type explains ("xã" for a "phường")."""
 HOUSE_MISSING: Final = 0.5
+"""How much a house number explains when the street is right but the number is not registered."""
 MAX_CANDIDATES: Final = 32
+"""Entries scored in full per query (the best covered ones)."""
 MIN_COVERAGE: Final = 0.2
+"""Candidates covered less than this are not scored."""
 RUNS_TRIED: Final = 3
+"""Readings of one entry tried (its name may occur several times in the query)."""
 CONTEXT_SHARE: Final = 0.3
 """How much the contexts named in a query weigh in choosing candidates."""
 LEVEL_WEIGHT: Final = {3: 1.0, 2: 0.6, 1: 0.2}
 """How telling a context of each level is (a commune names a small area, a province a large one)."""
+OTHER_TYPE_FACTOR: Final = 0.85
+"""Candidate cover of an entry whose kind no unit word of the query names."""
+UNTYPED_FACTOR: Final = 0.92
+"""The same for a place (no unit word names places)."""
 
 
 Seed = tuple[int, int, int]
@@ -121,6 +133,7 @@ class Matcher:
         self.query = query
         self.n = len(query.folded)
         vocab = state.vocab
+        self.prefix = prefix
         self.expansions: list[Expansion] = [
             _exact_only(vocab.expand(token), token) if word else vocab.expand(token)
             for token, word in zip(query.folded, _unit_word_cover(query), strict=True)
@@ -145,12 +158,14 @@ class Matcher:
 
     # ------------------------------------------------------------------ candidates
 
-    def candidates(self, limit: int = MAX_CANDIDATES) -> list[tuple[Entry, list[Seed]]]:
+    def candidates(
+        self, limit: int = MAX_CANDIDATES, *, admit: Callable[[Entry], bool] | None = None
+    ) -> list[tuple[Entry, list[Seed]]]:
         """Entries whose names share tokens with the query, best covered first.
 
         One pass over the posting lists sums, per name variant, the idf share of its tokens
         the query hits and the query weight its tokens hit; the best variant of each entry
-        ranks it (see :meth:`_rank`).
+        ranks it (see :meth:`_rank`). ``admit`` leaves entries out before the cut (filters).
         """
         postings = self.state.entry_postings.postings
         names: dict[int, float] = {}
@@ -171,57 +186,75 @@ class Matcher:
                     hits[key] = hits.get(key, 0.0) + weight * quality
                     seeds.setdefault(owner, []).append((variant, index, position))
         entries = self.state.entries
+        if admit is not None:
+            names = {key: share for key, share in names.items() if admit(entries[key >> 8])}
         return [(entries[owner], seeds[owner]) for owner in self._rank(names, hits, limit)]
 
     def _rank(self, names: dict[int, float], hits: dict[int, float], limit: int) -> list[int]:
-        """The owners of the best-covered variants: name share x (1 + query share) / 2."""
+        """The owners of the best-covered variants: name share x (1 + query share) / 2.
+
+        While a prefix is typed (autocomplete) the roles swap: the share of the query the
+        name explains ranks first, since the rest of the name is still to be typed.
+        """
         total = self.query.total_weight or 1.0
         best: dict[int, float] = {}
+        entries = self.state.entries
+        typed = self._unit_word_weights()
         for key, share in names.items():
-            cover = share * (0.5 + 0.5 * min(1.0, hits[key] / total))
             owner = key >> 8
+            query_share = min(1.0, (hits[key] + typed.get(entries[owner].type_level, 0.0)) / total)
+            # typing a prefix, the rest of a name is still to come: what was typed counts most
+            cover = query_share * (0.5 + 0.5 * share) if self.prefix else share * (0.5 + 0.5 * query_share)
             if cover >= MIN_COVERAGE and cover > best.get(owner, 0.0):
                 best[owner] = cover
-        entries = self.state.entries
         if len(best) > limit:
             self._weigh_contexts(best)
         return heapq.nlargest(limit, best, key=lambda owner: (best[owner], entries[owner].priority, -owner))
 
-    def _weigh_contexts(self, best: dict[int, float]) -> None:
-        """Scale each cover by the best context the query names, so namesakes do not crowd out.
+    def _unit_word_weights(self) -> dict[int, float]:
+        """The query weight of its unit words, by level: what an entry of that level explains too."""
+        found: dict[int, float] = {}
+        weights = self.query.weights
+        for start, word in enumerate(self.query.unit_words):
+            if word is not None:
+                found[word.level] = found.get(word.level, 0.0) + sum(weights[start : start + word.size])
+        return found
 
-        A street name found in every commune ("Quốc lộ 6") has dozens of equally covered
-        entries; the one in the commune the query names must survive the cut.
+    def _weigh_contexts(self, best: dict[int, float]) -> None:
+        """Scale each cover by what else the query says about it, so the right few survive the cut.
+
+        The best context the query names: a street name found in every commune ("Quốc lộ
+        6") has dozens of equally covered entries, and the one in the commune the query names
+        must survive. The unit words: "xã M..." asks for a commune, not a village "Mõ".
         """
         spans = self.spans_by_context()
-        if not spans:
-            return
         levels = {context: LEVEL_WEIGHT.get(self.state.contexts[context].level, 0.0) for context in spans}
+        typed = {word.level for word in self.query.unit_words if word is not None}
         entries = self.state.entries
         for owner, cover in best.items():
+            entry = entries[owner]
+            links = entry.contexts
             named = max(
-                (
-                    link.weight * levels[link.context]
-                    for link in entries[owner].contexts
-                    if link.context in levels
-                ),
-                default=0.0,
+                (link.weight * levels[link.context] for link in links if link.context in levels), default=0.0
             )
-            best[owner] = cover * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named)
+            fits = not typed or entry.type_level in typed
+            factor = 1.0 if fits else UNTYPED_FACTOR if entry.type_level == NO_TYPE else OTHER_TYPE_FACTOR
+            best[owner] = cover * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named) * factor
 
     # ------------------------------------------------------------------ runs
 
     def runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
-        """Maximal runs of the entry's names in the query, the best first."""
-        found: dict[tuple[int, int, int], Run] = {}
+        """Maximal runs of the entry's names in the query, the best first (one per stretch)."""
+        found: dict[tuple[int, int], list[Run]] = {}
         for variant, index, position in seeds:
-            start = position - index
-            key = (variant, start, index)
-            if key not in found:
-                run = self._run(entry, variant, index, position)
-                if run is not None:
-                    found[(variant, run.start, run.start - position + index)] = run
-        return sorted(found.values(), key=lambda r: (-r.name_coverage, -r.explained))[:RUNS_TRIED]
+            runs = found.setdefault((variant, position - index), [])
+            if any(run.start <= position < run.end for run in runs):
+                continue
+            run = self._run(entry, variant, index, position)
+            if run is not None:
+                runs.append(run)
+        every = [run for runs in found.values() for run in runs]
+        return sorted(every, key=lambda r: (-r.name_coverage, -r.explained))[:RUNS_TRIED]
 
     def _run(self, entry: Entry, variant: int, index: int, position: int) -> Run | None:
         """Extend one seed both ways along the name while tokens keep matching."""
@@ -247,7 +280,8 @@ class Matcher:
             last += 1
         if end == start:
             return None
-        return Run(variant, start, end, explained, matched / sum(name_weights))
+        typed = name_weights[:last] if self.prefix and end == self.n else name_weights
+        return Run(variant, start, end, explained, matched / sum(typed))
 
     # ------------------------------------------------------------------ contexts
 

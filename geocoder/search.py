@@ -101,6 +101,24 @@ class SearchFilters:
             return west <= result.lon <= east and south <= result.lat <= north
         return True
 
+    def may_admit(self, entry: Entry) -> bool:
+        """Whether any result of an entry can pass the filters (checked before scoring it)."""
+        addressable = self.types is not None and "address" in self.types and entry.group >= 0
+        if self.types is not None and not self.types & {entry.kind, entry.match_level} and not addressable:
+            return False
+        if self.unit_code is not None and self.unit_code not in entry.unit_codes:
+            return False
+        if self.bbox is None:
+            return True
+        points = [(entry.lon, entry.lat), *((s.lon, s.lat) for s in entry.successors)]
+        west, south, east, north = self.bbox
+        return any(west <= lon <= east and south <= lat <= north for lon, lat in points)
+
+    @property
+    def restricts(self) -> bool:
+        """Whether the filters leave some entries out (not just reorder them)."""
+        return self.types is not None or self.unit_code is not None or self.bbox is not None
+
     def nearness(self, lon: float, lat: float) -> float:
         """Score factor for a point: 1 at ``near``, down to 1 - NEAR_SHARE far away (1 without ``near``)."""
         if self.near is None:
@@ -394,7 +412,9 @@ def _run(
     if not query.folded:
         return []
     matcher = Matcher(state, query, prefix=prefix)
-    matches = [m for entry, seeds in matcher.candidates() if (m := matcher.best(entry, seeds)) is not None]
+    admit = filters.may_admit if filters.restricts else None
+    found = matcher.candidates(admit=admit)
+    matches = [m for entry, seeds in found if (m := matcher.best(entry, seeds)) is not None]
     return _collect(_ranked(matches, filters), query, filters, limit)
 
 

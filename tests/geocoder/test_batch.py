@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine
@@ -170,3 +175,43 @@ def test_cache_keys_and_skeletons() -> None:
     assert skeleton("sn 27b bản lác 1, xã mai hạ") == ("# bản lác 1, xã mai hạ", "27b")
     assert skeleton("1806/127/2 quốc lộ 6") == ("# quốc lộ 6", "1806/127/2")
     assert skeleton("quốc lộ 6") is None
+
+
+def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``diachiso`` command on the test database."""
+    command = [sys.executable, "-c", "from api.cli import main; main()", *args]
+    environment = {**os.environ, "DIACHISO_DATABASE_URL": database_url}
+    return subprocess.run(command, capture_output=True, text=True, env=environment, check=False, timeout=300)
+
+
+def test_cli_geocode(tmp_path: Path, engine: Engine, database_url: str) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text('id,dia_chi\n1,"Xóm Giang, xã Liên Sơn"\n2,\n', encoding="utf-8")
+    done = _cli("geocode", str(source), "-o", str(target), "--column", "dia_chi", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [row["commune_code"] for row in rows] == ["04960", ""]
+    assert "2 rows: 1 matched, 0 unmatched, 1 bad" in done.stderr
+    assert "row 2: empty address" in done.stderr
+
+
+def test_cli_geocode_wrong_column_is_one_line(tmp_path: Path, engine: Engine, database_url: str) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("id,dia_chi\n1,x\n", encoding="utf-8")
+    done = _cli("geocode", str(source), "-o", str(target), "--column", "diachi", database_url=database_url)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "error: column: 'diachi' not in the CSV header (id, dia_chi)"
+    assert not target.exists()
+
+
+def test_cli_search_and_reverse_print_json(engine: Engine, database_url: str) -> None:
+    found = _cli("search", "xom giang lien son", "--limit", "1", database_url=database_url)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["current_unit"]["code"] == "04960"
+    where = _cli("reverse", "105.338", "20.817", "--at", "2025-06-30", database_url=database_url)
+    assert where.returncode == 0, where.stderr
+    assert [unit["code"] for unit in json.loads(where.stdout)["units"]] == ["04807", "148", "17"]
+    wrong = _cli("reverse", "105.338", "20.817", "--at", "30/06/2025", database_url=database_url)
+    assert wrong.returncode == 2
+    assert "YYYY-MM-DD" in wrong.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from addresses.text import canonical_tones
 from geocoder.normalize import (
     EXACT_SCORE,
     OTHER_MARKS_SCORE,
@@ -18,7 +19,6 @@ from geocoder.normalize import (
     NormalizedText,
     accent_score,
     analyze,
-    canonical_tones,
     clean_punctuation,
     drop_country,
     expand_abbreviations,

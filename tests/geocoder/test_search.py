@@ -390,3 +390,20 @@ def test_autocomplete_with_a_finished_word(index: GeocoderIndex) -> None:
     results = autocomplete(index, "bến xe ")
     assert results
     assert all("xe" in r.label.lower() or r.kind == "place" for r in results[:2])
+
+
+def test_a_street_in_every_commune_is_found_in_the_one_named(conn: Connection) -> None:
+    index = GeocoderIndex.load(conn)
+    wards = [e for e in index.state.entries if e.kind == "commune"]
+    codes = {}
+    for number, ward_entry in enumerate(wards, start=1):
+        record = create_address(
+            conn, lon=ward_entry.lon, lat=ward_entry.lat, house_number=str(number), street="Quốc lộ 6"
+        )
+        assert ward_entry.current_unit is not None
+        codes[ward_entry.current_unit.code] = (number, record.registry_code)
+    index = GeocoderIndex.load(conn)
+    number, code = codes["05158"]
+    result = top(index, f"Số {number} Quốc lộ 6, Xã Mường Bi")
+    assert (result.kind, result.codes.registry_code, ward(result)) == ("address", code, "05158")
+    assert ward(top(index, "Quốc lộ 6, xa Muong Bi")) == "05158"

@@ -14,6 +14,7 @@ down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+
 def upgrade() -> None:
     """Move the sequence to at least 100,000,000; serials already issued are kept, never reused."""
     op.execute(
