@@ -141,6 +141,10 @@ class GeocoderIndex:
         """The current snapshot (take it once per search)."""
         return self._state
 
+    def refresh_due(self) -> bool:
+        """Whether the next ``refresh_if_stale`` would look at the database (callers skip connecting)."""
+        return time.monotonic() - self._checked_at >= self.check_every_s
+
     def refresh_if_stale(self, conn: Connection, *, force: bool = False) -> bool:
         """Rebuild what changed since the last build; True when a rebuild happened.
 

@@ -104,8 +104,9 @@ def _settings(request: Request) -> GeocodeSettings:
 def current_index(request: Request) -> GeocoderIndex:
     """The application's index, refreshed first if the data changed (checked at most every check_every_s)."""
     index: GeocoderIndex = request.app.state.geocoder
-    with deps.engine(request).connect() as conn:
-        index.refresh_if_stale(conn)
+    if index.refresh_due():  # no connection (and no pool ping) on the other requests
+        with deps.engine(request).connect() as conn:
+            index.refresh_if_stale(conn)
     return index
 
 
