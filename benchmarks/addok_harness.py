@@ -48,11 +48,11 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import redis
-from addok.batch import process_documents  # type: ignore[import-untyped]
-from addok.config import config as addok_config  # type: ignore[import-untyped]
-from addok.core import reverse as addok_reverse  # type: ignore[import-untyped]
+from addok.batch import process_documents
+from addok.config import config as addok_config
+from addok.core import reverse as addok_reverse
 from addok.core import search as addok_search
-from addok.helpers.text import EntityTooLarge  # type: ignore[import-untyped]
+from addok.helpers.text import EntityTooLarge
 from sqlalchemy import Connection, Label, Row, Select, String, and_, case, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
