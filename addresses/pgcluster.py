@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from addresses.errors import DatabaseSetupError
 from addresses.settings import DatabaseSettings
@@ -322,3 +323,33 @@ def database_url(settings: DatabaseSettings, *, start_if_needed: bool = True) ->
     if state is None:
         raise DatabaseSetupError("the embedded database is not initialised: run `diachiso db start`")
     return state.url(settings.database_name)
+
+
+def server_url(settings: DatabaseSettings) -> str:
+    """A URL of the server (any database): the configured one, or the embedded cluster (started)."""
+    return settings.database_url or start(settings).url("postgres")
+
+
+def _maintenance_url(url: str) -> str:
+    """The psycopg URL of the server's ``postgres`` database."""
+    return (
+        make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    )
+
+
+def recreate_database(url: str, name: str) -> str:
+    """Drop (forcing connections off) and create database ``name`` on ``url``'s server; return its URL.
+
+    For test sessions and benchmarks: a throwaway database beside the real one.
+    """
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the database ``url`` names (forcing connections off)."""
+    name = str(make_url(url).database)
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
-from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -56,13 +54,7 @@ class Result:
 
 def fresh_database(settings: DatabaseSettings) -> str:
     """Drop and create the benchmark database; return its URL."""
-    server = settings.database_url or pgcluster.start(settings).url("postgres")
-    url = make_url(server)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
+    return pgcluster.recreate_database(pgcluster.server_url(settings), BENCH_DB)
 
 
 def prepare(engine: Engine) -> None:

@@ -32,9 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import psycopg
 import shapely
-from psycopg import sql
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 
@@ -62,25 +60,14 @@ def server_url() -> str:
     return pgcluster.start(settings).url("postgres")
 
 
-def _admin(url: str) -> str:
-    """Return a psycopg URL of the server's maintenance database."""
-    return (
-        make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    )
-
-
 def recreate(url: str, name: str) -> str:
     """Drop and create a database; return its SQLAlchemy URL."""
-    with psycopg.connect(_admin(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+    return pgcluster.recreate_database(url, name)
 
 
 def drop(url: str, name: str) -> None:
     """Drop a database."""
-    with psycopg.connect(_admin(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    pgcluster.drop_database(make_url(url).set(database=name).render_as_string(hide_password=False))
 
 
 def address_frame(count: int, *, seed: int) -> pd.DataFrame:

@@ -11,11 +11,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import make_url
 
 from addresses import migrate, pgcluster
 from addresses.db import make_engine
@@ -26,39 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data" / "hoabinh"
 
 
-def _server_url(settings: DatabaseSettings) -> str:
-    """A URL of the server (any database), starting the embedded cluster if needed."""
-    if settings.database_url is not None:
-        return settings.database_url
-    return pgcluster.start(settings).url("postgres")
-
-
-def _recreate(server_url: str, name: str) -> str:
-    """Drop and create the test database with PostGIS; return its SQLAlchemy URL."""
-    url = make_url(server_url)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    """Drop a test database at the end of its session."""
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    name = str(parsed.database)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, empty test database for this session (its own name: sessions may run at once)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = _recreate(_server_url(DatabaseSettings()), f"diachiso_test_{worker}_{os.getpid()}")
+    server = pgcluster.server_url(DatabaseSettings())
+    url = pgcluster.recreate_database(server, f"diachiso_test_{worker}_{os.getpid()}")
     yield url
-    _drop(url)
+    pgcluster.drop_database(url)
 
 
 @pytest.fixture(scope="session")
