@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Final, Literal, get_args
 
 from addresses.codes import decode, encode, format_location_code, format_registry_code, parse_any_code
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
@@ -37,23 +37,22 @@ NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
 
-RESULT_TYPES: Final = frozenset(
-    {
-        "address",
-        "street",
-        "village",
-        "place",
-        "commune",
-        "district",
-        "province",
-        "old_commune",
-        "old_district",
-        "old_province",
-        "location_code",
-        "point",
-    }
-)
+ResultType = Literal[
+    "address",
+    "street",
+    "village",
+    "place",
+    "commune",
+    "district",
+    "province",
+    "old_commune",
+    "old_district",
+    "old_province",
+    "location_code",
+    "point",
+]
 """What ``SearchFilters.types`` may name: result kinds and match levels."""
+RESULT_TYPES: Final = frozenset(get_args(ResultType))
 
 
 @dataclass(frozen=True, slots=True)

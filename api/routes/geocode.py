@@ -50,7 +50,7 @@ from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
-from geocoder.search import SearchFilters, autocomplete, search
+from geocoder.search import ResultType, SearchFilters, autocomplete, search
 
 router = APIRouter(tags=["geocoding"])
 
@@ -58,20 +58,7 @@ MAX_RESULTS: Final = 50
 MAX_QUERY_CHARS: Final = 300
 
 Conn = Annotated[Connection, Depends(connection)]
-SearchType = Literal[  # geocoder.search.RESULT_TYPES, spelled out for the OpenAPI document
-    "address",
-    "street",
-    "village",
-    "place",
-    "commune",
-    "district",
-    "province",
-    "old_commune",
-    "old_district",
-    "old_province",
-    "location_code",
-    "point",
-]
+SearchType = ResultType
 
 
 class GeocodeSettings(BaseSettings):
