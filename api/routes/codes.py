@@ -210,6 +210,13 @@ def _address_headers(response: Response, found: RegistryLookup) -> None:
         response.headers["Link"] = f'<{address_path(found.successor.registry_code)}>; rel="successor-version"'
 
 
+def _answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
+    """The address as it now stands, with its ETag (and Link to a successor) set on the response."""
+    found = lookup_registry(conn, registry_code)
+    _address_headers(response, found)
+    return address_detail(found)
+
+
 def _check_limit(limit: int, settings: ApiSettings) -> None:
     if limit > settings.max_limit:
         raise InvalidParameterError(
@@ -285,9 +292,7 @@ def get_address(*, response: Response, conn: Conn, registry_code: RegistryCode) 
     version (send it back in If-Match to edit). A retired address answers too, with `retired: true`,
     the address in force as `successor` and a `Link: rel="successor-version"` header.
     """
-    found = lookup_registry(conn, registry_code)
-    _address_headers(response, found)
-    return address_detail(found)
+    return _answer(conn, response, registry_code)
 
 
 # --- plates --------------------------------------------------------------------------------------------
@@ -394,10 +399,8 @@ def post_address(*, response: Response, conn: Transaction, new: NewAddress) -> A
         status=new.status,
         changed_by=CHANGED_BY,
     )
-    found = lookup_registry(conn, record.registry_code)
-    _address_headers(response, found)
     response.headers["Location"] = address_path(record.registry_code)
-    return address_detail(found)
+    return _answer(conn, response, record.registry_code)
 
 
 @router.patch(
@@ -442,9 +445,7 @@ def patch_address(
         status=changes.status_change(),
         changed_by=CHANGED_BY,
     )
-    found = lookup_registry(conn, record.registry_code)
-    _address_headers(response, found)
-    return address_detail(found)
+    return _answer(conn, response, record.registry_code)
 
 
 @router.post(
@@ -481,9 +482,7 @@ def post_retire(
         expected_version=checked,
         changed_by=CHANGED_BY,
     )
-    found = lookup_registry(conn, record.registry_code)
-    _address_headers(response, found)
-    return address_detail(found)
+    return _answer(conn, response, record.registry_code)
 
 
 @router.post(
