@@ -1,18 +1,23 @@
-"""Bulk writes: COPY a DataFrame into a temporary staging table for set-based SQL.
+"""Bulk writes: COPY a DataFrame into a table, or into a temporary staging table for set-based SQL.
 
-COPY streams CSV text (None/NaN become NULL); geometries travel as hex EWKB. The
-staging table is dropped when the caller's transaction ends.
+COPY streams CSV written by Arrow's C++ writer: text is quoted (an empty text stays
+empty), None/NaN are unquoted empty fields, which PostgreSQL's CSV format reads as
+NULL; geometries travel as hex EWKB. The staging table is dropped when the caller's
+transaction ends.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from geoalchemy2 import Geometry
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -31,8 +36,8 @@ from sqlalchemy.sql.type_api import TypeEngine
 
 from addresses.schema import SRID
 
-COPY_CHUNK = 1 << 20
-NULL = "\\N"
+COPY_BATCH_ROWS = 20_000
+"""Rows serialised per COPY write: Arrow writes the next batch while the server reads this one."""
 
 STAGING_TYPES: dict[str, TypeEngine[Any]] = {
     "geom": Geometry("GEOMETRY", srid=SRID, spatial_index=False),
@@ -64,21 +69,66 @@ def staging_table(conn: Connection, columns: Sequence[str], *, name: str = "impo
     return table
 
 
+def csv_batches(frame: pd.DataFrame, *, batch_rows: int = COPY_BATCH_ROWS) -> Iterator[bytes]:
+    """The rows of ``frame`` as PostgreSQL CSV (no header), ``batch_rows`` at a time.
+
+    >>> frame = pd.DataFrame({"name": ["Xóm Mít", "", None], "n": [1, None, 3]})
+    >>> b"".join(csv_batches(frame)).decode()
+    '"Xóm Mít",1\\n"",\\n,3\\n'
+    """
+    options = pa_csv.WriteOptions(include_header=False)
+    for start in range(0, len(frame), batch_rows):
+        table = pa.Table.from_pandas(frame.iloc[start : start + batch_rows], preserve_index=False)
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(table, sink, options)
+        yield sink.getvalue().to_pybytes()
+
+
 def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Stream a DataFrame into ``table`` with COPY (CSV; None/NaN become NULL)."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep=NULL)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, NULL {})").format(
-        sql.Identifier(table.name),
-        sql.SQL(", ").join(sql.Identifier(name) for name in frame.columns),
-        sql.Literal(NULL),
+    """Stream a DataFrame into ``table`` (its columns named like the frame's) with COPY."""
+    copy_csv(conn, table, [str(name) for name in frame.columns], csv_batches(frame))
+
+
+def copy_frames(conn: Connection, table: Table, frames: Iterable[pd.DataFrame]) -> int:
+    """COPY DataFrames with the same columns into ``table``; return the rows written.
+
+    The frames may come from a generator: a thread sends each batch to the server
+    while the next frame is built, so the database and Python work at the same time.
+    """
+    pending = iter(frames)
+    first = next(pending, None)
+    if first is None:
+        return 0
+    columns = [str(name) for name in first.columns]
+    written = 0
+
+    def batches() -> Iterator[bytes]:
+        nonlocal written
+        for frame in itertools.chain([first], pending):
+            written += len(frame)
+            yield from csv_batches(frame[columns])
+
+    copy_csv(conn, table, columns, batches(), queued=True)
+    return written
+
+
+def copy_csv(
+    conn: Connection, table: Table, columns: Sequence[str], batches: Iterable[bytes], *, queued: bool = False
+) -> None:
+    """COPY PostgreSQL CSV (see :func:`csv_batches`) into ``columns`` of ``table``.
+
+    ``queued``: a thread sends the batches, so producing the next one overlaps sending this one.
+    """
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in columns)
     )
     raw = conn.connection.driver_connection
     assert raw is not None
-    text = buffer.getvalue()
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for start in range(0, len(text), COPY_CHUNK):
-            copy.write(text[start : start + COPY_CHUNK])
+    with raw.cursor() as cursor:
+        writer = QueuedLibpqWriter(cursor) if queued else None
+        with cursor.copy(statement, writer=writer) as copy:
+            for batch in batches:
+                copy.write(batch)
 
 
 def stage(conn: Connection, frame: pd.DataFrame, *, name: str = "import_staging") -> Table:

@@ -14,7 +14,9 @@ import math
 from datetime import datetime
 from typing import Any, Final
 
+import numpy as np
 from geoalchemy2 import Geometry
+from numpy.typing import NDArray
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -85,6 +88,34 @@ def record_change(conn: Connection, *, layer: str, bbox: tuple[float, ...]) -> N
             layer=check_layer(layer), bbox=func.ST_MakeEnvelope(west, south, east, north, SRID)
         )
     )
+
+
+def record_boxes(conn: Connection, *, layer: str, bounds: NDArray[np.float64]) -> int:
+    """Record rows written at ``bounds`` (one west, south, east, north row each); return the boxes written.
+
+    Rows are grouped by the grid cell of their south-west corner, as :func:`record_rows`
+    groups them in SQL: a writer that knows its rows' places skips reading them back.
+    """
+    check_layer(layer)
+    bounds = bounds[~np.isnan(bounds).any(axis=1)]
+    if len(bounds) == 0:
+        return 0
+    cells = np.floor(bounds[:, :2] / GRID_DEG).astype(np.int64)
+    _, group = np.unique(cells, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    count = int(group.max()) + 1
+    boxes = np.empty((count, 4))
+    boxes[:, :2], boxes[:, 2:] = np.inf, -np.inf
+    np.minimum.at(boxes[:, 0], group, bounds[:, 0])
+    np.minimum.at(boxes[:, 1], group, bounds[:, 1])
+    np.maximum.at(boxes[:, 2], group, bounds[:, 2])
+    np.maximum.at(boxes[:, 3], group, bounds[:, 3])
+    rows = [{"layer": layer, "west": w, "south": s, "east": e, "north": n} for w, s, e, n in boxes.tolist()]
+    envelope = func.ST_MakeEnvelope(
+        bindparam("west"), bindparam("south"), bindparam("east"), bindparam("north"), SRID
+    )
+    conn.execute(insert(tile_invalidation).values(layer=bindparam("layer"), bbox=envelope), rows)
+    return count
 
 
 def place_of(table: Table) -> ColumnElement[Any]:

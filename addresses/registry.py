@@ -103,7 +103,6 @@ _PGCOPY_TRAILER: Final = b"\xff\xff"
 Fields = list[tuple[str, str]]
 """Fixed-width columns of a binary COPY: (name, numpy type), e.g. ("id", ">i8"), ("code", "S9")."""
 
-_SERIAL_FIELDS: Final[Fields] = [("serial", ">i8")]
 _TODO_FIELDS: Final[Fields] = [
     ("address_id", ">i8"),
     ("lon", ">f8"),
@@ -164,11 +163,13 @@ def _copy_in(conn: Connection, table: Table, fields: Fields, columns: dict[str, 
 
 
 def next_serials(conn: Connection, count: int) -> NDArray[np.int64]:
-    """Draw ``count`` serials from the registry sequence in one round trip."""
+    """Draw ``count`` serials from the registry sequence in one round trip (one array value)."""
     if count == 0:
         return np.empty(0, dtype=np.int64)
-    draws = select(func.nextval(registry_serial.name)).select_from(func.generate_series(1, count))
-    serials: NDArray[np.int64] = _copy_rows(conn, draws, _SERIAL_FIELDS)["serial"].astype(np.int64)
+    draws = select(func.array_agg(func.nextval(registry_serial.name))).select_from(
+        func.generate_series(1, count)
+    )
+    serials = np.asarray(conn.execute(draws).scalar_one(), dtype=np.int64)
     if serials.size != count:
         raise RuntimeError(f"drew {serials.size} serials instead of {count}")
     return serials

@@ -21,15 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from addresses import migrate, pgcluster
+from addresses import bulk, migrate, pgcluster
 from addresses.db import make_engine
+from addresses.schema import address
 from addresses.settings import DatabaseSettings
 from importers.bundled import BUNDLED_UNITS, import_bundled
-from importers.mapping import default_mapping
-from importers.pipeline import ImportOptions, import_file
+from importers.mapping import apply_mapping, default_mapping
+from importers.pipeline import ImportOptions, import_file, territory, validate_rows
+from importers.prepare import placement, source_rows
+from importers.readers import FEATURE, read_source
 from importers.synthetic import generate_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +151,37 @@ def geopandas_import(engine: Engine, path: Path, table: str) -> Callable[[], obj
     return run
 
 
+def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
+    """The address rows diachiso writes for ``path``: read, mapped, validated, placed, coded, sorted."""
+    options = ImportOptions(mapping=default_mapping("addresses"), source=source)
+    read = read_source(path)
+    with engine.connect() as conn:
+        rows = apply_mapping(read.frame, options.mapping, read.file_name)
+        features = read.frame[FEATURE].to_numpy()
+        checked = validate_rows(rows, read.frame.geometry.to_numpy(), features, options, territory(conn))
+        fields = pd.DataFrame(read.frame.drop(columns=[read.frame.geometry.name, FEATURE]))
+        placed = placement(conn, dataset="addresses", is_new=np.ones(len(checked.rows), dtype=bool))
+        kept = fields.loc[checked.rows.index]
+        frame = source_rows(checked, kept, source=source, dataset="addresses", placement=placed).frame
+        conn.rollback()  # nothing is kept (the serials drawn are skipped, as sequences do)
+    return frame.iloc[np.argsort(frame["location_code"].to_numpy(dtype=str), kind="stable")]
+
+
+def postgres_floor(engine: Engine, frame: pd.DataFrame) -> list[Result]:
+    """PostgreSQL alone: COPY the prepared rows (CSV already in memory) into ``address``, then
+    into a temporary table with the same columns and no index, constraint or WAL; rolled back."""
+    columns = [str(c) for c in frame.columns]
+    batches = list(bulk.csv_batches(frame))
+    results = []
+    for label in ("address table (6 indexes, FK, checks)", "temporary table, no index"):
+        with engine.connect() as conn:
+            table = address if label.startswith("address") else bulk.staging_table(conn, columns)
+            seconds = timed(lambda: bulk.copy_csv(conn, table, columns, batches))  # noqa: B023
+            conn.rollback()
+        results.append(Result(f"PostgreSQL COPY alone, {label}", "geoparquet", len(frame), seconds))
+    return results
+
+
 def gdal_formats() -> set[str]:
     """Which of our formats this machine's GDAL can read (Debian's lacks Parquet)."""
     listing = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True, check=True).stdout
@@ -169,6 +205,7 @@ def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list
             results.append(Result("geopandas to_postgis", file_format, rows, seconds))
     reimport = timed(diachiso_import(engine, paths["geoparquet"], "generated-bench-geoparquet"))
     results.append(Result("diachiso re-import (no change)", "geoparquet", rows, reimport))
+    results += postgres_floor(engine, prepared_rows(engine, paths["geoparquet"], "generated-bench-floor"))
     return results
 
 

@@ -6,15 +6,17 @@ Re-importing the same rows changes nothing (the upsert skips identical rows).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
     case,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -22,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import Insert, insert
 
+from addresses import bulk
 from addresses.schema import admin_unit
 
 
@@ -38,6 +41,24 @@ def _count(conn: Connection, statement: Insert) -> UpsertCounts:
     flags: list[bool] = list(conn.execute(statement.returning(literal_column("(xmax = 0)"))).scalars())
     inserted = sum(flags)
     return UpsertCounts(inserted=inserted, updated=len(flags) - inserted)
+
+
+def lock_source(conn: Connection, target: Table, source: str) -> None:
+    """Hold, until the transaction ends, the right to write ``source`` into ``target``.
+
+    Imports of one source into one table then run one after the other, so the rows
+    an import finds already stored stay the rows it may update.
+    """
+    key = func.hashtextextended(literal(f"{target.name}:{source}"), 0)
+    conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def insert_new(conn: Connection, target: Table, frames: Iterable[pd.DataFrame]) -> int:
+    """COPY rows the source has never imported straight into ``target``; return how many.
+
+    ``frames`` may be built lazily: each is built while the database stores the previous one.
+    """
+    return bulk.copy_frames(conn, target, frames)
 
 
 def upsert_by_source(conn: Connection, target: Table, staged: Table, columns: Sequence[str]) -> UpsertCounts:

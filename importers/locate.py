@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from addresses import registry
 from addresses.codes import encode_array, registry_codes_array
@@ -67,12 +68,21 @@ def location_codes(points: NDArray[np.object_]) -> NDArray[np.str_]:
     return codes
 
 
+def known_source_ids(conn: Connection, table: Table, source: str) -> set[str]:
+    """The source ids ``source`` has already imported into ``table``."""
+    return set(conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars())
+
+
+def registry_codes(conn: Connection, is_new: NDArray[np.bool_]) -> NDArray[np.object_]:
+    """Fresh registry codes where ``is_new`` (None elsewhere: stored rows keep theirs)."""
+    codes = np.full(len(is_new), None, dtype=object)
+    codes[is_new] = registry_codes_array(registry.next_serials(conn, int(is_new.sum()))).astype(str)
+    return codes
+
+
 def registry_codes_for_new(
     conn: Connection, source: str, source_ids: NDArray[np.object_]
 ) -> NDArray[np.object_]:
     """Fresh registry codes for the ids this source has not imported yet (None for the others)."""
-    known = set(conn.execute(select(address.c.source_id).where(address.c.source == source)).scalars())
-    new = np.array([sid not in known for sid in source_ids], dtype=bool)
-    codes = np.full(len(source_ids), None, dtype=object)
-    codes[new] = registry_codes_array(registry.next_serials(conn, int(new.sum()))).astype(str)
-    return codes
+    known = known_source_ids(conn, address, source)
+    return registry_codes(conn, ~pd.Series(source_ids).isin(known).to_numpy())

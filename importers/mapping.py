@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from addresses.errors import ImportValidationError
 
@@ -108,29 +109,78 @@ def _check_columns_exist(frame: pd.DataFrame, mapping: FieldMapping, file_name: 
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Values as stripped text, None for empty or missing."""
-    text = values.astype(object).where(values.notna(), None)
-    return text.map(lambda v: None if v is None else (str(v).strip() or None))
+    """Values as stripped text, None for empty or missing (text dtype once any value is left)."""
+    cleaned = clean_objects(values)
+    if cleaned is None:
+        text = values.astype(object).where(values.notna(), None)
+        return text.map(lambda v: None if v is None else (str(v).strip() or None))
+    if len(cleaned) == 0 or all_none(cleaned):
+        return pd.Series(cleaned, index=values.index, dtype=object, name=values.name)
+    return pd.Series(cleaned, index=values.index, dtype="str", name=values.name)
+
+
+def all_none(values: NDArray[np.object_]) -> bool:
+    """Whether every cell of an object array is None."""
+    cells: list[object] = values.tolist()
+    return cells.count(None) == len(cells)
+
+
+def is_text(values: pd.Series) -> bool:
+    """Whether every present cell is a ``str`` (a text dtype, or objects that are all text)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
+
+
+def clean_objects(values: pd.Series) -> NDArray[np.object_] | None:
+    """Stripped text cells as objects, None for empty or missing; None when not all text.
+
+    Each distinct value is stripped once.
+    """
+    if not is_text(values):
+        return None
+    codes, uniques = pd.factorize(values)
+    stripped = [value.strip() or None for value in np.asarray(uniques, dtype=object).tolist()]
+    table = np.array([*stripped, None], dtype=object)
+    taken: NDArray[np.object_] = table[codes]
+    return taken
 
 
 def _first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """The first non-empty value among ``columns``, row by row."""
-    result = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    result = np.full(len(frame), None, dtype=object)
+    empty = np.ones(len(frame), dtype=bool)
     for column in columns:
-        result = result.where(result.notna(), clean_text(frame[column]))
-    return result
+        cleaned = _cleaned_with_gaps(frame[column])
+        result[empty] = cleaned[empty]
+        empty &= pd.isna(cleaned)
+    return pd.Series(result, index=frame.index, dtype=object)
+
+
+def _cleaned_with_gaps(values: pd.Series) -> NDArray[np.object_]:
+    """``clean_text`` as objects: gaps are NaN when it gives text dtype, None when all are empty."""
+    cleaned = clean_objects(values)
+    if cleaned is None:
+        return clean_text(values).to_numpy(dtype=object)
+    if len(cleaned) and not all_none(cleaned):
+        cleaned[pd.isna(cleaned)] = np.nan
+    return cleaned
 
 
 def _category(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
     """OSM-style category: the first tag key present among ``columns`` and its value."""
-    category = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    category = np.full(len(frame), None, dtype=object)
     kind = category.copy()
+    free = np.ones(len(frame), dtype=bool)
     for column in columns:
-        value = clean_text(frame[column])
-        take = category.isna() & value.notna()
+        value = _cleaned_with_gaps(frame[column])
+        take = free & ~pd.isna(value)
         category[take] = column
         kind[take] = value[take]
-    return category, kind
+        free &= ~take
+    return pd.Series(category, index=frame.index, dtype=object), pd.Series(
+        kind, index=frame.index, dtype=object
+    )
 
 
 def load_mapping_file(path: Path) -> FieldMapping:

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, insert, select, union_all
+from sqlalchemy import Connection, Table, func, insert, select, union_all
 
 from addresses import bulk, changes
 from addresses.errors import ImportValidationError
 from addresses.schema import address, admin_unit, import_run, place, village
-from importers import load, prepare
+from importers import load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
 from importers.mapping import FieldMapping, apply_mapping
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
@@ -151,7 +151,7 @@ def import_source(
     report.rejected = [str(r) for r in checked.rejections]
     if not options.dry_run:
         kept = frame.loc[checked.rows.index]
-        counts = write_rows(conn, checked, _raw_json(kept), report.source, options)
+        counts = write_rows(conn, checked, _original_fields(kept), report.source, options)
         report.inserted, report.updated = counts.inserted, counts.updated
         report.unchanged = len(checked.rows) - counts.inserted - counts.updated
         _record_run(conn, sha256, report)
@@ -192,34 +192,76 @@ def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None
         raise ImportValidationError(file_name, [str(p) for p in ordered])
 
 
-def _raw_json(frame: gpd.GeoDataFrame) -> pd.Series:
-    """Each row's original fields as JSON (geometry and row number left out)."""
-    fields = pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
-    if fields.empty:
-        return pd.Series([], index=frame.index, dtype=object)
-    text = fields.to_json(
-        orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
-    )
-    return pd.Series(text.rstrip("\n").split("\n"), index=frame.index, dtype=object)
+def _original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each row's original fields (geometry and row number left out), kept as ``raw``."""
+    return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
 
 
 def write_rows(
-    conn: Connection, checked: Validated, raw: pd.Series, source: str, options: ImportOptions
+    conn: Connection, checked: Validated, fields: pd.DataFrame, source: str, options: ImportOptions
 ) -> load.UpsertCounts:
-    """Stage and upsert the validated rows of one dataset; then derive what depends on location."""
+    """Write the validated rows of one dataset and record where they are for the tile caches.
+
+    Rows the source imported before are staged and upserted (identical ones are left
+    alone); rows it never imported are COPYed straight into the table.
+    """
     dataset = options.mapping.dataset
     if dataset == "units":
         before = changes.snapshot(conn, table=admin_unit)
-        unit_counts = prepare.write_units(conn, checked, raw, source, fill_only=options.fill_only)
+        unit_counts = prepare.write_units(conn, checked, fields, source, fill_only=options.fill_only)
         changes.record_written(conn, table=admin_unit, previous=before)
         return unit_counts
     target = {"villages": village, "places": place, "addresses": address}[dataset]
-    frame = prepare.source_rows(conn, checked, raw, source, dataset)
+    load.lock_source(conn, target, source)
+    known = locate.known_source_ids(conn, target, source)
+    is_new = ~prepare.source_ids(checked.rows).isin(known).to_numpy()
+    placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
+    counts = load.UpsertCounts(inserted=0, updated=0)
+    if not is_new.all():
+        stored = np.flatnonzero(~is_new)
+        part = Validated(checked.rows.iloc[stored], checked.geoms[stored])
+        rows = prepare.source_rows(
+            part, fields.iloc[stored], source=source, dataset=dataset, placement=placed.take(stored)
+        )
+        counts = _update_known(conn, target, rows.frame, source)
+    new = np.flatnonzero(is_new)
+    inserted = _insert_new(
+        conn, target, checked, fields, new=new, placed=placed, source=source, dataset=dataset
+    )
+    return load.UpsertCounts(inserted=counts.inserted + inserted, updated=counts.updated)
+
+
+def _update_known(conn: Connection, target: Table, frame: pd.DataFrame, source: str) -> load.UpsertCounts:
+    """Upsert rows the source imported before; record where changed rows were and are."""
     staged = bulk.stage(conn, frame)
     changes.record_replaced(conn, table=target, staged=staged)
     counts = load.upsert_by_source(conn, target, staged, list(frame.columns))
     changes.record_written(conn, table=target, source=source)
     return counts
+
+
+def _insert_new(
+    conn: Connection,
+    target: Table,
+    checked: Validated,
+    fields: pd.DataFrame,
+    *,
+    new: NDArray[np.intp],
+    placed: prepare.Placement,
+    source: str,
+    dataset: str,
+) -> int:
+    """COPY the new rows in file order, built batch by batch while the database stores the previous one.
+
+    Their boxes are recorded for the tile caches.
+    """
+    if len(new) == 0:
+        return 0
+    bounds = shapely.bounds(prepare.written_geoms(checked.geoms[new], dataset))
+    batches = prepare.row_batches(checked, fields, new, source=source, dataset=dataset, placement=placed)
+    inserted = load.insert_new(conn, target, batches)
+    changes.record_boxes(conn, layer=target.name, bounds=bounds)
+    return inserted
 
 
 def _record_run(conn: Connection, sha256: str, report: ImportReport) -> None:

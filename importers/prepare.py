@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ from addresses import bulk
 from addresses.schema import SRID
 from importers import load, locate
 from importers.mapping import as_int
+from importers.rawjson import raw_json
 from importers.units import CODE_WIDTH, gso_code
 from importers.validate import Validated
 
@@ -35,6 +38,8 @@ VILLAGE_TYPES = (
     "khối",
 )
 GENERATED_SOURCE = "generated"
+BATCH_ROWS = 25_000
+"""Rows built and COPYed at a time when writing new rows."""
 
 
 def ewkb_hex(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -67,12 +72,52 @@ def source_ids(rows: pd.DataFrame) -> pd.Series:
     return rows["source_id"].where(rows["source_id"].notna(), fallback)
 
 
+@dataclass(frozen=True)
+class SourceRows:
+    """The columns to write for villages, places or addresses, and each row's geometry as written."""
+
+    frame: pd.DataFrame
+    geoms: NDArray[np.object_]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What building rows needs from the database, read before any COPY starts."""
+
+    communes: locate.Communes
+    registry_codes: NDArray[np.object_]
+    """One per row: a fresh code for an address the source never imported, else None."""
+
+    def take(self, positions: NDArray[np.intp]) -> Placement:
+        """The placement of the rows at ``positions``."""
+        return Placement(self.communes, self.registry_codes[positions])
+
+
+def placement(conn: Connection, *, dataset: str, is_new: NDArray[np.bool_]) -> Placement:
+    """Read the communes and draw registry codes for the new addresses (stored ones keep theirs)."""
+    if dataset == "addresses":
+        codes = locate.registry_codes(conn, is_new)
+    else:
+        codes = np.full(len(is_new), None, dtype=object)
+    return Placement(locate.current_communes(conn), codes)
+
+
+def written_geoms(geoms: NDArray[np.object_], dataset: str) -> NDArray[np.object_]:
+    """The geometries as stored: places are points (inside their area), the others as they are."""
+    return as_points(geoms) if dataset == "places" else geoms
+
+
 def source_rows(
-    conn: Connection, checked: Validated, raw: pd.Series, source: str, dataset: str
-) -> pd.DataFrame:
-    """The staged columns of villages, places or addresses, with their commune (and codes)."""
+    checked: Validated, fields: pd.DataFrame, *, source: str, dataset: str, placement: Placement
+) -> SourceRows:
+    """The columns of villages, places or addresses, with their commune (and codes).
+
+    ``fields`` are the rows' original fields (kept as ``raw``). Needs no database.
+    """
     rows = checked.rows
-    communes = locate.commune_ids(locate.current_communes(conn), checked.geoms)
+    raw = raw_json(fields)
+    geoms = written_geoms(checked.geoms, dataset)
+    communes = locate.commune_ids(placement.communes, checked.geoms)
     base = pd.DataFrame(
         {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": communes},
         index=rows.index,
@@ -80,7 +125,7 @@ def source_rows(
     extra: dict[str, Any]
     if dataset == "villages":
         kind = rows["village_type"].where(rows["village_type"].notna(), village_type(rows["name"]))
-        extra = {"name": rows["name"], "village_type": kind, "geom": ewkb_hex(checked.geoms)}
+        extra = {"name": rows["name"], "village_type": kind}
     elif dataset == "places":
         extra = {
             "name": rows["name"],
@@ -89,14 +134,33 @@ def source_rows(
             "tags": _tags(raw),
             "house_number": rows["house_number"],
             "street": rows["street"],
-            "geom": ewkb_hex(as_points(checked.geoms)),
         }
     else:
-        extra = _address_columns(rows, raw, source, checked.geoms)
-        extra["location_code"] = locate.location_codes(checked.geoms)
-        ids = base["source_id"].to_numpy(dtype=object)
-        extra["registry_code"] = locate.registry_codes_for_new(conn, source, ids)
-    return base.assign(**extra)
+        extra = _address_columns(rows, raw, source)
+        extra["location_code"] = locate.location_codes(geoms)
+        extra["registry_code"] = placement.registry_codes
+    return SourceRows(base.assign(**extra, geom=ewkb_hex(geoms)), geoms)
+
+
+def row_batches(
+    checked: Validated,
+    fields: pd.DataFrame,
+    positions: NDArray[np.intp],
+    *,
+    source: str,
+    dataset: str,
+    placement: Placement,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """The rows at ``positions``, built ``batch_rows`` at a time, in that order.
+
+    A COPY consumes them lazily: the database stores one batch while the next is built.
+    """
+    for start in range(0, len(positions), batch_rows):
+        take = positions[start : start + batch_rows]
+        part = Validated(checked.rows.iloc[take], checked.geoms[take])
+        where = placement.take(take)
+        yield source_rows(part, fields.iloc[take], source=source, dataset=dataset, placement=where).frame
 
 
 def _tags(raw: pd.Series) -> pd.Series:
@@ -108,9 +172,7 @@ def _tags(raw: pd.Series) -> pd.Series:
     )
 
 
-def _address_columns(
-    rows: pd.DataFrame, raw: pd.Series, source: str, geoms: NDArray[np.object_]
-) -> dict[str, object]:
+def _address_columns(rows: pd.DataFrame, raw: pd.Series, source: str) -> dict[str, object]:
     """Address columns; generated data is labelled as such."""
     generated = raw.str.contains(r'"generated":\s*true', regex=True) | (source == GENERATED_SOURCE)
     return {
@@ -121,14 +183,12 @@ def _address_columns(
         "official_code": rows["official_code"],
         "status": rows["status"].fillna("active"),
         "is_generated": generated,
-        "geom": ewkb_hex(geoms),
     }
 
 
-def unit_rows(checked: Validated, raw: pd.Series, source: str) -> pd.DataFrame:
+def unit_rows(checked: Validated, fields: pd.DataFrame, source: str) -> pd.DataFrame:
     """The staged columns of administrative units: polygons to geom, points to label_point."""
-    rows = checked.rows
-    geoms = checked.geoms
+    rows, geoms, raw = checked.rows, checked.geoms, raw_json(fields)
     is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
     areas = geoms.copy()
     areas[is_point] = None
@@ -177,10 +237,10 @@ def _only(geoms: NDArray[np.object_], keep: NDArray[np.bool_]) -> NDArray[np.obj
 
 
 def write_units(
-    conn: Connection, checked: Validated, raw: pd.Series, source: str, *, fill_only: bool
+    conn: Connection, checked: Validated, fields: pd.DataFrame, source: str, *, fill_only: bool
 ) -> load.UpsertCounts:
     """Stage units, merge them into admin_unit, then link parents and label points."""
-    frame = unit_rows(checked, raw, source)
+    frame = unit_rows(checked, fields, source)
     staged = bulk.stage(conn, frame)
     columns = [c for c in frame.columns if c != "parent_code"]
     counts = load.upsert_units(conn, staged, columns, fill_only=fill_only)

@@ -15,6 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import shapely
 from numpy.typing import NDArray
 
@@ -103,12 +105,38 @@ def read_csv(path: Path, options: CsvOptions) -> gpd.GeoDataFrame:
     """Read a CSV with lon/lat or WKT columns into a GeoDataFrame (EPSG:4326 unless told)."""
     text = decode_text(path.read_bytes(), path.name, options.encoding)
     delimiter = options.delimiter or _sniff_delimiter(text)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error) as error:
-        raise ImportValidationError(path.name, [f"malformed CSV: {error}"]) from error
+    table = _arrow_cells(text, delimiter)
+    if table is None:
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, csv.Error) as error:
+            raise ImportValidationError(path.name, [f"malformed CSV: {error}"]) from error
     geometry = _csv_geometry(table, options, path.name)
     return gpd.GeoDataFrame(table, geometry=geometry)
+
+
+def _arrow_cells(text: str, delimiter: str) -> pd.DataFrame | None:
+    """Every cell as text ("" where empty) through Arrow's parser, as pandas would read them.
+
+    None when Arrow declines (a malformed row, repeated column names): pandas then
+    reads the file, and its errors name the line.
+    """
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=delimiter), [])
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=header),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    cells: pd.DataFrame = table.to_pandas()
+    return cells
 
 
 def _sniff_delimiter(text: str) -> str:

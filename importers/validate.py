@@ -18,11 +18,12 @@ import shapely
 from numpy.typing import NDArray
 
 from addresses.text import canonical_text
-from importers.mapping import REQUIRED_FIELDS, Dataset
+from importers.mapping import REQUIRED_FIELDS, Dataset, all_none, is_text
 
 ADDRESS_STATUSES = ("proposed", "active", "retired")
 POINT_TYPES = {"Point"}
 AREA_TYPES = {"Polygon", "MultiPolygon"}
+_TYPE_KEYS = {"Point": "POINT", "Polygon": "POLYGON", "MultiPolygon": "MULTIPOLYGON"}
 ALLOWED_TYPES: dict[Dataset, set[str]] = {
     "units": POINT_TYPES | AREA_TYPES,
     "villages": POINT_TYPES | AREA_TYPES,
@@ -62,7 +63,40 @@ def canonical_value(value: object) -> object:
 
 def normalise_text(rows: pd.DataFrame) -> pd.DataFrame:
     """All text fields in NFC with canonical tone marks (the originals stay in ``raw``)."""
-    return pd.DataFrame({name: rows[name].map(canonical_value) for name in rows.columns}, index=rows.index)
+    return pd.DataFrame({name: canonical_column(rows[name]) for name in rows.columns}, index=rows.index)
+
+
+def canonical_column(values: pd.Series) -> pd.Series:
+    """``values.map(canonical_value)``, canonicalising each distinct non-ASCII text once.
+
+    ASCII text is already canonical (NFC and the tone rule only touch non-ASCII letters).
+    """
+    if is_text(values) and values.notna().any() and _plain_gaps(values):
+        return pd.Series(_canonical_cells(values), index=values.index, dtype="str", name=values.name)
+    if len(values) and values.dtype == object and all_none(values.to_numpy()):
+        return values.copy()
+    return values.map(canonical_value)
+
+
+def _plain_gaps(values: pd.Series) -> bool:
+    """Whether the missing cells are only None or float NaN (which text dtype stores as NaN)."""
+    if values.dtype != object:
+        return True
+    gaps = values.to_numpy()[values.isna().to_numpy()]
+    return set(map(type, gaps.tolist())) <= {type(None), float}
+
+
+def _canonical_cells(values: pd.Series) -> NDArray[np.object_]:
+    """The cells as objects, non-ASCII text replaced by its canonical form (computed once per value)."""
+    cells = values.to_numpy(dtype=object)
+    present = values.notna().to_numpy(copy=True)
+    present[present] = [not text.isascii() for text in cells[present].tolist()]
+    if present.any():
+        cells = cells.copy()
+        codes, uniques = pd.factorize(cells[present])
+        canonical = np.array([canonical_text(text) for text in uniques.tolist()], dtype=object)
+        cells[present] = canonical[codes]
+    return cells
 
 
 def repair_geometries(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], int]:
@@ -84,12 +118,14 @@ def geometry_rejections(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if dataset != "units":
         found += [Rejection(int(f), "geometry", "no geometry") for f in features[missing]]
-    types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
     allowed = ALLOWED_TYPES[dataset]
-    wrong = ~missing & ~np.isin(types, list(allowed))
+    type_ids = shapely.get_type_id(geoms)
+    allowed_ids = [shapely.GeometryType[_TYPE_KEYS[name]].value for name in allowed]
+    wrong = ~missing & ~np.isin(type_ids, allowed_ids)
+    expected = "/".join(sorted(allowed))
     found += [
-        Rejection(int(f), "geometry", f"{t} is not allowed here (expected {'/'.join(sorted(allowed))})")
-        for f, t in zip(features[wrong], types[wrong], strict=True)
+        Rejection(int(f), "geometry", f"{g.geom_type} is not allowed here (expected {expected})")
+        for f, g in zip(features[wrong], geoms[wrong], strict=True)
     ]
     return found
 
@@ -128,8 +164,11 @@ def required_problems(rows: pd.DataFrame, features: NDArray[np.int64], dataset: 
 def duplicate_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
     """Rows that repeat another row's source id (the key of idempotent re-import)."""
     ids = rows["source_id"]
-    dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
-    first = dict(zip(ids[~ids.duplicated(keep="first")], features[~ids.duplicated().to_numpy()], strict=True))
+    repeated = ids.duplicated(keep="first").to_numpy()
+    dup = repeated & ids.notna().to_numpy()
+    if not dup.any():
+        return []
+    first = dict(zip(ids[~repeated], features[~repeated], strict=True))
     return [
         Rejection(int(f), "source_id", f"duplicate id {i!r} (first at row {first[i]})")
         for f, i in zip(features[dup], ids[dup], strict=True)
@@ -153,7 +192,24 @@ def duplicate_warnings(
     label = rows.get("name", rows.get("house_number"))
     if label is None:
         return []
-    wkb = pd.Series(shapely.to_wkb(geoms), index=rows.index)
-    key = pd.DataFrame({"label": label, "wkb": wkb})
-    dup = key.duplicated(keep="first").to_numpy() & key["wkb"].notna().to_numpy()
+    key = pd.DataFrame({"label": label, **_geometry_key(geoms)}, index=rows.index)
+    dup = key.duplicated(keep="first").to_numpy() & ~shapely.is_missing(geoms)
     return [f"row {int(f)} repeats the name and geometry of an earlier row" for f in features[dup]]
+
+
+def _geometry_key(geoms: NDArray[np.object_]) -> dict[str, NDArray[np.generic]]:
+    """Columns that are equal exactly when the WKB of two geometries is equal (None: no WKB).
+
+    When every geometry is a finite 2D point or missing, x and y bits replace the WKB.
+    """
+    missing = shapely.is_missing(geoms)
+    present = geoms[~missing]
+    points = shapely.get_type_id(present) == shapely.GeometryType.POINT
+    simple = points & ~shapely.is_empty(present) & ~shapely.has_z(present) & ~shapely.has_m(present)
+    if not simple.all():
+        return {"wkb": shapely.to_wkb(geoms)}
+    xy = np.zeros((len(geoms), 2))
+    xy[~missing] = shapely.get_coordinates(present)
+    if not np.isfinite(xy).all():
+        return {"wkb": shapely.to_wkb(geoms)}
+    return {"missing": missing, "x": xy[:, 0].view(np.int64), "y": xy[:, 1].view(np.int64)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Connection, func, select
 
@@ -11,7 +13,7 @@ from addresses.errors import ImportValidationError
 from addresses.schema import village
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, import_file
-from importers.readers import CsvOptions
+from importers.readers import CsvOptions, read_csv
 from tests.importers.builders import INSIDE, village_frame, write
 
 MAPPING = FieldMapping("villages", {"source_id": ("id",), "name": ("ten",)})
@@ -66,3 +68,28 @@ def test_csv_not_utf8_is_reported_with_the_fix(conn: Connection, tmp_path: Path)
         import_file(conn, path, options=ImportOptions(mapping=MAPPING, source="latin"))
     options = ImportOptions(mapping=MAPPING, source="latin", csv=CsvOptions(encoding="cp1258"))
     assert import_file(conn, path, options=options).inserted == 1
+
+
+CSV_TEXTS = [
+    'id,ten,lon,lat\n1,"Xóm ""Mới"", Lạc",105.3,20.8\n2,,105.4,20.9\n',
+    'id;ten;lon;lat\r\n1;Bản Pom Coọng;105,3;20,8\r\n2;"hai\r\ndòng";105,4;20,9\r\n',
+    "id\tten\tlon\tlat\n1\t  spaced  \t105.3\t20.8\n\n3\tNA\t\t\n",
+    "id,id,lon,lat\n1,2,105.3,20.8\n",  # repeated names: pandas renames the second
+]
+
+
+@pytest.mark.parametrize("text", CSV_TEXTS)
+def test_csv_cells_are_read_as_pandas_reads_them(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "cells.csv"
+    path.write_bytes(text.encode())
+    delimiter = max((",", ";", "\t"), key=text.split("\n", 1)[0].count)
+    expected = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    read = pd.DataFrame(read_csv(path, CsvOptions()).drop(columns="geometry"))
+    pd.testing.assert_frame_equal(read, expected)
+
+
+def test_a_csv_row_with_too_many_cells_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text("id,ten,lon,lat\n1,a,105.3,20.8\n2,b,105.4,20.9,extra\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError, match=r"malformed CSV.*line 3"):
+        read_csv(path, CsvOptions())

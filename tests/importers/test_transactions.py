@@ -60,14 +60,14 @@ def test_an_interrupted_import_writes_nothing(
 ) -> None:
     source = f"cut-{interruption.__name__}"
 
-    upsert = load.upsert_by_source
+    insert_new = load.insert_new
 
-    def stop_after_upsert(*args: Any, **kwargs: Any) -> load.UpsertCounts:
-        counts = upsert(*args, **kwargs)
-        assert counts.inserted == 3  # the rows are in the table, inside the transaction
+    def stop_after_insert(*args: Any, **kwargs: Any) -> int:
+        inserted = insert_new(*args, **kwargs)
+        assert inserted == 3  # the rows are in the table, inside the transaction
         raise interruption("stopped after the rows were written, before commit")
 
-    monkeypatch.setattr(load, "upsert_by_source", stop_after_upsert)
+    monkeypatch.setattr(load, "insert_new", stop_after_insert)
     path = write(village_frame(prefix=source), tmp_path / "cut.geojson")
     with pytest.raises(interruption), engine.begin() as conn:
         import_file(conn, path, options=ImportOptions(mapping=MAPPING, source=source))
