@@ -158,19 +158,27 @@ def import_command(
     ] = False,
 ) -> None:
     """Import one file in one transaction: all of it, or nothing."""
-    options = ImportOptions(
-        mapping=_mapping(dataset, mapping, field or []),
-        source=source,
-        crs=crs,
-        layer=layer,
-        dry_run=dry_run,
-        strict=strict,
-        csv=CsvOptions(lon_column=lon, lat_column=lat, wkt_column=wkt, encoding=encoding),
-        assume_official_vn2000=assume_official_vn2000,
-    )
     engine = engine_for(DatabaseSettings())
-    with engine.begin() as conn:
-        report = import_file(conn, path, options=options)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{path.name}: {stage}", completed=done, total=total)
+
+        options = ImportOptions(
+            mapping=_mapping(dataset, mapping, field or []),
+            source=source,
+            crs=crs,
+            layer=layer,
+            dry_run=dry_run,
+            strict=strict,
+            csv=CsvOptions(lon_column=lon, lat_column=lat, wkt_column=wkt, encoding=encoding),
+            assume_official_vn2000=assume_official_vn2000,
+            progress=advance,
+        )
+        with engine.begin() as conn:
+            report = import_file(conn, path, options=options)
     print_report(report)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate, pgcluster
@@ -152,7 +153,7 @@ def geopandas_import(engine: Engine, path: Path, table: str) -> Callable[[], obj
 
 
 def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
-    """The address rows diachiso writes for ``path``: read, mapped, validated, placed, coded, sorted."""
+    """The address rows diachiso writes for ``path``: read, mapped, validated, placed and coded."""
     options = ImportOptions(mapping=default_mapping("addresses"), source=source)
     read = read_source(path)
     with engine.connect() as conn:
@@ -164,22 +165,54 @@ def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
         kept = fields.loc[checked.rows.index]
         frame = source_rows(checked, kept, source=source, dataset="addresses", placement=placed).frame
         conn.rollback()  # nothing is kept (the serials drawn are skipped, as sequences do)
-    return frame.iloc[np.argsort(frame["location_code"].to_numpy(dtype=str), kind="stable")]
+    return frame
 
 
-def postgres_floor(engine: Engine, frame: pd.DataFrame) -> list[Result]:
-    """PostgreSQL alone: COPY the prepared rows (CSV already in memory) into ``address``, then
-    into a temporary table with the same columns and no index, constraint or WAL; rolled back."""
+def rolled_back(engine: Engine, work: Callable[[Connection], object]) -> float:
+    """Seconds ``work`` takes in a transaction that is then rolled back (the table stays as it was)."""
+    with engine.connect() as conn:
+        seconds = timed(lambda: work(conn))
+        conn.rollback()
+    return seconds
+
+
+def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
+    """diachiso's whole import against PostgreSQL alone COPYing the same prepared rows, in turns.
+
+    Each round runs, on the same table state (all rolled back): the COPY of the prepared
+    rows (CSV already in memory) into ``address``; the full diachiso import of the file;
+    the same COPY into a temporary table with no index, constraint or WAL. Medians.
+    """
+    frame = prepared_rows(engine, path, "generated-bench-floor")
     columns = [str(c) for c in frame.columns]
     batches = list(bulk.csv_batches(frame))
-    results = []
-    for label in ("address table (6 indexes, FK, checks)", "temporary table, no index"):
-        with engine.connect() as conn:
-            table = address if label.startswith("address") else bulk.staging_table(conn, columns)
-            seconds = timed(lambda: bulk.copy_csv(conn, table, columns, batches))  # noqa: B023
-            conn.rollback()
-        results.append(Result(f"PostgreSQL COPY alone, {label}", "geoparquet", len(frame), seconds))
-    return results
+    options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")
+    runs: dict[str, list[float]] = {"floor": [], "import": [], "bare": []}
+
+    def copy_into_temporary(conn: Connection) -> None:
+        bulk.copy_csv(conn, bulk.staging_table(conn, columns), columns, batches)
+
+    for _ in range(rounds):
+        runs["floor"].append(rolled_back(engine, lambda c: bulk.copy_csv(c, address, columns, batches)))
+        runs["import"].append(rolled_back(engine, lambda c: import_file(c, path, options=options)))
+        runs["bare"].append(rolled_back(engine, copy_into_temporary))
+    labels = {
+        "import": "diachiso import (everything)",
+        "floor": "PostgreSQL COPY alone into address (6 indexes, FK, checks)",
+        "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
+    }
+    return [Result(labels[k], "geoparquet", len(frame), statistics.median(runs[k])) for k in labels]
+
+
+def floor_table(results: list[Result]) -> str:
+    """The rounds as a markdown table with each line's time as a multiple of the floor's."""
+    floor = next(r.seconds for r in results if "address" in r.tool)
+    lines = ["| what | rows | seconds (median) | rows/s | time vs floor |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        f"| {r.tool} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | {r.seconds / floor:.2f} |"
+        for r in results
+    ]
+    return "\n".join(lines)
 
 
 def gdal_formats() -> set[str]:
@@ -205,7 +238,6 @@ def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list
             results.append(Result("geopandas to_postgis", file_format, rows, seconds))
     reimport = timed(diachiso_import(engine, paths["geoparquet"], "generated-bench-geoparquet"))
     results.append(Result("diachiso re-import (no change)", "geoparquet", rows, reimport))
-    results += postgres_floor(engine, prepared_rows(engine, paths["geoparquet"], "generated-bench-floor"))
     return results
 
 
@@ -225,6 +257,7 @@ def main() -> None:
     """Generate, load with every tool, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of import vs floor")
     args = parser.parse_args()
     url = fresh_database(DatabaseSettings())
     engine = make_engine(url)
@@ -232,7 +265,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         paths = write_files(args.rows, Path(folder))
         results = measure(url, engine, paths, args.rows)
+        rounds = floor_rounds(engine, paths["geoparquet"], args.rounds)
     print(table(results))
+    print()
+    print(floor_table(rounds))
     engine.dispose()
 
 

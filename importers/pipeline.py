@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,14 @@ HOA_BINH_BOX = (104.75, 20.25, 105.95, 21.20)
 TERRITORY_MARGIN_DEG = 0.02
 
 
+ImportProgress = Callable[[str, int, int], None]
+"""Told how an import advances: a stage ("read", "checked", "written"), rows done, rows in all."""
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress callback: tells no one."""
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """What to import and how (the CLI builds one from its options)."""
@@ -52,6 +61,7 @@ class ImportOptions:
     strict: bool = False
     assume_official_vn2000: bool = False
     fill_only: bool = False
+    progress: ImportProgress = field(default=no_progress, compare=False)
 
 
 @dataclass
@@ -127,6 +137,7 @@ def import_source(
     """Import rows already read (from a file or a converter) inside the caller's transaction."""
     started = time.perf_counter()
     frame = source_frame.frame
+    options.progress("read", len(frame), len(frame))
     sample = shapely.get_coordinates(frame.geometry.to_numpy()[:1000])
     resolved = resolve_crs(
         source_frame.declared_crs,
@@ -147,6 +158,7 @@ def import_source(
     )
     checked = validate_rows(rows, geoms, frame[FEATURE].to_numpy(), options, territory(conn))
     _raise_on_problems(source_frame.file_name, checked, options.strict)
+    options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, checked.warnings
     report.rejected = [str(r) for r in checked.rejections]
     if not options.dry_run:
@@ -224,10 +236,11 @@ def write_rows(
             part, fields.iloc[stored], source=source, dataset=dataset, placement=placed.take(stored)
         )
         counts = _update_known(conn, target, rows.frame, source)
+        options.progress("written", len(stored), len(is_new))
     new = np.flatnonzero(is_new)
-    inserted = _insert_new(
-        conn, target, checked, fields, new=new, placed=placed, source=source, dataset=dataset
-    )
+    batches = prepare.row_batches(checked, fields, new, source=source, dataset=dataset, placement=placed)
+    counted = _counted(batches, progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
+    inserted = _insert_new(conn, target, counted, prepare.written_geoms(checked.geoms[new], dataset))
     return load.UpsertCounts(inserted=counts.inserted + inserted, updated=counts.updated)
 
 
@@ -240,27 +253,27 @@ def _update_known(conn: Connection, target: Table, frame: pd.DataFrame, source: 
     return counts
 
 
-def _insert_new(
-    conn: Connection,
-    target: Table,
-    checked: Validated,
-    fields: pd.DataFrame,
-    *,
-    new: NDArray[np.intp],
-    placed: prepare.Placement,
-    source: str,
-    dataset: str,
-) -> int:
-    """COPY the new rows in file order, built batch by batch while the database stores the previous one.
+def _counted(
+    frames: Iterator[pd.DataFrame], *, progress: ImportProgress, done: int, total: int
+) -> Iterator[pd.DataFrame]:
+    """The frames, telling ``progress`` the rows written once each is handed on."""
+    for frame in frames:
+        yield frame
+        done += len(frame)
+        progress("written", done, total)
 
-    Their boxes are recorded for the tile caches.
+
+def _insert_new(
+    conn: Connection, target: Table, batches: Iterator[pd.DataFrame], geoms: NDArray[np.object_]
+) -> int:
+    """COPY the new rows in file order (each batch is built while the database stores the one before).
+
+    ``geoms`` are where they are written: their boxes are recorded for the tile caches.
     """
-    if len(new) == 0:
+    if len(geoms) == 0:
         return 0
-    bounds = shapely.bounds(prepare.written_geoms(checked.geoms[new], dataset))
-    batches = prepare.row_batches(checked, fields, new, source=source, dataset=dataset, placement=placed)
     inserted = load.insert_new(conn, target, batches)
-    changes.record_boxes(conn, layer=target.name, bounds=bounds)
+    changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
     return inserted
 
 

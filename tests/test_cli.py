@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,3 +58,19 @@ def test_help_works(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 0
     assert "Usage" in result.stdout
+
+
+def test_a_dry_run_import_reports_its_rows_and_writes_nothing(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    path = tmp_path / "so_nha.csv"
+    path.write_text(
+        "id,so_nha,duong,lon,lat\n1,12A,Trần Hưng Đạo,105.338,20.817\n2,40bis,,105.0833,20.6601\n",
+        encoding="utf-8",
+    )
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    result = run("import", str(path), "--dataset", "addresses", "--dry-run", env=url)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # the report goes to stderr, wrapped to the terminal
+    assert "so_nha.csv: checked (dry run) 2 rows as addresses [so_nha]" in said
+    assert "inserted 0, updated 0, unchanged 0" in said

@@ -179,3 +179,16 @@ def test_an_interruption_while_batches_stream_in_writes_nothing(
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).where(village.c.source == source)).scalar_one()
     assert stored == 0
+
+
+def test_progress_is_told_each_stage_and_the_rows_written(conn: Connection, tmp_path: Path) -> None:
+    first = village_frame(prefix="prog")
+    import_file(conn, write(first, tmp_path / "v1.geojson"), options=ImportOptions(MAPPING, source="prog"))
+    more = gpd.GeoDataFrame(
+        {"id": ["prog9"], "ten": ["Xóm Mới"]}, geometry=[shapely.Point(*INSIDE[1])], crs="EPSG:4326"
+    )
+    told: list[tuple[str, int, int]] = []
+    options = ImportOptions(MAPPING, source="prog", progress=lambda *step: told.append(step))
+    import_file(conn, write(pd.concat([first, more]), tmp_path / "v2.geojson"), options=options)
+    # three stored rows are upserted first, then the new one is COPYed
+    assert told == [("read", 4, 4), ("checked", 4, 4), ("written", 3, 4), ("written", 4, 4)]
