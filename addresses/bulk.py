@@ -136,3 +136,15 @@ def stage(conn: Connection, frame: pd.DataFrame, *, name: str = "import_staging"
     table = staging_table(conn, list(frame.columns), name=name)
     copy_frame(conn, table, frame)
     return table
+
+
+def stage_frames(conn: Connection, frames: Iterable[pd.DataFrame], *, name: str = "import_staging") -> Table:
+    """Create a staging table with the columns of the first frame and COPY all of them in.
+
+    The frames may be built lazily, as for :func:`copy_frames`; there must be at least one.
+    """
+    pending = iter(frames)
+    first = next(pending)
+    table = staging_table(conn, [str(column) for column in first.columns], name=name)
+    copy_frames(conn, table, itertools.chain([first], pending))
+    return table

@@ -44,12 +44,20 @@ def current_communes(conn: Connection) -> Communes:
     return Communes(ids=ids, polygons=geoms, tree=shapely.STRtree(geoms))
 
 
+def as_points(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Points unchanged; areas replaced by a point inside them."""
+    points = geoms.copy()
+    areas = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
+    points[areas] = shapely.point_on_surface(geoms[areas])
+    return points
+
+
 def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """The commune id of each geometry's representative point (None when none is near)."""
     result = np.full(len(geoms), None, dtype=object)
     if len(communes.ids) == 0 or len(geoms) == 0:
         return result
-    points = shapely.point_on_surface(geoms)
+    points = as_points(geoms)
     # query the points with each (prepared) polygon: 46 prepared look-ups instead of N unprepared ones
     polygons, inside = shapely.STRtree(points).query(communes.polygons, predicate="contains")
     result[inside] = communes.ids[polygons]
@@ -68,9 +76,16 @@ def location_codes(points: NDArray[np.object_]) -> NDArray[np.str_]:
     return codes
 
 
-def known_source_ids(conn: Connection, table: Table, source: str) -> set[str]:
-    """The source ids ``source`` has already imported into ``table``."""
-    return set(conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars())
+def known_source_ids(conn: Connection, table: Table, source: str) -> pd.Index:
+    """The source ids ``source`` has already imported into ``table`` (fetched as one array value)."""
+    ids = conn.execute(select(func.array_agg(table.c.source_id)).where(table.c.source == source)).scalar()
+    return pd.Index(ids or [], dtype=object)
+
+
+def is_new(source_ids: pd.Series, known: pd.Index) -> NDArray[np.bool_]:
+    """Which of ``source_ids`` are not among the ``known`` ones."""
+    unknown: NDArray[np.bool_] = known.get_indexer(pd.Index(source_ids, dtype=object)) < 0
+    return unknown
 
 
 def registry_codes(conn: Connection, is_new: NDArray[np.bool_]) -> NDArray[np.object_]:
@@ -85,4 +100,4 @@ def registry_codes_for_new(
 ) -> NDArray[np.object_]:
     """Fresh registry codes for the ids this source has not imported yet (None for the others)."""
     known = known_source_ids(conn, address, source)
-    return registry_codes(conn, ~pd.Series(source_ids).isin(known).to_numpy())
+    return registry_codes(conn, is_new(pd.Series(source_ids, dtype=object), known))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -226,29 +227,30 @@ def write_rows(
     target = {"villages": village, "places": place, "addresses": address}[dataset]
     load.lock_source(conn, target, source)
     known = locate.known_source_ids(conn, target, source)
-    is_new = ~prepare.source_ids(checked.rows).isin(known).to_numpy()
+    is_new = locate.is_new(prepare.source_ids(checked.rows), known)
     placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
+    build = functools.partial(
+        prepare.row_batches, checked, fields, source=source, dataset=dataset, placement=placed
+    )
     counts = load.UpsertCounts(inserted=0, updated=0)
     if not is_new.all():
         stored = np.flatnonzero(~is_new)
-        part = Validated(checked.rows.iloc[stored], checked.geoms[stored])
-        rows = prepare.source_rows(
-            part, fields.iloc[stored], source=source, dataset=dataset, placement=placed.take(stored)
-        )
-        counts = _update_known(conn, target, rows.frame, source)
+        counts = _update_known(conn, target, build(stored), source)
         options.progress("written", len(stored), len(is_new))
     new = np.flatnonzero(is_new)
-    batches = prepare.row_batches(checked, fields, new, source=source, dataset=dataset, placement=placed)
+    batches = build(new)
     counted = _counted(batches, progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
     inserted = _insert_new(conn, target, counted, prepare.written_geoms(checked.geoms[new], dataset))
     return load.UpsertCounts(inserted=counts.inserted + inserted, updated=counts.updated)
 
 
-def _update_known(conn: Connection, target: Table, frame: pd.DataFrame, source: str) -> load.UpsertCounts:
+def _update_known(
+    conn: Connection, target: Table, batches: Iterator[pd.DataFrame], source: str
+) -> load.UpsertCounts:
     """Upsert rows the source imported before; record where changed rows were and are."""
-    staged = bulk.stage(conn, frame)
+    staged = bulk.stage_frames(conn, batches)
     changes.record_replaced(conn, table=target, staged=staged)
-    counts = load.upsert_by_source(conn, target, staged, list(frame.columns))
+    counts = load.upsert_by_source(conn, target, staged, [c.name for c in staged.columns])
     changes.record_written(conn, table=target, source=source)
     return counts
 

@@ -192,3 +192,17 @@ def test_progress_is_told_each_stage_and_the_rows_written(conn: Connection, tmp_
     import_file(conn, write(pd.concat([first, more]), tmp_path / "v2.geojson"), options=options)
     # three stored rows are upserted first, then the new one is COPYed
     assert told == [("read", 4, 4), ("checked", 4, 4), ("written", 3, 4), ("written", 4, 4)]
+
+
+def test_points_are_packed_as_the_same_ewkb_geos_writes() -> None:
+    rng = np.random.default_rng(9)
+    points = shapely.points(rng.uniform(-180, 180, 1000), rng.uniform(-90, 90, 1000))
+    points[:3] = [shapely.Point(0, 0), shapely.Point(-0.0, 1e-300), shapely.Point(105.338, 20.817)]
+    packed = prepare.ewkb_hex(points)
+    assert isinstance(packed, pd.arrays.ArrowStringArray)  # the fast path was taken
+    geos = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    assert list(packed) == list(geos)
+    mixed = np.array([shapely.Point(1, 2), None, shapely.Point(1, 2, 3)], dtype=object)
+    assert list(prepare.ewkb_hex(mixed)) == list(
+        shapely.to_wkb(shapely.set_srid(mixed, 4326), hex=True, include_srid=True)
+    )  # anything else goes through GEOS
