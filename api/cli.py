@@ -126,7 +126,8 @@ def print_report(report: ImportReport | str) -> None:
     console.print(
         f"{report.file_name}: {verb} {report.rows_read} rows as {report.dataset} [{report.source}] - "
         f"inserted {report.inserted}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"repaired {report.repaired}, rejected {len(report.rejected)} ({report.seconds:.2f} s; {report.crs})",
+        f"repaired {report.repaired}, rejected {len(report.rejected)} ({report.seconds:.2f} s; {report.crs}"
+        f"{'; indexes rebuilt' if report.indexes_rebuilt else ''})",
         markup=False,
     )
     for line in report.rejected[:50]:
@@ -156,6 +157,15 @@ def import_command(
         bool,
         typer.Option("--assume-official-vn2000", help="bind a bare VN-2000 CRS to the official 7 parameters"),
     ] = False,
+    rebuild_indexes: Annotated[
+        bool | None,
+        typer.Option(
+            "--rebuild-indexes/--keep-indexes",
+            help="drop the table's indexes before writing new rows and rebuild them after (faster for a "
+            "load as large as the table; readers of the table wait until the import ends); "
+            "default: only when at least 50,000 new rows are no fewer than the rows stored",
+        ),
+    ] = None,
 ) -> None:
     """Import one file in one transaction: all of it, or nothing."""
     engine = engine_for(DatabaseSettings())
@@ -175,6 +185,7 @@ def import_command(
             strict=strict,
             csv=CsvOptions(lon_column=lon, lat_column=lat, wkt_column=wkt, encoding=encoding),
             assume_official_vn2000=assume_official_vn2000,
+            rebuild_indexes=rebuild_indexes,
             progress=advance,
         )
         with engine.begin() as conn:

@@ -18,18 +18,18 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate, pgcluster
 from addresses.db import make_engine
-from addresses.schema import address
+from addresses.schema import address, import_run
 from addresses.settings import DatabaseSettings
 from importers.bundled import BUNDLED_UNITS, import_bundled
 from importers.mapping import apply_mapping, default_mapping
@@ -51,6 +51,7 @@ class Result:
     file_format: str
     rows: int
     seconds: float
+    note: str = ""
 
     @property
     def rate(self) -> float:
@@ -180,25 +181,36 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
     """diachiso's whole import against PostgreSQL alone COPYing the same prepared rows, in turns.
 
     Each round runs, on the same table state (all rolled back): the COPY of the prepared
-    rows (CSV already in memory) into ``address``; the full diachiso import of the file;
-    the same COPY into a temporary table with no index, constraint or WAL. Medians.
+    rows (CSV already in memory) into ``address``; the full diachiso import of the file, as
+    it decides and with ``--rebuild-indexes``; the same COPY with the indexes and keys
+    dropped first and rebuilt after; the same COPY into a temporary table with no index,
+    constraint or WAL. Medians.
     """
     frame = prepared_rows(engine, path, "generated-bench-floor")
     columns = [str(c) for c in frame.columns]
     batches = list(bulk.csv_batches(frame))
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")
-    runs: dict[str, list[float]] = {"floor": [], "import": [], "bare": []}
+    forced = replace(options, rebuild_indexes=True)
+    runs: dict[str, list[float]] = {"floor": [], "import": [], "forced": [], "rebuild": [], "bare": []}
 
     def copy_into_temporary(conn: Connection) -> None:
         bulk.copy_csv(conn, bulk.staging_table(conn, columns), columns, batches)
 
+    def copy_then_rebuild(conn: Connection) -> None:
+        with bulk.indexes_rebuilt(conn, address):
+            bulk.copy_csv(conn, address, columns, batches)
+
     for _ in range(rounds):
         runs["floor"].append(rolled_back(engine, lambda c: bulk.copy_csv(c, address, columns, batches)))
         runs["import"].append(rolled_back(engine, lambda c: import_file(c, path, options=options)))
+        runs["forced"].append(rolled_back(engine, lambda c: import_file(c, path, options=forced)))
+        runs["rebuild"].append(rolled_back(engine, copy_then_rebuild))
         runs["bare"].append(rolled_back(engine, copy_into_temporary))
     labels = {
-        "import": "diachiso import (everything)",
+        "import": "diachiso import (everything, as it decides)",
+        "forced": "diachiso import --rebuild-indexes",
         "floor": "PostgreSQL COPY alone into address (6 indexes, FK, checks)",
+        "rebuild": "the same COPY with the indexes, unique keys and FKs dropped, then rebuilt",
         "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
     }
     return [Result(labels[k], "geoparquet", len(frame), statistics.median(runs[k])) for k in labels]
@@ -215,6 +227,18 @@ def floor_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _rebuilt(engine: Engine, source: str) -> str:
+    """Whether the last import of ``source`` rebuilt the indexes (from its import record)."""
+    with engine.connect() as conn:
+        last = conn.execute(
+            select(import_run.c.report["indexes_rebuilt"].as_boolean())
+            .where(import_run.c.source == source)
+            .order_by(import_run.c.id.desc())
+            .limit(1)
+        ).scalar()
+    return "indexes rebuilt" if last else "indexes kept"
+
+
 def gdal_formats() -> set[str]:
     """Which of our formats this machine's GDAL can read (Debian's lacks Parquet)."""
     listing = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True, check=True).stdout
@@ -227,9 +251,9 @@ def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list
     results: list[Result] = []
     for file_format, path in paths.items():
         source = f"generated-bench-{file_format}"
-        results.append(
-            Result("diachiso import", file_format, rows, timed(diachiso_import(engine, path, source)))
-        )
+        run = diachiso_import(engine, path, source)
+        seconds = timed(run)
+        results.append(Result("diachiso import", file_format, rows, seconds, note=_rebuilt(engine, source)))
         if file_format in gdal_formats():
             seconds = timed(ogr2ogr_import(url, path, f"ogr_{file_format}"))
             results.append(Result("ogr2ogr (GDAL)", file_format, rows, seconds))
@@ -237,17 +261,20 @@ def measure(url: str, engine: Engine, paths: dict[str, Path], rows: int) -> list
             seconds = timed(geopandas_import(engine, path, f"gpd_{file_format}"))
             results.append(Result("geopandas to_postgis", file_format, rows, seconds))
     reimport = timed(diachiso_import(engine, paths["geoparquet"], "generated-bench-geoparquet"))
-    results.append(Result("diachiso re-import (no change)", "geoparquet", rows, reimport))
+    results.append(Result("diachiso re-import (no change)", "geoparquet", rows, reimport, "nothing written"))
     return results
 
 
 def table(results: list[Result]) -> str:
     """The results as a markdown table with ratios to diachiso on the same format."""
     base = {r.file_format: r.rate for r in results if r.tool == "diachiso import"}
-    lines = ["| tool | format | rows | seconds | rows/s | vs diachiso |", "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| tool | format | rows | seconds | rows/s | vs diachiso | note |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     lines += [
         f"| {r.tool} | {r.file_format} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | "
-        f"{r.rate / base[r.file_format]:.2f}x |"
+        f"{r.rate / base[r.file_format]:.2f}x | {r.note} |"
         for r in results
     ]
     return "\n".join(lines)
@@ -264,11 +291,13 @@ def main() -> None:
     prepare(engine)
     with tempfile.TemporaryDirectory() as folder:
         paths = write_files(args.rows, Path(folder))
+        empty = floor_rounds(engine, paths["geoparquet"], args.rounds)
         results = measure(url, engine, paths, args.rows)
-        rounds = floor_rounds(engine, paths["geoparquet"], args.rounds)
+        full = floor_rounds(engine, paths["geoparquet"], args.rounds)
     print(table(results))
-    print()
-    print(floor_table(rounds))
+    for state, rounds in (("empty address table", empty), (f"address table of {3 * args.rows:,} rows", full)):
+        print(f"\nInto the {state}:\n")
+        print(floor_table(rounds))
     engine.dispose()
 
 

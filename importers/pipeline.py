@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import time
@@ -62,6 +63,8 @@ class ImportOptions:
     strict: bool = False
     assume_official_vn2000: bool = False
     fill_only: bool = False
+    rebuild_indexes: bool | None = None
+    """Drop and rebuild the table's indexes around the COPY of new rows (None: when it pays)."""
     progress: ImportProgress = field(default=no_progress, compare=False)
 
 
@@ -81,6 +84,7 @@ class ImportReport:
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    indexes_rebuilt: bool = False
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
@@ -166,6 +170,7 @@ def import_source(
         kept = frame.loc[checked.rows.index]
         counts = write_rows(conn, checked, _original_fields(kept), report.source, options)
         report.inserted, report.updated = counts.inserted, counts.updated
+        report.indexes_rebuilt = counts.indexes_rebuilt
         report.unchanged = len(checked.rows) - counts.inserted - counts.updated
         _record_run(conn, sha256, report)
     report.seconds = round(time.perf_counter() - started, 3)
@@ -240,8 +245,19 @@ def write_rows(
     new = np.flatnonzero(is_new)
     batches = build(new)
     counted = _counted(batches, progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
-    inserted = _insert_new(conn, target, counted, prepare.written_geoms(checked.geoms[new], dataset))
-    return load.UpsertCounts(inserted=counts.inserted + inserted, updated=counts.updated)
+    rebuild = _rebuilds_indexes(conn, target, options, new_rows=len(new))
+    geoms = prepare.written_geoms(checked.geoms[new], dataset)
+    inserted = _insert_new(conn, target, counted, geoms, rebuild=rebuild, progress=options.progress)
+    return load.UpsertCounts(counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild)
+
+
+def _rebuilds_indexes(conn: Connection, target: Table, options: ImportOptions, *, new_rows: int) -> bool:
+    """Whether to rebuild the table's indexes around the new rows: as asked, else when it pays."""
+    if new_rows == 0:
+        return False
+    if options.rebuild_indexes is not None:
+        return options.rebuild_indexes
+    return load.rebuild_pays(conn, target, new_rows=new_rows)
 
 
 def _update_known(
@@ -266,15 +282,25 @@ def _counted(
 
 
 def _insert_new(
-    conn: Connection, target: Table, batches: Iterator[pd.DataFrame], geoms: NDArray[np.object_]
+    conn: Connection,
+    target: Table,
+    batches: Iterator[pd.DataFrame],
+    geoms: NDArray[np.object_],
+    *,
+    rebuild: bool,
+    progress: ImportProgress,
 ) -> int:
     """COPY the new rows in file order (each batch is built while the database stores the one before).
 
     ``geoms`` are where they are written: their boxes are recorded for the tile caches.
+    With ``rebuild``, the table's indexes are dropped before and rebuilt after.
     """
     if len(geoms) == 0:
         return 0
-    inserted = load.insert_new(conn, target, batches)
+    with bulk.indexes_rebuilt(conn, target) if rebuild else contextlib.nullcontext():
+        inserted = load.insert_new(conn, target, batches)
+        if rebuild:
+            progress("rebuilding indexes", inserted, inserted)
     changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
     return inserted
 

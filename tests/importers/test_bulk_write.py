@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from sqlalchemy import Connection, Engine, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from addresses import bulk, changes
 from addresses.errors import InvalidParameterError
-from addresses.schema import tile_invalidation, village
+from addresses.schema import address, tile_invalidation, village
 from importers import load, prepare
-from importers.mapping import FieldMapping
+from importers.mapping import FieldMapping, default_mapping
 from importers.pipeline import ImportOptions, import_file
+from importers.synthetic import generate_addresses
 from tests.importers.builders import INSIDE, village_frame, write
 
 MAPPING = FieldMapping("villages", {"source_id": ("id",), "name": ("ten",)})
@@ -206,3 +207,77 @@ def test_points_are_packed_as_the_same_ewkb_geos_writes() -> None:
     assert list(prepare.ewkb_hex(mixed)) == list(
         shapely.to_wkb(shapely.set_srid(mixed, 4326), hex=True, include_srid=True)
     )  # anything else goes through GEOS
+
+
+def _schema_of(conn: Connection, table: str) -> tuple[list[tuple[object, ...]], ...]:
+    """The indexes, unique keys and foreign keys of ``table`` as the database has them."""
+    seen = inspect(conn)
+    indexes: list[tuple[object, ...]] = sorted(
+        (str(i["name"]), tuple(i["column_names"]), i["unique"]) for i in seen.get_indexes(table)
+    )
+    uniques: list[tuple[object, ...]] = sorted(
+        (str(u["name"]), tuple(u["column_names"])) for u in seen.get_unique_constraints(table)
+    )
+    foreign: list[tuple[object, ...]] = sorted(
+        (str(f["name"]), tuple(f["constrained_columns"])) for f in seen.get_foreign_keys(table)
+    )
+    return indexes, uniques, foreign
+
+
+def _generated_file(tmp_path: Path, data_dir: Path, count: int, seed: int) -> Path:
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    return write(generate_addresses(wards, count, seed=seed), tmp_path / f"generated-{seed}.parquet")
+
+
+def test_a_load_with_indexes_rebuilt_leaves_the_same_indexes_and_keys(
+    conn: Connection, tmp_path: Path, data_dir: Path
+) -> None:
+    before = _schema_of(conn, "address")
+    indexes, uniques, foreign = before
+    assert len(indexes) == 5  # 3 indexes and the 2 unique keys' (the primary key is kept)
+    assert len(uniques) == 2
+    assert len(foreign) == 3
+    options = ImportOptions(default_mapping("addresses"), source="rebuilt", rebuild_indexes=True)
+    report = import_file(conn, _generated_file(tmp_path, data_dir, 300, seed=21), options=options)
+    assert (report.inserted, report.indexes_rebuilt) == (300, True)
+    assert _schema_of(conn, "address") == before
+    rebuilt = select(address.c.registry_code).where(address.c.source == "rebuilt")
+    code = conn.execute(rebuilt.limit(1)).scalar()
+    with pytest.raises(IntegrityError, match="uq_address_registry_code"), conn.begin_nested():
+        conn.execute(  # the rebuilt unique key holds
+            insert(address).values(
+                geom=func.ST_SetSRID(func.ST_MakePoint(105.3, 20.8), 4326),
+                registry_code=code,
+                source="rebuilt",
+                source_id="copy",
+            )
+        )
+
+
+def test_an_interrupted_load_with_indexes_rebuilt_leaves_them_in_place(
+    engine: Engine, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with engine.connect() as conn:
+        before = _schema_of(conn, "address")
+    insert_new = load.insert_new
+
+    def stop_after_insert(*args: Any, **kwargs: Any) -> int:
+        insert_new(*args, **kwargs)
+        raise KeyboardInterrupt  # while the indexes are dropped
+
+    monkeypatch.setattr(load, "insert_new", stop_after_insert)
+    options = ImportOptions(default_mapping("addresses"), source="rebuilt-cut", rebuild_indexes=True)
+    path = _generated_file(tmp_path, data_dir, 50, seed=22)
+    with pytest.raises(KeyboardInterrupt), engine.begin() as conn:
+        import_file(conn, path, options=options)
+    with engine.connect() as conn:
+        assert _schema_of(conn, "address") == before
+        assert conn.execute(select(func.count()).where(address.c.source == "rebuilt-cut")).scalar() == 0
+
+
+def test_indexes_are_rebuilt_only_for_loads_large_and_no_smaller_than_the_table(conn: Connection) -> None:
+    stored = conn.execute(select(func.count()).select_from(village)).scalar_one()
+    assert stored > 100
+    assert load.rebuild_pays(conn, village, new_rows=stored, min_rows=1)
+    assert not load.rebuild_pays(conn, village, new_rows=stored - 1, min_rows=1)
+    assert not load.rebuild_pays(conn, village, new_rows=stored * 2)  # under the default minimum
