@@ -243,13 +243,16 @@ def geometries_to_wgs84(
     """
     frame: Any = data
     resolved = _resolve_for(frame, crs, assume_official_vn2000=assume_official_vn2000)
+    values = np.asarray(frame.geometry.values)
+    if _is_wgs84_lonlat(resolved.crs) and not shapely.has_z(values).any():
+        return _with_geometries(frame, values)  # type: ignore[no-any-return]  # nothing to transform
     transformer = wgs84_transformer(resolved)
 
     def _to_lonlat(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         lons, lats = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([lons, lats])
 
-    geometries = shapely.transform(np.asarray(frame.geometry.values), _to_lonlat)
+    geometries = shapely.transform(values, _to_lonlat)
     return _with_geometries(frame, geometries)  # type: ignore[no-any-return]
 
 
@@ -599,6 +602,15 @@ def _is_wgs84(crs: CRS) -> bool:
     """Tell whether a CRS (or the source of a BoundCRS) lies on the WGS 84 datum."""
     datum = _unbound(crs).datum
     return datum is not None and datum.name.startswith("World Geodetic System 1984")
+
+
+def _is_wgs84_lonlat(crs: CRS) -> bool:
+    """Tell whether a CRS is WGS 84 longitude/latitude itself (in either axis order).
+
+    >>> _is_wgs84_lonlat(CRS("OGC:CRS84")), _is_wgs84_lonlat(CRS("EPSG:32648"))
+    (True, False)
+    """
+    return bool(crs.equals(CRS.from_epsg(4326), ignore_axis_order=True))
 
 
 def _datum_name(crs: CRS) -> str:

@@ -465,3 +465,16 @@ def test_geoseries_without_crs_and_lonlat_is_assumed_wgs84() -> None:
     out = geometries_to_wgs84(series)
     assert out.crs.to_epsg() == 4326
     assert (out.iloc[0].x, out.iloc[0].y) == (105.338, 20.817)
+
+
+def test_wgs84_points_pass_unchanged_and_heights_are_dropped() -> None:
+    rng = np.random.default_rng(3)
+    flat = shapely.points(rng.uniform(104.8, 105.9, 100), rng.uniform(20.3, 21.2, 100))
+    series = gpd.GeoSeries(flat, crs="EPSG:4326")
+    out = geometries_to_wgs84(series)
+    np.testing.assert_array_equal(shapely.get_coordinates(out.to_numpy()), shapely.get_coordinates(flat))
+    assert out.crs.to_epsg() == 4326
+    lifted = gpd.GeoSeries(shapely.force_3d(flat, 120.0), crs="EPSG:4326")
+    dropped = geometries_to_wgs84(lifted).to_numpy()
+    assert not shapely.has_z(dropped).any()  # heights are dropped, on WGS 84 too
+    np.testing.assert_allclose(shapely.get_coordinates(dropped), shapely.get_coordinates(flat), atol=1e-12)
