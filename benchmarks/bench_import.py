@@ -24,7 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Index, select
 from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate, pgcluster
@@ -184,17 +184,22 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
     rows (CSV already in memory) into ``address``; the full diachiso import of the file, as
     it decides and with ``--rebuild-indexes``; the same COPY with the indexes and keys
     dropped first and rebuilt after; the same COPY into a temporary table with no index,
-    constraint or WAL. Medians.
+    constraint or WAL, with and without a GiST index built after it. Medians.
     """
     frame = prepared_rows(engine, path, "generated-bench-floor")
     columns = [str(c) for c in frame.columns]
     batches = list(bulk.csv_batches(frame))
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")
     forced = replace(options, rebuild_indexes=True)
-    runs: dict[str, list[float]] = {"floor": [], "import": [], "forced": [], "rebuild": [], "bare": []}
+    runs: dict[str, list[float]] = {k: [] for k in ("floor", "import", "forced", "rebuild", "gist", "bare")}
 
     def copy_into_temporary(conn: Connection) -> None:
         bulk.copy_csv(conn, bulk.staging_table(conn, columns), columns, batches)
+
+    def copy_then_spatial_index(conn: Connection) -> None:
+        staged = bulk.staging_table(conn, columns)
+        bulk.copy_csv(conn, staged, columns, batches)
+        Index("ix_staged_geom", staged.c.geom, postgresql_using="gist").create(conn)
 
     def copy_then_rebuild(conn: Connection) -> None:
         with bulk.indexes_rebuilt(conn, address):
@@ -205,12 +210,14 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
         runs["import"].append(rolled_back(engine, lambda c: import_file(c, path, options=options)))
         runs["forced"].append(rolled_back(engine, lambda c: import_file(c, path, options=forced)))
         runs["rebuild"].append(rolled_back(engine, copy_then_rebuild))
+        runs["gist"].append(rolled_back(engine, copy_then_spatial_index))
         runs["bare"].append(rolled_back(engine, copy_into_temporary))
     labels = {
         "import": "diachiso import (everything, as it decides)",
         "forced": "diachiso import --rebuild-indexes",
         "floor": "PostgreSQL COPY alone into address (6 indexes, FK, checks)",
         "rebuild": "the same COPY with the indexes, unique keys and FKs dropped, then rebuilt",
+        "gist": "the same COPY into a temporary table, then only a GiST index built",
         "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
     }
     return [Result(labels[k], "geoparquet", len(frame), statistics.median(runs[k])) for k in labels]
