@@ -68,8 +68,21 @@ def lock_source(conn: Connection, target: Table, source: str) -> None:
     Imports of one source into one table then run one after the other, so the rows
     an import finds already stored stay the rows it may update.
     """
-    key = func.hashtextextended(literal(f"{target.name}:{source}"), 0)
-    conn.execute(select(func.pg_advisory_xact_lock(key)))
+    _advisory_lock(conn, f"source:{target.name}:{source}")
+
+
+def lock_large_loads(conn: Connection, target: Table) -> None:
+    """Hold, until the transaction ends, the right to load many rows into ``target``.
+
+    A large load may drop the table's indexes, which needs the table to itself: two
+    such loads taking turns here cannot deadlock on the table lock.
+    """
+    _advisory_lock(conn, f"large-load:{target.name}")
+
+
+def _advisory_lock(conn: Connection, key: str) -> None:
+    """Take a transaction-level advisory lock named by ``key`` (waiting for it if held)."""
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(literal(key), 0))))
 
 
 def insert_new(conn: Connection, target: Table, frames: Iterable[pd.DataFrame]) -> int:

@@ -230,6 +230,8 @@ def write_rows(
         changes.record_written(conn, table=admin_unit, previous=before)
         return unit_counts
     target = {"villages": village, "places": place, "addresses": address}[dataset]
+    if options.rebuild_indexes or len(checked.rows) >= load.REBUILD_MIN_ROWS:
+        load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
     load.lock_source(conn, target, source)
     known = locate.known_source_ids(conn, target, source)
     is_new = locate.is_new(prepare.source_ids(checked.rows), known)

@@ -161,6 +161,22 @@ def test_two_imports_of_one_source_wait_for_each_other(engine: Engine) -> None:
         first.rollback()
 
 
+def test_two_large_loads_into_one_table_wait_for_each_other(engine: Engine) -> None:
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        load.lock_large_loads(first, address)
+        second.begin()
+        second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            load.lock_large_loads(second, address)
+        second.rollback()
+        second.begin()
+        load.lock_large_loads(second, village)  # other tables are not held up
+        load.lock_source(second, address, "large-load")  # nor sources, whatever their name
+        second.rollback()
+        first.rollback()
+
+
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
 def test_an_interruption_while_batches_stream_in_writes_nothing(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
