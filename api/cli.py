@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from addresses import migrate, pgcluster
 from addresses.db import make_engine
@@ -322,6 +323,10 @@ def main() -> None:
         code = app(standalone_mode=False)
     except DiachisoError as error:
         console.print(f"error: {error}", markup=False)
+        sys.exit(1)
+    except DBAPIError as error:  # the server refused, went away, or stopped the transaction
+        reason = " ".join(str(error.orig).split())
+        console.print(f"database error (nothing was written): {reason}", markup=False)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         console.print("interrupted: the transaction was rolled back, nothing was written")

@@ -74,3 +74,14 @@ def test_a_dry_run_import_reports_its_rows_and_writes_nothing(
     said = " ".join(result.stderr.split())  # the report goes to stderr, wrapped to the terminal
     assert "so_nha.csv: checked (dry run) 2 rows as addresses [so_nha]" in said
     assert "inserted 0, updated 0, unchanged 0" in said
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "villages.csv"
+    path.write_text("id,ten,lon,lat\n1,Xóm Lác,105.0833,20.6601\n", encoding="utf-8")
+    closed = {"DIACHISO_DATABASE_URL": "postgresql+psycopg://nobody:x@127.0.0.1:1/nothing"}
+    result = run("import", str(path), "--dataset", "villages", env=closed)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith("database error (nothing was written): connection failed")
