@@ -89,11 +89,6 @@ def csv_batches(frame: pd.DataFrame, *, batch_rows: int = COPY_BATCH_ROWS) -> It
         yield sink.getvalue().to_pybytes()
 
 
-def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Stream a DataFrame into ``table`` (its columns named like the frame's) with COPY."""
-    copy_csv(conn, table, [str(name) for name in frame.columns], csv_batches(frame))
-
-
 def copy_frames(conn: Connection, table: Table, frames: Iterable[pd.DataFrame]) -> int:
     """COPY DataFrames with the same columns into ``table``; return the rows written.
 
@@ -138,9 +133,7 @@ def copy_csv(
 
 def stage(conn: Connection, frame: pd.DataFrame, *, name: str = "import_staging") -> Table:
     """Create the staging table for ``frame`` and COPY it in."""
-    table = staging_table(conn, list(frame.columns), name=name)
-    copy_frame(conn, table, frame)
-    return table
+    return stage_frames(conn, [frame], name=name)
 
 
 def stage_frames(conn: Connection, frames: Iterable[pd.DataFrame], *, name: str = "import_staging") -> Table:

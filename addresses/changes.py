@@ -101,8 +101,7 @@ def record_boxes(conn: Connection, *, layer: str, bounds: NDArray[np.float64]) -
     if len(bounds) == 0:
         return 0
     cells = np.floor(bounds[:, :2] / GRID_DEG).astype(np.int64)
-    _, group = np.unique(cells, axis=0, return_inverse=True)
-    group = group.reshape(-1)
+    _, group = np.unique((cells[:, 0] << 32) + cells[:, 1], return_inverse=True)  # one key per cell
     count = int(group.max()) + 1
     boxes = np.empty((count, 4))
     boxes[:, :2], boxes[:, 2:] = np.inf, -np.inf

@@ -164,7 +164,7 @@ def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
         fields = pd.DataFrame(read.frame.drop(columns=[read.frame.geometry.name, FEATURE]))
         placed = placement(conn, dataset="addresses", is_new=np.ones(len(checked.rows), dtype=bool))
         kept = fields.loc[checked.rows.index]
-        frame = source_rows(checked, kept, source=source, dataset="addresses", placement=placed).frame
+        frame = source_rows(checked, kept, source=source, dataset="addresses", placement=placed)
         conn.rollback()  # nothing is kept (the serials drawn are skipped, as sequences do)
     return frame
 

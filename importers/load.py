@@ -44,9 +44,8 @@ REBUILD_MIN_ROWS = 50_000
 def rebuild_pays(conn: Connection, target: Table, *, new_rows: int, min_rows: int = REBUILD_MIN_ROWS) -> bool:
     """Whether to rebuild ``target``'s indexes after the load rather than maintain them row by row.
 
-    It pays when the load is large and at least as large as the table (measured in
-    BENCHMARKS.md: 2.2x faster into an empty table, 1.6x into one as large as the load,
-    no faster into one three times as large).
+    It pays when the load is large and at least as large as the table (BENCHMARKS.md:
+    1.5x faster into an empty table, slower into one three times the size of the load).
     """
     if new_rows < min_rows:
         return False

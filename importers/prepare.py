@@ -95,14 +95,6 @@ def source_ids(rows: pd.DataFrame) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class SourceRows:
-    """The columns to write for villages, places or addresses, and each row's geometry as written."""
-
-    frame: pd.DataFrame
-    geoms: NDArray[np.object_]
-
-
-@dataclass(frozen=True)
 class Placement:
     """What building rows needs from the database, read before any COPY starts."""
 
@@ -131,7 +123,7 @@ def written_geoms(geoms: NDArray[np.object_], dataset: str) -> NDArray[np.object
 
 def source_rows(
     checked: Validated, fields: pd.DataFrame, *, source: str, dataset: str, placement: Placement
-) -> SourceRows:
+) -> pd.DataFrame:
     """The columns of villages, places or addresses, with their commune (and codes).
 
     ``fields`` are the rows' original fields (kept as ``raw``). Needs no database.
@@ -161,7 +153,7 @@ def source_rows(
         extra = _address_columns(rows, raw, source)
         extra["location_code"] = locate.location_codes(geoms)
         extra["registry_code"] = placement.registry_codes
-    return SourceRows(base.assign(**extra, geom=ewkb_hex(geoms)), geoms)
+    return base.assign(**extra, geom=ewkb_hex(geoms))
 
 
 def row_batches(
@@ -182,7 +174,7 @@ def row_batches(
         take = positions[start : start + batch_rows]
         part = Validated(checked.rows.iloc[take], checked.geoms[take])
         where = placement.take(take)
-        yield source_rows(part, fields.iloc[take], source=source, dataset=dataset, placement=where).frame
+        yield source_rows(part, fields.iloc[take], source=source, dataset=dataset, placement=where)
 
 
 def _tags(raw: pd.Series) -> pd.Series:
