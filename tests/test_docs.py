@@ -158,7 +158,11 @@ def _curl_routes() -> set[tuple[str, str]]:
             if not command.startswith("curl "):
                 continue
             method = re.search(r"-X\s*(\w+)", command)
-            verb = method.group(1).upper() if method else ("POST" if re.search(r" (-F|-d|--data)", command) else "GET")
+            verb = (
+                method.group(1).upper()
+                if method
+                else ("POST" if re.search(r" (-F|-d|--data)", command) else "GET")
+            )
             for url in re.findall(re.escape(DOC_HOST) + r"(/[^\s'\"?]*)", command):
                 routes.add((verb, url))
     return routes
@@ -295,7 +299,9 @@ def contains(shown: Any, actual: Any) -> bool:
     if shown == "...":
         return True
     if isinstance(shown, dict):
-        return isinstance(actual, dict) and all(k in actual and contains(v, actual[k]) for k, v in shown.items())
+        return isinstance(actual, dict) and all(
+            k in actual and contains(v, actual[k]) for k, v in shown.items()
+        )
     if isinstance(shown, list):
         return (
             isinstance(actual, list)
