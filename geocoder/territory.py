@@ -64,6 +64,21 @@ def unit_type_word(unit: UnitRow) -> str:
     return strip_marks(unit.unit_type.lower()).strip()
 
 
+FULL: Final = "full"
+PARTIAL: Final = "partial"
+MAX_HOPS: Final = 10
+"""More changes than any unit went through (2008, 2009, 2020, 2021, 2025)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Descent:
+    """A unit an old unit became: all of it (full) or a part, and the units in between."""
+
+    unit: UnitRow
+    kind: str
+    path: tuple[UnitRow, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PointUnits:
     """The units a point lies in: 2025 ward, likely pre-2025 commune and district, links to contexts."""
@@ -169,9 +184,54 @@ class Territory:
             return olds[0] if olds else None
         return min(located, key=lambda unit: planar_distance(lon, lat, unit.lon, unit.lat))  # type: ignore[arg-type]
 
+    def _earlier(self, unit: UnitRow, weight: float) -> list[tuple[UnitRow, float]]:
+        """The communes a pre-2025 commune came from (2019, 2009...), with a context weight.
+
+        A commune renamed or moved (its only predecessor) was the same place: same weight;
+        one of several merged communes may or may not have held the point: lower.
+        """
+        found: list[tuple[UnitRow, float]] = []
+        frontier = [(unit, weight)]
+        for _hop in range(MAX_HOPS):
+            following = []
+            for current, current_weight in frontier:
+                olds = [u for u in (self.units[i] for i, _ in self.predecessors.get(current.id, ())) if u.level == 3]
+                share = current_weight if len(olds) == 1 else min(current_weight, OTHER_PREDECESSOR_WEIGHT)
+                following += [(old, share) for old in olds]
+            if not following:
+                break
+            found += following
+            frontier = following
+        return found
+
     def successors_of(self, unit: UnitRow) -> list[tuple[UnitRow, str]]:
-        """The 2025 units a pre-2025 unit became, with the link kind."""
+        """The units a unit directly became, with the link kind."""
         return [(self.units[new], kind) for new, kind in self.successors.get(unit.id, ())]
+
+    def descents(self, unit: UnitRow) -> list[Descent]:
+        """The present-day units an old unit became through every change (2019 -> 2020 -> 2025).
+
+        Partial when any step is; a unit reached fully by one path is full. Each keeps the
+        first path that reached it (the units in between, oldest first).
+        """
+        found: dict[int, Descent] = {}
+        frontier = [Descent(unit, FULL, ())]
+        for _hop in range(MAX_HOPS):
+            following: list[Descent] = []
+            for step in frontier:
+                path = (*step.path, step.unit) if step.unit is not unit else ()
+                for new, kind in self.successors_of(step.unit):
+                    reached = Descent(new, FULL if step.kind == FULL and kind == FULL else PARTIAL, path)
+                    if new.is_current:
+                        known = found.get(new.id)
+                        if known is None or (reached.kind == FULL and known.kind == PARTIAL):
+                            found[new.id] = reached
+                    else:
+                        following.append(reached)
+            if not following:
+                break
+            frontier = following
+        return list(found.values())
 
     # ------------------------------------------------------------------ contexts
 
@@ -192,12 +252,13 @@ class Territory:
         districts = [link for district in self.districts_at(lon, lat) for link in self.link(district)]
         for old in self.old_communes_of(ward):
             weight = 1.0 if old is nearest else OTHER_PREDECESSOR_WEIGHT
-            communes += self.link(old, weight)
-            parent = self.parent(old)
-            if parent is not None and parent.level == 2:
-                districts += self.link(parent, weight)
+            for unit, unit_weight in ((old, weight), *self._earlier(old, weight)):
+                communes += self.link(unit, unit_weight)
+                parent = self.parent(unit)
+                if parent is not None and parent.level == 2:
+                    districts += self.link(parent, unit_weight)
         nearby = [link for d in self.districts_near(lon, lat) for link in self.link(d, NEAR_DISTRICT_WEIGHT)]
-        links = _ordered([*communes, *districts, *nearby, *self.province_links()])
+        links = ordered_links([*communes, *districts, *nearby, *self.province_links()])
         return PointUnits(ward, nearest, self._old_units(nearest), links)
 
     def _old_units(self, old: UnitRow | None, precision: str = OLD_COMMUNE_PRECISION) -> tuple[OldUnit, ...]:
@@ -216,7 +277,7 @@ class Territory:
         return self._old_units(unit, EXACT)
 
 
-def _ordered(links: list[ContextLink]) -> tuple[ContextLink, ...]:
+def ordered_links(links: list[ContextLink]) -> tuple[ContextLink, ...]:
     """Links without repeats (the best weight kept), in their first order."""
     best: dict[int, ContextLink] = {}
     for link in links:

@@ -52,7 +52,7 @@ def test_normalize_code_refuses_non_codes(given: str) -> None:
 
 def test_all_units_of_both_periods(conn: Connection) -> None:
     page = units.list_units(conn, limit=1000)
-    assert page.number_matched == len(page.units) == 210
+    assert page.number_matched == len(page.units) == 210 + 111  # and the communes' periods before 2020
     assert [u.level for u in page.units] == sorted(u.level for u in page.units)
 
 
@@ -71,7 +71,7 @@ def test_ky_son_district_existed_until_2020(conn: Connection) -> None:
 
 def test_children_of_a_parent(conn: Connection) -> None:
     page = units.list_units(conn, parent_code="148", limit=100)
-    assert page.number_matched == 19
+    assert page.number_matched == 19 + 6  # and 6 periods ending in 2020 or 2021
     assert {u.parent_name for u in page.units} == {"Thành phố Hòa Bình"}
     assert units.list_units(conn, parent_code="25", limit=100).number_matched == 46
 
@@ -97,7 +97,7 @@ def test_search_wildcards_are_literal(conn: Connection) -> None:
 def test_paging_and_its_limits(conn: Connection) -> None:
     first, second = units.list_units(conn, limit=5), units.list_units(conn, limit=5, offset=5)
     assert not {u.id for u in first.units} & {u.id for u in second.units}
-    assert first.number_matched == second.number_matched == 210
+    assert first.number_matched == second.number_matched == 321
     with pytest.raises(InvalidParameterError) as error:
         units.list_units(conn, limit=2000, max_limit=1000)
     assert error.value.parameter == "limit"
@@ -231,12 +231,21 @@ def test_an_abolished_district_converts_through_its_communes(conn: Connection) -
     assert "abolished" in conversion.note
 
 
-def test_a_unit_without_lineage_converts_by_area(conn: Connection) -> None:
+def test_the_abolished_ky_son_district_converts_through_its_2019_communes(conn: Connection) -> None:
     conversion = units.convert_unit(conn, name="Huyện Kỳ Sơn")
     assert conversion.source.code == "151"
-    shares = {s.unit.code: s.share for s in conversion.successors}
+    assert {s.basis for s in conversion.successors} == {"communes"}
+    codes = {s.unit.code for s in conversion.successors}
+    assert {"04894", "04897"} <= codes  # Phường Kỳ Sơn, Xã Thịnh Minh (2025)
+    assert "04918" not in codes  # Trung Minh left Kỳ Sơn in 2009
+
+
+def test_a_unit_without_lineage_converts_by_area(conn: Connection) -> None:
+    ky_son = units.get_unit(conn, "151").unit
+    successors = units._via_geometry(conn, ky_son)
+    shares = {s.unit.code: s.share for s in successors}
     assert set(shares) == {"04894", "04897"}  # Phường Kỳ Sơn, Xã Thịnh Minh
-    assert all(s.basis == "geometry" and s.kind == "partial" for s in conversion.successors)
+    assert all(s.basis == "geometry" and s.kind == "partial" for s in successors)
     assert sum(share or 0 for share in shares.values()) > 0.8
 
 
