@@ -144,7 +144,8 @@ unit_lineage = Table(
     UniqueConstraint("predecessor_id", "successor_id", postgresql_nulls_not_distinct=True),
     CheckConstraint("kind IN ('full', 'partial')", name="kind"),
     CheckConstraint(
-        "change IN ('merged', 'split', 'renamed', 'district_changed', 'district_dissolved', 'transferred_out')",
+        "change IN ('merged', 'split', 'renamed', 'district_changed', 'district_dissolved', "
+        "'transferred_out')",
         name="change",
     ),
     CheckConstraint("confidence IS NULL OR confidence IN ('high', 'medium', 'low')", name="confidence"),

@@ -419,7 +419,8 @@ class Departure:
         """The departure in words."""
         act = f" ({self.legal_basis})" if self.legal_basis else ""
         where = f" {self.note}" if self.note else ""
-        return f"left the province on {self.effective_date.isoformat()}{act}:{where}; no successor in this database"
+        day = self.effective_date.isoformat()
+        return f"left the province on {day}{act}:{where}; no successor in this database"
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +444,12 @@ def _links(conn: Connection, unit_ids: Iterable[int], *, forward: bool) -> list[
     query = (
         _unit_select()
         .add_columns(
-            near.label("from_id"), line.kind, line.effective_date, line.change, line.legal_basis, line.confidence
+            near.label("from_id"),
+            line.kind,
+            line.effective_date,
+            line.change,
+            line.legal_basis,
+            line.confidence,
         )
         .add_columns(line.note.label("link_note"))
         .join(unit_lineage, far == admin_unit.c.id)
@@ -454,7 +460,13 @@ def _links(conn: Connection, unit_ids: Iterable[int], *, forward: bool) -> list[
         (
             row.from_id,
             LineageLink(
-                _unit(row), row.kind, row.effective_date, row.change, row.legal_basis, row.confidence, row.link_note
+                _unit(row),
+                row.kind,
+                row.effective_date,
+                row.change,
+                row.legal_basis,
+                row.confidence,
+                row.link_note,
             ),
         )
         for row in conn.execute(query)
@@ -539,7 +551,7 @@ def _matches(column: Expression, text: str) -> Expression:
 
 
 def _variant_matches(text: str) -> Expression:
-    """Whether one of a unit's recorded spelling variants (``name_variants``) is ``text``, type word or not."""
+    """Whether a recorded spelling variant of a unit (``name_variants``) is ``text``, with or without type."""
     variants = _fold_sql(func.coalesce(admin_unit.c.raw["reorg_2020"]["name_variants"].astext, ""))
     folded = fold(text)
     return or_(
@@ -570,7 +582,9 @@ def _named(conn: Connection, name: str, district: str | None, province: str | No
 
 def _valid_on(unit: Unit, at: dt.date) -> bool:
     """Whether a unit was in force on ``at``."""
-    return (unit.valid_from is None or unit.valid_from <= at) and (unit.valid_to is None or unit.valid_to > at)
+    return (unit.valid_from is None or unit.valid_from <= at) and (
+        unit.valid_to is None or unit.valid_to > at
+    )
 
 
 def _by_name(
@@ -638,7 +652,7 @@ def _step(path: _Path, link: LineageLink) -> _Path:
 
 
 def _follow_lineage(conn: Connection, start: Unit) -> list[Successor]:
-    """Present-day units reached from ``start`` through recorded lineage, hop by hop (2019 -> 2020 -> 2025)."""
+    """Present-day units reached from ``start`` through recorded lineage, hop by hop (2019, 2020, 2025)."""
     found: dict[int, Successor] = {}
     frontier: dict[int, _Path] = {start.id: ("full", ())}
     for _hop in range(MAX_HOPS):
@@ -653,6 +667,9 @@ def _follow_lineage(conn: Connection, start: Unit) -> list[Successor]:
             elif following.get(link.unit.id, ("partial",))[0] != "full":
                 following[link.unit.id] = (kind, via)
         frontier = following
+    if len(found) == 1:  # every part of a split ended in the same unit: all of it is there
+        only = next(iter(found.values()))
+        return [replace(only, kind="full")]
     return sorted(found.values(), key=lambda s: (s.kind != "full", s.unit.code))
 
 

@@ -197,13 +197,15 @@ class LineageLinkModel(BaseModel):
     unit: UnitModel
     kind: Literal["full", "partial"] = Field(description="full: all of the old unit; partial: a part.")
     effective_date: dt.date
-    change: Literal["merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out"] = (
-        Field(
-            description="merged (whole) into the new unit, split between several, renamed or retyped keeping "
-            "the code, moved to another district, its district dissolved."
-        )
+    change: Literal[
+        "merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out"
+    ] = Field(
+        description="merged (whole) into the new unit, split between several, renamed or retyped keeping "
+        "the code, moved to another district, its district dissolved."
     )
-    legal_basis: str | None = Field(description="The act, e.g. 830/NQ-UBTVQH14.", examples=["830/NQ-UBTVQH14"])
+    legal_basis: str | None = Field(
+        description="The act, e.g. 830/NQ-UBTVQH14.", examples=["830/NQ-UBTVQH14"]
+    )
     confidence: Literal["high", "medium", "low"] | None = Field(
         description="How well the sources support the link (null when the source does not say)."
     )

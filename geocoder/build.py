@@ -314,7 +314,10 @@ def chain_note(old: UnitRow, descent: Descent, parent: UnitRow | None) -> str | 
     if not descent.path:
         return None
     first = label(old.full_name, parent.full_name if parent is not None else None)
-    steps = [f"{first} (until {old.valid_to})", *(f"{u.full_name} (until {u.valid_to})" for u in descent.path)]
+    steps = [
+        f"{first} (until {old.valid_to})",
+        *(f"{u.full_name} (until {u.valid_to})" for u in descent.path),
+    ]
     return " -> ".join([*steps, descent.unit.full_name])
 
 
@@ -357,7 +360,9 @@ def _old_commune_links(territory: Territory, old: UnitRow) -> tuple[list[UnitRow
     districts = [d for d in covering if d is not district]
     later = {territory.parent(unit) for d in territory.descents(old) for unit in d.path}
     links = [*territory.link(district), *(x for d in districts for x in territory.link(d))]
-    links += [x for d in later if d is not None and d.level == 2 for x in territory.link(d, LATER_DISTRICT_WEIGHT)]
+    links += [
+        x for d in later if d is not None and d.level == 2 for x in territory.link(d, LATER_DISTRICT_WEIGHT)
+    ]
     return [d for d in (district, *districts) if d is not None], links
 
 

@@ -195,7 +195,11 @@ class Territory:
         for _hop in range(MAX_HOPS):
             following = []
             for current, current_weight in frontier:
-                olds = [u for u in (self.units[i] for i, _ in self.predecessors.get(current.id, ())) if u.level == 3]
+                olds = [
+                    u
+                    for u in (self.units[i] for i, _ in self.predecessors.get(current.id, ()))
+                    if u.level == 3
+                ]
                 share = current_weight if len(olds) == 1 else min(current_weight, OTHER_PREDECESSOR_WEIGHT)
                 following += [(old, share) for old in olds]
             if not following:

@@ -81,14 +81,21 @@ def gso_units(path: Path) -> SourceFrame:
     for district in spec["level2s"]:
         rows.append(_gso_row(district["level2_id"], 2, district["type"], district["name"], spec["level1_id"]))
         rows += [
-            _gso_row(c["level3_id"], 3, c["type"], c["name"], district["level2_id"], starts.get(c["level3_id"]))
+            _gso_row(
+                c["level3_id"],
+                3,
+                c["type"],
+                c["name"],
+                district["level2_id"],
+                start=starts.get(c["level3_id"]),
+            )
             for c in district["level3s"]
         ]
     return _frame(rows, path.name)
 
 
 def _gso_row(
-    code: str, level: int, unit_type: str, full_name: str, parent: str | None, start: str | None = None
+    code: str, level: int, unit_type: str, full_name: str, parent: str | None, *, start: str | None = None
 ) -> dict[str, object]:
     """One GSO unit, valid until the 2025 reorganisation."""
     short = (
@@ -114,15 +121,17 @@ def communes_points(path: Path) -> SourceFrame:
         level="3",
         valid_to=ABOLISHED,
         unit_type=source.frame["wardType"].str.lower(),
-        valid_from=source.frame["wardCode"].map(lambda code: starts.get(code)),
+        valid_from=source.frame["wardCode"].map(starts.get),
     )
     return replace(source, frame=frame)
 
 
 def reorg_2020_units(path: Path) -> SourceFrame:
-    """The communes abolished, renamed or moved in 2008-2021, one row per period, without geometry."""
-    reorg = read_reorg_2020(path)
-    return _frame([period.row() for period in reorg.periods], path.name)
+    """Kỳ Sơn district and the communes abolished, renamed or moved in 2008-2021 (one row per period).
+
+    None has geometry: the district keeps Who's On First's polygon, the communes have none.
+    """
+    return _frame(read_reorg_2020(path).rows(), path.name)
 
 
 def districts_gov(path: Path) -> SourceFrame:

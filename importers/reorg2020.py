@@ -101,12 +101,21 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class Reorg2020:
-    """Old unit periods, the start of the GSO units that kept a changed code, links, district ends."""
+    """Old unit periods, the start of the GSO units that kept a changed code, links, district ends.
+
+    ``districts`` are the dissolved districts as unit rows: their accented names (Who's On
+    First, the only polygon of Kỳ Sơn, spells it "Ky Son") and their end.
+    """
 
     periods: tuple[Period, ...]
     starts: dict[str, dt.date]
     links: tuple[Link, ...]
     district_ends: dict[str, dt.date] = field(default_factory=dict)
+    districts: tuple[dict[str, object], ...] = ()
+
+    def rows(self) -> list[dict[str, object]]:
+        """Every unit row to load: the dissolved districts, then the communes' periods."""
+        return [*self.districts, *(period.row() for period in self.periods)]
 
 
 def _date(value: object, where: str, problems: list[str]) -> dt.date:
@@ -222,7 +231,13 @@ def _district_links(spec: dict[str, Any], problems: list[str]) -> Iterator[Link]
         basis = change["legal_basis"]
         if change["change"] == "district_dissolved":
             yield Link(
-                2, change["district_code"], change["into_district_code"], effective, "full", "district_dissolved", basis
+                2,
+                change["district_code"],
+                change["into_district_code"],
+                effective,
+                "full",
+                "district_dissolved",
+                basis,
             )
             continue
         for unit in change["units"]:
@@ -233,6 +248,32 @@ def _district_links(spec: dict[str, Any], problems: list[str]) -> Iterator[Link]
             else:
                 note = f"to {unit['to_district']}, {unit['to_province']}: {unit['successor_note']}"
                 yield Link(3, code, None, effective, "full", "transferred_out", basis, "high", note)
+
+
+def _district_rows(spec: dict[str, Any], ends: dict[str, dt.date]) -> tuple[dict[str, object], ...]:
+    """The dissolved districts as unit rows of the province, ending on their day."""
+    rows = []
+    for change in spec["districts_changed"]:
+        if change["change"] != "district_dissolved":
+            continue
+        unit_type, short = split_unit_name(change["district"])
+        code = change["district_code"]
+        rows.append(
+            {
+                "source_id": f"{code}/{ends[code].isoformat()}",
+                "code": code,
+                "level": "2",
+                "unit_type": unit_type,
+                "short_name": short,
+                "full_name": change["district"],
+                "parent_code": spec["province"]["gso_code"],
+                "valid_from": None,
+                "valid_to": ends[code].isoformat(),
+                "legal_basis": change["legal_basis"],
+                "name_variants": None,
+            }
+        )
+    return tuple(rows)
 
 
 def _district_ends(spec: dict[str, Any], problems: list[str]) -> dict[str, dt.date]:
@@ -270,7 +311,7 @@ def _build(spec: dict[str, Any]) -> Reorg2020:
     ends = _district_ends(spec, problems)
     if problems:
         raise ImportValidationError(REORG_2020_FILE, problems)
-    return Reorg2020(tuple(periods), starts, links, ends)
+    return Reorg2020(tuple(periods), starts, links, ends, _district_rows(spec, ends))
 
 
 def unit_starts(path: Path) -> dict[str, dt.date]:
@@ -281,7 +322,9 @@ def unit_starts(path: Path) -> dict[str, dt.date]:
 def _ending(level: int, code: str, day: dt.date) -> Any:
     """The id of the unit of ``code`` whose validity ends on ``day``."""
     unit = admin_unit.c
-    return select(unit.id).where(unit.level == level, unit.code == code, unit.valid_to == day).scalar_subquery()
+    return (
+        select(unit.id).where(unit.level == level, unit.code == code, unit.valid_to == day).scalar_subquery()
+    )
 
 
 def _valid_on(level: int, code: str | None, day: dt.date) -> Any:
@@ -306,13 +349,19 @@ def _link_problems(conn: Connection, links: tuple[Link, ...]) -> list[str]:
     problems = []
     for number, link in enumerate(links, 1):
         old, new = conn.execute(
-            select(_ending(link.level, link.old_code, link.effective), _valid_on(link.level, link.new_code, link.effective))
+            select(
+                _ending(link.level, link.old_code, link.effective),
+                _valid_on(link.level, link.new_code, link.effective),
+            )
         ).one()
         if old is None:
-            problems.append(f"link {number}, field 'gso_code': no unit {link.old_code} ending {link.effective}")
+            problems.append(
+                f"link {number}, field 'gso_code': no unit {link.old_code} ending {link.effective}"
+            )
         if new is None and link.new_code is not None:
             problems.append(
-                f"link {number}, field 'successor_gso_code': no unit {link.new_code} valid on {link.effective}"
+                f"link {number}, field 'successor_gso_code': "
+                f"no unit {link.new_code} valid on {link.effective}"
             )
     return problems
 

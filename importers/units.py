@@ -113,7 +113,11 @@ def write_lineage(
         )
         statement = values.on_conflict_do_update(
             index_elements=["predecessor_id", "successor_id"],
-            set_={"kind": values.excluded.kind, "source": values.excluded.source, "change": values.excluded.change},
+            set_={
+                "kind": values.excluded.kind,
+                "source": values.excluded.source,
+                "change": values.excluded.change,
+            },
             where=or_(
                 unit_lineage.c.kind.is_distinct_from(values.excluded.kind),
                 unit_lineage.c.change.is_distinct_from(values.excluded.change),

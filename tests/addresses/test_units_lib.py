@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection
@@ -133,7 +134,7 @@ def test_a_date_chooses_the_period(conn: Connection) -> None:
 
 def test_a_unit_that_no_longer_exists_is_the_latest(conn: Connection) -> None:
     detail = units.get_unit(conn, "151")
-    assert detail.unit.name == "Ky Son"
+    assert detail.unit.name == "Kỳ Sơn"  # the accented name of reorg_2020.json over WOF's "Ky Son"
     assert detail.resolution == "latest"
     assert detail.note is not None
     assert "no longer exists" in detail.note
@@ -264,7 +265,7 @@ def test_a_present_day_unit_converts_to_itself(conn: Connection) -> None:
         ({"code": "4-891"}, "code"),
     ],
 )
-def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, str], parameter: str) -> None:
+def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, Any], parameter: str) -> None:
     with pytest.raises(InvalidParameterError) as error:
         units.convert_unit(conn, **kwargs)
     assert error.value.parameter == parameter
@@ -273,3 +274,50 @@ def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, s
 def test_an_unknown_name_is_not_found(conn: Connection) -> None:
     with pytest.raises(NotFoundError, match="Atlantis"):
         units.convert_unit(conn, name="Atlantis")
+
+
+# --- the 2008-2021 changes ---------------------------------------------------------------------------
+
+
+def test_a_2019_commune_converts_through_its_2020_commune(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, name="xa dan ha", district="Ky Son")  # huyện Kỳ Sơn, until 2020
+    assert (conversion.source.code, conversion.source.valid_to) == ("04915", dt.date(2020, 1, 1))
+    [successor] = conversion.successors
+    assert successor.unit.code == "04894"
+    assert successor.unit.is_current
+    assert [link.unit.full_name for link in successor.via] == ["Phường Kỳ Sơn", "Phường Kỳ Sơn"]
+    assert [link.unit.is_current for link in successor.via] == [False, True]
+
+
+def test_a_spelling_variant_names_the_old_commune(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, name="Noong Luông", district="Mai Châu")
+    assert conversion.source.full_name == "Xã Nong Luông"
+
+
+def test_a_name_of_two_periods_converting_alike_is_not_ambiguous(conn: Connection) -> None:
+    # old Liên Sơn (04966) merged into the new Liên Sơn (04969, ex-Thành Lập) in 2020
+    conversion = units.convert_unit(conn, name="Liên Sơn", district="Lương Sơn")
+    assert {unit.code for unit in (conversion.source,)} <= {"04966", "04969"}
+    assert "also named" in conversion.note
+
+
+def test_a_split_2019_commune_fans_out_with_the_notes_of_its_parts(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, code="04822")  # Xã Thái Thịnh -> Xã Hòa Bình + Phường Thái Bình
+    assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [
+        ("Phường Tân Hòa", "partial"),
+        ("Phường Thống Nhất", "partial"),
+    ]
+    parts = {s.via[0].unit.full_name: s for s in conversion.successors}
+    assert set(parts) == {"Xã Hòa Bình", "Phường Thái Bình"}
+    assert "Vôi" in (parts["Phường Thái Bình"].note or "")
+    assert {s.confidence for s in conversion.successors} == {"medium"}
+
+
+def test_a_split_whose_parts_meet_again_is_whole_in_the_end(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, code="04810")  # Chăm Mát: both parts are in Phường Thống Nhất now
+    assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [("Phường Thống Nhất", "full")]
+
+
+def test_weakest_confidence_of_a_chain() -> None:
+    assert units.weakest(["high", "medium", None]) == "medium"
+    assert units.weakest([]) is None

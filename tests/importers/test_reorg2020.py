@@ -62,7 +62,9 @@ def test_every_old_commune_has_its_lineage(conn: Connection) -> None:
 def _links(conn: Connection, code: str) -> list[tuple[object, ...]]:
     old, new = admin_unit.alias("old"), admin_unit.alias("new")
     query = (
-        select(new.c.code, new.c.full_name, unit_lineage.c.kind, unit_lineage.c.change, unit_lineage.c.confidence)
+        select(
+            new.c.code, new.c.full_name, unit_lineage.c.kind, unit_lineage.c.change, unit_lineage.c.confidence
+        )
         .select_from(unit_lineage.join(old, old.c.id == unit_lineage.c.predecessor_id))
         .outerjoin(new, new.c.id == unit_lineage.c.successor_id)
         .where(old.c.code == code, old.c.level == 3, unit_lineage.c.effective_date < REORG_2025)

@@ -1,4 +1,4 @@
-"""Lineage says what changed (merged, split, renamed, district changes, transfers out), its act and confidence.
+"""Lineage says what changed (merged, split, renamed, moved, transferred out), by which act, how surely.
 
 The 2008-2021 changes of Hòa Bình (reorg_2020.json) are loaded into the same tables as
 the 2025 reorganisation; a commune transferred to Hà Nội in 2008 has no successor here,
@@ -19,7 +19,9 @@ down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-CHANGES = "change IN ('merged', 'split', 'renamed', 'district_changed', 'district_dissolved', 'transferred_out')"
+CHANGES = (
+    "change IN ('merged', 'split', 'renamed', 'district_changed', 'district_dissolved', 'transferred_out')"
+)
 
 
 def upgrade() -> None:
@@ -35,7 +37,8 @@ def upgrade() -> None:
         ),
     )
     op.add_column(
-        "unit_lineage", sa.Column("legal_basis", sa.Text(), nullable=True, comment="the act, e.g. 830/NQ-UBTVQH14")
+        "unit_lineage",
+        sa.Column("legal_basis", sa.Text(), nullable=True, comment="the act, e.g. 830/NQ-UBTVQH14"),
     )
     op.add_column(
         "unit_lineage",
@@ -49,7 +52,10 @@ def upgrade() -> None:
     op.add_column(
         "unit_lineage",
         sa.Column(
-            "note", sa.Text(), nullable=True, comment="which part went where (splits), where a transferred unit went"
+            "note",
+            sa.Text(),
+            nullable=True,
+            comment="which part went where (splits), where a transferred unit went",
         ),
     )
     op.execute("UPDATE unit_lineage SET change = 'split' WHERE kind = 'partial'")
@@ -74,7 +80,9 @@ def upgrade() -> None:
         "confidence IS NULL OR confidence IN ('high', 'medium', 'low')",
     )
     op.create_check_constraint(
-        op.f("ck_unit_lineage_successor"), "unit_lineage", "successor_id IS NOT NULL OR change = 'transferred_out'"
+        op.f("ck_unit_lineage_successor"),
+        "unit_lineage",
+        "successor_id IS NOT NULL OR change = 'transferred_out'",
     )
 
 
@@ -89,7 +97,9 @@ def downgrade() -> None:
     op.alter_column("unit_lineage", "successor_id", existing_type=sa.Integer(), nullable=False, comment=None)
     op.drop_constraint(op.f("uq_unit_lineage_predecessor_id_successor_id"), "unit_lineage", type_="unique")
     op.create_unique_constraint(
-        op.f("uq_unit_lineage_predecessor_id_successor_id"), "unit_lineage", ["predecessor_id", "successor_id"]
+        op.f("uq_unit_lineage_predecessor_id_successor_id"),
+        "unit_lineage",
+        ["predecessor_id", "successor_id"],
     )
     for column in ("note", "confidence", "legal_basis", "change"):
         op.drop_column("unit_lineage", column)
