@@ -219,9 +219,18 @@ class _Builder:
         return best.lon, best.lat, EPONYMOUS_POINT
 
     def _holds(self, unit: UnitRow, settlement: _Settlement) -> bool:
-        if unit.level == 3:
-            return settlement.ward_id == unit.id
-        return self.territory.inside(unit, settlement.lon, settlement.lat)
+        """Whether a village is in a unit: in its polygon (and, for a ward, placed in it)."""
+        if unit.level == 3 and settlement.ward_id != unit.id:
+            return False
+        return unit.geom is None or self.territory.inside(unit, settlement.lon, settlement.lat)
+
+    def unit_point(self, unit: UnitRow) -> tuple[float | None, float | None, str]:
+        """Where a unit-level answer lies: the village of its name in it, else a point inside its polygon."""
+        centre = self.centre(unit)
+        if centre is not None:
+            return centre
+        lon, lat = self.territory.inner_point(unit)
+        return lon, lat, UNIT_POINT
 
     def add(self, entry: Entry) -> Entry:
         entry = replace(entry, id=len(self.entries))
@@ -262,7 +271,7 @@ def _ward_entries(builder: _Builder) -> None:
         olds = tuple(territory.old_ref(old) for old in territory.old_communes_of(ward))
         districts = {territory.parent(old) for old in territory.old_communes_of(ward)}
         links = [link for d in districts if d is not None for link in territory.link(d, 0.85)]
-        lon, lat, precision = builder.centre(ward) or (ward.lon, ward.lat, UNIT_POINT)
+        lon, lat, precision = builder.unit_point(ward)
         builder.unit_entry(
             ward,
             "commune",
@@ -419,9 +428,9 @@ def _district_and_province_entries(builder: _Builder) -> None:
     """Pre-2025 districts and both provinces."""
     territory = builder.territory
     for unit in territory.units.values():
-        if unit.level == 3 or unit.lon is None or unit.lat is None:
+        lon, lat, precision = builder.unit_point(unit)
+        if unit.level == 3 or lon is None or lat is None:
             continue
-        lon, lat, precision = builder.centre(unit) or (unit.lon, unit.lat, UNIT_POINT)
         ward = territory.ward_at(lon, lat)
         current = None if ward is None else territory.ref(ward)
         if unit.level == 2:

@@ -106,6 +106,7 @@ class Territory:
         self._districts = [u for u in self.units.values() if u.level == 2 and u.geom is not None]
         self._district_tree = STRtree([district.geom for district in self._districts])
         self.contexts = [self._context(index, unit) for index, unit in enumerate(self.units.values())]
+        self._inner = self._inner_points()
         self.context_of = {context.unit_id: context.id for context in self.contexts}
 
     @staticmethod
@@ -165,6 +166,25 @@ class Territory:
         hits = self._district_tree.query(point, predicate="dwithin", distance=DISTRICT_MARGIN_DEG)
         return [self._districts[int(index)] for index in sorted(hits)]
 
+    def _inner_points(self) -> dict[int, tuple[float, float]]:
+        """A point inside each unit's polygon: its own point when inside, else one on the polygon's surface.
+
+        One vectorised covers test for all units, and ``point_on_surface`` on the real
+        (not simplified) polygon for the few whose point lies outside.
+        """
+        shaped = [unit for unit in self.units.values() if unit.geom is not None]
+        geoms = np.array([unit.geom for unit in shaped], dtype=object)
+        lon = np.array([np.nan if unit.lon is None else unit.lon for unit in shaped], dtype=float)
+        lat = np.array([np.nan if unit.lat is None else unit.lat for unit in shaped], dtype=float)
+        outside = ~shapely.covers(geoms, shapely.points(lon, lat))
+        surface = shapely.point_on_surface(geoms[outside])
+        lon[outside], lat[outside] = shapely.get_x(surface), shapely.get_y(surface)
+        return {unit.id: (float(x), float(y)) for unit, x, y in zip(shaped, lon, lat, strict=True)}
+
+    def inner_point(self, unit: UnitRow) -> tuple[float | None, float | None]:
+        """The unit's point, moved onto its polygon when it lay outside (unchanged without a polygon)."""
+        return self._inner.get(unit.id, (unit.lon, unit.lat))
+
     def inside(self, unit: UnitRow, lon: float, lat: float) -> bool:
         """Whether a unit's polygon covers a point."""
         return unit.geom is not None and bool(shapely.covers(unit.geom, shapely.points(lon, lat)))
@@ -183,30 +203,6 @@ class Territory:
         if not located:
             return olds[0] if olds else None
         return min(located, key=lambda unit: planar_distance(lon, lat, unit.lon, unit.lat))  # type: ignore[arg-type]
-
-    def _earlier(self, unit: UnitRow, weight: float) -> list[tuple[UnitRow, float]]:
-        """The communes a pre-2025 commune came from (2019, 2009...), with a context weight.
-
-        A commune renamed or moved (its only predecessor) was the same place: same weight;
-        one of several merged communes may or may not have held the point: lower.
-        """
-        found: list[tuple[UnitRow, float]] = []
-        frontier = [(unit, weight)]
-        for _hop in range(MAX_HOPS):
-            following = []
-            for current, current_weight in frontier:
-                olds = [
-                    u
-                    for u in (self.units[i] for i, _ in self.predecessors.get(current.id, ()))
-                    if u.level == 3
-                ]
-                share = current_weight if len(olds) == 1 else min(current_weight, OTHER_PREDECESSOR_WEIGHT)
-                following += [(old, share) for old in olds]
-            if not following:
-                break
-            found += following
-            frontier = following
-        return found
 
     def successors_of(self, unit: UnitRow) -> list[tuple[UnitRow, str]]:
         """The units a unit directly became, with the link kind."""
@@ -256,11 +252,10 @@ class Territory:
         districts = [link for district in self.districts_at(lon, lat) for link in self.link(district)]
         for old in self.old_communes_of(ward):
             weight = 1.0 if old is nearest else OTHER_PREDECESSOR_WEIGHT
-            for unit, unit_weight in ((old, weight), *self._earlier(old, weight)):
-                communes += self.link(unit, unit_weight)
-                parent = self.parent(unit)
-                if parent is not None and parent.level == 2:
-                    districts += self.link(parent, unit_weight)
+            communes += self.link(old, weight)
+            parent = self.parent(old)
+            if parent is not None and parent.level == 2:
+                districts += self.link(parent, weight)
         nearby = [link for d in self.districts_near(lon, lat) for link in self.link(d, NEAR_DISTRICT_WEIGHT)]
         links = ordered_links([*communes, *districts, *nearby, *self.province_links()])
         return PointUnits(ward, nearest, self._old_units(nearest), links)
