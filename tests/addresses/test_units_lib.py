@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -321,3 +323,15 @@ def test_a_split_whose_parts_meet_again_is_whole_in_the_end(conn: Connection) ->
 def test_weakest_confidence_of_a_chain() -> None:
     assert units.weakest(["high", "medium", None]) == "medium"
     assert units.weakest([]) is None
+
+
+def test_the_interim_codes_of_early_2020_convert_like_the_final_ones(
+    conn: Connection, data_dir: Path
+) -> None:
+    """GSO's list of 2020-01-01 gave 14 merged communes a temporary code: each is the code of a
+    commune merged into the same unit, so data frozen then converts to the right unit."""
+    spec = json.loads((data_dir / "reorg_2020.json").read_text(encoding="utf-8"))
+    for interim in spec["gso_interim_codes_2020_01"]["codes"]:
+        by_interim = units.convert_unit(conn, code=interim["interim_code"], at=dt.date(2019, 12, 1))
+        by_final = units.convert_unit(conn, code=interim["final_gso_code"], at=dt.date(2024, 1, 1))
+        assert {s.unit.code for s in by_interim.successors} == {s.unit.code for s in by_final.successors}

@@ -106,8 +106,8 @@ def test_ky_son_district_dissolved_into_the_city(conn: Connection) -> None:
     assert tuple(row) == (NQ_830, "148", "district_dissolved")
 
 
-def test_a_database_loaded_before_gets_its_dates(conn: Connection) -> None:
-    reorg = read_reorg_2020(Path("data/hoabinh/reorg_2020.json"))
+def test_a_database_loaded_before_gets_its_dates(conn: Connection, data_dir: Path) -> None:
+    reorg = read_reorg_2020(data_dir / "reorg_2020.json")
     ky_son = (admin_unit.c.level == 2) & (admin_unit.c.code == "151")
     conn.execute(update(admin_unit).where(ky_son).values(valid_to=dt.date(2020, 2, 1)))
     assert end_units(conn, reorg.district_ends, level=2) == 1
@@ -115,28 +115,28 @@ def test_a_database_loaded_before_gets_its_dates(conn: Connection) -> None:
     assert start_units(conn, reorg.starts, ends=REORG_2025) == 0  # already dated: nothing to do
 
 
-def _write(tmp_path: Path, change: object) -> Path:
-    spec = json.loads(Path("data/hoabinh/reorg_2020.json").read_text(encoding="utf-8"))
+def _write(tmp_path: Path, data_dir: Path, change: object) -> Path:
+    spec = json.loads((data_dir / "reorg_2020.json").read_text(encoding="utf-8"))
     change(spec)  # type: ignore[operator]
     path = tmp_path / "reorg_2020.json"
     path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def test_a_bad_date_or_kind_names_the_entry(tmp_path: Path) -> None:
+def test_a_bad_date_or_kind_names_the_entry(tmp_path: Path, data_dir: Path) -> None:
     def spoil(spec: dict[str, list[dict[str, str]]]) -> None:
         spec["units_abolished"][3]["effective"] = "1/1/2020"
         spec["units_abolished"][5]["kind"] = "vanished"
 
     with pytest.raises(ImportValidationError) as raised:
-        read_reorg_2020(_write(tmp_path, spoil))
+        read_reorg_2020(_write(tmp_path, data_dir, spoil))
     problems = raised.value.problems
     assert any("units_abolished[3]" in p and "'effective'" in p for p in problems)
     assert any("units_abolished[5]" in p and "'kind'" in p for p in problems)
 
 
-def test_the_periods_count(conn: Connection) -> None:
-    reorg = read_reorg_2020(Path("data/hoabinh/reorg_2020.json"))
+def test_the_periods_count(conn: Connection, data_dir: Path) -> None:
+    reorg = read_reorg_2020(data_dir / "reorg_2020.json")
     loaded = conn.execute(
         select(func.count()).where(admin_unit.c.source == "reorg_2020", admin_unit.c.level == 3)
     ).scalar_one()
