@@ -301,12 +301,15 @@ def _reverse_level(result: ReverseResult) -> MatchLevel:
 
 
 def _outside_note(result: ReverseResult) -> str | None:
-    if result.inside:
-        return None
-    return (
-        f"the point is outside every commune/ward of the database; "
-        f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away"
-    )
+    """Why the units may not be what is at the point: outside every ward, or old units not told apart."""
+    notes = [] if result.note is None else [result.note]
+    if not result.inside:
+        notes.insert(
+            0,
+            f"the point is outside every commune/ward of the database; "
+            f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away",
+        )
+    return "; ".join(notes) or None
 
 
 def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:

@@ -193,12 +193,13 @@ def _successor_answer(
     part = "một phần thuộc " if successor.kind == "partial" else ""
     province = entry.current_province.full_name if entry.current_province else None
     now = label(successor.unit.full_name, province)
-    note = None
+    note = successor.chain
     if split:
-        note = (
-            f"{entry.name} was split on 2025-07-01; this is the part now in {successor.unit.full_name} "
+        split_note = (
+            f"{entry.name} was split; this is the part now in {successor.unit.full_name} "
             "(give a village or a point to choose)"
         )
+        note = split_note if note is None else f"{note}; {split_note}"
     result = GeocodeResult(
         lon=successor.lon,
         lat=successor.lat,
