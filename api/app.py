@@ -15,7 +15,7 @@ from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.errors import add_exception_handlers
-from api.middleware import RequestSizeLimit
+from api.middleware import HeadAsGet, RequestSizeLimit
 from api.routes import codes, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
 
@@ -62,17 +62,18 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
 
 
 def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
-    """Gzip for large answers, CORS for the configured origins, a request size limit."""
+    """Gzip for large answers, CORS for the configured origins, a request size limit, HEAD as GET."""
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "Link", "Content-Crs"],
         )
+    app.add_middleware(HeadAsGet)  # outermost: HEAD goes through every other layer as GET
 
 
 def app_from_environment() -> FastAPI:

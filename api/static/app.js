@@ -555,9 +555,18 @@
     return html;
   }
 
+  /**
+   * What the viewer reads of a GeocodeJSON feature: the spec's `geocoding` member and diachiso's own
+   * (`diachiso`: codes, units, score), with `type` the finer match level (address, village...).
+   */
+  function details(feature) {
+    const { geocoding = {}, diachiso = {} } = feature.properties;
+    return { ...geocoding, ...diachiso, type: diachiso.match_level ?? geocoding.type };
+  }
+
   /** The popup body of one GeocodeJSON feature (the same for search, reverse and codes). */
   function placeHtml(feature, extra = "", role = "found") {
-    const g = feature.properties.geocoding;
+    const g = details(feature);
     const kind = g.type ? `<span class="kind">${escapeHtml(kindText(g))}</span>` : "";
     let html = `<div class="place-popup" data-role="${role}"><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
     html += codeRows(g) + unitRows(g);
@@ -598,7 +607,7 @@
     try {
       const collection = await getJSON(url, { signal: reverseAbort.signal });
       const feature = collection.features[0];
-      const note = feature?.properties.geocoding.registry_code ? "" : `<p class="note">${t("no_address")}</p>`;
+      const note = feature && details(feature).registry_code ? "" : `<p class="note">${t("no_address")}</p>`;
       popup.setContent(feature ? placeHtml(feature, note, "reverse") : `<p>${t("nothing_here")}</p>`);
     } catch (error) {
       if (error.name !== "AbortError") popup.setContent(`<p class="message error">${escapeHtml(error.message)}</p>`);
@@ -624,7 +633,7 @@
   function showFeature(feature, extra = "") {
     if (isPhone()) setPanel(false); // the map, not the panel, shows what was found
     const [lon, lat] = feature.geometry.coordinates;
-    const zoom = ZOOM_FOR_TYPE[feature.properties.geocoding.type] ?? 17;
+    const zoom = ZOOM_FOR_TYPE[details(feature).type] ?? 17;
     map.setView([lat, lon], zoom, { animate: false });
     foundMarker.setLatLng([lat, lon]).addTo(map);
     L.popup({ maxWidth: 340, offset: [0, -6] }).setLatLng([lat, lon]).setContent(placeHtml(feature, extra)).openOn(map);
@@ -642,7 +651,7 @@
   }
 
   function suggestionText(feature) {
-    const g = feature.properties.geocoding;
+    const g = details(feature);
     return { label: g.label ?? g.name, kind: kindText(g) };
   }
 
@@ -789,21 +798,20 @@
   /** An address Feature of /codes (or /addresses) as the GeocodeJSON feature the popups show. */
   function addressPlace(feature) {
     const p = feature.properties;
-    const unit = (u, level) => (u ? { ...u, level } : null);
-    const geocoding = {
-      type: "address",
+    const unit = (u, level, levelName) => (u ? { ...u, level, level_name: levelName } : null);
+    const geocoding = { type: "house", label: p.label, name: p.label };
+    const diachiso = {
+      match_level: "address",
       kind: "address",
-      label: p.label,
-      name: p.label,
       location_code: p.location_code,
       location_code_display: p.location_code_display,
       registry_code: p.registry_code,
       registry_code_display: p.registry_code_display,
-      current_unit: unit(p.commune, "commune"),
-      old_units: [unit(p.old_commune, "commune"), unit(p.old_district, "district")].filter(Boolean),
+      current_unit: unit(p.commune, 3, "commune"),
+      old_units: [unit(p.old_commune, 3, "commune"), unit(p.old_district, 2, "district")].filter(Boolean),
       point_precision: "exact",
     };
-    return { type: "Feature", geometry: feature.geometry, properties: { geocoding } };
+    return { type: "Feature", geometry: feature.geometry, properties: { geocoding, diachiso } };
   }
 
   /** A registry code: fly to its address, or to the address in force when it is retired, and open its popup. */
