@@ -168,7 +168,16 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
         registry=registry,
         successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
         retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
+        numbers=HouseStore.written(_written(frame["house_number"]), _written(frame["alley"])),
     )
+
+
+def _written(values: pd.Series) -> NDArray[np.object_]:
+    """Text cells as written (stripped), None where empty or missing."""
+    cells: NDArray[np.object_] = values.map(
+        lambda v: str(v).strip() or None if pd.notna(v) else None
+    ).to_numpy(dtype=object)
+    return cells
 
 
 # ------------------------------------------------------------------ entries

@@ -80,6 +80,9 @@ class HouseHit:
     lat: float
     registry_code: str | None
     ref: str = ""
+    house_number: str | None = None
+    """The house number as written (for labels), when the store holds it."""
+    alley: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class HouseStore:
     successor: NDArray[np.int64]
     retired: NDArray[np.bool_]
     bounds: dict[int, tuple[int, int]]
+    numbers: NDArray[np.object_]
+    """House number and alley as written, (text or None, text or None) per row: for labels."""
 
     @classmethod
     def empty(cls) -> HouseStore:
@@ -116,6 +121,17 @@ class HouseStore:
             retired=np.zeros(0, bool),
         )
 
+    @staticmethod
+    def written(house_numbers: NDArray[np.object_], alleys: NDArray[np.object_]) -> NDArray[np.object_]:
+        """The (house number, alley) pairs ``build`` keeps for labels.
+
+        >>> HouseStore.written(np.array(["12A", None], object), np.array(["3", None], object)).tolist()
+        [('12A', '3'), (None, None)]
+        """
+        pairs = np.empty(len(house_numbers), dtype=object)
+        pairs[:] = list(zip(house_numbers.tolist(), alleys.tolist(), strict=True))
+        return pairs
+
     @classmethod
     def build(
         cls,
@@ -128,8 +144,12 @@ class HouseStore:
         registry: NDArray[np.int64],
         successor: NDArray[np.int64],
         retired: NDArray[np.bool_],
+        numbers: NDArray[np.object_] | None = None,
     ) -> HouseStore:
-        """Sort the rows by (group, house hash) and index registry codes and ids."""
+        """Sort the rows by (group, house hash) and index registry codes and ids.
+
+        ``numbers`` holds each row's (house number, alley) as written (see :meth:`written`).
+        """
         hashes = _hashes(houses) if len(houses) else np.zeros(0, np.uint64)
         order = np.lexsort((hashes, groups))
         sorted_registry = registry[order]
@@ -147,6 +167,7 @@ class HouseStore:
             successor=successor[order],
             retired=retired[order],
             bounds=_bounds(sorted_groups),
+            numbers=(numbers if numbers is not None else np.full(len(houses), None, object))[order],
         )
 
     def __len__(self) -> int:
@@ -164,7 +185,8 @@ class HouseStore:
         """The address at a row of the arrays."""
         code, address_id = int(self.registry[row]), int(self.address_id[row])
         lon, lat = float(self.lon[row]), float(self.lat[row])
-        return HouseHit(row, address_id, lon, lat, _code(code), f"address:{address_id}")
+        house, alley = self.numbers[row] if self.numbers[row] is not None else (None, None)
+        return HouseHit(row, address_id, lon, lat, _code(code), f"address:{address_id}", house, alley)
 
     def find(self, group: int, house: str) -> HouseHit | None:
         """The first address in force of a group with this house number key, or None."""
