@@ -20,7 +20,7 @@ from shapely.ops import nearest_points
 
 from geocoder.categories import CATEGORY_QUALITY, category_label, category_words
 from geocoder.entries import Entry, NameForm, Successor, name_form, name_forms
-from geocoder.houses import HouseStore, group_name, house_key
+from geocoder.houses import HouseStore, WrittenParts, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
 from geocoder.results import MatchLevel
@@ -168,16 +168,8 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
         registry=registry,
         successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
         retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
-        numbers=HouseStore.written(_written(frame["house_number"]), _written(frame["alley"])),
+        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist()),
     )
-
-
-def _written(values: pd.Series) -> NDArray[np.object_]:
-    """Text cells as written (stripped), None where empty or missing."""
-    cells: NDArray[np.object_] = values.map(
-        lambda v: str(v).strip() or None if pd.notna(v) else None
-    ).to_numpy(dtype=object)
-    return cells
 
 
 # ------------------------------------------------------------------ entries

@@ -4,9 +4,10 @@ errors that say where, and a registry-code search that keeps the house number.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
 
@@ -30,8 +31,13 @@ def record(engine: Engine, client: TestClient) -> Iterator[AddressRecord]:
         conn.execute(delete(address_history).where(address_history.c.address_id == created.id))
         conn.execute(delete(address).where(address.c.id == created.id))
         conn.execute(delete(tile_invalidation).where(tile_invalidation.c.layer == "address"))
+    _refresh_index(client, engine)
+
+
+def _refresh_index(client: TestClient, engine: Engine) -> None:
+    """Make the app's geocoder index read the data now."""
     with engine.connect() as conn:
-        client.app.state.geocoder.refresh_if_stale(conn, force=True)
+        cast(FastAPI, client.app).state.geocoder.refresh_if_stale(conn, force=True)
 
 
 # --- level -------------------------------------------------------------------------------------------
@@ -112,8 +118,7 @@ def test_a_json_syntax_error_names_line_and_column(client: TestClient) -> None:
 def test_a_search_by_registry_code_keeps_the_house_number(
     client: TestClient, engine: Engine, record: AddressRecord
 ) -> None:
-    with engine.connect() as conn:  # the app's index looks for changed data every 30 s: now
-        client.app.state.geocoder.refresh_if_stale(conn, force=True)
+    _refresh_index(client, engine)  # the app's index looks for changed data every 30 s: now
     for typed in (record.registry_code, record.registry_code_display):
         found = client.get("/search", params={"q": typed}).json()["features"]
         assert found, typed
