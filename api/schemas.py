@@ -129,7 +129,7 @@ class FeatureModel(BaseModel):
     """A GeoJSON feature."""
 
     type: Literal["Feature"] = "Feature"
-    id: int
+    id: int | str = Field(description="The registry code in `addresses`, the database id elsewhere.")
     geometry: dict[str, Any] | None = Field(description=GEOJSON_GEOMETRY_DESCRIPTION)
     properties: dict[str, Any]
 

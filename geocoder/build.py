@@ -20,7 +20,7 @@ from shapely.ops import nearest_points
 
 from geocoder.categories import CATEGORY_QUALITY, category_label, category_words
 from geocoder.entries import ContextLink, Entry, NameForm, Successor, name_form, name_forms
-from geocoder.houses import HouseStore, group_name, house_key
+from geocoder.houses import HouseStore, WrittenParts, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
 from geocoder.results import MatchLevel, OldUnit
@@ -178,6 +178,7 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
         registry=registry,
         successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
         retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
+        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist()),
     )
 
 

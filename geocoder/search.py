@@ -334,7 +334,8 @@ def _address_result(
     group = int(state.houses.groups[hit.row]) if hit.row >= 0 else -1
     street = state.addresses.groups[group].display if 0 <= group < len(state.addresses.groups) else None
     codes = point_codes(hit.lon, hit.lat, hit.registry_code)
-    name = street or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
+    written = format_address(house_number=hit.house_number, alley=hit.alley, street=street)
+    name = written or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
     return GeocodeResult(
         lon=hit.lon,
         lat=hit.lat,
@@ -352,6 +353,7 @@ def _address_result(
         codes=codes,
         parsed=parsed,
         note=note,
+        house_number=hit.house_number,
     )
 
 
