@@ -1,8 +1,8 @@
 """The address registry in the database: codes in bulk, the lifecycle of an address, look-ups.
 
 Every address gets a location code (computed from its point, follows it when it
-moves) and a registry code (9-digit serial from a database sequence + Damm check
-digit: issued once, never changed, never reused).
+moves) and a registry code (9-digit serial from the registry counter row + Damm check
+digit: issued once, never changed, never reused; an aborted transaction burns none).
 
 An address goes proposed -> active -> retired, never back. Edits are atomic (each
 runs in a savepoint of the caller's transaction), use optimistic locking
@@ -69,7 +69,7 @@ from addresses.queries import (
     current_commune_id,
     point_expression,
 )
-from addresses.schema import address, address_history, registry_serial
+from addresses.schema import address, address_history, registry_counter
 from addresses.text import canonical_text
 
 __all__ = [
@@ -90,6 +90,7 @@ __all__ = [
     "lookup_registry",
     "merge_addresses",
     "next_serials",
+    "record_history",
     "retire_address",
     "update_address",
 ]
@@ -163,16 +164,22 @@ def _copy_in(conn: Connection, table: Table, fields: Fields, columns: dict[str, 
 
 
 def next_serials(conn: Connection, count: int) -> NDArray[np.int64]:
-    """Draw ``count`` serials from the registry sequence in one round trip (one array value)."""
+    """Draw ``count`` consecutive serials from the registry counter row in one UPDATE ... RETURNING.
+
+    The counter is updated inside the caller's transaction: a rollback gives the serials
+    back (none is burnt), and other drawers wait for the row until it commits.
+    """
     if count == 0:
         return np.empty(0, dtype=np.int64)
-    draws = select(func.array_agg(func.nextval(registry_serial.name))).select_from(
-        func.generate_series(1, count)
+    draw = (
+        update(registry_counter)
+        .values(next_serial=registry_counter.c.next_serial + count)
+        .returning(registry_counter.c.next_serial)
     )
-    serials = np.asarray(conn.execute(draws).scalar_one(), dtype=np.int64)
-    if serials.size != count:
-        raise RuntimeError(f"drew {serials.size} serials instead of {count}")
-    return serials
+    after = conn.execute(draw).scalar()
+    if after is None:
+        raise RuntimeError("registry_counter has no row: run the database migrations")
+    return np.arange(int(after) - count, int(after), dtype=np.int64)
 
 
 def _padded(column: ColumnElement[Any], width: int) -> ColumnElement[Any]:
@@ -234,7 +241,7 @@ def assign_codes(conn: Connection, *, source: str | None = None) -> int:
 GENERATED_SOURCE: Final = "generated"
 """The source label of generated (not surveyed) addresses; they are flagged ``is_generated``."""
 
-ChangeKind = Literal["update", "move", "activate", "retire", "merge"]
+ChangeKind = Literal["update", "move", "activate", "retire", "merge", "import"]
 """What an ``address_history`` row records: the kind of change that replaced the snapshot."""
 
 
@@ -439,16 +446,35 @@ def _snapshot(
     reason: str | None = None,
 ) -> None:
     """Keep the row as it is now in address_history (a reason goes in as "change_reason")."""
+    record_history(
+        conn, where=address.c.id == current.id, change=change, changed_by=changed_by, reason=reason
+    )
+
+
+def record_history(
+    conn: Connection,
+    *,
+    where: ColumnElement[bool],
+    change: ChangeKind,
+    changed_by: str | None,
+    reason: str | None = None,
+) -> int:
+    """Keep the addresses matching ``where``, as they are now, in address_history; return how many.
+
+    Call it before changing them (edits and imports alike): each row keeps its
+    version, the change about to replace it, and who makes it. ``where`` may name
+    other tables (an import's staged rows).
+    """
     snapshot: ColumnElement[Any] = func.to_jsonb(address.table_valued())
     if reason is not None:
         snapshot = snapshot.op("||")(func.jsonb_build_object("change_reason", literal(reason, Text)))
     row = select(address.c.id, address.c.version, snapshot, literal(change, Text), literal(changed_by, Text))
-    conn.execute(
+    written = conn.execute(
         insert(address_history).from_select(
-            ["address_id", "version", "snapshot", "change", "changed_by"],
-            row.where(address.c.id == current.id),
+            ["address_id", "version", "snapshot", "change", "changed_by"], row.where(where)
         )
     )
+    return int(written.rowcount)
 
 
 def _mark_tiles(conn: Connection, address_id: int) -> None:

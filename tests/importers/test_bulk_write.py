@@ -250,7 +250,7 @@ def test_a_load_with_indexes_rebuilt_leaves_the_same_indexes_and_keys(
 ) -> None:
     before = _schema_of(conn, "address")
     indexes, uniques, foreign = before
-    assert len(indexes) == 5  # 3 indexes and the 2 unique keys' (the primary key is kept)
+    assert len(indexes) == 6  # 4 indexes and the 2 unique keys' (the primary key is kept)
     assert len(uniques) == 2
     assert len(foreign) == 3
     options = ImportOptions(default_mapping("addresses"), source="rebuilt", rebuild_indexes=True)
