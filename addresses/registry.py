@@ -15,7 +15,6 @@ in force.
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from addresses import changes
+from addresses import changes, validation
 from addresses.bulk import staging_table
 from addresses.codes import (
     Cell,
@@ -310,10 +309,13 @@ def _required_text(parameter: str, value: str) -> str:
 
 
 def _location_code(lon: float, lat: float) -> str:
-    """Return the location code of a point; raise for NaN/inf or a point outside the grid."""
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise InvalidParameterError("lon", f"coordinates must be finite numbers, got ({lon}, {lat})")
-    return encode(lon, lat)
+    """Return the location code of a point; raise for NaN/inf, a non-number or a point outside the grid."""
+    return encode(validation.finite_number("lon", lon), validation.finite_number("lat", lat))
+
+
+def _checked_text(field: str, value: str | None) -> str | None:
+    """Return an address part cleaned, after the checks imports run too (addresses.validation)."""
+    return None if value is None else clean_text(validation.check_text(field, value))
 
 
 def _commune_at(conn: Connection, lon: float, lat: float) -> int:
@@ -367,7 +369,7 @@ def create_address(
     texts = {"house_number": house_number, "alley": alley, "street": street, "village_name": village_name}
     with conn.begin_nested():
         code = registry_code(int(next_serials(conn, 1)[0]))
-        values = {name: clean_text(value) for name, value in texts.items()}
+        values = {name: _checked_text(name, value) for name, value in texts.items()}
         statement = insert(address).values(
             **located,
             **values,
@@ -522,7 +524,7 @@ def _text_values(current: _Current, changes: _Changes) -> dict[str, str | None]:
     for name, value in changes.texts.items():
         if isinstance(value, Keep):
             continue
-        text = clean_text(value)
+        text = _checked_text(name, value)
         if text != current.texts[name]:
             values[name] = text
     return values

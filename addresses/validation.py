@@ -12,7 +12,7 @@ The rules, whichever path a value comes by:
   equal-looking texts differ. An edit refuses them (the editor retypes); an import
   strips them and says so, row by row, in its report (a file is fixed at its source);
 * a coordinate is a real, finite number (JSON ``true`` is not 1.0; NaN and infinity
-  are refused alike) within the range of longitudes or latitudes.
+  are refused alike).
 """
 
 from __future__ import annotations
@@ -124,21 +124,19 @@ def check_text(field: str, text: str) -> str:
     return text
 
 
-_RANGES: Final = {"lon": 180.0, "lat": 90.0}
+def finite_number(field: str, value: object) -> float:
+    """Return ``value`` as a float if it is a finite number; raise InvalidParameterError naming ``field``.
 
+    Booleans are not numbers; NaN and infinity are refused alike. (Ranges are the
+    caller's: a code grid, a schema.)
 
-def coordinate(field: str, value: object) -> float:
-    """Return ``value`` as a longitude ("lon") or latitude ("lat") if it is a finite number in range.
-
-    Booleans are not numbers; NaN and infinity are refused alike.
-
-    >>> coordinate("lon", 105), coordinate("lat", 20.8)
+    >>> finite_number("lon", 105), finite_number("lat", 20.8)
     (105.0, 20.8)
-    >>> coordinate("lon", True)
+    >>> finite_number("lon", True)
     Traceback (most recent call last):
     ...
     addresses.errors.InvalidParameterError: lon: must be a number, not bool
-    >>> coordinate("lat", float("inf"))
+    >>> finite_number("lat", float("inf"))
     Traceback (most recent call last):
     ...
     addresses.errors.InvalidParameterError: lat: must be a finite number, got inf
@@ -148,9 +146,6 @@ def coordinate(field: str, value: object) -> float:
     number = float(value)
     if not math.isfinite(number):
         raise InvalidParameterError(field, f"must be a finite number, got {number}")
-    limit = _RANGES[field]
-    if not -limit <= number <= limit:
-        raise InvalidParameterError(field, f"must be between {-limit:g} and {limit:g} degrees, got {number}")
     return number
 
 
