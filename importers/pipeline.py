@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import time
@@ -17,7 +16,7 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Table, func, insert, select, union_all
 
-from addresses import bulk, changes
+from addresses import bulk, changes, swap
 from addresses.errors import ImportValidationError
 from addresses.schema import address, admin_unit, import_run, place, village
 from importers import load, locate, prepare
@@ -265,6 +264,8 @@ def write_rows(
     is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
     notes = _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
     rebuild = _rebuilds_indexes(conn, target, options, new_rows=int(is_new.sum()))
+    if rebuild:
+        swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
     placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
     build = functools.partial(
         prepare.row_batches, checked, fields, source=source, dataset=dataset, placement=placed
@@ -358,14 +359,17 @@ def _insert_new(
     """COPY the new rows in file order (each batch is built while the database stores the one before).
 
     ``geoms`` are where they are written: their boxes are recorded for the tile caches.
-    With ``rebuild``, the table's indexes are dropped before and rebuilt after.
+    With ``rebuild``, the rows go into a fresh copy of the table without indexes, which
+    is then indexed and swapped in: readers are never blocked behind the load (addresses.swap).
     """
     if len(geoms) == 0:
         return 0
-    with bulk.indexes_rebuilt(conn, target) if rebuild else contextlib.nullcontext():
-        inserted = load.insert_new(conn, target, batches)
-        if rebuild:
+    if rebuild:
+        with swap.swapped_in(conn, target) as fresh:
+            inserted = load.insert_new(conn, fresh, batches)
             progress("rebuilding indexes", inserted, inserted)
+    else:
+        inserted = load.insert_new(conn, target, batches)
     changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
     return inserted
 
