@@ -14,9 +14,10 @@ the caller's transaction:
 3. it builds the primary key, unique keys, indexes and foreign keys there (under
    temporary names), and ``ANALYZE`` s it; readers are still not blocked;
 4. the swap: ``ACCESS EXCLUSIVE`` on the table, the tables that reference it and the
-   tables it references, all in one ``LOCK`` statement, under a short ``lock_timeout``
-   and retried from a savepoint, so a reader waits at most that timeout plus the
-   swap; the load never waits while holding a lock a reader needs, so no deadlock.
+   tables it references, all in one ``LOCK`` statement, in the schema's dependency
+   order (the order readers take them), under a short ``lock_timeout`` and retried
+   from a savepoint: a reader waits at most that timeout plus the swap, and the load
+   never waits long while holding a lock a reader needs, so no deadlock.
    Then the old table is dropped (every row lives on in the new one), the new one
    renamed, its indexes, keys and identity sequence renamed, the foreign keys from
    other tables re-created.
@@ -50,7 +51,6 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, SetTableComment
 
 from addresses.errors import DatabaseSetupError
@@ -167,11 +167,18 @@ def _referencing(table: Table) -> list[ForeignKeyConstraint]:
 
 
 def _swap_tables(table: Table) -> list[str]:
-    """Every table the swap locks, in name order: it, those pointing to it, those it points to."""
+    """Every table the swap locks: it, those pointing to it, those it points to.
+
+    In the order of the schema's dependencies (a table before those that point to it:
+    ``admin_unit``, ``village``, ``address``, ``address_history``), the order in which
+    this project's readers take them: once the first is held, readers already past it
+    can finish, and no reader holds a later one while waiting for an earlier one.
+    """
     names = {table.name}
     names |= {key.table.name for key in _referencing(table)}
     names |= {key.referred_table.name for key in table.foreign_key_constraints}
-    return sorted(names)
+    assert table.metadata is not None
+    return [other.name for other in table.metadata.sorted_tables if other.name in names]
 
 
 def _lock_for_swap(conn: Connection, table: Table) -> None:
@@ -186,9 +193,7 @@ def _lock_for_swap(conn: Connection, table: Table) -> None:
         try:
             with conn.begin_nested():  # a timed-out attempt releases what it took
                 _run(conn, statement)
-        except OperationalError as error:
-            if not isinstance(error.orig, pg_errors.LockNotAvailable):
-                raise
+        except pg_errors.LockNotAvailable:
             time.sleep(random.uniform(0.05, 0.25))  # let the readers that queued get through
         else:
             conn.execute(select(func.set_config("lock_timeout", previous, True)))
