@@ -196,9 +196,10 @@ def validate_rows(
     """Run every check; keep the rows that pass."""
     dataset = options.mapping.dataset
     rows, stripped = strip_formatting(normalise_text(rows), features)
+    problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
-    problems = required_problems(rows, features, dataset) + duplicate_problems(rows, features)
-    problems += text_problems(rows, features) + coordinate_problems(geoms, features)
+    problems += required_problems(rows, features, dataset) + duplicate_problems(rows, features)
+    problems += text_problems(rows, features)
     if dataset == "addresses":
         problems += status_problems(rows, features)
     rejections = geometry_rejections(geoms, features, dataset)

@@ -78,7 +78,7 @@ def _reader(engine: Engine, point: tuple[float, float], stop: threading.Event, s
             try:
                 with engine.connect() as conn:  # one request: one connection, one transaction
                     call(conn, point)
-            except Exception as error:
+            except Exception as error:  # every failure of a reader is the finding
                 seen.record(started, error)
             else:
                 seen.record(started, None)
