@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 from addresses.errors import ImportValidationError
 from addresses.schema import address
 from importers.mapping import default_mapping
-from importers.pipeline import ImportOptions, import_file
+from importers.pipeline import ImportOptions, ImportReport, import_file
 
 HEADER = "id,so_nha,duong,lon,lat\n"
 GOOD = "1,12A,Trần Hưng Đạo,105.338,20.817\n"
@@ -25,7 +25,7 @@ def _csv(tmp_path: Path, name: str, body: str) -> Path:
     return path
 
 
-def _import(conn: Connection, path: Path, source: str) -> object:
+def _import(conn: Connection, path: Path, source: str) -> ImportReport:
     return import_file(conn, path, options=ImportOptions(mapping=default_mapping("addresses"), source=source))
 
 
@@ -82,15 +82,14 @@ def test_over_long_text_and_control_characters_are_problems(conn: Connection, tm
 def test_bidi_and_invisible_characters_are_stripped_with_a_note(conn: Connection, tmp_path: Path) -> None:
     body = "1,12\u202e34,Trần\u200b Hưng Đạo,105.338,20.817\n2,\ufeff40\u00adbis,,105.0833,20.6601\n"
     report = _import(conn, _csv(tmp_path, "bidi.csv", body), "bidi")
-    stored = dict(
-        conn.execute(select(address.c.source_id, address.c.house_number).where(address.c.source == "bidi"))
-    )
+    query = select(address.c.source_id, address.c.house_number).where(address.c.source == "bidi")
+    stored = {str(source_id): number for source_id, number in conn.execute(query)}
     street = conn.execute(
         select(address.c.street).where(address.c.source == "bidi", address.c.source_id == "1")
     )
     assert stored == {"1": "1234", "2": "40bis"}
     assert street.scalar_one() == "Trần Hưng Đạo"
-    assert report.warnings == [  # type: ignore[attr-defined]
+    assert report.warnings == [
         "row 1, field 'house_number': removed invisible formatting U+202E (RIGHT-TO-LEFT OVERRIDE)",
         "row 2, field 'house_number': removed invisible formatting U+FEFF (ZERO WIDTH NO-BREAK SPACE), "
         "U+00AD (SOFT HYPHEN)",
