@@ -73,12 +73,12 @@ def test_control_characters_and_lone_surrogates_are_refused(text: str) -> None:
 
 def test_the_registry_applies_the_same_rules(conn: Connection) -> None:
     with pytest.raises(InvalidParameterError, match="house_number: contains invisible formatting U\\+202E"):
-        registry.create_address(conn, **POINT, house_number="12\u202e34")
+        registry.create_address(conn, lon=105.338, lat=20.817, house_number="12\u202e34")
     with pytest.raises(InvalidParameterError, match="house_number: 33 characters, at most 32"):
-        registry.create_address(conn, **POINT, house_number="9" * 33)
+        registry.create_address(conn, lon=105.338, lat=20.817, house_number="9" * 33)
     with pytest.raises(InvalidParameterError, match="lon: must be a number, not bool"):
         registry.create_address(conn, lon=True, lat=20.817)
-    created = registry.create_address(conn, **POINT, house_number="12A")
+    created = registry.create_address(conn, lon=105.338, lat=20.817, house_number="12A")
     with pytest.raises(InvalidParameterError, match="street: contains the control character U\\+0000"):
         registry.update_address(conn, created.registry_code, expected_version=1, street="A\x00")
 
