@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from addresses import changes, validation
+from addresses import changes, swap, validation
 from addresses.bulk import staging_table
 from addresses.codes import (
     Cell,
@@ -166,10 +166,13 @@ def next_serials(conn: Connection, count: int) -> NDArray[np.int64]:
     """Draw ``count`` consecutive serials from the registry counter row in one UPDATE ... RETURNING.
 
     The counter is updated inside the caller's transaction: a rollback gives the serials
-    back (none is burnt), and other drawers wait for the row until it commits.
+    back (none is burnt), and other drawers wait for the row until it commits. The
+    address table is locked for writing first (the lock order of addresses.swap), so a
+    drawer never holds the counter while waiting for a large load's table lock.
     """
     if count == 0:
         return np.empty(0, dtype=np.int64)
+    swap.lock_table(conn, address, "ROW EXCLUSIVE")
     draw = (
         update(registry_counter)
         .values(next_serial=registry_counter.c.next_serial + count)

@@ -22,9 +22,11 @@ the caller's transaction:
    renamed, its indexes, keys and identity sequence renamed, the foreign keys from
    other tables re-created.
 
-Lock order of a large load (documented; importers.load follows it): advisory
-large-load lock of the table, advisory lock of the source, ``EXCLUSIVE`` on the
-table, the registry counter row, then the swap's locks together.
+Lock order (documented; every writer follows it): the advisory large-load lock of the
+table, the advisory lock of the source (importers.load), then the table itself
+(``EXCLUSIVE`` for a large load, ``ROW EXCLUSIVE`` for any writer of addresses, taken
+by addresses.registry.next_serials before it), then the registry counter row, then
+the swap's locks together.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import contextlib
 import random
 import time
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from psycopg import errors as pg_errors
 from psycopg import sql
@@ -63,9 +65,18 @@ SWAP_ATTEMPTS: Final = 300
 """Attempts at the swap's locks before giving up (with pauses, about a minute and a half)."""
 
 
+LockMode = Literal["ROW EXCLUSIVE", "EXCLUSIVE"]
+"""Table locks taken ahead of time: to write rows, or to keep writers out."""
+
+
+def lock_table(conn: Connection, table: Table, mode: LockMode) -> None:
+    """Take a table lock until the transaction ends (waiting for it if needed)."""
+    _run(conn, sql.SQL("LOCK TABLE {} IN {} MODE").format(sql.Identifier(table.name), sql.SQL(mode)))
+
+
 def hold_writers(conn: Connection, table: Table) -> None:
     """Take ``EXCLUSIVE`` on ``table`` until the transaction ends: reads go on, writes wait."""
-    _run(conn, sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(table.name)))
+    lock_table(conn, table, "EXCLUSIVE")
 
 
 @contextlib.contextmanager

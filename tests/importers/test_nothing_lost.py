@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
-from addresses import registry
+from addresses import registry, swap
 from addresses.codes import registry_serial
 from addresses.errors import ImportValidationError
 from addresses.schema import address, address_history, registry_counter
@@ -139,3 +141,26 @@ def test_serials_are_drawn_in_one_block_and_a_created_address_takes_the_next(con
     assert registry.next_serials(conn, 0).size == 0
     counter = conn.execute(select(func.count()).select_from(registry_counter)).scalar_one()
     assert counter == 1
+
+
+def test_a_serial_drawer_never_holds_the_counter_while_a_large_load_holds_the_table(engine: Engine) -> None:
+    with engine.connect() as large, engine.connect() as editor:
+        large.begin()
+        swap.hold_writers(large, address)  # a large load keeps writers of the table out
+        drawn: list[int] = []
+
+        def draw() -> None:
+            editor.begin()
+            drawn.extend(
+                registry.next_serials(editor, 1).tolist()
+            )  # waits for the table, not holding the counter
+            editor.rollback()
+
+        waiting = threading.Thread(target=draw)
+        waiting.start()
+        time.sleep(0.5)
+        large.execute(text("SET LOCAL lock_timeout = '2s'"))
+        first = registry.next_serials(large, 5)  # the load draws its serials: the counter is free
+        large.rollback()
+        waiting.join(timeout=30)
+    assert drawn == [int(first[0])]  # the load rolled back: the editor got the same first serial
