@@ -35,7 +35,7 @@ import contextlib
 import random
 import time
 from collections.abc import Iterator
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from psycopg import errors as pg_errors
 from psycopg import sql
@@ -95,12 +95,12 @@ def swapped_in(conn: Connection, table: Table) -> Iterator[Table]:
     _swap(conn, table, fresh)
 
 
-def _run(conn: Connection, statement: sql.Composable, params: tuple[Any, ...] = ()) -> None:
+def _run(conn: Connection, statement: sql.Composable) -> None:
     """Run a composed statement (identifiers quoted by psycopg) on the connection."""
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(statement)
 
 
 def _fresh_copy(conn: Connection, table: Table) -> Table:
@@ -128,6 +128,11 @@ def _identity_columns(table: Table) -> list[str]:
 
 
 def _fresh_name(name: object) -> str:
+    """The temporary name of an index or key of the fresh table.
+
+    >>> _fresh_name("ix_address_geom")
+    'ix_address_geom_fresh'
+    """
     return f"{name}{FRESH_SUFFIX}"
 
 

@@ -163,8 +163,8 @@ def import_command(
         bool | None,
         typer.Option(
             "--rebuild-indexes/--keep-indexes",
-            help="drop the table's indexes before writing new rows and rebuild them after (faster for a "
-            "load as large as the table; readers of the table wait until the import ends); "
+            help="write new rows into a fresh copy of the table, build its indexes once and swap it in "
+            "(faster for a load as large as the table; readers keep answering, writers wait); "
             "default: only when at least 50,000 new rows are no fewer than the rows stored",
         ),
     ] = None,

@@ -67,7 +67,7 @@ class ImportOptions:
     assume_official_vn2000: bool = False
     fill_only: bool = False
     rebuild_indexes: bool | None = None
-    """Drop and rebuild the table's indexes around the COPY of new rows (None: when it pays)."""
+    """Load new rows into a fresh copy of the table, indexed once and swapped in (None: when it pays)."""
     allow_blank_fields: bool = False
     """Let a re-import blank stored values of fields its file has no column for (else it is refused)."""
     progress: ImportProgress = field(default=no_progress, compare=False)
