@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -85,8 +86,8 @@ def db_status() -> None:
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the database URL (with its password: for psql and tools)."""
-    typer.echo(pgcluster.database_url(DatabaseSettings()))
+    """Print the database URL for psql and tools (with its password); starts nothing."""
+    typer.echo(pgcluster.libpq_url(pgcluster.recorded_url(DatabaseSettings())))
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
@@ -163,11 +164,19 @@ def import_command(
         bool | None,
         typer.Option(
             "--rebuild-indexes/--keep-indexes",
-            help="drop the table's indexes before writing new rows and rebuild them after (faster for a "
-            "load as large as the table; readers of the table wait until the import ends); "
+            help="write new rows into a fresh copy of the table, build its indexes once and swap it in "
+            "(faster for a load as large as the table; readers keep answering, writers wait); "
             "default: only when at least 50,000 new rows are no fewer than the rows stored",
         ),
     ] = None,
+    allow_blank_fields: Annotated[
+        bool,
+        typer.Option(
+            "--allow-blank-fields",
+            help="let a re-import blank stored values of fields the file has no column for "
+            "(refused by default: a Shapefile cuts 'house_number' to 'house_numb')",
+        ),
+    ] = False,
 ) -> None:
     """Import one file in one transaction: all of it, or nothing."""
     existing_file(path)
@@ -189,10 +198,15 @@ def import_command(
             csv=CsvOptions(lon_column=lon, lat_column=lat, wkt_column=wkt, encoding=encoding),
             assume_official_vn2000=assume_official_vn2000,
             rebuild_indexes=rebuild_indexes,
+            allow_blank_fields=allow_blank_fields,
             progress=advance,
         )
-        with engine.begin() as conn:
-            report = import_file(conn, path, options=options)
+        try:
+            with engine.begin() as conn:
+                report = import_file(conn, path, options=options)
+        except KeyboardInterrupt:
+            console.print(f"interrupted: nothing was written ({path.name}: the transaction was rolled back)")
+            raise typer.Exit(130) from None
     print_report(report)
 
 
@@ -363,8 +377,8 @@ def main() -> None:
     except DiachisoError as error:
         console.print(f"error: {error}", markup=False, soft_wrap=True)
         sys.exit(1)
-    except DBAPIError as error:  # the server refused, went away, or stopped the transaction
-        reason = " ".join(str(error.orig).split())
+    except (DBAPIError, psycopg.Error) as error:  # the server refused, went away, or stopped the transaction
+        reason = " ".join(str(getattr(error, "orig", error)).split())
         console.print(f"database error (nothing was written): {reason}", markup=False)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
