@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from sqlalchemy import Engine
 
@@ -85,3 +86,19 @@ def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     said = " ".join(result.stderr.split())
     assert said.startswith("database error (nothing was written): connection failed")
+
+
+def test_synth_writes_a_labelled_geoparquet(tmp_path: Path) -> None:
+    path = tmp_path / "generated.parquet"
+    result = run("synth", "--addresses", "300", "--seed", "4", "--messy", "0.5", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    frame = gpd.read_parquet(path)
+    assert len(frame) == 300
+    assert frame["generated"].all()
+    assert int(frame["messy"].sum()) == 150
+
+
+def test_synth_needs_a_file_or_load() -> None:
+    result = run("synth", "--addresses", "10")
+    assert result.returncode == 2
+    assert "give either -o FILE.parquet or --load" in result.stderr
