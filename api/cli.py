@@ -24,6 +24,7 @@ from addresses.errors import DiachisoError
 from addresses.settings import DatabaseSettings
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
+from geocoder.results import BatchReport
 from geocoder.reverse import reverse
 from geocoder.search import search
 from importers import synth
@@ -310,9 +311,16 @@ def geocode_command(
     column: Annotated[list[str], typer.Option(help="address column (repeat to join several in order)")],
     delimiter: Annotated[str, typer.Option(help="field separator")] = ",",
     encoding: Annotated[str, typer.Option(help="text encoding of the input")] = "utf-8",
+    dask: Annotated[
+        str | None,
+        typer.Option(help="run on Dask: local:N (N worker processes here) or a scheduler, tcp://host:8786"),
+    ] = None,
 ) -> None:
     """Geocode a CSV file: same rows and order, geocoding columns added."""
     total = _check_csv(path, encoding, delimiter, column)
+    if dask is not None:
+        _geocode_on_dask(path, output, column=column, delimiter=delimiter, encoding=encoding, scheduler=dask)
+        return
     engine = engine_for(DatabaseSettings())
     index = _load_index(engine)
     columns = [TextColumn("geocoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
@@ -332,6 +340,11 @@ def geocode_command(
             delimiter=delimiter,
             progress=lambda done: bar.update(task, completed=done),
         )
+    _print_batch(report)
+
+
+def _print_batch(report: BatchReport) -> None:
+    """One line of counts and speed, then the first problems."""
     console.print(
         f"{report.rows} rows: {report.matched} matched, {report.unmatched} unmatched, {report.bad} bad "
         f"({report.seconds:.1f} s, {report.rows_per_second:,.0f} rows/s, cache hits {report.cache_hits})",
@@ -339,6 +352,24 @@ def geocode_command(
     )
     for line in report.problems[:20]:
         console.print(f"  {line}", markup=False)
+
+
+def _geocode_on_dask(
+    path: Path, output: Path, *, column: list[str], delimiter: str, encoding: str, scheduler: str
+) -> None:
+    """The batch on a Dask cluster; its workers load the index from the same database."""
+    from geocoder.distributed import connect, geocode_csv_dask  # noqa: PLC0415 (dask only for --dask)
+
+    url = pgcluster.database_url(DatabaseSettings())
+    with (
+        connect(scheduler) as client,
+        path.open(encoding=encoding, newline="") as src,
+        output.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        workers = len(client.scheduler_info().get("workers", {}))
+        console.print(f"geocoding on Dask ({scheduler}, {workers} workers)", markup=False)
+        report = geocode_csv_dask(client, url, src, dst, column=column, delimiter=delimiter)
+    _print_batch(report)
 
 
 def main() -> None:

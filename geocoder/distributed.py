@@ -22,14 +22,15 @@ import io
 import re
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
-import dask
 import dask.dataframe as dd
 import numpy as np
 import orjson
 import pandas as pd
+from dask.delayed import delayed
 from distributed import Client, LocalCluster, Worker, WorkerPlugin, get_worker
 from numpy.typing import NDArray
 
@@ -44,23 +45,28 @@ ROWS_PER_PARTITION: Final = 20_000
 _PROBLEM_RE: Final = re.compile(r"^row (\d+): ")
 
 
-def connect(spec: str) -> Client:
+@contextmanager
+def connect(spec: str) -> Iterator[Client]:
     """A Dask client: ``local:N`` starts N single-threaded worker processes, else a scheduler address.
 
-    >>> connect("local:x")
+    A LocalCluster started here is closed at the end of the block.
+
+    >>> with connect("local:x"):
+    ...     pass
     Traceback (most recent call last):
     ...
     addresses.errors.InvalidParameterError: dask: local:N takes a number of workers, not 'x'
     """
-    if spec.startswith("local:"):
-        count = spec.removeprefix("local:")
-        if not count.isdigit() or int(count) < 1:
-            raise InvalidParameterError("dask", f"local:N takes a number of workers, not {count!r}")
-        cluster = LocalCluster(
-            n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        return Client(cluster)
-    return Client(spec)
+    if not spec.startswith("local:"):
+        with Client(spec) as client:
+            yield client
+        return
+    count = spec.removeprefix("local:")
+    if not count.isdigit() or int(count) < 1:
+        raise InvalidParameterError("dask", f"local:N takes a number of workers, not {count!r}")
+    cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 class IndexPlugin(WorkerPlugin):
@@ -221,7 +227,7 @@ def geocode_csv_dask(
     job = _Job(tuple(header), columns, delimiter, plugin_name(database_url))
     client.register_plugin(IndexPlugin(database_url), name=job.plugin)
     parts = _partitions(list(_read(src, delimiter, rows_per_partition)), job, positions)
-    results = client.compute([dask.delayed(_geocode_part)(part, job) for part in parts], sync=True)
+    results = client.compute([delayed(_geocode_part)(part, job) for part in parts], sync=True)
     return _write(results, job, dst, started)
 
 

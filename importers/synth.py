@@ -70,7 +70,8 @@ def allocate(populations: NDArray[np.int64], count: int) -> NDArray[np.int64]:
     shares = np.floor(quotas).astype(np.int64)
     order = np.argsort(-(quotas - shares), kind="stable")
     shares[order[: count - int(shares.sum())]] += 1
-    return shares
+    result: NDArray[np.int64] = shares
+    return result
 
 
 def generate(data_dir: Path, count: int, *, seed: int = 2025, messy: float = 0.0) -> gpd.GeoDataFrame:

@@ -102,3 +102,30 @@ def test_synth_needs_a_file_or_load() -> None:
     result = run("synth", "--addresses", "10")
     assert result.returncode == 2
     assert "give either -o FILE.parquet or --load" in result.stderr
+
+
+def test_geocode_on_dask_writes_what_one_process_writes(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'id,dia_chi\n1,"Xóm Giang, xã Liên Sơn"\n2,\n3,Phường Tân Hoà\n4,xom lac mai chau\n', encoding="utf-8"
+    )
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    alone = run("geocode", str(source), "-o", str(tmp_path / "one.csv"), "--column", "dia_chi", env=url)
+    assert alone.returncode == 0, alone.stderr
+    on_dask = run(
+        "geocode",
+        str(source),
+        "-o",
+        str(tmp_path / "dask.csv"),
+        "--column",
+        "dia_chi",
+        "--dask",
+        "local:1",
+        env=url,
+    )
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert "on Dask (local:1, 1 workers)" in on_dask.stderr
+    assert (tmp_path / "dask.csv").read_text("utf-8") == (tmp_path / "one.csv").read_text("utf-8")
+    assert "4 rows: 3 matched, 0 unmatched, 1 bad" in " ".join(on_dask.stderr.split())
