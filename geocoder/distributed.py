@@ -8,10 +8,10 @@ file order. Each partition then runs the ordinary single-process batch geocoder,
 caches see the same rows, in the same order, as a single process would: the answers
 are the same, row by row. The driver writes the rows back in file order.
 
-Each worker loads the geocoder index once per job, from the database (a worker plugin
-keyed by the database URL), not once per partition; the workers must reach the
-database. ``connect("local:2")`` starts a LocalCluster of two single-threaded worker
-processes; ``connect("tcp://host:8786")`` joins a running scheduler.
+Each worker loads the geocoder index once, from the database (a worker plugin keyed by
+the database URL), not once per partition; later jobs only check that it is current.
+The workers must reach the database. ``connect("local:2")`` starts a LocalCluster of
+two single-threaded worker processes; ``connect("tcp://host:8786")`` joins a scheduler.
 """
 
 from __future__ import annotations
@@ -89,6 +89,44 @@ class IndexPlugin(WorkerPlugin):
         finally:
             engine.dispose()
         self.loads += 1
+
+    def refresh(self) -> bool:
+        """Bring the loaded index up to date (a fingerprint check; a rebuild only if the data changed)."""
+        if self.index is None:
+            return False
+        engine = make_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return self.index.refresh_if_stale(conn, force=True)
+        finally:
+            engine.dispose()
+
+
+def _has_index(name: str, dask_worker: Worker) -> bool:
+    """Whether this worker holds the index of plugin ``name`` (run on each worker)."""
+    plugin = dask_worker.plugins.get(name)
+    return isinstance(plugin, IndexPlugin) and plugin.index is not None
+
+
+def _refresh_index(name: str, dask_worker: Worker) -> bool:
+    """Refresh this worker's index of plugin ``name`` (run on each worker)."""
+    plugin = dask_worker.plugins[name]
+    return isinstance(plugin, IndexPlugin) and plugin.refresh()
+
+
+def ensure_index(client: Client, database_url: str) -> str:
+    """Make every worker hold the index of ``database_url``: loaded once, refreshed on later jobs.
+
+    Returns the plugin name the partitions find the index under. Workers that join later
+    load it when they start (the scheduler hands them the plugin).
+    """
+    name = plugin_name(database_url)
+    held = client.run(_has_index, name)
+    if held and all(held.values()):
+        client.run(_refresh_index, name)
+    else:
+        client.register_plugin(IndexPlugin(database_url), name=name)
+    return name
 
 
 def plugin_name(database_url: str) -> str:
@@ -216,7 +254,8 @@ def geocode_csv_dask(
 ) -> BatchReport:
     """Geocode a CSV stream on a Dask cluster; the same rows and cells as ``geocode_csv``.
 
-    Each worker first loads the index of ``database_url`` (once for this job).
+    Each worker loads the index of ``database_url`` on its first job, and checks it is
+    current on the next ones.
     """
     started = time.perf_counter()
     header = next(csv.reader(io.StringIO(src.readline()), delimiter=delimiter), None)
@@ -224,8 +263,7 @@ def geocode_csv_dask(
         raise InvalidParameterError("src", "the CSV file is empty: no header row")
     columns = (column,) if isinstance(column, str) else tuple(column)
     positions = address_columns(header, columns)
-    job = _Job(tuple(header), columns, delimiter, plugin_name(database_url))
-    client.register_plugin(IndexPlugin(database_url), name=job.plugin)
+    job = _Job(tuple(header), columns, delimiter, ensure_index(client, database_url))
     parts = _partitions(list(_read(src, delimiter, rows_per_partition)), job, positions)
     results = client.compute([delayed(_geocode_part)(part, job) for part in parts], sync=True)
     return _write(results, job, dst, started)

@@ -101,9 +101,9 @@ def test_dask_gives_the_same_rows_as_one_process(database: str, client: Client, 
     assert report.cache_hits > 0
 
 
-def test_each_worker_loads_the_index_once_per_job(database: str, client: Client, text: str) -> None:
+def test_each_worker_loads_the_index_once(database: str, client: Client, text: str) -> None:
     geocode_csv_dask(
         client, database, io.StringIO(text), io.StringIO(), column="dia_chi", rows_per_partition=500
     )
     loads = client.run(lambda dask_worker: dask_worker.plugins[plugin_name(database)].loads)
-    assert sorted(loads.values()) == [1, 1]  # two workers, many partitions, one load each
+    assert sorted(loads.values()) == [1, 1]  # two workers, two jobs of many partitions: one load each
