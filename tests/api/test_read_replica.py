@@ -91,7 +91,8 @@ def test_edits_go_to_the_primary(client: TestClient, databases: tuple[Engine, En
 
 def test_tiles_are_drawn_from_the_replica(client: TestClient) -> None:
     found = client.get("/search", params={"q": REPLICA_VILLAGE, "limit": 1}).json()["features"]
-    tile = tile_for(*found[0]["geometry"]["coordinates"], 14)
+    lon, lat = found[0]["geometry"]["coordinates"]
+    tile = tile_for(lon, lat, 14)
     answer = client.get(f"/tiles/villages/{tile.z}/{tile.x}/{tile.y}.mvt")
     assert answer.status_code == 200
     features = mapbox_vector_tile.decode(answer.content)["villages"]["features"]
