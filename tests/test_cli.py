@@ -9,7 +9,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+
+from addresses.schema import address
+from tests.scratch import loaded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,3 +132,19 @@ def test_geocode_on_dask_writes_what_one_process_writes(
     assert "on Dask (local:1, 1 workers)" in on_dask.stderr
     assert (tmp_path / "dask.csv").read_text("utf-8") == (tmp_path / "one.csv").read_text("utf-8")
     assert "4 rows: 3 matched, 0 unmatched, 1 bad" in " ".join(on_dask.stderr.split())
+
+
+def test_synth_load_imports_through_the_importer() -> None:
+    with loaded_database("diachiso_cli_synth") as (url, engine):
+        url_env = {"DIACHISO_DATABASE_URL": url}
+        result = run("synth", "--addresses", "200", "--seed", "9", "--load", env=url_env)
+        assert result.returncode == 0, result.stderr
+        assert "as addresses [generated] - inserted 200" in " ".join(result.stderr.split())
+        with engine.connect() as conn:
+            coded = (
+                select(func.count())
+                .select_from(address)
+                .where(address.c.is_generated, address.c.registry_code.is_not(None))
+                .where(address.c.commune_id.is_not(None))
+            )
+            assert conn.execute(coded).scalar_one() == 200

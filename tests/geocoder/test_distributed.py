@@ -103,6 +103,8 @@ def test_dask_gives_the_same_rows_as_one_process(database: str, client: Client, 
 
 def test_each_worker_loads_the_index_once(database: str, client: Client, text: str) -> None:
     small = "\n".join(text.splitlines()[:1_200]) + "\n"
-    geocode_csv_dask(client, database, io.StringIO(small), io.StringIO(), column="dia_chi", rows_per_partition=300)
+    geocode_csv_dask(
+        client, database, io.StringIO(small), io.StringIO(), column="dia_chi", rows_per_partition=300
+    )
     loads = client.run(lambda dask_worker: dask_worker.plugins[plugin_name(database)].loads)
     assert sorted(loads.values()) == [1, 1]  # two workers, two jobs of many partitions: one load each
