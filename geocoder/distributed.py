@@ -10,7 +10,8 @@ are the same, row by row. The driver writes the rows back in file order.
 
 Each worker loads the geocoder index once, from the database (a worker plugin keyed by
 the database URL), not once per partition; later jobs only check that it is current.
-The workers must reach the database. ``connect("local:2")`` starts a LocalCluster of
+The workers must reach the database; the driver holds the rows of the file while they
+are geocoded (about 200 bytes a row). ``connect("local:2")`` starts a LocalCluster of
 two single-threaded worker processes; ``connect("tcp://host:8786")`` joins a scheduler.
 """
 
@@ -206,20 +207,20 @@ def _geocode_part(part: pd.DataFrame, job: _Job) -> _Part:
 
 
 def _read(src: TextIO, delimiter: str, rows_per_partition: int) -> Iterator[pd.DataFrame]:
-    """The data rows as frames of (row number from 1, the fields as JSON)."""
+    """The data rows as frames of (row number from 1, the fields as JSON); one empty frame for no rows."""
     reader = csv.reader(src, delimiter=delimiter)
     numbers: list[int] = []
     fields: list[str] = []
+    yielded = False
     for number, row in enumerate(reader, start=1):
         numbers.append(number)
         fields.append(orjson.dumps(row).decode())
         if len(numbers) == rows_per_partition:
             yield pd.DataFrame({"row": numbers, "fields": fields})
-            numbers, fields = [], []
-    if numbers or not fields:
-        yield pd.DataFrame(
-            {"row": pd.Series(numbers, dtype=np.int64), "fields": pd.Series(fields, dtype=object)}
-        )
+            numbers, fields, yielded = [], [], True
+    if numbers or not yielded:
+        rows = {"row": pd.Series(numbers, dtype=np.int64), "fields": pd.Series(fields, dtype=object)}
+        yield pd.DataFrame(rows)
 
 
 def _renumbered(problems: Sequence[str], rows: NDArray[np.int64]) -> list[tuple[int, str]]:

@@ -108,3 +108,11 @@ def test_each_worker_loads_the_index_once(database: str, client: Client, text: s
     )
     loads = client.run(lambda dask_worker: dask_worker.plugins[plugin_name(database)].loads)
     assert sorted(loads.values()) == [1, 1]  # two workers, two jobs of many partitions: one load each
+
+
+def test_a_header_only_file_gives_the_header_only(database: str, client: Client) -> None:
+    out = io.StringIO()
+    report = geocode_csv_dask(client, database, io.StringIO("id,dia_chi\n"), out, column="dia_chi")
+    assert report.rows == 0
+    assert out.getvalue().splitlines()[0].startswith("id,dia_chi,lon,lat,")
+    assert len(out.getvalue().splitlines()) == 1
