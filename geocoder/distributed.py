@@ -164,9 +164,22 @@ def place_key(fields: list[str], positions: tuple[int, ...], width: int) -> str:
     >>> first == place_key(["2", "số 14 trần hưng đạo P. Hòa Bình"], (1,), 2), place_key(["3"], (1,), 2)
     (True, '')
     """
+    return text_key(row_text(fields, positions, width))
+
+
+def row_text(fields: list[str], positions: tuple[int, ...], width: int) -> str:
+    """The address text of a row as the batch joins it ("" for a row of the wrong width).
+
+    >>> row_text(["1", " Xóm Lác ", "Mai Châu"], (1, 2), 3), row_text(["1"], (1,), 2)
+    ('Xóm Lác, Mai Châu', '')
+    """
     if len(fields) != width:
         return ""
-    text = ", ".join(part for part in (fields[i].strip() for i in positions) if part)
+    return ", ".join(part for part in (fields[i].strip() for i in positions) if part)
+
+
+def text_key(text: str) -> str:
+    """The place key of an address text: its normalised skeleton, else its normalised text."""
     if not text:
         return ""
     normal = normalize(text)
@@ -175,9 +188,11 @@ def place_key(fields: list[str], positions: tuple[int, ...], width: int) -> str:
 
 
 def _keys(part: pd.DataFrame, positions: tuple[int, ...], width: int) -> pd.Series:
-    """The place key of every row of a partition."""
-    keys = [place_key(orjson.loads(fields), positions, width) for fields in part["fields"]]
-    return pd.Series(keys, index=part.index, dtype=object)
+    """The place key of every row of a partition (each distinct text normalised once)."""
+    texts = [row_text(orjson.loads(fields), positions, width) for fields in part["fields"]]
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    keys = np.array([text_key(str(text)) for text in distinct] + [""], dtype=object)
+    return pd.Series(keys[codes], index=part.index, dtype=object)
 
 
 @dataclass(frozen=True)
