@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -78,6 +78,7 @@ __all__ = [
     "AddressRecord",
     "ChangeKind",
     "Keep",
+    "LocationEncoder",
     "LocationLookup",
     "MergeResult",
     "RegistryLookup",
@@ -209,18 +210,25 @@ def _needing_codes(conn: Connection, source: str | None) -> NDArray[np.void]:
     return _copy_rows(conn, query, _TODO_FIELDS)
 
 
-def assign_codes(conn: Connection, *, source: str | None = None) -> int:
+LocationEncoder = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.bytes_]]
+"""Location codes of points (lons, lats) as ``S9``: ``encode_array``, or one that spreads the work."""
+
+
+def assign_codes(
+    conn: Connection, *, source: str | None = None, encoder: LocationEncoder = encode_array
+) -> int:
     """Give addresses their codes (vectorized); return how many got a new registry code.
 
     Handles addresses of ``source`` (all when None) missing a code, and those written
     in this transaction (their location code follows their point). Registry codes are
     never changed once issued; only rows whose codes change are written (binary COPY
-    into a staging table, then one UPDATE).
+    into a staging table, then one UPDATE). ``encoder`` computes the location codes
+    (``addresses.dask_codes`` passes one that runs on a Dask cluster).
     """
     todo = _needing_codes(conn, source)
     if todo.size == 0:
         return 0
-    location = encode_array(todo["lon"].astype(np.float64), todo["lat"].astype(np.float64))
+    location = encoder(todo["lon"].astype(np.float64), todo["lat"].astype(np.float64))
     registry = todo["registry_code"].copy()
     missing = registry == b" " * 10
     registry[missing] = registry_codes_array(next_serials(conn, int(missing.sum())))

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 
 from addresses.schema import address, import_run, registry_counter
 from importers.synthetic import generate_addresses
+from tests.scratch import loaded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -316,3 +317,62 @@ def test_db_url_prints_a_url_psql_accepts(database_url: str) -> None:
     )
     assert psql.returncode == 0, psql.stderr
     assert psql.stdout.strip() == database_url.rsplit("/", 1)[1]
+
+
+def test_synth_writes_a_labelled_geoparquet(tmp_path: Path) -> None:
+    path = tmp_path / "generated.parquet"
+    result = run("synth", "--addresses", "300", "--seed", "4", "--messy", "0.5", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    frame = gpd.read_parquet(path)
+    assert len(frame) == 300
+    assert frame["generated"].all()
+    assert int(frame["messy"].sum()) == 150
+
+
+def test_synth_needs_a_file_or_load() -> None:
+    result = run("synth", "--addresses", "10")
+    assert result.returncode == 2
+    assert "give either -o FILE.parquet or --load" in result.stderr
+
+
+def test_geocode_on_dask_writes_what_one_process_writes(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'id,dia_chi\n1,"Xóm Giang, xã Liên Sơn"\n2,\n3,Phường Tân Hoà\n4,xom lac mai chau\n', encoding="utf-8"
+    )
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    alone = run("geocode", str(source), "-o", str(tmp_path / "one.csv"), "--column", "dia_chi", env=url)
+    assert alone.returncode == 0, alone.stderr
+    on_dask = run(
+        "geocode",
+        str(source),
+        "-o",
+        str(tmp_path / "dask.csv"),
+        "--column",
+        "dia_chi",
+        "--dask",
+        "local:1",
+        env=url,
+    )
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert "on Dask (local:1, 1 workers)" in on_dask.stderr
+    assert (tmp_path / "dask.csv").read_text("utf-8") == (tmp_path / "one.csv").read_text("utf-8")
+    assert "4 rows: 3 matched, 0 unmatched, 1 bad" in " ".join(on_dask.stderr.split())
+
+
+def test_synth_load_imports_through_the_importer() -> None:
+    with loaded_database("diachiso_cli_synth") as (url, engine):
+        url_env = {"DIACHISO_DATABASE_URL": url}
+        result = run("synth", "--addresses", "200", "--seed", "9", "--load", env=url_env)
+        assert result.returncode == 0, result.stderr
+        assert "as addresses [generated] - inserted 200" in " ".join(result.stderr.split())
+        with engine.connect() as conn:
+            coded = (
+                select(func.count())
+                .select_from(address)
+                .where(address.c.is_generated, address.c.registry_code.is_not(None))
+                .where(address.c.commune_id.is_not(None))
+            )
+            assert conn.execute(coded).scalar_one() == 200
