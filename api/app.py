@@ -10,15 +10,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from api.deps import Database, request_slots
 from api.errors import add_exception_handlers
-from api.middleware import RequestSizeLimit
+from api.indexing import IndexRefresher
+from api.middleware import EditorGate, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import codes, geocode, health, ogc, tiles, units
 from api.settings import ApiSettings
+from api.viewer import ViewerFiles
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -30,11 +32,21 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(pgcluster.database_url(database), database)
         app.state.engine = engine
-        app.state.tiles = tiles.open_tiles(engine, app.state.api_settings.tiles)
+        tile_settings = app.state.api_settings.tiles
+        app.state.tiles = tiles.open_tiles(engine, tile_settings)
+        # the tile threads hold their connections, the index refresher takes one: requests get the rest
+        slots = request_slots(2 * database.pool_size, reserved=tile_settings.threads + 1)
+        app.state.database = Database(engine, slots=slots, wait_s=database.pool_timeout)
         app.state.geocoder = geocode.open_index(engine, app.state.geocode_settings)
+        refresher = IndexRefresher(
+            app.state.geocoder, engine, every_s=app.state.geocode_settings.check_every_s
+        )
+        app.state.index_refresher = refresher
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             app.state.tiles.close()
             engine.dispose()
 
@@ -45,8 +57,9 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         lifespan=lifespan,
     )
     app.state.api_settings = settings = api or ApiSettings()
-    add_middleware(app, settings)
     app.state.geocode_settings = geocode.GeocodeSettings()
+    app.state.batch_jobs = geocode.BatchJobs(app.state.geocode_settings.batch_jobs)
+    add_middleware(app, settings, batch_max_bytes=app.state.geocode_settings.batch_max_bytes)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(tiles.router)
@@ -55,7 +68,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     app.include_router(geocode.router)
     app.include_router(codes.router)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", ViewerFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -64,10 +77,19 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     return app
 
 
-def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
-    """Gzip for large answers, CORS for the configured origins, a request size limit."""
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024)
+def add_middleware(app: FastAPI, settings: ApiSettings, *, batch_max_bytes: int) -> None:
+    """The guards (headers, text parameters, edit token, body size), gzip, CORS for the configured origins.
+
+    The last added runs first: CORS, then the header limits, the text check, the edit
+    token and the body size, all before routing and before any of the body is read.
+    """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    own_limits = {"/batch": batch_max_bytes + geocode.FORM_OVERHEAD_BYTES}
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
+    token = settings.edit_token.get_secret_value() if settings.edit_token is not None else None
+    app.add_middleware(EditorGate, token=token)
+    app.add_middleware(TextParameterCheck)
+    app.add_middleware(HeaderLimits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,16 +1,15 @@
 """Geocoding over HTTP: search, autocomplete, reverse, parse and CSV batches.
 
 Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan
-(:func:`open_index`) and kept in ``app.state.geocoder``; every request first asks it
-to refresh if the data changed (a few milliseconds, at most every 30 s). Answers are
-GeoJSON FeatureCollections in the GeocodeJSON style (:mod:`api.schemas_geocode`).
+(:func:`open_index`) and kept in ``app.state.geocoder``; a background thread
+(:mod:`api.indexing`) refreshes it when the data changed, so requests only read it.
+Answers are GeoJSON FeatureCollections in the GeocodeJSON style (:mod:`api.schemas_geocode`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import io
 import logging
 import queue
@@ -26,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -34,9 +33,8 @@ from typing_extensions import Buffer
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api import deps
-from api.deps import connection
-from api.schemas import ERROR_RESPONSES, ErrorResponse
+from api.deps import RETRY_AFTER_S, Db
+from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
 from api.schemas_geocode import (
     GeocodeCollection,
     Lang,
@@ -57,7 +55,6 @@ router = APIRouter(tags=["geocoding"])
 MAX_RESULTS: Final = 50
 MAX_QUERY_CHARS: Final = 300
 
-Conn = Annotated[Connection, Depends(connection)]
 SearchType = ResultType
 
 
@@ -69,6 +66,9 @@ class GeocodeSettings(BaseSettings):
     batch_max_mb: float = Field(default=200, gt=0, description="Largest CSV file POST /batch accepts, MB.")
     check_every_s: float = Field(
         default=30, gt=0, description="How often the index compares the data's fingerprint, seconds."
+    )
+    batch_jobs: int = Field(
+        default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
     )
 
     @property
@@ -88,12 +88,9 @@ def _settings(request: Request) -> GeocodeSettings:
     return settings
 
 
-def current_index(request: Request) -> GeocoderIndex:
-    """The application's index, refreshed first if the data changed (checked at most every check_every_s)."""
+async def current_index(request: Request) -> GeocoderIndex:
+    """The application's index as it stands (the background refresher keeps it current)."""
     index: GeocoderIndex = request.app.state.geocoder
-    if index.refresh_due():  # no connection (and no pool ping) on the other requests
-        with deps.engine(request).connect() as conn:
-            index.refresh_if_stale(conn)
     return index
 
 
@@ -282,7 +279,7 @@ def parse_route(
 )
 def reverse_route(
     *,
-    conn: Conn,
+    db: Db,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -299,7 +296,7 @@ def reverse_route(
         ),
     ] = DEFAULT_RADIUS_M,
     at: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(
             description="A day (YYYY-MM-DD): before 2025-07-01 the units of that day are the main units "
             "(label, units); the 2025 ward is always current_unit.",
@@ -313,7 +310,8 @@ def reverse_route(
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
     """
-    result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
+    with db.connect() as conn:
+        result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
     query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
     return collection([reverse_feature(result, lang=lang)], query)
 
@@ -327,6 +325,10 @@ PIPE_CHUNKS: Final = 16
 """Pieces waiting for the client at most; the geocoding thread waits when they are there."""
 ABANDON_AFTER_S: Final = 300.0
 """A client that takes no piece for this long has gone: the geocoding thread stops."""
+FORM_OVERHEAD_BYTES: Final = 64 * 1024
+"""What the multipart form may add to the CSV file (boundaries, field headers, column names)."""
+BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
+"""Retry-After of a batch refused because every job slot is taken, seconds."""
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +361,30 @@ def _check_declared_size(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+
+
+class BatchJobs:
+    """The CSV files one worker geocodes at once: a new one is refused (503) when all slots are taken."""
+
+    def __init__(self, size: int) -> None:
+        """Allow ``size`` jobs at once."""
+        self.size = size
+        self._free = threading.BoundedSemaphore(size)
+
+    def take(self) -> None:
+        """Take a slot at once, or refuse with 503 and Retry-After (before any of the upload is read)."""
+        if not self._free.acquire(blocking=False):
+            message = f"{self.size} CSV file(s) are being geocoded on this worker already; retry later"
+            raise HTTPException(503, message, {"Retry-After": str(BATCH_RETRY_AFTER_S)})
+
+    def give_back(self) -> None:
+        """Free the slot (the job ended, or never started)."""
+        self._free.release()
+
+
+def _jobs(request: Request) -> BatchJobs:
+    jobs: BatchJobs = request.app.state.batch_jobs
+    return jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,8 +506,8 @@ class CsvPipe(io.RawIOBase):
             self.abandoned.set()
 
 
-def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload) -> None:
-    """Run the batch (in its own thread) from the uploaded file into the pipe."""
+def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload, jobs: BatchJobs) -> None:
+    """Run the batch (in its own thread) from the uploaded file into the pipe; free the job slot after."""
     src = io.TextIOWrapper(upload.file.file, encoding="utf-8-sig", newline="")
     dst = pipe.text()
     try:
@@ -497,6 +523,7 @@ def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload) -> N
             pipe.finish(error)
     finally:
         src.detach()
+        jobs.give_back()
 
 
 def answer_name(filename: str | None) -> str:
@@ -518,6 +545,10 @@ BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         "note, error), streamed as they are geocoded.",
     },
     413: {"model": ErrorResponse, "description": "The file is larger than the server accepts."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Every batch slot of this worker is taken: retry after Retry-After seconds.",
+    },
     422: {
         "model": ErrorResponse,
         "description": "No file, a missing or unknown column, not UTF-8, or not a well-formed CSV file.",
@@ -545,13 +576,18 @@ async def batch_route(request: Request, index: Index) -> StreamingResponse:
     fields, nothing matches) gets its ``error`` cell filled and the run goes on. Files
     of hundreds of thousands of rows stream back as they are done.
     """
-    limit = _settings(request).batch_max_bytes
+    limit, jobs = _settings(request).batch_max_bytes, _jobs(request)
     _check_declared_size(request, limit)
-    upload = await _read_form(request, limit)
-    await run_in_threadpool(check_csv, upload)
+    jobs.take()
+    try:
+        upload = await _read_form(request, limit)
+        await run_in_threadpool(check_csv, upload)
+    except BaseException:
+        jobs.give_back()
+        raise
     pipe = CsvPipe()
     threading.Thread(
-        target=_geocode_into, args=(pipe, index, upload), name="diachiso-batch", daemon=True
+        target=_geocode_into, args=(pipe, index, upload, jobs), name="diachiso-batch", daemon=True
     ).start()
     return StreamingResponse(
         pipe.read_chunks(),

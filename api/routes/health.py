@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import Connection
 
 from addresses import queries
-from api.deps import connection
+from api.deps import Db
+from api.schemas import ERROR_RESPONSES
 
 router = APIRouter(tags=["service"])
 
@@ -22,11 +20,14 @@ class Health(BaseModel):
     counts: dict[str, int]
 
 
-@router.get("/health", response_model=Health, summary="Service and database health")
-def health(conn: Annotated[Connection, Depends(connection)]) -> Health:
-    """Answer 200 with the schema revision and row counts when the database answers."""
-    return Health(
-        status="ok",
-        schema_revision=queries.schema_revision(conn),
-        counts=queries.table_counts(conn),
-    )
+@router.get(
+    "/health", response_model=Health, summary="Service and database health", responses=ERROR_RESPONSES
+)
+def health(db: Db) -> Health:
+    """Answer 200 with the schema revision and row counts when the database answers, else 503."""
+    with db.connect() as conn:
+        return Health(
+            status="ok",
+            schema_revision=queries.schema_revision(conn),
+            counts=queries.table_counts(conn),
+        )
