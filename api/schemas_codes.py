@@ -203,9 +203,10 @@ RequiredText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_plain_text)
 ]
 TypedCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_CHARS)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# strict: a JSON number only (true is not 1.0, "105" is not 105); finite (1e400 is not infinity)
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 class NewAddress(BaseModel):
