@@ -34,7 +34,7 @@ class DatabaseSettings(BaseSettings):
     database_name: str = Field(default="diachiso", description="Database name in the cluster.")
     pool_size: int = Field(default=5, ge=1, le=100)
     pool_timeout: float = Field(
-        default=1.0,
+        default=0.5,
         gt=0,
         le=60,
         description="DIACHISO_POOL_TIMEOUT: seconds a request waits for a database connection before "

@@ -38,6 +38,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         slots = request_slots(2 * database.pool_size, reserved=tile_settings.threads + 1)
         app.state.database = Database(engine, slots=slots, wait_s=database.pool_timeout)
         app.state.geocoder = geocode.open_index(engine, app.state.geocode_settings)
+        app.state.search_limiter = geocode.search_limiter()
         refresher = IndexRefresher(
             app.state.geocoder, engine, every_s=app.state.geocode_settings.check_every_s
         )

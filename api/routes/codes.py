@@ -153,7 +153,7 @@ def _settings(request: Request) -> ApiSettings:
     return settings
 
 
-def require_editor(
+async def require_editor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Let an edit through when the server has no edit token, or the request bears it; else 401."""

@@ -16,10 +16,12 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -140,7 +142,7 @@ def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def search_request(
+async def search_request(
     *,
     q: Annotated[
         str,
@@ -217,21 +219,50 @@ Searched = Annotated[SearchRequest, Depends(search_request)]
 # --- search, autocomplete, parse --------------------------------------------------------------------
 
 
+SEARCH_THREADS: Final = 2
+"""Searches one worker runs at once: they are CPU-bound (more threads would only share the GIL);
+the others wait their turn in arrival order, so under load every search waits about as long."""
+
+
+def search_limiter() -> anyio.CapacityLimiter:
+    """The turn-taking of searches of one application (the lifespan makes it)."""
+    return anyio.CapacityLimiter(SEARCH_THREADS)
+
+
+def _search_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+    results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
+    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+
+
+def _autocomplete_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+    results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
+    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+
+
+async def _in_turn(
+    request: Request,
+    answer: Callable[[GeocoderIndex, SearchRequest], GeocodeCollection],
+    asked: SearchRequest,
+) -> GeocodeCollection:
+    """Run a search on a worker thread when its turn comes."""
+    limiter: anyio.CapacityLimiter = request.app.state.search_limiter
+    index: GeocoderIndex = request.app.state.geocoder
+    return await anyio.to_thread.run_sync(answer, index, asked, limiter=limiter)
+
+
 @router.get(
     "/search",
     response_model=GeocodeCollection,
     summary="Geocode an address, place name or code",
     responses=ERROR_RESPONSES,
 )
-def search_route(index: Index, asked: Searched) -> GeocodeCollection:
+async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
     A pre-2025 commune answers with its 2025 successor as ``current_unit`` (one answer
     per successor when it was split); a typed location or registry code resolves directly.
     """
-    results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
-    features = [search_feature(result, lang=asked.lang) for result in results]
-    return collection(features, asked.echo())
+    return await _in_turn(request, _search_answer, asked)
 
 
 @router.get(
@@ -240,11 +271,9 @@ def search_route(index: Index, asked: Searched) -> GeocodeCollection:
     summary="Complete an address being typed",
     responses=ERROR_RESPONSES,
 )
-def autocomplete_route(index: Index, asked: Searched) -> GeocodeCollection:
+async def autocomplete_route(request: Request, asked: Searched) -> GeocodeCollection:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
-    results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
-    features = [search_feature(result, lang=asked.lang) for result in results]
-    return collection(features, asked.echo())
+    return await _in_turn(request, _autocomplete_answer, asked)
 
 
 @router.get(

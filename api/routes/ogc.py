@@ -89,7 +89,7 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON
 
 
-def _max_limit(request: Request) -> int:
+async def _max_limit(request: Request) -> int:
     """The largest page size of this app (ApiSettings.max_limit)."""
     settings: ApiSettings = request.app.state.api_settings
     return settings.max_limit

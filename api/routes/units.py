@@ -31,7 +31,7 @@ AtParam = Annotated[
 ]
 
 
-def _max_limit(request: Request) -> int:
+async def _max_limit(request: Request) -> int:
     """The largest page size of this app (ApiSettings.max_limit)."""
     settings: ApiSettings = request.app.state.api_settings
     return settings.max_limit

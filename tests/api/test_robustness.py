@@ -309,11 +309,17 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(server: str, engine:
     assert after == [200] * 5
 
 
-def _chunked(size: int, piece: int = 64 * 1024) -> Iterator[bytes]:
-    """A chunked body of ``size`` bytes, chunk by chunk (no end marker: the server must stop first)."""
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _chunked(size: int, first: bytes = b"", piece: int = 64 * 1024) -> Iterator[bytes]:
+    """A chunked body: ``first``, then ``size`` bytes more (no end marker: the server must stop first)."""
+    if first:
+        yield _chunk(first)
     sent = 0
     while sent < size:
-        yield f"{piece:x}\r\n".encode() + b"x" * piece + b"\r\n"
+        yield _chunk(b"x" * piece)
         sent += piece
         time.sleep(0.005)
 
@@ -335,7 +341,8 @@ def test_the_batch_upload_is_refused_at_the_limit_as_it_streams(engine: Engine, 
             b"POST /batch HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
             b"Content-Type: multipart/form-data; boundary=xyz\r\n\r\n"
         )
-        answer = raw_exchange(base, head, _chunked(512 * 1024 * 1024))
+        part = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\ndia_chi\n'
+        answer = raw_exchange(base, head, _chunked(512 * 1024 * 1024, first=part))
     assert answer.status == 413
 
 
