@@ -8,10 +8,9 @@ thread and one connection, and never holds a thread while it waits for a connect
 Admission is decided first, on the event loop (no thread held): each worker process
 lets at most ``slots`` requests use the database at once, fewer than the pool holds,
 so a checkout never waits on the pool. A request that finds every slot taken waits
-its turn (in arrival order) up to the pool timeout (``DIACHISO_POOL_TIMEOUT``), then is
-refused with :class:`ServiceBusyError` (503 with Retry-After); when
-:data:`WAITING_PER_SLOT` requests per slot are waiting already, it is refused at once.
-When the load drops, the slots free up and requests are admitted again: nothing to reset.
+up to the pool timeout (``DIACHISO_POOL_TIMEOUT``), then is refused with
+:class:`ServiceBusyError` (503 with Retry-After). When the load drops, the slots free
+up and requests are admitted again: nothing to reset.
 """
 
 from __future__ import annotations
@@ -24,17 +23,18 @@ from typing import Annotated, Final
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
-WAITING_PER_SLOT: Final = 4
-"""Requests that may wait for each slot; more are refused at once (their wait would be in vain)."""
 RETRY_AFTER_S: Final = 1
 """What a 503 answer tells the client to wait before trying again (Retry-After), seconds."""
 
 
 class ServiceBusyError(Exception):
-    """Every database slot of this worker stayed taken, or too many requests wait for one already."""
+    """Every database slot of this worker stayed taken for the whole pool timeout."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the service is busy: {reason}; retry in {RETRY_AFTER_S} s")
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            f"the service is busy: no database connection was free within {waited_s:g} s; "
+            f"retry in {RETRY_AFTER_S} s"
+        )
 
 
 def request_slots(pool_capacity: int, *, reserved: int) -> int:
@@ -54,24 +54,17 @@ class Database:
         self.engine = engine
         self.slots = slots
         self.wait_s = wait_s
-        self.max_waiting = WAITING_PER_SLOT * slots
         self._free = asyncio.Semaphore(slots)
-        self._waiting = 0
 
     async def admit(self) -> None:
         """Take a slot, waiting at most ``wait_s``; raise ServiceBusyError when none came free."""
         if not self._free.locked():
             await self._free.acquire()
             return
-        if self._waiting >= self.max_waiting:
-            raise ServiceBusyError(f"{self._waiting} requests are waiting for a database connection")
-        self._waiting += 1
         try:
             await asyncio.wait_for(self._free.acquire(), timeout=self.wait_s)
         except TimeoutError:
-            raise ServiceBusyError(f"no database connection was free within {self.wait_s:g} s") from None
-        finally:
-            self._waiting -= 1
+            raise ServiceBusyError(self.wait_s) from None
 
     def release(self) -> None:
         """Give the slot back."""

@@ -59,7 +59,7 @@ UNAVAILABLE_MESSAGE: Final = "the database is unavailable; retry shortly"
 def status_for(error: Exception) -> int:
     """The HTTP status of an error, from the table (500 when no entry covers it).
 
-    >>> status_for(NotFoundError("no such code")), status_for(ServiceBusyError("all slots taken")), status_for(KeyError())
+    >>> status_for(NotFoundError("no such code")), status_for(ServiceBusyError(1.0)), status_for(KeyError())
     (404, 503, 500)
     """
     for cls in type(error).__mro__:
