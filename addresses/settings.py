@@ -39,6 +39,13 @@ class DatabaseSettings(BaseSettings):
     )
     database_name: str = Field(default="diachiso", description="Database name in the cluster.")
     pool_size: int = Field(default=5, ge=1, le=100)
+    pool_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="DIACHISO_POOL_TIMEOUT: seconds a request waits for a database connection before "
+        "it is refused (the web service answers 503 with Retry-After).",
+    )
 
     @property
     def embedded(self) -> bool:

@@ -9,15 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from api.deps import Database, request_slots
 from api.errors import add_exception_handlers
-from api.middleware import HeadAsGet, RequestSizeLimit
+from api.indexing import IndexRefresher
+from api.middleware import EditorGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import codes, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
+from api.viewer import ViewerFiles
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -30,11 +32,20 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         engine = make_engine(pgcluster.database_url(database), database)
         read = make_engine(database.read_database_url, database) if database.read_database_url else engine
         app.state.engine, app.state.read_engine = engine, read
-        app.state.tiles = tiles.open_tiles(read, app.state.api_settings.tiles)
+        tile_settings = app.state.api_settings.tiles
+        app.state.tiles = tiles.open_tiles(read, tile_settings)
+        # the tile threads hold their connections, the index refresher takes one: requests get the rest
+        slots = request_slots(2 * database.pool_size, reserved=tile_settings.threads + 1)
+        app.state.database = Database(engine, read=read, slots=slots, wait_s=database.pool_timeout)
         app.state.geocoder = geocode.open_index(read, app.state.geocode_settings)
+        app.state.search_limiter = geocode.search_limiter()
+        refresher = IndexRefresher(app.state.geocoder, read, every_s=app.state.geocode_settings.check_every_s)
+        app.state.index_refresher = refresher
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             app.state.tiles.close()
             read.dispose()
             engine.dispose()
@@ -48,8 +59,9 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         redoc_url=None,
     )
     app.state.api_settings = settings = api or ApiSettings()
-    add_middleware(app, settings)
     app.state.geocode_settings = geocode.GeocodeSettings()
+    app.state.batch_jobs = geocode.BatchJobs(app.state.geocode_settings.batch_jobs)
+    add_middleware(app, settings, batch_max_bytes=app.state.geocode_settings.batch_max_bytes)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(tiles.router)
@@ -59,14 +71,23 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     app.include_router(codes.router)
     app.include_router(pages.router)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", ViewerFiles(directory=STATIC_DIR), name="static")
     return app
 
 
-def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
-    """Gzip for large answers, CORS for the configured origins, a request size limit, HEAD as GET."""
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024)
+def add_middleware(app: FastAPI, settings: ApiSettings, *, batch_max_bytes: int) -> None:
+    """The guards (headers, text parameters, edit token, body size), gzip, CORS, HEAD as GET.
+
+    The last added runs first: HEAD as GET, CORS, then the header limits, the text check,
+    the edit token and the body size, all before routing and before any of the body is read.
+    """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    own_limits = {"/batch": batch_max_bytes + geocode.FORM_OVERHEAD_BYTES}
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
+    token = settings.edit_token.get_secret_value() if settings.edit_token is not None else None
+    app.add_middleware(EditorGate, token=token)
+    app.add_middleware(TextParameterCheck)
+    app.add_middleware(HeaderLimits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

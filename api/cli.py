@@ -258,10 +258,19 @@ def serve_command(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Serve the API and the map viewer."""
+    """Serve the API and the map viewer (h11, request heads of at most 16 KiB, JSON protocol errors)."""
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
-    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    from api.server import server_options  # noqa: PLC0415
+
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **server_options(),
+    )
 
 
 # ---------------------------------------------------------------------------- geocoder

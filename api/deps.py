@@ -1,11 +1,90 @@
-"""Request dependencies: a database connection per request, or one transaction for an edit."""
+"""Request dependencies: admission to the database, then a connection opened where the work runs.
+
+A route that reads or writes the database declares ``db: Db`` and opens its connection
+in its own body (``with db.connect() as conn`` or ``with db.begin() as conn``), so the
+checkout happens in the thread that does the work: a request holds at most one worker
+thread and one connection, and never holds a thread while it waits for a connection.
+
+Admission is decided first, on the event loop (no thread held): each worker process
+lets at most ``slots`` requests use the database at once, fewer than the pool holds,
+so a checkout never waits on the pool. A request that finds every slot taken waits
+up to the pool timeout (``DIACHISO_POOL_TIMEOUT``), then is refused with
+:class:`ServiceBusyError` (503 with Retry-After). When the load drops, the slots free
+up and requests are admitted again: nothing to reset.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
+from typing import Annotated, Final
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
+
+RETRY_AFTER_S: Final = 1
+"""What a 503 answer tells the client to wait before trying again (Retry-After), seconds."""
+
+
+class ServiceBusyError(Exception):
+    """Every database slot of this worker stayed taken for the whole pool timeout."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            f"the service is busy: no database connection was free within {waited_s:g} s; "
+            f"retry in {RETRY_AFTER_S} s"
+        )
+
+
+def request_slots(pool_capacity: int, *, reserved: int) -> int:
+    """How many requests may use the database at once: the pool minus what others hold, at least 1.
+
+    >>> request_slots(10, reserved=5), request_slots(4, reserved=6)
+    (5, 1)
+    """
+    return max(1, pool_capacity - reserved)
+
+
+class Database:
+    """The engine of one worker process behind an admission gate of ``slots`` requests."""
+
+    def __init__(self, engine: Engine, *, read: Engine | None = None, slots: int, wait_s: float) -> None:
+        """Admit at most ``slots`` requests at once; a request waits ``wait_s`` at most.
+
+        ``read`` is the engine of the read paths (a streaming replica); without it they use ``engine``.
+        """
+        self.engine = engine
+        self.read_engine = read or engine
+        self.slots = slots
+        self.wait_s = wait_s
+        self._free = asyncio.Semaphore(slots)
+
+    async def admit(self) -> None:
+        """Take a slot, waiting at most ``wait_s``; raise ServiceBusyError when none came free."""
+        if not self._free.locked():
+            await self._free.acquire()
+            return
+        try:
+            await asyncio.wait_for(self._free.acquire(), timeout=self.wait_s)
+        except TimeoutError:
+            raise ServiceBusyError(self.wait_s) from None
+
+    def release(self) -> None:
+        """Give the slot back."""
+        self._free.release()
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A connection for reading, returned to the pool when the block ends (call it in the thread)."""
+        return self.engine.connect()
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A connection to the read replica (or the primary when none is set), for read-only work."""
+        return self.read_engine.connect()
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        """A connection in one transaction: committed when the block ends, rolled back if it raises."""
+        return self.engine.begin()
 
 
 def engine(request: Request) -> Engine:
@@ -14,29 +93,21 @@ def engine(request: Request) -> Engine:
     return value
 
 
-def read_engine(request: Request) -> Engine:
-    """The engine of the read paths: the read replica when one is configured, else the primary."""
-    value: Engine = getattr(request.app.state, "read_engine", None) or engine(request)
+def database(request: Request) -> Database:
+    """The application's admission-gated database (made by the lifespan)."""
+    value: Database = request.app.state.database
     return value
 
 
-def read_connection(request: Request) -> Iterator[Connection]:
-    """A connection to the read replica (or the primary) for one read-only request."""
-    with read_engine(request).connect() as conn:
-        yield conn
+async def admitted(request: Request) -> AsyncIterator[Database]:
+    """Admission for one request (on the event loop): the slot is given back when the route returns."""
+    db = database(request)
+    await db.admit()
+    try:
+        yield db
+    finally:
+        db.release()
 
 
-def connection(request: Request) -> Iterator[Connection]:
-    """A connection for one request, returned to the pool afterwards."""
-    with engine(request).connect() as conn:
-        yield conn
-
-
-def transaction(request: Request) -> Iterator[Connection]:
-    """A connection in one transaction: committed when the route returns, rolled back when it raises.
-
-    Declare it with ``Depends(transaction, scope="function")`` so that the commit happens
-    before the answer is sent (a client never hears of an edit that was not stored).
-    """
-    with engine(request).begin() as conn:
-        yield conn
+Db = Annotated[Database, Depends(admitted, scope="function")]
+"""A route parameter: the database, once this request is admitted to it."""

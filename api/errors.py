@@ -1,14 +1,22 @@
-"""One table maps domain errors to HTTP status codes; every error answers with one JSON shape.
+"""One table maps domain and service errors to HTTP status codes; every error answers with one JSON shape.
 
 {"error": {"status": 404, "type": "NotFoundError", "message": "...", "parameter": null}}
+
+A 503 (the database is down or every connection is busy) carries ``Retry-After``; an
+error no entry of the table covers is a bug: 500, in the same shape, and logged.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Final
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
 from addresses.errors import (
     AmbiguousUnitError,
@@ -22,9 +30,12 @@ from addresses.errors import (
     NotFoundError,
     OutOfTerritoryError,
 )
+from api.deps import RETRY_AFTER_S, ServiceBusyError
 
-#: Domain error class -> HTTP status. The first matching class (in MRO order) wins.
-STATUS_CODES: dict[type[DiachisoError], int] = {
+log = logging.getLogger(__name__)
+
+#: Error class -> HTTP status. The first matching class (in MRO order) wins.
+STATUS_CODES: dict[type[Exception], int] = {
     AmbiguousUnitError: 400,
     InvalidCodeError: 400,
     InvalidParameterError: 400,
@@ -34,12 +45,23 @@ STATUS_CODES: dict[type[DiachisoError], int] = {
     ConflictError: 409,
     GoneError: 410,
     DatabaseSetupError: 503,
-    DiachisoError: 400,
+    DiachisoError: 500,
+    # the service, not the request: busy, or the database unreachable (down, restarting, timed out)
+    ServiceBusyError: 503,
+    sa_exc.TimeoutError: 503,
+    sa_exc.OperationalError: 503,
+    sa_exc.InterfaceError: 503,
 }
 
+UNAVAILABLE_MESSAGE: Final = "the database is unavailable; retry shortly"
 
-def status_for(error: DiachisoError) -> int:
-    """The HTTP status of a domain error, from the table."""
+
+def status_for(error: Exception) -> int:
+    """The HTTP status of an error, from the table (500 when no entry covers it).
+
+    >>> status_for(NotFoundError("no such code")), status_for(ServiceBusyError(1.0)), status_for(KeyError())
+    (404, 503, 500)
+    """
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
             return STATUS_CODES[cls]
@@ -51,11 +73,24 @@ def error_body(status: int, kind: str, message: str, parameter: str | None = Non
     return {"error": {"status": status, "type": kind, "message": message, "parameter": parameter}}
 
 
-async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, DiachisoError)
+def _message(error: Exception, status: int) -> tuple[str, str]:
+    """The type and message shown for an error: a database failure says so, never its internals."""
+    if isinstance(error, sa_exc.SQLAlchemyError) and status == 503:
+        return "DatabaseUnavailable", UNAVAILABLE_MESSAGE
+    if status == 500 and not isinstance(error, DiachisoError):
+        return "InternalError", "an internal error happened; it has been logged"
+    return type(error).__name__, str(error)
+
+
+async def _table_error(_request: Request, error: Exception) -> JSONResponse:
+    """Any error of the table (and, as 500, any other): the JSON shape, Retry-After on a 503."""
     status = status_for(error)
+    if status >= 500:
+        log.error("%s answered %d", type(error).__name__, status, exc_info=status == 500)
+    kind, message = _message(error, status)
     parameter = getattr(error, "parameter", None)
-    return JSONResponse(error_body(status, type(error).__name__, str(error), parameter), status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    return JSONResponse(error_body(status, kind, message, parameter), status_code=status, headers=headers)
 
 
 def json_syntax_message(document: object, position: int, reason: str) -> str:
@@ -84,17 +119,39 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return JSONResponse(error_body(422, "ValidationError", message, parameter), status_code=422)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (for the Allow header of a 405).
+
+    Routes are asked whether they would take the path with each method, so the answer is
+    the same however the routers are nested (mounted files answer their own 405).
+    """
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    headers = dict(getattr(error, "headers", None) or {})
+    if error.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
     return JSONResponse(
         error_body(error.status_code, "HTTPError", str(error.detail)),
         status_code=error.status_code,
-        headers=getattr(error, "headers", None),
+        headers=headers or None,
     )
 
 
 def add_exception_handlers(app: FastAPI) -> None:
     """Install the handlers that turn every error into the one JSON shape."""
-    app.add_exception_handler(DiachisoError, _domain_error)
+    for error_class in STATUS_CODES:
+        app.add_exception_handler(error_class, _table_error)
+    app.add_exception_handler(Exception, _table_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -1,8 +1,27 @@
-"""ASGI middleware of the app: request size limit, HEAD as GET (gzip and CORS come from Starlette)."""
+"""ASGI guards of the app, run before routing, authentication of edits and body parsing.
+
+Each answers a bad request itself, in the app's JSON error shape, before anything
+costly happens (gzip and CORS come from Starlette):
+
+- :class:`HeaderLimits`: a request target (path and query) over 8 KiB: 414; too many or
+  too large header fields: 431.
+- :class:`TextParameterCheck`: a query parameter or the path that is not UTF-8 or holds
+  a control character (NUL...): 400 naming the parameter. One rule for every route.
+- :class:`EditorGate`: a write without the edit token: 401, before the body is read.
+- :class:`RequestSizeLimit`: a body over the limit: 413, by Content-Length and while it
+  streams (chunked bodies too), so no more than the limit is ever read.
+
+And :class:`HeadAsGet` answers HEAD on every GET route as GET would, without the body.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import urllib.parse
+from collections.abc import Mapping
+from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,32 +30,288 @@ from api.errors import error_body
 #: Paths that check their own (larger) upload limit.
 OWN_LIMIT_PREFIXES = ("/batch",)
 
+MAX_TARGET_BYTES: Final = 8 * 1024
+"""Most bytes of a request target (path and query string, percent-encoded)."""
+MAX_HEADERS: Final = 100
+"""Most header fields a request may carry."""
+MAX_HEADER_BYTES: Final = 16 * 1024
+"""Most bytes of all header names and values of a request together."""
 
-class RequestSizeLimit:
-    """Answer 413 (in the app's JSON error shape) to a request body larger than the limit."""
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_WRITES: Final = ("/batch",)
+"""Paths anyone may POST to (they change nothing); every other write needs the edit token."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+CONTROL_CHARACTER: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters no text parameter may hold: C0 controls but tab, line feed and carriage return; DEL."""
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    kind: str,
+    message: str,
+    *,
+    parameter: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer with the app's JSON error shape (the connection is closed after it)."""
+    body = json.dumps(error_body(status, kind, message, parameter)).encode()
+    fields = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": fields})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a header (names are lower case in ASGI)."""
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class HeaderLimits:
+    """Answer 414 to an over-long request target, 431 to too many or too large header fields."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_count: int = MAX_HEADERS, max_bytes: int = MAX_HEADER_BYTES
+    ) -> None:
         self.app = app
+        self.max_count = max_count
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check Content-Length before the app reads the body."""
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(OWN_LIMIT_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send, int(length))
-            return
+        """Measure the request target and the header fields before anything else."""
+        if scope["type"] == "http":
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            if target > MAX_TARGET_BYTES:
+                message = f"the request target has {target} bytes; the limit is {MAX_TARGET_BYTES}"
+                await send_error(send, 414, "URITooLong", message, parameter="path")
+                return
+            headers = scope.get("headers") or []
+            size = sum(len(name) + len(value) for name, value in headers)
+            if len(headers) > self.max_count or size > self.max_bytes:
+                message = (
+                    f"the request has {len(headers)} header fields of {size} bytes; "
+                    f"the limits are {self.max_count} fields and {self.max_bytes} bytes"
+                )
+                await send_error(send, 431, "HeaderFieldsTooLarge", message, parameter="headers")
+                return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, send: Send, length: int) -> None:
-        """Send the 413 answer."""
-        message = f"request body of {length} bytes is larger than the limit of {self.max_bytes} bytes"
-        body = json.dumps(error_body(413, "PayloadTooLarge", message, "body")).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+def _decoded(raw: bytes) -> str | None:
+    """A percent-encoded query component as text, or None when it is not UTF-8.
+
+    >>> _decoded(b"x%C3%B3m+L%C3%A1c"), _decoded(b"%FF")
+    ('xóm Lác', None)
+    """
+    try:
+        return urllib.parse.unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def text_problem(text: str) -> str | None:
+    """What is wrong with a parameter's text (a control character, where), or None.
+
+    >>> text_problem("xom lac"), text_problem("12\\x0034")
+    (None, 'contains the control character U+0000 at position 3; remove it')
+    """
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    code, position = ord(found.group()), found.start() + 1
+    return f"contains the control character U+{code:04X} at position {position}; remove it"
+
+
+def query_problem(query_string: bytes) -> tuple[str, str] | None:
+    """The first query parameter that is not UTF-8 or holds a control character: (name, message).
+
+    >>> query_problem(b"q=xom&limit=5"), query_problem(b"q=a%00b")
+    (None, ('q', 'contains the control character U+0000 at position 2; remove it'))
+    >>> query_problem(b"unit=%FF")
+    ('unit', 'is not UTF-8 text (percent-encode UTF-8 bytes)')
+    """
+    for part in query_string.split(b"&"):
+        raw_name, _, raw_value = part.partition(b"=")
+        name = _decoded(raw_name)
+        shown = name if name is not None and text_problem(name) is None else repr(raw_name.decode("latin-1"))
+        for text in (name, _decoded(raw_value)):
+            if text is None:
+                return shown, "is not UTF-8 text (percent-encode UTF-8 bytes)"
+            if (problem := text_problem(text)) is not None:
+                return shown, problem
+    return None
+
+
+def path_problem(raw_path: bytes) -> str | None:
+    """What is wrong with a request path (not UTF-8, a control character), or None.
+
+    >>> path_problem(b"/codes/8VG-DHS"), path_problem(b"/codes/%00"), path_problem(b"/codes/%FF")
+    (None, 'contains the control character U+0000 at position 8; remove it', 'is not UTF-8 text')
+    """
+    try:
+        path = urllib.parse.unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "is not UTF-8 text"
+    return text_problem(path)
+
+
+class TextParameterCheck:
+    """Answer 400, naming the parameter, to query text or a path that is not clean UTF-8 text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the query string and the path before routing."""
+        if scope["type"] == "http":
+            problem = query_problem(scope.get("query_string", b""))
+            raw_path = scope.get("raw_path") or str(scope.get("path", "")).encode()
+            if problem is None and (found := path_problem(raw_path)) is not None:
+                problem = ("path", found)
+            if problem is not None:
+                parameter, message = problem
+                await send_error(
+                    send, 400, "InvalidParameterError", f"{parameter}: {message}", parameter=parameter
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+def token_problem(authorization: str | None, token: str) -> str | None:
+    """Why an Authorization header does not carry the edit token, or None when it does.
+
+    >>> token_problem("Bearer s3cret", "s3cret"), token_problem(None, "s3cret")
+    (None, 'this server needs an edit token')
+    >>> token_problem("Bearer nope", "s3cret")
+    'the edit token is wrong'
+    """
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return "this server needs an edit token"
+    if not secrets.compare_digest(given.strip().encode(), token.encode()):
+        return "the edit token is wrong"
+    return None
+
+
+def challenge(problem: str) -> str:
+    """The WWW-Authenticate value of a 401 (RFC 6750)."""
+    if problem == "the edit token is wrong":
+        return 'Bearer realm="diachiso", error="invalid_token"'
+    return 'Bearer realm="diachiso"'
+
+
+class EditorGate:
+    """Answer 401 to a write (not GET/HEAD/OPTIONS, not an open path) without the edit token.
+
+    Checked on the headers alone, before any of the body is read; with no token set
+    (local use) every request passes. The routes check the token again (and document it).
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the bearer token of a write before the app sees it."""
+        if (
+            self.token is not None
+            and scope["type"] == "http"
+            and scope.get("method") not in SAFE_METHODS
+            and not str(scope.get("path", "")).startswith(OPEN_WRITES)
+        ):
+            value = _header(scope, b"authorization")
+            problem = token_problem(None if value is None else value.decode("latin-1"), self.token)
+            if problem is not None:
+                headers = {"WWW-Authenticate": challenge(problem)}
+                await send_error(send, 401, "HTTPError", problem, parameter="Authorization", headers=headers)
+                return
+        await self.app(scope, receive, send)
+
+
+class _BodyGuard:
+    """The receive and send of one request, refusing the body once it passes ``limit`` bytes."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive = receive
+        self._send = send
+        self.limit = limit
+        self.seen = 0
+        self.started = False
+        self.refused = False
+
+    async def receive(self) -> Message:
+        """The next message; past the limit, a 413 is sent and the app hears a disconnect."""
+        if self.refused:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                await self.refuse()
+                return {"type": "http.disconnect"}
+        return message
+
+    async def refuse(self) -> None:
+        """Answer 413 (unless the app already answered) and drop whatever the app sends later."""
+        self.refused = True
+        if not self.started:
+            self.started = True
+            message = f"the request body is larger than the limit of {self.limit} bytes"
+            await send_error(self._send, 413, "PayloadTooLarge", message, parameter="body")
+
+    async def send(self, message: Message) -> None:
+        """Pass the app's answer on, unless the guard answered already."""
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
+class RequestSizeLimit:
+    """Answer 413 (in the app's JSON error shape) to a request body larger than the limit.
+
+    The declared Content-Length is checked first; then the bytes actually received are
+    counted as they stream in, so a chunked body (no Content-Length) is stopped at the
+    limit too. Paths of ``own_limits`` (the CSV uploads of /batch) have their own limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, own_limits: Mapping[str, int] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.own_limits = dict(own_limits or {})
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a path."""
+        for prefix, limit in self.own_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check Content-Length before the app reads the body, then count what it reads."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(str(scope.get("path", "")))
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            message = f"request body of {int(length)} bytes is larger than the limit of {limit} bytes"
+            await send_error(send, 413, "PayloadTooLarge", message, parameter="body")
+            return
+        guard = _BodyGuard(receive, send, limit)
+        try:
+            await self.app(scope, guard.receive, guard.send)
+        except Exception:
+            if not guard.refused:  # the app failed on a body cut at the limit: already answered
+                raise
 
 
 class HeadAsGet:

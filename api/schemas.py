@@ -7,11 +7,34 @@ those fields carry aliases and are written by alias, as FastAPI does by default.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from addresses.features import CRS84
+
+ISO_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(value: object) -> object:
+    """Let only a day written YYYY-MM-DD (or a date) through: no numbers, timestamps or times.
+
+    >>> iso_day("2024-06-30")
+    '2024-06-30'
+    >>> iso_day("0")
+    Traceback (most recent call last):
+    ValueError: give a day as YYYY-MM-DD, not '0'
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return value
+    raise ValueError(f"give a day as YYYY-MM-DD, not {value!r}")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(iso_day)]
+"""A day (query parameters, bodies): only the YYYY-MM-DD form is read as a date."""
 
 GEOJSON_GEOMETRY_DESCRIPTION = "A GeoJSON geometry in the CRS asked for (Content-Crs), or null."
 
@@ -35,6 +58,7 @@ _ERROR_DESCRIPTIONS = {
     400: "A parameter has a value the service cannot use.",
     404: "No such collection, feature or unit.",
     422: "A parameter has the wrong type (e.g. not a number).",
+    503: "The database is unavailable or every connection is busy: retry after Retry-After seconds.",
 }
 
 #: The error answers every route of this API may give, for ``responses=`` in route decorators.

@@ -236,9 +236,10 @@ RequiredText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_plain_text)
 ]
 TypedCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_CHARS)]
+# a finite JSON number only (true is not 1.0, "105" is not 105, 1e400 is not infinity): the shared rule
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), _number("lon")]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), _number("lat")]
-Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 class NewAddress(BaseModel):

@@ -4,14 +4,14 @@ Thin glue over :mod:`addresses.registry` and :mod:`addresses.plates`. A typed co
 be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
 400 saying why, a well-formed one never issued 404, and a retired registry code
 answers with the address in force (never "not found"). Every edit runs in one
-transaction (``deps.transaction``) committed before the answer is sent; edits need
-``Authorization: Bearer <DIACHISO_EDIT_TOKEN>`` when that token is set.
+transaction (``db.begin()``) committed before the answer is sent; edits need
+``Authorization: Bearer <DIACHISO_EDIT_TOKEN>`` when that token is set (checked by
+:class:`api.middleware.EditorGate` before the body is read, and again here).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
@@ -31,7 +31,8 @@ from addresses.registry import (
     retire_address,
     update_address,
 )
-from api.deps import connection, transaction
+from api.deps import Db
+from api.middleware import challenge, token_problem
 from api.routes.ogc import GeoJSONResponse
 from api.schemas_codes import (
     MAX_CODE_CHARS,
@@ -77,6 +78,7 @@ _ERRORS: Final = {
     410: "The address is retired: it gets no plate. The message names its successor.",
     422: "A parameter or a member of the body has the wrong type or form.",
     428: "The edit does not say which version it changes: send If-Match (or expected_version).",
+    503: "The database is unavailable or every connection is busy: retry after Retry-After seconds.",
 }
 _HEADER_DOCS: Final[dict[str, dict[str, Any]]] = {
     "ETag": {"description": 'The version of the address, e.g. "3" (send it back in If-Match).'},
@@ -93,7 +95,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Document error answers: the one JSON error shape, application/json whatever the route serves."""
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
     documented: dict[int | str, dict[str, Any]] = {
-        status: {"description": _ERRORS[status], "content": content} for status in statuses
+        status: {"description": _ERRORS[status], "content": content} for status in (*statuses, 503)
     }
     if 401 in documented:
         documented[401]["headers"] = {"WWW-Authenticate": _header("WWW-Authenticate")}
@@ -111,8 +113,6 @@ def _geojson_ok(description: str, *headers: str, status: int = 200) -> dict[int 
 
 # --- parameters and dependencies -----------------------------------------------------------------------
 
-Conn = Annotated[Connection, Depends(connection)]
-Transaction = Annotated[Connection, Depends(transaction, scope="function")]
 AnyCode = Annotated[
     str,
     Path(
@@ -153,21 +153,17 @@ def _settings(request: Request) -> ApiSettings:
     return settings
 
 
-def require_editor(
+async def require_editor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Let an edit through when the server has no edit token, or the request bears it; else 401."""
     token = _settings(request).edit_token
     if token is None:
         return
-    if credentials is None:
-        raise HTTPException(
-            401, "this server needs an edit token", {"WWW-Authenticate": 'Bearer realm="diachiso"'}
-        )
-    given, expected = credentials.credentials.encode(), token.get_secret_value().encode()
-    if not secrets.compare_digest(given, expected):
-        challenge = 'Bearer realm="diachiso", error="invalid_token"'
-        raise HTTPException(401, "the edit token is wrong", {"WWW-Authenticate": challenge})
+    given = None if credentials is None else f"Bearer {credentials.credentials}"
+    problem = token_problem(given, token.get_secret_value())
+    if problem is not None:
+        raise HTTPException(401, problem, {"WWW-Authenticate": challenge(problem)})
 
 
 Editor = [Depends(require_editor)]
@@ -244,7 +240,7 @@ def get_code(
     *,
     request: Request,
     response: Response,
-    conn: Conn,
+    db: Db,
     code: AnyCode,
     limit: Annotated[
         int,
@@ -266,7 +262,8 @@ def get_code(
     where, or a check that does not match); a well-formed code never issued answers 404.
     """
     _check_limit(limit, _settings(request))
-    found = lookup_code(conn, code, limit=limit)
+    with db.connect() as conn:
+        found = lookup_code(conn, code, limit=limit)
     if isinstance(found, RegistryLookup):
         _address_headers(response, found)
         return registry_answer(found)
@@ -284,7 +281,7 @@ def get_code(
         **_errors(400, 404, 422),
     },
 )
-def get_address(*, response: Response, conn: Conn, registry_code: RegistryCode) -> AddressDetailFeature:
+def get_address(*, response: Response, db: Db, registry_code: RegistryCode) -> AddressDetailFeature:
     """The address as a GeoJSON Feature, with the address in force when it is retired.
 
     Its properties: both codes, its parts, the Vietnamese label, the 2025 commune and province,
@@ -292,7 +289,8 @@ def get_address(*, response: Response, conn: Conn, registry_code: RegistryCode) 
     version (send it back in If-Match to edit). A retired address answers too, with `retired: true`,
     the address in force as `successor` and a `Link: rel="successor-version"` header.
     """
-    return _answer(conn, response, registry_code)
+    with db.connect() as conn:
+        return _answer(conn, response, registry_code)
 
 
 # --- plates --------------------------------------------------------------------------------------------
@@ -332,9 +330,10 @@ PLATE_DOC: Final = (
         **_errors(400, 404, 410, 422),
     },
 )
-def get_plate_svg(*, request: Request, conn: Conn, registry_code: RegistryCode) -> Response:
+def get_plate_svg(*, request: Request, db: Db, registry_code: RegistryCode) -> Response:
     """The plate as SVG (the route's description says what is on it)."""
-    record = _plate_record(conn, registry_code)
+    with db.connect() as conn:
+        record = _plate_record(conn, registry_code)
     svg = plate_svg(record, base_url=_settings(request).public_base_url)
     return Response(svg, media_type="image/svg+xml", headers=_plate_headers(record, "svg"))
 
@@ -353,7 +352,7 @@ def get_plate_svg(*, request: Request, conn: Conn, registry_code: RegistryCode) 
 def get_plate_png(
     *,
     request: Request,
-    conn: Conn,
+    db: Db,
     registry_code: RegistryCode,
     scale: Annotated[
         float,
@@ -363,7 +362,8 @@ def get_plate_png(
     ] = 2,
 ) -> Response:
     """The plate rendered as PNG."""
-    record = _plate_record(conn, registry_code)
+    with db.connect() as conn:
+        record = _plate_record(conn, registry_code)
     png = plate_png(record, base_url=_settings(request).public_base_url, scale=scale)
     return Response(png, media_type="image/png", headers=_plate_headers(record, "png"))
 
@@ -387,21 +387,22 @@ def get_plate_png(
         **_errors(400, 401, 422),
     },
 )
-def post_address(*, response: Response, conn: Transaction, new: NewAddress) -> AddressDetailFeature:
+def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetailFeature:
     """Register the address; answer it with Location and ETag."""
-    record = create_address(
-        conn,
-        lon=new.lon,
-        lat=new.lat,
-        house_number=new.house_number,
-        alley=new.alley,
-        street=new.street,
-        village_name=new.village_name,
-        status=new.status,
-        changed_by=CHANGED_BY,
-    )
-    response.headers["Location"] = address_path(record.registry_code)
-    return _answer(conn, response, record.registry_code)
+    with db.begin() as conn:
+        record = create_address(
+            conn,
+            lon=new.lon,
+            lat=new.lat,
+            house_number=new.house_number,
+            alley=new.alley,
+            street=new.street,
+            village_name=new.village_name,
+            status=new.status,
+            changed_by=CHANGED_BY,
+        )
+        response.headers["Location"] = address_path(record.registry_code)
+        return _answer(conn, response, record.registry_code)
 
 
 @router.patch(
@@ -425,7 +426,7 @@ def post_address(*, response: Response, conn: Transaction, new: NewAddress) -> A
 def patch_address(
     *,
     response: Response,
-    conn: Transaction,
+    db: Db,
     registry_code: RegistryCode,
     changes: AddressChanges,
     if_match: IfMatch = None,
@@ -433,20 +434,21 @@ def patch_address(
     """Apply the changes sent to the version named; answer the address with its new ETag."""
     version = expected_version(if_match, changes.expected_version)
     lon, lat = changes.point_change()
-    record = update_address(
-        conn,
-        registry_code,
-        expected_version=version,
-        lon=lon,
-        lat=lat,
-        house_number=changes.text_change("house_number"),
-        alley=changes.text_change("alley"),
-        street=changes.text_change("street"),
-        village_name=changes.text_change("village_name"),
-        status=changes.status_change(),
-        changed_by=CHANGED_BY,
-    )
-    return _answer(conn, response, record.registry_code)
+    with db.begin() as conn:
+        record = update_address(
+            conn,
+            registry_code,
+            expected_version=version,
+            lon=lon,
+            lat=lat,
+            house_number=changes.text_change("house_number"),
+            alley=changes.text_change("alley"),
+            street=changes.text_change("street"),
+            village_name=changes.text_change("village_name"),
+            status=changes.status_change(),
+            changed_by=CHANGED_BY,
+        )
+        return _answer(conn, response, record.registry_code)
 
 
 @router.post(
@@ -468,22 +470,23 @@ def patch_address(
 def post_retire(
     *,
     response: Response,
-    conn: Transaction,
+    db: Db,
     registry_code: RegistryCode,
     retire: RetireRequest,
     if_match: IfMatch = None,
 ) -> AddressDetailFeature:
     """Retire the address (checking the version when one is named); answer it with its successor."""
     checked = _optional_version(if_match, retire.expected_version)
-    record = retire_address(
-        conn,
-        registry_code,
-        reason=retire.reason,
-        successor=retire.successor,
-        expected_version=checked,
-        changed_by=CHANGED_BY,
-    )
-    return _answer(conn, response, record.registry_code)
+    with db.begin() as conn:
+        record = retire_address(
+            conn,
+            registry_code,
+            reason=retire.reason,
+            successor=retire.successor,
+            expected_version=checked,
+            changed_by=CHANGED_BY,
+        )
+        return _answer(conn, response, record.registry_code)
 
 
 @router.post(
@@ -500,9 +503,12 @@ def post_retire(
         **_errors(400, 401, 404, 409, 422),
     },
 )
-def post_merge(*, conn: Transaction, merge: MergeRequest) -> MergeAnswer:
+def post_merge(*, db: Db, merge: MergeRequest) -> MergeAnswer:
     """Retire the addresses into one, all or nothing."""
-    result = merge_addresses(conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=CHANGED_BY)
+    with db.begin() as conn:
+        result = merge_addresses(
+            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=CHANGED_BY
+        )
     return MergeAnswer(
         survivor=address_feature(result.survivor),
         retired=[address_feature(record) for record in result.retired],

@@ -1,32 +1,34 @@
 """Geocoding over HTTP: search, autocomplete, reverse, parse and CSV batches.
 
 Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan
-(:func:`open_index`) and kept in ``app.state.geocoder``; every request first asks it
-to refresh if the data changed (a few milliseconds, at most every 30 s). Answers are
-GeocodeJSON 0.1.0 FeatureCollections, diachiso's own fields namespaced (:mod:`api.schemas_geocode`).
+(:func:`open_index`) and kept in ``app.state.geocoder``; a background thread
+(:mod:`api.indexing`) refreshes it when the data changed, so requests only read it.
+Answers are GeocodeJSON 0.1.0 FeatureCollections, diachiso's own fields namespaced
+(:mod:`api.schemas_geocode`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import io
 import logging
 import queue
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -34,9 +36,8 @@ from typing_extensions import Buffer
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api import deps
-from api.deps import read_connection
-from api.schemas import ERROR_RESPONSES, ErrorResponse
+from api.deps import RETRY_AFTER_S, Db
+from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
 from api.schemas_geocode import (
     GeocodeCollection,
     Lang,
@@ -57,7 +58,6 @@ router = APIRouter(tags=["geocoding"])
 MAX_RESULTS: Final = 50
 MAX_QUERY_CHARS: Final = 300
 
-Conn = Annotated[Connection, Depends(read_connection)]
 SearchType = ResultType
 
 
@@ -69,6 +69,9 @@ class GeocodeSettings(BaseSettings):
     batch_max_mb: float = Field(default=200, gt=0, description="Largest CSV file POST /batch accepts, MB.")
     check_every_s: float = Field(
         default=30, gt=0, description="How often the index compares the data's fingerprint, seconds."
+    )
+    batch_jobs: int = Field(
+        default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
     )
 
     @property
@@ -88,12 +91,9 @@ def _settings(request: Request) -> GeocodeSettings:
     return settings
 
 
-def current_index(request: Request) -> GeocoderIndex:
-    """The application's index, refreshed first if the data changed (checked at most every check_every_s)."""
+async def current_index(request: Request) -> GeocoderIndex:
+    """The application's index as it stands (the background refresher keeps it current)."""
     index: GeocoderIndex = request.app.state.geocoder
-    if index.refresh_due():  # no connection (and no pool ping) on the other requests
-        with deps.read_engine(request).connect() as conn:
-            index.refresh_if_stale(conn)
     return index
 
 
@@ -143,7 +143,7 @@ def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def search_request(
+async def search_request(
     *,
     q: Annotated[
         str,
@@ -220,13 +220,44 @@ Searched = Annotated[SearchRequest, Depends(search_request)]
 # --- search, autocomplete, parse --------------------------------------------------------------------
 
 
+SEARCH_THREADS: Final = 2
+"""Searches one worker runs at once: they are CPU-bound (more threads would only share the GIL);
+the others wait their turn in arrival order, so under load every search waits about as long."""
+
+
+def search_limiter() -> anyio.CapacityLimiter:
+    """The turn-taking of searches of one application (the lifespan makes it)."""
+    return anyio.CapacityLimiter(SEARCH_THREADS)
+
+
+def _search_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+    results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
+    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+
+
+def _autocomplete_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+    results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
+    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+
+
+async def _in_turn(
+    request: Request,
+    answer: Callable[[GeocoderIndex, SearchRequest], GeocodeCollection],
+    asked: SearchRequest,
+) -> GeocodeCollection:
+    """Run a search on a worker thread when its turn comes."""
+    limiter: anyio.CapacityLimiter = request.app.state.search_limiter
+    index: GeocoderIndex = request.app.state.geocoder
+    return await anyio.to_thread.run_sync(answer, index, asked, limiter=limiter)
+
+
 @router.get(
     "/search",
     response_model=GeocodeCollection,
     summary="Geocode an address, place name or code",
     responses=ERROR_RESPONSES,
 )
-def search_route(index: Index, asked: Searched) -> GeocodeCollection:
+async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
     A pre-2025 commune answers with its 2025 successor as ``diachiso.current_unit`` (one
@@ -235,9 +266,7 @@ def search_route(index: Index, asked: Searched) -> GeocodeCollection:
     house, street, locality, city, county or state), ``properties.diachiso`` the score, the
     match level, both codes and the units of both periods.
     """
-    results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
-    features = [search_feature(result, lang=asked.lang) for result in results]
-    return collection(features, asked.echo())
+    return await _in_turn(request, _search_answer, asked)
 
 
 @router.get(
@@ -246,11 +275,9 @@ def search_route(index: Index, asked: Searched) -> GeocodeCollection:
     summary="Complete an address being typed",
     responses=ERROR_RESPONSES,
 )
-def autocomplete_route(index: Index, asked: Searched) -> GeocodeCollection:
+async def autocomplete_route(request: Request, asked: Searched) -> GeocodeCollection:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
-    results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
-    features = [search_feature(result, lang=asked.lang) for result in results]
-    return collection(features, asked.echo())
+    return await _in_turn(request, _autocomplete_answer, asked)
 
 
 @router.get(
@@ -285,7 +312,7 @@ def parse_route(
 )
 def reverse_route(
     *,
-    conn: Conn,
+    db: Db,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -302,7 +329,7 @@ def reverse_route(
         ),
     ] = DEFAULT_RADIUS_M,
     at: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(
             description="A day (YYYY-MM-DD): before 2025-07-01 the units of that day are the main units "
             "(label, units); the 2025 ward is always current_unit.",
@@ -316,7 +343,8 @@ def reverse_route(
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
     """
-    result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
+    with db.read() as conn:
+        result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
     query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
     return collection([reverse_feature(result, lang=lang)], query)
 
@@ -330,6 +358,10 @@ PIPE_CHUNKS: Final = 16
 """Pieces waiting for the client at most; the geocoding thread waits when they are there."""
 ABANDON_AFTER_S: Final = 300.0
 """A client that takes no piece for this long has gone: the geocoding thread stops."""
+FORM_OVERHEAD_BYTES: Final = 64 * 1024
+"""What the multipart form may add to the CSV file (boundaries, field headers, column names)."""
+BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
+"""Retry-After of a batch refused because every job slot is taken, seconds."""
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +394,30 @@ def _check_declared_size(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+
+
+class BatchJobs:
+    """The CSV files one worker geocodes at once: a new one is refused (503) when all slots are taken."""
+
+    def __init__(self, size: int) -> None:
+        """Allow ``size`` jobs at once."""
+        self.size = size
+        self._free = threading.BoundedSemaphore(size)
+
+    def take(self) -> None:
+        """Take a slot at once, or refuse with 503 and Retry-After (before any of the upload is read)."""
+        if not self._free.acquire(blocking=False):
+            message = f"{self.size} CSV file(s) are being geocoded on this worker already; retry later"
+            raise HTTPException(503, message, {"Retry-After": str(BATCH_RETRY_AFTER_S)})
+
+    def give_back(self) -> None:
+        """Free the slot (the job ended, or never started)."""
+        self._free.release()
+
+
+def _jobs(request: Request) -> BatchJobs:
+    jobs: BatchJobs = request.app.state.batch_jobs
+    return jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,8 +539,8 @@ class CsvPipe(io.RawIOBase):
             self.abandoned.set()
 
 
-def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload) -> None:
-    """Run the batch (in its own thread) from the uploaded file into the pipe."""
+def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload, jobs: BatchJobs) -> None:
+    """Run the batch (in its own thread) from the uploaded file into the pipe; free the job slot after."""
     src = io.TextIOWrapper(upload.file.file, encoding="utf-8-sig", newline="")
     dst = pipe.text()
     try:
@@ -500,6 +556,7 @@ def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload) -> N
             pipe.finish(error)
     finally:
         src.detach()
+        jobs.give_back()
 
 
 def answer_name(filename: str | None) -> str:
@@ -521,6 +578,10 @@ BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         "note, error), streamed as they are geocoded.",
     },
     413: {"model": ErrorResponse, "description": "The file is larger than the server accepts."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Every batch slot of this worker is taken: retry after Retry-After seconds.",
+    },
     422: {
         "model": ErrorResponse,
         "description": "No file, a missing or unknown column, not UTF-8, or not a well-formed CSV file.",
@@ -548,13 +609,18 @@ async def batch_route(request: Request, index: Index) -> StreamingResponse:
     fields, nothing matches) gets its ``error`` cell filled and the run goes on. Files
     of hundreds of thousands of rows stream back as they are done.
     """
-    limit = _settings(request).batch_max_bytes
+    limit, jobs = _settings(request).batch_max_bytes, _jobs(request)
     _check_declared_size(request, limit)
-    upload = await _read_form(request, limit)
-    await run_in_threadpool(check_csv, upload)
+    jobs.take()
+    try:
+        upload = await _read_form(request, limit)
+        await run_in_threadpool(check_csv, upload)
+    except BaseException:
+        jobs.give_back()
+        raise
     pipe = CsvPipe()
     threading.Thread(
-        target=_geocode_into, args=(pipe, index, upload), name="diachiso-batch", daemon=True
+        target=_geocode_into, args=(pipe, index, upload, jobs), name="diachiso-batch", daemon=True
     ).start()
     return StreamingResponse(
         pipe.read_chunks(),

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from addresses import queries
-from api.deps import engine
-from api.errors import error_body
+from api.deps import Db
+from api.schemas import ERROR_RESPONSES
 
 router = APIRouter(tags=["service"])
 
@@ -44,18 +39,13 @@ def health() -> Liveness:
     "/status",
     response_model=Status,
     summary="Readiness: database, schema revision and row counts",
-    responses={503: {"description": "the database does not answer"}},
+    responses=ERROR_RESPONSES,
 )
-def status(db: Annotated[Engine, Depends(engine)]) -> Status | JSONResponse:
-    """Answer 200 with the schema revision and row counts, 503 when the database does not answer."""
-    try:
-        with db.connect() as conn:
-            return Status(
-                status="ok",
-                schema_revision=queries.schema_revision(conn),
-                counts=queries.table_counts(conn),
-            )
-    except DBAPIError as error:
-        reason = " ".join(str(error.orig).split()) or type(error.orig).__name__
-        body = error_body(503, "DatabaseUnavailable", f"database does not answer: {reason}")
-        return JSONResponse(body, status_code=503)
+def status(db: Db) -> Status:
+    """Answer 200 with the schema revision and row counts; 503 when the database does not answer."""
+    with db.connect() as conn:
+        return Status(
+            status="ok",
+            schema_revision=queries.schema_revision(conn),
+            counts=queries.table_counts(conn),
+        )

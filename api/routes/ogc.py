@@ -8,12 +8,11 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
 from addresses import features
 from addresses.errors import InvalidParameterError
 from addresses.features import CollectionInfo, Feature, FeaturePage
-from api.deps import read_connection
+from api.deps import Db
 from api.schemas import (
     ERROR_RESPONSES,
     GEOJSON_ROUTE_ERROR_RESPONSES,
@@ -55,7 +54,6 @@ FILTERS: Final = (
 BBOX_PATTERN: Final = r"^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?){3}((\s*,\s*-?\d+(\.\d+)?){2})?\s*$"
 CRS_LIST: Final = ", ".join(crs.uri for crs in features.SUPPORTED_CRS)
 
-Conn = Annotated[Connection, Depends(read_connection)]
 CollectionId = Annotated[
     str,
     Path(
@@ -91,7 +89,7 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON
 
 
-def _max_limit(request: Request) -> int:
+async def _max_limit(request: Request) -> int:
     """The largest page size of this app (ApiSettings.max_limit)."""
     settings: ApiSettings = request.app.state.api_settings
     return settings.max_limit
@@ -193,12 +191,14 @@ def _collection_model(request: Request, info: CollectionInfo) -> CollectionModel
     response_model_exclude_none=True,
     name="ogc_collections",
 )
-def collections(request: Request, conn: Conn, f: FormatParam = None) -> Collections:
+def collections(request: Request, db: Db, f: FormatParam = None) -> Collections:
     """Every collection, with its spatial (and for units temporal) extent computed from the data."""
     _check_format(f)
+    with db.read() as conn:
+        found = features.list_collections(conn)
     return Collections(
         links=[Link(href=_url(request, "ogc_collections"), rel="self", type=JSON, title="The collections")],
-        collections=[_collection_model(request, info) for info in features.list_collections(conn)],
+        collections=[_collection_model(request, info) for info in found],
         crs=[crs.uri for crs in features.SUPPORTED_CRS],
     )
 
@@ -212,11 +212,13 @@ def collections(request: Request, conn: Conn, f: FormatParam = None) -> Collecti
     name="ogc_collection",
 )
 def collection(
-    request: Request, conn: Conn, collection_id: CollectionId, f: FormatParam = None
+    request: Request, db: Db, collection_id: CollectionId, f: FormatParam = None
 ) -> CollectionModel:
     """One collection: title, extents, the CRSs it offers, a link to its items."""
     _check_format(f)
-    return _collection_model(request, features.collection(conn, collection_id))
+    with db.read() as conn:
+        info = features.collection(conn, collection_id)
+    return _collection_model(request, info)
 
 
 def _feature_model(feature: Feature) -> FeatureModel:
@@ -338,7 +340,7 @@ def items(
     *,
     request: Request,
     response: Response,
-    conn: Conn,
+    db: Db,
     collection_id: CollectionId,
     query: Annotated[ItemsQuery, Query()],
     max_limit: Annotated[int, Depends(_max_limit)],
@@ -346,18 +348,19 @@ def items(
     """A page of features, filtered by bbox, validity and properties, geometries in ``crs``."""
     _reject_unknown(request, PAGING_PARAMETERS | set(FILTERS))
     _check_format(query.f)
-    page = features.items(
-        conn,
-        collection_id,
-        bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
-        bbox_crs=query.bbox_crs,
-        crs=query.crs,
-        limit=query.limit,
-        offset=query.offset,
-        max_limit=max_limit,
-        datetime=query.datetime,
-        filters=query.filters(),
-    )
+    with db.read() as conn:
+        page = features.items(
+            conn,
+            collection_id,
+            bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
+            bbox_crs=query.bbox_crs,
+            crs=query.crs,
+            limit=query.limit,
+            offset=query.offset,
+            max_limit=max_limit,
+            datetime=query.datetime,
+            filters=query.filters(),
+        )
     response.headers["Content-Crs"] = f"<{page.crs.uri}>"
     return FeatureCollectionModel(
         features=[_feature_model(feature) for feature in page.features],
@@ -383,7 +386,7 @@ def item(
     *,
     request: Request,
     response: Response,
-    conn: Conn,
+    db: Db,
     collection_id: CollectionId,
     feature_id: Annotated[
         str,
@@ -402,7 +405,8 @@ def item(
     """One feature by id, geometry in ``crs``; another spelling of its id redirects to its own URL."""
     _reject_unknown(request, frozenset({"crs", "f"}))
     _check_format(f)
-    feature = features.item(conn, collection_id, feature_id, crs=crs)
+    with db.read() as conn:
+        feature = features.item(conn, collection_id, feature_id, crs=crs)
     if str(feature.id) != feature_id:  # e.g. an address's former numeric id: the registry code is its id
         own = _url(request, "ogc_item", collectionId=collection_id, featureId=str(feature.id))
         query = request.url.query

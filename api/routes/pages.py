@@ -16,13 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import Connection
 
 from addresses.registry import RegistryLookup, lookup_code
-from api.deps import connection
+from api.deps import Db
 from api.routes.codes import DEFAULT_LIMIT
 from api.routes.ogc import GEOJSON, GeoJSONResponse
 from api.schemas import GEOJSON_ROUTE_ERROR_RESPONSES
@@ -105,7 +105,6 @@ def negotiate(accept: str | None, offers: tuple[str, ...]) -> str:
 
 # --- the viewer ----------------------------------------------------------------------------------------
 
-Conn = Annotated[Connection, Depends(connection)]
 VIEWER_OFFERS: Final = (HTML, GEOJSON, JSON)
 
 
@@ -140,7 +139,7 @@ def _code_json(conn: Connection, code: str, media: str) -> JSONResponse:
 def viewer(
     *,
     request: Request,
-    conn: Conn,
+    db: Db,
     code: Annotated[
         str | None,
         Query(
@@ -164,7 +163,8 @@ def viewer(
     media = negotiate(request.headers.get("accept"), VIEWER_OFFERS)
     if code is None or media == HTML:
         return FileResponse(STATIC_DIR / "index.html", media_type=HTML)
-    return _code_json(conn, code, media)
+    with db.connect() as conn:
+        return _code_json(conn, code, media)
 
 
 # --- the API documentation -----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ there (or does not draw at that zoom): MapLibre and Leaflet take 204 as an empty
 tile. Every answer carries a weak ETag (a hash of the MVT bytes) and Cache-Control;
 ``If-None-Match`` answers 304. A cached tile is answered on the event loop without
 touching the database (but for the once-a-second look at what changed); the others
-are built by a few worker threads, each with its own connection.
+are built by a few worker threads, each with its own connection. While the database
+is unreachable a tile in the cache is still served (nothing can change it meanwhile);
+one that is not answers 503.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.deps import read_connection
+from api.deps import Db
 from api.schemas import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES
 from api.settings import TileSettings
 from tiles.cache import EncodedTile, TileCache
@@ -192,12 +194,11 @@ def list_layers(request: Request) -> list[LayerSummary]:
     response_model=dict[str, Any],
     responses=ERROR_RESPONSES,
 )
-def layer_tilejson(
-    request: Request, layer: str, conn: Annotated[Connection, Depends(read_connection)]
-) -> JSONResponse:
+def layer_tilejson(request: Request, layer: str, db: Db) -> JSONResponse:
     """The layer's TileJSON: absolute tile URL template, zooms, bounds of its data, fields."""
     found = get_layer(layer)
-    bounds = _store(request).bounds(conn, layer=found)
+    with db.read() as conn:
+        bounds = _store(request).bounds(conn, layer=found)
     document = tilejson(found, tiles_url=tiles_url(request, found), bounds=bounds)
     return JSONResponse(document, headers={"Cache-Control": f"public, max-age={_settings(request).max_age}"})
 
@@ -226,5 +227,16 @@ async def vector_tile(
     workers = _workers(request)
     encoded = workers.store.cached(found, tile)
     if encoded is None:
-        encoded = await workers.tile(found, tile)
+        encoded = await _built_or_stale(workers, found, tile)
     return tile_response(request, encoded, max_age=_settings(request).max_age)
+
+
+async def _built_or_stale(workers: TileWorkers, layer: Layer, tile: TileId) -> EncodedTile:
+    """The tile built (after reading changes); the cached one when the database cannot be reached."""
+    try:
+        return await workers.tile(layer, tile)
+    except OperationalError:
+        stale = workers.store.cache.get(layer.name, tile)
+        if stale is None:
+            raise
+        return stale

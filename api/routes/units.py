@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import Connection
 
 from addresses import units
-from api.deps import read_connection
+from api.deps import Db
 from api.schemas import (
     ERROR_RESPONSES,
     ConversionModel,
     DepartureModel,
+    IsoDate,
     LineageLinkModel,
     UnitDetailModel,
     UnitModel,
@@ -23,9 +22,8 @@ from api.settings import ApiSettings
 
 router = APIRouter(prefix="/units", tags=["administrative units"])
 
-Conn = Annotated[Connection, Depends(read_connection)]
 AtParam = Annotated[
-    dt.date | None,
+    IsoDate | None,
     Query(
         description="A day (YYYY-MM-DD): only units valid then. Units are valid from valid_from "
         "(inclusive) to valid_to (exclusive); 2025-07-01 is the first day of the new units.",
@@ -34,7 +32,7 @@ AtParam = Annotated[
 ]
 
 
-def _max_limit(request: Request) -> int:
+async def _max_limit(request: Request) -> int:
     """The largest page size of this app (ApiSettings.max_limit)."""
     settings: ApiSettings = request.app.state.api_settings
     return settings.max_limit
@@ -43,7 +41,7 @@ def _max_limit(request: Request) -> int:
 @router.get("", response_model=UnitPageModel, summary="List administrative units", responses=ERROR_RESPONSES)
 def list_units(
     *,
-    conn: Conn,
+    db: Db,
     max_limit: Annotated[int, Depends(_max_limit)],
     level: Annotated[
         int | None,
@@ -69,9 +67,10 @@ def list_units(
     offset: Annotated[int, Query(ge=0, description="Units to skip.", examples=[0])] = 0,
 ) -> UnitPageModel:
     """Units of both periods, ordered by level, code and period (older first)."""
-    page = units.list_units(
-        conn, level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
-    )
+    with db.read() as conn:
+        page = units.list_units(
+            conn, level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+        )
     return UnitPageModel(
         items=[UnitModel.model_validate(unit) for unit in page.units],
         number_matched=page.number_matched,
@@ -89,7 +88,7 @@ def list_units(
 )
 def convert(
     *,
-    conn: Conn,
+    db: Db,
     code: Annotated[
         str | None,
         Query(
@@ -108,7 +107,7 @@ def convert(
     ] = None,
     province: Annotated[str | None, Query(description="Its province.", examples=["Hòa Bình"])] = None,
     at: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(
             description="A day (YYYY-MM-DD) the old unit existed on, when its code or name named units of "
             "several periods (e.g. 04918: Xã Trung Minh of huyện Kỳ Sơn until 2009).",
@@ -122,7 +121,10 @@ def convert(
     steps); a split commune gives several successors, each partial. Give ``code``, or
     ``name`` (with ``district`` and ``province`` when the name is ambiguous).
     """
-    conversion = units.convert_unit(conn, code=code, name=name, district=district, province=province, at=at)
+    with db.read() as conn:
+        conversion = units.convert_unit(
+            conn, code=code, name=name, district=district, province=province, at=at
+        )
     return ConversionModel.model_validate(conversion)
 
 
@@ -134,15 +136,16 @@ def convert(
 )
 def get_unit(
     *,
-    conn: Conn,
+    db: Db,
     code: Annotated[
         str, Path(description="GSO code: 2 digits province, 3 district, 5 commune.", examples=["04795"])
     ],
     at: AtParam = None,
 ) -> UnitDetailModel:
     """The unit a code names on ``at``, else the current one, else the latest (``resolution`` says which)."""
-    detail = units.get_unit(conn, code, at=at)
-    history = units.lineage(conn, detail.unit.id)
+    with db.read() as conn:
+        detail = units.get_unit(conn, code, at=at)
+        history = units.lineage(conn, detail.unit.id)
     return UnitDetailModel(
         unit=UnitModel.model_validate(detail.unit),
         geometry=detail.geometry,

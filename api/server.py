@@ -1,0 +1,53 @@
+"""The HTTP server of ``diachiso serve``: uvicorn on h11 with a bounded request head and JSON errors.
+
+uvicorn answers a request it cannot parse (a malformed or over-long request line, bytes
+that are not HTTP, a request head over :data:`MAX_HEAD_BYTES`) itself, before the app
+sees it; :class:`JsonErrorProtocol` makes that answer the app's JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from api.errors import error_body
+
+MAX_HEAD_BYTES: Final = 16 * 1024
+"""Most bytes of a request line and all its header fields together."""
+PROTOCOL_ERROR: Final = (
+    "not a valid HTTP/1.1 request: a malformed request line or header field, bytes that are not "
+    f"ASCII, or a request line and header fields over {MAX_HEAD_BYTES} bytes"
+)
+
+
+def protocol_error_body(reason: str) -> bytes:
+    """The JSON answer to a request the server could not parse (``reason``: what the server said)."""
+    return json.dumps(error_body(400, "BadRequest", f"{reason.rstrip('.')}: {PROTOCOL_ERROR}")).encode()
+
+
+class JsonErrorProtocol(H11Protocol):
+    """uvicorn's h11 protocol whose answer to an unparsable request is the app's JSON error."""
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer 400 in the JSON error shape and close the connection (``msg`` is uvicorn's text)."""
+        body = protocol_error_body(msg)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
+
+
+def server_options() -> dict[str, Any]:
+    """The uvicorn options of ``diachiso serve`` besides host, port and workers."""
+    return {"http": JsonErrorProtocol, "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
