@@ -173,9 +173,12 @@ def import_source(
     options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
     report.rejected = [str(r) for r in checked.rejections]
-    if not options.dry_run:
+    blanks = Blanks(source_frame.file_name, unmapped_fields(frame, options.mapping))
+    if options.dry_run:
+        notes = _dry_run_blanks(conn, checked, report.source, options, blanks)
+        report.warnings = [*notes, *report.warnings]
+    else:
         kept = frame.loc[checked.rows.index]
-        blanks = Blanks(source_frame.file_name, unmapped_fields(frame, options.mapping))
         counts = write_rows(conn, checked, _original_fields(kept), report.source, options, blanks=blanks)
         report.inserted, report.updated = counts.inserted, counts.updated
         report.indexes_rebuilt = counts.indexes_rebuilt
@@ -294,6 +297,21 @@ def write_rows(
     return load.UpsertCounts(
         counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild, warnings=tuple(notes)
     )
+
+
+def _dry_run_blanks(
+    conn: Connection, checked: Validated, source: str, options: ImportOptions, blanks: Blanks
+) -> list[str]:
+    """What a dry run says of blanking: the refusal (or the warnings) the import itself would give.
+
+    Reads only: the rows of the source already stored, and which of their fields hold values.
+    """
+    if options.mapping.dataset == "units":
+        return []
+    target = {"villages": village, "places": place, "addresses": address}[options.mapping.dataset]
+    ids = prepare.source_ids(checked.rows)
+    is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
+    return _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
 
 
 def _check_blanks(

@@ -55,6 +55,9 @@ def test_a_shapefile_that_cut_a_field_name_does_not_blank_the_stored_values(
         "names to 10 characters) or pass --allow-blank-fields"
     ]
     assert _house_numbers(conn, "cut") == before
+    with pytest.raises(ImportValidationError) as checked:  # a dry run says so too, writing nothing
+        import_file(conn, shapefile, options=_options("cut", dry_run=True))
+    assert checked.value.problems == refused.value.problems
     mapped = default_mapping("addresses").with_columns(house_number="house_numb")
     import_file(conn, shapefile, options=ImportOptions(mapping=mapped, source="cut"))
     assert _house_numbers(conn, "cut") == before  # mapped by hand: the house numbers stay
