@@ -15,6 +15,7 @@ criterion cannot tell the places apart.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,10 @@ from pyproj import Geod
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
 DEV_SET = DATA / "geocoding_dev_queries.jsonl"
+REAL_SET = DATA / "geocoding_dev_real.jsonl"
+SPLIT_SALT = "diachiso/geocoding_dev_real/split/2026-12-05"
+TUNE = "tune"
+HOLDOUT = "holdout"
 WARDS_2025 = DATA / "wards_2025.geojson"
 REVERSE = "reverse"
 FORWARD_ALL = "forward (all)"
@@ -94,6 +99,22 @@ def load_queries(path: Path = DEV_SET) -> list[DevQuery]:
     """Read the development set, one JSON object a line."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return [parse_query(json.loads(line)) for line in lines if line.strip()]
+
+
+def half_of(entry_id: str) -> str:
+    """The half of the real-text set an entry belongs to: ``tune`` or ``holdout``.
+
+    Fixed before any query was read: the first byte of SHA-256 over a fixed salt and
+    the entry's id, even -> tune, odd -> holdout. Depends on the id only, so the split
+    never moves when entries are added or the text of one is corrected.
+
+    >>> half_of("dreal-0001") in (TUNE, HOLDOUT)
+    True
+    >>> half_of("dreal-0001") == half_of("dreal-0001")
+    True
+    """
+    digest = hashlib.sha256(f"{SPLIT_SALT}:{entry_id}".encode()).digest()
+    return TUNE if digest[0] % 2 == 0 else HOLDOUT
 
 
 @dataclass(frozen=True)
