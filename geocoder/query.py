@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from addresses.vocabulary import ENGLISH_FILLERS
 from geocoder.houses import house_key
 from geocoder.normalize import analyze
 from geocoder.parse import KnownNames, ParsedAddress, parse
@@ -18,6 +19,8 @@ from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 UNIT_WORD_WEIGHT: Final = 0.5
 HOUSE_WEIGHT: Final = 0.6
 MAX_TOKENS: Final = 40
+FILLER_WEIGHT: Final = 0.1
+"""Weight of an English filler word ("of", "in", "now"): it names nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +46,26 @@ class Query:
     total_weight: float
 
     def unit_word_before(self, start: int) -> tuple[int, UnitWord] | None:
-        """The unit word that ends right before token ``start`` (its first position and itself)."""
+        """The Vietnamese unit word that ends right before token ``start`` (its first position and itself)."""
         for size in (1, 2, 3):
             begin = start - size
             if begin < 0:
                 break
             word = self.unit_words[begin]
             if word is not None and word.size == size:
-                return begin, word
+                return None if word.postfix else (begin, word)
         return None
 
     def unit_word_after(self, end: int) -> tuple[int, UnitWord] | None:
-        """An English unit word right after token ``end - 1`` ("Cư Yên Commune")."""
+        """An English unit word right after token ``end - 1`` ("Cư Yên Commune", "Tân Mai commune, ...")."""
         word = self.unit_words[end] if end < len(self.unit_words) else None
-        if word is not None and word.size == 1 and self.folded[end].isascii() and end == len(self.folded) - 1:
+        if word is not None and word.postfix:
             return end, word
         return None
+
+    def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
+        """The unit word that qualifies the name at ``start:end``: Vietnamese before it, English after."""
+        return self.unit_word_before(start) or self.unit_word_after(end)
 
 
 _NUMBERED: Final = frozenset({"to", "quoc lo", "tinh lo", "huyen lo", "duong tinh"})
@@ -144,9 +151,10 @@ def _house(parsed: ParsedAddress, folded: tuple[str, ...], words: list[UnitWord 
     return HouseSpec(keys, parsed.house_number.name, frozenset(positions))
 
 
-def _weights(count: int, words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
-    """Token weights: names 1, unit words and house numbers less."""
-    weights = [1.0] * count
+def _weights(folded: tuple[str, ...], words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
+    """Token weights: names 1, unit words and house numbers less, English fillers ("of", "in") little."""
+    count = len(folded)
+    weights = [FILLER_WEIGHT if token in ENGLISH_FILLERS else 1.0 for token in folded]
     for start, word in enumerate(words):
         if word is not None and word.level not in (HOUSE, ALLEY):
             for i in range(start, min(count, start + word.size)):
@@ -169,5 +177,5 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     units = _unit_words(folded, accented)
     parsed = parse(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
-    weights = _weights(len(folded), units, house)
+    weights = _weights(folded, units, house)
     return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights))

@@ -327,7 +327,7 @@ class Matcher:
 
     def _with_unit_word(self, context: Context, start: int, end: int, explained: float) -> Span | None:
         """A span plus the unit word around it; None when that word contradicts the context."""
-        around = self.query.unit_word_before(start) or self.query.unit_word_after(end)
+        around = self.query.unit_word_around(start, end)
         if around is None:
             return Span(_mask(start, end), explained)
         begin, word = around
@@ -344,7 +344,7 @@ class Matcher:
         """Score an entry read at one run of the query."""
         used = _mask(run.start, run.end)
         explained, penalty = run.explained, 0.0
-        word = self.query.unit_word_before(run.start) or self.query.unit_word_after(run.end)
+        word = self.query.unit_word_around(run.start, run.end)
         if word is not None:
             begin, unit = word
             fit = type_fit(unit, entry.type_level, entry.unit_type)
