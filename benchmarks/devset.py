@@ -47,7 +47,7 @@ GEOD = Geod(ellps="WGS84")
 
 Point = tuple[float, float]
 Answer = Point | str | None
-Forward = Callable[[str], Point | None]
+Forward = Callable[[str], Answer]
 Reverse = Callable[[float, float], str | None]
 BoolArray = NDArray[np.bool_]
 
@@ -518,12 +518,20 @@ def _ratios(first: KindResult | None, other: KindResult | None) -> list[str]:
     return [f"{speed:.1f}x", f"{p50:.1f}x"]
 
 
-def table(results_by_engine: Mapping[str, Sequence[KindResult]]) -> str:
-    """A markdown table, engines side by side, with the first engine's ratios to the others."""
+def table(results_by_engine: Mapping[str, Sequence[KindResult]], *, totals: bool = True) -> str:
+    """A markdown table, engines side by side, with the first engine's ratios to the others.
+
+    Without ``totals`` no "forward (all)"/"overall" rows are added (rows that overlap, such
+    as the forms of the real-text set, carry their own "all" row).
+    """
     engines = list(results_by_engine)
-    rows = {name: {r.kind: r for r in with_totals(rs)} for name, rs in results_by_engine.items()}
+    rows = {
+        name: {r.kind: r for r in (with_totals(rs) if totals else rs)}
+        for name, rs in results_by_engine.items()
+    }
     kinds = kinds_of(r for rs in results_by_engine.values() for r in rs)
-    kinds += [FORWARD_ALL, OVERALL]
+    if totals:
+        kinds += [FORWARD_ALL, OVERALL]
     head = ["kind", "n"]
     for name in engines:
         head += [f"{name} hit", f"{name} in ward", f"{name} p50 ms", f"{name} p95 ms", f"{name} q/s"]

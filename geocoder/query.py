@@ -7,12 +7,13 @@ Each token gets a weight for scoring: a name token weighs 1, the tokens of a uni
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
 from addresses.vocabulary import ENGLISH_FILLERS
 from geocoder.houses import house_key
-from geocoder.normalize import analyze
+from geocoder.normalize import analyze, clean_punctuation, prepare
 from geocoder.parse import KnownNames, ParsedAddress, parse
 from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 
@@ -33,6 +34,20 @@ class HouseSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of name tokens the text sets apart: between separators, unit words and fillers.
+
+    ``level`` is that of the unit word that qualifies it ("xã" before it, "commune" after
+    it), None when none does: "Ngọc Lâu" in "Ngoc Lau commune (Lac Son)" is a commune,
+    "Lac Son" is unlabelled.
+    """
+
+    start: int
+    end: int
+    level: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A query ready to match: aligned folded/accented tokens, weights, unit words, house number."""
 
@@ -44,6 +59,11 @@ class Query:
     house: HouseSpec | None
     parsed: ParsedAddress
     total_weight: float
+    segments: tuple[Segment, ...] = ()
+
+    def segment_at(self, position: int) -> Segment | None:
+        """The segment holding token ``position``, if any."""
+        return next((s for s in self.segments if s.start <= position < s.end), None)
 
     def unit_word_before(self, start: int) -> tuple[int, UnitWord] | None:
         """The Vietnamese unit word that ends right before token ``start`` (its first position and itself)."""
@@ -165,6 +185,71 @@ def _weights(folded: tuple[str, ...], words: list[UnitWord | None], house: House
     return weights
 
 
+_PART_RE: Final = re.compile(r"[,;|()\[\]\n\r\t–—]|\s-+\s")
+
+
+def part_numbers(text: str, count: int) -> list[int]:
+    """The comma-separated part (0, 1, ...) each of the ``count`` tokens of ``text`` lies in.
+
+    All zeros when the parts cannot be aligned with the tokens (a repaired split word).
+
+    >>> part_numbers("Ngoc Lau commune (Lac Son)", 5)
+    [0, 0, 0, 1, 1]
+    """
+    numbers: list[int] = []
+    for number, part in enumerate(_PART_RE.split(prepare(text))):
+        numbers += [number] * len(clean_punctuation(part).split())
+    aligned = len(numbers) == count or (count == MAX_TOKENS and len(numbers) > count)
+    return numbers[:count] if aligned else [0] * count
+
+
+class _SegmentReader:
+    """Cuts the tokens into segments, left to right (see :class:`Segment`)."""
+
+    def __init__(self) -> None:
+        self.found: list[Segment] = []
+        self.start = 0
+        self.level: int | None = None
+
+    def close(self, end: int, level: int | None = None) -> None:
+        """End the current segment before ``end`` (an English word after it gives its level)."""
+        if end > self.start:
+            self.found.append(Segment(self.start, end, self.level if level is None else level))
+        self.level = None
+
+    def restart(self, start: int, level: int | None = None) -> None:
+        """Start the next segment at ``start``."""
+        self.start, self.level = start, level
+
+
+def segments(folded: tuple[str, ...], words: list[UnitWord | None], parts: list[int]) -> tuple[Segment, ...]:
+    """The segments of a token list (unit words, fillers and part boundaries cut it).
+
+    >>> from geocoder.unitwords import UNIT_WORDS as W
+    >>> words = [None, None, W["commune"], None, None]
+    >>> segments(("ngoc", "lau", "commune", "lac", "son"), words, [0, 0, 0, 1, 1])
+    (Segment(start=0, end=2, level=3), Segment(start=3, end=5, level=None))
+    """
+    reader = _SegmentReader()
+    i = 0
+    while i < len(folded):
+        if i and parts[i] != parts[i - 1]:
+            reader.close(i)
+            reader.restart(i)
+        word = words[i]
+        if word is not None:
+            reader.close(i, word.level if word.postfix and reader.level is None else None)
+            reader.restart(i + word.size, None if word.postfix else word.level)
+            i += word.size
+            continue
+        if folded[i] in ENGLISH_FILLERS:
+            reader.close(i)
+            reader.restart(i + 1)
+        i += 1
+    reader.close(len(folded))
+    return tuple(reader.found)
+
+
 def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNames | None = None) -> Query:
     """Normalise, tokenise and parse a query once (at most :data:`MAX_TOKENS` tokens).
 
@@ -178,4 +263,5 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     parsed = parse(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
     weights = _weights(folded, units, house)
-    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights))
+    cut = segments(folded, units, part_numbers(text, len(folded)))
+    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut)

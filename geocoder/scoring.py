@@ -27,7 +27,7 @@ from geocoder.houses import HouseHit
 from geocoder.index import IndexState
 from geocoder.normalize import accent_score
 from geocoder.query import Query
-from geocoder.unitwords import ENGLISH, UnitWord
+from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
 
 NAME_BASE: Final = 0.5
@@ -52,6 +52,18 @@ OTHER_TYPE_FACTOR: Final = 0.85
 """Candidate cover of an entry whose kind no unit word of the query names."""
 UNTYPED_FACTOR: Final = 0.92
 """The same for a place (no unit word names places)."""
+PARTIAL: Final = 0.8
+"""Score factor when the name matched leaves other name tokens of its segment unexplained
+("Thôn Giếng Xạ" read as the village "Giang": the text names something else)."""
+FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
+"""Score factor, by level, when the text names a finer unit that the answer leaves unexplained
+("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
+for a village: many villages are missing from the data, and the commune is then the answer."""
+CONTRADICTED: Final = 0.85
+"""Score factor when a unit the text names with its unit word is not one the answer lies in."""
+CONTRADICTION_NOTE: Final = (
+    "{name} is not in {typed} as the text says; the answer follows the finest unit named"
+)
 
 
 Seed = tuple[int, int, int]
@@ -111,6 +123,7 @@ class Span:
 
     mask: int
     explained: float
+    typed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +136,7 @@ class Match:
     house: HouseHit | None
     house_tried: bool
     contexts: tuple[int, ...]
+    conflict: str | None = None
 
 
 class Matcher:
@@ -336,7 +350,7 @@ class Matcher:
             return None
         stop = begin + word.size
         extra = sum(self.query.weights[begin:stop]) * fit
-        return Span(_mask(start, end) | _mask(begin, stop), explained + extra)
+        return Span(_mask(start, end) | _mask(begin, stop), explained + extra, typed=True)
 
     # ------------------------------------------------------------------ scoring
 
@@ -365,8 +379,61 @@ class Matcher:
                     break
         form = entry.names[run.variant]
         share = explained / self.query.total_weight if self.query.total_weight else 0.0
-        score = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality - penalty
-        return Match(entry, max(0.0, min(1.0, score)), run, house, tried, tuple(contexts))
+        factor, conflict = self._coherence(entry, run, used)
+        score = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality * factor - penalty
+        return Match(entry, max(0.0, min(1.0, score)), run, house, tried, tuple(contexts), conflict)
+
+    # ------------------------------------------------------------------ coherence
+
+    def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
+        """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
+        factor = 1.0
+        if self._leaves_part_of_segment(run, used):
+            factor *= PARTIAL
+        factor *= self._ignored_finer(entry, used)
+        conflict = self._contradiction(entry, used)
+        if conflict is not None:
+            factor *= CONTRADICTED
+        return factor, conflict
+
+    def _unexplained(self, start: int, end: int, used: int) -> list[int]:
+        """Positions from ``start`` to ``end - 1`` that the reading leaves unexplained."""
+        return [p for p in range(start, end) if not used >> p & 1]
+
+    def _leaves_part_of_segment(self, run: Run, used: int) -> bool:
+        """Whether the name's segment holds name tokens the reading does not explain."""
+        segment = self.query.segment_at(run.start)
+        return segment is not None and bool(self._unexplained(segment.start, segment.end, used))
+
+    def _ignored_finer(self, entry: Entry, used: int) -> float:
+        """The factor for a commune or village the text names, finer than the entry and unexplained."""
+        if entry.type_level == NO_TYPE:
+            return 1.0
+        levels = [
+            segment.level
+            for segment in self.query.segments
+            if segment.level is not None
+            and entry.type_level < segment.level <= VILLAGE
+            and len(self._unexplained(segment.start, segment.end, used)) == segment.end - segment.start
+        ]
+        return min((FINER_IGNORED.get(level, 1.0) for level in levels), default=1.0)
+
+    def _contradiction(self, entry: Entry, used: int) -> str | None:
+        """A unit the text names with its unit word, unexplained, that the entry does not lie in."""
+        linked = {link.context for link in entry.contexts}
+        level = entry.type_level or VILLAGE + 1
+        for context_id, spans in self.spans_by_context().items():
+            context = self.state.contexts[context_id]
+            if context_id in linked or context.level > level:
+                continue
+            for span in spans:
+                if span.typed and not span.mask & used:
+                    return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(span.mask))
+        return None
+
+    def _text_of(self, mask: int) -> str:
+        """The query tokens under a mask, as typed (normalised)."""
+        return " ".join(token for p, token in enumerate(self.query.accented) if mask >> p & 1)
 
     def _house(self, entry: Entry, used: int) -> tuple[HouseHit | None, bool, float, int]:
         """Look the query's house number up in the entry's group: (hit, tried, explained weight, used)."""
