@@ -217,12 +217,16 @@ def vietnamadminunits_engine() -> Engine | None:
 
 
 def measure_real(
-    engines: Sequence[Engine], *, repeat: int, misses: int
+    engines: Sequence[Engine],
+    *,
+    repeat: int,
+    misses: int,
+    halves: Sequence[str] = (devset.TUNE, devset.HOLDOUT),
 ) -> dict[str, dict[str, list[devset.KindResult]]]:
-    """Every engine on both halves of the real-text set, per form; misses of the tune half only."""
+    """Every engine on the halves of the real-text set, per form; misses of the tune half only."""
     entries = devset.load_real()
     out: dict[str, ByEngine] = {}
-    for half in (devset.TUNE, devset.HOLDOUT):
+    for half in halves:
         queries = devset.by_form(entries, half)
         out[half] = {
             e.name: devset.run_engine(e.name, e.forward, None, queries, repeat=repeat) for e in engines
@@ -256,7 +260,8 @@ def run(
                 engines += [e for e in others if e.name == "addok"]
                 vau = None if args.no_vietnamadminunits else vietnamadminunits_engine()
                 engines += [vau] if vau is not None else []
-                real = measure_real(engines, repeat=args.repeat, misses=args.misses)
+                halves = (devset.TUNE,) if args.tune_only else (devset.TUNE, devset.HOLDOUT)
+                real = measure_real(engines, repeat=args.repeat, misses=args.misses, halves=halves)
     finally:
         db.dispose()
     return results, real
@@ -273,6 +278,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-addok", action="store_true", help="measure diachiso only")
     parser.add_argument("--no-vietnamadminunits", action="store_true", help="leave vietnamadminunits out")
     parser.add_argument("--real-only", action="store_true", help="only the real-text set")
+    parser.add_argument(
+        "--tune-only", action="store_true", help="real-text set: the tune half only (while tuning)"
+    )
     parser.add_argument("--addok-naive", action="store_true", help="Addok's defaults (ignores --addok-*)")
     parser.add_argument("--addok-common", type=int, default=defaults.common_threshold)
     parser.add_argument("--addok-precision", type=int, default=defaults.geohash_precision)

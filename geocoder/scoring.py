@@ -61,6 +61,7 @@ FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
 for a village: many villages are missing from the data, and the commune is then the answer."""
 CONTRADICTED: Final = 0.85
 """Score factor when a unit the text names with its unit word is not one the answer lies in."""
+NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
 CONTRADICTION_NOTE: Final = (
     "{name} is not in {typed} as the text says; the answer follows the finest unit named"
 )
@@ -390,10 +391,13 @@ class Matcher:
         factor = 1.0
         if self._leaves_part_of_segment(run, used):
             factor *= PARTIAL
-        factor *= self._ignored_finer(entry, used)
+        finer, missing = self._ignored_finer(entry, used)
+        factor *= finer
         conflict = self._contradiction(entry, used)
         if conflict is not None:
             factor *= CONTRADICTED
+        elif missing is not None:
+            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
         return factor, conflict
 
     def _unexplained(self, start: int, end: int, used: int) -> list[int]:
@@ -405,18 +409,28 @@ class Matcher:
         segment = self.query.segment_at(run.start)
         return segment is not None and bool(self._unexplained(segment.start, segment.end, used))
 
-    def _ignored_finer(self, entry: Entry, used: int) -> float:
-        """The factor for a commune or village the text names, finer than the entry and unexplained."""
+    def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
+        """The factor for a commune or village the text names, finer than the entry and unexplained.
+
+        With it, the text of that unit (for the note saying it was not found).
+        """
         if entry.type_level == NO_TYPE:
-            return 1.0
-        levels = [
-            segment.level
+            return 1.0, None
+        ignored = [
+            segment
             for segment in self.query.segments
             if segment.level is not None
             and entry.type_level < segment.level <= VILLAGE
             and len(self._unexplained(segment.start, segment.end, used)) == segment.end - segment.start
         ]
-        return min((FINER_IGNORED.get(level, 1.0) for level in levels), default=1.0)
+        if not ignored:
+            return 1.0, None
+        worst = min(ignored, key=lambda segment: FINER_IGNORED.get(segment.level or 0, 1.0))
+        word = self.query.unit_word_around(worst.start, worst.end)
+        start = min(worst.start, word[0]) if word else worst.start
+        end = max(worst.end, word[0] + word[1].size) if word else worst.end
+        text = " ".join(self.query.accented[start:end])
+        return FINER_IGNORED.get(worst.level or 0, 1.0), text
 
     def _contradiction(self, entry: Entry, used: int) -> str | None:
         """A unit the text names with its unit word, unexplained, that the entry does not lie in."""
