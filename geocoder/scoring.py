@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from geocoder.entries import NO_TYPE, Context, Entry
@@ -138,6 +138,9 @@ class Match:
     house_tried: bool
     contexts: tuple[int, ...]
     conflict: str | None = None
+    base: float = 0.0
+    penalty: float = 0.0
+    used: int = 0
 
 
 class Matcher:
@@ -159,6 +162,8 @@ class Matcher:
                 last[word] = max(quality, last.get(word, 0.0))
             self.expansions[-1] = last
         self._spans: dict[int, tuple[Span, ...]] | None = None
+        self._segments: list[tuple[int, int | None, int, int]] | None = None
+        self._typed: list[tuple[int, int, int]] | None = None
 
     # ------------------------------------------------------------------ tokens
 
@@ -355,8 +360,12 @@ class Matcher:
 
     # ------------------------------------------------------------------ scoring
 
-    def explain(self, entry: Entry, run: Run) -> Match:
-        """Score an entry read at one run of the query."""
+    def explain(self, entry: Entry, run: Run, *, cohere: bool = True) -> Match:
+        """Score an entry read at one run of the query.
+
+        Without ``cohere`` the score is an upper bound, before :meth:`cohere` weighs how the
+        reading fits the units the text sets apart (it only ever lowers the score).
+        """
         used = _mask(run.start, run.end)
         explained, penalty = run.explained, 0.0
         word = self.query.unit_word_around(run.start, run.end)
@@ -380,9 +389,42 @@ class Matcher:
                     break
         form = entry.names[run.variant]
         share = explained / self.query.total_weight if self.query.total_weight else 0.0
-        factor, conflict = self._coherence(entry, run, used)
-        score = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality * factor - penalty
-        return Match(entry, max(0.0, min(1.0, score)), run, house, tried, tuple(contexts), conflict)
+        base = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality
+        match = Match(
+            entry,
+            max(0.0, min(1.0, base - penalty)),
+            run,
+            house,
+            tried,
+            tuple(contexts),
+            None,
+            base,
+            penalty,
+            used,
+        )
+        return self.cohere(match) if cohere else match
+
+    def cohere(self, match: Match) -> Match:
+        """The match scored with how it fits the text's units (partial name, finer unit, contradiction)."""
+        factor, conflict = self._coherence(match.entry, match.run, match.used)
+        if factor == 1.0 and conflict is None:
+            return match
+        score = max(0.0, min(1.0, match.base * factor - match.penalty))
+        return replace(match, score=score, conflict=conflict)
+
+    def cohere_best(self, matches: list[Match], limit: int) -> list[Match]:
+        """Cohere the matches that may still reach the first ``limit`` places (best upper bounds first).
+
+        A coherent score never exceeds the upper bound, so once ``limit`` coherent scores
+        beat the next bound the rest cannot overtake them; they stay, unweighed, below.
+        """
+        ordered = sorted(matches, key=lambda m: -m.score)
+        done: list[Match] = []
+        for index, match in enumerate(ordered):
+            if len(done) >= limit and match.score < sorted(m.score for m in done)[-limit]:
+                return [*done, *ordered[index:]]
+            done.append(self.cohere(match))
+        return done
 
     # ------------------------------------------------------------------ coherence
 
@@ -400,14 +442,30 @@ class Matcher:
             conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
         return factor, conflict
 
-    def _unexplained(self, start: int, end: int, used: int) -> list[int]:
-        """Positions from ``start`` to ``end - 1`` that the reading leaves unexplained."""
-        return [p for p in range(start, end) if not used >> p & 1]
+    def _segment_masks(self) -> list[tuple[int, int | None, int, int]]:
+        """Each segment of the query as (token mask, level, start, end), computed once."""
+        if self._segments is None:
+            self._segments = [(_mask(g.start, g.end), g.level, g.start, g.end) for g in self.query.segments]
+        return self._segments
+
+    def _typed_spans(self) -> list[tuple[int, int, int]]:
+        """Context spans written with a fitting unit word: (context id, level, mask), computed once."""
+        if self._typed is None:
+            contexts = self.state.contexts
+            self._typed = [
+                (context_id, contexts[context_id].level, span.mask)
+                for context_id, spans in self.spans_by_context().items()
+                for span in spans
+                if span.typed
+            ]
+        return self._typed
 
     def _leaves_part_of_segment(self, run: Run, used: int) -> bool:
         """Whether the name's segment holds name tokens the reading does not explain."""
-        segment = self.query.segment_at(run.start)
-        return segment is not None and bool(self._unexplained(segment.start, segment.end, used))
+        for mask, _level, start, end in self._segment_masks():
+            if start <= run.start < end:
+                return bool(mask & ~used)
+        return False
 
     def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
         """The factor for a commune or village the text names, finer than the entry and unexplained.
@@ -417,32 +475,31 @@ class Matcher:
         if entry.type_level == NO_TYPE:
             return 1.0, None
         ignored = [
-            segment
-            for segment in self.query.segments
-            if segment.level is not None
-            and entry.type_level < segment.level <= VILLAGE
-            and len(self._unexplained(segment.start, segment.end, used)) == segment.end - segment.start
+            (FINER_IGNORED.get(level, 1.0), start, end)
+            for mask, level, start, end in self._segment_masks()
+            if level is not None and entry.type_level < level <= VILLAGE and not mask & used
         ]
         if not ignored:
             return 1.0, None
-        worst = min(ignored, key=lambda segment: FINER_IGNORED.get(segment.level or 0, 1.0))
-        word = self.query.unit_word_around(worst.start, worst.end)
-        start = min(worst.start, word[0]) if word else worst.start
-        end = max(worst.end, word[0] + word[1].size) if word else worst.end
-        text = " ".join(self.query.accented[start:end])
-        return FINER_IGNORED.get(worst.level or 0, 1.0), text
+        factor, start, end = min(ignored)
+        word = self.query.unit_word_around(start, end)
+        first = min(start, word[0]) if word else start
+        last = max(end, word[0] + word[1].size) if word else end
+        return factor, " ".join(self.query.accented[first:last])
 
     def _contradiction(self, entry: Entry, used: int) -> str | None:
         """A unit the text names with its unit word, unexplained, that the entry does not lie in."""
-        linked = {link.context for link in entry.contexts}
+        typed = self._typed_spans()
+        if not typed:
+            return None
         level = entry.type_level or VILLAGE + 1
-        for context_id, spans in self.spans_by_context().items():
-            context = self.state.contexts[context_id]
-            if context_id in linked or context.level > level:
-                continue
-            for span in spans:
-                if span.typed and not span.mask & used:
-                    return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(span.mask))
+        for context_id, context_level, mask in typed:
+            if (
+                context_level <= level
+                and not mask & used
+                and all(link.context != context_id for link in entry.contexts)
+            ):
+                return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(mask))
         return None
 
     def _text_of(self, mask: int) -> str:
@@ -475,7 +532,7 @@ class Matcher:
                 return HouseHit(-1, -1, place[0], place[1], None, place[2])
         return None
 
-    def best(self, entry: Entry, seeds: list[Seed]) -> Match | None:
-        """The best-scoring reading of one entry."""
-        matches = [self.explain(entry, run) for run in self.runs(entry, seeds)]
+    def best(self, entry: Entry, seeds: list[Seed], *, cohere: bool = True) -> Match | None:
+        """The best-scoring reading of one entry (an upper bound without ``cohere``)."""
+        matches = [self.explain(entry, run, cohere=cohere) for run in self.runs(entry, seeds)]
         return max(matches, key=lambda m: m.score, default=None)

@@ -33,6 +33,8 @@ from geocoder.territory import planar_distance
 MAX_LIMIT: Final = 100
 SPLIT_SHARE: Final = 0.98
 """Score of the other successors of a split commune, relative to the first."""
+COHERE_MARGIN: Final = 2
+"""Matches weighed in full beyond ``limit`` (repeats and filters may drop some)."""
 NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
@@ -431,7 +433,12 @@ def _run(
     matcher = Matcher(state, query, prefix=prefix)
     admit = filters.may_admit if filters.restricts else None
     found = matcher.candidates(admit=admit)
-    matches = [m for entry, seeds in found if (m := matcher.best(entry, seeds)) is not None]
+    bounds = [m for entry, seeds in found if (m := matcher.best(entry, seeds, cohere=False)) is not None]
+    matches = (
+        matcher.cohere_best(bounds, limit + COHERE_MARGIN)
+        if filters.near is None
+        else [matcher.cohere(m) for m in bounds]
+    )
     return _collect(_ranked(matches, filters), query, filters, limit)
 
 
