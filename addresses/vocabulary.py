@@ -10,8 +10,8 @@ English labels and the fold used by SQL look-ups.
   commune", "Hạ Bì village");
 * :data:`ABBREVIATIONS` - short forms (X., P., TT, TX, TP, H., T., TK, KDC, TDP, KP,
   QL, ĐT, TL, HL, SN...) with what they expand to, before a word or before a number;
-* :data:`ENGLISH_FILLERS` - English words that join the parts of an address ("in",
-  "of", "now") and name nothing;
+* :data:`ENGLISH_FILLERS`, :data:`VIETNAMESE_FILLERS` - words that join the parts of an
+  address ("in", "of", "thuộc", "tại") and name nothing;
 * :func:`canonical_i` - the y/i spelling variant (Mỵ/Mị, Kỳ/Kì, Lý/Lí);
   :func:`addresses.text.canonical_tones` handles the tone placement (Hoà/Hòa);
 * :data:`FOLD_TABLE` - the fold (marks removed, đ -> d);
@@ -197,6 +197,10 @@ ENGLISH_FILLERS: Final = frozenset(
     {"of", "in", "the", "and", "at", "near", "now", "is", "on", "by", "from", "located", "belongs", "part"}
 )
 """English words that join the parts of an address and name nothing ("X hamlet of Y commune")."""
+
+VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên"})
+"""Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their
+marks (unmarked, "tai", "o", "la" may be names)."""
 
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""

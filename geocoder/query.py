@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from addresses.vocabulary import ENGLISH_FILLERS
+from addresses.vocabulary import ENGLISH_FILLERS, VIETNAMESE_FILLERS
 from geocoder.houses import house_key
 from geocoder.normalize import analyze, clean_punctuation, prepare
 from geocoder.parse import KnownNames, ParsedAddress, parse
@@ -171,10 +171,22 @@ def _house(parsed: ParsedAddress, folded: tuple[str, ...], words: list[UnitWord 
     return HouseSpec(keys, parsed.house_number.name, frozenset(positions))
 
 
-def _weights(folded: tuple[str, ...], words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
-    """Token weights: names 1, unit words and house numbers less, English fillers ("of", "in") little."""
-    count = len(folded)
-    weights = [FILLER_WEIGHT if token in ENGLISH_FILLERS else 1.0 for token in folded]
+def fillers(folded: tuple[str, ...], accented: tuple[str, ...]) -> list[bool]:
+    """Whether each token is a filler word: English ("of", "in") or Vietnamese with its marks ("thuộc").
+
+    >>> fillers(("lac", "hamlet", "of", "thuoc", "thuoc"), ("lac", "hamlet", "of", "thuộc", "thuoc"))
+    [False, False, True, True, False]
+    """
+    return [
+        (token in ENGLISH_FILLERS and written.isascii()) or written in VIETNAMESE_FILLERS
+        for token, written in zip(folded, accented, strict=True)
+    ]
+
+
+def _weights(filler: list[bool], words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
+    """Token weights: names 1, unit words and house numbers less, fillers ("of", "thuộc") little."""
+    count = len(filler)
+    weights = [FILLER_WEIGHT if is_filler else 1.0 for is_filler in filler]
     for start, word in enumerate(words):
         if word is not None and word.level not in (HOUSE, ALLEY):
             for i in range(start, min(count, start + word.size)):
@@ -222,17 +234,17 @@ class _SegmentReader:
         self.start, self.level = start, level
 
 
-def segments(folded: tuple[str, ...], words: list[UnitWord | None], parts: list[int]) -> tuple[Segment, ...]:
+def segments(filler: list[bool], words: list[UnitWord | None], parts: list[int]) -> tuple[Segment, ...]:
     """The segments of a token list (unit words, fillers and part boundaries cut it).
 
     >>> from geocoder.unitwords import UNIT_WORDS as W
     >>> words = [None, None, W["commune"], None, None]
-    >>> segments(("ngoc", "lau", "commune", "lac", "son"), words, [0, 0, 0, 1, 1])
+    >>> segments([False] * 5, words, [0, 0, 0, 1, 1])
     (Segment(start=0, end=2, level=3), Segment(start=3, end=5, level=None))
     """
     reader = _SegmentReader()
     i = 0
-    while i < len(folded):
+    while i < len(filler):
         if i and parts[i] != parts[i - 1]:
             reader.close(i)
             reader.restart(i)
@@ -242,11 +254,11 @@ def segments(folded: tuple[str, ...], words: list[UnitWord | None], parts: list[
             reader.restart(i + word.size, None if word.postfix else word.level)
             i += word.size
             continue
-        if folded[i] in ENGLISH_FILLERS:
+        if filler[i]:
             reader.close(i)
             reader.restart(i + 1)
         i += 1
-    reader.close(len(folded))
+    reader.close(len(filler))
     return tuple(reader.found)
 
 
@@ -262,6 +274,7 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     units = _unit_words(folded, accented)
     parsed = parse(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
-    weights = _weights(folded, units, house)
-    cut = segments(folded, units, part_numbers(text, len(folded)))
+    filler = fillers(folded, accented)
+    weights = _weights(filler, units, house)
+    cut = segments(filler, units, part_numbers(text, len(folded)))
     return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut)

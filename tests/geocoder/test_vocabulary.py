@@ -97,6 +97,9 @@ def test_fillers_weigh_little() -> None:
     query = read_query("Lac hamlet of Chieng Chau commune")
     assert "of" in ENGLISH_FILLERS
     assert query.weights[query.folded.index("of")] == FILLER_WEIGHT
+    query = read_query("xóm Lác thuộc xã Mai Hạ")
+    assert query.weights[query.folded.index("thuoc")] == FILLER_WEIGHT
+    assert [query.folded[s.start : s.end] for s in query.segments] == [("lac",), ("mai", "ha")]
 
 
 @pytest.fixture(scope="module")
