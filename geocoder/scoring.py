@@ -13,6 +13,22 @@ contradicting unit word:
 
 so a village whose commune and district are both in the query beats a namesake
 elsewhere, and an exact, accented name beats an unaccented or misspelt one.
+
+Then the reading is weighed against the units the text sets apart (its *segments*:
+names between separators, unit words and filler words, each with the level of its unit
+word - "xã" before it or "commune" after it), and the score multiplied by:
+
+* :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Thôn
+  Giếng Xạ" read as the village "Giang": the text names something else);
+* :data:`FINER_IGNORED` when the text names a commune (or a village) finer than the entry
+  that the reading leaves unexplained: the finest unit named wins, coarser ones are
+  context ("Ngọc Lâu commune (Lạc Sơn)" is the commune, not the district); the answer's
+  note says the finer unit was not found;
+* :data:`CONTRADICTED` when a unit written with its unit word is one the entry does not
+  lie in ("xã Ngọc Lâu, huyện Mai Châu"); the answer's note says so.
+
+These factors only lower a score, so only the matches whose upper bound can still reach
+the first places are weighed (:meth:`Matcher.cohere_best`).
 """
 
 from __future__ import annotations
