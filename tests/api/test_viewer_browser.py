@@ -4,7 +4,8 @@ The app runs with uvicorn in a thread on a free 127.0.0.1 port against the test
 database; Debian's Chromium (never a downloaded browser) loads ``/``. The browser
 needs nothing but this server: Leaflet and the tile renderer come from
 ``/static/node_modules`` (``npm ci``), and the OpenStreetMap layer is off. A
-screenshot is left in ``test-artifacts/viewer.png``.
+screenshot is left in ``test-artifacts/viewer.png``, and a smaller one replaces
+``docs/img/viewer.png`` (the README's picture: commit it when the viewer changes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 QUERY = "xom lac mai chau"
+GUIDE_SCREENSHOT = ROOT / "docs" / "img" / "viewer.png"
+GUIDE_SCREENSHOT_MAX_BYTES = 300_000
 
 
 def _free_port() -> int:
@@ -175,8 +178,19 @@ def test_search_pick_click_shows_both_codes(
     page.wait_for_timeout(400)  # the popup's fade-in
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "viewer.png"))
+    _save_guide_screenshot(page)
     assert not problems, problems
     page.close()
+
+
+def _save_guide_screenshot(page: Any) -> None:
+    """The README's and the guide's picture of the viewer: this very state, a small PNG."""
+    page.set_viewport_size({"width": 960, "height": 600})
+    page.wait_for_timeout(800)  # the map redraws for the new size
+    GUIDE_SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(GUIDE_SCREENSHOT))
+    size = GUIDE_SCREENSHOT.stat().st_size
+    assert size < GUIDE_SCREENSHOT_MAX_BYTES, f"{GUIDE_SCREENSHOT} is {size} bytes"
 
 
 def test_the_viewer_grid_matches_the_reference_codes(live_url: str, browser: Any) -> None:
