@@ -12,6 +12,7 @@ if [ "${DIACHISO_WITH_BROWSER:-1}" = 1 ]; then
 fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)  # Addok, the geocoding benchmarks' peer
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
