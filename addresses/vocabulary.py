@@ -194,9 +194,27 @@ ROAD_ABBREVIATIONS: Final = frozenset({"ql", "tl", "hl", "đt", "dt"})
 """The abbreviations of numbered roads: expanded before a number even when glued to it ("QL6")."""
 
 ENGLISH_FILLERS: Final = frozenset(
-    {"of", "in", "the", "and", "at", "near", "now", "is", "on", "by", "from", "located", "belongs", "part"}
+    {
+        "of",
+        "in",
+        "the",
+        "to",
+        "and",
+        "at",
+        "near",
+        "now",
+        "is",
+        "on",
+        "by",
+        "from",
+        "located",
+        "belongs",
+        "part",
+    }
 )
-"""English words that join the parts of an address and name nothing ("X hamlet of Y commune")."""
+"""English words that join the parts of an address and name nothing ("X hamlet of Y commune").
+
+"to" before a number is the unit word tổ ("to 5"); only elsewhere is it a filler."""
 
 VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên"})
 """Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their

@@ -18,8 +18,10 @@ Then the reading is weighed against the units the text sets apart (its *segments
 names between separators, unit words and filler words, each with the level of its unit
 word - "xã" before it or "commune" after it), and the score multiplied by:
 
-* :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Thôn
-  Giếng Xạ" read as the village "Giang": the text names something else);
+* :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Tan Dan
+  Kindergarten" read as the village "Tân Dân": the text names something else), and
+  :data:`MISNAMED` when that segment is labelled a unit of the entry's kind ("Thôn Giếng
+  Xạ" read as the village "Giang": another village, so the commune named answers);
 * :data:`FINER_IGNORED` when the text names a commune (or a village) finer than the entry
   that the reading leaves unexplained: the finest unit named wins, coarser ones are
   context ("Ngọc Lâu commune (Lạc Sơn)" is the commune, not the district); the answer's
@@ -70,7 +72,11 @@ UNTYPED_FACTOR: Final = 0.92
 """The same for a place (no unit word names places)."""
 PARTIAL: Final = 0.8
 """Score factor when the name matched leaves other name tokens of its segment unexplained
-("Thôn Giếng Xạ" read as the village "Giang": the text names something else)."""
+("Tan Dan Kindergarten" read as the village "Tân Dân": the text names something else)."""
+MISNAMED: Final = 0.5
+"""The same when the text labels that segment as a unit of the entry's own level: it names
+another unit of that kind ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet"
+is not the hamlet "Pa Co"), so the coarser unit named with it answers instead."""
 FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
 """Score factor, by level, when the text names a finer unit that the answer leaves unexplained
 ("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
@@ -447,8 +453,7 @@ class Matcher:
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
         factor = 1.0
-        if self._leaves_part_of_segment(run, used):
-            factor *= PARTIAL
+        factor *= self._partial(entry, run, used)
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -476,12 +481,14 @@ class Matcher:
             ]
         return self._typed
 
-    def _leaves_part_of_segment(self, run: Run, used: int) -> bool:
-        """Whether the name's segment holds name tokens the reading does not explain."""
-        for mask, _level, start, end in self._segment_masks():
+    def _partial(self, entry: Entry, run: Run, used: int) -> float:
+        """The factor for a name that leaves name tokens of its segment unexplained (1: none)."""
+        for mask, level, start, end in self._segment_masks():
             if start <= run.start < end:
-                return bool(mask & ~used)
-        return False
+                if not mask & ~used:
+                    return 1.0
+                return MISNAMED if level is not None and level == entry.type_level else PARTIAL
+        return 1.0
 
     def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
         """The factor for a commune or village the text names, finer than the entry and unexplained.
