@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh api/static/package-lock.json
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	npm ci --prefix api/static --no-audit --no-fund
+	npm ci --prefix api/static --no-audit --no-fund --ignore-scripts  # static files only: no install scripts (swagger-ui-dist would ping an analytics service)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

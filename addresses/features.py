@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSON
 
+from addresses.codes import is_valid_registry_code, normalise_registry_code
 from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import SRID, address, admin_unit, place, village
 
@@ -297,6 +298,30 @@ class CollectionSpec:
     queryables: tuple[Queryable, ...] = ()
     validity: tuple[Expression, Expression] | None = None
     """(valid_from, valid_to exclusive) columns of a collection with a temporal extent."""
+    public_id: PublicId | None = None
+    """What identifies a feature in answers and item paths instead of the database id, if anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicId:
+    """A stable identifier of a collection's features (addresses: the registry code).
+
+    Answers give it as the feature ``id``; an item path may give it in any spelling
+    ``parse`` reads (None: not one), or the database id, which still finds the feature.
+    """
+
+    column: Expression
+    parse: Callable[[str], str | None]
+    description: str
+
+
+def _registry_code_or_none(text: str) -> str | None:
+    """The canonical registry code a text spells, or None.
+
+    >>> _registry_code_or_none("1000-000-005"), _registry_code_or_none("17")
+    ('1000000005', None)
+    """
+    return normalise_registry_code(text) if is_valid_registry_code(text) else None
 
 
 def _level(text: str) -> int:
@@ -420,6 +445,7 @@ def _addresses_spec() -> CollectionSpec:
             Queryable("status", address.c.status, str, "proposed, active or retired"),
             Queryable("registry_code", address.c.registry_code, str, "the 10-digit mã địa chỉ số"),
         ),
+        public_id=PublicId(address.c.registry_code, _registry_code_or_none, "the registry code"),
     )
 
 
@@ -516,7 +542,8 @@ def collection(conn: Connection, name: str) -> CollectionInfo:
 class Feature:
     """One GeoJSON feature: id, geometry (in the requested CRS) and properties."""
 
-    id: int
+    id: int | str
+    """The collection's public id (addresses: the registry code), else the database id."""
     geometry: dict[str, Any] | None
     properties: dict[str, JsonValue]
 
@@ -555,7 +582,10 @@ def _json_value(value: object) -> JsonValue:
 def _feature_select(spec: CollectionSpec, crs: FeatureCrs) -> Select[Any]:
     """SELECT id, geometry as GeoJSON (in ``crs``), properties FROM the collection's source."""
     geometry = cast(_output_geometry(spec.geometry, crs), JSON).label("__geometry")
-    return select(spec.id_column.label("__id"), geometry, *spec.properties).select_from(spec.source)
+    ids = [spec.id_column.label("__id")]
+    if spec.public_id is not None:
+        ids.append(spec.public_id.column.label("__public_id"))
+    return select(*ids, geometry, *spec.properties).select_from(spec.source)
 
 
 def _page_select(
@@ -578,7 +608,9 @@ def _feature(row: Row[Any]) -> Feature:
     """A result row as a Feature."""
     values = row._mapping
     properties = {key: _json_value(value) for key, value in values.items() if not key.startswith("__")}
-    return Feature(id=int(values["__id"]), geometry=values["__geometry"], properties=properties)
+    public = values.get("__public_id")
+    feature_id = int(values["__id"]) if public is None else str(public)
+    return Feature(id=feature_id, geometry=values["__geometry"], properties=properties)
 
 
 def _filter_conditions(spec: CollectionSpec, filters: Mapping[str, str]) -> list[Expression]:
@@ -673,14 +705,27 @@ def _as_bbox(values: Sequence[float]) -> Bbox:
     return float(values[0]), float(values[1]), float(values[upper[0]]), float(values[upper[1]])
 
 
+def _item_condition(spec: CollectionSpec, feature_id: str | int) -> Expression:
+    """The WHERE condition of one feature: its public id in any spelling, else its database id."""
+    text = str(feature_id).strip()
+    public = None if spec.public_id is None else spec.public_id.parse(text)
+    if spec.public_id is not None and public is not None:
+        return spec.public_id.column == public
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        kind = "whole numbers" if spec.public_id is None else f"{spec.public_id.description} (or a number)"
+        raise NotFoundError(f"no feature {feature_id!r} in {spec.id!r}: ids are {kind}")
+    return spec.id_column == literal(int(text), BigInteger)  # ids beyond int4 simply match nothing
+
+
 def item(conn: Connection, name: str, feature_id: str | int, *, crs: str | None = None) -> Feature:
-    """One feature by its id, geometry in ``crs``; NotFoundError for an unknown one."""
+    """One feature by its id, geometry in ``crs``; NotFoundError for an unknown one.
+
+    In a collection with a public id (addresses: the registry code) the id may be that, in
+    any spelling (1000-000-005), or the database id; the feature answers with its public id.
+    """
     spec = _spec(name)
     out_crs = parse_crs(crs)
-    text = str(feature_id).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise NotFoundError(f"no feature {feature_id!r} in {spec.id!r}: ids are whole numbers")
-    wanted = spec.id_column == literal(int(text), BigInteger)  # ids beyond int4 simply match nothing
+    wanted = _item_condition(spec, feature_id)
     row = conn.execute(_feature_select(spec, out_crs).where(wanted)).one_or_none()
     if row is None:
         raise NotFoundError(f"no feature {feature_id!r} in {spec.id!r}")

@@ -2,7 +2,8 @@
 
 A plate is 300 mm x 200 mm (a house plate), white on blue: the registry code large
 and grouped 4-3-3, the location code grouped in threes, the address written out in
-Vietnamese, and a QR code of ``{base_url}/addresses/{registry_code}``. Text is
+Vietnamese, and a QR code of ``{base_url}/?code={registry_code}`` (the map viewer on the
+address; a client asking for JSON there gets the code's JSON answer). Text is
 escaped by the XML serializer; fonts are DejaVu Sans (which has every Vietnamese
 letter) with the generic ``sans-serif`` behind it. Line breaks are placed from
 DejaVu Sans's average glyph widths, so the text fits in any close sans-serif font.
@@ -69,16 +70,16 @@ _MIN_ADDRESS_FONT: Final = 5.0
 
 
 def plate_url(record: AddressRecord, *, base_url: str) -> str:
-    """Return the URL a plate's QR code opens: ``{base_url}/addresses/{registry_code}``.
+    """Return the URL a plate's QR code opens: the map viewer on the address, ``{base_url}/?code=...``.
 
     >>> from types import SimpleNamespace
     >>> plate_url(SimpleNamespace(registry_code="1000000005"), base_url="https://dc.example.vn/")
-    'https://dc.example.vn/addresses/1000000005'
+    'https://dc.example.vn/?code=1000000005'
     """
     base = base_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         raise InvalidParameterError("base_url", f"must start with https:// or http://, got {base_url!r}")
-    return f"{base}/addresses/{record.registry_code}"
+    return f"{base}/?code={record.registry_code}"
 
 
 def _add_words(lines: list[str], words: list[str], max_chars: int) -> None:

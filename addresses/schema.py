@@ -48,6 +48,11 @@ metadata = MetaData(
 UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
 ADDRESS_STATUSES = ("proposed", "active", "retired")
 LINEAGE_KINDS = ("full", "partial")
+LINEAGE_CHANGES = ("merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out")
+"""What happened to the old unit: merged (whole) into a new one, split between several, renamed
+(or retyped: xã -> phường) keeping its code, moved to another district, its district dissolved,
+or transferred to another province (no successor in this database)."""
+LINEAGE_CONFIDENCE = ("high", "medium", "low")
 
 #: Serials start at 100,000,000 so that no registry code begins with 0 (migration 0004).
 registry_serial = Sequence(
@@ -117,12 +122,34 @@ unit_lineage = Table(
     metadata,
     Column("id", Integer, Identity(), primary_key=True),
     Column("predecessor_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
-    Column("successor_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column(
+        "successor_id",
+        Integer,
+        ForeignKey("admin_unit.id"),
+        comment="NULL only when the unit left the province (change transferred_out)",
+    ),
     Column("kind", Text, nullable=False, comment="full: all of the old unit; partial: a part"),
     Column("effective_date", Date, nullable=False),
     Column("source", Text, nullable=False),
-    UniqueConstraint("predecessor_id", "successor_id"),
+    Column(
+        "change",
+        Text,
+        nullable=False,
+        server_default="merged",
+        comment="merged, split, renamed, district_changed, district_dissolved or transferred_out",
+    ),
+    Column("legal_basis", Text, comment="the act, e.g. 830/NQ-UBTVQH14"),
+    Column("confidence", Text, comment="high, medium or low: how well the sources support the link"),
+    Column("note", Text, comment="which part went where (splits), where a transferred unit went"),
+    UniqueConstraint("predecessor_id", "successor_id", postgresql_nulls_not_distinct=True),
     CheckConstraint("kind IN ('full', 'partial')", name="kind"),
+    CheckConstraint(
+        "change IN ('merged', 'split', 'renamed', 'district_changed', 'district_dissolved', "
+        "'transferred_out')",
+        name="change",
+    ),
+    CheckConstraint("confidence IS NULL OR confidence IN ('high', 'medium', 'low')", name="confidence"),
+    CheckConstraint("successor_id IS NOT NULL OR change = 'transferred_out'", name="successor"),
     Index("ix_unit_lineage_successor_id", "successor_id"),
     comment="Which old unit became which new unit(s) in a reorganisation.",
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeAlias
 
 from sqlalchemy import (
@@ -39,7 +39,9 @@ from addresses.vocabulary import FOLD_FROM, FOLD_TO
 
 __all__ = [
     "Basis",
+    "Change",
     "Conversion",
+    "Departure",
     "Lineage",
     "LineageLink",
     "LinkKind",
@@ -48,6 +50,7 @@ __all__ = [
     "Unit",
     "UnitDetail",
     "UnitPage",
+    "chain_text",
     "convert_unit",
     "fold",
     "get_unit",
@@ -58,6 +61,12 @@ __all__ = [
 
 LinkKind: TypeAlias = Literal["full", "partial"]
 """full: all of the old unit went to the successor; partial: a part of it."""
+Change: TypeAlias = Literal[
+    "merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out"
+]
+"""What happened to the old unit (see addresses.schema.LINEAGE_CHANGES)."""
+CONFIDENCE_ORDER: Final = ("low", "medium", "high")
+"""Confidence of a lineage link, weakest first: a chain is as sure as its weakest link."""
 Resolution: TypeAlias = Literal["at", "current", "latest"]
 """How get_unit chose among the units of one code: valid at the date asked, current, or latest."""
 Basis: TypeAlias = Literal["unchanged", "lineage", "communes", "geometry"]
@@ -375,20 +384,42 @@ def _unit_by_id(conn: Connection, unit_id: int) -> Unit:
 
 @dataclass(frozen=True, slots=True)
 class LineageLink:
-    """A predecessor or successor of a unit in a reorganisation."""
+    """A predecessor or successor of a unit in a reorganisation: what changed, when, by which act."""
 
     unit: Unit
     kind: LinkKind
     effective_date: dt.date
+    change: Change = "merged"
+    legal_basis: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """A unit that left the province (no successor in this database): when, by which act, where to."""
+
+    effective_date: dt.date
+    legal_basis: str | None
+    note: str | None
+
+    @property
+    def text(self) -> str:
+        """The departure in words."""
+        act = f" ({self.legal_basis})" if self.legal_basis else ""
+        where = f" {self.note}" if self.note else ""
+        day = self.effective_date.isoformat()
+        return f"left the province on {day}{act}:{where}; no successor in this database"
 
 
 @dataclass(frozen=True, slots=True)
 class Lineage:
-    """Where a unit came from and what it became."""
+    """Where a unit came from and what it became (or that it left the province)."""
 
     unit: Unit
     predecessors: list[LineageLink]
     successors: list[LineageLink]
+    departure: Departure | None = None
 
 
 def _links(conn: Connection, unit_ids: Iterable[int], *, forward: bool) -> list[tuple[int, LineageLink]]:
@@ -398,24 +429,56 @@ def _links(conn: Connection, unit_ids: Iterable[int], *, forward: bool) -> list[
         if forward
         else (unit_lineage.c.successor_id, unit_lineage.c.predecessor_id)
     )
+    line = unit_lineage.c
     query = (
         _unit_select()
-        .add_columns(near.label("from_id"), unit_lineage.c.kind, unit_lineage.c.effective_date)
+        .add_columns(
+            near.label("from_id"),
+            line.kind,
+            line.effective_date,
+            line.change,
+            line.legal_basis,
+            line.confidence,
+        )
+        .add_columns(line.note.label("link_note"))
         .join(unit_lineage, far == admin_unit.c.id)
         .where(near.in_(list(unit_ids)))
-        .order_by(admin_unit.c.code)
+        .order_by(line.effective_date, admin_unit.c.code)
     )
     return [
-        (row.from_id, LineageLink(_unit(row), row.kind, row.effective_date)) for row in conn.execute(query)
+        (
+            row.from_id,
+            LineageLink(
+                _unit(row),
+                row.kind,
+                row.effective_date,
+                row.change,
+                row.legal_basis,
+                row.confidence,
+                row.link_note,
+            ),
+        )
+        for row in conn.execute(query)
     ]
 
 
+def _departure(conn: Connection, unit_id: int) -> Departure | None:
+    """The unit's transfer out of the province, if it left."""
+    line = unit_lineage.c
+    row = conn.execute(
+        select(line.effective_date, line.legal_basis, line.note).where(
+            line.predecessor_id == unit_id, line.successor_id.is_(None)
+        )
+    ).first()
+    return None if row is None else Departure(row.effective_date, row.legal_basis, row.note)
+
+
 def lineage(conn: Connection, unit_id: int) -> Lineage:
-    """The predecessors and successors of a unit (by database id), with kind full or partial."""
+    """The predecessors and successors of a unit (by database id): kind, change, act, confidence."""
     unit = _unit_by_id(conn, unit_id)
     predecessors = [link for _, link in _links(conn, [unit_id], forward=False)]
     successors = [link for _, link in _links(conn, [unit_id], forward=True)]
-    return Lineage(unit, predecessors, successors)
+    return Lineage(unit, predecessors, successors, _departure(conn, unit_id))
 
 
 # --- converting an old unit ------------------------------------------------------------------------
@@ -423,13 +486,25 @@ def lineage(conn: Connection, unit_id: int) -> Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Successor:
-    """A present-day unit that took all (full) or part (partial) of an old unit."""
+    """A present-day unit that took all (full) or part (partial) of an old unit.
+
+    ``via`` lists the links from the old unit to it, in order (2019 commune -> 2020
+    commune -> 2025 unit: two links); ``confidence`` is the weakest of theirs.
+    """
 
     unit: Unit
     kind: LinkKind
     basis: Basis
     share: float | None = None
     """For basis 'geometry': the share of the old unit's area inside this unit."""
+    via: tuple[LineageLink, ...] = ()
+    confidence: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What the links say about the parts that went where (splits), joined."""
+        notes = [link.note for link in self.via if link.note and link.change == "split"]
+        return "; ".join(notes) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,16 +514,24 @@ class Conversion:
     source: Unit
     successors: list[Successor]
     note: str
+    departure: Departure | None = None
 
 
-def _by_code(conn: Connection, code: str) -> Unit:
-    """The old unit a code named (the latest one), else the current one."""
+def _latest_old(units: list[Unit], at: dt.date | None, code: str) -> Unit:
+    """The unit of a code valid on ``at``; without a date the latest old one, else the current one."""
+    if at is not None:
+        return _choose(units, code, at)[0]
+    old = [unit for unit in units if not unit.is_current]
+    return old[0] if old else units[0]
+
+
+def _by_code(conn: Connection, code: str, at: dt.date | None) -> Unit:
+    """The unit a code named on ``at``, else the latest old one, else the current one."""
     normalized = normalize_code(code)
     units = _units_with_code(conn, normalized)
     if not units:
         raise NotFoundError(f"no administrative unit has the code {normalized}")
-    old = [unit for unit in units if not unit.is_current]
-    return old[0] if old else units[0]
+    return _latest_old(units, at, normalized)
 
 
 def _matches(column: Expression, text: str) -> Expression:
@@ -456,10 +539,19 @@ def _matches(column: Expression, text: str) -> Expression:
     return _fold_sql(column) == fold(text)
 
 
+def _variant_matches(text: str) -> Expression:
+    """Whether a recorded spelling variant of a unit (``name_variants``) is ``text``, with or without type."""
+    variants = _fold_sql(func.coalesce(admin_unit.c.raw["reorg_2020"]["name_variants"].astext, ""))
+    folded = fold(text)
+    return or_(
+        variants.contains(f'"{folded}"', autoescape=True), variants.contains(f' {folded}"', autoescape=True)
+    )
+
+
 def _named(conn: Connection, name: str, district: str | None, province: str | None) -> list[Unit]:
-    """Units called ``name`` (short or full name), in that district and province when given."""
+    """Units called ``name`` (short, full name or a variant), in that district and province when given."""
     unit = admin_unit.c
-    conditions = [or_(_matches(unit.name, name), _matches(unit.full_name, name))]
+    conditions = [or_(_matches(unit.name, name), _matches(unit.full_name, name), _variant_matches(name))]
     if district is not None:
         conditions.append(or_(_matches(_parent.c.name, district), _matches(_parent.c.full_name, district)))
     if province is not None:
@@ -472,37 +564,53 @@ def _named(conn: Connection, name: str, district: str | None, province: str | No
         _unit_select()
         .outerjoin(_grandparent, _parent.c.parent_id == _grandparent.c.id)
         .where(*conditions)
-        .order_by(unit.level, unit.code)
+        .order_by(unit.level, unit.code, unit.valid_to.desc().nulls_first())
     )
     return [_unit(row) for row in conn.execute(query)]
 
 
-def _by_name(conn: Connection, name: str, district: str | None, province: str | None) -> Unit:
-    """The one old (else current) unit of that name, district and province."""
+def _valid_on(unit: Unit, at: dt.date) -> bool:
+    """Whether a unit was in force on ``at``."""
+    return (unit.valid_from is None or unit.valid_from <= at) and (
+        unit.valid_to is None or unit.valid_to > at
+    )
+
+
+def _by_name(
+    conn: Connection, name: str, district: str | None, province: str | None, at: dt.date | None
+) -> list[Unit]:
+    """The old (else current) units of that name, district and province (valid on ``at`` if given)."""
     found = _named(conn, name, district, province)
     where = ", ".join(part for part in (name, district, province) if part)
+    if at is not None:
+        found = [unit for unit in found if _valid_on(unit, at)]
     if not found:
-        raise NotFoundError(f"no administrative unit is called {where!r}")
-    old = [unit for unit in found if not unit.is_current] or found
-    if len(old) > 1:
-        parameter = "district" if district is None else "province"
-        raise AmbiguousUnitError(parameter, where, [unit.label for unit in old])
-    return old[0]
+        when = f" on {at.isoformat()}" if at is not None else ""
+        raise NotFoundError(f"no administrative unit is called {where!r}{when}")
+    return [unit for unit in found if not unit.is_current] or found
 
 
-def _conversion_source(
-    conn: Connection, *, code: str | None, name: str | None, district: str | None, province: str | None
-) -> Unit:
-    """The unit to convert, from a code or from a name (with district and province)."""
-    if code is not None and name is not None:
+@dataclass(frozen=True, slots=True)
+class UnitName:
+    """How the caller named the unit to convert: a code, or a name with its district and province."""
+
+    code: str | None = None
+    name: str | None = None
+    district: str | None = None
+    province: str | None = None
+
+
+def _conversion_sources(conn: Connection, named: UnitName, at: dt.date | None) -> list[Unit]:
+    """The unit(s) to convert, from a code or from a name (with district and province)."""
+    if named.code is not None and named.name is not None:
         raise InvalidParameterError("name", "give either code or name (with district, province), not both")
-    if code is not None:
-        if district is not None or province is not None:
+    if named.code is not None:
+        if named.district is not None or named.province is not None:
             raise InvalidParameterError("district", "district and province narrow a name, not a code")
-        return _by_code(conn, code)
-    if name is None or not name.strip():
+        return [_by_code(conn, named.code, at)]
+    if named.name is None or not named.name.strip():
         raise InvalidParameterError("code", "give code, or name with district and province")
-    return _by_name(conn, name, district, province)
+    return _by_name(conn, named.name, named.district, named.province, at)
 
 
 def _merge(found: dict[int, Successor], successor: Successor) -> None:
@@ -512,29 +620,65 @@ def _merge(found: dict[int, Successor], successor: Successor) -> None:
         found[successor.unit.id] = successor
 
 
+def weakest(levels: Iterable[str | None]) -> str | None:
+    """The weakest of some confidence levels (unknown ones ignored).
+
+    >>> weakest(["high", None, "medium"]), weakest([None])
+    ('medium', None)
+    """
+    known = [level for level in levels if level in CONFIDENCE_ORDER]
+    return min(known, key=CONFIDENCE_ORDER.index) if known else None
+
+
+_Path: TypeAlias = tuple[LinkKind, tuple[LineageLink, ...]]
+"""How a unit was reached: full or partial so far, and the links followed."""
+
+
+def _step(path: _Path, link: LineageLink) -> _Path:
+    """A path one link longer (partial as soon as any link is)."""
+    kind: LinkKind = "full" if path[0] == "full" and link.kind == "full" else "partial"
+    return kind, (*path[1], link)
+
+
 def _follow_lineage(conn: Connection, start: Unit) -> list[Successor]:
-    """Present-day units reached from ``start`` through recorded lineage (partial if any step is)."""
+    """Present-day units reached from ``start`` through recorded lineage, hop by hop (2019, 2020, 2025)."""
     found: dict[int, Successor] = {}
-    frontier: dict[int, LinkKind] = {start.id: "full"}
+    frontier: dict[int, _Path] = {start.id: ("full", ())}
     for _hop in range(MAX_HOPS):
         if not frontier:
             break
-        following: dict[int, LinkKind] = {}
+        following: dict[int, _Path] = {}
         for from_id, link in _links(conn, frontier, forward=True):
-            kind: LinkKind = "full" if frontier[from_id] == "full" and link.kind == "full" else "partial"
+            kind, via = _step(frontier[from_id], link)
             if link.unit.is_current:
-                _merge(found, Successor(link.unit, kind, "lineage"))
-            elif following.get(link.unit.id) != "full":
-                following[link.unit.id] = kind
+                confidence = weakest(step.confidence for step in via)
+                _merge(found, Successor(link.unit, kind, "lineage", via=via, confidence=confidence))
+            elif following.get(link.unit.id, ("partial",))[0] != "full":
+                following[link.unit.id] = (kind, via)
         frontier = following
-    return sorted(found.values(), key=lambda s: s.unit.code)
+    if len(found) == 1:  # every part of a split ended in the same unit: all of it is there
+        only = next(iter(found.values()))
+        return [replace(only, kind="full")]
+    return sorted(found.values(), key=lambda s: (s.kind != "full", s.unit.code))
+
+
+def _children_at_end(conn: Connection, district: Unit) -> list[int]:
+    """The communes of a district on its last day (all of them while it exists)."""
+    child = admin_unit.c
+    query = select(child.id).where(child.parent_id == district.id)
+    if district.valid_to is not None:
+        last = district.valid_to - dt.timedelta(days=1)
+        query = query.where(
+            or_(child.valid_from.is_(None), child.valid_from <= last),
+            or_(child.valid_to.is_(None), child.valid_to > last),
+        )
+    return list(conn.execute(query).scalars())
 
 
 def _via_communes(conn: Connection, district: Unit) -> list[Successor]:
-    """A district's successors: those of its communes (full only when there is just one)."""
-    children = conn.execute(select(admin_unit.c.id).where(admin_unit.c.parent_id == district.id)).scalars()
+    """A district's successors: those of its communes on its last day (full only when there is just one)."""
     found: dict[int, Successor] = {}
-    for child in children:
+    for child in _children_at_end(conn, district):
         for successor in _follow_lineage(conn, _unit_by_id(conn, child)):
             found[successor.unit.id] = Successor(successor.unit, "partial", "communes")
     if len(found) == 1:
@@ -573,20 +717,63 @@ def _present_successors(conn: Connection, old: Unit) -> list[Successor]:
     return successors
 
 
-def _conversion_note(source: Unit, successors: list[Successor]) -> str:
-    """Explain a conversion in one sentence."""
+def _short_label(unit: Unit) -> str:
+    """Full name, code and period: a step of a chain."""
+    return f"{unit.full_name} ({unit.code}, {unit.period})"
+
+
+def chain_text(source: Unit, successor: Successor) -> str:
+    """The chain from an old unit to one present-day successor, one arrow per change."""
+    steps = [source.label]
+    for link in successor.via:
+        part = "part " if link.kind == "partial" else ""
+        steps.append(f"{link.change} {link.effective_date.isoformat()}: {part}{_short_label(link.unit)}")
+    return " -> ".join(steps)
+
+
+def _conversion_note(source: Unit, successors: list[Successor], departure: Departure | None) -> str:
+    """Explain a conversion in one sentence (a chain per successor when it took several changes)."""
     if not successors:
+        if departure is not None:
+            return f"{source.label} {departure.text}"
         return f"{source.label}: no present-day successor is recorded"
     names = ", ".join(f"{s.unit.full_name} ({s.unit.code}, {s.kind})" for s in successors)
+    basis = successors[0].basis
+    if basis == "unchanged":
+        return f"{source.label} is a present-day unit: nothing to convert"
+    if basis == "lineage":
+        return "; ".join(chain_text(source, s) for s in successors)
     how = {
-        "unchanged": "is a present-day unit",
-        "lineage": "became",
         "communes": "was abolished; its communes became",
         "geometry": "has no recorded lineage; by area it now lies in",
-    }[successors[0].basis]
-    if successors[0].basis == "unchanged":
-        return f"{source.label} {how}: nothing to convert"
+    }[basis]
     return f"{source.label} {how} {names}"
+
+
+def _convert_one(conn: Connection, source: Unit) -> Conversion:
+    """The conversion of one unit."""
+    if source.is_current:
+        successors = [Successor(source, "full", "unchanged")]
+        return Conversion(source, successors, _conversion_note(source, successors, None))
+    successors = _present_successors(conn, source)
+    departure = None if successors else _departure(conn, source.id)
+    return Conversion(source, successors, _conversion_note(source, successors, departure), departure)
+
+
+def _one_of(conversions: list[Conversion], named: UnitName) -> Conversion:
+    """The conversion when several periods' units bear the name: fine if they all end in the same units."""
+    if len(conversions) == 1:
+        return conversions[0]
+    targets = {frozenset(s.unit.id for s in c.successors) for c in conversions}
+    sources = [c.source for c in conversions]
+    where = ", ".join(part for part in (named.name, named.district, named.province) if part)
+    if len(targets) > 1 or not next(iter(targets)):
+        parameter = "district" if named.district is None else "at"
+        raise AmbiguousUnitError(parameter, where, [unit.label for unit in sources])
+    chosen = conversions[0]
+    others = "; ".join(unit.label for unit in sources if unit.id != chosen.source.id)
+    note = f"{chosen.note}. The name also named {others}, which converts to the same unit(s)"
+    return replace(chosen, note=note)
 
 
 def convert_unit(
@@ -596,16 +783,17 @@ def convert_unit(
     name: str | None = None,
     district: str | None = None,
     province: str | None = None,
+    at: dt.date | None = None,
 ) -> Conversion:
     """The present-day successor(s) of an old unit given by code, or by name, district and province.
 
-    A code naming an old and a new unit means the old one. A split commune gives
-    several successors of kind 'partial'; an abolished district gives its communes'
-    successors. A present-day unit converts to itself.
+    Lineage is followed through every change (a 2019 commune -> its 2020 commune -> the
+    2025 unit(s)). A code naming an old and a new unit means the old one (the latest
+    old one when it named several; ``at`` chooses the unit valid on that day). A split
+    commune gives several successors of kind 'partial', each with the note of its part;
+    an abolished district gives its communes' successors; a unit that left the province
+    has none, and the note says where it went. A present-day unit converts to itself.
     """
-    source = _conversion_source(conn, code=code, name=name, district=district, province=province)
-    if source.is_current:
-        successors = [Successor(source, "full", "unchanged")]
-    else:
-        successors = _present_successors(conn, source)
-    return Conversion(source, successors, _conversion_note(source, successors))
+    named = UnitName(code, name, district, province)
+    sources = _conversion_sources(conn, named, at)
+    return _one_of([_convert_one(conn, source) for source in sources], named)

@@ -9,15 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.errors import add_exception_handlers
-from api.middleware import RequestSizeLimit
-from api.routes import codes, geocode, health, ogc, tiles, units
+from api.middleware import HeadAsGet, RequestSizeLimit
+from api.routes import codes, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -43,6 +42,8 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         summary="Digital addresses and maps of Hoa Binh (Phu Tho)",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api/routes/pages.py serves /docs and /redoc from npm packages, not a CDN
+        redoc_url=None,
     )
     app.state.api_settings = settings = api or ApiSettings()
     add_middleware(app, settings)
@@ -54,28 +55,25 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     app.include_router(units.router)
     app.include_router(geocode.router)
     app.include_router(codes.router)
+    app.include_router(pages.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
-
     return app
 
 
 def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
-    """Gzip for large answers, CORS for the configured origins, a request size limit."""
+    """Gzip for large answers, CORS for the configured origins, a request size limit, HEAD as GET."""
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "Link", "Content-Crs"],
         )
+    app.add_middleware(HeadAsGet)  # outermost: HEAD goes through every other layer as GET
 
 
 def app_from_environment() -> FastAPI:

@@ -5,6 +5,7 @@ Domain errors print one clear line and exit with status 1; no traceback for user
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import sys
@@ -169,6 +170,7 @@ def import_command(
     ] = None,
 ) -> None:
     """Import one file in one transaction: all of it, or nothing."""
+    existing_file(path)
     engine = engine_for(DatabaseSettings())
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
@@ -271,8 +273,40 @@ def reverse_command(
     _print_json(result.to_dict())
 
 
+def existing_file(path: Path) -> Path:
+    """The path of an input file that exists; else a usage error (one line, exit status 2)."""
+    if not path.is_file():
+        raise typer.BadParameter(f"file not found: {path}" if not path.exists() else f"not a file: {path}")
+    return path
+
+
+def check_encoding(path: Path, encoding: str) -> None:
+    """Decode the whole file once (in chunks); text that is not in ``encoding`` is a usage error.
+
+    The message names the line and the one-line fix: Excel's "CSV" in Vietnam is
+    Windows-1258 (``--encoding cp1258``), its "CSV UTF-8" needs nothing.
+    """
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError as error:
+        raise typer.BadParameter(f"unknown encoding {encoding!r} (e.g. utf-8, cp1258, cp1252)") from error
+    line = 1
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                where = line + chunk[: error.start].count(b"\n")
+                raise typer.BadParameter(
+                    f"{path.name}, line {where}: not {encoding} text; if Excel saved it as 'CSV' "
+                    "(Windows-1258), add --encoding cp1258 (or save it as 'CSV UTF-8')"
+                ) from error
+            line += chunk.count(b"\n")
+
+
 def _check_csv(path: Path, encoding: str, delimiter: str, column: list[str]) -> int:
-    """Check the header names the address column(s) before anything is written; count the data lines."""
+    """Check the file, its encoding and that the header names the address column(s); count data lines."""
+    check_encoding(existing_file(path), encoding)
     with path.open(encoding=encoding, newline="") as handle:
         header = next(csv.reader(handle, delimiter=delimiter), [])
         address_columns(header, column)
@@ -285,9 +319,14 @@ def geocode_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write")],
     column: Annotated[list[str], typer.Option(help="address column (repeat to join several in order)")],
     delimiter: Annotated[str, typer.Option(help="field separator")] = ",",
-    encoding: Annotated[str, typer.Option(help="text encoding of the input")] = "utf-8",
+    encoding: Annotated[
+        str, typer.Option(help="text encoding of the input (Excel's 'CSV' in Vietnam: cp1258)")
+    ] = "utf-8-sig",
+    excel: Annotated[
+        bool, typer.Option("--excel", help="write UTF-8 with a BOM, so that Excel shows Vietnamese right")
+    ] = False,
 ) -> None:
-    """Geocode a CSV file: same rows and order, geocoding columns added."""
+    """Geocode a CSV file: same rows and order, geocoding columns added (UTF-8; --excel adds a BOM)."""
     total = _check_csv(path, encoding, delimiter, column)
     engine = engine_for(DatabaseSettings())
     index = _load_index(engine)
@@ -296,7 +335,7 @@ def geocode_command(
         Progress(*columns, console=console) as bar,
         engine.connect() as conn,
         path.open(encoding=encoding, newline="") as src,
-        output.open("w", encoding="utf-8", newline="") as dst,
+        output.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="") as dst,
     ):
         task = bar.add_task("rows", total=total)
         report = geocode_csv(
@@ -322,7 +361,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except DiachisoError as error:
-        console.print(f"error: {error}", markup=False)
+        console.print(f"error: {error}", markup=False, soft_wrap=True)
         sys.exit(1)
     except DBAPIError as error:  # the server refused, went away, or stopped the transaction
         reason = " ".join(str(error.orig).split())
@@ -332,6 +371,6 @@ def main() -> None:
         console.print("interrupted: the transaction was rolled back, nothing was written")
         sys.exit(130)
     except typer.TyperException as error:  # usage errors: a wrong option or value
-        console.print(f"error: {error}", markup=False)
+        console.print(f"error: {error}", markup=False, soft_wrap=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

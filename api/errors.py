@@ -58,9 +58,26 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(error_body(status, type(error).__name__, str(error), parameter), status_code=status)
 
 
+def json_syntax_message(document: object, position: int, reason: str) -> str:
+    """Where a request body's JSON breaks: line and column (1-based) from the character offset.
+
+    >>> json_syntax_message('{"lon": 105.3,\\n "lat": }', 23, "Expecting value")
+    'body: invalid JSON at line 2, column 9 (character 23): Expecting value'
+    """
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else str(document)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"body: invalid JSON at line {line}, column {column} (character {position}): {reason}"
+
+
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
+    if first.get("type") == "json_invalid":  # loc is ("body", character offset): say line and column
+        position = int(first["loc"][-1]) if str(first["loc"][-1]).isdigit() else 0
+        reason = str(first.get("ctx", {}).get("error", "JSON decode error"))
+        message = json_syntax_message(error.body, position, reason)
+        return JSONResponse(error_body(422, "ValidationError", message, "body"), status_code=422)
     location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
     parameter = ".".join(location) or None
     message = f"{parameter}: {first.get('msg', 'invalid value')}" if parameter else str(first.get("msg"))

@@ -1,10 +1,10 @@
-"""ASGI middleware of the app: request size limit (gzip and CORS come from Starlette)."""
+"""ASGI middleware of the app: request size limit, HEAD as GET (gzip and CORS come from Starlette)."""
 
 from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
@@ -37,3 +37,30 @@ class RequestSizeLimit:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class HeadAsGet:
+    """Answer HEAD on every GET route as GET would, without the body (FastAPI alone answers 405).
+
+    The request goes through as GET, so status and headers (Content-Type, Content-Length,
+    ETag...) are those of GET; only the body is dropped. The OpenAPI document keeps listing
+    GET only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass GET down for a HEAD request and keep the answer's body from the client."""
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

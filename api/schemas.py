@@ -129,7 +129,7 @@ class FeatureModel(BaseModel):
     """A GeoJSON feature."""
 
     type: Literal["Feature"] = "Feature"
-    id: int
+    id: int | str = Field(description="The registry code in `addresses`, the database id elsewhere.")
     geometry: dict[str, Any] | None = Field(description=GEOJSON_GEOMETRY_DESCRIPTION)
     properties: dict[str, Any]
 
@@ -197,6 +197,30 @@ class LineageLinkModel(BaseModel):
     unit: UnitModel
     kind: Literal["full", "partial"] = Field(description="full: all of the old unit; partial: a part.")
     effective_date: dt.date
+    change: Literal[
+        "merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out"
+    ] = Field(
+        description="merged (whole) into the new unit, split between several, renamed or retyped keeping "
+        "the code, moved to another district, its district dissolved."
+    )
+    legal_basis: str | None = Field(
+        description="The act, e.g. 830/NQ-UBTVQH14.", examples=["830/NQ-UBTVQH14"]
+    )
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        description="How well the sources support the link (null when the source does not say)."
+    )
+    note: str | None = Field(description="Which part went where, for a split.")
+
+
+class DepartureModel(BaseModel):
+    """A unit transferred to another province (e.g. four Lương Sơn communes to Hà Nội in 2008)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    effective_date: dt.date
+    legal_basis: str | None
+    note: str | None = Field(description="Where it went.")
+    text: str = Field(description="The departure in words.")
 
 
 class UnitDetailModel(BaseModel):
@@ -212,6 +236,9 @@ class UnitDetailModel(BaseModel):
     other_periods: list[UnitModel]
     predecessors: list[LineageLinkModel]
     successors: list[LineageLinkModel]
+    departure: DepartureModel | None = Field(
+        default=None, description="Set when the unit left the province: it has no successor here."
+    )
 
 
 class SuccessorModel(BaseModel):
@@ -226,6 +253,14 @@ class SuccessorModel(BaseModel):
         "district's communes; geometry: by area overlap (no recorded lineage)."
     )
     share: float | None = Field(description="For basis geometry: share of the old unit's area.")
+    via: list[LineageLinkModel] = Field(
+        description="The changes from the old unit to this one, in order (e.g. 2019 commune -> 2020 commune "
+        "-> 2025 unit: two links)."
+    )
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        description="The weakest confidence along the chain (null when no link says)."
+    )
+    note: str | None = Field(description="Which part went where, when a change on the way was a split.")
 
 
 class ConversionModel(BaseModel):
@@ -236,3 +271,6 @@ class ConversionModel(BaseModel):
     source: UnitModel
     successors: list[SuccessorModel]
     note: str
+    departure: DepartureModel | None = Field(
+        default=None, description="Set when the unit left the province: no successor in this database."
+    )

@@ -1,15 +1,20 @@
-"""Response models of the geocoding routes: GeoJSON FeatureCollections in the GeocodeJSON style.
+"""Response models of the geocoding routes: GeoJSON FeatureCollections in GeocodeJSON 0.1.0.
 
-As Addok, Photon and Pelias answer (GeocodeJSON 0.1.0): the collection carries a
-``geocoding`` member (spec version, licence, the query as understood) and each
-feature a ``properties.geocoding`` member with ``label``, ``name``, ``type`` (the
-match level), ``score`` and the administrative names; diachiso adds the digital
-codes, the current (2025) unit and the pre-2025 units.
+As the spec (https://github.com/geocoders/geocodejson-spec) has it, the collection
+carries a ``geocoding`` member (spec version, licence, attribution, the query text) and
+each feature a ``properties.geocoding`` member with only the spec's keys: ``type`` (one
+of house, street, locality, city, county, state, country), ``label``, ``name``,
+``housenumber``, ``street``, ``locality``, ``city``, ``state``, ``country``, ``admin``.
+Everything diachiso adds - score, the finer match level, the digital codes, the
+current (2025) unit and the pre-2025 units - is namespaced in ``properties.diachiso``
+(and the query as understood in the collection's ``diachiso.query``). Units carry one
+``level`` type everywhere in the API: an integer (1 province, 2 district, 3 commune) with
+its name in ``level_name``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,19 +37,58 @@ LICENCE = "ODbL (OpenStreetMap data), CC-BY (GeoNames), see data/hoabinh/SOURCES
 Lang = Literal["vi", "en"]
 
 
+LEVEL_NUMBERS: Final[dict[str, int]] = {"province": 1, "district": 2, "commune": 3}
+"""Unit levels as numbers, as /units and OGC give them."""
+
+GeocodeJsonType = Literal["house", "street", "locality", "city", "county", "state", "country"]
+GEOCODEJSON_TYPES: Final[dict[str, GeocodeJsonType]] = {
+    "address": "house",
+    "place": "house",
+    "point": "house",
+    "street": "street",
+    "village": "locality",
+    "commune": "city",
+    "district": "county",
+    "province": "state",
+}
+"""diachiso's match levels as GeocodeJSON types (a commune or ward is the municipal level, OSM's
+admin_level 8, hence "city"; a pre-2025 district is a county; a place or a code cell is a "house")."""
+
+
 class UnitModel(BaseModel):
     """An administrative unit: GSO code, short name, full name (with its type) and level."""
 
     code: str = Field(examples=["05200"])
     name: str = Field(examples=["Mai Châu"])
     full_name: str = Field(examples=["Xã Mai Châu"])
-    level: Literal["province", "district", "commune"] = Field(examples=["commune"])
+    level: int = Field(ge=1, le=3, examples=[3], description="1 province, 2 district, 3 commune/ward.")
+    level_name: Literal["province", "district", "commune"] = Field(examples=["commune"])
+
+    @classmethod
+    def of(cls, unit: UnitRef) -> UnitModel:
+        """The model of a unit found by the geocoder."""
+        return cls(**_unit_fields(unit))
 
 
 class OldUnitModel(UnitModel):
     """A unit before 1 July 2025, and how sure the link to it is ("exact" or how it was guessed)."""
 
     precision: str = Field(examples=["exact"])
+
+    @classmethod
+    def of_old(cls, unit: OldUnit) -> OldUnitModel:
+        """The model of a pre-2025 unit found by the geocoder."""
+        return cls(**_unit_fields(unit), precision=unit.precision)
+
+
+def _unit_fields(unit: UnitRef | OldUnit) -> dict[str, Any]:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "full_name": unit.full_name,
+        "level": LEVEL_NUMBERS[unit.level],
+        "level_name": unit.level,
+    }
 
 
 class NearbyModel(BaseModel):
@@ -59,9 +103,35 @@ class NearbyModel(BaseModel):
 
 
 class GeocodingProperties(BaseModel):
-    """The ``geocoding`` member of a feature (GeocodeJSON), with diachiso's codes and units."""
+    """The ``geocoding`` member of a feature: the GeocodeJSON keys only (diachiso's are in ``diachiso``)."""
 
-    type: MatchLevel | Literal["point"] = Field(
+    type: GeocodeJsonType = Field(
+        description="GeocodeJSON type: house (an address, a place or a code cell), street, locality (a "
+        "village: thôn, xóm, bản), city (a commune or ward), county (a pre-2025 district), state (a "
+        "province). diachiso.match_level says it more finely.",
+        examples=["locality"],
+    )
+    label: str = Field(description="The whole address, finest part first.", examples=["Xóm Lác, Xã Mai Châu"])
+    name: str = Field(description="The name of the thing found.", examples=["Xóm Lác"])
+    housenumber: str | None = None
+    street: str | None = None
+    locality: str | None = Field(default=None, description="The village (thôn, xóm, bản), if known.")
+    postcode: str | None = Field(default=None, description="Always null: no postcode data is loaded.")
+    city: str | None = Field(default=None, description="The current commune or ward (full name).")
+    county: str | None = Field(default=None, description="A pre-2025 district found as such.")
+    state: str | None = Field(default=None, description="The current province (full name).")
+    country: str = "Việt Nam"
+    admin: dict[str, str] = Field(
+        description="Administrative names by OpenStreetMap admin_level: level2 country, level4 "
+        "province, level8 commune/ward (current units).",
+        examples=[{"level2": "Việt Nam", "level4": "Tỉnh Phú Thọ", "level8": "Xã Mai Châu"}],
+    )
+
+
+class DiachisoProperties(BaseModel):
+    """The ``diachiso`` member of a feature: score, match level, codes and units of both periods."""
+
+    match_level: MatchLevel | Literal["point"] = Field(
         description="Match level: address, street, village, place, commune, district, province, "
         "or point (a bare location-code cell or a reverse-geocoded point without an address).",
         examples=["village"],
@@ -71,22 +141,8 @@ class GeocodingProperties(BaseModel):
         "or 'reverse' for what lies at a point.",
         examples=["village"],
     )
-    label: str = Field(description="The whole address, finest part first.", examples=["Xóm Lác, Xã Mai Châu"])
-    name: str = Field(description="The name of the thing found.", examples=["Xóm Lác"])
     score: float | None = Field(
         description="Relevance in [0, 1]; null for reverse geocoding.", examples=[0.93]
-    )
-    postcode: str | None = Field(default=None, description="Always null: no postcode data is loaded.")
-    housenumber: str | None = None
-    street: str | None = None
-    locality: str | None = Field(default=None, description="The village (thôn, xóm, bản), if known.")
-    city: str | None = Field(default=None, description="The current commune or ward (full name).")
-    state: str | None = Field(default=None, description="The current province (full name).")
-    country: str = "Việt Nam"
-    admin: dict[str, str] = Field(
-        description="Administrative names by OpenStreetMap admin_level: level2 country, level4 "
-        "province, level8 commune/ward (current units).",
-        examples=[{"level2": "Việt Nam", "level4": "Tỉnh Phú Thọ", "level8": "Xã Mai Châu"}],
     )
     location_code: str | None = Field(description="Location code of the point (mã vị trí), canonical.")
     location_code_display: str | None = Field(description="The same in groups of three, e.g. 8VG-DHS-6HB.")
@@ -114,9 +170,10 @@ class GeocodingProperties(BaseModel):
 
 
 class FeatureProperties(BaseModel):
-    """A feature's properties: only the ``geocoding`` member."""
+    """A feature's properties: the GeocodeJSON ``geocoding`` member and diachiso's own."""
 
     geocoding: GeocodingProperties
+    diachiso: DiachisoProperties
 
 
 class PointGeometry(BaseModel):
@@ -149,19 +206,26 @@ class QueryModel(BaseModel):
 
 
 class GeocodingMeta(BaseModel):
-    """The collection's ``geocoding`` member: spec version, attribution, licence and query."""
+    """The collection's ``geocoding`` member: spec version, attribution, licence and the query text."""
 
     version: str = GEOCODEJSON_VERSION
     attribution: str = ATTRIBUTION
     licence: str = LICENCE
+    query: str | None = Field(description="The text searched for; null for reverse geocoding.")
+
+
+class DiachisoMeta(BaseModel):
+    """The collection's ``diachiso`` member: the query as the service understood it."""
+
     query: QueryModel
 
 
 class GeocodeCollection(BaseModel):
-    """Results as a GeoJSON FeatureCollection in the GeocodeJSON style, best first."""
+    """Results as a GeocodeJSON FeatureCollection, best first."""
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     geocoding: GeocodingMeta
+    diachiso: DiachisoMeta
     features: list[GeocodeFeature]
 
 
@@ -226,28 +290,42 @@ def _admin(current_unit: UnitRef | None, province: UnitRef | None) -> dict[str, 
 
 
 def _unit(unit: UnitRef | None) -> UnitModel | None:
-    return None if unit is None else UnitModel(**unit.to_dict())
+    return None if unit is None else UnitModel.of(unit)
 
 
 def _old_units(units: tuple[OldUnit, ...]) -> list[OldUnitModel]:
-    return [OldUnitModel(**unit.to_dict()) for unit in units]
+    return [OldUnitModel.of_old(unit) for unit in units]
+
+
+def _feature(
+    lon: float, lat: float, geocoding: GeocodingProperties, extra: DiachisoProperties
+) -> GeocodeFeature:
+    return GeocodeFeature(
+        geometry=PointGeometry(coordinates=(lon, lat)),
+        properties=FeatureProperties(geocoding=geocoding, diachiso=extra),
+    )
 
 
 def search_feature(result: GeocodeResult, *, lang: Lang) -> GeocodeFeature:
     """One forward-geocoding result as a GeocodeJSON feature."""
     codes = result.codes
-    properties = GeocodingProperties(
-        type=result.match_level,
-        kind=result.kind,
+    level = result.match_level
+    geocoding = GeocodingProperties(
+        type=GEOCODEJSON_TYPES[level],
         label=english_label(result) if lang == "en" else result.label,
         name=result.name,
-        score=round(result.score, 4),
         housenumber=result.house_number,
-        street=result.name if result.match_level == "street" else None,
-        locality=result.name if result.match_level == "village" else None,
+        street=result.name if level == "street" else None,
+        locality=result.name if level == "village" else None,
         city=result.current_unit.full_name if result.current_unit else None,
+        county=result.name if level == "district" else None,
         state=result.current_province.full_name if result.current_province else None,
         admin=_admin(result.current_unit, result.current_province),
+    )
+    extra = DiachisoProperties(
+        match_level=level,
+        kind=result.kind,
+        score=round(result.score, 4),
         location_code=codes.location_code or None,
         location_code_display=codes.location_code_display or None,
         registry_code=codes.registry_code,
@@ -258,15 +336,14 @@ def search_feature(result: GeocodeResult, *, lang: Lang) -> GeocodeFeature:
         note=result.note,
         ref=result.ref,
     )
-    return GeocodeFeature(
-        geometry=PointGeometry(coordinates=(result.lon, result.lat)),
-        properties=FeatureProperties(geocoding=properties),
-    )
+    return _feature(result.lon, result.lat, geocoding, extra)
 
 
 def collection(features: list[GeocodeFeature], query: QueryModel) -> GeocodeCollection:
-    """The FeatureCollection answer."""
-    return GeocodeCollection(geocoding=GeocodingMeta(query=query), features=features)
+    """The FeatureCollection answer: the query text in ``geocoding``, all of the query in ``diachiso``."""
+    return GeocodeCollection(
+        geocoding=GeocodingMeta(query=query.text), diachiso=DiachisoMeta(query=query), features=features
+    )
 
 
 def _nearby(feature: NearbyFeature | None) -> NearbyModel | None:
@@ -292,28 +369,35 @@ def _reverse_level(result: ReverseResult) -> MatchLevel:
 
 
 def _outside_note(result: ReverseResult) -> str | None:
-    if result.inside:
-        return None
-    return (
-        f"the point is outside every commune/ward of the database; "
-        f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away"
-    )
+    """Why the units may not be what is at the point: outside every ward, or old units not told apart."""
+    notes = [] if result.note is None else [result.note]
+    if not result.inside:
+        notes.insert(
+            0,
+            f"the point is outside every commune/ward of the database; "
+            f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away",
+        )
+    return "; ".join(notes) or None
 
 
 def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
     """What lies at a point as one GeocodeJSON feature located at the point asked for."""
     found = result.address or result.village
     registry = result.address.registry_code if result.address else None
-    properties = GeocodingProperties(
-        type=_reverse_level(result),
-        kind="reverse",
+    level = _reverse_level(result)
+    geocoding = GeocodingProperties(
+        type=GEOCODEJSON_TYPES[level],
         label=_reverse_label(result, lang=lang),
         name=found.name if found and found.name else result.current_unit.full_name,
-        score=None,
         locality=result.village.name if result.village else None,
         city=result.current_unit.full_name,
         state=result.current_province.full_name if result.current_province else None,
         admin=_admin(result.current_unit, result.current_province),
+    )
+    extra = DiachisoProperties(
+        match_level=level,
+        kind="reverse",
+        score=None,
         location_code=result.location_code,
         location_code_display=result.location_code_display,
         registry_code=registry,
@@ -324,11 +408,8 @@ def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
         note=_outside_note(result),
         ref=found.ref if found else None,
         distance_m=round(result.distance_m, 1),
-        units=[UnitModel(**unit.to_dict()) for unit in result.units],
+        units=[UnitModel.of(unit) for unit in result.units],
         village=_nearby(result.village),
         address=_nearby(result.address),
     )
-    return GeocodeFeature(
-        geometry=PointGeometry(coordinates=(result.lon, result.lat)),
-        properties=FeatureProperties(geocoding=properties),
-    )
+    return _feature(result.lon, result.lat, geocoding, extra)

@@ -19,12 +19,19 @@ from numpy.typing import NDArray
 from shapely.ops import nearest_points
 
 from geocoder.categories import CATEGORY_QUALITY, category_label, category_words
-from geocoder.entries import Entry, NameForm, Successor, name_form, name_forms
-from geocoder.houses import HouseStore, group_name, house_key
+from geocoder.entries import ContextLink, Entry, NameForm, Successor, name_form, name_forms
+from geocoder.houses import HouseStore, WrittenParts, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
-from geocoder.results import MatchLevel
-from geocoder.territory import PointUnits, Territory, planar_distance, unit_type_word
+from geocoder.results import MatchLevel, OldUnit
+from geocoder.territory import (
+    Descent,
+    PointUnits,
+    Territory,
+    ordered_links,
+    planar_distance,
+    unit_type_word,
+)
 from geocoder.unitwords import COMMUNE, DISTRICT, PROVINCE, STREET, VILLAGE
 
 PRIORITY: Final = {
@@ -43,6 +50,9 @@ name shared by a village and an abolished commune is the village (a commune is w
 OLD_POINT: Final = "approximate (pre-2025 commune centre)"
 MOVED_POINT: Final = "approximate (the pre-2025 centre lies outside this successor: nearest point inside it)"
 NO_OLD_POINT: Final = "approximate (no pre-2025 centre is known: the 2025 successor's label point)"
+VIA_POINT: Final = "approximate (no centre is known for it: that of {name}, which it became part of)"
+LATER_DISTRICT_WEIGHT: Final = 0.85
+"""Context weight of the district of a commune an abolished one became ("Dân Hạ, TP Hòa Bình")."""
 UNIT_POINT: Final = "approximate (label point of the unit)"
 GROUP_POINT: Final = "approximate (a point of the street or village, nearest to the middle of its points)"
 EPONYMOUS_POINT: Final = "approximate (the village of the same name in it: its populated centre)"
@@ -168,6 +178,7 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
         registry=registry,
         successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
         retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
+        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist()),
     )
 
 
@@ -209,9 +220,18 @@ class _Builder:
         return best.lon, best.lat, EPONYMOUS_POINT
 
     def _holds(self, unit: UnitRow, settlement: _Settlement) -> bool:
-        if unit.level == 3:
-            return settlement.ward_id == unit.id
-        return self.territory.inside(unit, settlement.lon, settlement.lat)
+        """Whether a village is in a unit: in its polygon (and, for a ward, placed in it)."""
+        if unit.level == 3 and settlement.ward_id != unit.id:
+            return False
+        return unit.geom is None or self.territory.inside(unit, settlement.lon, settlement.lat)
+
+    def unit_point(self, unit: UnitRow) -> tuple[float | None, float | None, str]:
+        """Where a unit-level answer lies: the village of its name in it, else a point inside its polygon."""
+        centre = self.centre(unit)
+        if centre is not None:
+            return centre
+        lon, lat = self.territory.inner_point(unit)
+        return lon, lat, UNIT_POINT
 
     def add(self, entry: Entry) -> Entry:
         entry = replace(entry, id=len(self.entries))
@@ -252,7 +272,7 @@ def _ward_entries(builder: _Builder) -> None:
         olds = tuple(territory.old_ref(old) for old in territory.old_communes_of(ward))
         districts = {territory.parent(old) for old in territory.old_communes_of(ward)}
         links = [link for d in districts if d is not None for link in territory.link(d, 0.85)]
-        lon, lat, precision = builder.centre(ward) or (ward.lon, ward.lat, UNIT_POINT)
+        lon, lat, precision = builder.unit_point(ward)
         builder.unit_entry(
             ward,
             "commune",
@@ -279,43 +299,128 @@ def successor_point(territory: Territory, old: UnitRow, new: UnitRow) -> tuple[f
     return float(point.x), float(point.y), False, MOVED_POINT
 
 
+def _placed_by(old: UnitRow, descent: Descent) -> UnitRow:
+    """The unit whose centre places an old unit: itself, else the latest unit it became that has one.
+
+    No centre is known for the communes abolished before 2020; the 2020-2025 commune
+    they merged into has one (and lay around them).
+    """
+    for unit in (old, *reversed(descent.path)):
+        if unit.lon is not None and unit.lat is not None:
+            return unit
+    return old
+
+
+def chain_note(old: UnitRow, descent: Descent, parent: UnitRow | None) -> str | None:
+    """The changes from a unit abolished before 2025 to its present unit, or None for one step.
+
+    >>> import datetime as dt
+    >>> a = UnitRow(1, "1", 3, "xã", "A", "Xã A", None, None, dt.date(2020, 1, 1), None, None, None, None)
+    >>> b = UnitRow(2, "2", 3, "xã", "B", "Xã B", None, None, dt.date(2025, 7, 1), None, None, None, None)
+    >>> c = UnitRow(3, "3", 3, "xã", "C", "Xã C", None, dt.date(2025, 7, 1), None, None, None, None, None)
+    >>> chain_note(a, Descent(c, "full", (b,)), None)
+    'Xã A (until 2020-01-01) -> Xã B (until 2025-07-01) -> Xã C'
+    """
+    if not descent.path:
+        return None
+    first = label(old.full_name, parent.full_name if parent is not None else None)
+    steps = [
+        f"{first} (until {old.valid_to})",
+        *(f"{u.full_name} (until {u.valid_to})" for u in descent.path),
+    ]
+    return " -> ".join([*steps, descent.unit.full_name])
+
+
 def _successors(territory: Territory, old: UnitRow) -> tuple[Successor, ...]:
-    """The 2025 units of an old commune, the one holding its centre first."""
+    """The 2025 units of an old commune (through every change), the one holding its centre first."""
     found = []
-    for new, kind in territory.successors_of(old):
-        lon, lat, holds, precision = successor_point(territory, old, new)
-        found.append(Successor(territory.ref(new), lon, lat, kind, holds, precision))
-    return tuple(sorted(found, key=lambda s: (not s.holds_old_point, s.kind != "full")))
+    for descent in territory.descents(old):
+        located = _placed_by(old, descent)
+        lon, lat, holds, precision = successor_point(territory, located, descent.unit)
+        if located is not old and precision == OLD_POINT:
+            precision = VIA_POINT.format(name=located.full_name)
+        chain = chain_note(old, descent, territory.parent(old))
+        found.append(Successor(territory.ref(descent.unit), lon, lat, descent.kind, holds, precision, chain))
+    return tuple(sorted(found, key=lambda s: (not s.holds_old_point, s.kind != "full", s.unit.code)))
+
+
+def unit_names(unit: UnitRow) -> tuple[str, ...]:
+    """A unit's short name and its recorded spelling variants, without their type word.
+
+    >>> unit_names(UnitRow(1, "1", 3, "xã", "Tu Lý", "Xã Tu Lý", None, None, None, None, None, None, None,
+    ...                    ("Xã Tú Lý",)))
+    ('Tu Lý', 'Tú Lý')
+    """
+    names = [unit.name]
+    prefix = unit.unit_type.lower() + " "
+    for variant in unit.name_variants:
+        short = variant[len(prefix) :] if variant.lower().startswith(prefix) else variant
+        if short.strip() and short.strip() not in names:
+            names.append(short.strip())
+    return tuple(names)
+
+
+def _old_commune_links(territory: Territory, old: UnitRow) -> tuple[list[UnitRow], list[ContextLink]]:
+    """An old commune's districts (its own, those covering its point) and its context links.
+
+    The districts of the communes it became are likely context too ("Dân Hạ, TP Hòa Bình").
+    """
+    district = territory.parent(old)
+    covering = territory.districts_at(old.lon, old.lat) if old.lon is not None and old.lat is not None else []
+    districts = [d for d in covering if d is not district]
+    later = {territory.parent(unit) for d in territory.descents(old) for unit in d.path}
+    links = [*territory.link(district), *(x for d in districts for x in territory.link(d))]
+    links += [
+        x for d in later if d is not None and d.level == 2 for x in territory.link(d, LATER_DISTRICT_WEIGHT)
+    ]
+    return [d for d in (district, *districts) if d is not None], links
+
+
+def _old_units(territory: Territory, old: UnitRow, first: Descent | None) -> tuple[OldUnit, ...]:
+    """The old units of an old commune's answer: the 2020-2025 commune (and district) first.
+
+    A commune abolished before 2020 follows, as named in the text, so the batch's
+    pre-2025 columns always mean the units of 2020-2025.
+    """
+    if first is None or not first.path:
+        return territory.chain(old)
+    named = territory.chain(old)[:-1]
+    until = f"named in the text; until {old.valid_to}"
+    return (*territory.chain(first.path[-1]), *(replace(unit, precision=until) for unit in named))
 
 
 def _old_commune_entries(builder: _Builder) -> None:
-    """Pre-2025 communes, answered with their 2025 successor(s)."""
+    """Pre-2025 communes (of every period since 2008), answered with their 2025 successor(s)."""
     territory = builder.territory
     for old in territory.units.values():
         if old.level != 3 or old.is_current:
             continue
         successors = _successors(territory, old)
         first = successors[0] if successors else None
-        district = territory.parent(old)
-        covering = (
-            territory.districts_at(old.lon, old.lat) if old.lon is not None and old.lat is not None else []
-        )
-        districts = [d for d in covering if d is not district]
-        links = [*territory.link(district), *(x for d in districts for x in territory.link(d))]
+        if first is None and (old.lon is None or old.lat is None):
+            continue  # left the province (to Hà Nội in 2008): nothing here to answer with
+        descents = {d.unit.code: d for d in territory.descents(old)}
+        districts, links = _old_commune_links(territory, old)
         builder.unit_entry(
             old,
             "old_commune",
             "commune",
+            names=name_forms(unit_names(old)),
             lon=first.lon if first else old.lon,
             lat=first.lat if first else old.lat,
             current_unit=first.unit if first else None,
-            old_units=territory.chain(old),
+            old_units=_old_units(territory, old, descents.get(first.unit.code) if first else None),
             label=label(old.full_name, *(u.full_name for u in territory.chain(old)[1:])),
-            contexts=tuple([*links, *territory.province_links()]),
+            contexts=ordered_links([*links, *territory.province_links()]),
             successors=successors,
             point_precision=first.precision if first else OLD_POINT,
             unit_codes=frozenset(
-                {old.code, *(s.unit.code for s in successors), *(d.code for d in (district, *districts) if d)}
+                {
+                    old.code,
+                    *(s.unit.code for s in successors),
+                    *(u.code for d in descents.values() for u in d.path),
+                    *(d.code for d in districts),
+                }
             ),
         )
 
@@ -324,9 +429,9 @@ def _district_and_province_entries(builder: _Builder) -> None:
     """Pre-2025 districts and both provinces."""
     territory = builder.territory
     for unit in territory.units.values():
-        if unit.level == 3 or unit.lon is None or unit.lat is None:
+        lon, lat, precision = builder.unit_point(unit)
+        if unit.level == 3 or lon is None or lat is None:
             continue
-        lon, lat, precision = builder.centre(unit) or (unit.lon, unit.lat, UNIT_POINT)
         ward = territory.ward_at(lon, lat)
         current = None if ward is None else territory.ref(ward)
         if unit.level == 2:

@@ -123,6 +123,9 @@ class Successor:
     kind: str
     holds_old_point: bool
     precision: str
+    chain: str | None = None
+    """For a unit abolished before 2025: the changes that led here, e.g.
+    "Xã Hạ Bì, Huyện Kim Bôi (until 2020-01-01) -> Thị trấn Bo (until 2025-07-01) -> Xã Kim Bôi"."""
 
 
 @dataclass(frozen=True, slots=True)

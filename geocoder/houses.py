@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from geocoder.normalize import fold, strip_marks
@@ -80,6 +82,54 @@ class HouseHit:
     lat: float
     registry_code: str | None
     ref: str = ""
+    house_number: str | None = None
+    """The house number as written (for labels), when the store holds it."""
+    alley: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenParts:
+    """House numbers and alleys as written, one per row, factorised (an int32 code each).
+
+    >>> parts = WrittenParts.of(["12A", None, "12A"], ["3", None, None])
+    >>> parts.at(0), parts.at(1), parts.take(np.array([2, 0])).at(0)
+    (('12A', '3'), (None, None), ('12A', None))
+    """
+
+    house_codes: NDArray[np.int32]
+    house_texts: NDArray[np.object_]
+    alley_codes: NDArray[np.int32]
+    alley_texts: NDArray[np.object_]
+
+    @classmethod
+    def of(cls, houses: Sequence[str | None], alleys: Sequence[str | None]) -> WrittenParts:
+        """Factorise the texts (None, NaN or blank: no text)."""
+        house_codes, house_texts = _factorised(houses)
+        alley_codes, alley_texts = _factorised(alleys)
+        return cls(house_codes, house_texts, alley_codes, alley_texts)
+
+    def take(self, order: NDArray[np.intp] | NDArray[np.int64]) -> WrittenParts:
+        """The rows in another order."""
+        return WrittenParts(
+            self.house_codes[order], self.house_texts, self.alley_codes[order], self.alley_texts
+        )
+
+    def at(self, row: int) -> tuple[str | None, str | None]:
+        """(house number, alley) of a row."""
+        house, alley = int(self.house_codes[row]), int(self.alley_codes[row])
+        return (
+            None if house < 0 else str(self.house_texts[house]),
+            None if alley < 0 else str(self.alley_texts[alley]),
+        )
+
+
+def _factorised(texts: Sequence[str | None]) -> tuple[NDArray[np.int32], NDArray[np.object_]]:
+    """Codes (-1: none) and the distinct stripped texts."""
+    cleaned = pd.Series(list(texts), dtype=object).map(
+        lambda v: v.strip() or None if isinstance(v, str) else None
+    )
+    codes, uniques = pd.factorize(cleaned)
+    return codes.astype(np.int32), np.asarray(uniques, dtype=object)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +151,8 @@ class HouseStore:
     successor: NDArray[np.int64]
     retired: NDArray[np.bool_]
     bounds: dict[int, tuple[int, int]]
+    written: WrittenParts
+    """House number and alley as written, for labels (factorised: a few bytes per row)."""
 
     @classmethod
     def empty(cls) -> HouseStore:
@@ -128,8 +180,12 @@ class HouseStore:
         registry: NDArray[np.int64],
         successor: NDArray[np.int64],
         retired: NDArray[np.bool_],
+        written: WrittenParts | None = None,
     ) -> HouseStore:
-        """Sort the rows by (group, house hash) and index registry codes and ids."""
+        """Sort the rows by (group, house hash) and index registry codes and ids.
+
+        ``written`` holds each row's house number and alley as written (for labels).
+        """
         hashes = _hashes(houses) if len(houses) else np.zeros(0, np.uint64)
         order = np.lexsort((hashes, groups))
         sorted_registry = registry[order]
@@ -147,6 +203,7 @@ class HouseStore:
             successor=successor[order],
             retired=retired[order],
             bounds=_bounds(sorted_groups),
+            written=(written or WrittenParts.of([None] * len(houses), [None] * len(houses))).take(order),
         )
 
     def __len__(self) -> int:
@@ -164,7 +221,8 @@ class HouseStore:
         """The address at a row of the arrays."""
         code, address_id = int(self.registry[row]), int(self.address_id[row])
         lon, lat = float(self.lon[row]), float(self.lat[row])
-        return HouseHit(row, address_id, lon, lat, _code(code), f"address:{address_id}")
+        house, alley = self.written.at(row)
+        return HouseHit(row, address_id, lon, lat, _code(code), f"address:{address_id}", house, alley)
 
     def find(self, group: int, house: str) -> HouseHit | None:
         """The first address in force of a group with this house number key, or None."""

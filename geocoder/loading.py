@@ -24,6 +24,8 @@ PLACE_NAME_TAGS: Final = ("name", "name:vi", "name:en", "alt_name", "old_name", 
 """Tags whose values name a place (the first non-empty one is its display name)."""
 
 VILLAGE_NAME_KEYS: Final = ("name", "gn_name", "gn_asciiname")
+REORG_SOURCE: Final = "reorg_2020"
+"""The source whose raw record of a unit may list ``name_variants`` (other spellings)."""
 """Fields of a village's raw record that hold other spellings of its name."""
 
 
@@ -44,6 +46,8 @@ class UnitRow:
     lat: float | None
     geom: shapely.Geometry | None
     geom_quality: str | None
+    name_variants: tuple[str, ...] = ()
+    """Other spellings of the full name the sources recorded (e.g. "Xã Noong Luông")."""
 
     @property
     def is_current(self) -> bool:
@@ -58,6 +62,7 @@ class LineageRow:
     predecessor_id: int
     successor_id: int
     kind: str
+    confidence: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +117,13 @@ def load_units(conn: Connection) -> list[UnitRow]:
         lat,
         func.ST_AsBinary(admin_unit.c.geom),
         admin_unit.c.geom_quality,
+        admin_unit.c.raw[REORG_SOURCE]["name_variants"],
     ).order_by(admin_unit.c.id)
     rows = []
     for row in conn.execute(query):
         geom = None if row[11] is None else shapely.from_wkb(bytes(row[11]))
-        rows.append(UnitRow(*row[:9], _float(row[9]), _float(row[10]), geom, row[12]))
+        variants = tuple(v for v in row[13] or () if isinstance(v, str) and v.strip())
+        rows.append(UnitRow(*row[:9], _float(row[9]), _float(row[10]), geom, row[12], variants))
     return rows
 
 
@@ -126,9 +133,12 @@ def _float(value: object) -> float | None:
 
 
 def load_lineage(conn: Connection) -> list[LineageRow]:
-    """Every old unit -> new unit link."""
-    query = select(unit_lineage.c.predecessor_id, unit_lineage.c.successor_id, unit_lineage.c.kind)
-    return [LineageRow(*row) for row in conn.execute(query.order_by(unit_lineage.c.id))]
+    """Every old unit -> new unit link (a unit that left the province has none here)."""
+    line = unit_lineage.c
+    query = select(line.predecessor_id, line.successor_id, line.kind, line.confidence).where(
+        line.successor_id.is_not(None)
+    )
+    return [LineageRow(*row) for row in conn.execute(query.order_by(line.id))]
 
 
 def _texts(record: Any, keys: Sequence[str]) -> tuple[str, ...]:

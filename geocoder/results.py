@@ -195,6 +195,8 @@ class ReverseResult:
     distance_m: float = 0.0
     village: NearbyFeature | None = None
     address: NearbyFeature | None = None
+    note: str | None = None
+    """Set when the units of the date asked cannot be told apart at the point (no polygons of them)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON friendly)."""
@@ -214,6 +216,7 @@ class ReverseResult:
             "distance_m": round(self.distance_m, 1),
             "village": None if self.village is None else self.village.to_dict(),
             "address": None if self.address is None else self.address.to_dict(),
+            "note": self.note,
         }
 
 

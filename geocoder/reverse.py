@@ -11,7 +11,11 @@
   old district polygon covering the point when one does (else the commune's parent).
 * The nearest village and the nearest address within ``radius_m`` come from the GiST
   indexes (KNN ``<->``, then exact distances in metres on the few nearest).
-* ``at``: a date before 2025-07-01 makes the units valid on that day the main units.
+* ``at``: a date before 2025-07-01 makes the units valid on that day the main units. Before
+  a 2008-2021 change (reorg_2020.json) the pre-2025 commune is traced back through its
+  lineage to the commune valid on that day; when it came from several (merged in 2020)
+  no polygon tells which held the point, so the later commune answers with a note naming
+  the old ones it absorbed.
 """
 
 from __future__ import annotations
@@ -162,25 +166,96 @@ def _old_province(conn: Connection, at: dt.date) -> AnyRow | None:
 
 
 DISTRICT_POLYGON: Final = "exact (the old district polygon covering the point)"
+MAX_HOPS: Final = 10
+"""More changes than any commune went through since 2008."""
 
 
-def _old_units(conn: Connection, point: ColumnElement[Any], ward: AnyRow, at: dt.date) -> tuple[OldUnit, ...]:
-    """The pre-2025 commune (approximate), district and province at the point on ``at``.
+def _in_force(row: AnyRow, at: dt.date) -> bool:
+    """Whether a unit row (with valid_from, valid_to) was in force on ``at``."""
+    return (row.valid_from is None or row.valid_from <= at) and (row.valid_to is None or row.valid_to > at)
 
-    Three small queries: PostgreSQL plans them far faster than one query of laterals.
+
+def _dated(conn: Connection, ids: list[int]) -> list[AnyRow]:
+    """Units by id, with their validity."""
+    unit = admin_unit
+    query = select(*_unit_columns(unit), unit.c.valid_from, unit.c.valid_to).where(unit.c.id.in_(ids))
+    return list(conn.execute(query.order_by(unit.c.code)))
+
+
+def _earlier(conn: Connection, ids: list[int]) -> list[AnyRow]:
+    """The communes some communes came from (one hop back), with their validity."""
+    found = select(unit_lineage.c.predecessor_id).where(unit_lineage.c.successor_id.in_(ids))
+    rows = _dated(conn, list(conn.execute(found).scalars()))
+    return [row for row in rows if row.level == 3]
+
+
+def _communes_on(conn: Connection, commune: AnyRow, at: dt.date) -> list[AnyRow]:
+    """The communes in force on ``at`` that a (later) commune came from, through every change."""
+    found: dict[int, AnyRow] = {}
+    frontier = _dated(conn, [int(commune.id)])
+    for _hop in range(MAX_HOPS):
+        found.update((int(row.id), row) for row in frontier if _in_force(row, at))
+        waiting = [int(row.id) for row in frontier if not _in_force(row, at)]
+        if not waiting:
+            break
+        frontier = _earlier(conn, waiting)
+    return sorted(found.values(), key=lambda row: row.code)
+
+
+def _absorbed_note(conn: Connection, commune: AnyRow, at: dt.date) -> str | None:
+    """For a commune in force on ``at``: the communes that joined it later (the point may lie in them)."""
+    line = unit_lineage.c
+    later = select(line.predecessor_id).where(line.successor_id == commune.id, line.effective_date > at)
+    joined = [row for row in _dated(conn, list(conn.execute(later).scalars())) if row.level == 3]
+    if not joined:
+        return None
+    names = ", ".join(f"{row.full_name} (until {row.valid_to})" for row in joined)
+    return f"{commune.full_name} later absorbed {names}; on {at} the point may have been in one of them"
+
+
+def commune_on(conn: Connection, commune: AnyRow | None, at: dt.date) -> tuple[AnyRow | None, str | None]:
+    """The commune in force on ``at`` at a point, from the pre-2025 commune there, and a note.
+
+    One commune in force then: it (renamed or moved since: the same place). Several (merged
+    since): the later commune, with a note naming them (no polygons of them exist).
     """
-    commune = _old_commune(conn, int(ward.id), point)
+    if commune is None:
+        return None, None
+    found = _communes_on(conn, commune, at)
+    if len(found) == 1:
+        return found[0], _absorbed_note(conn, found[0], at)
+    if not found:
+        return commune, f"no commune in force on {at} is recorded for {commune.full_name}"
+    names = ", ".join(row.full_name for row in found)
+    return commune, (
+        f"on {at} this area was in one of {names}, later merged into {commune.full_name}; "
+        "no polygons of them exist to tell which held the point"
+    )
+
+
+def _old_units(
+    conn: Connection, point: ColumnElement[Any], ward: AnyRow, at: dt.date, *, trace: bool
+) -> tuple[tuple[OldUnit, ...], str | None]:
+    """The pre-2025 commune (approximate), district and province at the point on ``at``, and a note.
+
+    ``trace``: follow the commune back to ``at`` (a date was asked). A few small queries:
+    PostgreSQL plans them far faster than one query of laterals.
+    """
+    commune, note = _old_commune(conn, int(ward.id), point), None
+    if trace:
+        commune, note = commune_on(conn, commune, at)
     district, by_polygon = _district(conn, point, at, commune)
     found = [
         (_ref(commune), OLD_UNITS_PRECISION),
         (_ref(district), DISTRICT_POLYGON if by_polygon else OLD_UNITS_PRECISION),
         (_ref(_old_province(conn, at)), EXACT),
     ]
-    return tuple(
+    units = tuple(
         OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
         for unit, precision in found
         if unit
     )
+    return units, note
 
 
 _DEGREES_PER_METRE: Final = 1 / 100_000
@@ -276,10 +351,11 @@ def reverse(
     point = point_expression(lon, lat)
     ward, distance = _current_ward(conn, point, lon, lat, margin_m)
     old_day = at if at is not None and at < REORGANISATION else REORGANISATION - dt.timedelta(days=1)
-    old_units = _old_units(conn, point, ward, old_day)
+    dated = at is not None and at < REORGANISATION
+    old_units, note = _old_units(conn, point, ward, old_day, trace=dated)
     current, province = _ref(ward), _province(conn, ward)
     assert current is not None
-    if at is not None and at < REORGANISATION:
+    if dated:
         units = tuple(UnitRef(unit.code, unit.name, unit.full_name, unit.level) for unit in old_units)
     else:
         units = tuple(unit for unit in (current, province) if unit is not None)
@@ -301,4 +377,5 @@ def reverse(
         distance_m=distance,
         village=near_village,
         address=_address(conn, point, radius_m),
+        note=note,
     )

@@ -195,12 +195,13 @@ def _successor_answer(
     part = "một phần thuộc " if successor.kind == "partial" else ""
     province = entry.current_province.full_name if entry.current_province else None
     now = label(successor.unit.full_name, province)
-    note = None
+    note = successor.chain
     if split:
-        note = (
-            f"{entry.name} was split on 2025-07-01; this is the part now in {successor.unit.full_name} "
+        split_note = (
+            f"{entry.name} was split; this is the part now in {successor.unit.full_name} "
             "(give a village or a point to choose)"
         )
+        note = split_note if note is None else f"{note}; {split_note}"
     result = GeocodeResult(
         lon=successor.lon,
         lat=successor.lat,
@@ -353,7 +354,8 @@ def _address_result(
     group = int(state.houses.groups[hit.row]) if hit.row >= 0 else -1
     street = state.addresses.groups[group].display if 0 <= group < len(state.addresses.groups) else None
     codes = point_codes(hit.lon, hit.lat, hit.registry_code)
-    name = street or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
+    written = format_address(house_number=hit.house_number, alley=hit.alley, street=street)
+    name = written or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
     return GeocodeResult(
         lon=hit.lon,
         lat=hit.lat,
@@ -371,6 +373,7 @@ def _address_result(
         codes=codes,
         parsed=parsed,
         note=note,
+        house_number=hit.house_number,
     )
 
 

@@ -64,6 +64,21 @@ def unit_type_word(unit: UnitRow) -> str:
     return strip_marks(unit.unit_type.lower()).strip()
 
 
+FULL: Final = "full"
+PARTIAL: Final = "partial"
+MAX_HOPS: Final = 10
+"""More changes than any unit went through (2008, 2009, 2020, 2021, 2025)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Descent:
+    """A unit an old unit became: all of it (full) or a part, and the units in between."""
+
+    unit: UnitRow
+    kind: str
+    path: tuple[UnitRow, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PointUnits:
     """The units a point lies in: 2025 ward, likely pre-2025 commune and district, links to contexts."""
@@ -91,6 +106,7 @@ class Territory:
         self._districts = [u for u in self.units.values() if u.level == 2 and u.geom is not None]
         self._district_tree = STRtree([district.geom for district in self._districts])
         self.contexts = [self._context(index, unit) for index, unit in enumerate(self.units.values())]
+        self._inner = self._inner_points()
         self.context_of = {context.unit_id: context.id for context in self.contexts}
 
     @staticmethod
@@ -150,6 +166,25 @@ class Territory:
         hits = self._district_tree.query(point, predicate="dwithin", distance=DISTRICT_MARGIN_DEG)
         return [self._districts[int(index)] for index in sorted(hits)]
 
+    def _inner_points(self) -> dict[int, tuple[float, float]]:
+        """A point inside each unit's polygon: its own point when inside, else one on the polygon's surface.
+
+        One vectorised covers test for all units, and ``point_on_surface`` on the real
+        (not simplified) polygon for the few whose point lies outside.
+        """
+        shaped = [unit for unit in self.units.values() if unit.geom is not None]
+        geoms = np.array([unit.geom for unit in shaped], dtype=object)
+        lon = np.array([np.nan if unit.lon is None else unit.lon for unit in shaped], dtype=float)
+        lat = np.array([np.nan if unit.lat is None else unit.lat for unit in shaped], dtype=float)
+        outside = ~shapely.covers(geoms, shapely.points(lon, lat))
+        surface = shapely.point_on_surface(geoms[outside])
+        lon[outside], lat[outside] = shapely.get_x(surface), shapely.get_y(surface)
+        return {unit.id: (float(x), float(y)) for unit, x, y in zip(shaped, lon, lat, strict=True)}
+
+    def inner_point(self, unit: UnitRow) -> tuple[float | None, float | None]:
+        """The unit's point, moved onto its polygon when it lay outside (unchanged without a polygon)."""
+        return self._inner.get(unit.id, (unit.lon, unit.lat))
+
     def inside(self, unit: UnitRow, lon: float, lat: float) -> bool:
         """Whether a unit's polygon covers a point."""
         return unit.geom is not None and bool(shapely.covers(unit.geom, shapely.points(lon, lat)))
@@ -170,8 +205,33 @@ class Territory:
         return min(located, key=lambda unit: planar_distance(lon, lat, unit.lon, unit.lat))  # type: ignore[arg-type]
 
     def successors_of(self, unit: UnitRow) -> list[tuple[UnitRow, str]]:
-        """The 2025 units a pre-2025 unit became, with the link kind."""
+        """The units a unit directly became, with the link kind."""
         return [(self.units[new], kind) for new, kind in self.successors.get(unit.id, ())]
+
+    def descents(self, unit: UnitRow) -> list[Descent]:
+        """The present-day units an old unit became through every change (2019 -> 2020 -> 2025).
+
+        Partial when any step is; a unit reached fully by one path is full. Each keeps the
+        first path that reached it (the units in between, oldest first).
+        """
+        found: dict[int, Descent] = {}
+        frontier = [Descent(unit, FULL, ())]
+        for _hop in range(MAX_HOPS):
+            following: list[Descent] = []
+            for step in frontier:
+                path = (*step.path, step.unit) if step.unit is not unit else ()
+                for new, kind in self.successors_of(step.unit):
+                    reached = Descent(new, FULL if step.kind == FULL and kind == FULL else PARTIAL, path)
+                    if new.is_current:
+                        known = found.get(new.id)
+                        if known is None or (reached.kind == FULL and known.kind == PARTIAL):
+                            found[new.id] = reached
+                    else:
+                        following.append(reached)
+            if not following:
+                break
+            frontier = following
+        return list(found.values())
 
     # ------------------------------------------------------------------ contexts
 
@@ -197,7 +257,7 @@ class Territory:
             if parent is not None and parent.level == 2:
                 districts += self.link(parent, weight)
         nearby = [link for d in self.districts_near(lon, lat) for link in self.link(d, NEAR_DISTRICT_WEIGHT)]
-        links = _ordered([*communes, *districts, *nearby, *self.province_links()])
+        links = ordered_links([*communes, *districts, *nearby, *self.province_links()])
         return PointUnits(ward, nearest, self._old_units(nearest), links)
 
     def _old_units(self, old: UnitRow | None, precision: str = OLD_COMMUNE_PRECISION) -> tuple[OldUnit, ...]:
@@ -216,7 +276,7 @@ class Territory:
         return self._old_units(unit, EXACT)
 
 
-def _ordered(links: list[ContextLink]) -> tuple[ContextLink, ...]:
+def ordered_links(links: list[ContextLink]) -> tuple[ContextLink, ...]:
     """Links without repeats (the best weight kept), in their first order."""
     best: dict[int, ContextLink] = {}
     for link in links:

@@ -1,6 +1,8 @@
 """The bundled Hoa Binh data set: built-in mappings and the order to import it in.
 
-Each file is one transaction. Where sources overlap, the authoritative one is
+Each file is one transaction. The 2008-2021 changes (reorg_2020.json) come first as
+start dates of the GSO list's units that kept a changed code, then as old units, then
+as lineage after the 2025 links. Where sources overlap, the authoritative one is
 imported normally (the GSO list for pre-2025 names and codes, the national map for
 2025 units) and the others only fill what is still empty: the government district
 polygons, then Who's On First's (which alone has Kỳ Sơn), the commune points, the
@@ -22,16 +24,19 @@ from sqlalchemy import Engine
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, ImportReport, file_sha256, import_source
 from importers.readers import FEATURE, SourceFrame, read_source
+from importers.reorg2020 import REORG_2020_FILE, read_reorg_2020, unit_starts, write_links
 from importers.units import (
     REORGANISATION_2025,
     LineageRow,
+    end_units,
     read_lineage,
     split_names,
+    start_units,
     write_lineage,
 )
 
-#: Kỳ Sơn district was merged into Hòa Bình city by Resolution 830/NQ-UBTVQH14, effective 2020-02-01.
-KY_SON_MERGED = "2020-02-01"
+#: Kỳ Sơn district was merged into Hòa Bình city by Resolution 830/NQ-UBTVQH14, effective 2020-01-01.
+KY_SON_MERGED = "2020-01-01"
 ABOLISHED = REORGANISATION_2025.isoformat()
 
 UNIT_FIELDS = (
@@ -60,20 +65,38 @@ def _frame(rows: list[dict[str, object]], file_name: str, geometry: object = Non
     return SourceFrame(frame=frame, declared_crs="EPSG:4326", file_name=file_name)
 
 
+def _starts(path: Path) -> dict[str, str]:
+    """First days of the communes that kept a code through a 2008-2021 change (reorg_2020.json beside)."""
+    return {code: day.isoformat() for code, day in unit_starts(path.parent / REORG_2020_FILE).items()}
+
+
 def gso_units(path: Path) -> SourceFrame:
-    """The official GSO list (province, districts, communes) as unit rows without geometry."""
+    """The official GSO list (province, districts, communes) as unit rows without geometry.
+
+    A commune whose code was kept through a 2008-2021 change starts on that change's day.
+    """
     spec = json.loads(path.read_text(encoding="utf-8"))
+    starts = _starts(path)
     rows: list[dict[str, object]] = [_gso_row(spec["level1_id"], 1, spec["type"], spec["name"], None)]
     for district in spec["level2s"]:
         rows.append(_gso_row(district["level2_id"], 2, district["type"], district["name"], spec["level1_id"]))
         rows += [
-            _gso_row(c["level3_id"], 3, c["type"], c["name"], district["level2_id"])
+            _gso_row(
+                c["level3_id"],
+                3,
+                c["type"],
+                c["name"],
+                district["level2_id"],
+                start=starts.get(c["level3_id"]),
+            )
             for c in district["level3s"]
         ]
     return _frame(rows, path.name)
 
 
-def _gso_row(code: str, level: int, unit_type: str, full_name: str, parent: str | None) -> dict[str, object]:
+def _gso_row(
+    code: str, level: int, unit_type: str, full_name: str, parent: str | None, *, start: str | None = None
+) -> dict[str, object]:
     """One GSO unit, valid until the 2025 reorganisation."""
     short = (
         full_name[len(unit_type) :].strip() if full_name.lower().startswith(unit_type.lower()) else full_name
@@ -85,16 +108,30 @@ def _gso_row(code: str, level: int, unit_type: str, full_name: str, parent: str 
         "short_name": short,
         "full_name": full_name,
         "parent_code": parent,
-        "valid_from": None,
+        "valid_from": start,
         "valid_to": ABOLISHED,
     }
 
 
 def communes_points(path: Path) -> SourceFrame:
-    """The 151 pre-2025 communes as approximate center points."""
+    """The 151 pre-2025 communes as approximate center points (starting as in the GSO list)."""
     source = read_source(path)
-    frame = source.frame.assign(level="3", valid_to=ABOLISHED, unit_type=source.frame["wardType"].str.lower())
+    starts = _starts(path)
+    frame = source.frame.assign(
+        level="3",
+        valid_to=ABOLISHED,
+        unit_type=source.frame["wardType"].str.lower(),
+        valid_from=source.frame["wardCode"].map(starts.get),
+    )
     return replace(source, frame=frame)
+
+
+def reorg_2020_units(path: Path) -> SourceFrame:
+    """Kỳ Sơn district and the communes abolished, renamed or moved in 2008-2021 (one row per period).
+
+    None has geometry: the district keeps Who's On First's polygon, the communes have none.
+    """
+    return _frame(read_reorg_2020(path).rows(), path.name)
 
 
 def districts_gov(path: Path) -> SourceFrame:
@@ -212,11 +249,13 @@ BUNDLED_UNITS: tuple[BundledFile, ...] = (
                 "unit_type": ("unit_type",),
                 "level": ("level",),
                 "parent_code": ("districtCode",),
+                "valid_from": ("valid_from",),
                 "valid_to": ("valid_to",),
             },
         ),
         fill_only=True,
     ),
+    BundledFile(REORG_2020_FILE, reorg_2020_units, identity(UNIT_FIELDS, source_id="source_id")),
     BundledFile("reorg_2025_new_from_old.json", phu_tho, identity(UNIT_FIELDS)),
     BundledFile(
         "wards_2025.geojson",
@@ -285,6 +324,8 @@ LINEAGE_FILE = "reorg_2025_new_from_old.json"
 
 def import_bundled(engine: Engine, data_dir: Path, *, dry_run: bool = False) -> Iterator[ImportReport | str]:
     """Import every bundled file, each in its own transaction; yield each report as it lands."""
+    if not dry_run:
+        yield date_kept_codes(engine, data_dir / REORG_2020_FILE)
     for bundled in (*BUNDLED_UNITS, *BUNDLED_FEATURES):
         path = data_dir / bundled.file_name
         options = ImportOptions(mapping=bundled.mapping, dry_run=dry_run, fill_only=bundled.fill_only)
@@ -298,6 +339,29 @@ def import_bundled(engine: Engine, data_dir: Path, *, dry_run: bool = False) -> 
             )
     if not dry_run:
         yield import_reorganisation(engine, data_dir / LINEAGE_FILE)
+        yield import_reorg_2020_lineage(engine, data_dir / REORG_2020_FILE)
+
+
+def date_kept_codes(engine: Engine, path: Path) -> str:
+    """Date units a database loaded before reorg_2020.json holds without their start or end.
+
+    The communes that kept a code through a 2008-2021 change start on its day, a
+    dissolved district ends on it; fresh databases get these dates from the files.
+    """
+    reorg = read_reorg_2020(path)
+    with engine.begin() as conn:
+        started = start_units(conn, reorg.starts, ends=REORGANISATION_2025)
+        ended = end_units(conn, reorg.district_ends, level=2)
+    return f"{path.name}: {started} commune start(s) and {ended} district end(s) dated"
+
+
+def import_reorg_2020_lineage(engine: Engine, path: Path) -> str:
+    """Load the 2008-2021 lineage: merged, split, renamed, moved communes, Kỳ Sơn, transfers out."""
+    reorg = read_reorg_2020(path)
+    with engine.begin() as conn:
+        ended = end_units(conn, reorg.district_ends, level=2)
+        written = write_links(conn, reorg.links, source=path.stem, file_name=path.name)
+    return f"{path.name}: {len(reorg.links)} links read, {written} written, {ended} district end(s) dated"
 
 
 def import_reorganisation(engine: Engine, path: Path) -> str:

@@ -20,6 +20,8 @@ from addresses.errors import ImportValidationError
 
 Dataset = Literal["units", "villages", "places", "addresses"]
 DATASETS: tuple[Dataset, ...] = ("units", "villages", "places", "addresses")
+FEATURE_COLUMN = "feature"
+"""The row number column every frame read gets (importers.readers.FEATURE), not a source column."""
 
 TARGET_FIELDS: dict[Dataset, tuple[str, ...]] = {
     "units": (
@@ -67,11 +69,13 @@ class FieldMapping:
     category_columns: tuple[str, ...] = ()
     lenient: bool = False
     """Conventional column names: the ones a file lacks are ignored instead of reported."""
+    explicit: frozenset[str] = frozenset()
+    """Fields whose columns were named by the user: reported when missing even if lenient."""
 
     def with_columns(self, **columns: str) -> FieldMapping:
-        """A copy with some fields read from other columns (CLI overrides)."""
+        """A copy with some fields read from other columns (CLI overrides, never ignored when missing)."""
         merged = {**self.columns, **{name: (column,) for name, column in columns.items()}}
-        return replace(self, columns=merged)
+        return replace(self, columns=merged, explicit=self.explicit | set(columns))
 
     def with_constants(self, **constants: str) -> FieldMapping:
         """A copy with some fields set to one value for every row."""
@@ -96,14 +100,18 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
 
 def _check_columns_exist(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) -> None:
     """Every mapped column must exist in the file; say which do not."""
-    wanted = {c for columns in mapping.columns.values() for c in columns} | set(mapping.category_columns)
-    missing = sorted(wanted - set(map(str, frame.columns)))
+    wanted = {c: name for name, columns in mapping.columns.items() for c in columns}
+    wanted |= {c: "category" for c in mapping.category_columns}
+    have = set(map(str, frame.columns))
+    missing = sorted(column for column in wanted if column not in have)
     if missing:
+        columns = [str(c) for c in frame.columns if c not in (FEATURE_COLUMN, "geometry")]
         raise ImportValidationError(
             file_name,
             [
-                f"mapped column {name!r} is not in the file (columns: {list(frame.columns)})"
-                for name in missing
+                f"column {column!r} (mapped to field {wanted[column]!r}) is not in the file; "
+                f"its columns are {columns}"
+                for column in missing
             ],
         )
 
@@ -225,7 +233,10 @@ def default_mapping(dataset: Dataset) -> FieldMapping:
 def present_columns(mapping: FieldMapping, frame: pd.DataFrame) -> FieldMapping:
     """Drop mapped columns a file does not have (for conventional default mappings)."""
     have = set(map(str, frame.columns))
-    columns = {name: tuple(c for c in cols if c in have) for name, cols in mapping.columns.items()}
+    columns = {
+        name: cols if name in mapping.explicit else tuple(c for c in cols if c in have)
+        for name, cols in mapping.columns.items()
+    }
     return replace(mapping, columns={k: v for k, v in columns.items() if v})
 
 

@@ -164,7 +164,7 @@ def import_source(
     checked = validate_rows(rows, geoms, frame[FEATURE].to_numpy(), options, territory(conn))
     _raise_on_problems(source_frame.file_name, checked, options.strict)
     options.progress("checked", len(checked.rows), len(checked.rows))
-    report.repaired, report.warnings = checked.repaired, checked.warnings
+    report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
     report.rejected = [str(r) for r in checked.rejections]
     if not options.dry_run:
         kept = frame.loc[checked.rows.index]
@@ -198,6 +198,17 @@ def validate_rows(
     keep = ~np.isin(features, [r.feature for r in rejections])
     warnings = duplicate_warnings(rows[keep], geoms[keep], features[keep])
     return Validated(rows[keep], geoms[keep], rejections, problems, warnings, repaired)
+
+
+def _keying_warnings(rows: pd.DataFrame) -> list[str]:
+    """A warning when no row has a source id: rows are then keyed by their row number."""
+    if len(rows) == 0 or rows["source_id"].notna().any():
+        return []
+    return [
+        "no source id (no column id, source_id, fid or ma, and no --field source_id=COLUMN): rows are "
+        "keyed by their row number, so re-importing this source after rows were added, removed or "
+        "reordered updates the wrong features; map a stable id column"
+    ]
 
 
 def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None:

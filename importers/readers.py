@@ -84,20 +84,21 @@ def _read_vector(uri: str, file_name: str, layer: str | None) -> gpd.GeoDataFram
 
 def decode_text(raw: bytes, file_name: str, encoding: str | None) -> str:
     """Decode CSV bytes: the given encoding, else UTF-8 (BOM or not) or UTF-16 with a BOM."""
-    if encoding is not None:
-        return raw.decode(encoding)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if encoding is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode(encoding or "utf-8-sig")
+    except LookupError as error:
+        raise ImportValidationError(file_name, [f"unknown encoding {encoding!r} (e.g. cp1258)"]) from error
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
+        fix = (
+            "if Excel saved it as 'CSV' (Windows-1258), pass --encoding cp1258, or save it as 'CSV UTF-8'"
+            if encoding is None
+            else "pass the file's real encoding with --encoding"
+        )
         raise ImportValidationError(
-            file_name,
-            [
-                f"row {line - 1}: not UTF-8 text (byte {error.start}); "
-                "save as 'CSV UTF-8' in Excel or pass --encoding (e.g. cp1258)"
-            ],
+            file_name, [f"row {line - 1}: not {encoding or 'UTF-8'} text (byte {error.start}); {fix}"]
         ) from error
 
 

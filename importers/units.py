@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from addresses import vocabulary
@@ -110,11 +110,19 @@ def write_lineage(
             kind=row.kind,
             effective_date=effective,
             source=source,
+            change="merged" if row.kind == "full" else "split",
         )
         statement = values.on_conflict_do_update(
             index_elements=["predecessor_id", "successor_id"],
-            set_={"kind": values.excluded.kind, "source": values.excluded.source},
-            where=unit_lineage.c.kind.is_distinct_from(values.excluded.kind),
+            set_={
+                "kind": values.excluded.kind,
+                "source": values.excluded.source,
+                "change": values.excluded.change,
+            },
+            where=or_(
+                unit_lineage.c.kind.is_distinct_from(values.excluded.kind),
+                unit_lineage.c.change.is_distinct_from(values.excluded.change),
+            ),
         ).returning(unit_lineage.c.id)
         written += len(conn.execute(statement).all())
     return written
@@ -153,3 +161,44 @@ def _missing_units(conn: Connection, rows: list[LineageRow], *, level: int, effe
 def count_units(conn: Connection) -> int:
     """How many administrative units the database holds."""
     return int(conn.execute(select(func.count()).select_from(admin_unit)).scalar_one())
+
+
+def start_units(conn: Connection, starts: dict[str, dt.date], *, level: int = 3, ends: dt.date) -> int:
+    """Give the units of ``level`` ending on ``ends`` the first day recorded for their code.
+
+    A database loaded before the 2008-2021 changes were known holds these units with no
+    start; without one they would overlap their old periods. Returns the units changed.
+    """
+    changed = 0
+    for code, start in starts.items():
+        statement = (
+            update(admin_unit)
+            .where(
+                admin_unit.c.level == level,
+                admin_unit.c.code == code,
+                admin_unit.c.valid_to == ends,
+                admin_unit.c.valid_from.is_distinct_from(start),
+            )
+            .values(valid_from=start, updated_at=func.now())
+        )
+        changed += conn.execute(statement).rowcount
+    return changed
+
+
+def end_units(conn: Connection, ends: dict[str, dt.date], *, level: int) -> int:
+    """Set the last day (exclusive) of units of ``level`` by code; returns the units changed."""
+    changed = 0
+    for code, end in ends.items():
+        statement = (
+            update(admin_unit)
+            .where(
+                admin_unit.c.level == level,
+                admin_unit.c.code == code,
+                admin_unit.c.valid_to.is_not(None),
+                admin_unit.c.valid_to.is_distinct_from(end),
+                or_(admin_unit.c.valid_from.is_(None), admin_unit.c.valid_from < end),
+            )
+            .values(valid_to=end, updated_at=func.now())
+        )
+        changed += conn.execute(statement).rowcount
+    return changed

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -34,12 +37,13 @@ def test_import_of_a_missing_file_is_one_line(tmp_path: Path, database_url: str)
         "villages",
         env={"DIACHISO_DATABASE_URL": database_url},
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error: nope.geojson: 1 problem(s), nothing written")
+    assert result.stderr.strip() == f"error: file not found: {tmp_path / 'nope.geojson'}"
 
 
 def test_bad_field_option_is_a_usage_error(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "x.csv").write_text("id,ten,lon,lat\n", encoding="utf-8")
     result = run(
         "import",
         str(tmp_path / "x.csv"),
@@ -85,3 +89,113 @@ def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     said = " ".join(result.stderr.split())
     assert said.startswith("database error (nothing was written): connection failed")
+
+
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+"""The combining tone marks Windows-1258 writes after the letter (it has no precomposed toned letters)."""
+
+
+def windows_1258(text: str) -> bytes:
+    """Text as Excel's Vietnamese "CSV" writes it: Windows-1258, tone marks as combining characters."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        marks = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(m for m in marks if m not in TONE_MARKS))
+        out.append(base + "".join(m for m in marks if m in TONE_MARKS))
+    return "".join(out).encode("cp1258")
+
+
+ADDRESSES = "id,dia_chi\n1,Xóm Lác Mai Châu\n2,Phường Hòa Bình\n3,Thôn Đồng Tiến Xã Yên Thủy\n"
+
+
+def test_geocode_refuses_windows_1258_in_one_line_and_reads_it_when_told(
+    tmp_path: Path, database_url: str
+) -> None:
+    source, output = tmp_path / "ansi.csv", tmp_path / "out.csv"
+    source.write_bytes(windows_1258(ADDRESSES))
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    refused = run("geocode", str(source), "-o", str(output), "--column", "dia_chi", env=url)
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert said.startswith("error: ansi.csv, line 2: not utf-8-sig text")
+    assert "--encoding cp1258" in said
+    assert not output.exists()
+
+    told = run(
+        "geocode", str(source), "-o", str(output), "--column", "dia_chi", "--encoding", "cp1258", env=url
+    )
+    assert told.returncode == 0, told.stderr
+    written = output.read_bytes()
+    assert not written.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(unicodedata.normalize("NFC", written.decode("utf-8")))))
+    assert [row["dia_chi"] for row in rows] == [
+        "Xóm Lác Mai Châu",
+        "Phường Hòa Bình",
+        "Thôn Đồng Tiến Xã Yên Thủy",
+    ]
+    assert "lác" in rows[0]["label"].lower(), rows[0]  # the decoded text found its village
+    assert rows[0]["error"] == ""
+
+
+def test_geocode_excel_output_has_a_bom(tmp_path: Path, database_url: str) -> None:
+    source, output = tmp_path / "utf8.csv", tmp_path / "excel.csv"
+    source.write_text(ADDRESSES, encoding="utf-8")
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    result = run("geocode", str(source), "-o", str(output), "--column", "dia_chi", "--excel", env=url)
+    assert result.returncode == 0, result.stderr
+    written = output.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbfid,dia_chi,lon,lat")
+    assert "Xóm Lác Mai Châu" in written.decode("utf-8-sig")
+
+
+def test_geocode_of_a_missing_file_is_one_line(tmp_path: Path, database_url: str) -> None:
+    missing = tmp_path / "nope.csv"
+    result = run("geocode", str(missing), "-o", str(tmp_path / "o.csv"), "--column", "x")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: file not found: {missing}"
+
+
+def test_import_refuses_windows_1258_with_the_fix(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "thon.csv"
+    path.write_bytes(windows_1258("id,ten,lon,lat\n1,Xóm Lác,105.0833,20.6601\n"))
+    result = run(
+        "import", str(path), "--dataset", "villages", "--dry-run", env={"DIACHISO_DATABASE_URL": database_url}
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "row 1: not UTF-8 text" in said
+    assert "pass --encoding cp1258" in said
+
+
+def test_a_missing_mapped_column_is_reported_once_by_name(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "thon.csv"
+    rows = "".join(f"{i},Xóm {i},105.0833,20.66{i:02d}\n" for i in range(1, 30))
+    path.write_text("id,ten,lon,lat\n" + rows, encoding="utf-8")
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    result = run(
+        "import", str(path), "--dataset", "villages", "--dry-run", "--field", "name=ten_thon", env=url
+    )
+    assert result.returncode == 1
+    said = " ".join(result.stderr.split())
+    assert "1 problem(s)" in said
+    assert "column 'ten_thon' (mapped to field 'name') is not in the file" in said
+    assert "required but empty" not in said
+
+
+def test_rows_without_a_source_id_are_keyed_by_row_number_with_a_warning(
+    tmp_path: Path, database_url: str
+) -> None:
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    keyed = tmp_path / "keyed.csv"
+    keyed.write_text("id,ten,lon,lat\n7,Xóm Lác,105.0833,20.6601\n", encoding="utf-8")
+    unkeyed = tmp_path / "unkeyed.csv"
+    unkeyed.write_text("ten,lon,lat\nXóm Lác,105.0833,20.6601\n", encoding="utf-8")
+    with_id = run("import", str(keyed), "--dataset", "villages", "--dry-run", env=url)
+    without = run("import", str(unkeyed), "--dataset", "villages", "--dry-run", env=url)
+    assert with_id.returncode == without.returncode == 0, without.stderr
+    assert "keyed by their row number" not in " ".join(with_id.stderr.split())
+    said = " ".join(without.stderr.split())
+    assert "warning no source id" in said
+    assert "keyed by their row number, so re-importing" in said

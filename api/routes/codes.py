@@ -315,7 +315,8 @@ def _plate_headers(record: AddressRecord, extension: str) -> dict[str, str]:
 
 PLATE_DOC: Final = (
     "A 300 x 200 mm house plate: the registry code large, the location code, the address in Vietnamese "
-    "and a QR code of `{public_base_url}/addresses/{registry_code}` (DIACHISO_PUBLIC_BASE_URL). A "
+    "and a QR code of `{public_base_url}/?code={registry_code}` (DIACHISO_PUBLIC_BASE_URL): a phone opens "
+    "the map viewer on the address, a client asking for JSON there gets the code's answer. A "
     "proposed address is marked ĐỀ XUẤT; a retired one has no plate (410, naming its successor)."
 )
 

@@ -3,7 +3,7 @@
 Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan
 (:func:`open_index`) and kept in ``app.state.geocoder``; every request first asks it
 to refresh if the data changed (a few milliseconds, at most every 30 s). Answers are
-GeoJSON FeatureCollections in the GeocodeJSON style (:mod:`api.schemas_geocode`).
+GeocodeJSON 0.1.0 FeatureCollections, diachiso's own fields namespaced (:mod:`api.schemas_geocode`).
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ def search_request(
         Query(
             alias="type",
             description="Only these kinds of result (repeat the parameter for several): match levels "
-            "(address, street, village, place, commune, district, province, point) or kinds "
-            "(old_commune, old_district, old_province, location_code).",
+            "(address, street, village, place, commune, district, province, point: the answers' "
+            "`diachiso.match_level`) or kinds (old_commune, old_district, old_province, location_code).",
             examples=[["village"]],
         ),
     ] = None,
@@ -229,8 +229,11 @@ Searched = Annotated[SearchRequest, Depends(search_request)]
 def search_route(index: Index, asked: Searched) -> GeocodeCollection:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
-    A pre-2025 commune answers with its 2025 successor as ``current_unit`` (one answer
-    per successor when it was split); a typed location or registry code resolves directly.
+    A pre-2025 commune answers with its 2025 successor as ``diachiso.current_unit`` (one
+    answer per successor when it was split); a typed location or registry code resolves
+    directly. Each feature's ``properties.geocoding`` holds the GeocodeJSON keys (``type``
+    house, street, locality, city, county or state), ``properties.diachiso`` the score, the
+    match level, both codes and the units of both periods.
     """
     results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
     features = [search_feature(result, lang=asked.lang) for result in results]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
@@ -389,18 +389,24 @@ def item(
         str,
         Path(
             alias="featureId",
-            description="The feature id (a whole number); any other answers 404.",
+            description="The feature id: in `addresses` the registry code (1000000005 or 1000-000-005), "
+            "elsewhere a whole number. A former numeric address id, or another spelling of a registry "
+            "code, answers 308 to the feature's own URL; any other answers 404.",
             examples=["1"],
-            json_schema_extra={"pattern": "^[0-9]{1,18}$"},
+            json_schema_extra={"pattern": "^[0-9][0-9-]{0,19}$"},
         ),
     ],
     crs: CrsParam = None,
     f: FormatParam = None,
-) -> FeatureItem:
-    """One feature by id, geometry in ``crs``."""
+) -> FeatureItem | RedirectResponse:
+    """One feature by id, geometry in ``crs``; another spelling of its id redirects to its own URL."""
     _reject_unknown(request, frozenset({"crs", "f"}))
     _check_format(f)
     feature = features.item(conn, collection_id, feature_id, crs=crs)
+    if str(feature.id) != feature_id:  # e.g. an address's former numeric id: the registry code is its id
+        own = _url(request, "ogc_item", collectionId=collection_id, featureId=str(feature.id))
+        query = request.url.query
+        return RedirectResponse(f"{own}?{query}" if query else own, status_code=308)
     response.headers["Content-Crs"] = f"<{features.crs_uri(crs)}>"
     links = [
         Link(href=str(request.url), rel="self", type=GEOJSON, title="This feature"),

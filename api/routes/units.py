@@ -13,6 +13,7 @@ from api.deps import connection
 from api.schemas import (
     ERROR_RESPONSES,
     ConversionModel,
+    DepartureModel,
     LineageLinkModel,
     UnitDetailModel,
     UnitModel,
@@ -106,12 +107,22 @@ def convert(
         str | None, Query(description="Its district (when the name is not unique).", examples=["Lương Sơn"])
     ] = None,
     province: Annotated[str | None, Query(description="Its province.", examples=["Hòa Bình"])] = None,
+    at: Annotated[
+        dt.date | None,
+        Query(
+            description="A day (YYYY-MM-DD) the old unit existed on, when its code or name named units of "
+            "several periods (e.g. 04918: Xã Trung Minh of huyện Kỳ Sơn until 2009).",
+            examples=["2019-06-01"],
+        ),
+    ] = None,
 ) -> ConversionModel:
-    """The unit(s) an old unit's area belongs to now; a split commune gives several, each partial.
+    """The unit(s) an old unit's area belongs to now, through every change since 2008.
 
-    Give ``code``, or ``name`` (with ``district`` and ``province`` when the name is ambiguous).
+    A 2019 commune goes through its 2020 commune to the 2025 unit(s) (``via`` lists the
+    steps); a split commune gives several successors, each partial. Give ``code``, or
+    ``name`` (with ``district`` and ``province`` when the name is ambiguous).
     """
-    conversion = units.convert_unit(conn, code=code, name=name, district=district, province=province)
+    conversion = units.convert_unit(conn, code=code, name=name, district=district, province=province, at=at)
     return ConversionModel.model_validate(conversion)
 
 
@@ -141,4 +152,5 @@ def get_unit(
         other_periods=[UnitModel.model_validate(unit) for unit in detail.other_periods],
         predecessors=[LineageLinkModel.model_validate(link) for link in history.predecessors],
         successors=[LineageLinkModel.model_validate(link) for link in history.successors],
+        departure=None if history.departure is None else DepartureModel.model_validate(history.departure),
     )

@@ -1,7 +1,9 @@
 /*
  * diachiso map viewer: vector tile layers (Leaflet + protomaps-leaflet, both from npm and
  * served by the app), a legend that is also the layer switcher, search with autocomplete,
- * reverse geocoding on click, "go to code", and the location-code grid at high zoom.
+ * reverse geocoding on click, "go to code" (also opened by /?code=..., the URL of a plate's QR code),
+ * the location-code grid at high zoom, and a CSV (the batch output) or GeoJSON file of the user's own
+ * dropped on the map or chosen, its points shown over the units with a popup of each row's fields.
  * Everything it needs comes from this server, so the map works without the internet; the
  * OpenStreetMap background is optional and off by default.
  */
@@ -62,6 +64,16 @@
       type_point: "ô mã vị trí",
       before_2025: "trước 2025",
       approximate: "Vị trí gần đúng",
+      your_file: "Tệp của bạn",
+      file_hint: "Thả một tệp CSV (kết quả mã hóa địa lý hàng loạt, có cột lon, lat) hoặc GeoJSON lên bản đồ, hoặc chọn tệp:",
+      file_choose: "Chọn tệp CSV hoặc GeoJSON",
+      file_loaded: "{n} điểm từ {name}",
+      file_skipped: "; {m} dòng không có tọa độ",
+      file_error: "Không đọc được {name}: {message}",
+      file_no_columns: "không có cột lon/lat",
+      file_no_points: "không có điểm nào",
+      file_remove: "Bỏ tệp",
+      row: "Dòng",
     },
     en: {
       title: "Hoa Binh digital addresses",
@@ -110,6 +122,16 @@
       type_point: "code cell",
       before_2025: "before 2025",
       approximate: "Approximate position",
+      your_file: "Your file",
+      file_hint: "Drop a CSV (the batch geocoding output, with lon and lat columns) or a GeoJSON file on the map, or choose one:",
+      file_choose: "Choose a CSV or GeoJSON file",
+      file_loaded: "{n} points from {name}",
+      file_skipped: "; {m} rows without coordinates",
+      file_error: "Cannot read {name}: {message}",
+      file_no_columns: "no lon/lat columns",
+      file_no_points: "no points in it",
+      file_remove: "Remove file",
+      row: "Row",
     },
   };
 
@@ -533,9 +555,18 @@
     return html;
   }
 
+  /**
+   * What the viewer reads of a GeocodeJSON feature: the spec's `geocoding` member and diachiso's own
+   * (`diachiso`: codes, units, score), with `type` the finer match level (address, village...).
+   */
+  function details(feature) {
+    const { geocoding = {}, diachiso = {} } = feature.properties;
+    return { ...geocoding, ...diachiso, type: diachiso.match_level ?? geocoding.type };
+  }
+
   /** The popup body of one GeocodeJSON feature (the same for search, reverse and codes). */
   function placeHtml(feature, extra = "", role = "found") {
-    const g = feature.properties.geocoding;
+    const g = details(feature);
     const kind = g.type ? `<span class="kind">${escapeHtml(kindText(g))}</span>` : "";
     let html = `<div class="place-popup" data-role="${role}"><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
     html += codeRows(g) + unitRows(g);
@@ -576,7 +607,7 @@
     try {
       const collection = await getJSON(url, { signal: reverseAbort.signal });
       const feature = collection.features[0];
-      const note = feature?.properties.geocoding.registry_code ? "" : `<p class="note">${t("no_address")}</p>`;
+      const note = feature && details(feature).registry_code ? "" : `<p class="note">${t("no_address")}</p>`;
       popup.setContent(feature ? placeHtml(feature, note, "reverse") : `<p>${t("nothing_here")}</p>`);
     } catch (error) {
       if (error.name !== "AbortError") popup.setContent(`<p class="message error">${escapeHtml(error.message)}</p>`);
@@ -602,7 +633,7 @@
   function showFeature(feature, extra = "") {
     if (isPhone()) setPanel(false); // the map, not the panel, shows what was found
     const [lon, lat] = feature.geometry.coordinates;
-    const zoom = ZOOM_FOR_TYPE[feature.properties.geocoding.type] ?? 17;
+    const zoom = ZOOM_FOR_TYPE[details(feature).type] ?? 17;
     map.setView([lat, lon], zoom, { animate: false });
     foundMarker.setLatLng([lat, lon]).addTo(map);
     L.popup({ maxWidth: 340, offset: [0, -6] }).setLatLng([lat, lon]).setContent(placeHtml(feature, extra)).openOn(map);
@@ -620,7 +651,7 @@
   }
 
   function suggestionText(feature) {
-    const g = feature.properties.geocoding;
+    const g = details(feature);
     return { label: g.label ?? g.name, kind: kindText(g) };
   }
 
@@ -767,21 +798,20 @@
   /** An address Feature of /codes (or /addresses) as the GeocodeJSON feature the popups show. */
   function addressPlace(feature) {
     const p = feature.properties;
-    const unit = (u, level) => (u ? { ...u, level } : null);
-    const geocoding = {
-      type: "address",
+    const unit = (u, level, levelName) => (u ? { ...u, level, level_name: levelName } : null);
+    const geocoding = { type: "house", label: p.label, name: p.label };
+    const diachiso = {
+      match_level: "address",
       kind: "address",
-      label: p.label,
-      name: p.label,
       location_code: p.location_code,
       location_code_display: p.location_code_display,
       registry_code: p.registry_code,
       registry_code_display: p.registry_code_display,
-      current_unit: unit(p.commune, "commune"),
-      old_units: [unit(p.old_commune, "commune"), unit(p.old_district, "district")].filter(Boolean),
+      current_unit: unit(p.commune, 3, "commune"),
+      old_units: [unit(p.old_commune, 3, "commune"), unit(p.old_district, 2, "district")].filter(Boolean),
       point_precision: "exact",
     };
-    return { type: "Feature", geometry: feature.geometry, properties: { geocoding } };
+    return { type: "Feature", geometry: feature.geometry, properties: { geocoding, diachiso } };
   }
 
   /** A registry code: fly to its address, or to the address in force when it is retired, and open its popup. */
@@ -804,9 +834,17 @@
   /** Look a location or registry code up (GET /codes/{code}) and show the cell or the address. */
   async function goToCode(event) {
     event.preventDefault();
-    const message = document.getElementById("code-message");
     const text = document.getElementById("code-input").value.trim();
     if (!text) return;
+    const url = new URL(window.location.href);
+    url.searchParams.set("code", text);
+    window.history.replaceState(null, "", url); // the page's URL now opens on this code (a link to share)
+    await lookUpCode(text);
+  }
+
+  /** Show a code: fly to its address or cell; the panel's message says what was found. */
+  async function lookUpCode(text) {
+    const message = document.getElementById("code-message");
     message.className = "message";
     message.textContent = t("loading");
     try {
@@ -821,6 +859,163 @@
   }
 
   document.getElementById("code-form").addEventListener("submit", goToCode);
+
+  /** /?code=... (the URL of a plate's QR code) opens the viewer on that code. */
+  function openCodeOfUrl() {
+    const code = new URLSearchParams(window.location.search).get("code")?.trim();
+    if (!code) return null;
+    document.getElementById("code-input").value = code;
+    return lookUpCode(code);
+  }
+
+  /* ============================================================ your own file: CSV or GeoJSON */
+
+  const LON_COLUMNS = ["lon_geocoded", "lon", "lng", "longitude", "long", "x", "kinh_do"];
+  const LAT_COLUMNS = ["lat_geocoded", "lat", "latitude", "y", "vi_do"];
+  const userPoints = L.featureGroup();
+  const userStyle = { radius: 6, color: "#ffffff", weight: 1.5, fillColor: "#e65100", fillOpacity: 0.9, className: "user-point" };
+
+  /** Rows of a CSV text (RFC 4180: quoted cells may hold the delimiter, quotes and line breaks). */
+  function parseCsv(text, delimiter) {
+    const rows = [];
+    let row = [];
+    let cell = "";
+    let quoted = false;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text[i];
+      if (quoted) {
+        if (c === '"' && text[i + 1] === '"') {
+          cell += '"';
+          i += 1;
+        } else if (c === '"') quoted = false;
+        else cell += c;
+      } else if (c === '"') quoted = true;
+      else if (c === delimiter) {
+        row.push(cell);
+        cell = "";
+      } else if (c === "\n" || c === "\r") {
+        if (c === "\r" && text[i + 1] === "\n") i += 1;
+        row.push(cell);
+        rows.push(row);
+        row = [];
+        cell = "";
+      } else cell += c;
+    }
+    if (cell !== "" || row.length) rows.push([...row, cell]);
+    return rows.filter((r) => r.length > 1 || r[0] !== "");
+  }
+
+  /** The delimiter of a CSV: the most frequent of comma, semicolon, tab and pipe in its first line. */
+  function sniffDelimiter(text) {
+    const first = text.split("\n", 1)[0];
+    return [",", ";", "\t", "|"].reduce((best, d) => (first.split(d).length > first.split(best).length ? d : best), ",");
+  }
+
+  function findColumn(header, names) {
+    const lowered = header.map((h) => h.trim().toLowerCase());
+    for (const name of names) {
+      const at = lowered.indexOf(name);
+      if (at >= 0) return at;
+    }
+    return -1;
+  }
+
+  /** A CSV as GeoJSON points (rows without a readable lon/lat are counted, not shown). */
+  function csvFeatures(text) {
+    const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ""), sniffDelimiter(text));
+    const lon = findColumn(header ?? [], LON_COLUMNS);
+    const lat = findColumn(header ?? [], LAT_COLUMNS);
+    if (lon < 0 || lat < 0) throw new Error(t("file_no_columns"));
+    const features = [];
+    let skipped = 0;
+    rows.forEach((cells, i) => {
+      const x = Number.parseFloat(String(cells[lon] ?? "").replace(",", "."));
+      const y = Number.parseFloat(String(cells[lat] ?? "").replace(",", "."));
+      if (!Number.isFinite(x) || !Number.isFinite(y)) {
+        skipped += 1;
+        return;
+      }
+      const properties = { [t("row")]: i + 1 };
+      header.forEach((name, j) => (properties[name] = cells[j] ?? ""));
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: [x, y] }, properties });
+    });
+    return { features, skipped };
+  }
+
+  /** A popup listing a feature's fields (nested values as JSON). */
+  function fieldsHtml(properties) {
+    const title = properties.label ?? properties.name ?? "";
+    let html = `<div class="place-popup user-popup">${title ? `<h3>${escapeHtml(title)}</h3>` : ""}<dl>`;
+    for (const [name, value] of Object.entries(properties ?? {})) {
+      const text = value !== null && typeof value === "object" ? JSON.stringify(value) : value;
+      html += `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(text)}</dd>`;
+    }
+    return `${html}</dl></div>`;
+  }
+
+  function showUserFeatures(features, name, skipped) {
+    userPoints.clearLayers();
+    L.geoJSON({ type: "FeatureCollection", features }, {
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, userStyle),
+      // GeoJSON styles every layer (points too) before it is drawn: points keep their own look and class
+      style: (feature) => (/Point$/.test(feature.geometry.type) ? userStyle : { color: "#e65100", weight: 2, className: "user-shape" }),
+      onEachFeature: (feature, layer) => layer.bindPopup(() => fieldsHtml(feature.properties), { maxWidth: 360 }),
+    }).eachLayer((layer) => userPoints.addLayer(layer));
+    if (!userPoints.getLayers().length) throw new Error(t("file_no_points"));
+    userPoints.addTo(map);
+    map.fitBounds(userPoints.getBounds(), { maxZoom: 17, padding: [20, 20], animate: false });
+    const message = document.getElementById("file-message");
+    message.className = "message";
+    message.textContent = t("file_loaded", { n: userPoints.getLayers().length, name }) + (skipped ? t("file_skipped", { m: skipped }) : "");
+    document.getElementById("file-remove").hidden = false;
+  }
+
+  /** Read a dropped or chosen file: GeoJSON by its name or content, else CSV. */
+  async function loadUserFile(file) {
+    const message = document.getElementById("file-message");
+    try {
+      const text = await file.text();
+      const isJson = /\.(geo)?json$/i.test(file.name) || /^\s*\{/.test(text);
+      if (isJson) {
+        const data = JSON.parse(text);
+        const features = data.type === "FeatureCollection" ? data.features : [data.type === "Feature" ? data : { type: "Feature", geometry: data, properties: {} }];
+        showUserFeatures(features.filter((f) => f && f.geometry), file.name, features.filter((f) => !f?.geometry).length);
+      } else {
+        const { features, skipped } = csvFeatures(text);
+        showUserFeatures(features, file.name, skipped);
+      }
+    } catch (error) {
+      message.className = "message error";
+      message.textContent = t("file_error", { name: file.name, message: error.message });
+    }
+  }
+
+  function removeUserFile() {
+    userPoints.clearLayers().remove();
+    document.getElementById("file-message").textContent = "";
+    document.getElementById("file-remove").hidden = true;
+    document.getElementById("file-input").value = "";
+  }
+
+  const mapElement = document.getElementById("map");
+  for (const kind of ["dragenter", "dragover"]) {
+    mapElement.addEventListener(kind, (event) => {
+      event.preventDefault();
+      mapElement.classList.add("dropping");
+    });
+  }
+  mapElement.addEventListener("dragleave", () => mapElement.classList.remove("dropping"));
+  mapElement.addEventListener("drop", (event) => {
+    event.preventDefault();
+    mapElement.classList.remove("dropping");
+    const file = event.dataTransfer?.files?.[0];
+    if (file) loadUserFile(file);
+  });
+  document.getElementById("file-input").addEventListener("change", (event) => {
+    const file = event.target.files?.[0];
+    if (file) loadUserFile(file);
+  });
+  document.getElementById("file-remove").addEventListener("click", removeUserFile);
 
   /* ============================================================ panel, language, start */
 
@@ -841,6 +1036,7 @@
     translatePage();
     if (isPhone()) setPanel(false);
     gridLayer.addTo(map);
+    openCodeOfUrl();
     try {
       await loadTileLayers();
     } finally {
@@ -850,6 +1046,6 @@
     }
   }
 
-  window.diachiso = { map, showFeature, reverseAt, grid: Grid, lastClick: null };
+  window.diachiso = { map, showFeature, reverseAt, grid: Grid, lastClick: null, userPoints };
   start();
 })();

@@ -73,7 +73,8 @@ def test_units_have_a_temporal_extent_with_each_period(conn: Connection) -> None
     temporal = features.collection(conn, "units").temporal
     assert temporal is not None
     assert temporal[0] == (None, None)  # old units' start is unknown, new units are open-ended
-    assert (None, dt.date(2020, 2, 1)) in temporal  # Kỳ Sơn district
+    assert (None, dt.date(2020, 1, 1)) in temporal  # Kỳ Sơn district and the communes merged in 2020
+    assert (dt.date(2009, 7, 14), dt.date(2020, 1, 1)) in temporal  # communes moved in 2009, merged in 2020
     assert (None, dt.date(2025, 7, 1)) in temporal
     assert (dt.date(2025, 7, 1), None) in temporal
     assert features.collection(conn, "villages").temporal is None
@@ -89,7 +90,7 @@ def test_an_unknown_collection_is_not_found(conn: Connection) -> None:
 # --- pages ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "count"), [("villages", 596), ("places", 367), ("units", 210)])
+@pytest.mark.parametrize(("name", "count"), [("villages", 596), ("places", 367), ("units", 321)])
 def test_number_matched_counts_the_bundled_data(conn: Connection, name: str, count: int) -> None:
     page = features.items(conn, name, limit=5)
     assert page.number_matched >= count
@@ -100,13 +101,15 @@ def test_number_matched_counts_the_bundled_data(conn: Connection, name: str, cou
 def test_pages_follow_each_other_without_overlap(conn: Connection) -> None:
     first = features.items(conn, "units", limit=100)
     second = features.items(conn, "units", limit=100, offset=100)
-    last = features.items(conn, "units", limit=100, offset=200)
-    ids = [f.id for page in (first, second, last) for f in page.features]
-    assert len(ids) == len(set(ids)) == first.number_matched == 210
+    third = features.items(conn, "units", limit=100, offset=200)
+    last = features.items(conn, "units", limit=100, offset=300)
+    ids = [f.id for page in (first, second, third, last) for f in page.features]
+    assert len(ids) == len(set(ids)) == first.number_matched == 321  # 210 units + 111 periods before 2020
     assert first.has_next
     assert second.has_next
+    assert third.has_next
     assert not last.has_next
-    assert last.number_returned == 10
+    assert last.number_returned == 21
 
 
 def test_limit_above_the_maximum_is_cut_and_below_one_is_refused(conn: Connection) -> None:
@@ -158,13 +161,15 @@ def test_addresses_are_served_with_their_commune_code(conn: Connection) -> None:
 
 
 def test_units_filter_on_level_parent_and_validity(conn: Connection) -> None:
-    assert features.items(conn, "units", filters={"level": "commune"}).number_matched == 197
+    assert features.items(conn, "units", filters={"level": "commune"}).number_matched == 197 + 111
     assert features.items(conn, "units", filters={"level": "2"}).number_matched == 11
-    assert features.items(conn, "units", filters={"parent_code": "148"}).number_matched == 19
+    assert features.items(conn, "units", filters={"parent_code": "148"}).number_matched == 19 + 6
     assert features.items(conn, "units", datetime="2024-01-01").number_matched == 162
     assert features.items(conn, "units", datetime="2025-07-01").number_matched == 47
-    assert features.items(conn, "units", datetime="2019-01-01/2019-12-31").number_matched == 163
-    assert features.items(conn, "units", datetime="../2020-01-31").number_matched == 163
+    # 2019: province, 11 districts (Kỳ Sơn too) and the 210 communes of the GSO list of 2019-12-01
+    assert features.items(conn, "units", datetime="2019-01-01/2019-12-31").number_matched == 1 + 11 + 210
+    # until 2020-01-31: also every earlier period, and the 2020 communes but the two of 2021
+    assert features.items(conn, "units", datetime="../2020-01-31").number_matched == 1 + 11 + 111 + 149
     valid_2024 = features.items(
         conn, "units", filters={"code": "04795"}, datetime="2024-01-01T12:00:00+07:00"
     )

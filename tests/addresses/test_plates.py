@@ -69,9 +69,9 @@ def test_svg_is_well_formed_with_both_codes_and_the_address(record: AddressRecor
     assert "<b>" not in svg
 
 
-def test_the_qr_code_is_the_address_url(record: AddressRecord) -> None:
+def test_the_qr_code_is_the_viewer_url_of_the_address(record: AddressRecord) -> None:
     url = plate_url(record, base_url=BASE_URL + "/")
-    assert url == f"{BASE_URL}/addresses/{record.registry_code}"
+    assert url == f"{BASE_URL}/?code={record.registry_code}"
     expected = segno.make(url, error="m", micro=False)
     matrix = expected.matrix
     dark = {(x, y) for y, row in enumerate(matrix) for x, value in enumerate(row) if value}
@@ -86,7 +86,7 @@ def test_png_has_the_expected_size_and_its_qr_code_scans(record: AddressRecord) 
     assert image.size == plate_size_px(scale=2) == (2400, 1600)
     [barcode] = zxingcpp.read_barcodes(image.convert("L"))
     assert barcode.format == zxingcpp.BarcodeFormat.QRCode
-    assert barcode.text == f"{BASE_URL}/addresses/{record.registry_code}"
+    assert barcode.text == f"{BASE_URL}/?code={record.registry_code}"
 
 
 def test_png_scale(record: AddressRecord) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection
@@ -52,7 +55,7 @@ def test_normalize_code_refuses_non_codes(given: str) -> None:
 
 def test_all_units_of_both_periods(conn: Connection) -> None:
     page = units.list_units(conn, limit=1000)
-    assert page.number_matched == len(page.units) == 210
+    assert page.number_matched == len(page.units) == 210 + 111  # and the communes' periods before 2020
     assert [u.level for u in page.units] == sorted(u.level for u in page.units)
 
 
@@ -71,7 +74,7 @@ def test_ky_son_district_existed_until_2020(conn: Connection) -> None:
 
 def test_children_of_a_parent(conn: Connection) -> None:
     page = units.list_units(conn, parent_code="148", limit=100)
-    assert page.number_matched == 19
+    assert page.number_matched == 19 + 6  # and 6 periods ending in 2020 or 2021
     assert {u.parent_name for u in page.units} == {"Thành phố Hòa Bình"}
     assert units.list_units(conn, parent_code="25", limit=100).number_matched == 46
 
@@ -97,7 +100,7 @@ def test_search_wildcards_are_literal(conn: Connection) -> None:
 def test_paging_and_its_limits(conn: Connection) -> None:
     first, second = units.list_units(conn, limit=5), units.list_units(conn, limit=5, offset=5)
     assert not {u.id for u in first.units} & {u.id for u in second.units}
-    assert first.number_matched == second.number_matched == 210
+    assert first.number_matched == second.number_matched == 321
     with pytest.raises(InvalidParameterError) as error:
         units.list_units(conn, limit=2000, max_limit=1000)
     assert error.value.parameter == "limit"
@@ -133,7 +136,7 @@ def test_a_date_chooses_the_period(conn: Connection) -> None:
 
 def test_a_unit_that_no_longer_exists_is_the_latest(conn: Connection) -> None:
     detail = units.get_unit(conn, "151")
-    assert detail.unit.name == "Ky Son"
+    assert detail.unit.name == "Kỳ Sơn"  # the accented name of reorg_2020.json over WOF's "Ky Son"
     assert detail.resolution == "latest"
     assert detail.note is not None
     assert "no longer exists" in detail.note
@@ -231,12 +234,21 @@ def test_an_abolished_district_converts_through_its_communes(conn: Connection) -
     assert "abolished" in conversion.note
 
 
-def test_a_unit_without_lineage_converts_by_area(conn: Connection) -> None:
+def test_the_abolished_ky_son_district_converts_through_its_2019_communes(conn: Connection) -> None:
     conversion = units.convert_unit(conn, name="Huyện Kỳ Sơn")
     assert conversion.source.code == "151"
-    shares = {s.unit.code: s.share for s in conversion.successors}
+    assert {s.basis for s in conversion.successors} == {"communes"}
+    codes = {s.unit.code for s in conversion.successors}
+    assert {"04894", "04897"} <= codes  # Phường Kỳ Sơn, Xã Thịnh Minh (2025)
+    assert "04918" not in codes  # Trung Minh left Kỳ Sơn in 2009
+
+
+def test_a_unit_without_lineage_converts_by_area(conn: Connection) -> None:
+    ky_son = units.get_unit(conn, "151").unit
+    successors = units._via_geometry(conn, ky_son)
+    shares = {s.unit.code: s.share for s in successors}
     assert set(shares) == {"04894", "04897"}  # Phường Kỳ Sơn, Xã Thịnh Minh
-    assert all(s.basis == "geometry" and s.kind == "partial" for s in conversion.successors)
+    assert all(s.basis == "geometry" and s.kind == "partial" for s in successors)
     assert sum(share or 0 for share in shares.values()) > 0.8
 
 
@@ -255,7 +267,7 @@ def test_a_present_day_unit_converts_to_itself(conn: Connection) -> None:
         ({"code": "4-891"}, "code"),
     ],
 )
-def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, str], parameter: str) -> None:
+def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, Any], parameter: str) -> None:
     with pytest.raises(InvalidParameterError) as error:
         units.convert_unit(conn, **kwargs)
     assert error.value.parameter == parameter
@@ -264,3 +276,62 @@ def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, s
 def test_an_unknown_name_is_not_found(conn: Connection) -> None:
     with pytest.raises(NotFoundError, match="Atlantis"):
         units.convert_unit(conn, name="Atlantis")
+
+
+# --- the 2008-2021 changes ---------------------------------------------------------------------------
+
+
+def test_a_2019_commune_converts_through_its_2020_commune(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, name="xa dan ha", district="Ky Son")  # huyện Kỳ Sơn, until 2020
+    assert (conversion.source.code, conversion.source.valid_to) == ("04915", dt.date(2020, 1, 1))
+    [successor] = conversion.successors
+    assert successor.unit.code == "04894"
+    assert successor.unit.is_current
+    assert [link.unit.full_name for link in successor.via] == ["Phường Kỳ Sơn", "Phường Kỳ Sơn"]
+    assert [link.unit.is_current for link in successor.via] == [False, True]
+
+
+def test_a_spelling_variant_names_the_old_commune(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, name="Noong Luông", district="Mai Châu")
+    assert conversion.source.full_name == "Xã Nong Luông"
+
+
+def test_a_name_of_two_periods_converting_alike_is_not_ambiguous(conn: Connection) -> None:
+    # old Liên Sơn (04966) merged into the new Liên Sơn (04969, ex-Thành Lập) in 2020
+    conversion = units.convert_unit(conn, name="Liên Sơn", district="Lương Sơn")
+    assert {unit.code for unit in (conversion.source,)} <= {"04966", "04969"}
+    assert "also named" in conversion.note
+
+
+def test_a_split_2019_commune_fans_out_with_the_notes_of_its_parts(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, code="04822")  # Xã Thái Thịnh -> Xã Hòa Bình + Phường Thái Bình
+    assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [
+        ("Phường Tân Hòa", "partial"),
+        ("Phường Thống Nhất", "partial"),
+    ]
+    parts = {s.via[0].unit.full_name: s for s in conversion.successors}
+    assert set(parts) == {"Xã Hòa Bình", "Phường Thái Bình"}
+    assert "Vôi" in (parts["Phường Thái Bình"].note or "")
+    assert {s.confidence for s in conversion.successors} == {"medium"}
+
+
+def test_a_split_whose_parts_meet_again_is_whole_in_the_end(conn: Connection) -> None:
+    conversion = units.convert_unit(conn, code="04810")  # Chăm Mát: both parts are in Phường Thống Nhất now
+    assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [("Phường Thống Nhất", "full")]
+
+
+def test_weakest_confidence_of_a_chain() -> None:
+    assert units.weakest(["high", "medium", None]) == "medium"
+    assert units.weakest([]) is None
+
+
+def test_the_interim_codes_of_early_2020_convert_like_the_final_ones(
+    conn: Connection, data_dir: Path
+) -> None:
+    """GSO's list of 2020-01-01 gave 14 merged communes a temporary code: each is the code of a
+    commune merged into the same unit, so data frozen then converts to the right unit."""
+    spec = json.loads((data_dir / "reorg_2020.json").read_text(encoding="utf-8"))
+    for interim in spec["gso_interim_codes_2020_01"]["codes"]:
+        by_interim = units.convert_unit(conn, code=interim["interim_code"], at=dt.date(2019, 12, 1))
+        by_final = units.convert_unit(conn, code=interim["final_gso_code"], at=dt.date(2024, 1, 1))
+        assert {s.unit.code for s in by_interim.successors} == {s.unit.code for s in by_final.successors}

@@ -59,9 +59,29 @@ def _features(client: TestClient, path: str, **params: object) -> list[dict[str,
     return features
 
 
+SPEC_KEYS = {
+    "type", "accuracy", "label", "name", "housenumber", "street", "locality", "postcode", "city",
+    "district", "county", "state", "country", "admin", "geohash",
+}  # fmt: skip
+"""The keys GeocodeJSON 0.1.0 defines in a feature's ``properties.geocoding``."""
+SPEC_TYPES = {"house", "street", "locality", "city", "county", "state", "country"}
+EXPECTED_TYPES = {
+    "address": "house", "place": "house", "point": "house", "street": "street", "village": "locality",
+    "commune": "city", "district": "county", "province": "state",
+}  # fmt: skip
+
+
 def _geocoding(feature: dict[str, Any]) -> dict[str, Any]:
-    properties: dict[str, Any] = feature["properties"]["geocoding"]
-    return properties
+    """Both members of a feature's properties, checked: the spec's ``geocoding``, diachiso's own.
+
+    ``type`` in the answer is diachiso's match level, the finer one the tests speak of.
+    """
+    spec: dict[str, Any] = feature["properties"]["geocoding"]
+    extra: dict[str, Any] = feature["properties"]["diachiso"]
+    assert set(spec) <= SPEC_KEYS, set(spec) - SPEC_KEYS
+    assert spec["type"] in SPEC_TYPES
+    assert spec["type"] == EXPECTED_TYPES[extra["match_level"]]
+    return {**spec, **extra, "type": extra["match_level"]}
 
 
 def _assert_error(response: Any, status: int, parameter: str | None) -> None:
@@ -79,8 +99,9 @@ def _assert_error(response: Any, status: int, parameter: str | None) -> None:
 def test_search_answers_geocodejson_with_codes_and_units(client: TestClient) -> None:
     response = client.get("/search", params={"q": "xom lac mai chau", "limit": 5})
     body = response.json()
-    assert body["geocoding"]["query"]["text"] == "xom lac mai chau"
-    assert body["geocoding"]["query"]["parsed"]["village"]["name"] == "lac"
+    assert body["geocoding"]["query"] == "xom lac mai chau"
+    assert body["diachiso"]["query"]["text"] == "xom lac mai chau"
+    assert body["diachiso"]["query"]["parsed"]["village"]["name"] == "lac"
     features = body["features"]
     assert 1 <= len(features) <= 5
     best = features[0]
@@ -99,7 +120,8 @@ def test_search_answers_geocodejson_with_codes_and_units(client: TestClient) -> 
     assert geocoding["location_code_display"].replace("-", "") == geocoding["location_code"]
     assert geocoding["current_unit"]["code"] == MAI_HA
     assert geocoding["admin"]["level8"] == geocoding["current_unit"]["full_name"]
-    assert {unit["level"] for unit in geocoding["old_units"]} >= {"commune", "district"}
+    assert {unit["level_name"] for unit in geocoding["old_units"]} >= {"commune", "district"}
+    assert {unit["level"] for unit in geocoding["old_units"]} >= {3, 2}
     scores = [_geocoding(feature)["score"] for feature in features]
     assert scores == sorted(scores, reverse=True)
 
@@ -241,7 +263,8 @@ def test_reverse_names_the_ward_old_units_and_location_code(client: TestClient) 
     assert geocoding["location_code"] == encode(lon, lat)
     assert geocoding["location_code_display"] == "7VY-4HX-E6H"
     assert geocoding["current_unit"]["code"] == MAI_HA
-    assert [u["level"] for u in geocoding["old_units"]] == ["commune", "district", "province"]
+    assert [u["level_name"] for u in geocoding["old_units"]] == ["commune", "district", "province"]
+    assert [u["level"] for u in geocoding["old_units"]] == [3, 2, 1]
     assert [u["code"] for u in geocoding["units"]] == [MAI_HA, "25"]
     assert geocoding["distance_m"] == 0
 
@@ -249,7 +272,8 @@ def test_reverse_names_the_ward_old_units_and_location_code(client: TestClient) 
 def test_reverse_at_a_day_before_2025_reads_the_old_units(client: TestClient) -> None:
     [feature] = _features(client, "/reverse", lon=105.0717458, lat=20.6512401, at="2024-06-30", lang="en")
     geocoding = _geocoding(feature)
-    assert [u["level"] for u in geocoding["units"]] == ["commune", "district", "province"]
+    assert [u["level_name"] for u in geocoding["units"]] == ["commune", "district", "province"]
+    assert [u["level"] for u in geocoding["units"]] == [3, 2, 1]
     assert geocoding["current_unit"]["code"] == MAI_HA
     assert "Mai Châu District" in geocoding["label"]
 

@@ -15,8 +15,8 @@ def test_health_counts_the_bundled_data(client: TestClient, engine: Engine) -> N
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["schema_revision"] == migrate.head_revision(engine)
-    assert body["counts"]["admin_unit"] == 210
-    assert body["counts"]["unit_lineage"] == 155
+    assert body["counts"]["admin_unit"] == 210 + 111  # and the communes' periods before 2020
+    assert body["counts"]["unit_lineage"] == 155 + 116  # 2025 links, then those of 2008-2021
 
 
 def test_unknown_route_answers_the_error_shape(client: TestClient) -> None:

@@ -25,14 +25,14 @@ def test_list_units_filtered(client: TestClient) -> None:
 
 def test_list_units_by_parent_and_accent_free_name(client: TestClient) -> None:
     children = client.get("/units", params={"parent": "148", "limit": 50}).json()
-    assert children["number_matched"] == 19
+    assert children["number_matched"] == 19 + 6  # and the periods of 6 communes ending in 2020 or 2021
     found = client.get("/units", params={"q": "thinh lang"}).json()["items"]
     assert [(unit["code"], unit["full_name"]) for unit in found] == [("04795", "Phường Thịnh Lang")]
 
 
 def test_list_units_pages(client: TestClient) -> None:
     body = client.get("/units", params={"limit": 10, "offset": 200}).json()
-    assert body["number_matched"] == 210
+    assert body["number_matched"] == 210 + 111
     assert body["number_returned"] == 10
     assert body["offset"] == 200
 
@@ -105,10 +105,50 @@ def test_convert_an_ambiguous_name_asks_for_the_district(client: TestClient) -> 
     assert "Huyện Lương Sơn" in error["message"]
 
 
-def test_convert_by_area_reports_shares(client: TestClient) -> None:
+def test_convert_an_abolished_district_through_its_communes(client: TestClient) -> None:
     body = client.get("/units/convert", params={"code": "151"}).json()
-    assert {s["basis"] for s in body["successors"]} == {"geometry"}
-    assert all(0 < s["share"] <= 1 for s in body["successors"])
+    assert body["source"]["full_name"] == "Huyện Kỳ Sơn"
+    assert {s["basis"] for s in body["successors"]} == {"communes"}
+    assert {"04894", "04897"} <= {s["unit"]["code"] for s in body["successors"]}
+
+
+def test_convert_a_2019_commune_through_2020_to_2025(client: TestClient) -> None:
+    body = client.get("/units/convert", params={"name": "Hạ Bì", "district": "Kim Bôi"}).json()
+    assert body["source"]["code"] == "05029"
+    [successor] = body["successors"]
+    steps = [(link["unit"]["full_name"], link["change"], link["effective_date"]) for link in successor["via"]]
+    assert steps[0] == ("Thị trấn Bo", "merged", "2020-01-01")
+    assert steps[1][1:] == ("merged", "2025-07-01")
+    assert successor["unit"]["full_name"] == steps[1][0]
+    assert successor["unit"]["is_current"]
+    assert successor["confidence"] == "medium"  # Hạ Bì -> Bo rests on Wikipedia-derived sources
+    assert "Xã Hạ Bì" in body["note"]
+    assert "Thị trấn Bo" in body["note"]
+
+
+def test_convert_a_code_of_several_periods_at_a_date(client: TestClient) -> None:
+    body = client.get("/units/convert", params={"code": "04918", "at": "2008-01-01"}).json()
+    assert (body["source"]["full_name"], body["source"]["parent_code"]) == ("Xã Trung Minh", "151")
+    [successor] = body["successors"]
+    assert [link["change"] for link in successor["via"]] == ["district_changed", "renamed", "merged"]
+
+
+def test_convert_a_commune_that_left_the_province(client: TestClient) -> None:
+    body = client.get("/units/convert", params={"name": "Yên Bình", "district": "Lương Sơn"}).json()
+    assert body["successors"] == []
+    assert body["departure"]["effective_date"] == "2008-08-01"
+    assert "Thành phố Hà Nội" in body["note"]
+    assert "no successor in this database" in body["note"]
+
+
+def test_lineage_links_say_what_changed(client: TestClient) -> None:
+    body = client.get("/units/05203", params={"at": "2019-06-01"}).json()  # Xã Tân Mai, split in 2020
+    assert body["unit"]["full_name"] == "Xã Tân Mai"
+    links = {link["unit"]["full_name"]: link for link in body["successors"]}
+    assert set(links) == {"Xã Tân Thành", "Xã Sơn Thủy"}
+    assert all(link["change"] == "split" and link["kind"] == "partial" for link in links.values())
+    assert links["Xã Sơn Thủy"]["legal_basis"] == "830/NQ-UBTVQH14"
+    assert "xóm" in links["Xã Sơn Thủy"]["note"]
 
 
 @pytest.mark.parametrize(

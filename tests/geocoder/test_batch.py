@@ -215,3 +215,17 @@ def test_cli_search_and_reverse_print_json(engine: Engine, database_url: str) ->
     wrong = _cli("reverse", "105.338", "20.817", "--at", "30/06/2025", database_url=database_url)
     assert wrong.returncode == 2
     assert "YYYY-MM-DD" in wrong.stderr
+
+
+def test_an_abolished_commune_fills_the_old_unit_columns_through_the_chain(index: GeocoderIndex) -> None:
+    rows, _report = run(
+        index, 'id,dia_chi\n1,"Xã Dân Hạ, huyện Kỳ Sơn"\n2,"xa Ngoi Hoa, Tan Lac"\n', column="dia_chi"
+    )
+    dan_ha, ngoi_hoa = rows
+    # the pre-2025 columns name the 2020-2025 commune the old one merged into, the note the chain
+    assert (dan_ha["old_commune_code"], dan_ha["old_commune"]) == ("04894", "Phường Kỳ Sơn")
+    assert dan_ha["old_district"] == "Thành phố Hòa Bình"
+    assert dan_ha["commune_code"] == "04894"
+    assert dan_ha["note"].startswith("Xã Dân Hạ, Huyện Kỳ Sơn (until 2020-01-01) -> Phường Kỳ Sơn")
+    assert (ngoi_hoa["old_commune_code"], ngoi_hoa["old_commune"]) == ("05134", "Xã Suối Hoa")
+    assert "Xã Ngòi Hoa" in ngoi_hoa["note"]

@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 import shapely
 from shapely.geometry import LineString, shape
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
 from addresses.registry import create_address, retire_address
+from addresses.schema import admin_unit
 from geocoder.results import OLD_UNITS_PRECISION
 from geocoder.reverse import reverse
 
 pytestmark = pytest.mark.db
 
 HOA_BINH = (105.338, 20.817)  # Phường Hòa Bình; old Phường Phương Lâm, Thành phố Hòa Bình
-KY_SON = (105.40, 20.88)  # Phường Kỳ Sơn; Kỳ Sơn district until 2020-02-01
+KY_SON = (105.40, 20.88)  # Phường Kỳ Sơn; Kỳ Sơn district until 2020-01-01
 OFFSET_M = 20.0
 
 
@@ -130,7 +131,7 @@ def test_at_a_date_before_the_reorganisation(conn: Connection) -> None:
 def test_at_a_date_before_ky_son_joined_hoa_binh_city(conn: Connection) -> None:
     before = reverse(conn, *KY_SON, at=dt.date(2019, 12, 31))
     assert before.current_unit.code == "04894"
-    assert before.units[1].code == "151"  # Huyện Kỳ Sơn, until 2020-02-01
+    assert before.units[1].code == "151"  # Huyện Kỳ Sơn, until 2020-01-01
     assert reverse(conn, *KY_SON, at=dt.date(2025, 6, 30)).units[1].code == "148"
 
 
@@ -180,3 +181,54 @@ def test_small_radius_finds_no_village(conn: Connection) -> None:
     assert result.village is None
     assert result.label == "Phường Hoà Bình, Tỉnh Phú Thọ" or result.label.startswith("Phường Hòa Bình")
     assert result.to_dict()["current_unit"]["code"] == "04795"
+
+
+# ------------------------------------------------------------------ before the 2020 mergers
+
+
+def _point_of(conn: Connection, code: str, ends: dt.date) -> Point:
+    """The centre of the pre-2025 commune of a code that ended on a day."""
+    unit = admin_unit.c
+    row = conn.execute(
+        select(func.ST_X(unit.label_point), func.ST_Y(unit.label_point)).where(
+            unit.level == 3, unit.code == code, unit.valid_to == ends
+        )
+    ).one()
+    return float(row[0]), float(row[1])
+
+
+REORG_2025 = dt.date(2025, 7, 1)
+BEFORE_2020 = dt.date(2019, 6, 1)
+
+
+def test_at_a_date_before_a_rename_names_the_old_commune(conn: Connection) -> None:
+    point = _point_of(conn, "04816", REORG_2025)  # Phường Quỳnh Lâm: Xã Sủ Ngòi until 2021-02-01
+    result = reverse(conn, *point, at=BEFORE_2020)
+    assert (result.units[0].code, result.units[0].full_name) == ("04816", "Xã Sủ Ngòi")
+    assert result.note is None
+    assert reverse(conn, *point, at=dt.date(2022, 1, 1)).units[0].full_name == "Phường Quỳnh Lâm"
+
+
+def test_at_a_date_before_a_merger_answers_the_later_commune_with_its_parts(conn: Connection) -> None:
+    point = _point_of(conn, "04912", REORG_2025)  # Xã Mông Hóa: Mông Hóa and Dân Hòa until 2020
+    result = reverse(conn, *point, at=BEFORE_2020)
+    assert result.units[0].full_name == "Xã Mông Hóa"
+    assert result.note is not None
+    assert "Xã Dân Hòa" in result.note
+    assert "no polygons" in result.note
+    assert reverse(conn, *point, at=dt.date(2024, 1, 1)).note is None
+
+
+def test_at_a_date_before_2009_follows_the_commune_back_twice(conn: Connection) -> None:
+    point = _point_of(conn, "04918", REORG_2025)  # Phường Trung Minh: xã of huyện Kỳ Sơn until 2009
+    result = reverse(conn, *point, at=dt.date(2008, 1, 1))
+    assert (result.units[0].code, result.units[0].full_name) == ("04918", "Xã Trung Minh")
+    assert result.old_units[0].full_name == "Xã Trung Minh"
+
+
+def test_at_a_date_a_commune_that_grew_later_says_so(conn: Connection) -> None:
+    point = _point_of(conn, "04831", REORG_2025)  # TT Đà Bắc took 4 xóm of Tu Lý in 2020
+    result = reverse(conn, *point, at=BEFORE_2020)
+    assert result.units[0].full_name == "Thị trấn Đà Bắc"
+    assert result.note is not None
+    assert "Xã Tu Lý" in result.note

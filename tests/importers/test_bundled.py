@@ -25,8 +25,9 @@ def _units(conn: Connection, **where: object) -> list[tuple[object, ...]]:
 def test_every_level_and_period_is_loaded(conn: Connection) -> None:
     key = func.concat(admin_unit.c.level, "/", admin_unit.c.valid_to.is_(None))
     counts = dict(conn.execute(select(key, func.count()).group_by(key)).tuples().all())
-    # pre-2025: province 17, 10 districts + Kỳ Sơn (merged 2020), 151 communes; 2025: province 25, 46 units
-    assert counts == {"1/f": 1, "2/f": 11, "3/f": 151, "1/t": 1, "3/t": 46}
+    # pre-2025: province 17, 10 districts + Kỳ Sơn (merged 2020), 151 communes of 2020-2025 and
+    # 111 earlier periods of communes (reorg_2020.json); 2025: province 25, 46 units
+    assert counts == {"1/f": 1, "2/f": 11, "3/f": 151 + 111, "1/t": 1, "3/t": 46}
 
 
 def test_a_reused_code_is_two_units_told_apart_by_period(conn: Connection) -> None:
@@ -53,7 +54,7 @@ def test_ky_son_district_comes_from_wof_with_its_2020_end(conn: Connection) -> N
             admin_unit.c.raw.has_key("province_districts_2020_wof"),
         ).where(admin_unit.c.level == 2, admin_unit.c.code == "151")
     ).one()
-    assert tuple(row) == (dt.date(2020, 2, 1), "polygon", True)
+    assert tuple(row) == (dt.date(2020, 1, 1), "polygon", True)
 
 
 def test_government_polygons_win_over_wof_for_districts(conn: Connection) -> None:
@@ -82,6 +83,7 @@ def test_every_unit_has_a_parent_below_province(conn: Connection) -> None:
     assert [tuple(p) for p in pairs] == [
         ("04792", "148"),
         ("04792", "25"),
+        ("04894", "151"),  # Thị trấn Kỳ Sơn, huyện Kỳ Sơn until 2020-01-01
         ("04894", "148"),
         ("04894", "25"),
     ]
@@ -104,7 +106,7 @@ def test_split_communes_have_several_partial_successors(conn: Connection) -> Non
         select(old.c.name, new.c.full_name, unit_lineage.c.kind)
         .join(old, old.c.id == unit_lineage.c.predecessor_id)
         .join(new, new.c.id == unit_lineage.c.successor_id)
-        .where(unit_lineage.c.kind == "partial")
+        .where(unit_lineage.c.kind == "partial", unit_lineage.c.effective_date == REORG)
         .order_by(old.c.name, new.c.full_name)
     ).all()
     assert [tuple(r) for r in rows] == [
@@ -119,7 +121,9 @@ def test_split_communes_have_several_partial_successors(conn: Connection) -> Non
 
 def test_a_commune_point_outside_the_province_is_rejected_not_loaded(conn: Connection) -> None:
     row = conn.execute(
-        select(admin_unit.c.geom_quality).where(admin_unit.c.level == 3, admin_unit.c.code == "05254")
+        select(admin_unit.c.geom_quality).where(
+            admin_unit.c.level == 3, admin_unit.c.code == "05254", admin_unit.c.valid_to == REORG
+        )
     ).scalar_one()
     assert row == "none"  # Thành Sơn's approximate point lies outside; the GSO unit stays, without geometry
 
@@ -140,5 +144,8 @@ def test_villages_and_places_are_placed_in_current_communes(conn: Connection) ->
 def test_reimporting_the_whole_bundle_changes_nothing(engine: Engine, data_dir: Path) -> None:
     reports = list(import_bundled(engine, data_dir))
     files = [r for r in reports if isinstance(r, ImportReport)]
-    assert len(files) == 9
+    assert len(files) == 10
     assert [(r.file_name, r.inserted, r.updated) for r in files if r.inserted or r.updated] == []
+    steps = [r for r in reports if isinstance(r, str)]
+    assert steps[0] == "reorg_2020.json: 0 commune start(s) and 0 district end(s) dated"
+    assert steps[-1] == "reorg_2020.json: 116 links read, 0 written, 0 district end(s) dated"

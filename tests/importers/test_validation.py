@@ -133,7 +133,9 @@ def test_duplicate_rows_are_reported_as_warnings(conn: Connection, tmp_path: Pat
 
 def test_unknown_mapped_column_is_named(conn: Connection, tmp_path: Path) -> None:
     mapping = FieldMapping("villages", {"name": ("ten_thon",)})
-    with pytest.raises(ImportValidationError, match="mapped column 'ten_thon' is not in the file"):
+    with pytest.raises(
+        ImportValidationError, match=r"column .ten_thon. \(mapped to field .name.\) is not in the file"
+    ):
         import_file(
             conn,
             write(village_frame(), tmp_path / "cols.geojson"),

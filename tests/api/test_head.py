@@ -1,0 +1,77 @@
+"""HEAD on every GET operation of the OpenAPI document: GET's status and headers, no body."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+
+from addresses.registry import create_address
+from addresses.schema import address, address_history, tile_invalidation
+
+PATH_VALUES = {"layer": "units", "z": "8", "x": "202", "y": "112"}
+"""Path parameters the document gives no example for (a tile over Hoa Binh city)."""
+COMPARED_HEADERS = ("content-type", "content-length", "etag", "cache-control", "link", "content-crs")
+
+
+@pytest.fixture(scope="module")
+def registry_code(engine: Engine) -> Iterator[str]:
+    """An address committed for the app to see, deleted afterwards."""
+    with engine.begin() as conn:
+        record = create_address(conn, lon=105.338, lat=20.817, house_number="3", street="Cù Chính Lan")
+    yield record.registry_code
+    with engine.begin() as conn:
+        conn.execute(delete(address_history).where(address_history.c.address_id == record.id))
+        conn.execute(delete(address).where(address.c.id == record.id))
+        conn.execute(delete(tile_invalidation).where(tile_invalidation.c.layer == "address"))
+
+
+def _example(parameter: dict[str, Any]) -> str:
+    schema = parameter.get("schema", {})
+    examples = parameter.get("examples") or schema.get("examples")
+    if isinstance(examples, dict):
+        examples = [value["value"] for value in examples.values()]
+    if examples:
+        return str(examples[0])
+    return PATH_VALUES[parameter["name"]]
+
+
+def _get_requests(client: TestClient, registry_code: str) -> list[tuple[str, dict[str, str]]]:
+    """Each GET operation as a path and its required query parameters, filled with examples."""
+    requests = []
+    for template, operations in client.get("/openapi.json").json()["paths"].items():
+        if "get" not in operations:
+            continue
+        path, query = template, {}
+        for parameter in operations["get"].get("parameters", []):
+            value = registry_code if parameter["name"] == "registry_code" else _example(parameter)
+            if parameter["in"] == "path":
+                path = path.replace("{" + parameter["name"] + "}", value)
+            elif parameter["in"] == "query" and parameter.get("required"):
+                query[parameter["name"]] = value
+        requests.append((path, query))
+    return requests
+
+
+def test_head_answers_every_get_route_like_get_without_a_body(client: TestClient, registry_code: str) -> None:
+    requests = _get_requests(client, registry_code)
+    assert len(requests) >= 20
+    found = 0
+    for path, query in requests:
+        got = client.get(path, params=query)
+        head = client.head(path, params=query)
+        assert head.status_code == got.status_code, (path, query, head.status_code, got.text[:200])
+        assert head.content == b"", path
+        for name in COMPARED_HEADERS:
+            if name == "content-length" and "content-length" not in got.headers:
+                continue  # a streamed answer
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+        found += got.status_code == 200
+    assert found >= len(requests) - 1, "most examples should name something that exists"
+
+
+def test_head_of_a_post_only_route_is_still_refused(client: TestClient) -> None:
+    assert client.head("/batch").status_code == 405
