@@ -124,11 +124,17 @@ def copy_csv(
     )
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor:
-        writer = QueuedLibpqWriter(cursor) if queued else None
-        with cursor.copy(statement, writer=writer) as copy:
-            for batch in batches:
-                copy.write(batch)
+    try:
+        with raw.cursor() as cursor:
+            writer = QueuedLibpqWriter(cursor) if queued else None
+            with cursor.copy(statement, writer=writer) as copy:
+                for batch in batches:
+                    copy.write(batch)
+    except (KeyboardInterrupt, SystemExit):
+        # Interrupted in the middle of the COPY protocol, the connection cannot even roll
+        # back: close it (the server then rolls the transaction back) and let the caller know.
+        conn.invalidate()
+        raise
 
 
 def stage(conn: Connection, frame: pd.DataFrame, *, name: str = "import_staging") -> Table:

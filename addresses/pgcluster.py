@@ -325,6 +325,31 @@ def database_url(settings: DatabaseSettings, *, start_if_needed: bool = True) ->
     return state.url(settings.database_name)
 
 
+def recorded_url(settings: DatabaseSettings) -> str:
+    """The URL of the configured database, starting nothing: the embedded one only when it runs.
+
+    Raises DatabaseSetupError saying to run ``diachiso db start`` when the embedded
+    cluster is not initialised or is stopped.
+    """
+    if settings.database_url is not None:
+        return settings.database_url
+    state = read_state(settings)
+    if state is None:
+        raise DatabaseSetupError("the embedded database is not initialised: run `diachiso db start`")
+    if not status(settings).running:
+        raise DatabaseSetupError("the embedded database is stopped: run `diachiso db start`")
+    return state.url(settings.database_name)
+
+
+def libpq_url(url: str) -> str:
+    """The URL as psql and other libpq tools take it: no SQLAlchemy driver name.
+
+    >>> libpq_url("postgresql+psycopg://diachiso:secret@127.0.0.1:55433/diachiso")
+    'postgresql://diachiso:secret@127.0.0.1:55433/diachiso'
+    """
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def server_url(settings: DatabaseSettings) -> str:
     """A URL of the server (any database): the configured one, or the embedded cluster (started)."""
     return settings.database_url or start(settings).url("postgres")

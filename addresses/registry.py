@@ -1,8 +1,8 @@
 """The address registry in the database: codes in bulk, the lifecycle of an address, look-ups.
 
 Every address gets a location code (computed from its point, follows it when it
-moves) and a registry code (9-digit serial from a database sequence + Damm check
-digit: issued once, never changed, never reused).
+moves) and a registry code (9-digit serial from the registry counter row + Damm check
+digit: issued once, never changed, never reused; an aborted transaction burns none).
 
 An address goes proposed -> active -> retired, never back. Edits are atomic (each
 runs in a savepoint of the caller's transaction), use optimistic locking
@@ -15,9 +15,8 @@ in force.
 from __future__ import annotations
 
 import enum
-import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -38,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from addresses import changes
+from addresses import changes, swap, validation
 from addresses.bulk import staging_table
 from addresses.codes import (
     Cell,
@@ -69,7 +68,7 @@ from addresses.queries import (
     current_commune_id,
     point_expression,
 )
-from addresses.schema import address, address_history, registry_serial
+from addresses.schema import address, address_history, registry_counter
 from addresses.text import canonical_text
 
 __all__ = [
@@ -79,6 +78,7 @@ __all__ = [
     "AddressRecord",
     "ChangeKind",
     "Keep",
+    "LocationEncoder",
     "LocationLookup",
     "MergeResult",
     "RegistryLookup",
@@ -90,6 +90,7 @@ __all__ = [
     "lookup_registry",
     "merge_addresses",
     "next_serials",
+    "record_history",
     "retire_address",
     "update_address",
 ]
@@ -163,16 +164,25 @@ def _copy_in(conn: Connection, table: Table, fields: Fields, columns: dict[str, 
 
 
 def next_serials(conn: Connection, count: int) -> NDArray[np.int64]:
-    """Draw ``count`` serials from the registry sequence in one round trip (one array value)."""
+    """Draw ``count`` consecutive serials from the registry counter row in one UPDATE ... RETURNING.
+
+    The counter is updated inside the caller's transaction: a rollback gives the serials
+    back (none is burnt), and other drawers wait for the row until it commits. The
+    address table is locked for writing first (the lock order of addresses.swap), so a
+    drawer never holds the counter while waiting for a large load's table lock.
+    """
     if count == 0:
         return np.empty(0, dtype=np.int64)
-    draws = select(func.array_agg(func.nextval(registry_serial.name))).select_from(
-        func.generate_series(1, count)
+    swap.lock_table(conn, address, "ROW EXCLUSIVE")
+    draw = (
+        update(registry_counter)
+        .values(next_serial=registry_counter.c.next_serial + count)
+        .returning(registry_counter.c.next_serial)
     )
-    serials = np.asarray(conn.execute(draws).scalar_one(), dtype=np.int64)
-    if serials.size != count:
-        raise RuntimeError(f"drew {serials.size} serials instead of {count}")
-    return serials
+    after = conn.execute(draw).scalar()
+    if after is None:
+        raise RuntimeError("registry_counter has no row: run the database migrations")
+    return np.arange(int(after) - count, int(after), dtype=np.int64)
 
 
 def _padded(column: ColumnElement[Any], width: int) -> ColumnElement[Any]:
@@ -200,18 +210,25 @@ def _needing_codes(conn: Connection, source: str | None) -> NDArray[np.void]:
     return _copy_rows(conn, query, _TODO_FIELDS)
 
 
-def assign_codes(conn: Connection, *, source: str | None = None) -> int:
+LocationEncoder = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.bytes_]]
+"""Location codes of points (lons, lats) as ``S9``: ``encode_array``, or one that spreads the work."""
+
+
+def assign_codes(
+    conn: Connection, *, source: str | None = None, encoder: LocationEncoder = encode_array
+) -> int:
     """Give addresses their codes (vectorized); return how many got a new registry code.
 
     Handles addresses of ``source`` (all when None) missing a code, and those written
     in this transaction (their location code follows their point). Registry codes are
     never changed once issued; only rows whose codes change are written (binary COPY
-    into a staging table, then one UPDATE).
+    into a staging table, then one UPDATE). ``encoder`` computes the location codes
+    (``addresses.dask_codes`` passes one that runs on a Dask cluster).
     """
     todo = _needing_codes(conn, source)
     if todo.size == 0:
         return 0
-    location = encode_array(todo["lon"].astype(np.float64), todo["lat"].astype(np.float64))
+    location = encoder(todo["lon"].astype(np.float64), todo["lat"].astype(np.float64))
     registry = todo["registry_code"].copy()
     missing = registry == b" " * 10
     registry[missing] = registry_codes_array(next_serials(conn, int(missing.sum())))
@@ -234,7 +251,7 @@ def assign_codes(conn: Connection, *, source: str | None = None) -> int:
 GENERATED_SOURCE: Final = "generated"
 """The source label of generated (not surveyed) addresses; they are flagged ``is_generated``."""
 
-ChangeKind = Literal["update", "move", "activate", "retire", "merge"]
+ChangeKind = Literal["update", "move", "activate", "retire", "merge", "import"]
 """What an ``address_history`` row records: the kind of change that replaced the snapshot."""
 
 
@@ -303,10 +320,13 @@ def _required_text(parameter: str, value: str) -> str:
 
 
 def _location_code(lon: float, lat: float) -> str:
-    """Return the location code of a point; raise for NaN/inf or a point outside the grid."""
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise InvalidParameterError("lon", f"coordinates must be finite numbers, got ({lon}, {lat})")
-    return encode(lon, lat)
+    """Return the location code of a point; raise for NaN/inf, a non-number or a point outside the grid."""
+    return encode(validation.finite_number("lon", lon), validation.finite_number("lat", lat))
+
+
+def _checked_text(field: str, value: str | None) -> str | None:
+    """Return an address part cleaned, after the checks imports run too (addresses.validation)."""
+    return None if value is None else clean_text(validation.check_text(field, value))
 
 
 def _commune_at(conn: Connection, lon: float, lat: float) -> int:
@@ -360,7 +380,7 @@ def create_address(
     texts = {"house_number": house_number, "alley": alley, "street": street, "village_name": village_name}
     with conn.begin_nested():
         code = registry_code(int(next_serials(conn, 1)[0]))
-        values = {name: clean_text(value) for name, value in texts.items()}
+        values = {name: _checked_text(name, value) for name, value in texts.items()}
         statement = insert(address).values(
             **located,
             **values,
@@ -439,16 +459,35 @@ def _snapshot(
     reason: str | None = None,
 ) -> None:
     """Keep the row as it is now in address_history (a reason goes in as "change_reason")."""
+    record_history(
+        conn, where=address.c.id == current.id, change=change, changed_by=changed_by, reason=reason
+    )
+
+
+def record_history(
+    conn: Connection,
+    *,
+    where: ColumnElement[bool],
+    change: ChangeKind,
+    changed_by: str | None,
+    reason: str | None = None,
+) -> int:
+    """Keep the addresses matching ``where``, as they are now, in address_history; return how many.
+
+    Call it before changing them (edits and imports alike): each row keeps its
+    version, the change about to replace it, and who makes it. ``where`` may name
+    other tables (an import's staged rows).
+    """
     snapshot: ColumnElement[Any] = func.to_jsonb(address.table_valued())
     if reason is not None:
         snapshot = snapshot.op("||")(func.jsonb_build_object("change_reason", literal(reason, Text)))
     row = select(address.c.id, address.c.version, snapshot, literal(change, Text), literal(changed_by, Text))
-    conn.execute(
+    written = conn.execute(
         insert(address_history).from_select(
-            ["address_id", "version", "snapshot", "change", "changed_by"],
-            row.where(address.c.id == current.id),
+            ["address_id", "version", "snapshot", "change", "changed_by"], row.where(where)
         )
     )
+    return int(written.rowcount)
 
 
 def _mark_tiles(conn: Connection, address_id: int) -> None:
@@ -496,7 +535,7 @@ def _text_values(current: _Current, changes: _Changes) -> dict[str, str | None]:
     for name, value in changes.texts.items():
         if isinstance(value, Keep):
             continue
-        text = clean_text(value)
+        text = _checked_text(name, value)
         if text != current.texts[name]:
             values[name] = text
     return values

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Sequence,
     SmallInteger,
     String,
     Table,
@@ -54,10 +53,8 @@ LINEAGE_CHANGES = ("merged", "split", "renamed", "district_changed", "district_d
 or transferred to another province (no successor in this database)."""
 LINEAGE_CONFIDENCE = ("high", "medium", "low")
 
-#: Serials start at 100,000,000 so that no registry code begins with 0 (migration 0004).
-registry_serial = Sequence(
-    "address_registry_serial", start=100_000_000, minvalue=100_000_000, metadata=metadata
-)
+FIRST_REGISTRY_SERIAL = 100_000_000
+"""Serials start here so that no registry code begins with 0 (migration 0004)."""
 
 
 def _created_at() -> Column[object]:
@@ -222,6 +219,7 @@ address = Table(
     Index("ix_address_geom", "geom", postgresql_using="gist"),
     Index("ix_address_location_code", "location_code"),
     Index("ix_address_commune_id", "commune_id"),
+    Index("ix_address_successor_id", "successor_id"),
     comment="Address points; never deleted once published, retired instead.",
 )
 
@@ -237,6 +235,17 @@ address_history = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("address_id", "version"),
     comment="Every earlier version of every address.",
+)
+
+registry_counter = Table(
+    "registry_counter",
+    metadata,
+    Column("id", Boolean, primary_key=True, server_default=text("true"), comment="always true: one row"),
+    Column("next_serial", BigInteger, nullable=False, comment="the serial the next registry code gets"),
+    CheckConstraint("id", name="one_row"),
+    CheckConstraint(f"next_serial >= {FIRST_REGISTRY_SERIAL}", name="next_serial"),
+    comment="Where registry serials stand: drawn by an UPDATE in the drawing transaction, so a "
+    "transaction that rolls back burns none (a sequence would).",
 )
 
 import_run = Table(

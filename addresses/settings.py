@@ -31,6 +31,12 @@ class DatabaseSettings(BaseSettings):
         le=65535,
         description="Preferred TCP port of the embedded cluster (the next free one is taken if busy).",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a read-only replica (PostgreSQL streaming replication) that the "
+        "API's read paths use: geocoder index, reverse, tiles, OGC and units. Edits and imports always "
+        "go to the primary. Unset: everything uses the primary.",
+    )
     database_name: str = Field(default="diachiso", description="Database name in the cluster.")
     pool_size: int = Field(default=5, ge=1, le=100)
 

@@ -28,13 +28,15 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(pgcluster.database_url(database), database)
-        app.state.engine = engine
-        app.state.tiles = tiles.open_tiles(engine, app.state.api_settings.tiles)
-        app.state.geocoder = geocode.open_index(engine, app.state.geocode_settings)
+        read = make_engine(database.read_database_url, database) if database.read_database_url else engine
+        app.state.engine, app.state.read_engine = engine, read
+        app.state.tiles = tiles.open_tiles(read, app.state.api_settings.tiles)
+        app.state.geocoder = geocode.open_index(read, app.state.geocode_settings)
         try:
             yield
         finally:
             app.state.tiles.close()
+            read.dispose()
             engine.dispose()
 
     app = FastAPI(

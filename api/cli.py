@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,8 +26,10 @@ from addresses.errors import DiachisoError
 from addresses.settings import DatabaseSettings
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
+from geocoder.results import BatchReport
 from geocoder.reverse import reverse
 from geocoder.search import search
+from importers import synth
 from importers.bundled import import_bundled
 from importers.mapping import DATASETS, Dataset, FieldMapping, default_mapping, load_mapping_file
 from importers.pipeline import ImportOptions, ImportReport, import_file
@@ -85,8 +88,8 @@ def db_status() -> None:
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the database URL (with its password: for psql and tools)."""
-    typer.echo(pgcluster.database_url(DatabaseSettings()))
+    """Print the database URL for psql and tools (with its password); starts nothing."""
+    typer.echo(pgcluster.libpq_url(pgcluster.recorded_url(DatabaseSettings())))
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
@@ -163,11 +166,19 @@ def import_command(
         bool | None,
         typer.Option(
             "--rebuild-indexes/--keep-indexes",
-            help="drop the table's indexes before writing new rows and rebuild them after (faster for a "
-            "load as large as the table; readers of the table wait until the import ends); "
+            help="write new rows into a fresh copy of the table, build its indexes once and swap it in "
+            "(faster for a load as large as the table; readers keep answering, writers wait); "
             "default: only when at least 50,000 new rows are no fewer than the rows stored",
         ),
     ] = None,
+    allow_blank_fields: Annotated[
+        bool,
+        typer.Option(
+            "--allow-blank-fields",
+            help="let a re-import blank stored values of fields the file has no column for "
+            "(refused by default: a Shapefile cuts 'house_number' to 'house_numb')",
+        ),
+    ] = False,
 ) -> None:
     """Import one file in one transaction: all of it, or nothing."""
     existing_file(path)
@@ -189,10 +200,15 @@ def import_command(
             csv=CsvOptions(lon_column=lon, lat_column=lat, wkt_column=wkt, encoding=encoding),
             assume_official_vn2000=assume_official_vn2000,
             rebuild_indexes=rebuild_indexes,
+            allow_blank_fields=allow_blank_fields,
             progress=advance,
         )
-        with engine.begin() as conn:
-            report = import_file(conn, path, options=options)
+        try:
+            with engine.begin() as conn:
+                report = import_file(conn, path, options=options)
+        except KeyboardInterrupt:
+            console.print(f"interrupted: nothing was written ({path.name}: the transaction was rolled back)")
+            raise typer.Exit(130) from None
     print_report(report)
 
 
@@ -211,6 +227,29 @@ def import_bundled_command(
         return
     for report in import_bundled(engine, data_dir):
         print_report(report)
+
+
+@app.command("synth")
+def synth_command(
+    addresses: Annotated[int, typer.Option("--addresses", help="how many address points to generate")],
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same addresses")] = 2025,
+    messy: Annotated[float, typer.Option(help="fraction of address texts written messily")] = 0.0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="GeoParquet file to write")] = None,
+    load: Annotated[bool, typer.Option("--load", help="import into the database (codes assigned)")] = False,
+    data_dir: Annotated[Path, typer.Option(help="folder of the bundled files")] = DEFAULT_DATA_DIR,
+) -> None:
+    """Generate realistic address points for Hoa Binh, labelled generated (source "generated")."""
+    if (output is None) == (not load):
+        raise typer.BadParameter("give either -o FILE.parquet or --load")
+    frame = synth.generate(data_dir, addresses, seed=seed, messy=messy)
+    if output is not None:
+        synth.write(frame, output)
+        console.print(f"{len(frame)} generated addresses written to {output}", markup=False)
+        return
+    engine = engine_for(DatabaseSettings())
+    with engine.begin() as conn:
+        report = synth.load(conn, frame, name=f"synth-{seed}-{addresses}")
+    print_report(report)
 
 
 @app.command("serve")
@@ -325,9 +364,18 @@ def geocode_command(
     excel: Annotated[
         bool, typer.Option("--excel", help="write UTF-8 with a BOM, so that Excel shows Vietnamese right")
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="run on Dask: local:N (N worker processes here) or a scheduler, tcp://host:8786"),
+    ] = None,
 ) -> None:
     """Geocode a CSV file: same rows and order, geocoding columns added (UTF-8; --excel adds a BOM)."""
     total = _check_csv(path, encoding, delimiter, column)
+    if dask is not None:
+        _geocode_on_dask(
+            path, output, column=column, delimiter=delimiter, encoding=encoding, scheduler=dask, excel=excel
+        )
+        return
     engine = engine_for(DatabaseSettings())
     index = _load_index(engine)
     columns = [TextColumn("geocoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
@@ -347,6 +395,11 @@ def geocode_command(
             delimiter=delimiter,
             progress=lambda done: bar.update(task, completed=done),
         )
+    _print_batch(report)
+
+
+def _print_batch(report: BatchReport) -> None:
+    """One line of counts and speed, then the first problems."""
     console.print(
         f"{report.rows} rows: {report.matched} matched, {report.unmatched} unmatched, {report.bad} bad "
         f"({report.seconds:.1f} s, {report.rows_per_second:,.0f} rows/s, cache hits {report.cache_hits})",
@@ -356,6 +409,24 @@ def geocode_command(
         console.print(f"  {line}", markup=False)
 
 
+def _geocode_on_dask(
+    path: Path, output: Path, *, column: list[str], delimiter: str, encoding: str, scheduler: str, excel: bool
+) -> None:
+    """The batch on a Dask cluster; its workers load the index from the same database."""
+    from geocoder.distributed import connect, geocode_csv_dask  # noqa: PLC0415 (dask only for --dask)
+
+    url = pgcluster.database_url(DatabaseSettings())
+    with (
+        connect(scheduler) as client,
+        path.open(encoding=encoding, newline="") as src,
+        output.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="") as dst,
+    ):
+        workers = len(client.scheduler_info().get("workers", {}))
+        console.print(f"geocoding on Dask ({scheduler}, {workers} workers)", markup=False)
+        report = geocode_csv_dask(client, url, src, dst, column=column, delimiter=delimiter)
+    _print_batch(report)
+
+
 def main() -> None:
     """Entry point of the ``diachiso`` console script."""
     try:
@@ -363,8 +434,8 @@ def main() -> None:
     except DiachisoError as error:
         console.print(f"error: {error}", markup=False, soft_wrap=True)
         sys.exit(1)
-    except DBAPIError as error:  # the server refused, went away, or stopped the transaction
-        reason = " ".join(str(error.orig).split())
+    except (DBAPIError, psycopg.Error) as error:  # the server refused, went away, or stopped the transaction
+        reason = " ".join(str(getattr(error, "orig", error)).split())
         console.print(f"database error (nothing was written): {reason}", markup=False)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

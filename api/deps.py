@@ -14,6 +14,18 @@ def engine(request: Request) -> Engine:
     return value
 
 
+def read_engine(request: Request) -> Engine:
+    """The engine of the read paths: the read replica when one is configured, else the primary."""
+    value: Engine = getattr(request.app.state, "read_engine", None) or engine(request)
+    return value
+
+
+def read_connection(request: Request) -> Iterator[Connection]:
+    """A connection to the read replica (or the primary) for one read-only request."""
+    with read_engine(request).connect() as conn:
+        yield conn
+
+
 def connection(request: Request) -> Iterator[Connection]:
     """A connection for one request, returned to the pool afterwards."""
     with engine(request).connect() as conn:

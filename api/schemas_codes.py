@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pyproj import Geod
 
+from addresses import validation
 from addresses.codes import Cell
+from addresses.errors import InvalidParameterError
 from addresses.queries import AddressRecord, UnitRef
 from addresses.registry import KEEP, Keep, LocationLookup, RegistryLookup, TextChange
 from api.schemas import Link
 from api.schemas_geocode import PointGeometry
 
 GEOJSON: Final = "application/geo+json"
-MAX_TEXT: Final = 200
-"""The longest address part (house number, alley, street, village) an edit may send."""
+MAX_TEXT: Final = validation.MAX_TEXT
+"""The longest address part an edit may send (a house number: validation.MAX_LENGTHS; as imports)."""
 MAX_CODE_CHARS: Final = 40
 """The longest typed code accepted (a code with generous spaces and dashes)."""
 MAX_MERGE: Final = 100
@@ -198,13 +201,43 @@ def _plain_text(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_plain_text)]
+def _shared(field: str, check: Callable[[str, Any], Any]) -> Callable[[Any], Any]:
+    """Run one of the checks imports run too (addresses.validation) on a member, as a pydantic error."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return check(field, value)
+        except InvalidParameterError as error:
+            raise ValueError(str(error).removeprefix(f"{field}: ")) from None
+
+    return validate
+
+
+def _part_limit(field: str) -> StringConstraints:
+    """The length limit of an address part (in the OpenAPI document too)."""
+    return StringConstraints(max_length=validation.max_length(field))
+
+
+def _part_check(field: str) -> AfterValidator:
+    """No controls, no invisible formatting: addresses.validation.check_text."""
+    return AfterValidator(_shared(field, validation.check_text))
+
+
+def _number(field: str) -> BeforeValidator:
+    """A finite JSON number (``true`` is not one): addresses.validation.finite_number."""
+    return BeforeValidator(_shared(field, validation.finite_number))
+
+
+HouseNumber = Annotated[str, _part_limit("house_number"), _part_check("house_number")]
+Alley = Annotated[str, _part_limit("alley"), _part_check("alley")]
+Street = Annotated[str, _part_limit("street"), _part_check("street")]
+VillageName = Annotated[str, _part_limit("village_name"), _part_check("village_name")]
 RequiredText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_plain_text)
 ]
 TypedCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_CHARS)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), _number("lon")]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), _number("lat")]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -215,10 +248,10 @@ class NewAddress(BaseModel):
 
     lon: Longitude = Field(description="Longitude, WGS 84 degrees.", examples=[105.338])
     lat: Latitude = Field(description="Latitude, WGS 84 degrees.", examples=[20.817])
-    house_number: PlainText | None = Field(default=None, examples=["12A"])
-    alley: PlainText | None = Field(default=None, examples=["3"])
-    street: PlainText | None = Field(default=None, examples=["Trần Hưng Đạo"])
-    village_name: PlainText | None = Field(default=None, examples=["Xóm Lác"])
+    house_number: HouseNumber | None = Field(default=None, examples=["12A"])
+    alley: Alley | None = Field(default=None, examples=["3"])
+    street: Street | None = Field(default=None, examples=["Trần Hưng Đạo"])
+    village_name: VillageName | None = Field(default=None, examples=["Xóm Lác"])
     status: NewStatus = Field(default="active", description="'active', or 'proposed' until it is confirmed.")
 
 
@@ -238,10 +271,10 @@ class AddressChanges(BaseModel):
     lat: Latitude | None = Field(
         default=None, description="New latitude (null: unchanged).", examples=[20.8171]
     )
-    house_number: PlainText | None = Field(default=None, examples=["12B"])
-    alley: PlainText | None = Field(default=None, examples=["3"])
-    street: PlainText | None = Field(default=None, examples=["Trần Hưng Đạo"])
-    village_name: PlainText | None = Field(default=None, examples=["Xóm Lác"])
+    house_number: HouseNumber | None = Field(default=None, examples=["12B"])
+    alley: Alley | None = Field(default=None, examples=["3"])
+    street: Street | None = Field(default=None, examples=["Trần Hưng Đạo"])
+    village_name: VillageName | None = Field(default=None, examples=["Xóm Lác"])
     status: NewStatus | None = Field(default=None, description="'active' to confirm a proposed address.")
     expected_version: Version | None = Field(
         default=None, description="The version edited, when no If-Match header is sent.", examples=[1]

@@ -6,14 +6,19 @@ Re-importing the same rows changes nothing (the upsert skips identical rows).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
     Table,
+    Text,
+    and_,
+    any_,
     case,
     func,
     literal,
@@ -23,9 +28,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
-from addresses import bulk
-from addresses.schema import admin_unit
+from addresses import bulk, registry
+from addresses.schema import address, admin_unit
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class UpsertCounts:
     inserted: int
     updated: int
     indexes_rebuilt: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 REBUILD_MIN_ROWS = 50_000
@@ -92,21 +99,69 @@ def insert_new(conn: Connection, target: Table, frames: Iterable[pd.DataFrame]) 
     return bulk.copy_frames(conn, target, frames)
 
 
+ColumnValues = Mapping[str, Any] | ReadOnlyColumnCollection[str, Any]
+"""Values by column name: a staged table's columns, or an upsert's ``excluded``."""
+
+
+def changing_columns(columns: Sequence[str]) -> list[str]:
+    """The staged columns an upsert may change on a stored row (not its key nor its registry code)."""
+    return [c for c in columns if c not in ("source", "source_id", "registry_code")]
+
+
+def differs(target: Table, values: ColumnValues, columns: Sequence[str]) -> ColumnElement[bool]:
+    """Whether a stored row differs from ``values`` (a staged row, or an upsert's ``excluded``)."""
+    return or_(*(target.c[c].is_distinct_from(values[c]) for c in columns))
+
+
 def upsert_by_source(conn: Connection, target: Table, staged: Table, columns: Sequence[str]) -> UpsertCounts:
     """Insert new (source, source_id) rows, update changed ones, leave identical ones alone."""
     rows = insert(target).from_select(list(columns), select(*(staged.c[c] for c in columns)))
     excluded = rows.excluded
-    changing = [c for c in columns if c not in ("source", "source_id", "registry_code")]
+    changing = changing_columns(columns)
     values: dict[str, object] = {c: excluded[c] for c in changing}
     values["updated_at"] = func.now()
     if "version" in target.c:
         values["version"] = target.c.version + 1
     statement = rows.on_conflict_do_update(
-        index_elements=["source", "source_id"],
-        set_=values,
-        where=or_(*(target.c[c].is_distinct_from(excluded[c]) for c in changing)),
+        index_elements=["source", "source_id"], set_=values, where=differs(target, excluded, changing)
     )
     return _count(conn, statement)
+
+
+def record_address_history(conn: Connection, staged: Table, columns: Sequence[str], *, source: str) -> int:
+    """Keep, like an edit does, the stored addresses the staged rows are about to change; return how many."""
+    changing = changing_columns(columns)
+    stored = and_(address.c.source == staged.c.source, address.c.source_id == staged.c.source_id)
+    return registry.record_history(
+        conn,
+        where=and_(stored, differs(address, staged.c, changing)),
+        change="import",
+        changed_by=f"import:{source}",
+    )
+
+
+def blanking_counts(
+    conn: Connection, target: Table, *, source: str, source_ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, int]:
+    """Count, per field, the stored rows of ``source`` among ``source_ids`` an import lacking it would change.
+
+    A missing text field would be written as NULL; a missing address status as "active".
+    """
+    if not fields or not source_ids:
+        return {}
+    written = {name: WRITTEN_WHEN_MISSING.get(name) for name in fields}
+    counts = [
+        func.count().filter(target.c[name].is_distinct_from(value)).label(name)
+        for name, value in written.items()
+    ]
+    ids = literal(list(source_ids), ARRAY(Text))
+    query = select(*counts).where(target.c.source == source, target.c.source_id == any_(ids))
+    row = conn.execute(query).mappings().one()
+    return {name: int(row[name]) for name in fields if row[name]}
+
+
+WRITTEN_WHEN_MISSING: dict[str, str] = {"status": "active"}
+"""What an import writes in a field its file lacks, when not NULL."""
 
 
 def upsert_units(conn: Connection, staged: Table, columns: Sequence[str], *, fill_only: bool) -> UpsertCounts:

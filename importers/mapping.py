@@ -59,6 +59,15 @@ REQUIRED_FIELDS: dict[Dataset, tuple[str, ...]] = {
 }
 
 
+BLANKABLE_FIELDS: dict[Dataset, tuple[str, ...]] = {
+    "units": (),  # an empty unit field keeps the stored value (importers.load.upsert_units)
+    "villages": (),  # the name is required; the type, when not given, comes from the name
+    "places": ("name", "house_number", "street"),
+    "addresses": ("house_number", "alley", "street", "village_name", "official_code", "status"),
+}
+"""Fields a re-import overwrites on stored rows: where the file has no column for one, it blanks it."""
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     """How the columns of one source file become the fields of one dataset."""
@@ -96,6 +105,21 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
     if mapping.category_columns:
         out["category"], out["kind"] = _category(frame, mapping.category_columns)
     return out
+
+
+def unmapped_fields(frame: pd.DataFrame, mapping: FieldMapping) -> tuple[str, ...]:
+    """The fields a re-import would overwrite that neither a column of the file nor a constant gives.
+
+    A Shapefile truncates column names to 10 characters ("house_number" becomes
+    "house_numb"): the conventional mapping then finds no house number column at all.
+    """
+    if mapping.lenient:
+        mapping = present_columns(mapping, frame)
+    return tuple(
+        name
+        for name in BLANKABLE_FIELDS[mapping.dataset]
+        if name not in mapping.constants and not mapping.columns.get(name)
+    )
 
 
 def _check_columns_exist(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import time
@@ -17,16 +16,17 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Table, func, insert, select, union_all
 
-from addresses import bulk, changes
+from addresses import bulk, changes, swap
 from addresses.errors import ImportValidationError
 from addresses.schema import address, admin_unit, import_run, place, village
 from importers import load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
-from importers.mapping import FieldMapping, apply_mapping
+from importers.mapping import FieldMapping, apply_mapping, unmapped_fields
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
 from importers.validate import (
     Rejection,
     Validated,
+    coordinate_problems,
     duplicate_problems,
     duplicate_warnings,
     geometry_rejections,
@@ -34,7 +34,10 @@ from importers.validate import (
     repair_geometries,
     required_problems,
     status_problems,
+    strip_formatting,
     territory_rejections,
+    text_problems,
+    unstorable_problems,
 )
 
 #: Old Hoa Binh province with a margin: the territory before any polygon is loaded.
@@ -64,7 +67,9 @@ class ImportOptions:
     assume_official_vn2000: bool = False
     fill_only: bool = False
     rebuild_indexes: bool | None = None
-    """Drop and rebuild the table's indexes around the COPY of new rows (None: when it pays)."""
+    """Load new rows into a fresh copy of the table, indexed once and swapped in (None: when it pays)."""
+    allow_blank_fields: bool = False
+    """Let a re-import blank stored values of fields its file has no column for (else it is refused)."""
     progress: ImportProgress = field(default=no_progress, compare=False)
 
 
@@ -161,16 +166,20 @@ def import_source(
         rows_read=len(frame),
         dry_run=options.dry_run,
     )
-    checked = validate_rows(rows, geoms, frame[FEATURE].to_numpy(), options, territory(conn))
+    features = frame[FEATURE].to_numpy()
+    checked = validate_rows(rows, geoms, features, options, territory(conn))
+    checked.problems += unstorable_problems(_original_fields(frame), features)
     _raise_on_problems(source_frame.file_name, checked, options.strict)
     options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
     report.rejected = [str(r) for r in checked.rejections]
     if not options.dry_run:
         kept = frame.loc[checked.rows.index]
-        counts = write_rows(conn, checked, _original_fields(kept), report.source, options)
+        blanks = Blanks(source_frame.file_name, unmapped_fields(frame, options.mapping))
+        counts = write_rows(conn, checked, _original_fields(kept), report.source, options, blanks=blanks)
         report.inserted, report.updated = counts.inserted, counts.updated
         report.indexes_rebuilt = counts.indexes_rebuilt
+        report.warnings = [*counts.warnings, *report.warnings]
         report.unchanged = len(checked.rows) - counts.inserted - counts.updated
         _record_run(conn, sha256, report)
     report.seconds = round(time.perf_counter() - started, 3)
@@ -186,9 +195,11 @@ def validate_rows(
 ) -> Validated:
     """Run every check; keep the rows that pass."""
     dataset = options.mapping.dataset
-    rows = normalise_text(rows)
+    rows, stripped = strip_formatting(normalise_text(rows), features)
+    problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
-    problems = required_problems(rows, features, dataset) + duplicate_problems(rows, features)
+    problems += required_problems(rows, features, dataset) + duplicate_problems(rows, features)
+    problems += text_problems(rows, features)
     if dataset == "addresses":
         problems += status_problems(rows, features)
     rejections = geometry_rejections(geoms, features, dataset)
@@ -196,7 +207,7 @@ def validate_rows(
     candidates = ~np.isin(features, list(rejected_rows))
     rejections += territory_rejections(geoms[candidates], features[candidates], province)
     keep = ~np.isin(features, [r.feature for r in rejections])
-    warnings = duplicate_warnings(rows[keep], geoms[keep], features[keep])
+    warnings = stripped + duplicate_warnings(rows[keep], geoms[keep], features[keep])
     return Validated(rows[keep], geoms[keep], rejections, problems, warnings, repaired)
 
 
@@ -226,13 +237,30 @@ def _original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
 
 
+@dataclass(frozen=True)
+class Blanks:
+    """The fields a file lacks that a re-import would overwrite on its stored rows (see write_rows)."""
+
+    file_name: str
+    fields: tuple[str, ...] = ()
+
+
 def write_rows(
-    conn: Connection, checked: Validated, fields: pd.DataFrame, source: str, options: ImportOptions
+    conn: Connection,
+    checked: Validated,
+    fields: pd.DataFrame,
+    source: str,
+    options: ImportOptions,
+    *,
+    blanks: Blanks | None = None,
 ) -> load.UpsertCounts:
     """Write the validated rows of one dataset and record where they are for the tile caches.
 
     Rows the source imported before are staged and upserted (identical ones are left
-    alone); rows it never imported are COPYed straight into the table.
+    alone; a changed address keeps its old version in address_history, as an edit
+    does); rows it never imported are COPYed straight into the table. When the file
+    lacks fields (``blanks``) that stored rows hold, the import is refused unless
+    ``options.allow_blank_fields``.
     """
     dataset = options.mapping.dataset
     if dataset == "units":
@@ -244,8 +272,12 @@ def write_rows(
     if options.rebuild_indexes or len(checked.rows) >= load.REBUILD_MIN_ROWS:
         load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
     load.lock_source(conn, target, source)
-    known = locate.known_source_ids(conn, target, source)
-    is_new = locate.is_new(prepare.source_ids(checked.rows), known)
+    ids = prepare.source_ids(checked.rows)
+    is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
+    notes = _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
+    rebuild = _rebuilds_indexes(conn, target, options, new_rows=int(is_new.sum()))
+    if rebuild:
+        swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
     placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
     build = functools.partial(
         prepare.row_batches, checked, fields, source=source, dataset=dataset, placement=placed
@@ -256,12 +288,42 @@ def write_rows(
         counts = _update_known(conn, target, build(stored), source)
         options.progress("written", len(stored), len(is_new))
     new = np.flatnonzero(is_new)
-    batches = build(new)
-    counted = _counted(batches, progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
-    rebuild = _rebuilds_indexes(conn, target, options, new_rows=len(new))
+    counted = _counted(build(new), progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
     geoms = prepare.written_geoms(checked.geoms[new], dataset)
     inserted = _insert_new(conn, target, counted, geoms, rebuild=rebuild, progress=options.progress)
-    return load.UpsertCounts(counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild)
+    return load.UpsertCounts(
+        counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild, warnings=tuple(notes)
+    )
+
+
+def _check_blanks(
+    conn: Connection, target: Table, source: str, stored_ids: pd.Series, blanks: Blanks | None, *, allow: bool
+) -> list[str]:
+    """Refuse (ImportValidationError) to blank stored values of fields the file lacks, unless allowed.
+
+    Return the warnings to report when allowed.
+    """
+    if blanks is None or not blanks.fields or stored_ids.empty:
+        return []
+    held = load.blanking_counts(
+        conn, target, source=source, source_ids=stored_ids.astype(str).tolist(), fields=blanks.fields
+    )
+    if not held:
+        return []
+    if allow:
+        return [
+            f"field {name!r} is not in the file: blanked on {count} stored row(s) (--allow-blank-fields)"
+            for name, count in held.items()
+        ]
+    raise ImportValidationError(
+        blanks.file_name,
+        [
+            f"field {name!r}: the file has no column for it, but {count} stored row(s) of source {source!r} "
+            "hold a value this import would blank; map its column (e.g. --field "
+            f"{name}=COLUMN: a Shapefile cuts names to 10 characters) or pass --allow-blank-fields"
+            for name, count in held.items()
+        ],
+    )
 
 
 def _rebuilds_indexes(conn: Connection, target: Table, options: ImportOptions, *, new_rows: int) -> bool:
@@ -278,8 +340,11 @@ def _update_known(
 ) -> load.UpsertCounts:
     """Upsert rows the source imported before; record where changed rows were and are."""
     staged = bulk.stage_frames(conn, batches)
+    columns = [c.name for c in staged.columns]
     changes.record_replaced(conn, table=target, staged=staged)
-    counts = load.upsert_by_source(conn, target, staged, [c.name for c in staged.columns])
+    if target is address:
+        load.record_address_history(conn, staged, columns, source=source)
+    counts = load.upsert_by_source(conn, target, staged, columns)
     changes.record_written(conn, table=target, source=source)
     return counts
 
@@ -306,14 +371,17 @@ def _insert_new(
     """COPY the new rows in file order (each batch is built while the database stores the one before).
 
     ``geoms`` are where they are written: their boxes are recorded for the tile caches.
-    With ``rebuild``, the table's indexes are dropped before and rebuilt after.
+    With ``rebuild``, the rows go into a fresh copy of the table without indexes, which
+    is then indexed and swapped in: readers are never blocked behind the load (addresses.swap).
     """
     if len(geoms) == 0:
         return 0
-    with bulk.indexes_rebuilt(conn, target) if rebuild else contextlib.nullcontext():
-        inserted = load.insert_new(conn, target, batches)
-        if rebuild:
+    if rebuild:
+        with swap.swapped_in(conn, target) as fresh:
+            inserted = load.insert_new(conn, fresh, batches)
             progress("rebuilding indexes", inserted, inserted)
+    else:
+        inserted = load.insert_new(conn, target, batches)
     changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
     return inserted
 

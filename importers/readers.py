@@ -182,15 +182,21 @@ def _points_from_columns(table: pd.DataFrame, lon: str, lat: str, file_name: str
 
 
 def _numbers(column: pd.Series, name: str, file_name: str) -> NDArray[np.float64]:
-    """Parse a text column as floats (a decimal comma is accepted); report bad cells by row."""
+    """Parse a text column as floats (a decimal comma is accepted); report bad cells by row.
+
+    NaN, infinity and numbers too large for a double (1e400) are not finite numbers:
+    each is a problem, like any other text that is not a number (addresses.validation).
+    """
     text = column.str.strip().str.replace(",", ".", regex=False)
-    values = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = values.isna() & (text != "")
+    values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values) & (text != "").to_numpy()
     if bad.any():
-        rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
-        problems = [f"row {row}, field {name!r}: not a number: {column.iloc[row - 1]!r}" for row in rows]
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        problems = [
+            f"row {row}, field {name!r}: not a finite number: {column.iloc[row - 1]!r}" for row in rows
+        ]
         raise ImportValidationError(file_name, problems)
-    return values.to_numpy(dtype="float64")
+    return values
 
 
 def _parse_wkt(column: pd.Series, name: str, file_name: str) -> NDArray[np.object_]:

@@ -5,7 +5,10 @@ Two kinds of findings:
   duplicate id, a value that cannot be read;
 - *rejections* drop one feature and are reported (no geometry, outside the province,
   a geometry of the wrong kind); ``strict`` turns them into problems.
-Invalid geometries are repaired (``shapely.make_valid``) and counted.
+Invalid geometries are repaired (``shapely.make_valid``) and counted. Text and
+coordinates follow the rules of :mod:`addresses.validation`, the ones API edits follow:
+a control character, an over-long value or a non-finite coordinate is a problem;
+invisible formatting (bidi controls, zero-width characters) is stripped with a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from addresses import validation
 from addresses.text import canonical_text
 from importers.mapping import REQUIRED_FIELDS, Dataset, all_none, is_text
 
@@ -213,3 +217,77 @@ def _geometry_key(geoms: NDArray[np.object_]) -> dict[str, NDArray[np.generic]]:
     if not np.isfinite(xy).all():
         return {"wkb": shapely.to_wkb(geoms)}
     return {"missing": missing, "x": xy[:, 0].view(np.int64), "y": xy[:, 1].view(np.int64)}
+
+
+def strip_formatting(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[pd.DataFrame, list[str]]:
+    """Remove invisible formatting (bidi controls, zero-width characters) from text; say where."""
+    notes: list[str] = []
+    stripped = {}
+    for name in rows.columns:
+        texts, present = _texts(rows[name])
+        if texts is None:
+            continue
+        hit = texts.str.contains(validation.FORMATTING_PATTERN, regex=True).to_numpy()
+        if not hit.any():
+            continue
+        cells = rows[name].to_numpy(dtype=object).copy()
+        where = np.flatnonzero(present)[hit]
+        for position, text in zip(where.tolist(), texts[hit].tolist(), strict=True):
+            found = ", ".join(validation.describe(c) for c in validation.formatting_characters(text))
+            notes.append(
+                f"row {int(features[position])}, field {name!r}: removed invisible formatting {found}"
+            )
+            cells[position] = validation.strip_formatting(text) or None
+        stripped[name] = pd.Series(cells, index=rows.index, dtype=object)
+    return (rows.assign(**stripped) if stripped else rows), notes
+
+
+def text_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
+    """Text with a control character or longer than its field allows (addresses.validation)."""
+    found: list[Rejection] = []
+    for name in rows.columns:
+        texts, present = _texts(rows[name])
+        if texts is None:
+            continue
+        suspect = texts.str.contains(validation.CONTROL_PATTERN, regex=True) | (
+            texts.str.len() > validation.max_length(str(name))
+        )
+        positions = np.flatnonzero(present)[suspect.to_numpy()]
+        for position, text in zip(positions.tolist(), texts[suspect.to_numpy()].tolist(), strict=True):
+            reason = validation.text_problem(str(name), text)
+            if reason is not None:
+                found.append(Rejection(int(features[position]), str(name), reason))
+    return found
+
+
+_UNSTORABLE = "[\x00\ud800-\udfff]"
+"""NUL and unpaired surrogates: no text column or JSON value of PostgreSQL can hold them."""
+
+
+def unstorable_problems(fields: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
+    """Original fields (kept as ``raw``) holding a NUL byte or an unpaired surrogate."""
+    found: list[Rejection] = []
+    for name in fields.columns:
+        texts, present = _texts(fields[name])
+        if texts is None:
+            continue
+        hit = texts.str.contains(_UNSTORABLE, regex=True).to_numpy()
+        found += [
+            Rejection(int(features[p]), str(name), "contains a NUL byte or an unpaired surrogate")
+            for p in np.flatnonzero(present)[hit].tolist()
+        ]
+    return found
+
+
+def _texts(values: pd.Series) -> tuple[pd.Series | None, NDArray[np.bool_]]:
+    """The present cells of a text column as an object Series (None when the column is not text)."""
+    present = values.notna().to_numpy()
+    if not present.any() or not is_text(values):
+        return None, present
+    return pd.Series(values.to_numpy(dtype=object)[present], dtype=object), present
+
+
+def coordinate_problems(geoms: NDArray[np.object_], features: NDArray[np.int64]) -> list[Rejection]:
+    """Geometries with a NaN or infinite coordinate (the same rule as API edits)."""
+    bad = validation.non_finite(geoms)
+    return [Rejection(int(f), "geometry", "coordinates must be finite numbers") for f in features[bad]]

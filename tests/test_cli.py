@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, inspect, select, text
+
+from addresses.schema import address, import_run, registry_counter
+from importers.synthetic import generate_addresses
+from tests.scratch import loaded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -199,3 +207,172 @@ def test_rows_without_a_source_id_are_keyed_by_row_number_with_a_warning(
     said = " ".join(without.stderr.split())
     assert "warning no source id" in said
     assert "keyed by their row number, so re-importing" in said
+
+
+def test_a_csv_with_a_nul_byte_is_one_line_per_problem_naming_row_and_field(
+    tmp_path: Path, database_url: str
+) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"id,so_nha,lon,lat\n1,12A,105.338,20.817\n2,4\x000,105.0833,20.6601\n")
+    result = run("import", str(path), "--dataset", "addresses", env={"DIACHISO_DATABASE_URL": database_url})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "nul.csv: 2 problem(s), nothing written" in result.stderr
+    assert "row 2, field 'so_nha': contains a NUL byte" in result.stderr
+
+
+# ------------------------------------------------------------------ Ctrl-C during an import
+
+
+def _generated_file(tmp_path: Path, data_dir: Path, count: int) -> Path:
+    """Generated addresses (labelled generated, not surveyed) as GeoParquet."""
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    path = tmp_path / "generated-sigint.parquet"
+    generate_addresses(wards, count, seed=77).to_parquet(path)
+    return path
+
+
+def _wait_for_statement(
+    engine: Engine, prefix: str, process: subprocess.Popen[str], *, timeout: float
+) -> None:
+    """Wait until another session of this database runs a statement starting with ``prefix``."""
+    activity = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state = 'active' AND query ILIKE :pattern"
+    )
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and process.poll() is None:
+            if conn.execute(activity, {"pattern": prefix + "%"}).scalar_one():
+                return
+            conn.rollback()
+            time.sleep(0.02)
+    pytest.fail(f"the import never ran {prefix!r} (exit status {process.poll()})")
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["copy", "copy-into-fresh-table"])
+def test_ctrl_c_during_an_import_says_nothing_was_written_and_writes_nothing(
+    tmp_path: Path, database_url: str, engine: Engine, data_dir: Path, rebuild: bool
+) -> None:
+    path = _generated_file(tmp_path, data_dir, 30_000)
+    source = f"sigint-{rebuild}"
+    with engine.connect() as conn:
+        serial = conn.execute(select(registry_counter.c.next_serial)).scalar_one()
+    args = ["import", str(path), "--dataset", "addresses", "--source", source]
+    command = [sys.executable, "-c", "from api.cli import main; main()", *args]
+    command += ["--rebuild-indexes"] if rebuild else ["--keep-indexes"]
+    env = {**os.environ, "DIACHISO_DATABASE_URL": database_url}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as process:
+        _wait_for_statement(engine, "COPY", process, timeout=90)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert " ".join(stderr.split()).startswith("interrupted: nothing was written (generated-sigint.parquet")
+    with engine.connect() as conn:
+        written = conn.execute(select(func.count()).where(address.c.source == source)).scalar_one()
+        runs = conn.execute(select(func.count()).where(import_run.c.source == source)).scalar_one()
+        assert conn.execute(select(registry_counter.c.next_serial)).scalar_one() == serial
+        assert not inspect(conn).has_table("address_fresh")
+    assert (written, runs) == (0, 0)
+
+
+# ------------------------------------------------------------------------------- db url
+
+
+def test_db_url_of_a_stopped_cluster_says_to_start_it_and_starts_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    state = {"data_dir": str(tmp_path / "pg"), "port": 1, "password": "x", "run_user": None, "pg_version": 15}
+    (home / "cluster.json").write_text(json.dumps(state))
+    env = {**os.environ, "DIACHISO_HOME": str(home)}
+    env.pop("DIACHISO_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", "db", "url"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "the embedded database is stopped: run `diachiso db start`" in result.stderr
+    assert not (tmp_path / "pg").exists()  # no cluster was created or started
+    assert json.loads((home / "cluster.json").read_text()) == state
+
+
+def test_db_url_prints_a_url_psql_accepts(database_url: str) -> None:
+    result = run("db", "url", env={"DIACHISO_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    assert url.startswith("postgresql://")
+    psql = subprocess.run(
+        ["psql", url, "-AtXc", "SELECT current_database()"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert psql.returncode == 0, psql.stderr
+    assert psql.stdout.strip() == database_url.rsplit("/", 1)[1]
+
+
+def test_synth_writes_a_labelled_geoparquet(tmp_path: Path) -> None:
+    path = tmp_path / "generated.parquet"
+    result = run("synth", "--addresses", "300", "--seed", "4", "--messy", "0.5", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    frame = gpd.read_parquet(path)
+    assert len(frame) == 300
+    assert frame["generated"].all()
+    assert int(frame["messy"].sum()) == 150
+
+
+def test_synth_needs_a_file_or_load() -> None:
+    result = run("synth", "--addresses", "10")
+    assert result.returncode == 2
+    assert "give either -o FILE.parquet or --load" in result.stderr
+
+
+def test_geocode_on_dask_writes_what_one_process_writes(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'id,dia_chi\n1,"Xóm Giang, xã Liên Sơn"\n2,\n3,Phường Tân Hoà\n4,xom lac mai chau\n', encoding="utf-8"
+    )
+    url = {"DIACHISO_DATABASE_URL": database_url}
+    alone = run("geocode", str(source), "-o", str(tmp_path / "one.csv"), "--column", "dia_chi", env=url)
+    assert alone.returncode == 0, alone.stderr
+    on_dask = run(
+        "geocode",
+        str(source),
+        "-o",
+        str(tmp_path / "dask.csv"),
+        "--column",
+        "dia_chi",
+        "--dask",
+        "local:1",
+        env=url,
+    )
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert "on Dask (local:1, 1 workers)" in on_dask.stderr
+    assert (tmp_path / "dask.csv").read_text("utf-8") == (tmp_path / "one.csv").read_text("utf-8")
+    assert "4 rows: 3 matched, 0 unmatched, 1 bad" in " ".join(on_dask.stderr.split())
+
+
+def test_synth_load_imports_through_the_importer() -> None:
+    with loaded_database("diachiso_cli_synth") as (url, engine):
+        url_env = {"DIACHISO_DATABASE_URL": url}
+        result = run("synth", "--addresses", "200", "--seed", "9", "--load", env=url_env)
+        assert result.returncode == 0, result.stderr
+        assert "as addresses [generated] - inserted 200" in " ".join(result.stderr.split())
+        with engine.connect() as conn:
+            coded = (
+                select(func.count())
+                .select_from(address)
+                .where(address.c.is_generated, address.c.registry_code.is_not(None))
+                .where(address.c.commune_id.is_not(None))
+            )
+            assert conn.execute(coded).scalar_one() == 200

@@ -35,7 +35,7 @@ from typing_extensions import Buffer
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
 from api import deps
-from api.deps import connection
+from api.deps import read_connection
 from api.schemas import ERROR_RESPONSES, ErrorResponse
 from api.schemas_geocode import (
     GeocodeCollection,
@@ -57,7 +57,7 @@ router = APIRouter(tags=["geocoding"])
 MAX_RESULTS: Final = 50
 MAX_QUERY_CHARS: Final = 300
 
-Conn = Annotated[Connection, Depends(connection)]
+Conn = Annotated[Connection, Depends(read_connection)]
 SearchType = ResultType
 
 
@@ -92,7 +92,7 @@ def current_index(request: Request) -> GeocoderIndex:
     """The application's index, refreshed first if the data changed (checked at most every check_every_s)."""
     index: GeocoderIndex = request.app.state.geocoder
     if index.refresh_due():  # no connection (and no pool ping) on the other requests
-        with deps.engine(request).connect() as conn:
+        with deps.read_engine(request).connect() as conn:
             index.refresh_if_stale(conn)
     return index
 

@@ -1,32 +1,61 @@
-"""Health and summary of what the database holds."""
+"""Liveness (cheap, no database) and readiness with a summary of what the database holds."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from addresses import queries
-from api.deps import connection
+from api.deps import engine
+from api.errors import error_body
 
 router = APIRouter(tags=["service"])
 
 
-class Health(BaseModel):
-    """Whether the service and its database work, and what is loaded."""
+class Liveness(BaseModel):
+    """That the process answers; says nothing of the database."""
+
+    status: str
+
+
+class Status(BaseModel):
+    """Whether the database answers, its schema revision, and what is loaded."""
 
     status: str
     schema_revision: str | None
     counts: dict[str, int]
 
 
-@router.get("/health", response_model=Health, summary="Service and database health")
-def health(conn: Annotated[Connection, Depends(connection)]) -> Health:
-    """Answer 200 with the schema revision and row counts when the database answers."""
-    return Health(
-        status="ok",
-        schema_revision=queries.schema_revision(conn),
-        counts=queries.table_counts(conn),
-    )
+LIVE = Liveness(status="ok")
+
+
+@router.get("/health", response_model=Liveness, summary="Liveness: the process answers")
+def health() -> Liveness:
+    """Answer 200 at once, without touching the database (for load balancers and probes)."""
+    return LIVE
+
+
+@router.get(
+    "/status",
+    response_model=Status,
+    summary="Readiness: database, schema revision and row counts",
+    responses={503: {"description": "the database does not answer"}},
+)
+def status(db: Annotated[Engine, Depends(engine)]) -> Status | JSONResponse:
+    """Answer 200 with the schema revision and row counts, 503 when the database does not answer."""
+    try:
+        with db.connect() as conn:
+            return Status(
+                status="ok",
+                schema_revision=queries.schema_revision(conn),
+                counts=queries.table_counts(conn),
+            )
+    except DBAPIError as error:
+        reason = " ".join(str(error.orig).split()) or type(error.orig).__name__
+        body = error_body(503, "DatabaseUnavailable", f"database does not answer: {reason}")
+        return JSONResponse(body, status_code=503)

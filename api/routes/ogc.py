@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from addresses import features
 from addresses.errors import InvalidParameterError
 from addresses.features import CollectionInfo, Feature, FeaturePage
-from api.deps import connection
+from api.deps import read_connection
 from api.schemas import (
     ERROR_RESPONSES,
     GEOJSON_ROUTE_ERROR_RESPONSES,
@@ -55,7 +55,7 @@ FILTERS: Final = (
 BBOX_PATTERN: Final = r"^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?){3}((\s*,\s*-?\d+(\.\d+)?){2})?\s*$"
 CRS_LIST: Final = ", ".join(crs.uri for crs in features.SUPPORTED_CRS)
 
-Conn = Annotated[Connection, Depends(connection)]
+Conn = Annotated[Connection, Depends(read_connection)]
 CollectionId = Annotated[
     str,
     Path(

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from api.deps import connection
+from api.deps import read_connection
 from api.schemas import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES
 from api.settings import TileSettings
 from tiles.cache import EncodedTile, TileCache
@@ -193,7 +193,7 @@ def list_layers(request: Request) -> list[LayerSummary]:
     responses=ERROR_RESPONSES,
 )
 def layer_tilejson(
-    request: Request, layer: str, conn: Annotated[Connection, Depends(connection)]
+    request: Request, layer: str, conn: Annotated[Connection, Depends(read_connection)]
 ) -> JSONResponse:
     """The layer's TileJSON: absolute tile URL template, zooms, bounds of its data, fields."""
     found = get_layer(layer)

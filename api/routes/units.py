@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Connection
 
 from addresses import units
-from api.deps import connection
+from api.deps import read_connection
 from api.schemas import (
     ERROR_RESPONSES,
     ConversionModel,
@@ -23,7 +23,7 @@ from api.settings import ApiSettings
 
 router = APIRouter(prefix="/units", tags=["administrative units"])
 
-Conn = Annotated[Connection, Depends(connection)]
+Conn = Annotated[Connection, Depends(read_connection)]
 AtParam = Annotated[
     dt.date | None,
     Query(

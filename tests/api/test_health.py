@@ -6,17 +6,39 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from addresses import migrate
+from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.settings import ApiSettings
 
 
-def test_health_counts_the_bundled_data(client: TestClient, engine: Engine) -> None:
-    body = client.get("/health").json()
+def test_status_counts_the_bundled_data(client: TestClient, engine: Engine) -> None:
+    body = client.get("/status").json()
     assert body["status"] == "ok"
     assert body["schema_revision"] == migrate.head_revision(engine)
     assert body["counts"]["admin_unit"] == 210 + 111  # and the communes' periods before 2020
     assert body["counts"]["unit_lineage"] == 155 + 116  # 2025 links, then those of 2008-2021
+
+
+def test_health_is_liveness_only(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_without_a_database_health_still_answers_and_status_is_503(engine: Engine, database_url: str) -> None:
+    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
+    with TestClient(app) as other:
+        working = app.state.engine
+        app.state.engine = make_engine("postgresql://nobody:nothing@127.0.0.1:9/none")  # nothing listens
+        try:
+            live = other.get("/health")
+            ready = other.get("/status")
+        finally:
+            app.state.engine.dispose()
+            app.state.engine = working
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    assert ready.status_code == 503
+    assert ready.json()["error"]["status"] == 503
+    assert "database does not answer" in ready.json()["error"]["message"]
 
 
 def test_unknown_route_answers_the_error_shape(client: TestClient) -> None:

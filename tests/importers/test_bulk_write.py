@@ -250,7 +250,7 @@ def test_a_load_with_indexes_rebuilt_leaves_the_same_indexes_and_keys(
 ) -> None:
     before = _schema_of(conn, "address")
     indexes, uniques, foreign = before
-    assert len(indexes) == 5  # 3 indexes and the 2 unique keys' (the primary key is kept)
+    assert len(indexes) == 6  # 4 indexes and the 2 unique keys' (the primary key is kept)
     assert len(uniques) == 2
     assert len(foreign) == 3
     options = ImportOptions(default_mapping("addresses"), source="rebuilt", rebuild_indexes=True)
@@ -297,3 +297,17 @@ def test_indexes_are_rebuilt_only_for_loads_large_and_no_smaller_than_the_table(
     assert load.rebuild_pays(conn, village, new_rows=stored, min_rows=1)
     assert not load.rebuild_pays(conn, village, new_rows=stored - 1, min_rows=1)
     assert not load.rebuild_pays(conn, village, new_rows=stored * 2)  # under the default minimum
+
+
+def test_a_village_load_swapped_in_keeps_the_keys_that_point_to_villages(
+    conn: Connection, tmp_path: Path
+) -> None:
+    before = {table: _schema_of(conn, table) for table in ("village", "address")}
+    frame = village_frame(prefix="swap")
+    options = ImportOptions(mapping=MAPPING, source="swapped", rebuild_indexes=True)
+    report = import_file(conn, write(frame, tmp_path / "swap.geojson"), options=options)
+    assert (report.inserted, report.indexes_rebuilt) == (3, True)
+    assert {table: _schema_of(conn, table) for table in ("village", "address")} == before
+    assert not inspect(conn).has_table("village_fresh")
+    stored = conn.execute(select(func.count()).select_from(village)).scalar_one()
+    assert stored > 100  # the villages stored before came along into the swapped-in table

@@ -57,7 +57,7 @@ def test_csv_with_wkt_and_semicolons(conn: Connection, tmp_path: Path) -> None:
 def test_csv_with_an_unparseable_coordinate_names_row_and_field(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("id,ten,lon,lat\n1,Xóm A,105.3,20.8\n2,Xóm B,105.3,abc\n", encoding="utf-8")
-    with pytest.raises(ImportValidationError, match=r"row 2, field 'lat': not a number: 'abc'"):
+    with pytest.raises(ImportValidationError, match=r"row 2, field 'lat': not a finite number: 'abc'"):
         import_file(conn, path, options=ImportOptions(mapping=MAPPING, source="bad"))
 
 
