@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSON
 
 from addresses.errors import AmbiguousUnitError, InvalidParameterError, NotFoundError
 from addresses.schema import UNIT_LEVELS, admin_unit, unit_lineage
+from addresses.vocabulary import FOLD_FROM, FOLD_TO
 
 __all__ = [
     "Basis",
@@ -86,19 +87,7 @@ _grandparent = admin_unit.alias("grandparent")
 # --- pure helpers --------------------------------------------------------------------------
 
 
-def _fold_table() -> tuple[str, str]:
-    """Every accented Latin letter (and đ) with its plain lower-case letter, for translate()."""
-    sources, targets = ["đĐ"], ["dd"]
-    for point in range(0xC0, 0x1EFA):
-        char = chr(point)
-        base = unicodedata.normalize("NFD", char)[0]
-        if base != char and base.isascii() and base.isalpha():
-            sources.append(char)
-            targets.append(base.lower())
-    return "".join(sources), "".join(targets)
-
-
-_FOLD_FROM, _FOLD_TO = _fold_table()
+_FOLD_FROM, _FOLD_TO = FOLD_FROM, FOLD_TO
 _FOLD_MAP: Final = str.maketrans(_FOLD_FROM, _FOLD_TO)
 
 

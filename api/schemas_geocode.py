@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from addresses.codes import format_registry_code
+from addresses.vocabulary import ENGLISH_UNIT_NAMES
 from geocoder.results import (
     GeocodeResult,
     MatchLevel,
@@ -239,17 +240,7 @@ class ParsedModel(BaseModel):
 
 # --- building the answers ---------------------------------------------------------------------------
 
-UNIT_WORDS_EN: dict[str, str] = {
-    "thành phố": "City",
-    "thị trấn": "Township",
-    "thị xã": "Town",
-    "đặc khu": "Special Zone",
-    "phường": "Ward",
-    "huyện": "District",
-    "quận": "District",
-    "tỉnh": "Province",
-    "xã": "Commune",
-}
+UNIT_WORDS_EN: dict[str, str] = {word: name for word, name in ENGLISH_UNIT_NAMES.items()}
 """Administrative unit words and their English names (longest first is how they are tried)."""
 
 

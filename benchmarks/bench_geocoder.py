@@ -1,6 +1,12 @@
-"""Geocoding side by side: diachiso and Addok on the development set, in one run.
+"""Geocoding side by side: diachiso, Addok and vietnamadminunits on the development sets, in one run.
 
-Run: ``.venv/bin/python benchmarks/bench_geocoder.py [--http] [--misses 5]`` (1-2 minutes).
+Run: ``.venv/bin/python benchmarks/bench_geocoder.py [--http] [--misses 5]`` (2-3 minutes).
+
+Then the real-text set (``data/hoabinh/geocoding_dev_real.jsonl``) runs through diachiso,
+Addok and vietnamadminunits (PyPI; a parser/converter of Vietnamese administrative units,
+no coordinates: its answer is the 2025 ward code it converts the text to), one table per
+half (tune, then holdout; see devset.half_of), one row per form (devset.forms_of). Misses
+are printed for the tune half only (``--misses``): the holdout half is never inspected.
 
 Every query of ``data/hoabinh/geocoding_dev_queries.jsonl`` goes through diachiso's
 geocoder (in-process index; reverse on PostGIS) and through Addok (PyPI; its own Redis
@@ -173,25 +179,92 @@ def addok_engines(conn: Connection, args: argparse.Namespace, folder: Path) -> I
             yield [*engines, Engine("addok-http", http.forward, http.reverse)]
 
 
-def run(args: argparse.Namespace) -> dict[str, list[devset.KindResult]]:
-    """Measure every available engine on the development set."""
+ByEngine = dict[str, list[devset.KindResult]]
+VAU_PROVINCE_HINTS = ("", ", tỉnh Hòa Bình")
+"""Suffixes tried in turn when vietnamadminunits finds no ward (it covers all of Vietnam)."""
+
+
+@dataclass(frozen=True)
+class VietnamAdminUnits:
+    """vietnamadminunits as an engine: legacy text converted to its 2025 ward, else read as 2025 text."""
+
+    convert: Callable[[str], Any]
+    parse: Callable[[str], Any]
+
+    def ward(self, text: str) -> str | None:
+        """The 2025 ward code the package reads in the text, or None."""
+        for hint in VAU_PROVINCE_HINTS:
+            for read in (self.convert, self.parse):
+                try:
+                    unit = read(text + hint)
+                except Exception:
+                    continue
+                code = getattr(unit, "ward_code", None)
+                if code:
+                    return str(code)
+        return None
+
+
+def vietnamadminunits_engine() -> Engine | None:
+    """The vietnamadminunits engine, or None (with a message) when the package is missing."""
+    try:
+        module = importlib.import_module("vietnamadminunits")
+    except ImportError as error:
+        print(f"vietnamadminunits skipped: {error} (pip install -e '.[bench]')")
+        return None
+    engine = VietnamAdminUnits(module.convert_address, module.parse_address)
+    return Engine("vietnamadminunits", engine.ward, None)
+
+
+def measure_real(
+    engines: Sequence[Engine],
+    *,
+    repeat: int,
+    misses: int,
+    halves: Sequence[str] = (devset.TUNE, devset.HOLDOUT),
+) -> dict[str, dict[str, list[devset.KindResult]]]:
+    """Every engine on the halves of the real-text set, per form; misses of the tune half only."""
+    entries = devset.load_real()
+    out: dict[str, ByEngine] = {}
+    for half in halves:
+        queries = devset.by_form(entries, half)
+        out[half] = {
+            e.name: devset.run_engine(e.name, e.forward, None, queries, repeat=repeat) for e in engines
+        }
+    if misses:
+        tune = [q for q in devset.by_form(entries, devset.TUNE) if q.kind == devset.FORM_ALL]
+        for engine in engines:
+            print_misses(engine, tune, misses)
+    return out
+
+
+def run(
+    args: argparse.Namespace,
+) -> tuple[dict[str, list[devset.KindResult]], dict[str, dict[str, list[devset.KindResult]]]]:
+    """Measure every available engine on the generated set, then on the real-text set."""
     queries = devset.load_queries()
     devset.default_wards()
     settings = DatabaseSettings()
     db = make_engine(pgcluster.database_url(settings), settings)
-    results: dict[str, list[devset.KindResult]] = {}
+    results: ByEngine = {}
+    real: dict[str, ByEngine] = {}
     try:
         with db.connect() as conn, tempfile.TemporaryDirectory(prefix="diachiso-addok-") as folder:
             diachiso = None if args.no_diachiso else load_diachiso(conn)
-            if diachiso is not None:
-                engine = diachiso.engine()
-                results[engine.name] = measure(engine, queries, repeat=args.repeat, misses=args.misses)
+            engines = [] if diachiso is None else [diachiso.engine()]
+            if diachiso is not None and not args.real_only:
+                results["diachiso"] = measure(engines[0], queries, repeat=args.repeat, misses=args.misses)
             with addok_engines(conn, args, Path(folder)) as others:
-                for engine in others:
+                for engine in others if not args.real_only else ():
                     results[engine.name] = measure(engine, queries, repeat=args.repeat, misses=args.misses)
+                engines += [e for e in others if e.name == "addok"]
+                vau = None if args.no_vietnamadminunits else vietnamadminunits_engine()
+                engines += [vau] if vau is not None else []
+                halves = (devset.TUNE,) if args.tune_only else (devset.TUNE, devset.HOLDOUT)
+                real = measure_real(engines, repeat=args.repeat, misses=args.misses, halves=halves)
     finally:
         db.dispose()
-    return results
+    return results, real
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -203,6 +276,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses per kind and engine")
     parser.add_argument("--no-diachiso", action="store_true", help="measure Addok only")
     parser.add_argument("--no-addok", action="store_true", help="measure diachiso only")
+    parser.add_argument("--no-vietnamadminunits", action="store_true", help="leave vietnamadminunits out")
+    parser.add_argument("--real-only", action="store_true", help="only the real-text set")
+    parser.add_argument(
+        "--tune-only", action="store_true", help="real-text set: the tune half only (while tuning)"
+    )
     parser.add_argument("--addok-naive", action="store_true", help="Addok's defaults (ignores --addok-*)")
     parser.add_argument("--addok-common", type=int, default=defaults.common_threshold)
     parser.add_argument("--addok-precision", type=int, default=defaults.geohash_precision)
@@ -223,13 +301,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     start = time.perf_counter()
     try:
-        results = run(parse_args(argv))
+        results, real = run(parse_args(argv))
     except KeyboardInterrupt:
         raise SystemExit("interrupted (Redis and the Addok server were stopped)") from None
-    if not results:
+    if not results and not real:
         raise SystemExit("no engine could be measured")
-    print()
-    print(devset.table(results))
+    if results:
+        print("\nGenerated set (geocoding_dev_queries.jsonl):\n")
+        print(devset.table(results))
+    for half, by_engine in real.items():
+        print(f"\nReal-text set, {half} half, by form:\n")
+        print(devset.table(by_engine, totals=False))
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 

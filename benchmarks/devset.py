@@ -15,10 +15,13 @@ criterion cannot tell the places apart.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +33,12 @@ from pyproj import Geod
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
 DEV_SET = DATA / "geocoding_dev_queries.jsonl"
+REAL_SET = DATA / "geocoding_dev_real.jsonl"
+GSO_UNITS = DATA / "admin_units_gso_20250301.json"
+REORG_2020 = DATA / "reorg_2020.json"
+SPLIT_SALT = "diachiso/geocoding_dev_real/split/2026-12-05"
+TUNE = "tune"
+HOLDOUT = "holdout"
 WARDS_2025 = DATA / "wards_2025.geojson"
 REVERSE = "reverse"
 FORWARD_ALL = "forward (all)"
@@ -38,7 +47,7 @@ GEOD = Geod(ellps="WGS84")
 
 Point = tuple[float, float]
 Answer = Point | str | None
-Forward = Callable[[str], Point | None]
+Forward = Callable[[str], Answer]
 Reverse = Callable[[float, float], str | None]
 BoolArray = NDArray[np.bool_]
 
@@ -94,6 +103,174 @@ def load_queries(path: Path = DEV_SET) -> list[DevQuery]:
     """Read the development set, one JSON object a line."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return [parse_query(json.loads(line)) for line in lines if line.strip()]
+
+
+def half_of(entry_id: str) -> str:
+    """The half of the real-text set an entry belongs to: ``tune`` or ``holdout``.
+
+    Fixed before any query was read: the first byte of SHA-256 over a fixed salt and
+    the entry's id, even -> tune, odd -> holdout. Depends on the id only, so the split
+    never moves when entries are added or the text of one is corrected.
+
+    >>> half_of("dreal-0001") in (TUNE, HOLDOUT)
+    True
+    >>> half_of("dreal-0001") == half_of("dreal-0001")
+    True
+    """
+    digest = hashlib.sha256(f"{SPLIT_SALT}:{entry_id}".encode()).digest()
+    return TUNE if digest[0] % 2 == 0 else HOLDOUT
+
+
+# --- the real-text set: halves and forms ----------------------------------------------
+
+FORM_ALL = "all"
+FORM_VIETNAMESE = "vietnamese"
+FORM_ASCII = "no diacritics"
+FORM_ENGLISH = "english"
+FORM_ABBREVIATION = "abbreviation"
+FORM_OLD_UNIT = "old unit"
+FORM_KM_POST = "km post"
+FORM_PARENTHESES = "parentheses"
+FORM_DISTRICT = "district only"
+FORMS = (
+    FORM_ALL,
+    FORM_VIETNAMESE,
+    FORM_ASCII,
+    FORM_ENGLISH,
+    FORM_ABBREVIATION,
+    FORM_OLD_UNIT,
+    FORM_KM_POST,
+    FORM_PARENTHESES,
+    FORM_DISTRICT,
+)
+"""The forms a real-text entry is counted under (one entry may have several)."""
+
+_ENGLISH_RE = re.compile(
+    r"\b(?:commune|communes|district|districts|ward|wards|village|villages|hamlet|hamlets|province|city|"
+    r"town|township|street|road|highway|zone|quarter|residential group)\b|\w's\b",
+    re.IGNORECASE,
+)
+_ABBREVIATION_RE = re.compile(
+    r"(?<!\w)(?:TT|TP|Tp|tp|TX|TPHB|UBND|TK|KDC|TDP|KP|QL|ĐT|DT|TL|HL)(?=[\s.,;:()\-]|\d|$)"
+    r"|(?<!\w)[HXPTQhxptq]\.(?=\s*\w)",
+)
+_KM_RE = re.compile(r"(?<!\w)km\s*\d", re.IGNORECASE)
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _folded_words(text: str) -> str:
+    """Lower-case ASCII words of a text, space-joined with a space on each side (for whole-word tests).
+
+    >>> _folded_words("Xã Đồng Bảng, (Mai Châu)")
+    ' xa dong bang mai chau '
+    """
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    return " " + " ".join(_WORD_RE.findall(ascii_text)) + " "
+
+
+_UNIT_PREFIXES = ("thi tran ", "thi xa ", "thanh pho ", "xa ", "phuong ", "huyen ")
+
+
+def _bare_name(name: str) -> str:
+    """A unit's folded name without its unit word ("Xã Hạ Bì" -> "ha bi")."""
+    folded = _folded_words(name).strip()
+    for prefix in _UNIT_PREFIXES:
+        if folded.startswith(prefix):
+            return folded[len(prefix) :]
+    return folded
+
+
+@cache
+def old_unit_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Folded names of the communes abolished or renamed 2008-2024, and of the dissolved districts.
+
+    Only names no unit of the 2025-03-01 GSO list still bears (so "Kỳ Sơn" the ward is
+    not an old name; "huyện Kỳ Sơn" the district is).
+    """
+    gso = json.loads(GSO_UNITS.read_text(encoding="utf-8"))
+    current = {_bare_name(d["name"]) for d in gso["level2s"]}
+    current |= {_bare_name(c["name"]) for d in gso["level2s"] for c in d["level3s"]}
+    reorg = json.loads(REORG_2020.read_text(encoding="utf-8"))
+    communes = {
+        _bare_name(u["name"]) for u in reorg["units_abolished"] if u.get("kind") != "district_dissolved"
+    }
+    districts = {
+        _bare_name(d["district"]) for d in reorg["districts_changed"] if d["change"] == "district_dissolved"
+    }
+    return frozenset(communes - current), frozenset(districts)
+
+
+def _names_old_unit(text: str) -> bool:
+    """Whether a text names a commune abolished before 2025, or a dissolved district with its unit word."""
+    words = _folded_words(text)
+    communes, districts = old_unit_names()
+    if any(f" {name} " in words for name in communes):
+        return True
+    return any(f" huyen {name} " in words or f" {name} district " in words for name in districts)
+
+
+def forms_of(text: str, truth_level: str = "commune") -> tuple[str, ...]:
+    """The forms of one real-text entry (deterministic, from its text and truth level only).
+
+    Language, exactly one: ``english`` when an English unit word (commune, district,
+    ward, village, hamlet, province, city, town, street, road, ...) or a possessive
+    "'s" occurs; else ``vietnamese`` when any letter carries a mark; else ``no
+    diacritics``. Then any of: ``abbreviation`` (TT, TP, Tp, TX, TPHB, UBND, TK, KDC,
+    TDP, KP, QL, ĐT, TL, HL as words, or a one-letter unit H./X./P./T./Q.), ``old unit``
+    (a commune name abolished or renamed 2008-2024 that no unit of 2025-03-01 bears, or
+    a dissolved district after its unit word), ``km post`` ("Km 12"), ``parentheses``,
+    ``district only`` (the answer key is a district). Every entry is also ``all``.
+
+    >>> forms_of("Ngoc Lau commune (Lac Son)")
+    ('all', 'english', 'parentheses')
+    >>> forms_of("TK Liên Phương, TT Đà Bắc")
+    ('all', 'vietnamese', 'abbreviation')
+    >>> forms_of("xom lac mai chau")
+    ('all', 'no diacritics')
+    """
+    found = [FORM_ALL]
+    if _ENGLISH_RE.search(text):
+        found.append(FORM_ENGLISH)
+    elif not text.isascii():
+        found.append(FORM_VIETNAMESE)
+    else:
+        found.append(FORM_ASCII)
+    checks = (
+        (FORM_ABBREVIATION, _ABBREVIATION_RE.search(text) is not None),
+        (FORM_OLD_UNIT, _names_old_unit(text)),
+        (FORM_KM_POST, _KM_RE.search(text) is not None),
+        (FORM_PARENTHESES, "(" in text),
+        (FORM_DISTRICT, truth_level == "district"),
+    )
+    return (*found, *(form for form, holds in checks if holds))
+
+
+@dataclass(frozen=True)
+class RealEntry:
+    """One entry of the real-text set: the query (kind "real"), its half and its forms."""
+
+    query: DevQuery
+    half: str
+    forms: tuple[str, ...]
+
+
+def load_real(path: Path = REAL_SET) -> list[RealEntry]:
+    """Read the real-text set with each entry's half and forms."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            query = parse_query(row)
+            forms = forms_of(query.text, str(row.get("truth_level", "commune")))
+            entries.append(RealEntry(query, half_of(query.id), forms))
+    return entries
+
+
+def by_form(entries: Iterable[RealEntry], half: str) -> list[DevQuery]:
+    """The queries of one half, once per form they have, with the form as their kind (for run_engine)."""
+    chosen = [entry for entry in entries if entry.half == half]
+    return [replace(e.query, kind=form) for form in FORMS for e in chosen if form in e.forms]
 
 
 @dataclass(frozen=True)
@@ -341,12 +518,20 @@ def _ratios(first: KindResult | None, other: KindResult | None) -> list[str]:
     return [f"{speed:.1f}x", f"{p50:.1f}x"]
 
 
-def table(results_by_engine: Mapping[str, Sequence[KindResult]]) -> str:
-    """A markdown table, engines side by side, with the first engine's ratios to the others."""
+def table(results_by_engine: Mapping[str, Sequence[KindResult]], *, totals: bool = True) -> str:
+    """A markdown table, engines side by side, with the first engine's ratios to the others.
+
+    Without ``totals`` no "forward (all)"/"overall" rows are added (rows that overlap, such
+    as the forms of the real-text set, carry their own "all" row).
+    """
     engines = list(results_by_engine)
-    rows = {name: {r.kind: r for r in with_totals(rs)} for name, rs in results_by_engine.items()}
+    rows = {
+        name: {r.kind: r for r in (with_totals(rs) if totals else rs)}
+        for name, rs in results_by_engine.items()
+    }
     kinds = kinds_of(r for rs in results_by_engine.values() for r in rs)
-    kinds += [FORWARD_ALL, OVERALL]
+    if totals:
+        kinds += [FORWARD_ALL, OVERALL]
     head = ["kind", "n"]
     for name in engines:
         head += [f"{name} hit", f"{name} in ward", f"{name} p50 ms", f"{name} p95 ms", f"{name} q/s"]

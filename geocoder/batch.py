@@ -39,7 +39,7 @@ from geocoder.houses import house_key
 from geocoder.index import GeocoderIndex, IndexState
 from geocoder.normalize import normalize
 from geocoder.parse import Component
-from geocoder.results import BatchReport, GeocodeResult
+from geocoder.results import EXACT, BatchReport, GeocodeResult, OldUnit
 from geocoder.search import HOUSE_NOT_FOUND, Best, best
 
 OUTPUT_COLUMNS: Final = (
@@ -62,10 +62,17 @@ OUTPUT_COLUMNS: Final = (
     "parsed_commune",
     "parsed_district",
     "parsed_province",
+    "point_precision",
+    "old_units_precision",
     "note",
     "error",
 )
-"""Columns added to every row (suffixed ``_geocoded`` when the input already has one of them)."""
+"""Columns added to every row (suffixed ``_geocoded`` when the input already has one of them).
+
+``match_level`` says what was found (address, street, village, place, commune, district,
+province); ``point_precision`` how good the point is ("exact", or why it is approximate);
+``old_units_precision`` how sure the pre-2025 commune and district are ("exact": the
+text named them or the answer lies in them by lineage; else how they were guessed)."""
 
 MIN_SCORE: Final = 0.5
 """Below this score a row counts as unmatched: no point is written, the error names the best guess."""
@@ -160,9 +167,21 @@ def _cells(result: GeocodeResult | None, error: str | None) -> tuple[str, ...]:
         _name(parsed.commune),
         _name(parsed.district),
         _name(parsed.province),
+        result.point_precision,
+        _old_units_precision(old_commune, old_district),
         result.note or "",
         error or "",
     )
+
+
+def _old_units_precision(*units: OldUnit | None) -> str:
+    """How sure the old-unit columns are: the least sure of them ("" when there are none).
+
+    >>> _old_units_precision(None, None), _old_units_precision(OldUnit("04921", "X", "Xã X", "commune"))
+    ('', 'exact')
+    """
+    known = [unit.precision for unit in units if unit is not None]
+    return next((p for p in known if p != EXACT), EXACT) if known else ""
 
 
 def _answer(found: Best) -> _Answer:
@@ -181,6 +200,7 @@ _LON, _LAT, _KIND, _MATCH_LEVEL, _LABEL = (
 )
 _LOCATION_CODE, _REGISTRY_CODE = OUTPUT_COLUMNS.index("location_code"), OUTPUT_COLUMNS.index("registry_code")
 _HOUSE_NUMBER, _NOTE = OUTPUT_COLUMNS.index("house_number"), OUTPUT_COLUMNS.index("note")
+_POINT_PRECISION = OUTPUT_COLUMNS.index("point_precision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,13 +219,24 @@ class _Street:
     match_level: str
     cells: tuple[str, ...]
     where: str
+    precision: str = EXACT
 
     @classmethod
     def of(cls, entry: Entry, result: GeocodeResult, cells: tuple[str, ...]) -> _Street:
         """The reusable part of a full search answer."""
         units = (result.current_unit, result.current_province)
         where = label(*(unit.full_name for unit in units if unit))
-        return cls(entry.group, entry.name, entry.lon, entry.lat, entry.kind, entry.match_level, cells, where)
+        return cls(
+            entry.group,
+            entry.name,
+            entry.lon,
+            entry.lat,
+            entry.kind,
+            entry.match_level,
+            cells,
+            where,
+            entry.point_precision,
+        )
 
     def cells_for(self, state: IndexState, house: str) -> tuple[str, ...] | None:
         """The cells of this street with another house number (None: not a house number)."""
@@ -218,12 +249,14 @@ class _Street:
         if found is None:
             lon, lat, registry = self.lon, self.lat, ""
             cells[_KIND], cells[_MATCH_LEVEL] = self.kind, self.match_level
+            cells[_POINT_PRECISION] = self.precision
             cells[_LABEL] = label(self.name, self.where)
             cells[_NOTE] = HOUSE_NOT_FOUND.format(house=house)
         else:
             lon, lat, _ref, code = found
             registry = code or ""
             cells[_KIND] = cells[_MATCH_LEVEL] = "address"
+            cells[_POINT_PRECISION] = EXACT
             cells[_LABEL] = label(f"Số {house}", self.name, self.where)
             cells[_NOTE] = ""
         cells[_LON], cells[_LAT] = f"{lon:.7f}", f"{lat:.7f}"

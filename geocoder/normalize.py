@@ -14,17 +14,21 @@ Canonical choices
   ``khuyến``, ``huỳnh`` are left alone; after ``q`` the ``u`` belongs to the consonant,
   so ``quý``, ``quỳ``, ``quà`` are left alone too. ``gi`` sequences never match.
 * Folding (for diacritic-insensitive matching) removes every mark and maps ``đ→d``.
-* Abbreviations are expanded to the full unit word (see :func:`expand_abbreviations`):
-  ``x.``→xã, ``p.``→phường, ``tt.``→thị trấn, ``tx.``→thị xã, ``tp``/``t.p``→thành phố,
+* Abbreviations are expanded to the full unit word (see :func:`expand_abbreviations`;
+  the expansions are the vocabulary's, :data:`addresses.vocabulary.ABBREVIATIONS`):
+  ``x.``→xã, ``p.``→phường, ``tt``→thị trấn, ``tx.``→thị xã, ``tp``/``t.p``→thành phố,
   ``h.``→huyện, ``q.``→quận, ``t.``→tỉnh, ``tdp``→tổ dân phố, ``kdc``→khu dân cư,
-  ``kp``→khu phố, ``sn``→số nhà, ``đ.``/``đg``→đường, ``ql``/``tl``/``hl``/``đt``/``dt``
+  ``kp``→khu phố, ``tk``→tiểu khu, ``sn``→số nhà, ``đ.``/``đg``→đường, ``ql``/``tl``/``hl``/``đt``/``dt``
   + number → quốc lộ / tỉnh lộ / huyện lộ / đường tỉnh, and before a number
   ``h.``→hẻm, ``k.``→kiệt, ``ng.``→ngõ, ``ngh.``→ngách, ``p5``→phường 5, ``q1``→quận 1.
-  One-letter forms without a dot (``x tân mai``) and ``tt`` without a dot are expanded only
+  One-letter forms without a dot (``x tân mai``) are expanded only
   at the start of a comma-separated part (so a lone "t" is tỉnh only there). ``hb``
   becomes "hòa bình" only after thành phố / tỉnh or when it ends a part ("TP.HB",
   "tỉnh HB", "Tổ 6, HB"), never inside a name ("HB Hotel"). Other province codes (HN,
   HCM, PT, ...) are left as they are.
+* In the tokens that are matched (not in the parser's names), a syllable-final "y" after a
+  consonant is written "i" (:func:`addresses.vocabulary.canonical_i`: "Mỵ"/"Mị", "Kỳ"/"Kì"
+  are one word). The English possessive "'s" is dropped.
 * "Việt Nam" / "Viet Nam" / "Vietnam" / "VN" is dropped when it is a whole part or ends
   the text.
 * Punctuation becomes spaces, except ``/`` between a number and a digit ("1806/127/2",
@@ -41,6 +45,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from addresses.text import canonical_tones
+from addresses.vocabulary import (
+    ABBREVIATIONS,
+    FOLD_TABLE,
+    PROVINCE_CODES,
+    ROAD_ABBREVIATIONS,
+    canonical_i,
+)
 
 Step = Callable[[str], str]
 
@@ -49,74 +60,32 @@ Step = Callable[[str], str]
 # --- folding -------------------------------------------------------------------------
 
 
-def _build_fold_table() -> dict[int, str | None]:
-    """Translate table: accented Latin letter -> ASCII base, combining mark -> deleted."""
-    table: dict[int, str | None] = {}
-    for code in (*range(0xC0, 0x250), *range(0x1EA0, 0x1F00)):
-        base = unicodedata.normalize("NFD", chr(code))[0]
-        if base != chr(code) and base.isascii():
-            table[code] = base
-    table[ord("đ")] = "d"
-    table[ord("Đ")] = "D"
-    for code in range(0x300, 0x370):
-        table[code] = None
-    return table
-
-
-_FOLD: Final = _build_fold_table()
+_FOLD: Final = FOLD_TABLE
 _COMBINING_RE: Final = re.compile("[\u0300-\u036f]")
 
 # --- abbreviations -------------------------------------------------------------------
 
-# Expansion when the abbreviation is followed by a letter.
-_BEFORE_WORD: Final = {
-    "tp": "thành phố",
-    "tx": "thị xã",
-    "tt": "thị trấn",
-    "tdp": "tổ dân phố",
-    "kdc": "khu dân cư",
-    "kp": "khu phố",
-    "p": "phường",
-    "x": "xã",
-    "h": "huyện",
-    "q": "quận",
-    "t": "tỉnh",
-    "đ": "đường",
-    "đg": "đường",
-}
-# Expansion when the abbreviation is followed by a digit.
+# The expansions come from the vocabulary (addresses.vocabulary.ABBREVIATIONS).
+_BEFORE_WORD: Final = {a.short: a.word for a in ABBREVIATIONS if a.word}
+"""Expansion when the abbreviation is followed by a letter."""
 _BEFORE_NUMBER: Final = {
-    "p": "phường",
-    "q": "quận",
-    "h": "hẻm",
-    "k": "kiệt",
-    "ng": "ngõ",
-    "ngh": "ngách",
-    "đ": "đường",
-    "đg": "đường",
-    "sn": "số nhà",
-    "tdp": "tổ dân phố",
-    "kp": "khu phố",
+    a.short: a.number for a in ABBREVIATIONS if a.number and a.short not in ROAD_ABBREVIATIONS
 }
-_ROADS: Final = {
-    "ql": "quốc lộ",
-    "tl": "tỉnh lộ",
-    "hl": "huyện lộ",
-    "đt": "đường tỉnh",
-    "dt": "đường tỉnh",
-}
+"""Expansion when the abbreviation is followed by a digit."""
+_ROADS: Final = {a.short: a.number for a in ABBREVIATIONS if a.short in ROAD_ABBREVIATIONS}
+"""Numbered roads: "ql6", "tl 433"."""
 
 # The pattern starts with one character class (so ``re`` can skip ahead fast), checks that
 # it starts a short word made of abbreviation letters, then each alternative says by a
 # lookbehind which first letter it needs; an empty named group at the end tells the
 # replacement function which kind of abbreviation matched.
 _ABBREV_RE: Final = re.compile(
-    r"[dđhknpqstx](?<![^\W_].)(?=[cdđghlnptx.]{0,4}(?![^\W\d_]))(?:"
+    r"[dđhknpqstx](?<![^\W_].)(?=[cdđghklnptx.]{0,4}(?![^\W\d_]))(?:"
     r"(?:(?<=[qth])l|(?<=[đd])t)\.?\s*(?=\d{1,4}(?!\d))(?P<road>)"
     r"|(?<=t)(?:\.d\.p|\.p|\.x)\.?\s*(?=[^\W_])(?P<multi>)"
-    r"|(?:(?<=n)gh?|(?<=t)dp|(?<=k)dc|(?<=t)[pxt]|(?<=k)p|(?<=s)n|(?<=đ)g|)"
+    r"|(?:(?<=n)gh?|(?<=t)dp|(?<=k)dc|(?<=t)[pxtk]|(?<=k)p|(?<=s)n|(?<=đ)g|)"
     r"\.\s*(?=[^\W_])(?P<dot>)"
-    r"|(?:(?<=t)dp|(?<=k)dc|(?<=t)[px]|(?<=k)p|(?<=đ)g|(?<=s)n)"
+    r"|(?:(?<=t)dp|(?<=k)dc|(?<=t)[pxtk]|(?<=k)p|(?<=đ)g|(?<=s)n)"
     r"(?:\s+(?=[^\W\d_])|\s*(?=\d))(?P<bare>)"
     r"|(?<=[pq])(?=\d{1,2}(?![^\W_]))(?P<attached>)"
     r"|(?:(?<=t)[tx])?\s+(?=[^\W\d_])(?P<lead>)"
@@ -221,7 +190,21 @@ def expand_province_code(text: str) -> str:
     """
     if "hb" not in text:
         return text
-    return _HB_RE.sub("hòa bình", text)
+    return _HB_RE.sub(PROVINCE_CODES["hb"], text)
+
+
+_POSSESSIVE_RE: Final = re.compile(r"(?<=[^\W\d_])['’]s(?![^\W_])")
+
+
+def drop_possessive(text: str) -> str:
+    """Drop the English possessive "'s" ("Lac Son district's Ngoc Lau commune").
+
+    >>> drop_possessive("lac son district's ngoc lau commune")
+    'lac son district ngoc lau commune'
+    """
+    if "'" not in text and "’" not in text:
+        return text
+    return _POSSESSIVE_RE.sub("", text)
 
 
 def clean_punctuation(text: str) -> str:
@@ -255,13 +238,14 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     to_nfc,
     lower_case,
     canonical_tones,
+    drop_possessive,
     drop_country,
     expand_abbreviations,
     expand_province_code,
 )
 """Steps that keep part separators (commas) so a parser can still split on them."""
 
-PIPELINE: Final[tuple[Step, ...]] = (*PREPARE_STEPS, clean_punctuation)
+PIPELINE: Final[tuple[Step, ...]] = (*PREPARE_STEPS, clean_punctuation, canonical_i)
 """The whole normalisation, in order."""
 
 

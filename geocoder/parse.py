@@ -51,9 +51,10 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Final
 
+from addresses.vocabulary import ENGLISH_TERMS, UNIT_TERMS, Reach, UnitLevel
 from geocoder.normalize import fold, prepare, strip_marks
 
 
@@ -151,12 +152,7 @@ class ParsedAddress:
 # --- unit words ----------------------------------------------------------------------
 
 
-class _Reach(Enum):
-    """Where a unit word counts."""
-
-    ANYWHERE = 1  # with or without marks, anywhere in a part
-    MARKED = 2  # anywhere when written with its marks, else only at a boundary
-    BOUNDARY = 3  # only at a boundary (start of the part, or after a number)
+_Reach = Reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,44 +185,21 @@ _P, _D, _C, _V = Level.PROVINCE, Level.DISTRICT, Level.COMMUNE, Level.VILLAGE
 _S, _A, _H = Level.STREET, Level.ALLEY, Level.HOUSE_NUMBER
 _MARKED, _EDGE = _Reach.MARKED, _Reach.BOUNDARY
 
-_UNITS: Final = (
-    _unit("tỉnh", _P),
-    _unit("thành phố", _D, city=True),
-    _unit("huyện", _D),
-    _unit("thị xã", _D),
-    _unit("quận", _D, _MARKED),
-    _unit("xã", _C),
-    _unit("phường", _C),
-    _unit("thị trấn", _C),
-    _unit("tổ dân phố", _V),
-    _unit("khu dân cư", _V),
-    _unit("khu phố", _V),
-    _unit("tiểu khu", _V),
-    _unit("xóm", _V),
-    _unit("thôn", _V, _MARKED),
-    _unit("bản", _V, _MARKED),
-    _unit("làng", _V, _MARKED),
-    _unit("khu", _V, _MARKED),
-    _unit("ấp", _V, _MARKED),
-    _unit("khóm", _V, _MARKED),
-    _unit("buôn", _V, _MARKED),
-    _unit("tổ", _V, numbered=True),
-    _unit("quốc lộ", _S, numbered=True),
-    _unit("tỉnh lộ", _S, numbered=True),
-    _unit("huyện lộ", _S, numbered=True),
-    _unit("đường tỉnh", _S, numbered=True),
-    _unit("đại lộ", _S, _MARKED, open_name=True),
-    _unit("đường", _S, _MARKED, open_name=True),
-    _unit("phố", _S, _MARKED, open_name=True),
-    _unit("ngõ", _A, _MARKED),
-    _unit("ngách", _A, _MARKED),
-    _unit("hẻm", _A, _MARKED),
-    _unit("kiệt", _A, _MARKED),
-    _unit("số nhà", _H, _EDGE, numbered=True),
-    _unit("số", _H, _EDGE, numbered=True),
-    _unit("nhà", _H, _EDGE, numbered=True),
+_LEVELS: Final = {
+    UnitLevel.PROVINCE: _P,
+    UnitLevel.DISTRICT: _D,
+    UnitLevel.COMMUNE: _C,
+    UnitLevel.VILLAGE: _V,
+    UnitLevel.STREET: _S,
+    UnitLevel.ALLEY: _A,
+    UnitLevel.HOUSE: _H,
+}
+_UNITS: Final = tuple(
+    _unit(t.word, _LEVELS[t.level], t.reach, numbered=t.numbered, open_name=t.open_name, city=t.city)
+    for t in UNIT_TERMS
 )
-_TYPO_PRONE: Final = ("huyện", "phường", "thành phố")
+"""The unit words, from the vocabulary (:data:`addresses.vocabulary.UNIT_TERMS`)."""
+_TYPO_PRONE: Final = frozenset(t.word for t in UNIT_TERMS if t.typo_prone)
 # Typo variants that are real syllables, so never read as a unit word.
 _REAL_SYLLABLES: Final = frozenset({"phong", "phung"})
 _ADMIN_LEVELS: Final = frozenset({_P, _D, _C})
@@ -248,18 +221,8 @@ _CENTRAL_CITIES: Final = frozenset(
         ("hue",),
     },
 )
-_POSTFIX: Final = {
-    "hamlet": _V,
-    "village": _V,
-    "commune": _C,
-    "ward": _C,
-    "town": _C,
-    "district": _D,
-    "city": _D,
-    "province": _P,
-    "street": _S,
-    "road": _S,
-}
+_POSTFIX: Final = {tuple(t.word.split()): _LEVELS[t.level] for t in ENGLISH_TERMS}
+"""English unit words, after the name they qualify."""
 # Minimum syllables before a single-part input's last name loses its last two (rule 4).
 _TAIL_SPLIT_MIN: Final = {_V: 3, _C: 4, _D: 4}
 _MAX_NAME_TOKENS: Final = 4
@@ -525,14 +488,24 @@ class _Reader:
 # --- reading the whole text ----------------------------------------------------------
 
 
+def _postfix_size(piece: _Piece) -> int:
+    """Tokens of the English unit word ending a piece (0: none), leaving a name before it."""
+    for size in (2, 1):
+        if len(piece.folded) > size and tuple(piece.folded[-size:]) in _POSTFIX:
+            return size
+    return 0
+
+
 def _apply_postfix(pieces: list[_Piece]) -> None:
     """Label unlabeled pieces ending in an English unit word ("Cư Yên Commune")."""
     for piece in pieces:
-        if piece.level is None and len(piece.folded) > 1 and piece.folded[-1] in _POSTFIX:
-            piece.level = _POSTFIX[piece.folded[-1]]
-            piece.city = piece.folded[-1] == "city"
-            piece.kind = piece.accented.pop()
-            piece.folded.pop()
+        size = _postfix_size(piece) if piece.level is None else 0
+        if size:
+            word = tuple(piece.folded[-size:])
+            piece.level = _POSTFIX[word]
+            piece.city = word == ("city",)
+            piece.kind = " ".join(piece.accented[-size:])
+            del piece.accented[-size:], piece.folded[-size:]
 
 
 def _is_below(level: Level | None, other: Level) -> bool:

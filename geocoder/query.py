@@ -7,17 +7,21 @@ Each token gets a weight for scoring: a name token weighs 1, the tokens of a uni
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
+from addresses.vocabulary import ENGLISH_FILLERS, VIETNAMESE_FILLERS
 from geocoder.houses import house_key
-from geocoder.normalize import analyze
+from geocoder.normalize import analyze, clean_punctuation, prepare
 from geocoder.parse import KnownNames, ParsedAddress, parse
 from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 
 UNIT_WORD_WEIGHT: Final = 0.5
 HOUSE_WEIGHT: Final = 0.6
 MAX_TOKENS: Final = 40
+FILLER_WEIGHT: Final = 0.1
+"""Weight of an English filler word ("of", "in", "now"): it names nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,20 @@ class HouseSpec:
     keys: tuple[str, ...]
     text: str
     positions: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of name tokens the text sets apart: between separators, unit words and fillers.
+
+    ``level`` is that of the unit word that qualifies it ("xã" before it, "commune" after
+    it), None when none does: "Ngọc Lâu" in "Ngoc Lau commune (Lac Son)" is a commune,
+    "Lac Son" is unlabelled.
+    """
+
+    start: int
+    end: int
+    level: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,24 +59,33 @@ class Query:
     house: HouseSpec | None
     parsed: ParsedAddress
     total_weight: float
+    segments: tuple[Segment, ...] = ()
+
+    def segment_at(self, position: int) -> Segment | None:
+        """The segment holding token ``position``, if any."""
+        return next((s for s in self.segments if s.start <= position < s.end), None)
 
     def unit_word_before(self, start: int) -> tuple[int, UnitWord] | None:
-        """The unit word that ends right before token ``start`` (its first position and itself)."""
+        """The Vietnamese unit word that ends right before token ``start`` (its first position and itself)."""
         for size in (1, 2, 3):
             begin = start - size
             if begin < 0:
                 break
             word = self.unit_words[begin]
             if word is not None and word.size == size:
-                return begin, word
+                return None if word.postfix else (begin, word)
         return None
 
     def unit_word_after(self, end: int) -> tuple[int, UnitWord] | None:
-        """An English unit word right after token ``end - 1`` ("Cư Yên Commune")."""
+        """An English unit word right after token ``end - 1`` ("Cư Yên Commune", "Tân Mai commune, ...")."""
         word = self.unit_words[end] if end < len(self.unit_words) else None
-        if word is not None and word.size == 1 and self.folded[end].isascii() and end == len(self.folded) - 1:
+        if word is not None and word.postfix:
             return end, word
         return None
+
+    def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
+        """The unit word that qualifies the name at ``start:end``: Vietnamese before it, English after."""
+        return self.unit_word_before(start) or self.unit_word_after(end)
 
 
 _NUMBERED: Final = frozenset({"to", "quoc lo", "tinh lo", "huyen lo", "duong tinh"})
@@ -144,9 +171,22 @@ def _house(parsed: ParsedAddress, folded: tuple[str, ...], words: list[UnitWord 
     return HouseSpec(keys, parsed.house_number.name, frozenset(positions))
 
 
-def _weights(count: int, words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
-    """Token weights: names 1, unit words and house numbers less."""
-    weights = [1.0] * count
+def fillers(folded: tuple[str, ...], accented: tuple[str, ...]) -> list[bool]:
+    """Whether each token is a filler word: English ("of", "in") or Vietnamese with its marks ("thuộc").
+
+    >>> fillers(("lac", "hamlet", "of", "thuoc", "thuoc"), ("lac", "hamlet", "of", "thuộc", "thuoc"))
+    [False, False, True, True, False]
+    """
+    return [
+        (token in ENGLISH_FILLERS and written.isascii()) or written in VIETNAMESE_FILLERS
+        for token, written in zip(folded, accented, strict=True)
+    ]
+
+
+def _weights(filler: list[bool], words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
+    """Token weights: names 1, unit words and house numbers less, fillers ("of", "thuộc") little."""
+    count = len(filler)
+    weights = [FILLER_WEIGHT if is_filler else 1.0 for is_filler in filler]
     for start, word in enumerate(words):
         if word is not None and word.level not in (HOUSE, ALLEY):
             for i in range(start, min(count, start + word.size)):
@@ -155,6 +195,71 @@ def _weights(count: int, words: list[UnitWord | None], house: HouseSpec | None) 
         for i in house.positions:
             weights[i] = HOUSE_WEIGHT / len(house.positions)
     return weights
+
+
+_PART_RE: Final = re.compile(r"[,;|()\[\]\n\r\t–—]|\s-+\s")
+
+
+def part_numbers(text: str, count: int) -> list[int]:
+    """The comma-separated part (0, 1, ...) each of the ``count`` tokens of ``text`` lies in.
+
+    All zeros when the parts cannot be aligned with the tokens (a repaired split word).
+
+    >>> part_numbers("Ngoc Lau commune (Lac Son)", 5)
+    [0, 0, 0, 1, 1]
+    """
+    numbers: list[int] = []
+    for number, part in enumerate(_PART_RE.split(prepare(text))):
+        numbers += [number] * len(clean_punctuation(part).split())
+    aligned = len(numbers) == count or (count == MAX_TOKENS and len(numbers) > count)
+    return numbers[:count] if aligned else [0] * count
+
+
+class _SegmentReader:
+    """Cuts the tokens into segments, left to right (see :class:`Segment`)."""
+
+    def __init__(self) -> None:
+        self.found: list[Segment] = []
+        self.start = 0
+        self.level: int | None = None
+
+    def close(self, end: int, level: int | None = None) -> None:
+        """End the current segment before ``end`` (an English word after it gives its level)."""
+        if end > self.start:
+            self.found.append(Segment(self.start, end, self.level if level is None else level))
+        self.level = None
+
+    def restart(self, start: int, level: int | None = None) -> None:
+        """Start the next segment at ``start``."""
+        self.start, self.level = start, level
+
+
+def segments(filler: list[bool], words: list[UnitWord | None], parts: list[int]) -> tuple[Segment, ...]:
+    """The segments of a token list (unit words, fillers and part boundaries cut it).
+
+    >>> from geocoder.unitwords import UNIT_WORDS as W
+    >>> words = [None, None, W["commune"], None, None]
+    >>> segments([False] * 5, words, [0, 0, 0, 1, 1])
+    (Segment(start=0, end=2, level=3), Segment(start=3, end=5, level=None))
+    """
+    reader = _SegmentReader()
+    i = 0
+    while i < len(filler):
+        if i and parts[i] != parts[i - 1]:
+            reader.close(i)
+            reader.restart(i)
+        word = words[i]
+        if word is not None:
+            reader.close(i, word.level if word.postfix and reader.level is None else None)
+            reader.restart(i + word.size, None if word.postfix else word.level)
+            i += word.size
+            continue
+        if filler[i]:
+            reader.close(i)
+            reader.restart(i + 1)
+        i += 1
+    reader.close(len(filler))
+    return tuple(reader.found)
 
 
 def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNames | None = None) -> Query:
@@ -169,5 +274,7 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     units = _unit_words(folded, accented)
     parsed = parse(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
-    weights = _weights(len(folded), units, house)
-    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights))
+    filler = fillers(folded, accented)
+    weights = _weights(filler, units, house)
+    cut = segments(filler, units, part_numbers(text, len(folded)))
+    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut)

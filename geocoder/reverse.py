@@ -31,13 +31,14 @@ from addresses.codes import encode, format_location_code
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
 from addresses.queries import point_expression
 from addresses.schema import address, admin_unit, unit_lineage, village
+from addresses.vocabulary import REORGANISATION_2025
 from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
 from geocoder.territory import unit_level
 
 AnyRow = Row[*tuple[Any, ...]]
 """A result row of any width."""
 
-REORGANISATION: Final = dt.date(2025, 7, 1)
+REORGANISATION: Final = REORGANISATION_2025
 """The day the 2025 units took over."""
 DEFAULT_RADIUS_M: Final = 500.0
 MAX_RADIUS_M: Final = 10_000.0

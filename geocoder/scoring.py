@@ -13,13 +13,31 @@ contradicting unit word:
 
 so a village whose commune and district are both in the query beats a namesake
 elsewhere, and an exact, accented name beats an unaccented or misspelt one.
+
+Then the reading is weighed against the units the text sets apart (its *segments*:
+names between separators, unit words and filler words, each with the level of its unit
+word - "xã" before it or "commune" after it), and the score multiplied by:
+
+* :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Tan Dan
+  Kindergarten" read as the village "Tân Dân": the text names something else), and
+  :data:`MISNAMED` when that segment is labelled a unit of the entry's kind ("Thôn Giếng
+  Xạ" read as the village "Giang": another village, so the commune named answers);
+* :data:`FINER_IGNORED` when the text names a commune (or a village) finer than the entry
+  that the reading leaves unexplained: the finest unit named wins, coarser ones are
+  context ("Ngọc Lâu commune (Lạc Sơn)" is the commune, not the district); the answer's
+  note says the finer unit was not found;
+* :data:`CONTRADICTED` when a unit written with its unit word is one the entry does not
+  lie in ("xã Ngọc Lâu, huyện Mai Châu"); the answer's note says so.
+
+These factors only lower a score, so only the matches whose upper bound can still reach
+the first places are weighed (:meth:`Matcher.cohere_best`).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from geocoder.entries import NO_TYPE, Context, Entry
@@ -27,7 +45,7 @@ from geocoder.houses import HouseHit
 from geocoder.index import IndexState
 from geocoder.normalize import accent_score
 from geocoder.query import Query
-from geocoder.unitwords import ENGLISH, UnitWord
+from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
 
 NAME_BASE: Final = 0.5
@@ -52,6 +70,23 @@ OTHER_TYPE_FACTOR: Final = 0.85
 """Candidate cover of an entry whose kind no unit word of the query names."""
 UNTYPED_FACTOR: Final = 0.92
 """The same for a place (no unit word names places)."""
+PARTIAL: Final = 0.8
+"""Score factor when the name matched leaves other name tokens of its segment unexplained
+("Tan Dan Kindergarten" read as the village "Tân Dân": the text names something else)."""
+MISNAMED: Final = 0.5
+"""The same when the text labels that segment as a unit of the entry's own level: it names
+another unit of that kind ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet"
+is not the hamlet "Pa Co"), so the coarser unit named with it answers instead."""
+FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
+"""Score factor, by level, when the text names a finer unit that the answer leaves unexplained
+("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
+for a village: many villages are missing from the data, and the commune is then the answer."""
+CONTRADICTED: Final = 0.85
+"""Score factor when a unit the text names with its unit word is not one the answer lies in."""
+NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
+CONTRADICTION_NOTE: Final = (
+    "{name} is not in {typed} as the text says; the answer follows the finest unit named"
+)
 
 
 Seed = tuple[int, int, int]
@@ -111,6 +146,7 @@ class Span:
 
     mask: int
     explained: float
+    typed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +159,10 @@ class Match:
     house: HouseHit | None
     house_tried: bool
     contexts: tuple[int, ...]
+    conflict: str | None = None
+    base: float = 0.0
+    penalty: float = 0.0
+    used: int = 0
 
 
 class Matcher:
@@ -144,6 +184,8 @@ class Matcher:
                 last[word] = max(quality, last.get(word, 0.0))
             self.expansions[-1] = last
         self._spans: dict[int, tuple[Span, ...]] | None = None
+        self._segments: list[tuple[int, int | None, int, int]] | None = None
+        self._typed: list[tuple[int, int, int]] | None = None
 
     # ------------------------------------------------------------------ tokens
 
@@ -327,7 +369,7 @@ class Matcher:
 
     def _with_unit_word(self, context: Context, start: int, end: int, explained: float) -> Span | None:
         """A span plus the unit word around it; None when that word contradicts the context."""
-        around = self.query.unit_word_before(start) or self.query.unit_word_after(end)
+        around = self.query.unit_word_around(start, end)
         if around is None:
             return Span(_mask(start, end), explained)
         begin, word = around
@@ -336,15 +378,19 @@ class Matcher:
             return None
         stop = begin + word.size
         extra = sum(self.query.weights[begin:stop]) * fit
-        return Span(_mask(start, end) | _mask(begin, stop), explained + extra)
+        return Span(_mask(start, end) | _mask(begin, stop), explained + extra, typed=True)
 
     # ------------------------------------------------------------------ scoring
 
-    def explain(self, entry: Entry, run: Run) -> Match:
-        """Score an entry read at one run of the query."""
+    def explain(self, entry: Entry, run: Run, *, cohere: bool = True) -> Match:
+        """Score an entry read at one run of the query.
+
+        Without ``cohere`` the score is an upper bound, before :meth:`cohere` weighs how the
+        reading fits the units the text sets apart (it only ever lowers the score).
+        """
         used = _mask(run.start, run.end)
         explained, penalty = run.explained, 0.0
-        word = self.query.unit_word_before(run.start) or self.query.unit_word_after(run.end)
+        word = self.query.unit_word_around(run.start, run.end)
         if word is not None:
             begin, unit = word
             fit = type_fit(unit, entry.type_level, entry.unit_type)
@@ -365,8 +411,123 @@ class Matcher:
                     break
         form = entry.names[run.variant]
         share = explained / self.query.total_weight if self.query.total_weight else 0.0
-        score = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality - penalty
-        return Match(entry, max(0.0, min(1.0, score)), run, house, tried, tuple(contexts))
+        base = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality
+        match = Match(
+            entry,
+            max(0.0, min(1.0, base - penalty)),
+            run,
+            house,
+            tried,
+            tuple(contexts),
+            None,
+            base,
+            penalty,
+            used,
+        )
+        return self.cohere(match) if cohere else match
+
+    def cohere(self, match: Match) -> Match:
+        """The match scored with how it fits the text's units (partial name, finer unit, contradiction)."""
+        factor, conflict = self._coherence(match.entry, match.run, match.used)
+        if factor == 1.0 and conflict is None:
+            return match
+        score = max(0.0, min(1.0, match.base * factor - match.penalty))
+        return replace(match, score=score, conflict=conflict)
+
+    def cohere_best(self, matches: list[Match], limit: int) -> list[Match]:
+        """Cohere the matches that may still reach the first ``limit`` places (best upper bounds first).
+
+        A coherent score never exceeds the upper bound, so once ``limit`` coherent scores
+        beat the next bound the rest cannot overtake them; they stay, unweighed, below.
+        """
+        ordered = sorted(matches, key=lambda m: -m.score)
+        done: list[Match] = []
+        for index, match in enumerate(ordered):
+            if len(done) >= limit and match.score < sorted(m.score for m in done)[-limit]:
+                return [*done, *ordered[index:]]
+            done.append(self.cohere(match))
+        return done
+
+    # ------------------------------------------------------------------ coherence
+
+    def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
+        """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
+        factor = 1.0
+        factor *= self._partial(entry, run, used)
+        finer, missing = self._ignored_finer(entry, used)
+        factor *= finer
+        conflict = self._contradiction(entry, used)
+        if conflict is not None:
+            factor *= CONTRADICTED
+        elif missing is not None:
+            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
+        return factor, conflict
+
+    def _segment_masks(self) -> list[tuple[int, int | None, int, int]]:
+        """Each segment of the query as (token mask, level, start, end), computed once."""
+        if self._segments is None:
+            self._segments = [(_mask(g.start, g.end), g.level, g.start, g.end) for g in self.query.segments]
+        return self._segments
+
+    def _typed_spans(self) -> list[tuple[int, int, int]]:
+        """Context spans written with a fitting unit word: (context id, level, mask), computed once."""
+        if self._typed is None:
+            contexts = self.state.contexts
+            self._typed = [
+                (context_id, contexts[context_id].level, span.mask)
+                for context_id, spans in self.spans_by_context().items()
+                for span in spans
+                if span.typed
+            ]
+        return self._typed
+
+    def _partial(self, entry: Entry, run: Run, used: int) -> float:
+        """The factor for a name that leaves name tokens of its segment unexplained (1: none)."""
+        for mask, level, start, end in self._segment_masks():
+            if start <= run.start < end:
+                if not mask & ~used:
+                    return 1.0
+                return MISNAMED if level is not None and level == entry.type_level else PARTIAL
+        return 1.0
+
+    def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
+        """The factor for a commune or village the text names, finer than the entry and unexplained.
+
+        With it, the text of that unit (for the note saying it was not found).
+        """
+        if entry.type_level == NO_TYPE:
+            return 1.0, None
+        ignored = [
+            (FINER_IGNORED.get(level, 1.0), start, end)
+            for mask, level, start, end in self._segment_masks()
+            if level is not None and entry.type_level < level <= VILLAGE and not mask & used
+        ]
+        if not ignored:
+            return 1.0, None
+        factor, start, end = min(ignored)
+        word = self.query.unit_word_around(start, end)
+        first = min(start, word[0]) if word else start
+        last = max(end, word[0] + word[1].size) if word else end
+        return factor, " ".join(self.query.accented[first:last])
+
+    def _contradiction(self, entry: Entry, used: int) -> str | None:
+        """A unit the text names with its unit word, unexplained, that the entry does not lie in."""
+        typed = self._typed_spans()
+        if not typed:
+            return None
+        level = entry.type_level or VILLAGE + 1
+        for context_id, context_level, mask in typed:
+            if (
+                context_level <= level
+                and not mask & used
+                and all(link.context != context_id for link in entry.contexts)
+            ):
+                return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(mask))
+        return None
+
+    def _text_of(self, mask: int) -> str:
+        """The query tokens under a mask, as typed (normalised)."""
+        return " ".join(token for p, token in enumerate(self.query.accented) if mask >> p & 1)
 
     def _house(self, entry: Entry, used: int) -> tuple[HouseHit | None, bool, float, int]:
         """Look the query's house number up in the entry's group: (hit, tried, explained weight, used)."""
@@ -394,7 +555,7 @@ class Matcher:
                 return HouseHit(-1, -1, place[0], place[1], None, place[2])
         return None
 
-    def best(self, entry: Entry, seeds: list[Seed]) -> Match | None:
-        """The best-scoring reading of one entry."""
-        matches = [self.explain(entry, run) for run in self.runs(entry, seeds)]
+    def best(self, entry: Entry, seeds: list[Seed], *, cohere: bool = True) -> Match | None:
+        """The best-scoring reading of one entry (an upper bound without ``cohere``)."""
+        matches = [self.explain(entry, run, cohere=cohere) for run in self.runs(entry, seeds)]
         return max(matches, key=lambda m: m.score, default=None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
 from addresses.codes import decode, encode, format_location_code, format_registry_code, parse_any_code
-from addresses.errors import InvalidParameterError, OutOfTerritoryError
+from addresses.errors import InvalidCodeError, InvalidParameterError, OutOfTerritoryError
 from addresses.queries import format_address
 from geocoder.build import label
 from geocoder.entries import Entry, Successor
@@ -33,6 +33,8 @@ from geocoder.territory import planar_distance
 MAX_LIMIT: Final = 100
 SPLIT_SHARE: Final = 0.98
 """Score of the other successors of a split commune, relative to the first."""
+COHERE_MARGIN: Final = 2
+"""Matches weighed in full beyond ``limit`` (repeats and filters may drop some)."""
 NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
@@ -260,14 +262,23 @@ def answers(match: Match, query: Query, filters: SearchFilters) -> list[_Answer]
     if entry.kind == "old_commune" and entry.successors:
         successors = _successors(entry, filters)
         split = len(successors) > 1
-        return [
+        found = [
             _successor_answer(entry, s, match.score * (1.0 if i == 0 else SPLIT_SHARE), query.parsed, split)
             for i, s in enumerate(successors)
         ]
-    if match.house is not None:
-        return [_house_answer(entry, match.house, match.score, query)]
-    note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
-    return [_plain(entry, match.score, query.parsed, note)]
+    elif match.house is not None:
+        found = [_house_answer(entry, match.house, match.score, query)]
+    else:
+        note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
+        found = [_plain(entry, match.score, query.parsed, note)]
+    if match.conflict is None:
+        return found
+    return [_Answer(_noted(a.result, match.conflict), a.unit_codes) for a in found]
+
+
+def _noted(result: GeocodeResult, note: str) -> GeocodeResult:
+    """The result with one more note."""
+    return replace(result, note=f"{result.note}; {note}" if result.note else note)
 
 
 def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:
@@ -306,12 +317,16 @@ _CODE_RE: Final = re.compile(r"^\s*(?:[0-9A-Za-z]{3,4}[\s\-]?){2}[0-9A-Za-z]{3,4
 
 
 def typed_code(text: str) -> tuple[str, str] | None:
-    """("registry" or "location", canonical code) when the text is shaped like a full code.
+    """("registry" or "location", canonical code) when the text is a full code.
 
-    A code-shaped text with a typing error raises InvalidCodeError (never "not found").
+    Text with a letter codes never use ("xom lac 123": O and L are not in the alphabet)
+    is not a code (None: search it as text). A text of the right shape and alphabet whose
+    check character is wrong raises InvalidCodeError; the caller searches it as text first.
 
     >>> typed_code("8vg-dhs-6hb"), typed_code("1234 567 894"), typed_code("xom lac")
     (('location', '8VGDHS6HB'), ('registry', '1234567894'), None)
+    >>> typed_code("xom lac 123") is None
+    True
     """
     if _CODE_RE.match(text) is None:
         return None
@@ -320,7 +335,12 @@ def typed_code(text: str) -> tuple[str, str] | None:
         return None
     if not (len(compact) == 10 and compact.isdigit()) and len(compact) != 9:
         return None
-    parsed = parse_any_code(compact)
+    try:
+        parsed = parse_any_code(compact)
+    except InvalidCodeError as error:
+        if error.reason == "check_mismatch":
+            raise
+        return None
     return parsed.kind, parsed.code
 
 
@@ -416,7 +436,12 @@ def _run(
     matcher = Matcher(state, query, prefix=prefix)
     admit = filters.may_admit if filters.restricts else None
     found = matcher.candidates(admit=admit)
-    matches = [m for entry, seeds in found if (m := matcher.best(entry, seeds)) is not None]
+    bounds = [m for entry, seeds in found if (m := matcher.best(entry, seeds, cohere=False)) is not None]
+    matches = (
+        matcher.cohere_best(bounds, limit + COHERE_MARGIN)
+        if filters.near is None
+        else [matcher.cohere(m) for m in bounds]
+    )
     return _collect(_ranked(matches, filters), query, filters, limit)
 
 
@@ -444,7 +469,13 @@ def search(
     text = query.strip()
     if not text:
         return []
-    coded = _code_results(state, text)
+    try:
+        coded = _code_results(state, text)
+    except InvalidCodeError:  # the shape of a code, a wrong check: text first, else the error
+        found = _run(state, text, limit, filters or NO_FILTERS, prefix=False)
+        if not found:
+            raise
+        return [result for result, _entry in found]
     if coded is not None:
         return coded[:limit]
     return [result for result, _entry in _run(state, text, limit, filters or NO_FILTERS, prefix=False)]
@@ -462,7 +493,13 @@ def best(index: GeocoderIndex | IndexState, query: str, *, filters: SearchFilter
     """The single best answer with its entry (what batch geocoding caches by street or village)."""
     state = _state(index)
     text = query.strip()
-    coded = _code_results(state, text) if text else []
+    try:
+        coded = _code_results(state, text) if text else []
+    except InvalidCodeError:  # the shape of a code, a wrong check: text first, else the error
+        found = _run(state, text, 1, filters or NO_FILTERS, prefix=False)
+        if not found:
+            raise
+        return Best(found[0][0], found[0][1])
     if coded is not None:
         return Best(coded[0] if coded else None, None)
     found = _run(state, text, 1, filters or NO_FILTERS, prefix=False)

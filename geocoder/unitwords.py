@@ -15,23 +15,28 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
+from addresses.vocabulary import ENGLISH_TERMS, UNIT_TERMS, UnitLevel
 from geocoder.normalize import strip_marks
 
-PROVINCE: Final = 1
-DISTRICT: Final = 2
-COMMUNE: Final = 3
-VILLAGE: Final = 4
-STREET: Final = 5
-ALLEY: Final = 6
-HOUSE: Final = 7
+PROVINCE: Final = int(UnitLevel.PROVINCE)
+DISTRICT: Final = int(UnitLevel.DISTRICT)
+COMMUNE: Final = int(UnitLevel.COMMUNE)
+VILLAGE: Final = int(UnitLevel.VILLAGE)
+STREET: Final = int(UnitLevel.STREET)
+ALLEY: Final = int(UnitLevel.ALLEY)
+HOUSE: Final = int(UnitLevel.HOUSE)
 
 
 @dataclass(frozen=True, slots=True)
 class UnitWord:
-    """A unit word: its canonical folded spelling (tokens joined by spaces) and level."""
+    """A unit word: its canonical folded spelling (tokens joined by spaces) and level.
+
+    ``postfix``: an English word, which qualifies the name before it ("Tân Mai commune").
+    """
 
     folded: str
     level: int
+    postfix: bool = False
 
     @property
     def size(self) -> int:
@@ -39,47 +44,20 @@ class UnitWord:
         return self.folded.count(" ") + 1
 
 
-_WORDS: Final = {
-    PROVINCE: ("tỉnh", "province"),
-    DISTRICT: ("huyện", "thành phố", "thị xã", "quận", "district", "city"),
-    COMMUNE: ("xã", "phường", "thị trấn", "commune", "ward", "town"),
-    VILLAGE: (
-        "xóm",
-        "bản",
-        "làng",
-        "thôn",
-        "khu",
-        "tổ",
-        "tổ dân phố",
-        "khu phố",
-        "tiểu khu",
-        "khu dân cư",
-        "ấp",
-        "khóm",
-        "buôn",
-        "village",
-        "hamlet",
-    ),
-    STREET: ("đường", "phố", "đại lộ", "quốc lộ", "tỉnh lộ", "huyện lộ", "đường tỉnh", "street", "road"),
-    ALLEY: ("ngõ", "ngách", "hẻm", "kiệt"),
-    HOUSE: ("số", "nhà", "số nhà"),
-}
-
 UNIT_WORDS: Final = {
-    strip_marks(word): UnitWord(strip_marks(word), level) for level, words in _WORDS.items() for word in words
+    **{strip_marks(t.word): UnitWord(strip_marks(t.word), int(t.level)) for t in UNIT_TERMS},
+    **{t.word: UnitWord(t.word, int(t.level), postfix=True) for t in ENGLISH_TERMS},
 }
-"""Every unit word by its folded spelling."""
+"""Every unit word by its folded spelling (from :mod:`addresses.vocabulary`)."""
 
-ACCENTED: Final = {strip_marks(word): word for words in _WORDS.values() for word in words}
+ACCENTED: Final = {strip_marks(t.word): t.word for t in UNIT_TERMS} | {t.word: t.word for t in ENGLISH_TERMS}
 """The accented spelling of each folded unit word."""
 
-ENGLISH: Final = frozenset(
-    {"province", "district", "city", "commune", "ward", "town", "village", "hamlet", "street", "road"}
-)
+ENGLISH: Final = frozenset(t.word for t in ENGLISH_TERMS)
 """Unit words written after the name ("Cư Yên Commune")."""
 
 _FIRST_TOKENS: Final = frozenset(word.split()[0] for word in UNIT_WORDS)
-_TYPO_PRONE: Final = ("huyen", "phuong", "thanh")
+_TYPO_PRONE: Final = tuple(strip_marks(t.word).split()[0] for t in UNIT_TERMS if t.typo_prone)
 _MAX_SIZE: Final = 3
 
 
@@ -114,7 +92,9 @@ def typo_of_unit_word(folded: str, accented: str) -> str | None:
     return None
 
 
-_TYPO_ACCENTED: Final = {"huyen": "huyện", "phuong": "phường", "thanh": "thành"}
+_TYPO_ACCENTED: Final = {
+    strip_marks(t.word).split()[0]: t.word.split()[0] for t in UNIT_TERMS if t.typo_prone
+}
 _REAL_SYLLABLES: Final = frozenset({"phong", "phung", "thach", "thinh", "thang", "huyet"})
 
 
@@ -125,7 +105,7 @@ def unit_word_at(folded: tuple[str, ...], accented: tuple[str, ...], i: int) -> 
     written without marks it matches its fold. The typo-prone words also match with one slip.
 
     >>> unit_word_at(("thanh", "pho", "hoa", "binh"), ("thành", "phố", "hòa", "bình"), 0)
-    UnitWord(folded='thanh pho', level=2)
+    UnitWord(folded='thanh pho', level=2, postfix=False)
     >>> unit_word_at(("huyen",), ("huyền",), 0) is None
     True
     """

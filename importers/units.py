@@ -13,13 +13,14 @@ import pandas as pd
 from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from addresses import vocabulary
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, unit_lineage
 
 #: Unit-type words, longest first so "thành phố" wins over shorter prefixes.
-UNIT_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã")
+UNIT_TYPES = tuple(sorted(vocabulary.ADMIN_UNIT_WORDS, key=len, reverse=True))
 CODE_WIDTH = {1: 2, 2: 3, 3: 5}
-REORGANISATION_2025 = dt.date(2025, 7, 1)
+REORGANISATION_2025 = vocabulary.REORGANISATION_2025
 
 
 def split_unit_name(full_name: str) -> tuple[str | None, str]:

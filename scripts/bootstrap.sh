@@ -13,6 +13,7 @@ fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)  # the HTTP load generator of benchmarks/bench_http.py
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)  # Addok, the geocoding benchmarks' peer
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

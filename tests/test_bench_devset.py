@@ -7,13 +7,28 @@ import pytest
 import shapely
 
 from benchmarks.devset import (
+    FORM_ABBREVIATION,
+    FORM_ALL,
+    FORM_ASCII,
+    FORM_DISTRICT,
+    FORM_ENGLISH,
+    FORM_KM_POST,
+    FORM_OLD_UNIT,
+    FORM_PARENTHESES,
+    FORM_VIETNAMESE,
+    HOLDOUT,
+    TUNE,
     DevQuery,
     Truth,
     WardPolygons,
+    by_form,
     default_wards,
     evaluate,
+    forms_of,
+    half_of,
     judge,
     load_queries,
+    load_real,
     parse_query,
     run_engine,
     table,
@@ -139,3 +154,38 @@ def test_run_engine_and_table() -> None:
     assert "| village | 2 | 50.0% |" in text
     assert "| overall | 3 |" in text
     assert "1.0x" in text
+
+
+# --- the real-text set: halves and forms (no query text is printed) -----------------------------
+
+
+def test_the_real_text_set_splits_in_two_fixed_halves() -> None:
+    entries = load_real()
+    halves = [entry.half for entry in entries]
+    assert set(halves) == {TUNE, HOLDOUT}
+    assert 0.4 < halves.count(HOLDOUT) / len(halves) < 0.6
+    assert all(half_of(entry.query.id) == entry.half for entry in entries)  # by id only, fixed salt
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "forms"),
+    [
+        ("Mai Ha commune, Mai Chau district", "commune", {FORM_ENGLISH}),
+        ("Tan Mai commune, Mai Chau district", "commune", {FORM_ENGLISH, FORM_OLD_UNIT}),
+        ("TT Mai Châu (Hòa Bình)", "commune", {FORM_VIETNAMESE, FORM_ABBREVIATION, FORM_PARENTHESES}),
+        ("xa ha bi kim boi", "commune", {FORM_ASCII, FORM_OLD_UNIT}),
+        ("Km 12 QL6", "commune", {FORM_ASCII, FORM_ABBREVIATION, FORM_KM_POST}),
+        ("huyện Kỳ Sơn", "district", {FORM_VIETNAMESE, FORM_OLD_UNIT, FORM_DISTRICT}),
+        ("phường Kỳ Sơn", "commune", {FORM_VIETNAMESE}),
+    ],
+)
+def test_forms_are_read_from_the_text(text: str, level: str, forms: set[str]) -> None:
+    assert set(forms_of(text, level)) == {FORM_ALL, *forms}
+
+
+def test_by_form_counts_an_entry_once_per_form() -> None:
+    entries = load_real()
+    queries = by_form(entries, TUNE)
+    tune = [entry for entry in entries if entry.half == TUNE]
+    assert len(queries) == sum(len(entry.forms) for entry in tune)
+    assert sum(q.kind == FORM_ALL for q in queries) == len(tune)

@@ -575,7 +575,7 @@ BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "The same rows in the same order, with the geocoding columns added "
         "(lon, lat, score, match_level, kind, label, commune_code, ..., location_code, registry_code, "
-        "note, error), streamed as they are geocoded.",
+        "..., point_precision, old_units_precision, note, error), streamed as they are geocoded.",
     },
     413: {"model": ErrorResponse, "description": "The file is larger than the server accepts."},
     503: {

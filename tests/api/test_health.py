@@ -27,18 +27,21 @@ def test_health_is_liveness_only(client: TestClient) -> None:
 def test_without_a_database_health_still_answers_and_status_is_503(engine: Engine, database_url: str) -> None:
     app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
     with TestClient(app) as other:
-        working = app.state.engine
-        app.state.engine = make_engine("postgresql://nobody:nothing@127.0.0.1:9/none")  # nothing listens
+        database = app.state.database
+        working = database.engine, database.read_engine
+        broken = make_engine("postgresql://nobody:nothing@127.0.0.1:9/none")  # nothing listens
+        database.engine = database.read_engine = broken
         try:
             live = other.get("/health")
             ready = other.get("/status")
         finally:
-            app.state.engine.dispose()
-            app.state.engine = working
+            broken.dispose()
+            database.engine, database.read_engine = working
     assert (live.status_code, live.json()) == (200, {"status": "ok"})
     assert ready.status_code == 503
+    assert ready.headers["Retry-After"] == "1"
     assert ready.json()["error"]["status"] == 503
-    assert "database does not answer" in ready.json()["error"]["message"]
+    assert "database is unavailable" in ready.json()["error"]["message"]
 
 
 def test_unknown_route_answers_the_error_shape(client: TestClient) -> None:

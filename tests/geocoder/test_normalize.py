@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from addresses.text import canonical_tones
+from addresses.vocabulary import canonical_i
 from geocoder.normalize import (
     EXACT_SCORE,
     OTHER_MARKS_SCORE,
@@ -21,6 +22,7 @@ from geocoder.normalize import (
     analyze,
     clean_punctuation,
     drop_country,
+    drop_possessive,
     expand_abbreviations,
     expand_province_code,
     fold,
@@ -299,10 +301,12 @@ def test_pipeline_is_a_plain_list_of_the_steps_in_order() -> None:
         to_nfc,
         lower_case,
         canonical_tones,
+        drop_possessive,
         drop_country,
         expand_abbreviations,
         expand_province_code,
         clean_punctuation,
+        canonical_i,
     )
     assert expected == PIPELINE
     assert PIPELINE[: len(PREPARE_STEPS)] == PREPARE_STEPS

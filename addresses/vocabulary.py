@@ -1,0 +1,311 @@
+"""The Vietnamese address vocabulary, as data: unit words, abbreviations, spellings, dates.
+
+One table that every consumer derives from: the geocoder's parser, unit-word reader,
+scorer and abbreviation rules, the importers (unit types of GSO names), the API's
+English labels and the fold used by SQL look-ups.
+
+* :data:`UNIT_TERMS` - Vietnamese unit words (xã, thôn, tổ dân phố, quốc lộ, ngõ, số
+  nhà...) with their level, English name and where they count in a text;
+* :data:`ENGLISH_TERMS` - English unit words, written after the name ("Tân Mai
+  commune", "Hạ Bì village");
+* :data:`ABBREVIATIONS` - short forms (X., P., TT, TX, TP, H., T., TK, KDC, TDP, KP,
+  QL, ĐT, TL, HL, SN...) with what they expand to, before a word or before a number;
+* :data:`ENGLISH_FILLERS`, :data:`VIETNAMESE_FILLERS` - words that join the parts of an
+  address ("in", "of", "thuộc", "tại") and name nothing;
+* :func:`canonical_i` - the y/i spelling variant (Mỵ/Mị, Kỳ/Kì, Lý/Lí);
+  :func:`addresses.text.canonical_tones` handles the tone placement (Hoà/Hòa);
+* :data:`FOLD_TABLE` - the fold (marks removed, đ -> d);
+* :class:`UnitLevel` and :data:`REORGANISATIONS` - levels and the dates units changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from typing import Final
+
+
+class UnitLevel(IntEnum):
+    """Level of an address component, coarsest first (the geocoder compares them as integers)."""
+
+    PROVINCE = 1
+    DISTRICT = 2
+    COMMUNE = 3
+    VILLAGE = 4
+    STREET = 5
+    ALLEY = 6
+    HOUSE = 7
+
+    @property
+    def key(self) -> str:
+        """The level's name in parsed addresses and API answers.
+
+        >>> UnitLevel.HOUSE.key, UnitLevel.COMMUNE.key
+        ('house_number', 'commune')
+        """
+        return "house_number" if self is UnitLevel.HOUSE else self.name.lower()
+
+
+class Reach(Enum):
+    """Where a unit word counts as one."""
+
+    ANYWHERE = 1
+    """With or without marks, anywhere in a part."""
+    MARKED = 2
+    """Anywhere when written with its marks; unmarked only at a boundary ("ban" may be a name)."""
+    BOUNDARY = 3
+    """Only at a boundary: the start of a part or after a number."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTerm:
+    """A Vietnamese unit word: canonical spelling (lower case, NFC), level and how it is read.
+
+    ``numbered``: a unit word only before a number ("tổ 3", "quốc lộ 6", "số 5");
+    ``open_name``: a number does not end its name ("đường 3 tháng 2"); ``city``: "thành
+    phố", a district or a centrally-run city; ``admin``: a type of administrative unit
+    (official names start with it: "Xã Mai Hạ"); ``typo_prone``: one slip accepted.
+    """
+
+    word: str
+    level: UnitLevel
+    english: str
+    reach: Reach = Reach.ANYWHERE
+    numbered: bool = False
+    open_name: bool = False
+    city: bool = False
+    admin: bool = False
+    typo_prone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EnglishTerm:
+    """An English unit word, written after the name it qualifies ("Mai Hạ commune")."""
+
+    word: str
+    level: UnitLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Abbreviation:
+    """A short form (lower case, without its dot) and its expansions.
+
+    ``word``: what it stands for before a name ("x. tân mai"); ``number``: before a
+    number ("p5", "ql6"); either may be empty.
+    """
+
+    short: str
+    word: str = ""
+    number: str = ""
+
+
+_P, _D, _C, _V = UnitLevel.PROVINCE, UnitLevel.DISTRICT, UnitLevel.COMMUNE, UnitLevel.VILLAGE
+_S, _A, _H = UnitLevel.STREET, UnitLevel.ALLEY, UnitLevel.HOUSE
+_MARKED, _EDGE = Reach.MARKED, Reach.BOUNDARY
+
+UNIT_TERMS: Final[tuple[UnitTerm, ...]] = (
+    UnitTerm("tỉnh", _P, "Province", admin=True),
+    UnitTerm("thành phố", _D, "City", city=True, admin=True, typo_prone=True),
+    UnitTerm("huyện", _D, "District", admin=True, typo_prone=True),
+    UnitTerm("thị xã", _D, "Town", admin=True),
+    UnitTerm("quận", _D, "District", _MARKED, admin=True),
+    UnitTerm("đặc khu", _D, "Special Zone", admin=True),
+    UnitTerm("xã", _C, "Commune", admin=True),
+    UnitTerm("phường", _C, "Ward", admin=True, typo_prone=True),
+    UnitTerm("thị trấn", _C, "Township", admin=True),
+    UnitTerm("tổ dân phố", _V, "Residential Group"),
+    UnitTerm("khu dân cư", _V, "Residential Area"),
+    UnitTerm("khu phố", _V, "Quarter"),
+    UnitTerm("tiểu khu", _V, "Zone"),
+    UnitTerm("xóm", _V, "Hamlet"),
+    UnitTerm("thôn", _V, "Village", _MARKED),
+    UnitTerm("bản", _V, "Village", _MARKED),
+    UnitTerm("làng", _V, "Village", _MARKED),
+    UnitTerm("khu", _V, "Zone", _MARKED),
+    UnitTerm("ấp", _V, "Hamlet", _MARKED),
+    UnitTerm("khóm", _V, "Hamlet", _MARKED),
+    UnitTerm("buôn", _V, "Village", _MARKED),
+    UnitTerm("tổ", _V, "Group", numbered=True),
+    UnitTerm("quốc lộ", _S, "National Road", numbered=True),
+    UnitTerm("tỉnh lộ", _S, "Provincial Road", numbered=True),
+    UnitTerm("huyện lộ", _S, "District Road", numbered=True),
+    UnitTerm("đường tỉnh", _S, "Provincial Road", numbered=True),
+    UnitTerm("đại lộ", _S, "Avenue", _MARKED, open_name=True),
+    UnitTerm("đường", _S, "Street", _MARKED, open_name=True),
+    UnitTerm("phố", _S, "Street", _MARKED, open_name=True),
+    UnitTerm("ngõ", _A, "Lane", _MARKED),
+    UnitTerm("ngách", _A, "Alley", _MARKED),
+    UnitTerm("hẻm", _A, "Alley", _MARKED),
+    UnitTerm("kiệt", _A, "Alley", _MARKED),
+    UnitTerm("số nhà", _H, "House Number", _EDGE, numbered=True),
+    UnitTerm("số", _H, "Number", _EDGE, numbered=True),
+    UnitTerm("nhà", _H, "House", _EDGE, numbered=True),
+)
+"""Every Vietnamese unit word, coarsest level first."""
+
+ENGLISH_TERMS: Final[tuple[EnglishTerm, ...]] = (
+    EnglishTerm("province", _P),
+    EnglishTerm("district", _D),
+    EnglishTerm("city", _D),
+    EnglishTerm("commune", _C),
+    EnglishTerm("ward", _C),
+    EnglishTerm("town", _C),
+    EnglishTerm("township", _C),
+    EnglishTerm("village", _V),
+    EnglishTerm("hamlet", _V),
+    EnglishTerm("residential group", _V),
+    EnglishTerm("residential area", _V),
+    EnglishTerm("street", _S),
+    EnglishTerm("road", _S),
+)
+"""English unit words; they follow the name ("Tân Mai commune, Mai Châu district")."""
+
+ABBREVIATIONS: Final[tuple[Abbreviation, ...]] = (
+    Abbreviation("t", word="tỉnh"),
+    Abbreviation("tp", word="thành phố"),
+    Abbreviation("tx", word="thị xã"),
+    Abbreviation("h", word="huyện", number="hẻm"),
+    Abbreviation("q", word="quận", number="quận"),
+    Abbreviation("x", word="xã"),
+    Abbreviation("p", word="phường", number="phường"),
+    Abbreviation("tt", word="thị trấn"),
+    Abbreviation("tdp", word="tổ dân phố", number="tổ dân phố"),
+    Abbreviation("kdc", word="khu dân cư"),
+    Abbreviation("kp", word="khu phố", number="khu phố"),
+    Abbreviation("tk", word="tiểu khu", number="tiểu khu"),
+    Abbreviation("đ", word="đường", number="đường"),
+    Abbreviation("đg", word="đường", number="đường"),
+    Abbreviation("ql", number="quốc lộ"),
+    Abbreviation("tl", number="tỉnh lộ"),
+    Abbreviation("hl", number="huyện lộ"),
+    Abbreviation("đt", number="đường tỉnh"),
+    Abbreviation("dt", number="đường tỉnh"),
+    Abbreviation("k", number="kiệt"),
+    Abbreviation("ng", number="ngõ"),
+    Abbreviation("ngh", number="ngách"),
+    Abbreviation("sn", number="số nhà"),
+)
+"""Abbreviations of unit words (written with or without a dot: "X.", "TT", "QL6")."""
+
+ROAD_ABBREVIATIONS: Final = frozenset({"ql", "tl", "hl", "đt", "dt"})
+"""The abbreviations of numbered roads: expanded before a number even when glued to it ("QL6")."""
+
+ENGLISH_FILLERS: Final = frozenset(
+    {
+        "of",
+        "in",
+        "the",
+        "to",
+        "and",
+        "at",
+        "near",
+        "now",
+        "is",
+        "on",
+        "by",
+        "from",
+        "located",
+        "belongs",
+        "part",
+    }
+)
+"""English words that join the parts of an address and name nothing ("X hamlet of Y commune").
+
+"to" before a number is the unit word tổ ("to 5"); only elsewhere is it a filler."""
+
+VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên"})
+"""Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their
+marks (unmarked, "tai", "o", "la" may be names)."""
+
+PROVINCE_CODES: Final = {"hb": "hòa bình"}
+"""Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
+
+REORGANISATIONS: Final = {
+    "2008 Hà Nội expansion (NQ 15/2008/QH12)": dt.date(2008, 8, 1),
+    "NQ 830/NQ-UBTVQH14 (Hòa Bình 210 -> 151 communes, Kỳ Sơn dissolved)": dt.date(2020, 1, 1),
+    "NQ 1189/NQ-UBTVQH14 (new wards of Hòa Bình city)": dt.date(2021, 2, 1),
+    "NQ 1676/NQ-UBTVQH15 (two-level government, Hòa Bình into Phú Thọ)": dt.date(2025, 7, 1),
+}
+"""The reorganisations that changed the units of Hòa Bình, with the date each took effect."""
+
+REORGANISATION_2020: Final = dt.date(2020, 1, 1)
+REORGANISATION_2025: Final = dt.date(2025, 7, 1)
+
+
+# --- derived tables -----------------------------------------------------------------
+
+
+def _strip(text: str) -> str:
+    """Remove marks, đ -> d (for the derived folded keys)."""
+    return "".join(
+        c for c in unicodedata.normalize("NFD", text.replace("đ", "d")) if not unicodedata.combining(c)
+    )
+
+
+ADMIN_UNIT_WORDS: Final = tuple(term.word for term in UNIT_TERMS if term.admin)
+"""Types of administrative units, as official names start with them ("thị trấn", "xã")."""
+
+ENGLISH_UNIT_NAMES: Final = {term.word: term.english for term in UNIT_TERMS if term.admin}
+"""English names of the administrative unit types ("xã" -> "Commune")."""
+
+FOLDED_UNIT_WORDS: Final = {_strip(term.word): term for term in UNIT_TERMS}
+"""Vietnamese unit words by folded spelling ("thi tran")."""
+
+ENGLISH_BY_WORD: Final = {term.word: term for term in ENGLISH_TERMS}
+"""English unit words by spelling."""
+
+
+def _build_fold_table() -> dict[int, str | None]:
+    """Translate table: accented Latin letter -> ASCII base (case kept), combining mark -> deleted."""
+    table: dict[int, str | None] = {}
+    for code in (*range(0xC0, 0x250), *range(0x1EA0, 0x1F00)):
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    for code in range(0x300, 0x370):
+        table[code] = None
+    return table
+
+
+FOLD_TABLE: Final = _build_fold_table()
+"""The fold for ``str.translate``: "Đồng Bảng" -> "Dong Bang"."""
+
+
+def _lower_fold_pairs() -> tuple[str, str]:
+    """Every accented letter (and đ) with its plain lower-case letter, as two aligned strings."""
+    sources, targets = ["đĐ"], ["dd"]
+    for point in range(0xC0, 0x1EFA):
+        char = chr(point)
+        base = unicodedata.normalize("NFD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            sources.append(char)
+            targets.append(base.lower())
+    return "".join(sources), "".join(targets)
+
+
+FOLD_FROM, FOLD_TO = _lower_fold_pairs()
+"""The fold as two aligned strings (for SQL ``translate``), targets lower case."""
+
+_Y_AS_I_RE: Final = re.compile(
+    r"(?<![^\W\d_])((?:[bcdđghklmnprstvx]|ch|kh|nh|ph|th|tr))([yýỳỷỹỵ])(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_Y_TO_I: Final = str.maketrans("yýỳỷỹỵYÝỲỶỸỴ", "iíìỉĩịIÍÌỈĨỊ")
+
+
+def canonical_i(text: str) -> str:
+    """Write a syllable-final "y" after a consonant as "i" (the two spellings are the same word).
+
+    "Mỵ Hòa" is "Mị Hòa", "Kỳ Sơn" is "Kì Sơn", "Lý" is "Lí"; "uy", "ay" are other vowels.
+
+    >>> canonical_i("xã Mỵ Hòa, Kỳ Sơn, Thủy, Quý, Hy")
+    'xã Mị Hòa, Kì Sơn, Thủy, Quý, Hi'
+    """
+    if "y" not in text and "Y" not in text and not any(c in text for c in "ýỳỷỹỵÝỲỶỸỴ"):
+        return text
+    return _Y_AS_I_RE.sub(lambda m: m.group(1) + m.group(2).translate(_Y_TO_I), text)
