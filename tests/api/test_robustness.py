@@ -244,12 +244,13 @@ def test_database_down_is_a_503_and_memory_routes_keep_answering(
     settings = ApiSettings(tiles=TileSettings(poll_seconds=0.2))
     app = create_app(DatabaseSettings(database_url=linked.render_as_string(hide_password=False)), settings)
     with TestClient(app) as test_client:
-        assert test_client.get("/health").status_code == 200
+        assert test_client.get("/status").status_code == 200
         tile = test_client.get(UNIT_TILE)
         assert tile.status_code in (200, 204)
 
         link.cut()
-        for path in ("/health", "/reverse?lon=105.0717&lat=20.6512", "/units/04795", "/codes/1000-000-005"):
+        assert test_client.get("/health").status_code == 200  # liveness needs no database
+        for path in ("/status", "/reverse?lon=105.0717&lat=20.6512", "/units/04795", "/codes/1000-000-005"):
             error = _error(test_client.get(path), 503)
             assert error["type"] == "DatabaseUnavailable"
             assert test_client.get(path).headers["retry-after"] == "1"
@@ -260,7 +261,7 @@ def test_database_down_is_a_503_and_memory_routes_keep_answering(
         _error(test_client.get("/tiles/units/12/3246/1805.mvt"), 503)  # not cached: needs the database
 
         link.restore()
-        assert _until(lambda: test_client.get("/health").status_code == 200, within_s=15)
+        assert _until(lambda: test_client.get("/status").status_code == 200, within_s=15)
         assert test_client.get("/reverse", params=POINT).status_code == 200
 
 
@@ -292,9 +293,9 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(server: str, engine:
     with engine.connect() as blocker, concurrent.futures.ThreadPoolExecutor(8) as clients:
         # every database request of the server now waits on this lock: the slot stays taken
         blocker.execute(text("LOCK TABLE admin_unit IN ACCESS EXCLUSIVE MODE"))
-        held = clients.submit(_timed_get, server + "/health")
+        held = clients.submit(_timed_get, server + "/status")
         time.sleep(0.5)
-        refused = [clients.submit(_timed_get, server + "/health") for _ in range(6)]
+        refused = [clients.submit(_timed_get, server + "/status") for _ in range(6)]
         answers = [future.result(timeout=25) for future in refused]
         memory = httpx.get(server + "/search", params={"q": "xom lac"}, timeout=10)
         blocker.rollback()
@@ -305,7 +306,7 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(server: str, engine:
         assert headers["content-type"].startswith("application/json")
         assert seconds < 5, "the refusal waited for the pool instead of answering at once"
     assert memory.status_code == 200  # routes without the database are not held up
-    after = [httpx.get(server + "/health", timeout=10).status_code for _ in range(5)]
+    after = [httpx.get(server + "/status", timeout=10).status_code for _ in range(5)]
     assert after == [200] * 5
 
 
