@@ -108,7 +108,9 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
         addresses=part,
         streets=built.streets,
         name_weights=weights,
-        reverse=ReverseIndex.build(units, lineage, villages, part.store),
+        reverse=ReverseIndex.build(
+            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired)
+        ),
         fingerprint=print_,
         change_log=change_log,
         built_seconds=time.perf_counter() - started,

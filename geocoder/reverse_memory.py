@@ -42,12 +42,12 @@ import numpy as np
 import pyproj
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from addresses.errors import OutOfTerritoryError
 from addresses.queries import point_expression
-from geocoder.houses import HouseStore
-from geocoder.loading import LineageRow, UnitRow, VillageRow
+from addresses.schema import address
+from geocoder.loading import LineageRow, UnitRow, VillageRow, load_lineage, load_units, load_villages
 from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
 from geocoder.reverse import (
     DEFAULT_MARGIN_M,
@@ -65,6 +65,8 @@ from geocoder.reverse import (
 )
 from geocoder.territory import unit_level
 
+AddressPoints = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]
+"""Longitude, latitude and in force (not retired) of every address."""
 Connect = Callable[[], AbstractContextManager[Connection]]
 """Opens a connection to the database (only when the answer needs it)."""
 
@@ -164,9 +166,13 @@ class ReverseIndex:
 
     @classmethod
     def build(
-        cls, units: list[UnitRow], lineage: list[LineageRow], villages: list[VillageRow], houses: HouseStore
+        cls,
+        units: list[UnitRow],
+        lineage: list[LineageRow],
+        villages: list[VillageRow],
+        addresses: AddressPoints,
     ) -> ReverseIndex:
-        """Index the loaded units, lineage (with effective dates), active villages and address arrays."""
+        """Index the loaded units, lineage (with effective dates), active villages and address points."""
         wards = [unit for unit in units if unit.level == 3 and unit.valid_to is None]
         predecessors: dict[int, list[LineageRow]] = {}
         for link in lineage:
@@ -181,7 +187,18 @@ class ReverseIndex:
             provinces=tuple(unit for unit in units if unit.level == 1),
             villages=tuple(villages),
             village_points=SortedPoints.of(village_lon, village_lat, np.ones(len(villages), dtype=bool)),
-            address_points=SortedPoints.of(houses.lon, houses.lat, ~houses.retired),
+            address_points=SortedPoints.of(*addresses),
+        )
+
+    @classmethod
+    def load(cls, conn: Connection) -> ReverseIndex:
+        """Read what reverse geocoding needs from the database (the CLI's one-off answer; the API has it)."""
+        lon, lat = func.ST_X(address.c.geom), func.ST_Y(address.c.geom)
+        query = select(lon, lat).where(address.c.status != "retired", address.c.geom.is_not(None))
+        points = np.array(conn.execute(query).all(), dtype=np.float64).reshape(-1, 2)
+        in_force = np.ones(len(points), dtype=bool)
+        return cls.build(
+            load_units(conn), load_lineage(conn), load_villages(conn), (points[:, 0], points[:, 1], in_force)
         )
 
     # ------------------------------------------------------------------ units

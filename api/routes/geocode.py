@@ -50,7 +50,8 @@ from api.schemas_geocode import (
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
-from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
+from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
+from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import ResultType, SearchFilters, autocomplete, search
 
 router = APIRouter(tags=["geocoding"])
@@ -313,6 +314,7 @@ def parse_route(
 def reverse_route(
     *,
     db: Db,
+    index: Index,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -342,9 +344,9 @@ def reverse_route(
     the nearest village and the nearest address (with its registry code) within ``radius_m``.
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
+    Answered from the in-memory index; the database only for an address near the point.
     """
-    with db.read() as conn:
-        result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
+    result = reverse_in_memory(index.state.reverse, lon, lat, connect=db.read, radius_m=radius_m, at=at)
     query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
     return collection([reverse_feature(result, lang=lang)], query)
 

@@ -210,6 +210,8 @@ def test_generated_addresses_answer_the_same(conn: Connection, data_dir: Path) -
     assert sum(answer.address is not None for answer in answers) >= 140
     assert _differences(conn, index, points) == []
     assert _differences(conn, index, points[:50], radius_m=RADII[0]) == []
+    loaded = ReverseIndex.load(conn)  # what the CLI builds: the same answers
+    assert _differences(conn, loaded, points[::3]) == []
     for code, _x, _y in chosen[:20]:  # retired after the index was built: the database has the last word
         retire_address(conn, code, reason="demolished")
     assert _differences(conn, index, points[:40]) == []
