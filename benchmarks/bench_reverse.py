@@ -28,7 +28,7 @@ from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
-from geocoder.reverse import reverse_in_db
+from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
 from importers.bundled import import_bundled
@@ -77,6 +77,14 @@ def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str,
         yield conn
 
     points = dev_points()
+    near = sum(
+        any(
+            metres <= DEFAULT_RADIUS_M
+            for metres, _row in index.address_points.nearest(lon, lat, DEFAULT_RADIUS_M)
+        )
+        for lon, lat in points
+    )
+    print(f"the in-memory path asks the database for the address at {near} of {len(points)} points")
     in_db = timed(lambda lon, lat: reverse_in_db(conn, lon, lat), points, rounds)
     in_memory = timed(lambda lon, lat: reverse_in_memory(index, lon, lat, connect=connect), points, rounds)
     return [row("database (PostGIS)", in_db), row("in memory", in_memory)]
