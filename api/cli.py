@@ -9,6 +9,7 @@ import codecs
 import csv
 import datetime as dt
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from addresses.settings import DatabaseSettings
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.results import BatchReport
-from geocoder.reverse import reverse
+from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
 from geocoder.search import search
 from importers import synth
 from importers.bundled import import_bundled
@@ -317,8 +318,10 @@ def reverse_command(
 ) -> None:
     """What lies at a point: units of both periods, nearest village and address, as JSON."""
     with engine_for(DatabaseSettings()).connect() as conn:
-        result = reverse(conn, lon, lat, radius_m=radius, at=_date(at))
-    _print_json(result.to_dict())
+        index = ReverseIndex.load(conn)
+        connect = lambda: nullcontext(conn)  # noqa: E731 - the one connection this command opened
+        answer = reverse_in_memory(index, lon, lat, connect=connect, radius_m=radius, at=_date(at))
+    _print_json(answer.to_dict())
 
 
 def existing_file(path: Path) -> Path:

@@ -40,6 +40,7 @@ from geocoder.loading import (
     load_units,
     load_villages,
 )
+from geocoder.reverse_memory import ReverseIndex
 from geocoder.territory import Territory
 from geocoder.vocab import PostingIndex, Vocabulary
 
@@ -59,6 +60,8 @@ class IndexState:
     addresses: AddressPart
     streets: StreetGroups
     name_weights: tuple[tuple[tuple[float, ...], ...], ...]
+    reverse: ReverseIndex
+    """Polygons, lineage, villages, address points: :func:`geocoder.reverse_memory.reverse_in_memory`."""
     fingerprint: Fingerprint
     change_log: bool
     built_seconds: float
@@ -83,9 +86,10 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
     started = time.perf_counter()
     change_log = has_change_log(conn)
     print_ = fingerprint(conn, change_log=tile_invalidation if change_log else None)
-    territory = Territory(load_units(conn), load_lineage(conn))
+    units, lineage, villages = load_units(conn), load_lineage(conn), load_villages(conn)
+    territory = Territory(units, lineage)
     part = addresses if addresses is not None else address_part(load_addresses(conn))
-    built = build_entries(territory, load_villages(conn), load_places(conn), part)
+    built = build_entries(territory, villages, load_places(conn), part)
     contexts = tuple(territory.contexts)
     entry_postings = PostingIndex.build(_names(built.entries))
     context_postings = PostingIndex.build(_names(contexts))
@@ -104,6 +108,9 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
         addresses=part,
         streets=built.streets,
         name_weights=weights,
+        reverse=ReverseIndex.build(
+            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired)
+        ),
         fingerprint=print_,
         change_log=change_log,
         built_seconds=time.perf_counter() - started,

@@ -63,6 +63,7 @@ class LineageRow:
     successor_id: int
     kind: str
     confidence: str | None = None
+    effective_date: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +136,9 @@ def _float(value: object) -> float | None:
 def load_lineage(conn: Connection) -> list[LineageRow]:
     """Every old unit -> new unit link (a unit that left the province has none here)."""
     line = unit_lineage.c
-    query = select(line.predecessor_id, line.successor_id, line.kind, line.confidence).where(
-        line.successor_id.is_not(None)
-    )
+    query = select(
+        line.predecessor_id, line.successor_id, line.kind, line.confidence, line.effective_date
+    ).where(line.successor_id.is_not(None))
     return [LineageRow(*row) for row in conn.execute(query.order_by(line.id))]
 
 

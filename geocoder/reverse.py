@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Connection, Row, and_, func, literal, or_, select
@@ -47,7 +48,7 @@ KNN_CANDIDATES: Final = 8
 """Nearest features by ``<->`` (in degrees) re-ranked by their distance in metres."""
 
 
-def _check(lon: float, lat: float, radius_m: float, margin_m: float) -> None:
+def check(lon: float, lat: float, radius_m: float, margin_m: float) -> None:
     """Reject coordinates and distances that make no sense."""
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         raise InvalidParameterError("lon", f"must be a longitude in degrees, got {lon}")
@@ -84,7 +85,7 @@ def _unit_columns(unit: Any, prefix: str = "") -> list[ColumnElement[Any]]:
     ]
 
 
-def _current_ward(
+def current_ward(
     conn: Connection, point: ColumnElement[Any], lon: float, lat: float, margin_m: float
 ) -> tuple[AnyRow, float]:
     """The 2025 ward covering the point, else the nearest within the margin (with its distance)."""
@@ -258,7 +259,7 @@ def _old_units(
     return units, note
 
 
-_DEGREES_PER_METRE: Final = 1 / 100_000
+DEGREES_PER_METRE: Final = 1 / 100_000
 """More degrees than a metre spans here (1 deg of longitude is >100 km below 25 deg N): a safe box."""
 
 
@@ -275,7 +276,7 @@ def _nearest(
     """The nearest feature of a table within ``radius_m``: GiST box and KNN ``<->``, then exact metres."""
     distance = _metres(table.c.geom, point)
     surface = func.ST_PointOnSurface(table.c.geom)
-    box = func.ST_Expand(point, radius_m * _DEGREES_PER_METRE)
+    box = func.ST_Expand(point, radius_m * DEGREES_PER_METRE)
     query = (
         select(
             table.c.id,
@@ -303,7 +304,7 @@ def _village(conn: Connection, point: ColumnElement[Any], radius_m: float) -> Ne
     return NearbyFeature(f"village:{row.id}", row.name, float(row.lon), float(row.lat), float(row.distance))
 
 
-def _address(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
+def nearest_address(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
     """The nearest address in force within the radius."""
     name = func.concat_ws(
         ", ", address.c.house_number, address.c.alley, address.c.street, address.c.village_name
@@ -333,6 +334,59 @@ def _label(*parts: str | None) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def dated_day(at: dt.date | None) -> tuple[dt.date, bool]:
+    """The day whose pre-2025 units answer, and whether a date before the reorganisation was asked.
+
+    >>> dated_day(None)
+    (datetime.date(2025, 6, 30), False)
+    >>> dated_day(dt.date(2019, 6, 1))
+    (datetime.date(2019, 6, 1), True)
+    """
+    dated = at is not None and at < REORGANISATION
+    return (at if dated and at is not None else REORGANISATION - dt.timedelta(days=1)), dated
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What either path (database or memory) found at a point, before it becomes a result."""
+
+    ward: UnitRef
+    province: UnitRef | None
+    distance_m: float
+    old_units: tuple[OldUnit, ...]
+    note: str | None
+    village: NearbyFeature | None
+    address: NearbyFeature | None
+
+
+def reverse_result(lon: float, lat: float, at: dt.date | None, found: Found) -> ReverseResult:
+    """The result both paths answer: units of the asked day, label, location code."""
+    if at is not None and at < REORGANISATION:
+        units = tuple(UnitRef(unit.code, unit.name, unit.full_name, unit.level) for unit in found.old_units)
+    else:
+        units = tuple(unit for unit in (found.ward, found.province) if unit is not None)
+    code = encode(lon, lat)
+    near_village = found.village
+    return ReverseResult(
+        lon=lon,
+        lat=lat,
+        at=at,
+        current_unit=found.ward,
+        current_province=found.province,
+        units=units,
+        old_units=found.old_units,
+        old_units_precision=OLD_UNITS_PRECISION,
+        location_code=code,
+        location_code_display=format_location_code(code),
+        label=_label(near_village.name if near_village else None, *(unit.full_name for unit in units)),
+        inside=found.distance_m == 0.0,
+        distance_m=found.distance_m,
+        village=near_village,
+        address=found.address,
+        note=found.note,
+    )
+
+
 def reverse(
     conn: Connection,
     lon: float,
@@ -342,40 +396,31 @@ def reverse(
     at: dt.date | None = None,
     margin_m: float = DEFAULT_MARGIN_M,
 ) -> ReverseResult:
-    """What lies at a WGS 84 point: 2025 ward, pre-2025 units, nearest village and address, code.
+    """What lies at a WGS 84 point, asked of the database: 2025 ward, pre-2025 units, village, address, code.
 
+    The API and the CLI answer from memory (:func:`geocoder.reverse_memory.reverse_in_memory`,
+    the same answers); this path stays as the reference the tests compare it with.
     Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
     InvalidParameterError for impossible coordinates or distances.
     """
-    _check(lon, lat, radius_m, margin_m)
+    check(lon, lat, radius_m, margin_m)
     point = point_expression(lon, lat)
-    ward, distance = _current_ward(conn, point, lon, lat, margin_m)
-    old_day = at if at is not None and at < REORGANISATION else REORGANISATION - dt.timedelta(days=1)
-    dated = at is not None and at < REORGANISATION
+    ward, distance = current_ward(conn, point, lon, lat, margin_m)
+    old_day, dated = dated_day(at)
     old_units, note = _old_units(conn, point, ward, old_day, trace=dated)
-    current, province = _ref(ward), _province(conn, ward)
+    current = _ref(ward)
     assert current is not None
-    if dated:
-        units = tuple(UnitRef(unit.code, unit.name, unit.full_name, unit.level) for unit in old_units)
-    else:
-        units = tuple(unit for unit in (current, province) if unit is not None)
-    near_village = _village(conn, point, radius_m)
-    code = encode(lon, lat)
-    return ReverseResult(
-        lon=lon,
-        lat=lat,
-        at=at,
-        current_unit=current,
-        current_province=province,
-        units=units,
-        old_units=old_units,
-        old_units_precision=OLD_UNITS_PRECISION,
-        location_code=code,
-        location_code_display=format_location_code(code),
-        label=_label(near_village.name if near_village else None, *(unit.full_name for unit in units)),
-        inside=distance == 0.0,
+    found = Found(
+        ward=current,
+        province=_province(conn, ward),
         distance_m=distance,
-        village=near_village,
-        address=_address(conn, point, radius_m),
+        old_units=old_units,
         note=note,
+        village=_village(conn, point, radius_m),
+        address=nearest_address(conn, point, radius_m),
     )
+    return reverse_result(lon, lat, at, found)
+
+
+reverse_in_db = reverse
+"""The database path under the name the comparison tests use."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import logging
 import queue
@@ -28,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -36,7 +37,7 @@ from typing_extensions import Buffer
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api.deps import RETRY_AFTER_S, Db
+from api.deps import RETRY_AFTER_S, Database, database
 from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
 from api.schemas_geocode import (
     GeocodeCollection,
@@ -50,7 +51,8 @@ from api.schemas_geocode import (
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
-from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, reverse
+from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
+from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import ResultType, SearchFilters, autocomplete, search
 
 router = APIRouter(tags=["geocoding"])
@@ -304,6 +306,17 @@ def parse_route(
 # --- reverse ---------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _admitted_read(db: Database) -> Iterator[Connection]:
+    """A read connection taken, from a worker thread, only once admitted (the slot given back after)."""
+    anyio.from_thread.run(db.admit)
+    try:
+        with db.read() as conn:
+            yield conn
+    finally:
+        anyio.from_thread.run_sync(db.release)
+
+
 @router.get(
     "/reverse",
     response_model=GeocodeCollection,
@@ -312,7 +325,8 @@ def parse_route(
 )
 def reverse_route(
     *,
-    db: Db,
+    db: Annotated[Database, Depends(database)],
+    index: Index,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -342,9 +356,10 @@ def reverse_route(
     the nearest village and the nearest address (with its registry code) within ``radius_m``.
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
+    Answered from the in-memory index; the database only for an address near the point.
     """
-    with db.read() as conn:
-        result = reverse(conn, lon, lat, radius_m=radius_m, at=at)
+    connect = functools.partial(_admitted_read, db)  # admission only for the rare query (an address near)
+    result = reverse_in_memory(index.state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at)
     query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
     return collection([reverse_feature(result, lang=lang)], query)
 

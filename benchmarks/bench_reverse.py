@@ -1,0 +1,121 @@
+"""Reverse geocoding in process: the database path beside the in-memory path, on the dev set's points.
+
+Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3]``
+
+It builds a scratch database (``diachiso_bench_reverse`` on the server of
+``DIACHISO_DATABASE_URL``: migrated, the bundled Hoa Binh data; dropped at the end) and
+works inside one transaction: ``--addresses N`` first loads N generated
+addresses (:func:`importers.synth.generate`, through the importer) so the nearest-address
+step has something to find. The index is built from that same transaction, then each path
+answers the 400 reverse points of the development set ``--rounds`` times (after one warm-up
+round), one call at a time; the table gives the latency per call and the calls per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from addresses import migrate, pgcluster
+from addresses.db import make_engine
+from addresses.settings import DatabaseSettings
+from geocoder.index import GeocoderIndex
+from geocoder.results import ReverseResult
+from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
+from geocoder.reverse_memory import reverse_in_memory
+from importers import synth
+from importers.bundled import import_bundled
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
+Point = tuple[float, float]
+BENCH_DB = "diachiso_bench_reverse"
+
+
+def dev_points() -> list[Point]:
+    """The reverse points of the generated development set."""
+    lines = (DATA / "geocoding_dev_queries.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    return [(row["lon"], row["lat"]) for row in rows if row["kind"] == "reverse"]
+
+
+def timed(answer: Callable[[float, float], ReverseResult], points: list[Point], rounds: int) -> list[float]:
+    """Seconds per call over ``rounds`` passes (after a warm-up pass)."""
+    for lon, lat in points:
+        answer(lon, lat)
+    times = []
+    for _round in range(rounds):
+        for lon, lat in points:
+            started = time.perf_counter()
+            answer(lon, lat)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def row(name: str, times: list[float]) -> tuple[str, float, float, float]:
+    """(path, p50 ms, p95 ms, calls/s)."""
+    cuts = statistics.quantiles(times, n=100)
+    return name, cuts[49] * 1e3, cuts[94] * 1e3, len(times) / sum(times)
+
+
+def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str, float, float, float]]:
+    """Load the generated addresses (if any), build the index, time both paths."""
+    if addresses:
+        synth.load(conn, synth.generate(DATA, addresses, seed=2025), name="bench-reverse")
+    started = time.perf_counter()
+    index = GeocoderIndex.load(conn, check_every_s=1e9).state.reverse
+    print(f"index built in {time.perf_counter() - started:.1f} s (with {addresses} generated addresses)")
+
+    @contextmanager
+    def connect() -> Iterator[Connection]:
+        yield conn
+
+    points = dev_points()
+    near = sum(
+        any(
+            metres <= DEFAULT_RADIUS_M
+            for metres, _row in index.address_points.nearest(lon, lat, DEFAULT_RADIUS_M)
+        )
+        for lon, lat in points
+    )
+    print(f"the in-memory path asks the database for the address at {near} of {len(points)} points")
+    in_db = timed(lambda lon, lat: reverse_in_db(conn, lon, lat), points, rounds)
+    in_memory = timed(lambda lon, lat: reverse_in_memory(index, lon, lat, connect=connect), points, rounds)
+    return [row("database (PostGIS)", in_db), row("in memory", in_memory)]
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
+    args = parser.parse_args()
+    url = pgcluster.recreate_database(pgcluster.server_url(DatabaseSettings()), BENCH_DB)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        for _report in import_bundled(engine, DATA):
+            pass
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                rows = measure(conn, addresses=args.addresses, rounds=args.rounds)
+            finally:
+                transaction.rollback()
+    finally:
+        engine.dispose()
+        pgcluster.drop_database(url)
+    print(f"\n{'path':<20} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9}")
+    for name, p50, p95, rate in rows:
+        print(f"{name:<20} {p50:>8.3f} {p95:>8.3f} {rate:>9.0f}")
+    print(f"in memory / database: {rows[1][3] / rows[0][3]:.1f}x the calls per second")
+
+
+if __name__ == "__main__":
+    main()

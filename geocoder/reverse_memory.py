@@ -1,0 +1,381 @@
+"""Reverse geocoding from the in-memory index: the same answers as :func:`geocoder.reverse.reverse`.
+
+Everything the database path asks PostGIS is answered here from the index's snapshot
+(:class:`ReverseIndex`, built with the rest of :class:`geocoder.index.IndexState`):
+
+* the 2025 ward: prepared polygons in an STRtree, ``covers`` (a point on a shared border
+  belongs to both; the lower code answers, as in SQL);
+* the pre-2025 commune (the ward's predecessor with the nearest label point, planar
+  distance in degrees like ``ST_Distance`` on geometry), its tracing back to an ``at`` day
+  through the lineage (with the lineage's effective dates), the note;
+* the district in force covering the point (prepared polygons), the province in force;
+* the nearest village within ``radius_m``: the SQL's own steps on sorted arrays (points in
+  the box ``radius_m * 1e-5`` degrees, the 8 nearest in degrees, then metres on the WGS 84
+  ellipsoid by :class:`pyproj.Geod`, the geodesic ``ST_Distance`` on geography uses too:
+  they agree within 1e-8 m).
+
+The database is asked only in two cases, through ``connect`` (opened lazily):
+
+* addresses: the index's address arrays tell whether any address in force lies within
+  ``radius_m``; only then the nearest one is read from the database (its current name,
+  status and registry code). The arrays are at most ``check_every_s`` seconds old (the API's
+  background refresher rebuilds them when the address table changed), so an address
+  created in that window shows up at the next refresh; a retired one never answers (the
+  database has the last word). With no address near - the bundled data holds none - no
+  connection is opened at all.
+* a point outside every ward polygon but possibly within ``margin_m`` of one: the distance
+  to a polygon on the ellipsoid is PostGIS's own, so it answers
+  (:func:`geocoder.reverse.current_ward`). A point surely farther (a lower bound from the
+  planar distance) is out of territory without a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from sqlalchemy import Connection, func, select
+
+from addresses.errors import OutOfTerritoryError
+from addresses.queries import point_expression
+from addresses.schema import address
+from geocoder.loading import LineageRow, UnitRow, VillageRow, load_lineage, load_units, load_villages
+from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
+from geocoder.reverse import (
+    DEFAULT_MARGIN_M,
+    DEFAULT_RADIUS_M,
+    DEGREES_PER_METRE,
+    DISTRICT_POLYGON,
+    KNN_CANDIDATES,
+    MAX_HOPS,
+    Found,
+    check,
+    current_ward,
+    dated_day,
+    nearest_address,
+    reverse_result,
+)
+from geocoder.territory import unit_level
+
+AddressPoints = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]
+"""Longitude, latitude and in force (not retired) of every address."""
+Connect = Callable[[], AbstractContextManager[Connection]]
+"""Opens a connection to the database (only when the answer needs it)."""
+
+GEOD: Final = pyproj.Geod(ellps="WGS84")
+METRES_PER_DEGREE: Final = 110_000.0
+"""Fewer metres than a degree of latitude, or of longitude at the equator, spans: a lower bound."""
+
+
+def in_force(unit: UnitRow, at: dt.date) -> bool:
+    """Whether a unit was in force on ``at`` (an unknown start counts as "always")."""
+    return (unit.valid_from is None or unit.valid_from <= at) and (
+        unit.valid_to is None or unit.valid_to > at
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SortedPoints:
+    """Points sorted by longitude: the ones in a box by two binary searches and a mask."""
+
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    rows: NDArray[np.intp]
+    """The caller's row of each sorted point."""
+
+    @classmethod
+    def of(cls, lon: NDArray[np.float64], lat: NDArray[np.float64], keep: NDArray[np.bool_]) -> SortedPoints:
+        """The kept points with a position, sorted by longitude."""
+        rows = np.flatnonzero(keep & np.isfinite(lon) & np.isfinite(lat))
+        order = rows[np.argsort(lon[rows], kind="stable")]
+        return cls(lon[order], lat[order], order)
+
+    def nearest(self, lon: float, lat: float, radius_m: float) -> list[tuple[float, int]]:
+        """(metres, row) of the candidates the SQL path ranks: in the box, the 8 nearest in degrees.
+
+        >>> points = SortedPoints.of(np.array([105.0, 105.001, 106.0]), np.array([21.0, 21.0, 21.0]),
+        ...                          np.array([True, True, True]))
+        >>> [(round(m), row) for m, row in points.nearest(105.0, 21.0, 500.0)]
+        [(0, 0), (104, 1)]
+        """
+        reach = radius_m * DEGREES_PER_METRE
+        first = int(np.searchsorted(self.lon, lon - reach, side="left"))
+        stop = int(np.searchsorted(self.lon, lon + reach, side="right"))
+        lats = self.lat[first:stop]
+        inside = np.flatnonzero((lats >= lat - reach) & (lats <= lat + reach)) + first
+        if not len(inside):
+            return []
+        dx, dy = self.lon[inside] - lon, self.lat[inside] - lat
+        planar = np.sqrt(dx * dx + dy * dy)
+        chosen = inside[np.argsort(planar, kind="stable")[:KNN_CANDIDATES]]
+        count = len(chosen)
+        _f, _b, metres = GEOD.inv(
+            np.full(count, lon), np.full(count, lat), self.lon[chosen], self.lat[chosen]
+        )
+        return [(float(m), int(self.rows[i])) for m, i in zip(np.atleast_1d(metres), chosen, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Polygons:
+    """Unit polygons, prepared, in an STRtree."""
+
+    units: tuple[UnitRow, ...]
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, units: list[UnitRow]) -> Polygons:
+        """The units' polygons (units without one are left out), prepared for repeated tests."""
+        shaped = tuple(unit for unit in units if unit.geom is not None)
+        geoms = np.array([unit.geom for unit in shaped], dtype=object)
+        shapely.prepare(geoms)
+        return cls(shaped, shapely.STRtree(geoms))
+
+    def covering(self, point: shapely.Point) -> list[UnitRow]:
+        """The units whose polygon covers the point, by code."""
+        hits = self.tree.query(point, predicate="covered_by")
+        return sorted((self.units[int(i)] for i in hits), key=lambda unit: unit.code)
+
+    def degrees_to_nearest(self, point: shapely.Point) -> float:
+        """The planar distance in degrees to the nearest polygon (infinite without polygons)."""
+        if not self.units:
+            return math.inf
+        _hits, distances = self.tree.query_nearest(point, return_distance=True)
+        return float(distances[0])
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseIndex:
+    """What reverse geocoding needs, in memory: polygons, units, lineage, villages, address points."""
+
+    wards: Polygons
+    districts: Polygons
+    units: dict[int, UnitRow]
+    predecessors: dict[int, tuple[LineageRow, ...]]
+    provinces: tuple[UnitRow, ...]
+    villages: tuple[VillageRow, ...]
+    village_points: SortedPoints
+    address_points: SortedPoints
+
+    @classmethod
+    def build(
+        cls,
+        units: list[UnitRow],
+        lineage: list[LineageRow],
+        villages: list[VillageRow],
+        addresses: AddressPoints,
+    ) -> ReverseIndex:
+        """Index the loaded units, lineage (with effective dates), active villages and address points."""
+        wards = [unit for unit in units if unit.level == 3 and unit.valid_to is None]
+        predecessors: dict[int, list[LineageRow]] = {}
+        for link in lineage:
+            predecessors.setdefault(link.successor_id, []).append(link)
+        village_lon = np.array([row.lon for row in villages], dtype=np.float64)
+        village_lat = np.array([row.lat for row in villages], dtype=np.float64)
+        return cls(
+            wards=Polygons.of(wards),
+            districts=Polygons.of([unit for unit in units if unit.level == 2]),
+            units={unit.id: unit for unit in units},
+            predecessors={key: tuple(links) for key, links in predecessors.items()},
+            provinces=tuple(unit for unit in units if unit.level == 1),
+            villages=tuple(villages),
+            village_points=SortedPoints.of(village_lon, village_lat, np.ones(len(villages), dtype=bool)),
+            address_points=SortedPoints.of(*addresses),
+        )
+
+    @classmethod
+    def load(cls, conn: Connection) -> ReverseIndex:
+        """Read what reverse geocoding needs from the database (the CLI's one-off answer; the API has it)."""
+        lon, lat = func.ST_X(address.c.geom), func.ST_Y(address.c.geom)
+        query = select(lon, lat).where(address.c.status != "retired", address.c.geom.is_not(None))
+        points = np.array(conn.execute(query).all(), dtype=np.float64).reshape(-1, 2)
+        in_force = np.ones(len(points), dtype=bool)
+        return cls.build(
+            load_units(conn), load_lineage(conn), load_villages(conn), (points[:, 0], points[:, 1], in_force)
+        )
+
+    # ------------------------------------------------------------------ units
+
+    def ref(self, unit: UnitRow | None) -> UnitRef | None:
+        """The reference shown in results."""
+        return None if unit is None else UnitRef(unit.code, unit.name, unit.full_name, unit_level(unit.level))
+
+    def parent(self, unit: UnitRow | None) -> UnitRow | None:
+        """A unit's parent, if any."""
+        return None if unit is None or unit.parent_id is None else self.units.get(unit.parent_id)
+
+    def earlier(self, ids: set[int], *, after: dt.date | None = None) -> list[UnitRow]:
+        """The communes some units came from (one hop back; changes after ``after`` only), by code."""
+        found = {
+            link.predecessor_id
+            for unit_id in ids
+            for link in self.predecessors.get(unit_id, ())
+            if after is None or (link.effective_date is not None and link.effective_date > after)
+        }
+        communes = [self.units[i] for i in found if i in self.units and self.units[i].level == 3]
+        return sorted(communes, key=lambda unit: unit.code)
+
+    def old_commune(self, ward: UnitRow, lon: float, lat: float) -> UnitRow | None:
+        """The ward's predecessor whose label point is nearest (planar degrees), then by code."""
+
+        def key(unit: UnitRow) -> tuple[bool, float, str]:
+            if unit.lon is None or unit.lat is None:
+                return True, 0.0, unit.code
+            dx, dy = unit.lon - lon, unit.lat - lat
+            return False, math.sqrt(dx * dx + dy * dy), unit.code
+
+        return min(self.earlier({ward.id}), key=key, default=None)
+
+    def communes_on(self, commune: UnitRow, at: dt.date) -> list[UnitRow]:
+        """The communes in force on ``at`` that a (later) commune came from, through every change."""
+        found: dict[int, UnitRow] = {}
+        frontier = [commune]
+        for _hop in range(MAX_HOPS):
+            found.update((unit.id, unit) for unit in frontier if in_force(unit, at))
+            waiting = {unit.id for unit in frontier if not in_force(unit, at)}
+            if not waiting:
+                break
+            frontier = self.earlier(waiting)
+        return sorted(found.values(), key=lambda unit: unit.code)
+
+    def absorbed_note(self, commune: UnitRow, at: dt.date) -> str | None:
+        """For a commune in force on ``at``: the communes that joined it later (the point may lie in them)."""
+        joined = self.earlier({commune.id}, after=at)
+        if not joined:
+            return None
+        names = ", ".join(f"{unit.full_name} (until {unit.valid_to})" for unit in joined)
+        return f"{commune.full_name} later absorbed {names}; on {at} the point may have been in one of them"
+
+    def commune_on(self, commune: UnitRow | None, at: dt.date) -> tuple[UnitRow | None, str | None]:
+        """The commune in force on ``at`` at a point, and a note (as :func:`geocoder.reverse.commune_on`)."""
+        if commune is None:
+            return None, None
+        found = self.communes_on(commune, at)
+        if len(found) == 1:
+            return found[0], self.absorbed_note(found[0], at)
+        if not found:
+            return commune, f"no commune in force on {at} is recorded for {commune.full_name}"
+        names = ", ".join(unit.full_name for unit in found)
+        return commune, (
+            f"on {at} this area was in one of {names}, later merged into {commune.full_name}; "
+            "no polygons of them exist to tell which held the point"
+        )
+
+    def province_on(self, at: dt.date) -> UnitRow | None:
+        """The province in force on ``at`` (one still in force last)."""
+        found = [unit for unit in self.provinces if in_force(unit, at)]
+        return min(found, key=lambda unit: (unit.valid_to is None, unit.valid_to or at), default=None)
+
+    def old_units(
+        self, point: shapely.Point, ward: UnitRow, at: dt.date, *, trace: bool
+    ) -> tuple[tuple[OldUnit, ...], str | None]:
+        """The pre-2025 commune (approximate), district and province at the point on ``at``, and a note."""
+        commune, note = self.old_commune(ward, shapely.get_x(point), shapely.get_y(point)), None
+        if trace:
+            commune, note = self.commune_on(commune, at)
+        covering = [unit for unit in self.districts.covering(point) if in_force(unit, at)]
+        district = covering[0] if covering else self.parent(commune)
+        found = [
+            (self.ref(commune), OLD_UNITS_PRECISION),
+            (self.ref(district), DISTRICT_POLYGON if covering else OLD_UNITS_PRECISION),
+            (self.ref(self.province_on(at)), EXACT),
+        ]
+        units = tuple(
+            OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
+            for unit, precision in found
+            if unit
+        )
+        return units, note
+
+    # ------------------------------------------------------------------ places
+
+    def ward_at(self, point: shapely.Point, margin_m: float, connect: Connect) -> tuple[UnitRow, float]:
+        """The 2025 ward covering the point (lowest code), else PostGIS's nearest within the margin."""
+        covering = self.wards.covering(point)
+        if covering:
+            return covering[0], 0.0
+        lon, lat = float(shapely.get_x(point)), float(shapely.get_y(point))
+        degrees = self.wards.degrees_to_nearest(point)
+        if metres_at_least(degrees, lat) > margin_m:
+            raise OutOfTerritoryError(
+                f"({lon:g}, {lat:g}) is not in any commune or ward of this database "
+                f"(more than {margin_m:g} m from the nearest)",
+                lon=lon,
+                lat=lat,
+            )
+        with connect() as conn:
+            row, distance = current_ward(conn, point_expression(lon, lat), lon, lat, margin_m)
+        return self.units[int(row.id)], distance
+
+    def village(self, lon: float, lat: float, radius_m: float) -> NearbyFeature | None:
+        """The nearest active village within the radius (the SQL path's candidates and order)."""
+        near = [(m, self.villages[row].id, row) for m, row in self.village_points.nearest(lon, lat, radius_m)]
+        best = min((item for item in near if item[0] <= radius_m), default=None)
+        if best is None:
+            return None
+        found = self.villages[best[2]]
+        return NearbyFeature(f"village:{found.id}", found.name, found.lon, found.lat, best[0])
+
+    def address(self, lon: float, lat: float, radius_m: float, connect: Connect) -> NearbyFeature | None:
+        """The nearest address in force within the radius: asked of the database only when one is near."""
+        near = self.address_points.nearest(lon, lat, radius_m)
+        if not any(metres <= radius_m for metres, _row in near):
+            return None
+        with connect() as conn:
+            return nearest_address(conn, point_expression(lon, lat), radius_m)
+
+
+def metres_at_least(degrees: float, lat: float) -> float:
+    """A lower bound of the metres a planar distance in degrees spans near latitude ``lat``.
+
+    >>> round(metres_at_least(0.1, 21.0))
+    10262
+    >>> metres_at_least(1.0, 89.5)
+    0.0
+    """
+    top = abs(lat) + degrees
+    if top >= 89.0:
+        return 0.0
+    return degrees * METRES_PER_DEGREE * math.cos(math.radians(top))
+
+
+def reverse_in_memory(
+    index: ReverseIndex,
+    lon: float,
+    lat: float,
+    *,
+    connect: Connect,
+    radius_m: float = DEFAULT_RADIUS_M,
+    at: dt.date | None = None,
+    margin_m: float = DEFAULT_MARGIN_M,
+) -> ReverseResult:
+    """What lies at a WGS 84 point, from memory: the answer of :func:`geocoder.reverse.reverse`.
+
+    ``connect`` opens a connection for the rare parts that ask the database (see the module).
+    Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
+    InvalidParameterError for impossible coordinates or distances.
+    """
+    check(lon, lat, radius_m, margin_m)
+    point = shapely.Point(lon, lat)
+    ward, distance = index.ward_at(point, margin_m, connect)
+    old_day, dated = dated_day(at)
+    old_units, note = index.old_units(point, ward, old_day, trace=dated)
+    current = index.ref(ward)
+    assert current is not None
+    found = Found(
+        ward=current,
+        province=index.ref(index.parent(ward)),
+        distance_m=distance,
+        old_units=old_units,
+        note=note,
+        village=index.village(lon, lat, radius_m),
+        address=index.address(lon, lat, radius_m, connect),
+    )
+    return reverse_result(lon, lat, at, found)
