@@ -49,7 +49,7 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 
 
 def engine_for(settings: DatabaseSettings) -> Engine:
-    """An engine on the configured database (starting the embedded one if needed)."""
+    """An engine on the configured database (the embedded one must run: ``diachiso db start``)."""
     return make_engine(pgcluster.database_url(settings), settings)
 
 
@@ -57,7 +57,9 @@ def engine_for(settings: DatabaseSettings) -> Engine:
 def db_start() -> None:
     """Start the embedded cluster (creating it on first use) and apply migrations."""
     settings = DatabaseSettings()
-    if not settings.embedded:
+    if settings.embedded:
+        pgcluster.start(settings)
+    else:
         console.print("DIACHISO_DATABASE_URL is set: using that server, starting nothing")
     engine = engine_for(settings)
     migrate.upgrade(engine)
@@ -89,7 +91,7 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL for psql and tools (with its password); starts nothing."""
-    typer.echo(pgcluster.libpq_url(pgcluster.recorded_url(DatabaseSettings())))
+    typer.echo(pgcluster.libpq_url(pgcluster.database_url(DatabaseSettings())))
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
@@ -263,6 +265,7 @@ def serve_command(
 
     from api.server import server_options  # noqa: PLC0415
 
+    pgcluster.database_url(DatabaseSettings())  # a stopped database is one line here, not a traceback
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
 from importers.bundled import import_bundled
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data" / "hoabinh"
@@ -28,10 +28,10 @@ DATA_DIR = ROOT / "data" / "hoabinh"
 def database_url() -> Iterator[str]:
     """A fresh, empty test database for this session (its own name: sessions may run at once)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    server = pgcluster.server_url(DatabaseSettings())
-    url = pgcluster.recreate_database(server, f"diachiso_test_{worker}_{os.getpid()}")
+    server = databases.server_url()
+    url = databases.recreate_database(server, f"diachiso_test_{worker}_{os.getpid()}")
     yield url
-    pgcluster.drop_database(url)
+    databases.drop_database(url)
 
 
 @pytest.fixture(scope="session")

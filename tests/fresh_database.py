@@ -18,10 +18,10 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
 from importers.bundled import import_bundled
+from tests import databases
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 
@@ -30,8 +30,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 def loaded_database(name: str) -> Iterator[str]:
     """The URL of a fresh, migrated database with the bundled data, dropped afterwards."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    server = pgcluster.server_url(DatabaseSettings())
-    url = pgcluster.recreate_database(server, f"diachiso_{name}_{worker}_{os.getpid()}")
+    server = databases.server_url()
+    url = databases.recreate_database(server, f"diachiso_{name}_{worker}_{os.getpid()}")
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -42,7 +42,7 @@ def loaded_database(name: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        pgcluster.drop_database(url)
+        databases.drop_database(url)
 
 
 def free_port() -> int:

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
 from importers.bundled import import_bundled
+from tests import databases
 from tests.conftest import DATA_DIR
 
 
@@ -19,8 +19,8 @@ from tests.conftest import DATA_DIR
 def loaded_database(name: str) -> Iterator[tuple[str, Engine]]:
     """A fresh database ``name`` (made unique per test process) with the bundled data; dropped after."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    server = pgcluster.server_url(DatabaseSettings())
-    url = pgcluster.recreate_database(server, f"{name}_{worker}_{os.getpid()}")
+    server = databases.server_url()
+    url = databases.recreate_database(server, f"{name}_{worker}_{os.getpid()}")
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -29,4 +29,4 @@ def loaded_database(name: str) -> Iterator[tuple[str, Engine]]:
         yield url, engine
     finally:
         engine.dispose()
-        pgcluster.drop_database(url)
+        databases.drop_database(url)
