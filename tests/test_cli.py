@@ -15,8 +15,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, func, insert, inspect, select, text
 
+from addresses.codes import encode, is_valid_registry_code
+from addresses.queries import point_expression
 from addresses.schema import address, import_run, registry_counter
 from importers.synthetic import generate_addresses
 from tests.scratch import loaded_database
@@ -376,3 +378,23 @@ def test_synth_load_imports_through_the_importer() -> None:
                 .where(address.c.commune_id.is_not(None))
             )
             assert conn.execute(coded).scalar_one() == 200
+
+
+def test_codes_backfill_gives_missing_codes_in_one_transaction() -> None:
+    points = [(105.338 + i * 0.001, 20.817 + i * 0.0007) for i in range(4)]
+    with loaded_database("diachiso_cli_backfill") as (url, engine):
+        with engine.begin() as conn:
+            for i, (lon, lat) in enumerate(points):
+                conn.execute(
+                    insert(address).values(source="cli", source_id=str(i), geom=point_expression(lon, lat))
+                )
+        result = run("codes", "backfill", "--source", "cli", env={"DIACHISO_DATABASE_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip() == "4 registry code(s) issued"
+        query = select(address.c.location_code, address.c.registry_code).where(address.c.source == "cli")
+        with engine.connect() as conn:
+            codes = conn.execute(query.order_by(address.c.source_id)).all()
+        assert [row.location_code for row in codes] == [encode(lon, lat) for lon, lat in points]
+        assert all(is_valid_registry_code(str(row.registry_code)) for row in codes)
+        again = run("codes", "backfill", env={"DIACHISO_DATABASE_URL": url})
+        assert again.stderr.strip() == "0 registry code(s) issued"
