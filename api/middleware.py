@@ -34,9 +34,6 @@ from api.errors import (
     error_answer,
 )
 
-#: Paths that check their own (larger) upload limit.
-OWN_LIMIT_PREFIXES = ("/batch",)
-
 MAX_TARGET_BYTES: Final = 8 * 1024
 """Most bytes of a request target (path and query string, percent-encoded)."""
 MAX_HEADERS: Final = 100
