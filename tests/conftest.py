@@ -19,9 +19,7 @@ from addresses import migrate
 from addresses.db import make_engine
 from importers.bundled import import_bundled
 from tests import databases
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data" / "hoabinh"
+from tests.databases import DATA_DIR
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,23 @@ cluster, which must run already (``diachiso db start``; ``make test`` does it).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import psycopg
 from psycopg import sql
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from addresses import pgcluster
+from addresses import migrate, pgcluster
+from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from importers.bundled import import_bundled
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
+"""The bundled Hoa Binh data folder."""
 
 
 def server_url(settings: DatabaseSettings | None = None) -> str:
@@ -43,3 +54,22 @@ def drop_database(url: str) -> None:
     name = str(make_url(url).database)
     with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def loaded_database(name: str) -> Iterator[tuple[str, Engine]]:
+    """A fresh database ``name`` (unique per test process), migrated, with the bundled data; dropped after.
+
+    For tests that write what others read, or need a second database: no other test sees its rows.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = recreate_database(server_url(), f"{name}_{worker}_{os.getpid()}")
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        for _report in import_bundled(engine, DATA_DIR):
+            pass
+        yield url, engine
+    finally:
+        engine.dispose()
+        drop_database(url)

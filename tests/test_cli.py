@@ -21,7 +21,7 @@ from addresses.codes import encode, is_valid_registry_code
 from addresses.queries import point_expression
 from addresses.schema import address, import_run, registry_counter
 from importers.synthetic import generate_addresses
-from tests.scratch import loaded_database
+from tests.databases import loaded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
