@@ -1,5 +1,9 @@
 """One table maps domain and service errors to HTTP status codes; every error answers with one JSON shape.
 
+The web layer's own refusals (401 edit token, 413 body, 414 target, 428 version, 431
+headers, busy batch slots) are classes here too, mapped in the same table, raised by
+routes and answered by the ASGI guards of api/middleware.py through :func:`error_answer`.
+
 {"error": {"status": 404, "type": "NotFoundError", "message": "...", "parameter": null}}
 
 A 503 (the database is down or every connection is busy) carries ``Retry-After``; an
