@@ -115,6 +115,8 @@ def status_for(error: Exception) -> int:
 
     >>> status_for(NotFoundError("no such code")), status_for(ServiceBusyError(1.0)), status_for(KeyError())
     (404, 503, 500)
+    >>> status_for(ValueError("a bug, not a bad request")), status_for(PreconditionRequiredError("If-Match"))
+    (500, 428)
     """
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
