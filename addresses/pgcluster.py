@@ -29,7 +29,8 @@ from addresses.errors import DatabaseSetupError
 from addresses.settings import DatabaseSettings
 
 SUPERUSER = "diachiso"
-FALLBACK_RUN_USER = "diachiso"
+RUN_USERS = ("postgres", "diachiso")
+"""Unprivileged users the cluster may run as when diachiso runs as root, first found wins."""
 PG_LIB = Path("/usr/lib/postgresql")
 PG_SHARE = Path("/usr/share/postgresql")
 
@@ -92,54 +93,33 @@ def find_binaries() -> PgBinaries | None:
     return None
 
 
-def apt_packages() -> list[str]:
-    """The Debian packages that provide PostgreSQL with PostGIS on this machine."""
-    versions = installed_versions()
-    if versions:
-        return [f"postgresql-{versions[0]}", f"postgresql-{versions[0]}-postgis-3"]
-    return ["postgresql", "postgis"]
-
-
-def ensure_binaries() -> PgBinaries:
-    """Find PostgreSQL+PostGIS, installing them with apt when root; else say what to install."""
-    found = find_binaries()
-    if found is not None:
-        return found
-    packages = apt_packages()
-    command = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise DatabaseSetupError(
-            "PostgreSQL with PostGIS is not installed; install it with: sudo " + " ".join(command)
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(command, check=True, env=env)
+def binaries() -> PgBinaries:
+    """The PostgreSQL+PostGIS to run, or a DatabaseSetupError saying how to install it (installs nothing)."""
     found = find_binaries()
     if found is None:
-        raise DatabaseSetupError(f"installed {' '.join(packages)} but found no PostGIS extension")
+        raise DatabaseSetupError(
+            "PostgreSQL with PostGIS is not installed: run `bash scripts/bootstrap.sh` as root "
+            "(or `sudo apt-get install postgresql postgis`)"
+        )
     return found
 
 
 def run_user() -> str | None:
-    """The unprivileged user that runs the cluster when we are root (None: run as ourselves)."""
+    """The unprivileged user that runs the cluster when we are root (None: run as ourselves).
+
+    The user must exist already (the ``postgres`` of the Debian package, or the one
+    ``scripts/bootstrap.sh`` creates); nothing is created here.
+    """
     if os.geteuid() != 0:
         return None
-    for name in ("postgres", FALLBACK_RUN_USER):
+    for name in RUN_USERS:
         with contextlib.suppress(KeyError):
             pwd.getpwnam(name)
             return name
-    subprocess.run(
-        [
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            FALLBACK_RUN_USER,
-        ],
-        check=True,
+    raise DatabaseSetupError(
+        f"PostgreSQL cannot run as root and none of the users {', '.join(RUN_USERS)} exists: "
+        "run `bash scripts/bootstrap.sh` as root"
     )
-    return FALLBACK_RUN_USER
 
 
 def run_as(user: str | None, args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -254,11 +234,14 @@ def status(settings: DatabaseSettings) -> ClusterStatus:
 
 
 def start(settings: DatabaseSettings) -> ClusterState:
-    """Start the embedded cluster (initialising it first if needed) and create the database."""
-    binaries = ensure_binaries()
-    state = read_state(settings) or initialise(settings, binaries)
+    """Start the embedded cluster (initialising it first if needed) and create the database.
+
+    The one function that creates or starts anything: only ``diachiso db start`` calls it.
+    """
+    found = binaries()
+    state = read_state(settings) or initialise(settings, found)
     if not status(settings).running:
-        state = _launch(settings, state, binaries)
+        state = _launch(settings, state, found)
     ensure_database(state, settings.database_name)
     return state
 
@@ -315,17 +298,7 @@ def ensure_database(state: ClusterState, database: str) -> None:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
-def database_url(settings: DatabaseSettings, *, start_if_needed: bool = True) -> str:
-    """The URL to use: ``DIACHISO_DATABASE_URL``, or the embedded cluster's (started if needed)."""
-    if settings.database_url is not None:
-        return settings.database_url
-    state = start(settings) if start_if_needed else read_state(settings)
-    if state is None:
-        raise DatabaseSetupError("the embedded database is not initialised: run `diachiso db start`")
-    return state.url(settings.database_name)
-
-
-def recorded_url(settings: DatabaseSettings) -> str:
+def database_url(settings: DatabaseSettings) -> str:
     """The URL of the configured database, starting nothing: the embedded one only when it runs.
 
     Raises DatabaseSetupError saying to run ``diachiso db start`` when the embedded
@@ -348,33 +321,3 @@ def libpq_url(url: str) -> str:
     'postgresql://diachiso:secret@127.0.0.1:55433/diachiso'
     """
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def server_url(settings: DatabaseSettings) -> str:
-    """A URL of the server (any database): the configured one, or the embedded cluster (started)."""
-    return settings.database_url or start(settings).url("postgres")
-
-
-def _maintenance_url(url: str) -> str:
-    """The psycopg URL of the server's ``postgres`` database."""
-    return (
-        make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    )
-
-
-def recreate_database(url: str, name: str) -> str:
-    """Drop (forcing connections off) and create database ``name`` on ``url``'s server; return its URL.
-
-    For test sessions and benchmarks: a throwaway database beside the real one.
-    """
-    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    """Drop the database ``url`` names (forcing connections off)."""
-    name = str(make_url(url).database)
-    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

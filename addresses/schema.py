@@ -46,12 +46,6 @@ metadata = MetaData(
 
 UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
 ADDRESS_STATUSES = ("proposed", "active", "retired")
-LINEAGE_KINDS = ("full", "partial")
-LINEAGE_CHANGES = ("merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out")
-"""What happened to the old unit: merged (whole) into a new one, split between several, renamed
-(or retyped: xã -> phường) keeping its code, moved to another district, its district dissolved,
-or transferred to another province (no successor in this database)."""
-LINEAGE_CONFIDENCE = ("high", "medium", "low")
 
 FIRST_REGISTRY_SERIAL = 100_000_000
 """Serials start here so that no registry code begins with 0 (migration 0004)."""

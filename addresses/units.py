@@ -64,7 +64,9 @@ LinkKind: TypeAlias = Literal["full", "partial"]
 Change: TypeAlias = Literal[
     "merged", "split", "renamed", "district_changed", "district_dissolved", "transferred_out"
 ]
-"""What happened to the old unit (see addresses.schema.LINEAGE_CHANGES)."""
+"""What happened to the old unit: merged (whole) into a new one, split between several, renamed
+(or retyped: xã -> phường) keeping its code, moved to another district, its district dissolved,
+or transferred to another province (no successor in this database)."""
 CONFIDENCE_ORDER: Final = ("low", "medium", "high")
 """Confidence of a lineage link, weakest first: a chain is as sure as its weakest link."""
 Resolution: TypeAlias = Literal["at", "current", "latest"]

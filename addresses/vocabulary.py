@@ -231,7 +231,6 @@ REORGANISATIONS: Final = {
 }
 """The reorganisations that changed the units of Hòa Bình, with the date each took effect."""
 
-REORGANISATION_2020: Final = dt.date(2020, 1, 1)
 REORGANISATION_2025: Final = dt.date(2025, 7, 1)
 
 
@@ -250,12 +249,6 @@ ADMIN_UNIT_WORDS: Final = tuple(term.word for term in UNIT_TERMS if term.admin)
 
 ENGLISH_UNIT_NAMES: Final = {term.word: term.english for term in UNIT_TERMS if term.admin}
 """English names of the administrative unit types ("xã" -> "Commune")."""
-
-FOLDED_UNIT_WORDS: Final = {_strip(term.word): term for term in UNIT_TERMS}
-"""Vietnamese unit words by folded spelling ("thi tran")."""
-
-ENGLISH_BY_WORD: Final = {term.word: term for term in ENGLISH_TERMS}
-"""English unit words by spelling."""
 
 
 def _build_fold_table() -> dict[int, str | None]:

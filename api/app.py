@@ -20,6 +20,7 @@ from api.middleware import EditorGate, HeadAsGet, HeaderLimits, RequestSizeLimit
 from api.routes import codes, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
 from api.viewer import ViewerFiles
+from tiles.retention import InvalidationPruner
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -42,9 +43,13 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         refresher = IndexRefresher(app.state.geocoder, read, every_s=app.state.geocode_settings.check_every_s)
         app.state.index_refresher = refresher
         refresher.start()
+        pruner = InvalidationPruner(engine, retention_s=tile_settings.invalidation_retention_s)
+        app.state.invalidation_pruner = pruner
+        pruner.start()
         try:
             yield
         finally:
+            pruner.stop()
             refresher.stop()
             app.state.tiles.close()
             read.dispose()

@@ -18,12 +18,13 @@ import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from addresses import migrate, pgcluster
 from addresses.db import make_engine
 from addresses.errors import DiachisoError
+from addresses.registry import assign_codes
 from addresses.settings import DatabaseSettings
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
@@ -44,13 +45,15 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The embedded PostgreSQL/PostGIS cluster.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+codes_app = typer.Typer(help="Digital address codes.", no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 
 
 def engine_for(settings: DatabaseSettings) -> Engine:
-    """An engine on the configured database (starting the embedded one if needed)."""
+    """An engine on the configured database (the embedded one must run: ``diachiso db start``)."""
     return make_engine(pgcluster.database_url(settings), settings)
 
 
@@ -58,7 +61,9 @@ def engine_for(settings: DatabaseSettings) -> Engine:
 def db_start() -> None:
     """Start the embedded cluster (creating it on first use) and apply migrations."""
     settings = DatabaseSettings()
-    if not settings.embedded:
+    if settings.embedded:
+        pgcluster.start(settings)
+    else:
         console.print("DIACHISO_DATABASE_URL is set: using that server, starting nothing")
     engine = engine_for(settings)
     migrate.upgrade(engine)
@@ -90,7 +95,7 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL for psql and tools (with its password); starts nothing."""
-    typer.echo(pgcluster.libpq_url(pgcluster.recorded_url(DatabaseSettings())))
+    typer.echo(pgcluster.libpq_url(pgcluster.database_url(DatabaseSettings())))
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
@@ -264,6 +269,7 @@ def serve_command(
 
     from api.server import server_options  # noqa: PLC0415
 
+    pgcluster.database_url(DatabaseSettings())  # a stopped database is one line here, not a traceback
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
@@ -272,6 +278,35 @@ def serve_command(
         workers=workers,
         **server_options(),
     )
+
+
+# ---------------------------------------------------------------------------- codes
+
+
+@codes_app.command("backfill")
+def codes_backfill(
+    source: Annotated[str | None, typer.Option(help="only the addresses of this source")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="compute location codes on Dask: local:N or a scheduler, tcp://host:8786"),
+    ] = None,
+) -> None:
+    """Give every address missing a code its codes, in one transaction; say how many registry codes."""
+    engine = engine_for(DatabaseSettings())
+    with engine.begin() as conn:
+        issued = _backfill(conn, source=source, scheduler=dask)
+    console.print(f"{issued} registry code(s) issued", markup=False)
+
+
+def _backfill(conn: Connection, *, source: str | None, scheduler: str | None) -> int:
+    """``assign_codes`` here, or with the location codes computed on a Dask cluster."""
+    if scheduler is None:
+        return assign_codes(conn, source=source)
+    from addresses.dask_codes import assign_codes_on_dask  # noqa: PLC0415 (dask only for --dask)
+    from geocoder.distributed import connect  # noqa: PLC0415
+
+    with connect(scheduler) as client:
+        return assign_codes_on_dask(conn, client, source=source)
 
 
 # ---------------------------------------------------------------------------- geocoder

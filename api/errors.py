@@ -1,5 +1,9 @@
 """One table maps domain and service errors to HTTP status codes; every error answers with one JSON shape.
 
+The web layer's own refusals (401 edit token, 413 body, 414 target, 428 version, 431
+headers, busy batch slots) are classes here too, mapped in the same table, raised by
+routes and answered by the ASGI guards of api/middleware.py through :func:`error_answer`.
+
 {"error": {"status": 404, "type": "NotFoundError", "message": "...", "parameter": null}}
 
 A 503 (the database is down or every connection is busy) carries ``Retry-After``; an
@@ -9,6 +13,7 @@ error no entry of the table covers is a bug: 500, in the same shape, and logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Final
 
 from fastapi import FastAPI, Request
@@ -34,6 +39,47 @@ from api.deps import RETRY_AFTER_S, ServiceBusyError
 
 log = logging.getLogger(__name__)
 
+
+class WebError(Exception):
+    """An error of the web layer itself (not of the domain): the parameter at fault, extra headers."""
+
+    def __init__(
+        self, message: str, *, parameter: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Keep the message, the parameter it names and the headers the answer carries."""
+        super().__init__(message)
+        self.parameter = parameter
+        self.headers = dict(headers or {})
+
+
+class UnauthorizedError(WebError):
+    """A write without the edit token (or with a wrong one)."""
+
+
+class PreconditionRequiredError(WebError):
+    """An edit that does not say which version it was made on."""
+
+
+class PayloadTooLargeError(WebError):
+    """A request body over the limit of its path."""
+
+
+class URITooLongError(WebError):
+    """A request target (path and query string) over the limit."""
+
+
+class HeaderFieldsTooLargeError(WebError):
+    """Too many header fields, or too many bytes of them."""
+
+
+class NotInstalledError(WebError):
+    """A static file the server needs was not installed (npm ci was not run)."""
+
+
+class JobsBusyError(WebError):
+    """Every batch job slot of this worker is taken."""
+
+
 #: Error class -> HTTP status. The first matching class (in MRO order) wins.
 STATUS_CODES: dict[type[Exception], int] = {
     AmbiguousUnitError: 400,
@@ -51,6 +97,14 @@ STATUS_CODES: dict[type[Exception], int] = {
     sa_exc.TimeoutError: 503,
     sa_exc.OperationalError: 503,
     sa_exc.InterfaceError: 503,
+    # the web layer's own refusals
+    UnauthorizedError: 401,
+    URITooLongError: 414,
+    PayloadTooLargeError: 413,
+    PreconditionRequiredError: 428,
+    HeaderFieldsTooLargeError: 431,
+    NotInstalledError: 503,
+    JobsBusyError: 503,
 }
 
 UNAVAILABLE_MESSAGE: Final = "the database is unavailable; retry shortly"
@@ -61,6 +115,8 @@ def status_for(error: Exception) -> int:
 
     >>> status_for(NotFoundError("no such code")), status_for(ServiceBusyError(1.0)), status_for(KeyError())
     (404, 503, 500)
+    >>> status_for(ValueError("a bug, not a bad request")), status_for(PreconditionRequiredError("If-Match"))
+    (500, 428)
     """
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
@@ -82,15 +138,29 @@ def _message(error: Exception, status: int) -> tuple[str, str]:
     return type(error).__name__, str(error)
 
 
-async def _table_error(_request: Request, error: Exception) -> JSONResponse:
-    """Any error of the table (and, as 500, any other): the JSON shape, Retry-After on a 503."""
+def error_answer(error: Exception) -> tuple[int, dict[str, object], dict[str, str]]:
+    """The status, JSON body and headers answering an error (Retry-After on a 503), from the table.
+
+    >>> status, body, _ = error_answer(PayloadTooLargeError("too big", parameter="body"))
+    >>> status, body["error"]
+    (413, {'status': 413, 'type': 'PayloadTooLargeError', 'message': 'too big', 'parameter': 'body'})
+    >>> error_answer(JobsBusyError("all taken", headers={"Retry-After": "5"}))[2]
+    {'Retry-After': '5'}
+    """
     status = status_for(error)
     if status >= 500:
         log.error("%s answered %d", type(error).__name__, status, exc_info=status == 500)
     kind, message = _message(error, status)
     parameter = getattr(error, "parameter", None)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
-    return JSONResponse(error_body(status, kind, message, parameter), status_code=status, headers=headers)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+    headers.update(getattr(error, "headers", None) or {})
+    return status, error_body(status, kind, message, parameter), headers
+
+
+async def _table_error(_request: Request, error: Exception) -> JSONResponse:
+    """Any error of the table (and, as 500, any other) in the one JSON shape."""
+    status, body, headers = error_answer(error)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def json_syntax_message(document: object, position: int, reason: str) -> str:

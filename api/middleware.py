@@ -25,10 +25,14 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
-
-#: Paths that check their own (larger) upload limit.
-OWN_LIMIT_PREFIXES = ("/batch",)
+from addresses.errors import InvalidParameterError
+from api.errors import (
+    HeaderFieldsTooLargeError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    URITooLongError,
+    error_answer,
+)
 
 MAX_TARGET_BYTES: Final = 8 * 1024
 """Most bytes of a request target (path and query string, percent-encoded)."""
@@ -45,22 +49,15 @@ CONTROL_CHARACTER: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters no text parameter may hold: C0 controls but tab, line feed and carriage return; DEL."""
 
 
-async def send_error(
-    send: Send,
-    status: int,
-    kind: str,
-    message: str,
-    *,
-    parameter: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> None:
-    """Answer with the app's JSON error shape (the connection is closed after it)."""
-    body = json.dumps(error_body(status, kind, message, parameter)).encode()
+async def send_error(send: Send, error: Exception) -> None:
+    """Answer an error as the app's error table says, in its JSON shape (the connection is closed after)."""
+    status, document, headers = error_answer(error)
+    body = json.dumps(document).encode()
     fields = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
-        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+        *((name.lower().encode(), value.encode()) for name, value in headers.items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": fields})
     await send({"type": "http.response.body", "body": body})
@@ -90,7 +87,7 @@ class HeaderLimits:
             target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
             if target > MAX_TARGET_BYTES:
                 message = f"the request target has {target} bytes; the limit is {MAX_TARGET_BYTES}"
-                await send_error(send, 414, "URITooLong", message, parameter="path")
+                await send_error(send, URITooLongError(message, parameter="path"))
                 return
             headers = scope.get("headers") or []
             size = sum(len(name) + len(value) for name, value in headers)
@@ -99,7 +96,7 @@ class HeaderLimits:
                     f"the request has {len(headers)} header fields of {size} bytes; "
                     f"the limits are {self.max_count} fields and {self.max_bytes} bytes"
                 )
-                await send_error(send, 431, "HeaderFieldsTooLarge", message, parameter="headers")
+                await send_error(send, HeaderFieldsTooLargeError(message, parameter="headers"))
                 return
         await self.app(scope, receive, send)
 
@@ -177,9 +174,7 @@ class TextParameterCheck:
                 problem = ("path", found)
             if problem is not None:
                 parameter, message = problem
-                await send_error(
-                    send, 400, "InvalidParameterError", f"{parameter}: {message}", parameter=parameter
-                )
+                await send_error(send, InvalidParameterError(parameter, message))
                 return
         await self.app(scope, receive, send)
 
@@ -207,6 +202,12 @@ def challenge(problem: str) -> str:
     return 'Bearer realm="diachiso"'
 
 
+def unauthorized(problem: str) -> UnauthorizedError:
+    """The 401 of a write without the right edit token, with its challenge."""
+    headers = {"WWW-Authenticate": challenge(problem)}
+    return UnauthorizedError(problem, parameter="Authorization", headers=headers)
+
+
 class EditorGate:
     """Answer 401 to a write (not GET/HEAD/OPTIONS, not an open path) without the edit token.
 
@@ -229,8 +230,7 @@ class EditorGate:
             value = _header(scope, b"authorization")
             problem = token_problem(None if value is None else value.decode("latin-1"), self.token)
             if problem is not None:
-                headers = {"WWW-Authenticate": challenge(problem)}
-                await send_error(send, 401, "HTTPError", problem, parameter="Authorization", headers=headers)
+                await send_error(send, unauthorized(problem))
                 return
         await self.app(scope, receive, send)
 
@@ -264,7 +264,7 @@ class _BodyGuard:
         if not self.started:
             self.started = True
             message = f"the request body is larger than the limit of {self.limit} bytes"
-            await send_error(self._send, 413, "PayloadTooLarge", message, parameter="body")
+            await send_error(self._send, PayloadTooLargeError(message, parameter="body"))
 
     async def send(self, message: Message) -> None:
         """Pass the app's answer on, unless the guard answered already."""
@@ -304,7 +304,7 @@ class RequestSizeLimit:
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             message = f"request body of {int(length)} bytes is larger than the limit of {limit} bytes"
-            await send_error(send, 413, "PayloadTooLarge", message, parameter="body")
+            await send_error(send, PayloadTooLargeError(message, parameter="body"))
             return
         guard = _BodyGuard(receive, send, limit)
         try:

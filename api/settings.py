@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tiles.retention import MIN_RETENTION_S
+
 
 class TileSettings(BaseSettings):
     """The vector tiles: in-process cache size, HTTP caching, how often to look for changes."""
@@ -15,6 +17,12 @@ class TileSettings(BaseSettings):
     max_age: int = Field(default=60, ge=0, description="Cache-Control max-age of tiles, seconds.")
     poll_seconds: float = Field(default=1.0, gt=0, description="How often to read tile_invalidation.")
     threads: int = Field(default=4, ge=1, le=32, description="Threads (and connections) building tiles.")
+    invalidation_retention_s: float = Field(
+        default=86400,
+        ge=MIN_RETENTION_S,
+        description="DIACHISO_TILE_INVALIDATION_RETENTION_S: tile_invalidation records older than this "
+        "are deleted (every server process prunes in the background).",
+    )
 
 
 class ApiSettings(BaseSettings):

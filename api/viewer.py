@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from addresses.errors import NotFoundError
 
 VIEWER_FILES: Final = frozenset(
     {
@@ -46,5 +47,5 @@ class ViewerFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         """The file, or 404 when the viewer does not need it (whether it exists or not)."""
         if not viewer_needs(path.replace("\\", "/")):
-            raise HTTPException(status_code=404)
+            raise NotFoundError(f"the viewer has no file {path!r}")
         return await super().get_response(path, scope)

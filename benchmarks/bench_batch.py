@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 from sqlalchemy import Connection, Engine, func, select
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from addresses.settings import DatabaseSettings
@@ -50,6 +50,7 @@ from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
@@ -74,7 +75,7 @@ class Result:
 
 def fresh_database(settings: DatabaseSettings) -> str:
     """Drop and create the benchmark database; return its URL."""
-    return pgcluster.recreate_database(pgcluster.server_url(settings), BENCH_DB)
+    return databases.recreate_database(databases.server_url(settings), BENCH_DB)
 
 
 def load_data(engine: Engine, count: int, folder: Path) -> None:

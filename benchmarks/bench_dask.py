@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from geocoder.batch import geocode_csv
@@ -40,6 +40,7 @@ from geocoder.distributed import connect, geocode_csv_dask
 from geocoder.index import GeocoderIndex
 from importers import synth
 from importers.bundled import import_bundled
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
@@ -137,7 +138,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args()
     settings = DatabaseSettings()
-    url = pgcluster.recreate_database(pgcluster.server_url(settings), BENCH_DB)
+    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
     try:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
@@ -155,7 +156,7 @@ def main() -> None:
         print(table(runs))
     finally:
         if not options.keep:
-            pgcluster.drop_database(url)
+            databases.drop_database(url)
 
 
 if __name__ == "__main__":

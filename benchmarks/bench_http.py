@@ -41,13 +41,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from sqlalchemy import select
 
-from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.schema import address
-from addresses.settings import DatabaseSettings
 from benchmarks.bench_batch import load_data
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "data" / "hoabinh" / "geocoding_dev_queries.jsonl"
@@ -235,7 +236,7 @@ def get_paths(endpoint: str) -> list[str]:
 
 def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]]]:
     """Build the scratch database; return its URL and (registry code, version) of active addresses."""
-    url = pgcluster.recreate_database(pgcluster.server_url(DatabaseSettings()), BENCH_DB)
+    url = databases.recreate_database(databases.server_url(), BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)
@@ -405,7 +406,7 @@ def main() -> None:
                     loads.append(load)
                     print(table(loads[-1:]).splitlines()[-1], flush=True)
         finally:
-            pgcluster.drop_database(url)
+            databases.drop_database(url)
     print(f"\nworkers={args.workers} " + " ".join(options.args()))
     print(table(loads))
 

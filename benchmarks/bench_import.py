@@ -15,11 +15,14 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Index, select
 from sqlalchemy.engine import make_url
 
-from addresses import bulk, migrate, pgcluster
+from addresses import bulk, migrate
 from addresses.db import make_engine
 from addresses.schema import address, import_run
 from addresses.settings import DatabaseSettings
@@ -37,6 +40,7 @@ from importers.pipeline import ImportOptions, import_file, territory, validate_r
 from importers.prepare import placement, source_rows
 from importers.readers import FEATURE, read_source
 from importers.synthetic import generate_addresses
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
@@ -61,7 +65,7 @@ class Result:
 
 def fresh_database(settings: DatabaseSettings) -> str:
     """Drop and create the benchmark database; return its URL."""
-    return pgcluster.recreate_database(pgcluster.server_url(settings), BENCH_DB)
+    return databases.recreate_database(databases.server_url(settings), BENCH_DB)
 
 
 def prepare(engine: Engine) -> None:

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import geopandas as gpd
 from sqlalchemy import Engine
 
-from addresses import migrate, pgcluster, queries
+from addresses import migrate, queries
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from geocoder.reverse import reverse
@@ -32,6 +35,7 @@ from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
@@ -71,7 +75,7 @@ def read_loop(engine: Engine, point: tuple[float, float], stop: threading.Event,
 
 def fresh_engine(settings: DatabaseSettings, readers: int) -> Engine:
     """A throwaway database with the schema and the bundled units, and an engine on it."""
-    url = pgcluster.recreate_database(pgcluster.server_url(settings), BENCH_DB)
+    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
     engine = make_engine(url, DatabaseSettings(pool_size=readers + 2))
     migrate.upgrade(engine)
     for _report in import_bundled(engine, DATA):
@@ -100,7 +104,7 @@ def one_run(settings: DatabaseSettings, path: Path, *, rebuild: bool, readers: i
         for thread in threads:
             thread.join()
         engine.dispose()
-        pgcluster.drop_database(engine.url.render_as_string(hide_password=False))
+        databases.drop_database(engine.url.render_as_string(hide_password=False))
     return seconds, waits
 
 

@@ -24,10 +24,13 @@ at the end unless ``--keep``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import geopandas as gpd
 import numpy as np
@@ -36,14 +39,14 @@ import shapely
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 
-from addresses import bulk, migrate, pgcluster
+from addresses import bulk, migrate
 from addresses.codes import encode_array, registry_codes_array
 from addresses.db import make_engine
 from addresses.registry import assign_codes, next_serials
 from addresses.schema import SRID, address
-from addresses.settings import DatabaseSettings
 from importers import locate
 from importers.synthetic import generate_addresses
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 WARDS = ROOT / "data" / "hoabinh" / "wards_2025.geojson"
@@ -52,22 +55,14 @@ SOURCE = "generated"
 INCREMENT = 1_000
 
 
-def server_url() -> str:
-    """Return a URL of the server (any database), starting the embedded cluster if needed."""
-    settings = DatabaseSettings()
-    if settings.database_url is not None:
-        return settings.database_url
-    return pgcluster.start(settings).url("postgres")
-
-
 def recreate(url: str, name: str) -> str:
     """Drop and create a database; return its SQLAlchemy URL."""
-    return pgcluster.recreate_database(url, name)
+    return databases.recreate_database(url, name)
 
 
 def drop(url: str, name: str) -> None:
     """Drop a database."""
-    pgcluster.drop_database(make_url(url).set(database=name).render_as_string(hide_password=False))
+    databases.drop_database(make_url(url).set(database=name).render_as_string(hide_password=False))
 
 
 def address_frame(count: int, *, seed: int) -> pd.DataFrame:
@@ -291,7 +286,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
-    server = server_url()
+    server = databases.server_url()
     engine = make_engine(recreate(server, DATABASE))
     try:
         migrate.upgrade(engine)

@@ -32,7 +32,7 @@ from geocoder.territory import (
     planar_distance,
     unit_type_word,
 )
-from geocoder.unitwords import COMMUNE, DISTRICT, PROVINCE, STREET, VILLAGE
+from geocoder.unitwords import STREET, VILLAGE
 
 PRIORITY: Final = {
     "commune": 0.05,
@@ -690,12 +690,3 @@ def build_entries(
     taken = {entry.group for entry in builder.entries if entry.kind == "village" and entry.group >= 0}
     _street_entries(builder, streets, taken)
     return BuiltEntries(tuple(builder.entries), streets)
-
-
-LEVELS_OF_KIND: Final = {
-    "commune": COMMUNE,
-    "old_commune": COMMUNE,
-    "old_district": DISTRICT,
-    "province": PROVINCE,
-    "old_province": PROVINCE,
-}

@@ -38,9 +38,7 @@ from pyproj.transformer import TransformerGroup
 from addresses.errors import DiachisoError
 
 __all__ = [
-    "HOA_BINH_TM3",
     "VIETNAM_LONLAT_BOUNDS",
-    "VN2000_OFFICIAL_TRANSFORMATION",
     "VN2000_TOWGS84",
     "CrsError",
     "CrsSource",
@@ -58,10 +56,6 @@ __all__ = [
 ]
 
 WGS84_CODE: Final = "EPSG:4326"
-HOA_BINH_TM3: Final = "EPSG:9211"
-"""VN-2000 / TM-3 106-00: the provincial cadastral projection of Hoa Binh."""
-VN2000_OFFICIAL_TRANSFORMATION: Final = "EPSG:6960"
-"""VN-2000 to WGS 84 (2): the 7 parameters of Decision 05/2007/QĐ-BTNMT."""
 VN2000_TOWGS84: Final = (
     -191.90441429,
     -39.30318279,

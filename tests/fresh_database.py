@@ -1,48 +1,19 @@
-"""A database of its own, loaded with the bundled data, for tests that write what others read.
+"""The app served by a real uvicorn in a thread, for tests that need a live server.
 
-The docs and the notebooks import files and register addresses exactly as a reader
-would; they run on a fresh database beside the session's one so that no other test
-sees their rows.
+The docs run on a fresh database of their own (:func:`tests.databases.loaded_database`)
+so that no other test sees the rows they write.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-
-from addresses import migrate, pgcluster
-from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
-from importers.bundled import import_bundled
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
-
-
-@contextmanager
-def loaded_database(name: str) -> Iterator[str]:
-    """The URL of a fresh, migrated database with the bundled data, dropped afterwards."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    server = pgcluster.server_url(DatabaseSettings())
-    url = pgcluster.recreate_database(server, f"diachiso_{name}_{worker}_{os.getpid()}")
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        for _report in import_bundled(engine, DATA_DIR):
-            pass
-    finally:
-        engine.dispose()
-    try:
-        yield url
-    finally:
-        pgcluster.drop_database(url)
 
 
 def free_port() -> int:

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, func, insert, inspect, select, text
 
+from addresses.codes import encode, is_valid_registry_code
+from addresses.queries import point_expression
 from addresses.schema import address, import_run, registry_counter
 from importers.synthetic import generate_addresses
-from tests.scratch import loaded_database
+from tests.databases import loaded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -376,3 +378,42 @@ def test_synth_load_imports_through_the_importer() -> None:
                 .where(address.c.commune_id.is_not(None))
             )
             assert conn.execute(coded).scalar_one() == 200
+
+
+def _uncoded(engine: Engine, source: str, points: list[tuple[float, float]]) -> None:
+    """Write addresses without codes (as SQL would), committed."""
+    with engine.begin() as conn:
+        for i, (lon, lat) in enumerate(points):
+            row = {"source": source, "source_id": str(i), "geom": point_expression(lon, lat)}
+            conn.execute(insert(address).values(**row))
+
+
+def _codes_of(engine: Engine, source: str) -> list[tuple[str | None, str | None]]:
+    query = select(address.c.location_code, address.c.registry_code).where(address.c.source == source)
+    with engine.connect() as conn:
+        return [
+            (row.location_code, row.registry_code)
+            for row in conn.execute(query.order_by(address.c.source_id))
+        ]
+
+
+def test_codes_backfill_gives_missing_codes_in_one_transaction() -> None:
+    points = [(105.338 + i * 0.001, 20.817 + i * 0.0007) for i in range(4)]
+    on_dask = [(105.2 + i * 0.002, 20.75 + i * 0.001) for i in range(3)]
+    with loaded_database("diachiso_cli_backfill") as (url, engine):
+        env = {"DIACHISO_DATABASE_URL": url}
+        _uncoded(engine, "cli", points)
+        _uncoded(engine, "cli-dask", on_dask)
+        result = run("codes", "backfill", "--source", "cli", env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip() == "4 registry code(s) issued"
+        codes = _codes_of(engine, "cli")
+        assert [location for location, _ in codes] == [encode(lon, lat) for lon, lat in points]
+        assert all(is_valid_registry_code(str(registry)) for _, registry in codes)
+        assert _codes_of(engine, "cli-dask") == [(None, None)] * 3  # --source: only those
+        dask = run("codes", "backfill", "--dask", "local:1", env=env)
+        assert dask.stderr.strip().endswith("3 registry code(s) issued"), dask.stderr
+        assert [location for location, _ in _codes_of(engine, "cli-dask")] == [encode(*p) for p in on_dask]
+        again = run("codes", "backfill", env=env)
+        assert again.stderr.strip() == "0 registry code(s) issued"
+        assert _codes_of(engine, "cli") == codes

@@ -44,7 +44,8 @@ from api.app import create_app
 from api.routes.geocode import GeocodeSettings
 from api.settings import ApiSettings, TileSettings
 from importers.mapping import TARGET_FIELDS
-from tests.fresh_database import live_server, loaded_database
+from tests.databases import loaded_database
+from tests.fresh_database import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -230,7 +231,7 @@ def test_every_import_field_is_documented() -> None:
 @pytest.fixture(scope="module")
 def docs_url() -> Iterator[str]:
     """A fresh database with the bundled data, for the docs alone (they import and edit)."""
-    with loaded_database("docs") as url:
+    with loaded_database("diachiso_docs") as (url, _engine):
         yield url
 
 

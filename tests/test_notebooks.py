@@ -24,7 +24,7 @@ import pytest
 from nbclient import NotebookClient
 
 from addresses.units import fold
-from tests.fresh_database import loaded_database
+from tests.databases import loaded_database
 
 pytestmark = pytest.mark.db
 
@@ -55,7 +55,7 @@ def _kernel_spec(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def notebook_database() -> Iterator[str]:
     """A fresh database with the bundled data, for the notebooks alone."""
-    with loaded_database("notebooks") as url:
+    with loaded_database("diachiso_notebooks") as (url, _engine):
         yield url
 
 

@@ -7,4 +7,5 @@
 - ``cache``: an LRU of encoded tiles bounded by bytes, evicted by box
 - ``invalidation``: what changed since a watermark, from ``tile_invalidation``
 - ``store``: cache + invalidation for a server process (polls at most once a second)
+- ``retention``: deletes ``tile_invalidation`` records older than the retention, in the background
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
@@ -32,7 +32,8 @@ from addresses.registry import (
     update_address,
 )
 from api.deps import Db
-from api.middleware import challenge, token_problem
+from api.errors import PreconditionRequiredError
+from api.middleware import token_problem, unauthorized
 from api.routes.ogc import GeoJSONResponse
 from api.schemas_codes import (
     MAX_CODE_CHARS,
@@ -163,7 +164,7 @@ async def require_editor(
     given = None if credentials is None else f"Bearer {credentials.credentials}"
     problem = token_problem(given, token.get_secret_value())
     if problem is not None:
-        raise HTTPException(401, problem, {"WWW-Authenticate": challenge(problem)})
+        raise unauthorized(problem)
 
 
 Editor = [Depends(require_editor)]
@@ -179,7 +180,9 @@ def expected_version(if_match: str | None, body_version: int | None) -> int:
     """
     if if_match is None:
         if body_version is None:
-            raise HTTPException(428, 'say which version you edited: If-Match: "<version>" (the ETag of GET)')
+            raise PreconditionRequiredError(
+                'say which version you edited: If-Match: "<version>" (the ETag of GET)', parameter="If-Match"
+            )
         return body_version
     found = _ETAG.match(if_match)
     if found is None:

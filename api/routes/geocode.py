@@ -24,7 +24,7 @@ from typing import Annotated, Any, Final, Literal
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -38,6 +38,7 @@ from typing_extensions import Buffer
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
 from api.deps import RETRY_AFTER_S, Database, database
+from api.errors import JobsBusyError, PayloadTooLargeError
 from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
 from api.schemas_geocode import (
     GeocodeCollection,
@@ -398,9 +399,9 @@ def _unprocessable(parameter: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"type": "value_error", "loc": ("body", parameter), "msg": message}])
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(
-        413, f"the CSV file is larger than the {limit / 1024 / 1024:g} MB POST /batch accepts"
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"the CSV file is larger than the {limit / 1024 / 1024:g} MB POST /batch accepts", parameter="file"
     )
 
 
@@ -423,7 +424,7 @@ class BatchJobs:
         """Take a slot at once, or refuse with 503 and Retry-After (before any of the upload is read)."""
         if not self._free.acquire(blocking=False):
             message = f"{self.size} CSV file(s) are being geocoded on this worker already; retry later"
-            raise HTTPException(503, message, {"Retry-After": str(BATCH_RETRY_AFTER_S)})
+            raise JobsBusyError(message, headers={"Retry-After": str(BATCH_RETRY_AFTER_S)})
 
     def give_back(self) -> None:
         """Free the slot (the job ended, or never started)."""

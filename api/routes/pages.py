@@ -16,13 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Final
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import Connection
 
+from addresses.errors import NotFoundError
 from addresses.registry import RegistryLookup, lookup_code
 from api.deps import Db
+from api.errors import NotInstalledError
 from api.routes.codes import DEFAULT_LIMIT
 from api.routes.ogc import GEOJSON, GeoJSONResponse
 from api.schemas import GEOJSON_ROUTE_ERROR_RESPONSES
@@ -208,7 +210,7 @@ def docs_asset(name: str) -> FileResponse:
     """One of the files of the documentation pages (DOCS_ASSETS), cached for a day."""
     path = DOCS_ASSETS.get(name)
     if path is None:
-        raise HTTPException(404, f"no documentation asset {name!r}")
+        raise NotFoundError(f"no documentation asset {name!r}")
     if not path.is_file():
-        raise HTTPException(503, f"{path.name} is not installed: run npm ci --prefix api/static")
+        raise NotInstalledError(f"{path.name} is not installed: run npm ci --prefix api/static")
     return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})

@@ -420,7 +420,7 @@ def small_upload_client(
 def test_batch_over_the_size_limit_is_413(small_upload_client: TestClient) -> None:
     rows = [["ma", "dia_chi"]] + [[str(i), "xom lac mai chau"] for i in range(200)]
     response = _batch(small_upload_client, _csv(rows))
-    _assert_error(response, 413, None)
+    _assert_error(response, 413, "file")
     assert "1 KB" in response.json()["error"]["message"] or "MB" in response.json()["error"]["message"]
     assert _batch(small_upload_client, _csv(rows[:3])).status_code == 200
 

@@ -17,7 +17,7 @@ from addresses.schema import address, admin_unit, village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.scratch import loaded_database
+from tests.databases import loaded_database
 from tiles.tilematrix import tile_for
 
 pytestmark = pytest.mark.db

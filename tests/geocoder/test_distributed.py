@@ -16,7 +16,7 @@ from geocoder.batch import geocode_csv
 from geocoder.distributed import geocode_csv_dask, plugin_name
 from geocoder.index import GeocoderIndex
 from importers import synth
-from tests.scratch import loaded_database
+from tests.databases import loaded_database
 
 pytestmark = pytest.mark.db
 
