@@ -16,22 +16,25 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from sqlalchemy import Connection
 
-from addresses import migrate, pgcluster
+from addresses import migrate
 from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
 from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
 from importers.bundled import import_bundled
+from tests import databases
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 Point = tuple[float, float]
@@ -96,7 +99,7 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
     args = parser.parse_args()
-    url = pgcluster.recreate_database(pgcluster.server_url(DatabaseSettings()), BENCH_DB)
+    url = databases.recreate_database(databases.server_url(), BENCH_DB)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -110,7 +113,7 @@ def main() -> None:
                 transaction.rollback()
     finally:
         engine.dispose()
-        pgcluster.drop_database(url)
+        databases.drop_database(url)
     print(f"\n{'path':<20} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9}")
     for name, p50, p95, rate in rows:
         print(f"{name:<20} {p50:>8.3f} {p95:>8.3f} {rate:>9.0f}")
