@@ -14,15 +14,14 @@ Everything the database path asks PostGIS is answered here from the index's snap
   ellipsoid by :class:`pyproj.Geod`, the geodesic ``ST_Distance`` on geography uses too:
   they agree within 1e-8 m).
 
-The database is asked only in two cases, through ``connect`` (opened lazily):
+The database is asked in two cases, through ``connect`` (opened lazily):
 
-* addresses: the index's address arrays tell whether any address in force lies within
-  ``radius_m``; only then the nearest one is read from the database (its current name,
-  status and registry code). The arrays are at most ``check_every_s`` seconds old (the API's
-  background refresher rebuilds them when the address table changed), so an address
-  created in that window shows up at the next refresh; a retired one never answers (the
-  database has the last word). With no address near - the bundled data holds none - no
-  connection is opened at all.
+* addresses: they change by the minute (a clerk registers a house, then clicks on it), so
+  the nearest address in force is always read from the database (one indexed query: its
+  current name, status and registry code). Only while the database cannot be reached do the
+  index's address arrays (at most ``check_every_s`` seconds old) decide: with no address
+  near in them the answer has none (one registered since the last refresh is then missed),
+  with one near the database error stands.
 * a point outside every ward polygon but possibly within ``margin_m`` of one: the distance
   to a polygon on the ellipsoid is PostGIS's own, so it answers
   (:func:`geocoder.reverse.current_ward`). A point surely farther (a lower bound from the
@@ -43,6 +42,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from addresses.errors import OutOfTerritoryError
 from addresses.queries import point_expression
@@ -324,12 +324,19 @@ class ReverseIndex:
         return NearbyFeature(f"village:{found.id}", found.name, found.lon, found.lat, best[0])
 
     def address(self, lon: float, lat: float, radius_m: float, connect: Connect) -> NearbyFeature | None:
-        """The nearest address in force within the radius: asked of the database only when one is near."""
-        near = self.address_points.nearest(lon, lat, radius_m)
-        if not any(metres <= radius_m for metres, _row in near):
+        """The nearest address in force within the radius, read from the database (see the module).
+
+        While the database cannot be reached, the snapshot's arrays decide: no address near in
+        them gives None, one near lets the database error stand.
+        """
+        try:
+            with connect() as conn:
+                return nearest_address(conn, point_expression(lon, lat), radius_m)
+        except (OperationalError, InterfaceError):
+            near = self.address_points.nearest(lon, lat, radius_m)
+            if any(metres <= radius_m for metres, _row in near):
+                raise
             return None
-        with connect() as conn:
-            return nearest_address(conn, point_expression(lon, lat), radius_m)
 
 
 def metres_at_least(degrees: float, lat: float) -> float:

@@ -357,9 +357,9 @@ def reverse_route(
     the nearest village and the nearest address (with its registry code) within ``radius_m``.
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
-    Answered from the in-memory index; the database only for an address near the point.
+    Answered from the in-memory index; the nearest address is read fresh from the database.
     """
-    connect = functools.partial(_admitted_read, db)  # admission only for the rare query (an address near)
+    connect = functools.partial(_admitted_read, db)  # admission only when the database is asked
     result = reverse_in_memory(index.state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at)
     query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
     return collection([reverse_feature(result, lang=lang)], query)

@@ -14,16 +14,12 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, delete
 
 from addresses.codes import decode, encode
@@ -32,6 +28,7 @@ from addresses.schema import address, address_history, tile_invalidation
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
+from tests.fresh_database import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -51,29 +48,12 @@ GUIDE_SCREENSHOT = ROOT / "docs" / "img" / "viewer.png"
 GUIDE_SCREENSHOT_MAX_BYTES = 300_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live_url(engine: Engine, database_url: str) -> Iterator[str]:
     """The app served by uvicorn in a thread on the test database."""
     app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
