@@ -87,7 +87,10 @@ def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str,
         )
         for lon, lat in points
     )
-    print(f"the in-memory path asks the database for the address at {near} of {len(points)} points")
+    print(
+        f"an address lies within {DEFAULT_RADIUS_M:g} m of {near} of {len(points)} points; "
+        "the in-memory path reads the nearest address from the database at every point"
+    )
     in_db = timed(lambda lon, lat: reverse_in_db(conn, lon, lat), points, rounds)
     in_memory = timed(lambda lon, lat: reverse_in_memory(index, lon, lat, connect=connect), points, rounds)
     return [row("database (PostGIS)", in_db), row("in memory", in_memory)]
