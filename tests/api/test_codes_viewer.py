@@ -7,13 +7,10 @@ server sees them, and removed at the end.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, delete, update
 
 from addresses import changes
@@ -23,7 +20,8 @@ from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
-from tests.api.test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _watch
+from tests.api.test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, _watch
+from tests.fresh_database import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -59,22 +57,13 @@ def page(engine: Engine, database_url: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 (only browser tests need it)
 
     app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the app did not start under uvicorn"
-    with sync_playwright() as playwright:
+    with live_server(app) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         viewer = browser.new_page(viewport={"width": 1280, "height": 800})
-        viewer.goto(f"http://127.0.0.1:{server.config.port}/")
+        viewer.goto(f"{url}/")
         viewer.wait_for_selector("body[data-ready=true]", timeout=20_000)
         yield viewer
         browser.close()
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _go_to(page: Any, code: str) -> str:
