@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +46,7 @@ from addresses.db import make_engine
 from addresses.schema import address
 from benchmarks.bench_batch import load_data
 from tests import databases
+from tests.api.live import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "data" / "hoabinh" / "geocoding_dev_queries.jsonl"
@@ -219,13 +217,6 @@ class Probe:
         return "; ".join(parts) or "-"
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def get_paths(endpoint: str) -> list[str]:
     """Request paths from the development set: forward queries or reverse points."""
     rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines()]
@@ -252,46 +243,9 @@ def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str,
 
 @contextmanager
 def server(workers: int, url: str, code: Path = ROOT) -> Iterator[str]:
-    """``diachiso serve`` with N workers (the code of ``code``); yields its base URL; stops it afterwards."""
-    port = free_port()
-    command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    env = {**os.environ, "DIACHISO_DATABASE_URL": url}
-    env.pop("DIACHISO_EDIT_TOKEN", None)
-    process = subprocess.Popen(
-        command,
-        cwd=code,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, process)
+    """``diachiso serve`` with N workers (the code of ``code``), edits open (no token); yields its URL."""
+    with live_server(url, {"DIACHISO_EDIT_TOKEN": None}, workers=workers, code=code) as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # hung workers (the code before issue 9 hangs under load)
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    """Poll /health until the server answers (the geocoder index loads at start-up)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("the server did not become ready")
 
 
 def script(endpoint: str, folder: Path, targets: list[tuple[str, int]], threads: int) -> Path:

@@ -32,14 +32,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """``diachiso serve`` (one worker) on the database; yields its base URL; stopped afterwards."""
+def live_server(
+    database_url: str,
+    env: Mapping[str, str | None] | None = None,
+    *,
+    workers: int = 1,
+    code: Path = ROOT,
+) -> Iterator[str]:
+    """``diachiso serve`` (the code of ``code``) on the database; yields its base URL; stopped afterwards.
+
+    ``env`` adds variables to the server's environment; a value of None removes one.
+    """
     port = free_port()
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)]
-    environment = {**os.environ, "DIACHISO_DATABASE_URL": database_url, **(env or {})}
+    command += ["--workers", str(workers)]
+    merged = {**os.environ, "DIACHISO_DATABASE_URL": database_url, **(env or {})}
+    environment = {name: value for name, value in merged.items() if value is not None}
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=code,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -47,18 +58,18 @@ def live_server(database_url: str, env: Mapping[str, str] | None = None) -> Iter
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # hung workers (the code before issue 9 hangs under load)
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+            process.wait(timeout=30)
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
     """Wait until the server answers /parse (no database needed), or fail."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
