@@ -32,7 +32,7 @@ from geocoder.results import BatchReport
 from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
 from geocoder.search import search
 from importers import synth
-from importers.bundled import import_bundled
+from importers.bundled import default_data_dir, import_bundled
 from importers.mapping import DATASETS, Dataset, FieldMapping, default_mapping, load_mapping_file
 from importers.pipeline import ImportOptions, ImportReport, import_file
 from importers.readers import CsvOptions
@@ -49,7 +49,7 @@ codes_app = typer.Typer(help="Digital address codes.", no_args_is_help=True)
 app.add_typer(codes_app, name="codes")
 console = Console(stderr=True)
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
+DEFAULT_DATA_DIR = default_data_dir()
 
 
 def engine_for(settings: DatabaseSettings) -> Engine:

@@ -12,6 +12,7 @@ polygons, then Who's On First's (which alone has Kỳ Sơn), the commune points,
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -320,6 +321,17 @@ BUNDLED_FEATURES: tuple[BundledFile, ...] = (
 )
 
 LINEAGE_FILE = "reorg_2025_new_from_old.json"
+
+CHECKOUT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
+"""The bundled files in a source checkout."""
+
+INSTALLED_DATA_DIR = Path(sys.prefix) / "share" / "diachiso" / "hoabinh"
+"""The same files installed from the wheel (pyproject's data-files)."""
+
+
+def default_data_dir() -> Path:
+    """Where the bundled files are: the checkout's data/hoabinh, else the installed copy."""
+    return CHECKOUT_DATA_DIR if CHECKOUT_DATA_DIR.is_dir() else INSTALLED_DATA_DIR
 
 
 def import_bundled(engine: Engine, data_dir: Path, *, dry_run: bool = False) -> Iterator[ImportReport | str]:

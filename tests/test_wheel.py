@@ -104,6 +104,8 @@ def test_the_wheel_holds_the_migrations_and_the_served_files(wheel: Path) -> Non
     served = {f"api/static/{name}" for name in VIEWER_FILES}
     served |= {str(path.relative_to(ROOT)) for path in DOCS_ASSETS.values()}
     assert served - names == set()
+    data = {f"share/diachiso/hoabinh/{path.name}" for path in (ROOT / "data/hoabinh").iterdir()}
+    assert {name.split(".data/data/", 1)[-1] for name in names if ".data/data/" in name} == data
     assert (STATIC_DIR / "node_modules/leaflet/dist/leaflet.css").exists()
     assert "api/static/node_modules/leaflet/dist/leaflet.css" in names
 
@@ -132,5 +134,16 @@ def test_diachiso_db_start_migrates_from_the_installed_wheel(installed: Path, tm
             engine.dispose()
         assert f"schema revision {revision}" in said
         assert not (tmp_path / ".diachiso").exists()  # an external server: nothing embedded was made
+        # the bundled data came with the wheel: no --data-dir, no checkout in sight
+        _run(
+            installed / "diachiso",
+            "import-bundled",
+            cwd=tmp_path,
+            env=_isolated_env(DIACHISO_DATABASE_URL=url),
+        )
+        with engine.connect() as conn:
+            units = conn.execute(text("SELECT count(*) FROM admin_unit")).scalar_one()
+        engine.dispose()
+        assert units > 300
     finally:
         databases.drop_database(url)
