@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
-from addresses.registry import create_address
-from addresses.schema import address, address_history, tile_invalidation
+from tests.api.records import committed_address
 
 PATH_VALUES = {"layer": "units", "z": "8", "x": "202", "y": "112"}
 """Path parameters the document gives no example for (a tile over Hoa Binh city)."""
@@ -20,13 +19,8 @@ COMPARED_HEADERS = ("content-type", "content-length", "etag", "cache-control", "
 @pytest.fixture(scope="module")
 def registry_code(engine: Engine) -> Iterator[str]:
     """An address committed for the app to see, deleted afterwards."""
-    with engine.begin() as conn:
-        record = create_address(conn, lon=105.338, lat=20.817, house_number="3", street="Cù Chính Lan")
-    yield record.registry_code
-    with engine.begin() as conn:
-        conn.execute(delete(address_history).where(address_history.c.address_id == record.id))
-        conn.execute(delete(address).where(address.c.id == record.id))
-        conn.execute(delete(tile_invalidation).where(tile_invalidation.c.layer == "address"))
+    with committed_address(engine, house_number="3") as record:
+        yield record.registry_code
 
 
 def _example(parameter: dict[str, Any]) -> str:

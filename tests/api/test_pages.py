@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
 from addresses.codes import encode
-from addresses.registry import create_address
-from addresses.schema import address, address_history, tile_invalidation
+from tests.api.records import committed_address
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
@@ -19,13 +18,8 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/av
 @pytest.fixture
 def registry_code(engine: Engine) -> Iterator[str]:
     """An address committed for the app to see (its pool has other connections), deleted afterwards."""
-    with engine.begin() as conn:
-        record = create_address(conn, lon=105.338, lat=20.817, house_number="9", street="Cù Chính Lan")
-    yield record.registry_code
-    with engine.begin() as conn:
-        conn.execute(delete(address_history).where(address_history.c.address_id == record.id))
-        conn.execute(delete(address).where(address.c.id == record.id))
-        conn.execute(delete(tile_invalidation).where(tile_invalidation.c.layer == "address"))
+    with committed_address(engine, house_number="9") as record:
+        yield record.registry_code
 
 
 def test_a_browser_gets_the_viewer_and_a_program_gets_json(client: TestClient, registry_code: str) -> None:
