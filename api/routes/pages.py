@@ -13,6 +13,7 @@ browser (text/html) gets the viewer, which opens on the code; a client asking fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -25,17 +26,21 @@ from addresses.errors import NotFoundError
 from addresses.registry import RegistryLookup, lookup_code
 from api.deps import Db
 from api.errors import NotInstalledError
-from api.routes.codes import DEFAULT_LIMIT
-from api.routes.ogc import GEOJSON, GeoJSONResponse
-from api.schemas import GEOJSON_ROUTE_ERROR_RESPONSES
-from api.schemas_codes import MAX_CODE_CHARS, address_detail, address_path, location_answer, registry_answer
+from api.responses import GEOJSON, GEOJSON_ROUTE_ERROR_RESPONSES, JSON, GeoJSONResponse
+from api.schemas_codes import (
+    DEFAULT_LIMIT,
+    MAX_CODE_CHARS,
+    address_detail,
+    address_path,
+    location_answer,
+    registry_answer,
+)
 
 router = APIRouter()
 
 STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 NODE_MODULES: Final = STATIC_DIR / "node_modules"
 HTML: Final = "text/html"
-JSON: Final = "application/json"
 
 DOCS_ASSETS: Final = {
     "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
@@ -177,32 +182,34 @@ def _openapi_url(request: Request) -> str:
     return url
 
 
+SWAGGER_ASSETS: Final = {
+    "swagger_js_url": f"{ASSETS_PATH}/swagger-ui-bundle.js",
+    "swagger_css_url": f"{ASSETS_PATH}/swagger-ui.css",
+    "swagger_favicon_url": f"{ASSETS_PATH}/favicon.png",
+}
+REDOC_ASSETS: Final = {
+    "redoc_js_url": f"{ASSETS_PATH}/redoc.standalone.js",
+    "redoc_favicon_url": f"{ASSETS_PATH}/favicon.png",
+}
+
+
+def _docs_page(request: Request, render: Callable[..., HTMLResponse], **options: object) -> HTMLResponse:
+    """A documentation page on the OpenAPI document, its files from :data:`ASSETS_PATH`, under DOCS_POLICY."""
+    page = render(openapi_url=_openapi_url(request), title=f"{request.app.title} - API", **options)
+    page.headers["Content-Security-Policy"] = DOCS_POLICY
+    return page
+
+
 @router.get("/docs", include_in_schema=False)
 def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI on the OpenAPI document, from the swagger-ui-dist package (no CDN)."""
-    page = get_swagger_ui_html(
-        openapi_url=_openapi_url(request),
-        title=f"{request.app.title} - API",
-        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
-    )
-    page.headers["Content-Security-Policy"] = DOCS_POLICY
-    return page
+    return _docs_page(request, get_swagger_ui_html, **SWAGGER_ASSETS)
 
 
 @router.get("/redoc", include_in_schema=False)
 def redoc(request: Request) -> HTMLResponse:
     """ReDoc on the OpenAPI document, from the redoc package (no CDN, no web fonts)."""
-    page = get_redoc_html(
-        openapi_url=_openapi_url(request),
-        title=f"{request.app.title} - API",
-        redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
-        with_google_fonts=False,
-    )
-    page.headers["Content-Security-Policy"] = DOCS_POLICY
-    return page
+    return _docs_page(request, get_redoc_html, **REDOC_ASSETS, with_google_fonts=False)
 
 
 @router.get(ASSETS_PATH + "/{name}", include_in_schema=False)
