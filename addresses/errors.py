@@ -17,6 +17,7 @@ from typing import Literal
 
 __all__ = [
     "AmbiguousUnitError",
+    "BusyError",
     "CodeErrorReason",
     "ConflictError",
     "DatabaseSetupError",
@@ -46,6 +47,18 @@ class DiachisoError(Exception):
 
 class DatabaseSetupError(DiachisoError):
     """The database could not be found, installed, started or reached."""
+
+
+class BusyError(DiachisoError):
+    """Every slot of a bounded pool of work is taken; ``retry_after_s`` says when to try again.
+
+    >>> BusyError("2 CSV files are being geocoded already", retry_after_s=5).retry_after_s
+    5
+    """
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class NotFoundError(DiachisoError):

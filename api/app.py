@@ -6,54 +6,49 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy import Engine
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
-from api.deps import Database, request_slots
+from api.deps import (
+    BATCH_RETRY_AFTER_S,
+    SEARCH_THREADS,
+    AppState,
+    Database,
+    app_state_of,
+    request_slots,
+    set_app_state,
+)
 from api.errors import add_exception_handlers
-from api.indexing import IndexRefresher
 from api.middleware import EditorGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import codes, geocode, health, ogc, pages, tiles, units
-from api.settings import ApiSettings
+from api.settings import ApiSettings, TileSettings
 from api.viewer import ViewerFiles
+from geocoder.batch_stream import BatchPool
+from geocoder.index import GeocoderIndex
+from geocoder.refresh import IndexRefresher
 from tiles.retention import InvalidationPruner
+from tiles.workers import TileWorkers, open_tiles
 
 STATIC_DIR = Path(__file__).with_name("static")
 
 
-def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> FastAPI:
-    """Build the application for the given settings (tests pass their own)."""
+def create_app(database: DatabaseSettings, api: ApiSettings) -> FastAPI:
+    """Build the application for the given settings (the entry points and tests make them)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(pgcluster.database_url(database), database)
-        read = make_engine(database.read_database_url, database) if database.read_database_url else engine
-        app.state.engine, app.state.read_engine = engine, read
-        tile_settings = app.state.api_settings.tiles
-        app.state.tiles = tiles.open_tiles(read, tile_settings)
-        # the tile threads hold their connections, the index refresher takes one: requests get the rest
-        slots = request_slots(2 * database.pool_size, reserved=tile_settings.threads + 1)
-        app.state.database = Database(engine, read=read, slots=slots, wait_s=database.pool_timeout)
-        app.state.geocoder = geocode.open_index(read, app.state.geocode_settings)
-        app.state.search_limiter = geocode.search_limiter()
-        refresher = IndexRefresher(app.state.geocoder, read, every_s=app.state.geocode_settings.check_every_s)
-        app.state.index_refresher = refresher
-        refresher.start()
-        pruner = InvalidationPruner(engine, retention_s=tile_settings.invalidation_retention_s)
-        app.state.invalidation_pruner = pruner
-        pruner.start()
+        set_app_state(app, open_state(database, api))
         try:
             yield
         finally:
-            pruner.stop()
-            refresher.stop()
-            app.state.tiles.close()
-            read.dispose()
-            engine.dispose()
+            close_state(app_state_of(app))
+            set_app_state(app, None)
 
     app = FastAPI(
         title="diachiso",
@@ -63,10 +58,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         docs_url=None,  # api/routes/pages.py serves /docs and /redoc from npm packages, not a CDN
         redoc_url=None,
     )
-    app.state.api_settings = settings = api or ApiSettings()
-    app.state.geocode_settings = geocode.GeocodeSettings()
-    app.state.batch_jobs = geocode.BatchJobs(app.state.geocode_settings.batch_jobs)
-    add_middleware(app, settings, batch_max_bytes=app.state.geocode_settings.batch_max_bytes)
+    add_middleware(app, api)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(tiles.router)
@@ -80,14 +72,61 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     return app
 
 
-def add_middleware(app: FastAPI, settings: ApiSettings, *, batch_max_bytes: int) -> None:
+def open_state(database: DatabaseSettings, api: ApiSettings) -> AppState:
+    """Open what the requests share: engines, tile workers, the geocoder index, the pools, the threads."""
+    engine = make_engine(pgcluster.database_url(database), database)
+    read = make_engine(database.read_database_url, database) if database.read_database_url else engine
+    workers = _open_tiles(read, api.tiles)
+    # the tile threads hold their connections, the index refresher takes one: requests get the rest
+    slots = request_slots(2 * database.pool_size, reserved=api.tiles.threads + 1)
+    index = _open_index(read, check_every_s=api.geocode.check_every_s)
+    state = AppState(
+        settings=api,
+        database=Database(engine, read=read, slots=slots, wait_s=database.pool_timeout),
+        geocoder=index,
+        search_turns=anyio.CapacityLimiter(SEARCH_THREADS),
+        tiles=workers,
+        batches=BatchPool(api.geocode.batch_jobs, retry_after_s=BATCH_RETRY_AFTER_S),
+        index_refresher=IndexRefresher(index, read, every_s=api.geocode.check_every_s),
+        invalidation_pruner=InvalidationPruner(engine, retention_s=api.tiles.invalidation_retention_s),
+    )
+    state.index_refresher.start()
+    state.invalidation_pruner.start()
+    return state
+
+
+def close_state(state: AppState) -> None:
+    """Stop the threads and pools of the state and close its engines."""
+    state.invalidation_pruner.stop()
+    state.index_refresher.stop()
+    state.batches.close()
+    state.tiles.close()
+    state.database.read_engine.dispose()
+    state.database.engine.dispose()
+
+
+def _open_tiles(engine: Engine, settings: TileSettings) -> TileWorkers:
+    """The tile cache and workers of the settings."""
+    cache_bytes = int(settings.cache_mb * 1024 * 1024)
+    return open_tiles(
+        engine, cache_bytes=cache_bytes, poll_seconds=settings.poll_seconds, threads=settings.threads
+    )
+
+
+def _open_index(engine: Engine, *, check_every_s: float) -> GeocoderIndex:
+    """The geocoder index, built from the database."""
+    with engine.connect() as conn:
+        return GeocoderIndex.load(conn, check_every_s=check_every_s)
+
+
+def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
     """The guards (headers, text parameters, edit token, body size), gzip, CORS, HEAD as GET.
 
     The last added runs first: HEAD as GET, CORS, then the header limits, the text check,
     the edit token and the body size, all before routing and before any of the body is read.
     """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    own_limits = {"/batch": batch_max_bytes + geocode.FORM_OVERHEAD_BYTES}
+    own_limits = {"/batch": settings.geocode.batch_request_max_bytes}
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
     token = settings.edit_token.get_secret_value() if settings.edit_token is not None else None
     app.add_middleware(EditorGate, token=token)

@@ -11,6 +11,9 @@ so a checkout never waits on the pool. A request that finds every slot taken wai
 up to the pool timeout (``DIACHISO_POOL_TIMEOUT``), then is refused with
 :class:`ServiceBusyError` (503 with Retry-After). When the load drops, the slots free
 up and requests are admitted again: nothing to reset.
+
+Everything a request may use lives in one :class:`AppState`, made by the lifespan and
+set once on ``app.state``; routes reach it only through the accessors below.
 """
 
 from __future__ import annotations
@@ -18,13 +21,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Annotated, Final
 
-from fastapi import Depends, Request
+import anyio
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, Engine
+
+from api.settings import ApiSettings
+from geocoder.batch_stream import BatchPool
+from geocoder.index import GeocoderIndex
+from geocoder.refresh import IndexRefresher
+from tiles.retention import InvalidationPruner
+from tiles.workers import TileWorkers
 
 RETRY_AFTER_S: Final = 1
 """What a 503 answer tells the client to wait before trying again (Retry-After), seconds."""
+BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
+"""Retry-After of a batch refused because every job slot is taken, seconds."""
+SEARCH_THREADS: Final = 2
+"""Searches one worker runs at once: they are CPU-bound (more threads would only share the GIL);
+the others wait their turn in arrival order, so under load every search waits about as long."""
 
 
 class ServiceBusyError(Exception):
@@ -87,16 +104,49 @@ class Database:
         return self.engine.begin()
 
 
-def engine(request: Request) -> Engine:
-    """The application's engine (made by the lifespan)."""
-    value: Engine = request.app.state.engine
-    return value
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """What the requests of one application share, made by its lifespan and set once on ``app.state``."""
+
+    settings: ApiSettings
+    database: Database
+    geocoder: GeocoderIndex
+    search_turns: anyio.CapacityLimiter
+    """The turn-taking of searches (:data:`SEARCH_THREADS` at once)."""
+    tiles: TileWorkers
+    batches: BatchPool
+    index_refresher: IndexRefresher
+    invalidation_pruner: InvalidationPruner
+
+
+def set_app_state(app: FastAPI, state: AppState | None) -> None:
+    """Give the application its state (the lifespan, at start), or take it away (None, at the end)."""
+    if state is not None and getattr(app.state, "diachiso", None) is not None:
+        raise RuntimeError("the application state is set already: one lifespan at a time")
+    app.state.diachiso = state
+
+
+def app_state_of(app: FastAPI) -> AppState:
+    """The state of a started application (its lifespan running)."""
+    state: AppState | None = getattr(app.state, "diachiso", None)
+    if state is None:
+        raise RuntimeError("the application is not started: its lifespan sets its state")
+    return state
+
+
+def app_state(request: Request) -> AppState:
+    """The state of the application serving the request."""
+    return app_state_of(request.app)
+
+
+def settings(request: Request) -> ApiSettings:
+    """The settings the application was made with."""
+    return app_state(request).settings
 
 
 def database(request: Request) -> Database:
     """The application's admission-gated database (made by the lifespan)."""
-    value: Database = request.app.state.database
-    return value
+    return app_state(request).database
 
 
 async def admitted(request: Request) -> AsyncIterator[Database]:
@@ -111,3 +161,26 @@ async def admitted(request: Request) -> AsyncIterator[Database]:
 
 Db = Annotated[Database, Depends(admitted, scope="function")]
 """A route parameter: the database, once this request is admitted to it."""
+
+
+async def _state(request: Request) -> AppState:
+    """:func:`app_state` as a dependency (async: answered on the event loop, no thread taken)."""
+    return app_state(request)
+
+
+async def _settings(request: Request) -> ApiSettings:
+    """:func:`settings` as a dependency (async: answered on the event loop, no thread taken)."""
+    return settings(request)
+
+
+async def _max_limit(request: Request) -> int:
+    """The largest page size of this app (ApiSettings.max_limit)."""
+    return settings(request).max_limit
+
+
+State = Annotated[AppState, Depends(_state)]
+"""A route parameter: the application's state (settings, index, tile workers, batch pool)."""
+Settings = Annotated[ApiSettings, Depends(_settings)]
+"""A route parameter: the settings the application was made with."""
+MaxLimit = Annotated[int, Depends(_max_limit)]
+"""A route parameter: the largest page size a client may ask for (ApiSettings.max_limit)."""

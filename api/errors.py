@@ -1,12 +1,13 @@
 """One table maps domain and service errors to HTTP status codes; every error answers with one JSON shape.
 
 The web layer's own refusals (401 edit token, 413 body, 414 target, 428 version, 431
-headers, busy batch slots) are classes here too, mapped in the same table, raised by
-routes and answered by the ASGI guards of api/middleware.py through :func:`error_answer`.
+headers) are classes here too, mapped in the same table, raised by routes and answered
+by the ASGI guards of api/middleware.py through :func:`error_answer`; so is a request
+FastAPI cannot read (422). :mod:`api.responses` documents the answers from this table.
 
 {"error": {"status": 404, "type": "NotFoundError", "message": "...", "parameter": null}}
 
-A 503 (the database is down or every connection is busy) carries ``Retry-After``; an
+A 503 (the database is down, every connection or batch slot is busy) carries ``Retry-After``; an
 error no entry of the table covers is a bug: 500, in the same shape, and logged.
 """
 
@@ -26,6 +27,7 @@ from starlette.routing import Match, Mount
 from addresses.errors import (
     AmbiguousUnitError,
     AuthenticationError,
+    BusyError,
     ConflictError,
     DatabaseSetupError,
     DiachisoError,
@@ -78,10 +80,6 @@ class NotInstalledError(WebError):
     """A static file the server needs was not installed (npm ci was not run)."""
 
 
-class JobsBusyError(WebError):
-    """Every batch job slot of this worker is taken."""
-
-
 #: Error class -> HTTP status. The first matching class (in MRO order) wins.
 STATUS_CODES: dict[type[Exception], int] = {
     AmbiguousUnitError: 400,
@@ -89,12 +87,14 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidParameterError: 400,
     OutOfTerritoryError: 400,
     ImportValidationError: 422,
+    RequestValidationError: 422,
     NotFoundError: 404,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     ConflictError: 409,
     GoneError: 410,
     DatabaseSetupError: 503,
+    BusyError: 503,
     DiachisoError: 500,
     # the service, not the request: busy, or the database unreachable (down, restarting, timed out)
     ServiceBusyError: 503,
@@ -108,7 +108,6 @@ STATUS_CODES: dict[type[Exception], int] = {
     PreconditionRequiredError: 428,
     HeaderFieldsTooLargeError: 431,
     NotInstalledError: 503,
-    JobsBusyError: 503,
 }
 
 UNAVAILABLE_MESSAGE: Final = "the database is unavailable; retry shortly"
@@ -148,7 +147,7 @@ def error_answer(error: Exception) -> tuple[int, dict[str, object], dict[str, st
     >>> status, body, _ = error_answer(PayloadTooLargeError("too big", parameter="body"))
     >>> status, body["error"]
     (413, {'status': 413, 'type': 'PayloadTooLargeError', 'message': 'too big', 'parameter': 'body'})
-    >>> error_answer(JobsBusyError("all taken", headers={"Retry-After": "5"}))[2]
+    >>> error_answer(BusyError("every batch slot is taken", retry_after_s=5))[2]
     {'Retry-After': '5'}
     """
     status = status_for(error)
@@ -156,7 +155,7 @@ def error_answer(error: Exception) -> tuple[int, dict[str, object], dict[str, st
         log.error("%s answered %d", type(error).__name__, status, exc_info=status == 500)
     kind, message = _message(error, status)
     parameter = getattr(error, "parameter", None)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+    headers = {"Retry-After": str(getattr(error, "retry_after_s", RETRY_AFTER_S))} if status == 503 else {}
     headers.update(getattr(error, "headers", None) or {})
     return status, error_body(status, kind, message, parameter), headers
 
@@ -179,18 +178,24 @@ def json_syntax_message(document: object, position: int, reason: str) -> str:
     return f"body: invalid JSON at line {line}, column {column} (character {position}): {reason}"
 
 
-async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+def validation_message(error: RequestValidationError) -> tuple[str, str | None]:
+    """What a request FastAPI could not read says, and the parameter (or ``body``) at fault."""
     first = error.errors()[0] if error.errors() else {}
     if first.get("type") == "json_invalid":  # loc is ("body", character offset): say line and column
         position = int(first["loc"][-1]) if str(first["loc"][-1]).isdigit() else 0
         reason = str(first.get("ctx", {}).get("error", "JSON decode error"))
-        message = json_syntax_message(error.body, position, reason)
-        return JSONResponse(error_body(422, "ValidationError", message, "body"), status_code=422)
+        return json_syntax_message(error.body, position, reason), "body"
     location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
     parameter = ".".join(location) or None
     message = f"{parameter}: {first.get('msg', 'invalid value')}" if parameter else str(first.get("msg"))
-    return JSONResponse(error_body(422, "ValidationError", message, parameter), status_code=422)
+    return message, parameter
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    status = status_for(error)
+    message, parameter = validation_message(error)
+    return JSONResponse(error_body(status, "ValidationError", message, parameter), status_code=status)
 
 
 HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

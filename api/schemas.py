@@ -54,29 +54,6 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-_ERROR_DESCRIPTIONS = {
-    400: "A parameter has a value the service cannot use.",
-    404: "No such collection, feature or unit.",
-    422: "A parameter has the wrong type (e.g. not a number).",
-    503: "The database is unavailable or every connection is busy: retry after Retry-After seconds.",
-}
-
-#: The error answers every route of this API may give, for ``responses=`` in route decorators.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text} for status, text in _ERROR_DESCRIPTIONS.items()
-}
-
-#: The same for routes whose success is not application/json (FastAPI would give the errors that
-#: media type too): the errors stay application/json, referring to the ErrorResponse schema.
-GEOJSON_ROUTE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": text,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-    }
-    for status, text in _ERROR_DESCRIPTIONS.items()
-}
-
-
 # --- OGC API Features -----------------------------------------------------------------------------
 
 

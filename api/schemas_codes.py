@@ -23,10 +23,12 @@ from addresses.codes import Cell
 from addresses.errors import InvalidParameterError
 from addresses.queries import AddressRecord, UnitRef
 from addresses.registry import KEEP, Keep, LocationLookup, RegistryLookup, TextChange
+from api.responses import GEOJSON
 from api.schemas import Link
 from api.schemas_geocode import PointGeometry
 
-GEOJSON: Final = "application/geo+json"
+DEFAULT_LIMIT: Final = 50
+"""The addresses a location code lists when the client does not say how many."""
 MAX_TEXT: Final = validation.MAX_TEXT
 """The longest address part an edit may send (a house number: validation.MAX_LENGTHS; as imports)."""
 MAX_CODE_CHARS: Final = 40

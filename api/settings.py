@@ -1,6 +1,8 @@
-"""Settings of the web service, read from ``DIACHISO_*`` environment variables."""
+"""Settings of the web service, read from ``DIACHISO_*`` environment variables (by the entry points only)."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +27,34 @@ class TileSettings(BaseSettings):
     )
 
 
+FORM_OVERHEAD_BYTES: Final = 64 * 1024
+"""What the multipart form of POST /batch adds to the CSV file (boundaries, field headers, column names)."""
+
+
+class GeocodeSettings(BaseSettings):
+    """The geocoding routes: the CSV upload limit and how often the index looks for changed data."""
+
+    model_config = SettingsConfigDict(env_prefix="DIACHISO_GEOCODE_", extra="ignore")
+
+    batch_max_mb: float = Field(default=200, gt=0, description="Largest CSV file POST /batch accepts, MB.")
+    check_every_s: float = Field(
+        default=30, gt=0, description="How often the index compares the data's fingerprint, seconds."
+    )
+    batch_jobs: int = Field(
+        default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
+    )
+
+    @property
+    def batch_max_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.batch_max_mb * 1024 * 1024)
+
+    @property
+    def batch_request_max_bytes(self) -> int:
+        """The limit of a whole POST /batch request body: the file and its multipart form."""
+        return self.batch_max_bytes + FORM_OVERHEAD_BYTES
+
+
 class ApiSettings(BaseSettings):
     """How the API behaves: public base URL, CORS, limits, who may edit."""
 
@@ -39,6 +69,9 @@ class ApiSettings(BaseSettings):
         default=1024, ge=1, description="Largest request body, except /batch uploads (DIACHISO_GEOCODE_*)."
     )
     tiles: TileSettings = Field(default_factory=TileSettings, description="DIACHISO_TILE_* variables.")
+    geocode: GeocodeSettings = Field(
+        default_factory=GeocodeSettings, description="DIACHISO_GEOCODE_* variables."
+    )
     edit_token: SecretStr | None = Field(
         default=None,
         min_length=1,

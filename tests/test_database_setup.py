@@ -15,6 +15,7 @@ from addresses import pgcluster
 from addresses.errors import DatabaseSetupError
 from addresses.settings import DatabaseSettings
 from api.app import create_app
+from api.settings import ApiSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 START_HINT = "run `diachiso db start`"
@@ -75,7 +76,7 @@ def test_commands_on_a_stopped_cluster_say_one_line(tmp_path: Path, args: tuple[
 
 def test_the_app_does_not_start_on_a_stopped_cluster(tmp_path: Path) -> None:
     home = _stopped_home(tmp_path / "home")
-    app = create_app(DatabaseSettings(database_url=None, home=home))
+    app = create_app(DatabaseSettings(database_url=None, home=home), ApiSettings())
     with pytest.raises(DatabaseSetupError, match=START_HINT), TestClient(app):
         pass
 

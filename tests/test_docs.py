@@ -41,8 +41,7 @@ from pydantic_settings import BaseSettings
 
 from addresses.settings import DatabaseSettings
 from api.app import create_app
-from api.routes.geocode import GeocodeSettings
-from api.settings import ApiSettings, TileSettings
+from api.settings import ApiSettings, GeocodeSettings, TileSettings
 from importers.mapping import TARGET_FIELDS
 from tests.databases import loaded_database
 from tests.fresh_database import live_server
@@ -184,7 +183,7 @@ def _route_pattern(path: str) -> re.Pattern[str]:
 
 
 def test_every_route_has_a_curl_example() -> None:
-    spec = create_app(DatabaseSettings(database_url="postgresql://unused/none")).openapi()
+    spec = create_app(DatabaseSettings(database_url="postgresql://unused/none"), ApiSettings()).openapi()
     used = _curl_routes()
     missing = []
     for path, operations in spec["paths"].items():
@@ -242,10 +241,8 @@ def server(docs_url: str) -> Iterator[str]:
     Its geocoder looks for new data before every request (a server's default is every
     30 s, ``DIACHISO_GEOCODE_CHECK_EVERY_S``), so a search right after an import finds it.
     """
-    api = ApiSettings(edit_token=EDIT_TOKEN)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DIACHISO_GEOCODE_CHECK_EVERY_S", "0.1")
-        app = create_app(DatabaseSettings(database_url=docs_url), api)
+    api = ApiSettings(edit_token=EDIT_TOKEN, geocode=GeocodeSettings(check_every_s=0.1))
+    app = create_app(DatabaseSettings(database_url=docs_url), api)
     with live_server(app) as url:
         yield url
 

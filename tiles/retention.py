@@ -8,17 +8,14 @@ every ``every_s`` seconds; several processes pruning at once only delete the sam
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Connection, Engine
 
 from addresses.changes import prune
+from addresses.periodic import Periodic
 from tiles.store import MAX_SILENCE_SECONDS
-
-log = logging.getLogger(__name__)
 
 MIN_RETENTION_S: Final = 2 * MAX_SILENCE_SECONDS
 """The shortest retention allowed: well past the longest a cache trusts itself without reading."""
@@ -38,40 +35,21 @@ def prune_period_s(retention_s: float) -> float:
     return min(retention_s / 4, 3600.0)
 
 
-class InvalidationPruner:
+class InvalidationPruner(Periodic):
     """A daemon thread that prunes ``tile_invalidation`` on ``engine`` (the primary) once started."""
+
+    failure = "pruning tile_invalidation failed"
 
     def __init__(self, engine: Engine, *, retention_s: float) -> None:
         """Prune records older than ``retention_s`` at start and then every :func:`prune_period_s`."""
+        super().__init__(every_s=prune_period_s(retention_s), name="diachiso-tile-prune", at_start=True)
         self.engine = engine
         self.retention_s = retention_s
         self.pruned = 0
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="diachiso-tile-prune", daemon=True)
 
-    def start(self) -> None:
-        """Start the thread."""
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the thread."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-
-    def prune_once(self) -> int:
-        """Delete the expired records in one transaction; 0 (logged) when the database failed."""
-        try:
-            with self.engine.begin() as conn:
-                deleted = prune_expired(conn, retention_s=self.retention_s)
-        except Exception:  # the database is down or read-only: try again next period
-            log.warning("pruning tile_invalidation failed; trying again later", exc_info=True)
-            return 0
+    def work(self) -> int:
+        """Delete the expired records in one transaction; how many."""
+        with self.engine.begin() as conn:
+            deleted = prune_expired(conn, retention_s=self.retention_s)
         self.pruned += deleted
         return deleted
-
-    def _run(self) -> None:
-        """Prune now, then every period until stopped."""
-        while not self._stopping.is_set():
-            self.prune_once()
-            self._stopping.wait(prune_period_s(self.retention_s))

@@ -31,11 +31,12 @@ from addresses.registry import (
     retire_address,
     update_address,
 )
-from api.deps import Db
+from api.deps import Db, settings
 from api.errors import PreconditionRequiredError
 from api.middleware import token_problem, unauthorized
-from api.routes.ogc import GeoJSONResponse
+from api.responses import GeoJSONResponse, Responses, error_responses
 from api.schemas_codes import (
+    DEFAULT_LIMIT,
     MAX_CODE_CHARS,
     AddressChanges,
     AddressDetailFeature,
@@ -58,7 +59,6 @@ router = APIRouter()
 
 CHANGED_BY: Final = "api"
 """Who made a change, as address_history records it for edits over HTTP."""
-DEFAULT_LIMIT: Final = 50
 
 EDIT_ACCESS: Final = (
     "Editing is for staff: when the server has an edit token (DIACHISO_EDIT_TOKEN) it needs "
@@ -88,19 +88,12 @@ _HEADER_DOCS: Final[dict[str, dict[str, Any]]] = {
         "the address in force now."
     },
     "Location": {"description": "The path of the new address."},
-    "WWW-Authenticate": {"description": "Bearer: how to authenticate."},
 }
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def _errors(*statuses: int) -> Responses:
     """Document error answers: the one JSON error shape, application/json whatever the route serves."""
-    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-    documented: dict[int | str, dict[str, Any]] = {
-        status: {"description": _ERRORS[status], "content": content} for status in (*statuses, 503)
-    }
-    if 401 in documented:
-        documented[401]["headers"] = {"WWW-Authenticate": _header("WWW-Authenticate")}
-    return documented
+    return error_responses(*statuses, notes=_ERRORS, json_route=False)
 
 
 def _header(name: str) -> dict[str, Any]:
@@ -149,16 +142,11 @@ _bearer = HTTPBearer(
 )
 
 
-def _settings(request: Request) -> ApiSettings:
-    settings: ApiSettings = request.app.state.api_settings
-    return settings
-
-
 async def require_editor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Let an edit through when the server has no edit token, or the request bears it; else 401."""
-    token = _settings(request).edit_token
+    token = settings(request).edit_token
     if token is None:
         return
     given = None if credentials is None else f"Bearer {credentials.credentials}"
@@ -264,7 +252,7 @@ def get_code(
     code answers 400 (the message says why: wrong length, a character not in the alphabet and
     where, or a check that does not match); a well-formed code never issued answers 404.
     """
-    _check_limit(limit, _settings(request))
+    _check_limit(limit, settings(request))
     with db.connect() as conn:
         found = lookup_code(conn, code, limit=limit)
     if isinstance(found, RegistryLookup):
@@ -337,7 +325,7 @@ def get_plate_svg(*, request: Request, db: Db, registry_code: RegistryCode) -> R
     """The plate as SVG (the route's description says what is on it)."""
     with db.connect() as conn:
         record = _plate_record(conn, registry_code)
-    svg = plate_svg(record, base_url=_settings(request).public_base_url)
+    svg = plate_svg(record, base_url=settings(request).public_base_url)
     return Response(svg, media_type="image/svg+xml", headers=_plate_headers(record, "svg"))
 
 
@@ -367,7 +355,7 @@ def get_plate_png(
     """The plate rendered as PNG."""
     with db.connect() as conn:
         record = _plate_record(conn, registry_code)
-    png = plate_png(record, base_url=_settings(request).public_base_url, scale=scale)
+    png = plate_png(record, base_url=settings(request).public_base_url, scale=scale)
     return Response(png, media_type="image/png", headers=_plate_headers(record, "png"))
 
 

@@ -1,8 +1,9 @@
 """Geocoding over HTTP: search, autocomplete, reverse, parse and CSV batches.
 
-Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan
-(:func:`open_index`) and kept in ``app.state.geocoder``; a background thread
-(:mod:`api.indexing`) refreshes it when the data changed, so requests only read it.
+Thin glue over :mod:`geocoder`: the in-memory index is built once by the lifespan and
+kept in the application state (:class:`api.deps.AppState`); a background thread
+(:mod:`geocoder.refresh`) refreshes it when the data changed, so requests only read it.
+CSV files are geocoded by the application's bounded pool (:mod:`geocoder.batch_stream`).
 Answers are GeocodeJSON 0.1.0 FeatureCollections, diachiso's own fields namespaced
 (:mod:`api.schemas_geocode`).
 """
@@ -13,14 +14,10 @@ import contextlib
 import csv
 import functools
 import io
-import logging
-import queue
 import re
-import threading
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 import anyio
 import anyio.to_thread
@@ -28,18 +25,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from typing_extensions import Buffer
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api.deps import RETRY_AFTER_S, Database, database
-from api.errors import JobsBusyError, PayloadTooLargeError
-from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
+from api.deps import Database, State, database
+from api.errors import PayloadTooLargeError
+from api.responses import ERROR_RESPONSES, Responses, error_responses
+from api.schemas import IsoDate
 from api.schemas_geocode import (
     GeocodeCollection,
     Lang,
@@ -49,7 +45,8 @@ from api.schemas_geocode import (
     reverse_feature,
     search_feature,
 )
-from geocoder.batch import address_columns, geocode_csv
+from geocoder.batch import address_columns
+from geocoder.batch_stream import BatchJob
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
@@ -64,40 +61,9 @@ MAX_QUERY_CHARS: Final = 300
 SearchType = ResultType
 
 
-class GeocodeSettings(BaseSettings):
-    """The geocoding routes: the CSV upload limit and how often the index looks for changed data."""
-
-    model_config = SettingsConfigDict(env_prefix="DIACHISO_GEOCODE_", extra="ignore")
-
-    batch_max_mb: float = Field(default=200, gt=0, description="Largest CSV file POST /batch accepts, MB.")
-    check_every_s: float = Field(
-        default=30, gt=0, description="How often the index compares the data's fingerprint, seconds."
-    )
-    batch_jobs: int = Field(
-        default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
-    )
-
-    @property
-    def batch_max_bytes(self) -> int:
-        """The upload limit in bytes."""
-        return int(self.batch_max_mb * 1024 * 1024)
-
-
-def open_index(engine: Engine, settings: GeocodeSettings) -> GeocoderIndex:
-    """Build the geocoder index from the database (the lifespan does it once)."""
-    with engine.connect() as conn:
-        return GeocoderIndex.load(conn, check_every_s=settings.check_every_s)
-
-
-def _settings(request: Request) -> GeocodeSettings:
-    settings: GeocodeSettings = request.app.state.geocode_settings
-    return settings
-
-
-async def current_index(request: Request) -> GeocoderIndex:
+async def current_index(state: State) -> GeocoderIndex:
     """The application's index as it stands (the background refresher keeps it current)."""
-    index: GeocoderIndex = request.app.state.geocoder
-    return index
+    return state.geocoder
 
 
 Index = Annotated[GeocoderIndex, Depends(current_index)]
@@ -223,16 +189,6 @@ Searched = Annotated[SearchRequest, Depends(search_request)]
 # --- search, autocomplete, parse --------------------------------------------------------------------
 
 
-SEARCH_THREADS: Final = 2
-"""Searches one worker runs at once: they are CPU-bound (more threads would only share the GIL);
-the others wait their turn in arrival order, so under load every search waits about as long."""
-
-
-def search_limiter() -> anyio.CapacityLimiter:
-    """The turn-taking of searches of one application (the lifespan makes it)."""
-    return anyio.CapacityLimiter(SEARCH_THREADS)
-
-
 def _search_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
     results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
     return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
@@ -244,14 +200,12 @@ def _autocomplete_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeC
 
 
 async def _in_turn(
-    request: Request,
+    state: State,
     answer: Callable[[GeocoderIndex, SearchRequest], GeocodeCollection],
     asked: SearchRequest,
 ) -> GeocodeCollection:
     """Run a search on a worker thread when its turn comes."""
-    limiter: anyio.CapacityLimiter = request.app.state.search_limiter
-    index: GeocoderIndex = request.app.state.geocoder
-    return await anyio.to_thread.run_sync(answer, index, asked, limiter=limiter)
+    return await anyio.to_thread.run_sync(answer, state.geocoder, asked, limiter=state.search_turns)
 
 
 @router.get(
@@ -260,7 +214,7 @@ async def _in_turn(
     summary="Geocode an address, place name or code",
     responses=ERROR_RESPONSES,
 )
-async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
+async def search_route(state: State, asked: Searched) -> GeocodeCollection:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
     A pre-2025 commune answers with its 2025 successor as ``diachiso.current_unit`` (one
@@ -269,7 +223,7 @@ async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
     house, street, locality, city, county or state), ``properties.diachiso`` the score, the
     match level, both codes and the units of both periods.
     """
-    return await _in_turn(request, _search_answer, asked)
+    return await _in_turn(state, _search_answer, asked)
 
 
 @router.get(
@@ -278,9 +232,9 @@ async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
     summary="Complete an address being typed",
     responses=ERROR_RESPONSES,
 )
-async def autocomplete_route(request: Request, asked: Searched) -> GeocodeCollection:
+async def autocomplete_route(state: State, asked: Searched) -> GeocodeCollection:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
-    return await _in_turn(request, _autocomplete_answer, asked)
+    return await _in_turn(state, _autocomplete_answer, asked)
 
 
 @router.get(
@@ -368,18 +322,6 @@ def reverse_route(
 # --- batch -----------------------------------------------------------------------------------------
 
 DELIMITERS: Final = (",", ";", "\t", "|")
-CHUNK_BYTES: Final = 1 << 16
-"""Bytes gathered before a piece of the answer is handed to the client."""
-PIPE_CHUNKS: Final = 16
-"""Pieces waiting for the client at most; the geocoding thread waits when they are there."""
-ABANDON_AFTER_S: Final = 300.0
-"""A client that takes no piece for this long has gone: the geocoding thread stops."""
-FORM_OVERHEAD_BYTES: Final = 64 * 1024
-"""What the multipart form may add to the CSV file (boundaries, field headers, column names)."""
-BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
-"""Retry-After of a batch refused because every job slot is taken, seconds."""
-
-log = logging.getLogger(__name__)
 
 
 class BatchForm(BaseModel):
@@ -410,30 +352,6 @@ def _check_declared_size(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-
-
-class BatchJobs:
-    """The CSV files one worker geocodes at once: a new one is refused (503) when all slots are taken."""
-
-    def __init__(self, size: int) -> None:
-        """Allow ``size`` jobs at once."""
-        self.size = size
-        self._free = threading.BoundedSemaphore(size)
-
-    def take(self) -> None:
-        """Take a slot at once, or refuse with 503 and Retry-After (before any of the upload is read)."""
-        if not self._free.acquire(blocking=False):
-            message = f"{self.size} CSV file(s) are being geocoded on this worker already; retry later"
-            raise JobsBusyError(message, headers={"Retry-After": str(BATCH_RETRY_AFTER_S)})
-
-    def give_back(self) -> None:
-        """Free the slot (the job ended, or never started)."""
-        self._free.release()
-
-
-def _jobs(request: Request) -> BatchJobs:
-    jobs: BatchJobs = request.app.state.batch_jobs
-    return jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,87 +412,6 @@ def check_csv(upload: BatchUpload) -> None:
         upload.file.file.seek(0)
 
 
-class ClientGoneError(Exception):
-    """The client stopped reading the answer."""
-
-
-_END: Final = b""
-
-
-class CsvPipe(io.RawIOBase):
-    """A byte stream the batch thread writes into and the response reads from, chunk by chunk.
-
-    At most :data:`PIPE_CHUNKS` chunks wait: a slow client slows the geocoding down, a
-    gone one stops it, and memory stays flat for any file size.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.chunks: queue.Queue[bytes | Exception] = queue.Queue(maxsize=PIPE_CHUNKS)
-        self.abandoned = threading.Event()
-
-    def writable(self) -> bool:
-        """A pipe is written to."""
-        return True
-
-    def write(self, data: Buffer, /) -> int:
-        """Hand a chunk over (waiting while the client is behind)."""
-        chunk = bytes(data)
-        if chunk:
-            self._put(chunk)
-        return len(chunk)
-
-    def _put(self, item: bytes | Exception) -> None:
-        deadline = time.monotonic() + ABANDON_AFTER_S
-        while not self.abandoned.is_set() and time.monotonic() < deadline:
-            try:
-                self.chunks.put(item, timeout=0.5)
-            except queue.Full:
-                continue
-            return
-        raise ClientGoneError
-
-    def finish(self, error: Exception | None = None) -> None:
-        """Mark the end of the answer (or the error that stopped the run)."""
-        self._put(error if error is not None else _END)
-
-    def text(self) -> io.TextIOWrapper:
-        """A UTF-8 text stream into the pipe, buffered into chunks of about 64 KB."""
-        return io.TextIOWrapper(
-            io.BufferedWriter(self, buffer_size=CHUNK_BYTES), encoding="utf-8", newline=""
-        )
-
-    def read_chunks(self) -> Generator[bytes, None, None]:
-        """The answer, chunk by chunk, as the batch thread writes it."""
-        try:
-            while (item := self.chunks.get()) != _END:
-                if isinstance(item, Exception):
-                    raise item
-                yield item
-        finally:
-            self.abandoned.set()
-
-
-def _geocode_into(pipe: CsvPipe, index: GeocoderIndex, upload: BatchUpload, jobs: BatchJobs) -> None:
-    """Run the batch (in its own thread) from the uploaded file into the pipe; free the job slot after."""
-    src = io.TextIOWrapper(upload.file.file, encoding="utf-8-sig", newline="")
-    dst = pipe.text()
-    try:
-        report = geocode_csv(index, None, src, dst, column=upload.columns, delimiter=upload.delimiter)
-        dst.flush()
-        pipe.finish()
-        log.info("batch %s: %s", upload.file.filename, report.to_dict())
-    except ClientGoneError:
-        log.info("batch %s: the client went away", upload.file.filename)
-    except Exception as error:  # the client gets a cut-off answer; the log gets the reason
-        log.exception("batch %s failed", upload.file.filename)
-        with contextlib.suppress(ClientGoneError):
-            pipe.finish(error)
-    finally:
-        src.detach()
-        jobs.give_back()
-
-
 def answer_name(filename: str | None) -> str:
     """The file name of the answer: the upload's, ASCII only, with ``-geocoded``.
 
@@ -586,22 +423,22 @@ def answer_name(filename: str | None) -> str:
     return f"{safe or 'batch'}-geocoded.csv"
 
 
-BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+BATCH_RESPONSES: Final[Responses] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "The same rows in the same order, with the geocoding columns added "
         "(lon, lat, score, match_level, kind, label, commune_code, ..., location_code, registry_code, "
         "..., point_precision, old_units_precision, note, error), streamed as they are geocoded.",
     },
-    413: {"model": ErrorResponse, "description": "The file is larger than the server accepts."},
-    503: {
-        "model": ErrorResponse,
-        "description": "Every batch slot of this worker is taken: retry after Retry-After seconds.",
-    },
-    422: {
-        "model": ErrorResponse,
-        "description": "No file, a missing or unknown column, not UTF-8, or not a well-formed CSV file.",
-    },
+    **error_responses(
+        413,
+        notes={
+            413: "The file is larger than the server accepts.",
+            422: "No file, a missing or unknown column, not UTF-8, or not a well-formed CSV file.",
+            503: "Every batch slot of this worker is taken (or the database is unavailable): "
+            "retry after Retry-After seconds.",
+        },
+    ),
 }
 
 
@@ -617,7 +454,7 @@ BATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         }
     },
 )
-async def batch_route(request: Request, index: Index) -> StreamingResponse:
+async def batch_route(request: Request, state: State) -> StreamingResponse:
     """Geocode the address column(s) of an uploaded CSV file; the answer is the same CSV, row for row.
 
     The whole file is checked first (UTF-8, well-formed, the column in the header): a bad
@@ -625,19 +462,17 @@ async def batch_route(request: Request, index: Index) -> StreamingResponse:
     fields, nothing matches) gets its ``error`` cell filled and the run goes on. Files
     of hundreds of thousands of rows stream back as they are done.
     """
-    limit, jobs = _settings(request).batch_max_bytes, _jobs(request)
+    limit, pool = state.settings.geocode.batch_max_bytes, state.batches
     _check_declared_size(request, limit)
-    jobs.take()
+    pool.reserve()
     try:
         upload = await _read_form(request, limit)
         await run_in_threadpool(check_csv, upload)
     except BaseException:
-        jobs.give_back()
+        pool.release()
         raise
-    pipe = CsvPipe()
-    threading.Thread(
-        target=_geocode_into, args=(pipe, index, upload, jobs), name="diachiso-batch", daemon=True
-    ).start()
+    job = BatchJob(upload.file.file, upload.columns, upload.delimiter, name=upload.file.filename)
+    pipe = pool.start(state.geocoder, job)
     return StreamingResponse(
         pipe.read_chunks(),
         media_type="text/csv; charset=utf-8",

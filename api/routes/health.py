@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from addresses import queries
 from api.deps import Db
-from api.schemas import ERROR_RESPONSES
+from api.responses import ERROR_RESPONSES
 
 router = APIRouter(tags=["service"])
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from addresses import features
 from addresses.errors import InvalidParameterError
 from addresses.features import CollectionInfo, Feature, FeaturePage
-from api.deps import Db
+from api.deps import Db, MaxLimit
+from api.responses import ERROR_RESPONSES, GEOJSON, GEOJSON_ROUTE_ERROR_RESPONSES, JSON, GeoJSONResponse
 from api.schemas import (
-    ERROR_RESPONSES,
-    GEOJSON_ROUTE_ERROR_RESPONSES,
     CollectionModel,
     Collections,
     Conformance,
@@ -28,12 +27,9 @@ from api.schemas import (
     SpatialExtent,
     TemporalExtent,
 )
-from api.settings import ApiSettings
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 
-JSON: Final = "application/json"
-GEOJSON: Final = "application/geo+json"
 CONFORMANCE: Final = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -81,18 +77,6 @@ CrsParam = Annotated[
     str | None, Query(description=CRS_DOC, examples=[CRS_URIS[3]], json_schema_extra=CRS_ENUM)
 ]
 FormatParam = Annotated[str | None, Query(description=FORMAT_DOC, examples=["json"])]
-
-
-class GeoJSONResponse(JSONResponse):
-    """A JSON answer labelled application/geo+json."""
-
-    media_type = GEOJSON
-
-
-async def _max_limit(request: Request) -> int:
-    """The largest page size of this app (ApiSettings.max_limit)."""
-    settings: ApiSettings = request.app.state.api_settings
-    return settings.max_limit
 
 
 def _url(request: Request, name: str, **path: str) -> str:
@@ -343,7 +327,7 @@ def items(
     db: Db,
     collection_id: CollectionId,
     query: Annotated[ItemsQuery, Query()],
-    max_limit: Annotated[int, Depends(_max_limit)],
+    max_limit: MaxLimit,
 ) -> FeatureCollectionModel:
     """A page of features, filtered by bbox, validity and properties, geometries in ``crs``."""
     _reject_unknown(request, PAGING_PARAMETERS | set(FILTERS))

@@ -6,32 +6,25 @@ there (or does not draw at that zoom): MapLibre and Leaflet take 204 as an empty
 tile. Every answer carries a weak ETag (a hash of the MVT bytes) and Cache-Control;
 ``If-None-Match`` answers 304. A cached tile is answered on the event loop without
 touching the database (but for the once-a-second look at what changed); the others
-are built by a few worker threads, each with its own connection. While the database
+are built by a few worker threads, each with its own connection (:mod:`tiles.workers`). While the database
 is unreachable a tile in the cache is still served (nothing can change it meanwhile);
 one that is not answers 503.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.deps import Db
-from api.schemas import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES
-from api.settings import TileSettings
-from tiles.cache import EncodedTile, TileCache
+from api.deps import Db, State
+from api.responses import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES
+from tiles.cache import EncodedTile
 from tiles.layers import LAYERS, Layer, get_layer
-from tiles.store import TileStore
 from tiles.tilejson import tilejson
-from tiles.tilematrix import MAX_ZOOM, TileId, tile_id
+from tiles.tilematrix import MAX_ZOOM, tile_id
 
 MVT_MEDIA_TYPE: Final = "application/vnd.mapbox-vector-tile"
 TILE_ROUTE: Final = "vector_tile"
@@ -50,80 +43,6 @@ class LayerSummary(BaseModel):
     fields: dict[str, str]
     tilejson: str
     tiles: str
-
-
-class TileWorkers:
-    """A few threads that build tiles, each on its own database connection held open.
-
-    A tile is one statement: in autocommit on a connection kept by its thread it costs
-    one round trip, where a pooled checkout per tile costs four (ping, BEGIN, the tile,
-    ROLLBACK). The threads also bound how many tiles are built at once.
-    """
-
-    def __init__(self, engine: Engine, store: TileStore, *, threads: int) -> None:
-        """Build tiles of ``store`` from ``engine`` on ``threads`` threads."""
-        self.engine = engine
-        self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tiles")
-        self._local = threading.local()
-        self._connections: list[Connection] = []
-        self._lock = threading.Lock()
-
-    def _connection(self) -> Connection:
-        """This thread's connection, opened (again) when it has none or lost it."""
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
-
-    def build(self, layer: Layer, tile: TileId) -> EncodedTile:
-        """The tile from the store, on this thread's connection (once more if the connection broke)."""
-        try:
-            return self.store.tile(self._connection(), layer=layer, tile=tile)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            return self.store.tile(self._connection(), layer=layer, tile=tile)
-
-    async def tile(self, layer: Layer, tile: TileId) -> EncodedTile:
-        """The tile, built (or found) on a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.build, layer, tile)
-
-    def close(self) -> None:
-        """Stop the threads and close their connections."""
-        self._executor.shutdown(wait=True)
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-
-
-def open_tiles(engine: Engine, settings: TileSettings) -> TileWorkers:
-    """The tile cache and workers of one application (the lifespan opens and closes them)."""
-    store = TileStore(
-        cache=TileCache(max_bytes=int(settings.cache_mb * 1024 * 1024)), poll_seconds=settings.poll_seconds
-    )
-    return TileWorkers(engine, store, threads=settings.threads)
-
-
-def _workers(request: Request) -> TileWorkers:
-    """The application's tile workers."""
-    workers: TileWorkers = request.app.state.tiles
-    return workers
-
-
-def _store(request: Request) -> TileStore:
-    """The application's tile store."""
-    return _workers(request).store
-
-
-def _settings(request: Request) -> TileSettings:
-    """The tile settings the application was made with."""
-    settings: TileSettings = request.app.state.api_settings.tiles
-    return settings
 
 
 def tiles_url(request: Request, layer: Layer) -> str:
@@ -194,13 +113,14 @@ def list_layers(request: Request) -> list[LayerSummary]:
     response_model=dict[str, Any],
     responses=ERROR_RESPONSES,
 )
-def layer_tilejson(request: Request, layer: str, db: Db) -> JSONResponse:
+def layer_tilejson(request: Request, state: State, layer: str, db: Db) -> JSONResponse:
     """The layer's TileJSON: absolute tile URL template, zooms, bounds of its data, fields."""
     found = get_layer(layer)
     with db.read() as conn:
-        bounds = _store(request).bounds(conn, layer=found)
+        bounds = state.tiles.store.bounds(conn, layer=found)
     document = tilejson(found, tiles_url=tiles_url(request, found), bounds=bounds)
-    return JSONResponse(document, headers={"Cache-Control": f"public, max-age={_settings(request).max_age}"})
+    max_age = state.settings.tiles.max_age
+    return JSONResponse(document, headers={"Cache-Control": f"public, max-age={max_age}"})
 
 
 @router.get(
@@ -216,7 +136,9 @@ def layer_tilejson(request: Request, layer: str, db: Db) -> JSONResponse:
     },
 )
 async def vector_tile(
+    *,
     request: Request,
+    state: State,
     layer: str,
     z: Annotated[int, Path(ge=0, le=MAX_ZOOM, description="zoom")],
     x: Annotated[int, Path(ge=0, description="column, from the west")],
@@ -224,19 +146,8 @@ async def vector_tile(
 ) -> Response:
     """One tile of a layer, from the in-process cache or built in PostGIS."""
     found, tile = get_layer(layer), tile_id(z, x, y)
-    workers = _workers(request)
+    workers = state.tiles
     encoded = workers.store.cached(found, tile)
     if encoded is None:
-        encoded = await _built_or_stale(workers, found, tile)
-    return tile_response(request, encoded, max_age=_settings(request).max_age)
-
-
-async def _built_or_stale(workers: TileWorkers, layer: Layer, tile: TileId) -> EncodedTile:
-    """The tile built (after reading changes); the cached one when the database cannot be reached."""
-    try:
-        return await workers.tile(layer, tile)
-    except OperationalError:
-        stale = workers.store.cache.get(layer.name, tile)
-        if stale is None:
-            raise
-        return stale
+        encoded = await workers.tile_or_stale(found, tile)
+    return tile_response(request, encoded, max_age=state.settings.tiles.max_age)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from addresses import units
-from api.deps import Db
+from api.deps import Db, MaxLimit
+from api.responses import ERROR_RESPONSES
 from api.schemas import (
-    ERROR_RESPONSES,
     ConversionModel,
     DepartureModel,
     IsoDate,
@@ -18,7 +18,6 @@ from api.schemas import (
     UnitModel,
     UnitPageModel,
 )
-from api.settings import ApiSettings
 
 router = APIRouter(prefix="/units", tags=["administrative units"])
 
@@ -32,17 +31,11 @@ AtParam = Annotated[
 ]
 
 
-async def _max_limit(request: Request) -> int:
-    """The largest page size of this app (ApiSettings.max_limit)."""
-    settings: ApiSettings = request.app.state.api_settings
-    return settings.max_limit
-
-
 @router.get("", response_model=UnitPageModel, summary="List administrative units", responses=ERROR_RESPONSES)
 def list_units(
     *,
     db: Db,
-    max_limit: Annotated[int, Depends(_max_limit)],
+    max_limit: MaxLimit,
     level: Annotated[
         int | None,
         Query(ge=1, le=3, description="1 province, 2 district, 3 commune/ward.", examples=[3]),

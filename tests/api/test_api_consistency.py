@@ -15,6 +15,7 @@ from addresses.codes import registry_code
 from addresses.queries import AddressRecord
 from addresses.registry import create_address
 from addresses.schema import address, address_history, tile_invalidation
+from api.deps import app_state_of
 
 MAI_HA = "05200"
 
@@ -37,7 +38,7 @@ def record(engine: Engine, client: TestClient) -> Iterator[AddressRecord]:
 def _refresh_index(client: TestClient, engine: Engine) -> None:
     """Make the app's geocoder index read the data now."""
     with engine.connect() as conn:
-        cast(FastAPI, client.app).state.geocoder.refresh_if_stale(conn, force=True)
+        app_state_of(cast(FastAPI, client.app)).geocoder.refresh_if_stale(conn, force=True)
 
 
 # --- level -------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_no_module_of_api_answers_an_http_exception_of_its_own() -> None:
 
 def test_every_web_layer_error_has_its_status_in_the_table() -> None:
     kinds = WebError.__subclasses__()
-    assert len(kinds) >= 7
+    assert len(kinds) >= 6  # a busy batch pool is the domain's BusyError, in the table too
     assert {kind.__name__: STATUS_CODES.get(kind) for kind in kinds if kind not in STATUS_CODES} == {}
 
 

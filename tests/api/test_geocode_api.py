@@ -11,10 +11,11 @@ import io
 import random
 import time
 from collections.abc import Iterator
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -31,8 +32,10 @@ from addresses.registry import create_address
 from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import create_app
-from api.routes.geocode import ClientGoneError, CsvPipe, SearchType
+from api.deps import app_state_of
+from api.routes.geocode import SearchType
 from api.settings import ApiSettings
+from geocoder.batch_stream import ClientGoneError, CsvPipe
 from geocoder.search import RESULT_TYPES
 
 pytestmark = pytest.mark.db
@@ -285,7 +288,7 @@ def test_reverse_finds_the_registry_code_of_an_address_there(client: TestClient,
         record = create_address(conn, lon=lon + 0.00002, lat=lat, house_number="9", village_name="Xóm Lác")
     try:
         # /reverse answers from the index: a new address shows up once the refresher has seen it
-        assert client.app.state.index_refresher.refresh_once()  # type: ignore[attr-defined]
+        assert app_state_of(cast(FastAPI, client.app)).index_refresher.refresh_once()
         [feature] = _features(client, "/reverse", lon=lon, lat=lat, radius_m=50)
         geocoding = _geocoding(feature)
         assert geocoding["type"] == "address"

@@ -9,6 +9,7 @@ from addresses import migrate
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.app import create_app
+from api.deps import app_state_of
 from api.settings import ApiSettings
 
 
@@ -27,7 +28,7 @@ def test_health_is_liveness_only(client: TestClient) -> None:
 def test_without_a_database_health_still_answers_and_status_is_503(engine: Engine, database_url: str) -> None:
     app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
     with TestClient(app) as other:
-        database = app.state.database
+        database = app_state_of(app).database
         working = database.engine, database.read_engine
         broken = make_engine("postgresql://nobody:nothing@127.0.0.1:9/none")  # nothing listens
         database.engine = database.read_engine = broken

@@ -38,7 +38,7 @@ EXAMPLES = 40
 
 def _operations() -> list[tuple[str, str]]:
     """(method, path) of every operation tested, read from an app that is never started."""
-    app = create_app(DatabaseSettings(database_url="postgresql://unused@127.0.0.1/unused"))
+    app = create_app(DatabaseSettings(database_url="postgresql://unused@127.0.0.1/unused"), ApiSettings())
     paths = app.openapi()["paths"]
     return [(method.upper(), path) for path in paths if OURS.match(path) for method in paths[path]]
 

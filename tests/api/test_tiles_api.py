@@ -28,10 +28,10 @@ from addresses.changes import record_change
 from addresses.schema import village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
-from api.routes.tiles import open_tiles
 from api.settings import ApiSettings, TileSettings
 from tiles.layers import get_layer
 from tiles.tilematrix import tile_for
+from tiles.workers import open_tiles
 
 MVT = "application/vnd.mapbox-vector-tile"
 CITY_Z12 = "/tiles/units/12/3246/1805.mvt"
@@ -197,7 +197,9 @@ def test_an_edit_committed_elsewhere_reaches_the_cached_tile(
 
 TILE_OPERATIONS = [
     (method.upper(), path)
-    for path, methods in create_app(DatabaseSettings(database_url="postgresql://unused@127.0.0.1/unused"))
+    for path, methods in create_app(
+        DatabaseSettings(database_url="postgresql://unused@127.0.0.1/unused"), ApiSettings()
+    )
     .openapi()["paths"]
     .items()
     if path.startswith("/tiles")
@@ -228,7 +230,7 @@ def test_generated_requests_get_documented_answers(
 
 
 def test_tile_workers_reconnect_when_their_connection_is_killed(engine: Engine) -> None:
-    workers = open_tiles(engine, TileSettings(threads=1, cache_mb=0))
+    workers = open_tiles(engine, cache_bytes=0, poll_seconds=1.0, threads=1)
     units, tile = get_layer("units"), tile_for(105.338, 20.817, 12)
     try:
         first = asyncio.run(workers.tile(units, tile))
