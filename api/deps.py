@@ -168,11 +168,6 @@ async def _state(request: Request) -> AppState:
     return app_state(request)
 
 
-async def _settings(request: Request) -> ApiSettings:
-    """:func:`settings` as a dependency (async: answered on the event loop, no thread taken)."""
-    return settings(request)
-
-
 async def _max_limit(request: Request) -> int:
     """The largest page size of this app (ApiSettings.max_limit)."""
     return settings(request).max_limit
@@ -180,7 +175,5 @@ async def _max_limit(request: Request) -> int:
 
 State = Annotated[AppState, Depends(_state)]
 """A route parameter: the application's state (settings, index, tile workers, batch pool)."""
-Settings = Annotated[ApiSettings, Depends(_settings)]
-"""A route parameter: the settings the application was made with."""
 MaxLimit = Annotated[int, Depends(_max_limit)]
 """A route parameter: the largest page size a client may ask for (ApiSettings.max_limit)."""
