@@ -21,6 +21,7 @@ from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.deps import BATCH_RETRY_AFTER_S, AppState, app_state_of, set_app_state
 from api.errors import STATUS_CODES
+from api.responses import STATUS_MEANINGS
 from api.settings import ApiSettings, GeocodeSettings
 from geocoder.batch_stream import BatchPool
 from tests.api.live import live_server
@@ -120,6 +121,7 @@ def test_every_documented_error_status_is_one_the_table_answers() -> None:
     spec = create_app(UNUSED_DATABASE, ApiSettings()).openapi()
     documented = list(_documented_statuses(spec))
     answered = set(STATUS_CODES.values())
+    assert answered <= set(STATUS_MEANINGS), "every status of the table says what it means"
     assert len(documented) > 100
     assert [(operation, status) for operation, status in documented if status not in answered] == []
     assert {status for _operation, status in documented} >= {400, 401, 404, 409, 410, 413, 422, 428, 500, 503}
