@@ -40,7 +40,14 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         app.state.database = Database(engine, read=read, slots=slots, wait_s=database.pool_timeout)
         app.state.geocoder = geocode.open_index(read, app.state.geocode_settings)
         app.state.search_limiter = geocode.search_limiter()
-        refresher = IndexRefresher(app.state.geocoder, read, every_s=app.state.geocode_settings.check_every_s)
+        geocode_settings = app.state.geocode_settings
+        app.state.answer_cache = geocode.answer_cache(geocode_settings)
+        refresher = IndexRefresher(
+            app.state.geocoder,
+            read,
+            every_s=geocode_settings.check_every_s,
+            confirm_every_s=geocode_settings.fresh_s / 2 or None,
+        )
         app.state.index_refresher = refresher
         refresher.start()
         pruner = InvalidationPruner(engine, retention_s=tile_settings.invalidation_retention_s)

@@ -18,6 +18,7 @@ old state.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -109,7 +110,7 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
         streets=built.streets,
         name_weights=weights,
         reverse=ReverseIndex.build(
-            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired)
+            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired), part.store
         ),
         fingerprint=print_,
         change_log=change_log,
@@ -136,6 +137,7 @@ class GeocoderIndex:
         self._state = state
         self.check_every_s = check_every_s
         self._checked_at = time.monotonic()
+        self._confirmed_at = self._checked_at
         self._lock = threading.Lock()
 
     @classmethod
@@ -166,10 +168,34 @@ class GeocoderIndex:
             state = self._state
             current = fingerprint(conn, change_log=tile_invalidation if state.change_log else None)
             if current == state.fingerprint:
+                self._confirmed_at = now
                 return False
             same_addresses = current.addresses == state.fingerprint.addresses
             self._state = build_state(conn, addresses=state.addresses if same_addresses else None)
+            self._confirmed_at = now
             return True
+
+    def confirm(self, conn: Connection) -> bool:
+        """Look whether the addresses changed since the snapshot (no rebuild); True when they did not.
+
+        One cheap fingerprint (a few primary-key look-ups): :meth:`addresses_fresh` then
+        says for how long the snapshot's addresses are known to be the database's.
+        """
+        now = time.monotonic()
+        state = self._state
+        current = fingerprint(conn, change_log=tile_invalidation if state.change_log else None)
+        same = current.addresses == state.fingerprint.addresses
+        with self._lock:
+            if state is self._state:
+                self._confirmed_at = now if same else -math.inf
+        return same
+
+    def addresses_fresh(self, within_s: float) -> bool:
+        """Whether the snapshot's addresses were seen equal to the database's less than ``within_s`` ago.
+
+        False from the moment a look finds a change until the rebuild that takes it in.
+        """
+        return time.monotonic() - self._confirmed_at < within_s
 
     def stats(self) -> IndexStats:
         """Counts of entries by kind, contexts, tokens, addresses and memory of the address arrays."""

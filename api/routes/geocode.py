@@ -18,7 +18,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
@@ -26,7 +26,7 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine
@@ -37,20 +37,14 @@ from typing_extensions import Buffer
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api.deps import RETRY_AFTER_S, Database, database
+from api.deps import RETRY_AFTER_S, Database
 from api.errors import JobsBusyError, PayloadTooLargeError
 from api.schemas import ERROR_RESPONSES, ErrorResponse, IsoDate
-from api.schemas_geocode import (
-    GeocodeCollection,
-    Lang,
-    ParsedModel,
-    QueryModel,
-    collection,
-    reverse_feature,
-    search_feature,
-)
+from api.schemas_geocode import GeocodeCollection, ParsedModel
+from geocoder.answer_cache import AnswerCache
 from geocoder.batch import address_columns, geocode_csv
-from geocoder.index import GeocoderIndex
+from geocoder.geocodejson import Lang, collection, encode, query_json, reverse_feature, search_feature
+from geocoder.index import GeocoderIndex, IndexState
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
 from geocoder.reverse_memory import reverse_in_memory
@@ -76,6 +70,19 @@ class GeocodeSettings(BaseSettings):
     batch_jobs: int = Field(
         default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
     )
+    fresh_s: float = Field(
+        default=2,
+        ge=0,
+        description="/reverse reads the nearest address from memory while the index's addresses were seen "
+        "unchanged less than this long ago (the index looks every half of it), else from the database; "
+        "0: always the database. Seconds.",
+    )
+    answer_cache: int = Field(
+        default=4096,
+        ge=0,
+        description="Answers of /search, /autocomplete and /reverse kept per worker (as the bytes sent) "
+        "for the index snapshot they came from; 0: none.",
+    )
 
     @property
     def batch_max_bytes(self) -> int:
@@ -87,6 +94,11 @@ def open_index(engine: Engine, settings: GeocodeSettings) -> GeocoderIndex:
     """Build the geocoder index from the database (the lifespan does it once)."""
     with engine.connect() as conn:
         return GeocoderIndex.load(conn, check_every_s=settings.check_every_s)
+
+
+def answer_cache(settings: GeocodeSettings) -> AnswerCache:
+    """The encoded answers of one application (the lifespan makes it)."""
+    return AnswerCache(settings.answer_cache)
 
 
 def _settings(request: Request) -> GeocodeSettings:
@@ -120,8 +132,8 @@ class SearchRequest:
     filters: SearchFilters
     lang: Lang
 
-    def echo(self) -> QueryModel:
-        """The query as it is given back in the answer."""
+    def echo(self) -> dict[str, Any]:
+        """The query as it is given back in the answer (``diachiso.query``)."""
         filters = self.filters
         shown: dict[str, object] = {}
         if filters.unit_code is not None:
@@ -133,7 +145,7 @@ class SearchRequest:
         if filters.near is not None:
             shown["near"] = list(filters.near)
         parsed = parse(self.text).to_dict()
-        return QueryModel(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
+        return query_json(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
 
 
 def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
@@ -233,25 +245,50 @@ def search_limiter() -> anyio.CapacityLimiter:
     return anyio.CapacityLimiter(SEARCH_THREADS)
 
 
-def _search_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+def _search_answer(index: IndexState, asked: SearchRequest) -> bytes:
     results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
-    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+    return encode(collection([search_feature(result, lang=asked.lang) for result in results], asked.echo()))
 
 
-def _autocomplete_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+def _autocomplete_answer(index: IndexState, asked: SearchRequest) -> bytes:
     results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
-    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+    return encode(collection([search_feature(result, lang=asked.lang) for result in results], asked.echo()))
+
+
+def json_answer(body: bytes) -> Response:
+    """An answer already serialised (the route's response model only documents it)."""
+    return Response(content=body, media_type="application/json")
+
+
+async def _answered(
+    request: Request, key: Hashable, compute: Callable[[IndexState], bytes], *, keep: bool = True
+) -> Response:
+    """The answer kept for ``key`` from the index's current snapshot, else computed in turn (and kept)."""
+    cache: AnswerCache = request.app.state.answer_cache
+    snapshot: IndexState = request.app.state.geocoder.state
+    body = cache.get(snapshot, key) if keep else None
+    if body is None:
+        limiter: anyio.CapacityLimiter = request.app.state.search_limiter
+        body = await anyio.to_thread.run_sync(compute, snapshot, limiter=limiter)
+        if keep:
+            cache.put(snapshot, key, body)
+    return json_answer(body)
 
 
 async def _in_turn(
     request: Request,
-    answer: Callable[[GeocoderIndex, SearchRequest], GeocodeCollection],
+    answer: Callable[[IndexState, SearchRequest], bytes],
     asked: SearchRequest,
-) -> GeocodeCollection:
-    """Run a search on a worker thread when its turn comes."""
-    limiter: anyio.CapacityLimiter = request.app.state.search_limiter
-    index: GeocoderIndex = request.app.state.geocoder
-    return await anyio.to_thread.run_sync(answer, index, asked, limiter=limiter)
+) -> Response:
+    """Answer a search from the cache, or run it on a worker thread when its turn comes."""
+    compute = functools.partial(_swapped, answer, asked)
+    return await _answered(request, (answer.__name__, asked), compute)
+
+
+def _swapped(
+    answer: Callable[[IndexState, SearchRequest], bytes], asked: SearchRequest, snapshot: IndexState
+) -> bytes:
+    return answer(snapshot, asked)
 
 
 @router.get(
@@ -260,7 +297,7 @@ async def _in_turn(
     summary="Geocode an address, place name or code",
     responses=ERROR_RESPONSES,
 )
-async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
+async def search_route(request: Request, asked: Searched) -> Response:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
     A pre-2025 commune answers with its 2025 successor as ``diachiso.current_unit`` (one
@@ -278,7 +315,7 @@ async def search_route(request: Request, asked: Searched) -> GeocodeCollection:
     summary="Complete an address being typed",
     responses=ERROR_RESPONSES,
 )
-async def autocomplete_route(request: Request, asked: Searched) -> GeocodeCollection:
+async def autocomplete_route(request: Request, asked: Searched) -> Response:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
     return await _in_turn(request, _autocomplete_answer, asked)
 
@@ -324,10 +361,9 @@ def _admitted_read(db: Database) -> Iterator[Connection]:
     summary="What lies at a point: address, units, codes",
     responses=ERROR_RESPONSES,
 )
-def reverse_route(
+async def reverse_route(
     *,
-    db: Annotated[Database, Depends(database)],
-    index: Index,
+    request: Request,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -352,17 +388,29 @@ def reverse_route(
         ),
     ] = None,
     lang: LangParam = "vi",
-) -> GeocodeCollection:
+) -> Response:
     """One feature at the point: its location code, the commune/ward (2025) and the units before 2025,
     the nearest village and the nearest address (with its registry code) within ``radius_m``.
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
-    Answered from the in-memory index; the nearest address is read fresh from the database.
+    Answered from the in-memory index; the nearest address from it too while its addresses are
+    known to be the database's (seen unchanged within ``DIACHISO_GEOCODE_FRESH_S``), else from
+    the database.
     """
+    index: GeocoderIndex = request.app.state.geocoder
+    fresh = index.addresses_fresh(_settings(request).fresh_s)
+    db: Database = request.app.state.database
     connect = functools.partial(_admitted_read, db)  # admission only when the database is asked
-    result = reverse_in_memory(index.state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at)
-    query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
-    return collection([reverse_feature(result, lang=lang)], query)
+
+    def answer(state: IndexState) -> bytes:
+        result = reverse_in_memory(
+            state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at, fresh=fresh
+        )
+        query = query_json(point=(lon, lat), radius_m=radius_m, at=at, lang=lang)
+        return encode(collection([reverse_feature(result, lang=lang)], query))
+
+    # only an answer wholly from memory is kept: the database's nearest address may change any time
+    return await _answered(request, ("reverse", lon, lat, radius_m, at, lang), answer, keep=fresh)
 
 
 # --- batch -----------------------------------------------------------------------------------------
