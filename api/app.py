@@ -38,7 +38,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
         # the tile threads hold their connections, the index refresher takes one: requests get the rest
         slots = request_slots(2 * database.pool_size, reserved=tile_settings.threads + 1)
         app.state.database = Database(engine, read=read, slots=slots, wait_s=database.pool_timeout)
-        app.state.geocoder = geocode.open_index(read, app.state.geocode_settings)
+        app.state.geocoder = geocode.open_index(read, app.state.geocode_settings, home=database.home_dir)
         app.state.search_limiter = geocode.search_limiter()
         geocode_settings = app.state.geocode_settings
         app.state.answer_cache = geocode.answer_cache(geocode_settings)

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Connection
@@ -41,6 +42,7 @@ from geocoder.loading import (
     load_units,
     load_villages,
 )
+from geocoder.mapped import mapped_addresses
 from geocoder.reverse_memory import ReverseIndex
 from geocoder.territory import Territory
 from geocoder.vocab import PostingIndex, Vocabulary
@@ -66,6 +68,8 @@ class IndexState:
     fingerprint: Fingerprint
     change_log: bool
     built_seconds: float
+    source: str = "database"
+    """Where the address arrays are: "database" (read into this process) or the mapped folder."""
 
     @property
     def houses(self) -> HouseStore:
@@ -82,14 +86,36 @@ def _names(
             yield owner.id, variant, form.folded, form.lead
 
 
-def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> IndexState:
-    """Read the database and build a state; reuse ``addresses`` when the address table did not change."""
+def _address_part(
+    conn: Connection, print_: Fingerprint, files: Path | None, reuse: tuple[AddressPart, str] | None
+) -> tuple[AddressPart, str]:
+    """The address part and its source: reused, mapped from ``files`` (built there if missing), or read."""
+    if reuse is not None:
+        return reuse
+    if files is not None:
+        part, mapped = mapped_addresses(conn, files, print_.addresses)
+        return part, str(mapped.folder)
+    return address_part(load_addresses(conn)), "database"
+
+
+def build_state(
+    conn: Connection,
+    *,
+    addresses: AddressPart | None = None,
+    files: Path | None = None,
+    source: str = "database",
+) -> IndexState:
+    """Read the database and build a state; reuse ``addresses`` (from ``source``) when they did not change.
+
+    ``files``: a folder where the address arrays are shared between processes (:mod:`geocoder.mapped`).
+    """
     started = time.perf_counter()
     change_log = has_change_log(conn)
     print_ = fingerprint(conn, change_log=tile_invalidation if change_log else None)
     units, lineage, villages = load_units(conn), load_lineage(conn), load_villages(conn)
     territory = Territory(units, lineage)
-    part = addresses if addresses is not None else address_part(load_addresses(conn))
+    reuse = None if addresses is None else (addresses, source)
+    part, source = _address_part(conn, print_, files, reuse)
     built = build_entries(territory, villages, load_places(conn), part)
     contexts = tuple(territory.contexts)
     entry_postings = PostingIndex.build(_names(built.entries))
@@ -115,6 +141,7 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
         fingerprint=print_,
         change_log=change_log,
         built_seconds=time.perf_counter() - started,
+        source=source,
     )
 
 
@@ -133,17 +160,27 @@ class IndexStats:
 class GeocoderIndex:
     """The in-memory geocoder index; search it with :func:`geocoder.search.search`."""
 
-    def __init__(self, state: IndexState, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> None:
+    def __init__(
+        self, state: IndexState, *, check_every_s: float = DEFAULT_CHECK_EVERY_S, files: Path | None = None
+    ) -> None:
+        """Serve ``state``; rebuilds map their address arrays from ``files`` when given."""
         self._state = state
+        self.files = files
         self.check_every_s = check_every_s
         self._checked_at = time.monotonic()
         self._confirmed_at = self._checked_at
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, conn: Connection, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> GeocoderIndex:
-        """Build the index from the database behind ``conn``."""
-        return cls(build_state(conn), check_every_s=check_every_s)
+    def load(
+        cls, conn: Connection, *, check_every_s: float = DEFAULT_CHECK_EVERY_S, files: Path | None = None
+    ) -> GeocoderIndex:
+        """Build the index from the database behind ``conn``.
+
+        ``files``: a folder where the address arrays are written once and mapped by every process
+        (:mod:`geocoder.mapped`); None: each process reads them into its own memory.
+        """
+        return cls(build_state(conn, files=files), check_every_s=check_every_s, files=files)
 
     @property
     def state(self) -> IndexState:
@@ -171,7 +208,8 @@ class GeocoderIndex:
                 self._confirmed_at = now
                 return False
             same_addresses = current.addresses == state.fingerprint.addresses
-            self._state = build_state(conn, addresses=state.addresses if same_addresses else None)
+            reuse = state.addresses if same_addresses else None
+            self._state = build_state(conn, addresses=reuse, files=self.files, source=state.source)
             self._confirmed_at = now
             return True
 

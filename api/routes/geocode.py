@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Hashable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import anyio
@@ -77,6 +78,14 @@ class GeocodeSettings(BaseSettings):
         "unchanged less than this long ago (the index looks every half of it), else from the database; "
         "0: always the database. Seconds.",
     )
+    share_index: bool = Field(
+        default=True,
+        description="Write the index's address arrays once into memory-mapped files that every worker "
+        "process maps (one copy in memory); false: each worker reads its own copy.",
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Folder of the shared address arrays; default: <DIACHISO_HOME>/index."
+    )
     answer_cache: int = Field(
         default=4096,
         ge=0,
@@ -90,10 +99,11 @@ class GeocodeSettings(BaseSettings):
         return int(self.batch_max_mb * 1024 * 1024)
 
 
-def open_index(engine: Engine, settings: GeocodeSettings) -> GeocoderIndex:
-    """Build the geocoder index from the database (the lifespan does it once)."""
+def open_index(engine: Engine, settings: GeocodeSettings, *, home: Path) -> GeocoderIndex:
+    """Build the geocoder index from the database (the lifespan does it once); ``home``: DIACHISO_HOME."""
+    files = (settings.index_dir or home / "index") if settings.share_index else None
     with engine.connect() as conn:
-        return GeocoderIndex.load(conn, check_every_s=settings.check_every_s)
+        return GeocoderIndex.load(conn, check_every_s=settings.check_every_s, files=files)
 
 
 def answer_cache(settings: GeocodeSettings) -> AnswerCache:
