@@ -29,8 +29,13 @@ WAIT_S = 60.0
 
 
 @pytest.fixture(scope="module")
-def shared(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A two-worker server sharing its index in a temporary folder; (base URL, folder)."""
+def shared(
+    engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """A two-worker server sharing its index in a temporary folder; (base URL, folder).
+
+    ``engine`` loads the test database first.
+    """
     folder = tmp_path_factory.mktemp("index")
     env = {"DIACHISO_GEOCODE_INDEX_DIR": str(folder), "DIACHISO_GEOCODE_CHECK_EVERY_S": "1"}
     with live_server(database_url, env, workers=2) as base:
