@@ -34,6 +34,7 @@ from geocoder.entries import Context, Entry
 from geocoder.houses import HouseStore
 from geocoder.loading import (
     Fingerprint,
+    address_marks,
     fingerprint,
     has_change_log,
     load_addresses,
@@ -221,8 +222,8 @@ class GeocoderIndex:
         """
         now = time.monotonic()
         state = self._state
-        current = fingerprint(conn, change_log=tile_invalidation if state.change_log else None)
-        same = current.addresses == state.fingerprint.addresses
+        marks = address_marks(conn, change_log=tile_invalidation if state.change_log else None)
+        same = marks == state.fingerprint.addresses
         with self._lock:
             if state is self._state:
                 self._confirmed_at = now if same else -math.inf

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select, text
 
 from geocoder.build import AddressPart, address_part
@@ -114,12 +115,24 @@ def write_part(part: AddressPart, folder: Path) -> None:
     (folder / DONE).write_text(str(len(store)), encoding="utf-8")
 
 
+def _mapped(path: Path) -> NDArray[Any]:
+    """A read-only mapping of an ``.npy`` file as a plain array (slicing a ``numpy.memmap`` costs more).
+
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> np.save(folder / "a.npy", np.arange(3))
+    >>> mapped = _mapped(folder / "a.npy")
+    >>> type(mapped).__name__, mapped.tolist(), mapped.flags.writeable
+    ('ndarray', [0, 1, 2], False)
+    >>> shutil.rmtree(folder)
+    """
+    array: NDArray[Any] = np.asarray(np.load(path, mmap_mode="r"))
+    return array
+
+
 def read_part(folder: Path) -> AddressPart:
     """Map the arrays of ``folder`` read-only (shared with every process mapping them)."""
     small = pickle.loads((folder / "small.pickle").read_bytes())
-    arrays = {
-        name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in (*STORE_ARRAYS, *WRITTEN_ARRAYS)
-    }
+    arrays = {name: _mapped(folder / f"{name}.npy") for name in (*STORE_ARRAYS, *WRITTEN_ARRAYS)}
     house_texts, alley_texts, place_texts = small["texts"]
     written = WrittenParts(
         arrays["house_codes"],
