@@ -27,8 +27,9 @@ from api.deps import (
 from api.errors import add_exception_handlers
 from api.middleware import EditorGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import codes, geocode, health, ogc, pages, tiles, units
-from api.settings import ApiSettings, TileSettings
+from api.settings import ApiSettings, GeocodeSettings, TileSettings
 from api.viewer import ViewerFiles
+from geocoder.answer_cache import AnswerCache
 from geocoder.batch_stream import BatchPool
 from geocoder.index import GeocoderIndex
 from geocoder.refresh import IndexRefresher
@@ -79,15 +80,21 @@ def open_state(database: DatabaseSettings, api: ApiSettings) -> AppState:
     workers = _open_tiles(read, api.tiles)
     # the tile threads hold their connections, the index refresher takes one: requests get the rest
     slots = request_slots(2 * database.pool_size, reserved=api.tiles.threads + 1)
-    index = _open_index(read, check_every_s=api.geocode.check_every_s)
+    index = _open_index(read, api.geocode, home=database.home_dir)
     state = AppState(
         settings=api,
         database=Database(engine, read=read, slots=slots, wait_s=database.pool_timeout),
         geocoder=index,
         search_turns=anyio.CapacityLimiter(SEARCH_THREADS),
+        answer_cache=AnswerCache(api.geocode.answer_cache),
         tiles=workers,
         batches=BatchPool(api.geocode.batch_jobs, retry_after_s=BATCH_RETRY_AFTER_S),
-        index_refresher=IndexRefresher(index, read, every_s=api.geocode.check_every_s),
+        index_refresher=IndexRefresher(
+            index,
+            read,
+            every_s=api.geocode.check_every_s,
+            confirm_every_s=api.geocode.fresh_s / 2 or None,
+        ),
         invalidation_pruner=InvalidationPruner(engine, retention_s=api.tiles.invalidation_retention_s),
     )
     state.index_refresher.start()
@@ -113,10 +120,11 @@ def _open_tiles(engine: Engine, settings: TileSettings) -> TileWorkers:
     )
 
 
-def _open_index(engine: Engine, *, check_every_s: float) -> GeocoderIndex:
-    """The geocoder index, built from the database."""
+def _open_index(engine: Engine, settings: GeocodeSettings, *, home: Path) -> GeocoderIndex:
+    """The geocoder index, built from the database; its address arrays shared under ``home`` if asked."""
+    files = (settings.index_dir or home / "index") if settings.share_index else None
     with engine.connect() as conn:
-        return GeocoderIndex.load(conn, check_every_s=check_every_s)
+        return GeocoderIndex.load(conn, check_every_s=settings.check_every_s, files=files)
 
 
 def add_middleware(app: FastAPI, settings: ApiSettings) -> None:

@@ -29,6 +29,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, Engine
 
 from api.settings import ApiSettings
+from geocoder.answer_cache import AnswerCache
 from geocoder.batch_stream import BatchPool
 from geocoder.index import GeocoderIndex
 from geocoder.refresh import IndexRefresher
@@ -113,6 +114,8 @@ class AppState:
     geocoder: GeocoderIndex
     search_turns: anyio.CapacityLimiter
     """The turn-taking of searches (:data:`SEARCH_THREADS` at once)."""
+    answer_cache: AnswerCache
+    """Encoded answers of /search, /autocomplete and /reverse for the index snapshot they came from."""
     tiles: TileWorkers
     batches: BatchPool
     index_refresher: IndexRefresher

@@ -14,12 +14,25 @@ its name in ``level_name``.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from addresses.codes import format_registry_code
-from addresses.vocabulary import ENGLISH_UNIT_NAMES
+from geocoder.geocodejson import (
+    ATTRIBUTION,
+    GEOCODEJSON_TYPES,
+    GEOCODEJSON_VERSION,
+    LEVEL_NUMBERS,
+    LICENCE,
+    GeocodeJsonType,
+    Lang,
+    admin,
+    english_label,
+    outside_note,
+    reverse_label,
+    reverse_level,
+)
 from geocoder.results import (
     GeocodeResult,
     MatchLevel,
@@ -29,30 +42,6 @@ from geocoder.results import (
     ReverseResult,
     UnitRef,
 )
-
-GEOCODEJSON_VERSION = "0.1.0"
-ATTRIBUTION = "diachiso; data: GSO, Who's On First, GeoNames, © OpenStreetMap contributors"
-LICENCE = "ODbL (OpenStreetMap data), CC-BY (GeoNames), see data/hoabinh/SOURCES.md"
-
-Lang = Literal["vi", "en"]
-
-
-LEVEL_NUMBERS: Final[dict[str, int]] = {"province": 1, "district": 2, "commune": 3}
-"""Unit levels as numbers, as /units and OGC give them."""
-
-GeocodeJsonType = Literal["house", "street", "locality", "city", "county", "state", "country"]
-GEOCODEJSON_TYPES: Final[dict[str, GeocodeJsonType]] = {
-    "address": "house",
-    "place": "house",
-    "point": "house",
-    "street": "street",
-    "village": "locality",
-    "commune": "city",
-    "district": "county",
-    "province": "state",
-}
-"""diachiso's match levels as GeocodeJSON types (a commune or ward is the municipal level, OSM's
-admin_level 8, hence "city"; a pre-2025 district is a county; a place or a code cell is a "house")."""
 
 
 class UnitModel(BaseModel):
@@ -238,55 +227,9 @@ class ParsedModel(BaseModel):
     )
 
 
-# --- building the answers ---------------------------------------------------------------------------
-
-UNIT_WORDS_EN: dict[str, str] = {word: name for word, name in ENGLISH_UNIT_NAMES.items()}
-"""Administrative unit words and their English names (longest first is how they are tried)."""
-
-
-def english_unit_name(full_name: str) -> str:
-    """A unit's full name the English way: the type word after the name.
-
-    >>> english_unit_name("Xã Mai Hạ"), english_unit_name("Thành phố Hòa Bình"), english_unit_name("Xóm Lác")
-    ('Mai Hạ Commune', 'Hòa Bình City', 'Xóm Lác')
-    """
-    lowered = full_name.lower()
-    for word in sorted(UNIT_WORDS_EN, key=len, reverse=True):
-        if lowered.startswith(word + " "):
-            return f"{full_name[len(word) + 1 :]} {UNIT_WORDS_EN[word]}"
-    return full_name
-
-
-def _unique(parts: list[str | None]) -> list[str]:
-    """The non-empty parts, each once, in order."""
-    out: list[str] = []
-    for part in parts:
-        if part and part not in out:
-            out.append(part)
-    return out
-
-
-def english_label(result: GeocodeResult) -> str:
-    """A result's label in English: unit words translated, 'now' for a pre-2025 unit's successor."""
-    name = english_unit_name(result.name)
-    ward = english_unit_name(result.current_unit.full_name) if result.current_unit else None
-    province = english_unit_name(result.current_province.full_name) if result.current_province else None
-    if result.kind.startswith("old_"):
-        old_province = next((u.full_name for u in result.old_units if u.level == "province"), None)
-        before = ", ".join(_unique([name, english_unit_name(old_province) if old_province else None]))
-        now = ", ".join(_unique([ward, province]))
-        return f"{before} (now: {now})" if now else before
-    return ", ".join(_unique([name, ward if ward != name else None, province]))
-
-
-def _admin(current_unit: UnitRef | None, province: UnitRef | None) -> dict[str, str]:
-    """GeocodeJSON ``admin``: names by OpenStreetMap admin_level (2 country, 4 province, 8 commune)."""
-    admin = {"level2": "Việt Nam"}
-    if province is not None:
-        admin["level4"] = province.full_name
-    if current_unit is not None:
-        admin["level8"] = current_unit.full_name
-    return admin
+# --- building the answers as models ----------------------------------------------------------------
+# The routes answer with the bytes of :mod:`geocoder.geocodejson` (serialised once, no validation);
+# these builders make the same answers as models: the reference a test compares those bytes with.
 
 
 def _unit(unit: UnitRef | None) -> UnitModel | None:
@@ -320,7 +263,7 @@ def search_feature(result: GeocodeResult, *, lang: Lang) -> GeocodeFeature:
         city=result.current_unit.full_name if result.current_unit else None,
         county=result.name if level == "district" else None,
         state=result.current_province.full_name if result.current_province else None,
-        admin=_admin(result.current_unit, result.current_province),
+        admin=admin(result.current_unit, result.current_province),
     )
     extra = DiachisoProperties(
         match_level=level,
@@ -350,49 +293,19 @@ def _nearby(feature: NearbyFeature | None) -> NearbyModel | None:
     return None if feature is None else NearbyModel(**feature.to_dict())
 
 
-def _reverse_label(result: ReverseResult, *, lang: Lang) -> str:
-    """What is at the point in words: the address (or village), then the units in force."""
-    units = [unit.full_name for unit in result.units]
-    if lang == "en":
-        units = [english_unit_name(name) for name in units]
-    first = result.address.name if result.address and result.address.name else None
-    if first is None and result.village is not None:
-        first = result.village.name
-    return ", ".join(_unique([first, *units]))
-
-
-def _reverse_level(result: ReverseResult) -> MatchLevel:
-    """The finest thing found at the point: an address, a village, else the commune/ward."""
-    if result.address is not None:
-        return "address"
-    return "village" if result.village is not None else "commune"
-
-
-def _outside_note(result: ReverseResult) -> str | None:
-    """Why the units may not be what is at the point: outside every ward, or old units not told apart."""
-    notes = [] if result.note is None else [result.note]
-    if not result.inside:
-        notes.insert(
-            0,
-            f"the point is outside every commune/ward of the database; "
-            f"the nearest, {result.current_unit.full_name}, is {result.distance_m:.0f} m away",
-        )
-    return "; ".join(notes) or None
-
-
 def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
     """What lies at a point as one GeocodeJSON feature located at the point asked for."""
     found = result.address or result.village
     registry = result.address.registry_code if result.address else None
-    level = _reverse_level(result)
+    level = reverse_level(result)
     geocoding = GeocodingProperties(
         type=GEOCODEJSON_TYPES[level],
-        label=_reverse_label(result, lang=lang),
+        label=reverse_label(result, lang=lang),
         name=found.name if found and found.name else result.current_unit.full_name,
         locality=result.village.name if result.village else None,
         city=result.current_unit.full_name,
         state=result.current_province.full_name if result.current_province else None,
-        admin=_admin(result.current_unit, result.current_province),
+        admin=admin(result.current_unit, result.current_province),
     )
     extra = DiachisoProperties(
         match_level=level,
@@ -405,7 +318,7 @@ def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
         current_unit=_unit(result.current_unit),
         old_units=_old_units(result.old_units),
         point_precision="exact",
-        note=_outside_note(result),
+        note=outside_note(result),
         ref=found.ref if found else None,
         distance_m=round(result.distance_m, 1),
         units=[UnitModel.of(unit) for unit in result.units],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 from pydantic import Field, SecretStr
@@ -42,6 +43,27 @@ class GeocodeSettings(BaseSettings):
     )
     batch_jobs: int = Field(
         default=2, ge=1, le=64, description="CSV files geocoded at once per worker; more answer 503."
+    )
+    fresh_s: float = Field(
+        default=2,
+        ge=0,
+        description="/reverse reads the nearest address from memory while the index's addresses were seen "
+        "unchanged less than this long ago (the index looks every half of it), else from the database; "
+        "0: always the database. Seconds.",
+    )
+    share_index: bool = Field(
+        default=True,
+        description="Write the index's address arrays once into memory-mapped files that every worker "
+        "process maps (one copy in memory); false: each worker reads its own copy.",
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Folder of the shared address arrays; default: <DIACHISO_HOME>/index."
+    )
+    answer_cache: int = Field(
+        default=4096,
+        ge=0,
+        description="Answers of /search, /autocomplete and /reverse kept per worker (as the bytes sent) "
+        "for the index snapshot they came from; 0: none.",
     )
 
     @property

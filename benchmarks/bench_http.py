@@ -1,16 +1,29 @@
-"""HTTP load test of /search, /reverse and an edit (PATCH with If-Match), measured with wrk.
+"""HTTP load test of a cached tile, /search, /autocomplete, /reverse and an edit, side by side with wrk.
 
-Run: ``.venv/bin/python benchmarks/bench_http.py [--workers 2] [--connections 200] [--seconds 20]``
+Run: ``.venv/bin/python benchmarks/bench_http.py [--workers 2] [--connections 10 50 200] [--seconds 10]``
 (needs Debian's ``wrk``). It builds a scratch database (``diachiso_bench_http``: the bundled
 data and ``--addresses`` generated addresses), starts ``diachiso serve --workers N`` on a free
-127.0.0.1 port against it, then lets wrk (2 threads, ``--connections`` connections, a
-``--timeout`` per request) load each endpoint in turn:
+127.0.0.1 port against it, then, for each number of ``--connections``, lets wrk (2 threads, a
+``--timeout`` per request) load each endpoint in turn, cycling through
+:data:`DISTINCT` different requests (never one repeated request):
 
-- ``/search``: the forward queries of the development set, in a cycle;
-- ``/reverse``: the reverse points of the development set;
-- ``PATCH /addresses/{code}``: a real read-modify-write: each wrk thread edits its own
-  share of the addresses, sending the version it last saw in If-Match (from the ETag of
-  the last 200, or from the message of a 409 when another connection was faster).
+- ``tile``: the villages layer's tiles over the province at zoom 10-12 (the tile cache holds
+  them all: the framework's own pace, what the others are compared with);
+- ``/search``: the forward queries of the development set, then addresses of the scratch
+  database written as clerks write them (:func:`benchmarks.bench_batch._written`);
+- ``/autocomplete``: the same texts cut in the last word, as typed;
+- ``/reverse``: the reverse points of the development set, then points within 30 m of
+  addresses of the scratch database;
+- ``PATCH /addresses/{code}`` (``edit``, not run by default): a real read-modify-write: each
+  wrk thread edits its own share of the addresses, sending the version it last saw in
+  If-Match (from the ETag of the last 200, or from the message of a 409 when another
+  connection was faster).
+
+Each endpoint is warmed first (before the first count only) by a ``--warm`` seconds wrk run
+that is not counted (the tiles get built and cached; the geocoding answers fill the answer cache, see
+``DIACHISO_GEOCODE_ANSWER_CACHE``, which ``--answer-cache 0`` turns off to measure the
+computing itself). The table gives each endpoint's rate as a ratio to the tile's at the
+same number of connections in the same run.
 
 A Lua ``response`` hook counts the answers by status; ``done`` prints them with the
 latency percentiles and wrk's socket errors (timeouts). Beside wrk, a sequential probe
@@ -23,6 +36,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import random
 import re
 import shutil
 import subprocess
@@ -33,25 +48,30 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 
 from addresses.db import make_engine
-from addresses.schema import address
-from benchmarks.bench_batch import load_data
+from addresses.schema import address, admin_unit
+from benchmarks.bench_batch import _written, load_data
 from tests import databases
 from tests.api.live import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "data" / "hoabinh" / "geocoding_dev_queries.jsonl"
 BENCH_DB = "diachiso_bench_http"
-ENDPOINTS = ("search", "reverse", "edit")
+ENDPOINTS = ("tile", "search", "autocomplete", "reverse", "edit")
+DEFAULT_ENDPOINTS = ("tile", "search", "autocomplete", "reverse")
+DISTINCT = 1000
+"""Different requests each endpoint cycles through."""
+PROVINCE_BOX = (104.8, 20.3, 105.9, 21.2)
 
 COUNT_LUA = """
 local threads = {}
@@ -134,6 +154,7 @@ class Load:
     """What wrk measured for one endpoint."""
 
     endpoint: str
+    connections: int = 0
     requests: int = 0
     seconds: float = 0.0
     p50_ms: float = 0.0
@@ -191,7 +212,7 @@ class Probe:
         try:
             with urllib.request.urlopen(self._request(i), timeout=30) as answer:
                 etag = answer.headers.get("ETag")
-                if etag:
+                if etag and self.endpoint == "edit":
                     self.version = int(etag.strip('"'))
                 return int(answer.status)
         except urllib.error.HTTPError as error:
@@ -217,12 +238,86 @@ class Probe:
         return "; ".join(parts) or "-"
 
 
-def get_paths(endpoint: str) -> list[str]:
-    """Request paths from the development set: forward queries or reverse points."""
-    rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines()]
+def tile_paths(zooms: tuple[int, ...] = (10, 11, 12)) -> list[str]:
+    """The villages layer's tiles over the province box (web mercator numbering)."""
+    west, south, east, north = PROVINCE_BOX
+    paths = []
+    for z in zooms:
+        n = 2**z
+
+        def column(lon: float, n: int = n) -> int:
+            return int((lon + 180) / 360 * n)
+
+        def row(lat: float, n: int = n) -> int:
+            y = math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat)))
+            return int((1 - y / math.pi) / 2 * n)
+
+        for x in range(column(west), column(east) + 1):
+            paths += [f"/tiles/villages/{z}/{x}/{y}.mvt" for y in range(row(north), row(south) + 1)]
+    return paths
+
+
+def _dev_rows() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines()]
+
+
+def forward_texts(engine: Engine, count: int = DISTINCT) -> list[str]:
+    """``count`` different texts: the development set's forward queries, then written addresses."""
+    texts = list(dict.fromkeys(r["query"] for r in _dev_rows() if r["kind"] != "reverse"))
+    ward = admin_unit.alias("ward")
+    query = (
+        select(address.c.house_number, address.c.street, ward.c.unit_type, ward.c.name)
+        .join(ward, ward.c.id == address.c.commune_id)
+        .where(address.c.street.is_not(None), address.c.house_number.is_not(None))
+        .order_by(address.c.id)
+    )
+    rng = random.Random(11)
+    with engine.connect() as conn:
+        for house, street, kind, name in conn.execute(query):
+            if len(texts) >= count:
+                break
+            text = _written(rng, str(house), str(street), str(kind), str(name))
+            if text not in texts:
+                texts.append(text)
+    return texts[:count]
+
+
+def typed(texts: list[str]) -> list[str]:
+    """Each text as typed so far: cut in its last word (different texts stay different).
+
+    >>> typed(["xom lac mai chau", "so 12 le loi"])
+    ['xom lac mai ch', 'so 12 le l']
+    """
+    out: list[str] = []
+    for text in texts:
+        cut = text[: max(3, len(text) - 2)].rstrip()
+        out.append(cut if cut not in out else text)
+    return out
+
+
+def reverse_points(engine: Engine, count: int = DISTINCT) -> list[tuple[float, float]]:
+    """``count`` different points: the development set's, then points near addresses (within 30 m)."""
+    points = [(float(r["lon"]), float(r["lat"])) for r in _dev_rows() if r["kind"] == "reverse"]
+    lon, lat = func.ST_X(address.c.geom), func.ST_Y(address.c.geom)
+    query = select(lon, lat).where(address.c.geom.is_not(None)).order_by(address.c.id)
+    rng = random.Random(13)
+    with engine.connect() as conn:
+        near = conn.execute(query.limit(count)).all()
+    for x, y in near[: count - len(points)]:
+        points.append((round(x + rng.uniform(-2e-4, 2e-4), 7), round(y + rng.uniform(-2e-4, 2e-4), 7)))
+    return points[:count]
+
+
+def get_paths(endpoint: str, engine: Engine) -> list[str]:
+    """The request paths an endpoint cycles through."""
+    if endpoint == "tile":
+        return tile_paths()
     if endpoint == "reverse":
-        return [f"/reverse?lon={r['lon']}&lat={r['lat']}" for r in rows if r["kind"] == "reverse"]
-    return [f"/search?limit=5&q={urllib.parse.quote(r['query'])}" for r in rows if r["kind"] != "reverse"]
+        return [f"/reverse?lon={x}&lat={y}" for x, y in reverse_points(engine)]
+    texts = forward_texts(engine)
+    if endpoint == "autocomplete":
+        return [f"/autocomplete?limit=5&q={urllib.parse.quote(t)}" for t in typed(texts)]
+    return [f"/search?limit=5&q={urllib.parse.quote(t)}" for t in texts]
 
 
 def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]]]:
@@ -242,20 +337,22 @@ def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str,
 
 
 @contextmanager
-def server(workers: int, url: str, code: Path = ROOT) -> Iterator[str]:
+def server(
+    workers: int, url: str, code: Path = ROOT, env: Mapping[str, str | None] | None = None
+) -> Iterator[str]:
     """``diachiso serve`` with N workers (the code of ``code``), edits open (no token); yields its URL."""
-    with live_server(url, {"DIACHISO_EDIT_TOKEN": None}, workers=workers, code=code) as base:
+    environment = {"DIACHISO_EDIT_TOKEN": None, **(env or {})}
+    with live_server(url, environment, workers=workers, code=code) as base:
         yield base
 
 
-def script(endpoint: str, folder: Path, targets: list[tuple[str, int]], threads: int) -> Path:
-    """Write the wrk Lua script (and its input listing) of one endpoint."""
+def script(endpoint: str, folder: Path, lines: list[str], threads: int) -> Path:
+    """Write the wrk Lua script of one endpoint and its input listing (paths, or "code version" to edit)."""
     listing = folder / f"{endpoint}.txt"
+    listing.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     if endpoint == "edit":
-        listing.write_text("".join(f"{code} {version}\n" for code, version in targets), encoding="utf-8")
         body = EDIT_LUA % {"listing": listing, "threads": threads}
     else:
-        listing.write_text("\n".join(get_paths(endpoint)) + "\n", encoding="utf-8")
         body = GET_LUA % {"listing": listing}
     path = folder / f"{endpoint}.lua"
     path.write_text(COUNT_LUA + body, encoding="utf-8")
@@ -270,6 +367,7 @@ class WrkOptions:
     connections: int
     seconds: int
     timeout_s: int
+    warm_s: int = 0
 
     def args(self) -> list[str]:
         """The wrk command-line options."""
@@ -307,61 +405,101 @@ def parse_done(endpoint: str, out: str) -> Load:
 
 
 def table(loads: list[Load]) -> str:
-    """Markdown table: rate, latency, answers by status, 500s, timeouts and socket errors."""
+    """Markdown table: rate and its ratio to the tile's, latency, answers by status, errors."""
+    tile_rates = {x.connections: x.rate for x in loads if x.endpoint == "tile"}
     lines = [
-        "| endpoint | answers/s | p50 ms | p99 ms | max ms | 2xx | non-2xx by status | 5xx but 503 | "
-        "timeouts | socket errors | probe: status: answers (slowest) |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| connections | endpoint | answers/s | x tile | p50 ms | p99 ms | max ms | 2xx | "
+        "non-2xx by status | timeouts | socket errors | probe: status: answers (slowest) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for x in loads:
         others = ", ".join(f"{status}: {n}" for status, n in sorted(x.statuses.items()) if status >= 300)
-        errors = x.count(500, 600) - x.statuses.get(503, 0)
+        tile = tile_rates.get(x.connections)
+        ratio = f"{x.rate / tile:.2f}" if tile else "-"
         lines.append(
-            f"| {x.endpoint} | {x.rate:,.0f} | {x.p50_ms:.1f} | {x.p99_ms:.1f} | {x.max_ms:.1f} | "
-            f"{x.count(200, 300):,} | {others or '-'} | {errors} | {x.timeouts} | {x.socket_errors} | "
+            f"| {x.connections} | {x.endpoint} | {x.rate:,.0f} | {ratio} | {x.p50_ms:.1f} | {x.p99_ms:.1f} | "
+            f"{x.max_ms:.1f} | {x.count(200, 300):,} | {others or '-'} | {x.timeouts} | {x.socket_errors} | "
             f"{x.probe} |"
         )
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Build the scratch database, start the server, load each endpoint, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def arguments() -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=200)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--warm",
+        type=int,
+        default=30,
+        help="seconds of uncounted load per endpoint, first count only",
+    )
     parser.add_argument("--timeout", type=int, default=5, help="wrk's per-request timeout, seconds")
     parser.add_argument("--addresses", type=int, default=20_000)
-    parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS))
+    parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(DEFAULT_ENDPOINTS))
+    parser.add_argument(
+        "--answer-cache", type=int, default=None, help="DIACHISO_GEOCODE_ANSWER_CACHE of the server (0: off)"
+    )
     parser.add_argument(
         "--code",
         type=Path,
         default=ROOT,
         help="folder of the server's code (e.g. an older checkout to compare)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def measure(
+    base: str, endpoint: str, lua: Path, options: WrkOptions, probe: tuple[tuple[str, int], list[str]]
+) -> Load:
+    """Warm the endpoint up (uncounted), then load it with wrk beside the probe client."""
+    if options.warm_s:
+        warm = WrkOptions(options.threads, options.connections, options.warm_s, options.timeout_s)
+        wrk(base, endpoint, lua, warm)
+    target, paths = probe
+    with Probe(base, endpoint, target, paths) as prober:
+        load = wrk(base, endpoint, lua, options)
+    load.probe, load.connections = prober.summary(), options.connections
+    return load
+
+
+def run(args: argparse.Namespace, folder: Path) -> list[Load]:
+    """Build the scratch database, start the server and load every endpoint at every connection count."""
+    url, targets = scratch_database(args.addresses, folder)
+    engine = make_engine(url)
+    loads: list[Load] = []
+    env = {} if args.answer_cache is None else {"DIACHISO_GEOCODE_ANSWER_CACHE": str(args.answer_cache)}
+    try:
+        edits = [f"{code} {version}" for code, version in targets[:-1]]
+        listings = {e: edits if e == "edit" else get_paths(e, engine) for e in args.endpoints}
+        with server(args.workers, url, args.code, env) as base:
+            for level, connections in enumerate(args.connections):
+                warm = args.warm if level == 0 else 0  # the caches stay filled for the next levels
+                options = WrkOptions(2, connections, args.seconds, args.timeout, warm)
+                for endpoint in args.endpoints:
+                    lua = script(endpoint, folder, listings[endpoint], options.threads)
+                    paths = [] if endpoint == "edit" else listings[endpoint]
+                    loads.append(measure(base, endpoint, lua, options, (targets[-1], paths)))
+                    print(table(loads[-1:]).splitlines()[-1], flush=True)
+    finally:
+        engine.dispose()
+        databases.drop_database(url)
+    return loads
+
+
+def main() -> None:
+    """Build the scratch database, start the server, load each endpoint, print the table."""
+    args = arguments()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
-    options = WrkOptions(
-        threads=2, connections=args.connections, seconds=args.seconds, timeout_s=args.timeout
-    )
-    loads: list[Load] = []
     with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        url, targets = scratch_database(args.addresses, folder)
-        try:
-            with server(args.workers, url, args.code) as base:
-                for endpoint in args.endpoints:
-                    lua = script(endpoint, folder, targets[:-1], options.threads)
-                    paths = [] if endpoint == "edit" else get_paths(endpoint)
-                    with Probe(base, endpoint, targets[-1], paths) as probe:
-                        load = wrk(base, endpoint, lua, options)
-                    load.probe = probe.summary()
-                    loads.append(load)
-                    print(table(loads[-1:]).splitlines()[-1], flush=True)
-        finally:
-            databases.drop_database(url)
-    print(f"\nworkers={args.workers} " + " ".join(options.args()))
+        loads = run(args, Path(name))
+    wrk_options = f"wrk -t2 -d{args.seconds}s --timeout={args.timeout}s"
+    print(f"\nworkers={args.workers} {wrk_options} (after {args.warm} s warm-up)")
     print(table(loads))
 
 

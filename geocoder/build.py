@@ -163,6 +163,14 @@ def address_part(frame: pd.DataFrame) -> AddressPart:
     return AddressPart(groups, _store(frame, group.astype(np.int32)))
 
 
+def _places(frame: pd.DataFrame) -> list[str | None]:
+    """The street and village of each address joined with ', ' (None when neither is there)."""
+    pairs = frame["street"].fillna("").astype(str) + "\x00" + frame["village_name"].fillna("").astype(str)
+    codes, uniques = pd.factorize(pairs)  # few distinct pairs: join each once
+    joined = [", ".join(part for part in str(pair).split("\x00") if part) or None for pair in uniques]
+    return [joined[code] for code in codes]
+
+
 def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
     """The house-number store of the address frame (alley and house number as one key)."""
     houses = _folded_column(frame["house_number"], house_key)
@@ -178,7 +186,7 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
         registry=registry,
         successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
         retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
-        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist()),
+        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist(), _places(frame)),
     )
 
 

@@ -89,29 +89,45 @@ class HouseHit:
 
 @dataclass(frozen=True, slots=True)
 class WrittenParts:
-    """House numbers and alleys as written, one per row, factorised (an int32 code each).
+    """House numbers, alleys and places (street, village) as written, one per row, factorised.
 
-    >>> parts = WrittenParts.of(["12A", None, "12A"], ["3", None, None])
+    >>> parts = WrittenParts.of(["12A", None, "12A"], ["3", None, None], ["Đường Lê Lợi", None, None])
     >>> parts.at(0), parts.at(1), parts.take(np.array([2, 0])).at(0)
     (('12A', '3'), (None, None), ('12A', None))
+    >>> parts.name(0), parts.name(1)
+    ('12A, 3, Đường Lê Lợi', '')
     """
 
     house_codes: NDArray[np.int32]
     house_texts: NDArray[np.object_]
     alley_codes: NDArray[np.int32]
     alley_texts: NDArray[np.object_]
+    place_codes: NDArray[np.int32]
+    place_texts: NDArray[np.object_]
+    """The street and village of a row joined with ', ' (the end of an address's name)."""
 
     @classmethod
-    def of(cls, houses: Sequence[str | None], alleys: Sequence[str | None]) -> WrittenParts:
+    def of(
+        cls,
+        houses: Sequence[str | None],
+        alleys: Sequence[str | None],
+        places: Sequence[str | None] | None = None,
+    ) -> WrittenParts:
         """Factorise the texts (None, NaN or blank: no text)."""
         house_codes, house_texts = _factorised(houses)
         alley_codes, alley_texts = _factorised(alleys)
-        return cls(house_codes, house_texts, alley_codes, alley_texts)
+        place_codes, place_texts = _factorised(places if places is not None else [None] * len(houses))
+        return cls(house_codes, house_texts, alley_codes, alley_texts, place_codes, place_texts)
 
     def take(self, order: NDArray[np.intp] | NDArray[np.int64]) -> WrittenParts:
         """The rows in another order."""
         return WrittenParts(
-            self.house_codes[order], self.house_texts, self.alley_codes[order], self.alley_texts
+            self.house_codes[order],
+            self.house_texts,
+            self.alley_codes[order],
+            self.alley_texts,
+            self.place_codes[order],
+            self.place_texts,
         )
 
     def at(self, row: int) -> tuple[str | None, str | None]:
@@ -121,6 +137,12 @@ class WrittenParts:
             None if house < 0 else str(self.house_texts[house]),
             None if alley < 0 else str(self.alley_texts[alley]),
         )
+
+    def name(self, row: int) -> str:
+        """House number, alley, street and village of a row joined with ', ' (what /reverse names)."""
+        place = int(self.place_codes[row])
+        parts = (*self.at(row), None if place < 0 else str(self.place_texts[place]))
+        return ", ".join(part for part in parts if part)
 
 
 def _factorised(texts: Sequence[str | None]) -> tuple[NDArray[np.int32], NDArray[np.object_]]:
@@ -223,6 +245,10 @@ class HouseStore:
         lon, lat = float(self.lon[row]), float(self.lat[row])
         house, alley = self.written.at(row)
         return HouseHit(row, address_id, lon, lat, _code(code), f"address:{address_id}", house, alley)
+
+    def registry_code(self, row: int) -> str | None:
+        """The registry code of a row (None: none)."""
+        return _code(int(self.registry[row]))
 
     def find(self, group: int, house: str) -> HouseHit | None:
         """The first address in force of a group with this house number key, or None."""

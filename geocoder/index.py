@@ -18,10 +18,12 @@ old state.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Connection
@@ -32,6 +34,7 @@ from geocoder.entries import Context, Entry
 from geocoder.houses import HouseStore
 from geocoder.loading import (
     Fingerprint,
+    address_marks,
     fingerprint,
     has_change_log,
     load_addresses,
@@ -40,6 +43,7 @@ from geocoder.loading import (
     load_units,
     load_villages,
 )
+from geocoder.mapped import mapped_addresses
 from geocoder.reverse_memory import ReverseIndex
 from geocoder.territory import Territory
 from geocoder.vocab import PostingIndex, Vocabulary
@@ -65,6 +69,8 @@ class IndexState:
     fingerprint: Fingerprint
     change_log: bool
     built_seconds: float
+    source: str = "database"
+    """Where the address arrays are: "database" (read into this process) or the mapped folder."""
 
     @property
     def houses(self) -> HouseStore:
@@ -81,14 +87,36 @@ def _names(
             yield owner.id, variant, form.folded, form.lead
 
 
-def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> IndexState:
-    """Read the database and build a state; reuse ``addresses`` when the address table did not change."""
+def _address_part(
+    conn: Connection, print_: Fingerprint, files: Path | None, reuse: tuple[AddressPart, str] | None
+) -> tuple[AddressPart, str]:
+    """The address part and its source: reused, mapped from ``files`` (built there if missing), or read."""
+    if reuse is not None:
+        return reuse
+    if files is not None:
+        part, mapped = mapped_addresses(conn, files, print_.addresses)
+        return part, str(mapped.folder)
+    return address_part(load_addresses(conn)), "database"
+
+
+def build_state(
+    conn: Connection,
+    *,
+    addresses: AddressPart | None = None,
+    files: Path | None = None,
+    source: str = "database",
+) -> IndexState:
+    """Read the database and build a state; reuse ``addresses`` (from ``source``) when they did not change.
+
+    ``files``: a folder where the address arrays are shared between processes (:mod:`geocoder.mapped`).
+    """
     started = time.perf_counter()
     change_log = has_change_log(conn)
     print_ = fingerprint(conn, change_log=tile_invalidation if change_log else None)
     units, lineage, villages = load_units(conn), load_lineage(conn), load_villages(conn)
     territory = Territory(units, lineage)
-    part = addresses if addresses is not None else address_part(load_addresses(conn))
+    reuse = None if addresses is None else (addresses, source)
+    part, source = _address_part(conn, print_, files, reuse)
     built = build_entries(territory, villages, load_places(conn), part)
     contexts = tuple(territory.contexts)
     entry_postings = PostingIndex.build(_names(built.entries))
@@ -109,11 +137,12 @@ def build_state(conn: Connection, *, addresses: AddressPart | None = None) -> In
         streets=built.streets,
         name_weights=weights,
         reverse=ReverseIndex.build(
-            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired)
+            units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired), part.store
         ),
         fingerprint=print_,
         change_log=change_log,
         built_seconds=time.perf_counter() - started,
+        source=source,
     )
 
 
@@ -132,16 +161,27 @@ class IndexStats:
 class GeocoderIndex:
     """The in-memory geocoder index; search it with :func:`geocoder.search.search`."""
 
-    def __init__(self, state: IndexState, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> None:
+    def __init__(
+        self, state: IndexState, *, check_every_s: float = DEFAULT_CHECK_EVERY_S, files: Path | None = None
+    ) -> None:
+        """Serve ``state``; rebuilds map their address arrays from ``files`` when given."""
         self._state = state
+        self.files = files
         self.check_every_s = check_every_s
         self._checked_at = time.monotonic()
+        self._confirmed_at = self._checked_at
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, conn: Connection, *, check_every_s: float = DEFAULT_CHECK_EVERY_S) -> GeocoderIndex:
-        """Build the index from the database behind ``conn``."""
-        return cls(build_state(conn), check_every_s=check_every_s)
+    def load(
+        cls, conn: Connection, *, check_every_s: float = DEFAULT_CHECK_EVERY_S, files: Path | None = None
+    ) -> GeocoderIndex:
+        """Build the index from the database behind ``conn``.
+
+        ``files``: a folder where the address arrays are written once and mapped by every process
+        (:mod:`geocoder.mapped`); None: each process reads them into its own memory.
+        """
+        return cls(build_state(conn, files=files), check_every_s=check_every_s, files=files)
 
     @property
     def state(self) -> IndexState:
@@ -166,10 +206,35 @@ class GeocoderIndex:
             state = self._state
             current = fingerprint(conn, change_log=tile_invalidation if state.change_log else None)
             if current == state.fingerprint:
+                self._confirmed_at = now
                 return False
             same_addresses = current.addresses == state.fingerprint.addresses
-            self._state = build_state(conn, addresses=state.addresses if same_addresses else None)
+            reuse = state.addresses if same_addresses else None
+            self._state = build_state(conn, addresses=reuse, files=self.files, source=state.source)
+            self._confirmed_at = now
             return True
+
+    def confirm(self, conn: Connection) -> bool:
+        """Look whether the addresses changed since the snapshot (no rebuild); True when they did not.
+
+        One cheap fingerprint (a few primary-key look-ups): :meth:`addresses_fresh` then
+        says for how long the snapshot's addresses are known to be the database's.
+        """
+        now = time.monotonic()
+        state = self._state
+        marks = address_marks(conn, change_log=tile_invalidation if state.change_log else None)
+        same = marks == state.fingerprint.addresses
+        with self._lock:
+            if state is self._state:
+                self._confirmed_at = now if same else -math.inf
+        return same
+
+    def addresses_fresh(self, within_s: float) -> bool:
+        """Whether the snapshot's addresses were seen equal to the database's less than ``within_s`` ago.
+
+        False from the moment a look finds a change until the rebuild that takes it in.
+        """
+        return time.monotonic() - self._confirmed_at < within_s
 
     def stats(self) -> IndexStats:
         """Counts of entries by kind, contexts, tokens, addresses and memory of the address arrays."""

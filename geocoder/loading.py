@@ -325,5 +325,10 @@ class Fingerprint:
 def fingerprint(conn: Connection, *, change_log: Table | None = None) -> Fingerprint:
     """The current fingerprint of the data (a handful of index look-ups and small scans)."""
     small = tuple(_table_state(conn, table) for table in (admin_unit, unit_lineage, village, place))
+    return Fingerprint(small, address_marks(conn, change_log=change_log))
+
+
+def address_marks(conn: Connection, *, change_log: Table | None = None) -> tuple[Any, ...]:
+    """The address part of the fingerprint alone: three primary-key look-ups."""
     log = None if change_log is None else _max_id(conn, change_log)
-    return Fingerprint(small, (_max_id(conn, address), _max_id(conn, address_history), log))
+    return (_max_id(conn, address), _max_id(conn, address_history), log)

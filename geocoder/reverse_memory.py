@@ -16,11 +16,15 @@ Everything the database path asks PostGIS is answered here from the index's snap
 
 The database is asked in two cases, through ``connect`` (opened lazily):
 
-* addresses: they change by the minute (a clerk registers a house, then clicks on it), so
-  the nearest address in force is always read from the database (one indexed query: its
-  current name, status and registry code). Only while the database cannot be reached do the
-  index's address arrays (at most ``check_every_s`` seconds old) decide: with no address
-  near in them the answer has none (one registered since the last refresh is then missed),
+* addresses: they change by the minute (a clerk registers a house, then clicks on it).
+  The caller says whether the snapshot's addresses are known fresh (``fresh``: a look at
+  the database's change markers, :meth:`geocoder.index.GeocoderIndex.addresses_fresh`, a
+  second or two ago found no change since the snapshot). Then the nearest address in
+  force comes from the snapshot's arrays (:class:`geocoder.houses.HouseStore`: point,
+  id, registry code, name as written), with the SQL's own candidates, order and metres.
+  Otherwise it is read from the database (one indexed query), as it is from the moment
+  a change is seen until the rebuild that takes it in. Only while the database cannot be
+  reached do the arrays decide then: with no address near in them the answer has none,
   with one near the database error stands.
 * a point outside every ward polygon but possibly within ``margin_m`` of one: the distance
   to a polygon on the ellipsoid is PostGIS's own, so it answers
@@ -47,6 +51,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from addresses.errors import OutOfTerritoryError
 from addresses.queries import point_expression
 from addresses.schema import address
+from geocoder.houses import HouseStore
 from geocoder.loading import LineageRow, UnitRow, VillageRow, load_lineage, load_units, load_villages
 from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
 from geocoder.reverse import (
@@ -163,6 +168,8 @@ class ReverseIndex:
     villages: tuple[VillageRow, ...]
     village_points: SortedPoints
     address_points: SortedPoints
+    store: HouseStore | None = None
+    """The address arrays the points' rows refer to (names, ids, codes); None: points only."""
 
     @classmethod
     def build(
@@ -171,8 +178,13 @@ class ReverseIndex:
         lineage: list[LineageRow],
         villages: list[VillageRow],
         addresses: AddressPoints,
+        store: HouseStore | None = None,
     ) -> ReverseIndex:
-        """Index the loaded units, lineage (with effective dates), active villages and address points."""
+        """Index the loaded units, lineage (with effective dates), active villages and address points.
+
+        With ``store``, ``addresses`` are its rows (its lon, lat and not retired) and the nearest
+        address can be answered from memory.
+        """
         wards = [unit for unit in units if unit.level == 3 and unit.valid_to is None]
         predecessors: dict[int, list[LineageRow]] = {}
         for link in lineage:
@@ -188,6 +200,7 @@ class ReverseIndex:
             villages=tuple(villages),
             village_points=SortedPoints.of(village_lon, village_lat, np.ones(len(villages), dtype=bool)),
             address_points=SortedPoints.of(*addresses),
+            store=store,
         )
 
     @classmethod
@@ -323,12 +336,16 @@ class ReverseIndex:
         found = self.villages[best[2]]
         return NearbyFeature(f"village:{found.id}", found.name, found.lon, found.lat, best[0])
 
-    def address(self, lon: float, lat: float, radius_m: float, connect: Connect) -> NearbyFeature | None:
-        """The nearest address in force within the radius, read from the database (see the module).
+    def address(
+        self, lon: float, lat: float, radius_m: float, connect: Connect, *, fresh: bool = False
+    ) -> NearbyFeature | None:
+        """The nearest address in force within the radius: from memory when ``fresh``, else the database.
 
         While the database cannot be reached, the snapshot's arrays decide: no address near in
         them gives None, one near lets the database error stand.
         """
+        if fresh and self.store is not None:
+            return self.address_in_memory(lon, lat, radius_m)
         try:
             with connect() as conn:
                 return nearest_address(conn, point_expression(lon, lat), radius_m)
@@ -337,6 +354,28 @@ class ReverseIndex:
             if any(metres <= radius_m for metres, _row in near):
                 raise
             return None
+
+    def address_in_memory(self, lon: float, lat: float, radius_m: float) -> NearbyFeature | None:
+        """The nearest address of the snapshot within the radius (the SQL's candidates, then metres, id)."""
+        store = self.store
+        if store is None:
+            raise ValueError("this reverse index holds address points only, no address arrays")
+        near = [
+            (metres, int(store.address_id[row]), row)
+            for metres, row in self.address_points.nearest(lon, lat, radius_m)
+            if metres <= radius_m
+        ]
+        if not near:
+            return None
+        metres, address_id, row = min(near)
+        return NearbyFeature(
+            f"address:{address_id}",
+            store.written.name(row),
+            float(store.lon[row]),
+            float(store.lat[row]),
+            metres,
+            store.registry_code(row),
+        )
 
 
 def metres_at_least(degrees: float, lat: float) -> float:
@@ -362,10 +401,12 @@ def reverse_in_memory(
     radius_m: float = DEFAULT_RADIUS_M,
     at: dt.date | None = None,
     margin_m: float = DEFAULT_MARGIN_M,
+    fresh: bool = False,
 ) -> ReverseResult:
     """What lies at a WGS 84 point, from memory: the answer of :func:`geocoder.reverse.reverse`.
 
-    ``connect`` opens a connection for the rare parts that ask the database (see the module).
+    ``connect`` opens a connection for the rare parts that ask the database (see the module);
+    ``fresh``: the index's addresses are known to be the database's, the nearest is read from them.
     Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
     InvalidParameterError for impossible coordinates or distances.
     """
@@ -383,6 +424,6 @@ def reverse_in_memory(
         old_units=old_units,
         note=note,
         village=index.village(lon, lat, radius_m),
-        address=index.address(lon, lat, radius_m, connect),
+        address=index.address(lon, lat, radius_m, connect, fresh=fresh),
     )
     return reverse_result(lon, lat, at, found)

@@ -15,15 +15,15 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from starlette.background import BackgroundTask
@@ -32,22 +32,15 @@ from starlette.datastructures import UploadFile
 
 from addresses.errors import InvalidParameterError
 from addresses.features import parse_bbox
-from api.deps import Database, State, database
+from api.deps import AppState, Database, State
 from api.errors import PayloadTooLargeError
 from api.responses import ERROR_RESPONSES, Responses, error_responses
 from api.schemas import IsoDate
-from api.schemas_geocode import (
-    GeocodeCollection,
-    Lang,
-    ParsedModel,
-    QueryModel,
-    collection,
-    reverse_feature,
-    search_feature,
-)
+from api.schemas_geocode import GeocodeCollection, ParsedModel
 from geocoder.batch import address_columns
 from geocoder.batch_stream import BatchJob
-from geocoder.index import GeocoderIndex
+from geocoder.geocodejson import Lang, collection, encode, query_json, reverse_feature, search_feature
+from geocoder.index import GeocoderIndex, IndexState
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
 from geocoder.reverse_memory import reverse_in_memory
@@ -86,8 +79,8 @@ class SearchRequest:
     filters: SearchFilters
     lang: Lang
 
-    def echo(self) -> QueryModel:
-        """The query as it is given back in the answer."""
+    def echo(self) -> dict[str, Any]:
+        """The query as it is given back in the answer (``diachiso.query``)."""
         filters = self.filters
         shown: dict[str, object] = {}
         if filters.unit_code is not None:
@@ -99,7 +92,7 @@ class SearchRequest:
         if filters.near is not None:
             shown["near"] = list(filters.near)
         parsed = parse(self.text).to_dict()
-        return QueryModel(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
+        return query_json(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
 
 
 def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
@@ -189,23 +182,49 @@ Searched = Annotated[SearchRequest, Depends(search_request)]
 # --- search, autocomplete, parse --------------------------------------------------------------------
 
 
-def _search_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+def _search_answer(index: IndexState, asked: SearchRequest) -> bytes:
     results = search(index, asked.text, limit=asked.limit, filters=asked.filters)
-    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+    return encode(collection([search_feature(result, lang=asked.lang) for result in results], asked.echo()))
 
 
-def _autocomplete_answer(index: GeocoderIndex, asked: SearchRequest) -> GeocodeCollection:
+def _autocomplete_answer(index: IndexState, asked: SearchRequest) -> bytes:
     results = autocomplete(index, asked.text, limit=asked.limit, filters=asked.filters)
-    return collection([search_feature(result, lang=asked.lang) for result in results], asked.echo())
+    return encode(collection([search_feature(result, lang=asked.lang) for result in results], asked.echo()))
+
+
+def json_answer(body: bytes) -> Response:
+    """An answer already serialised (the route's response model only documents it)."""
+    return Response(content=body, media_type="application/json")
+
+
+async def _answered(
+    state: AppState, key: Hashable, compute: Callable[[IndexState], bytes], *, keep: bool = True
+) -> Response:
+    """The answer kept for ``key`` from the index's current snapshot, else computed in turn (and kept)."""
+    cache = state.answer_cache
+    snapshot = state.geocoder.state
+    body = cache.get(snapshot, key) if keep else None
+    if body is None:
+        body = await anyio.to_thread.run_sync(compute, snapshot, limiter=state.search_turns)
+        if keep:
+            cache.put(snapshot, key, body)
+    return json_answer(body)
 
 
 async def _in_turn(
-    state: State,
-    answer: Callable[[GeocoderIndex, SearchRequest], GeocodeCollection],
+    state: AppState,
+    answer: Callable[[IndexState, SearchRequest], bytes],
     asked: SearchRequest,
-) -> GeocodeCollection:
-    """Run a search on a worker thread when its turn comes."""
-    return await anyio.to_thread.run_sync(answer, state.geocoder, asked, limiter=state.search_turns)
+) -> Response:
+    """Answer a search from the cache, or run it on a worker thread when its turn comes."""
+    compute = functools.partial(_swapped, answer, asked)
+    return await _answered(state, (answer.__name__, asked), compute)
+
+
+def _swapped(
+    answer: Callable[[IndexState, SearchRequest], bytes], asked: SearchRequest, snapshot: IndexState
+) -> bytes:
+    return answer(snapshot, asked)
 
 
 @router.get(
@@ -214,7 +233,7 @@ async def _in_turn(
     summary="Geocode an address, place name or code",
     responses=ERROR_RESPONSES,
 )
-async def search_route(state: State, asked: Searched) -> GeocodeCollection:
+async def search_route(state: State, asked: Searched) -> Response:
     """Free-text geocoding, best first: addresses, streets, villages, places, units of both periods.
 
     A pre-2025 commune answers with its 2025 successor as ``diachiso.current_unit`` (one
@@ -232,7 +251,7 @@ async def search_route(state: State, asked: Searched) -> GeocodeCollection:
     summary="Complete an address being typed",
     responses=ERROR_RESPONSES,
 )
-async def autocomplete_route(state: State, asked: Searched) -> GeocodeCollection:
+async def autocomplete_route(state: State, asked: Searched) -> Response:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
     return await _in_turn(state, _autocomplete_answer, asked)
 
@@ -278,10 +297,9 @@ def _admitted_read(db: Database) -> Iterator[Connection]:
     summary="What lies at a point: address, units, codes",
     responses=ERROR_RESPONSES,
 )
-def reverse_route(
+async def reverse_route(
     *,
-    db: Annotated[Database, Depends(database)],
-    index: Index,
+    state: State,
     lon: Annotated[
         float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
     ],
@@ -306,17 +324,27 @@ def reverse_route(
         ),
     ] = None,
     lang: LangParam = "vi",
-) -> GeocodeCollection:
+) -> Response:
     """One feature at the point: its location code, the commune/ward (2025) and the units before 2025,
     the nearest village and the nearest address (with its registry code) within ``radius_m``.
 
     A point farther than 2 km from every commune of the database answers 400 (out of territory).
-    Answered from the in-memory index; the nearest address is read fresh from the database.
+    Answered from the in-memory index; the nearest address from it too while its addresses are
+    known to be the database's (seen unchanged within ``DIACHISO_GEOCODE_FRESH_S``), else from
+    the database.
     """
-    connect = functools.partial(_admitted_read, db)  # admission only when the database is asked
-    result = reverse_in_memory(index.state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at)
-    query = QueryModel(lon=lon, lat=lat, radius_m=radius_m, at=at.isoformat() if at else None, lang=lang)
-    return collection([reverse_feature(result, lang=lang)], query)
+    fresh = state.geocoder.addresses_fresh(state.settings.geocode.fresh_s)
+    connect = functools.partial(_admitted_read, state.database)  # admission only when the database is asked
+
+    def answer(state: IndexState) -> bytes:
+        result = reverse_in_memory(
+            state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at, fresh=fresh
+        )
+        query = query_json(point=(lon, lat), radius_m=radius_m, at=at, lang=lang)
+        return encode(collection([reverse_feature(result, lang=lang)], query))
+
+    # only an answer wholly from memory is kept: the database's nearest address may change any time
+    return await _answered(state, ("reverse", lon, lat, radius_m, at, lang), answer, keep=fresh)
 
 
 # --- batch -----------------------------------------------------------------------------------------

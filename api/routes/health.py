@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from addresses import queries
-from api.deps import Db
+from api.deps import AppState, Db, State
 from api.responses import ERROR_RESPONSES
 
 router = APIRouter(tags=["service"])
@@ -18,12 +21,28 @@ class Liveness(BaseModel):
     status: str
 
 
+class IndexStatus(BaseModel):
+    """The geocoder index of the worker process that answered."""
+
+    pid: int = Field(description="The worker process.")
+    source: str = Field(
+        description="Where its address arrays are: 'database' (read into this process) or the folder of "
+        "the memory-mapped files every worker shares."
+    )
+    addresses: int = Field(description="Addresses in the index.")
+    fingerprint: list[Any] = Field(
+        description="Largest address, history and change-log ids it was built from."
+    )
+    addresses_fresh: bool = Field(description="Whether /reverse reads the nearest address from memory now.")
+
+
 class Status(BaseModel):
     """Whether the database answers, its schema revision, and what is loaded."""
 
     status: str
     schema_revision: str | None
     counts: dict[str, int]
+    index: IndexStatus | None = None
 
 
 LIVE = Liveness(status="ok")
@@ -41,11 +60,25 @@ def health() -> Liveness:
     summary="Readiness: database, schema revision and row counts",
     responses=ERROR_RESPONSES,
 )
-def status(db: Db) -> Status:
-    """Answer 200 with the schema revision and row counts; 503 when the database does not answer."""
+def status(db: Db, state: State) -> Status:
+    """Answer 200 with the schema revision, row counts and this worker's index; 503 when the database
+    does not answer."""
     with db.connect() as conn:
         return Status(
             status="ok",
             schema_revision=queries.schema_revision(conn),
             counts=queries.table_counts(conn),
+            index=_index_status(state),
         )
+
+
+def _index_status(app: AppState) -> IndexStatus:
+    index = app.geocoder
+    state = index.state
+    return IndexStatus(
+        pid=os.getpid(),
+        source=state.source,
+        addresses=len(state.houses),
+        fingerprint=list(state.fingerprint.addresses),
+        addresses_fresh=index.addresses_fresh(app.settings.geocode.fresh_s),
+    )

@@ -70,14 +70,19 @@ def _answer(call: Any) -> dict[str, Any] | str:
 
 
 def _differences(
-    conn: Connection, index: ReverseIndex, points: list[Point], **options: Any
+    conn: Connection, index: ReverseIndex, points: list[Point], *, fresh: bool = False, **options: Any
 ) -> list[tuple[Point, Any, Any]]:
-    """The points where the two paths answer differently (with both answers)."""
+    """The points where the two paths answer differently (with both answers).
+
+    ``fresh``: the in-memory path reads the nearest address from the index's arrays too.
+    """
     found = []
     connect = _connect(conn)
     for lon, lat in points:
         in_db = _answer(lambda: reverse_in_db(conn, lon, lat, **options))  # noqa: B023
-        in_memory = _answer(lambda: reverse_in_memory(index, lon, lat, connect=connect, **options))  # noqa: B023
+        in_memory = _answer(
+            lambda: reverse_in_memory(index, lon, lat, connect=connect, fresh=fresh, **options)  # noqa: B023
+        )
         if not _close(in_db, in_memory):
             found.append(((lon, lat), in_db, in_memory))
     return found
@@ -210,8 +215,25 @@ def test_generated_addresses_answer_the_same(conn: Connection, data_dir: Path) -
     assert sum(answer.address is not None for answer in answers) >= 140
     assert _differences(conn, index, points) == []
     assert _differences(conn, index, points[:50], radius_m=RADII[0]) == []
+    # the nearest address from the index's arrays (what /reverse does while they are known fresh)
+    assert _differences(conn, index, points, fresh=True) == []
+    assert _differences(conn, index, points[:50], fresh=True, radius_m=RADII[0]) == []
     loaded = ReverseIndex.load(conn)  # what the CLI builds: the same answers
     assert _differences(conn, loaded, points[::3]) == []
     for code, _x, _y in chosen[:20]:  # retired after the index was built: the database has the last word
         retire_address(conn, code, reason="demolished")
     assert _differences(conn, index, points[:40]) == []
+
+
+def test_a_change_makes_the_index_addresses_stale_until_the_rebuild(conn: Connection, data_dir: Path) -> None:
+    synth.load(conn, synth.generate(data_dir, 200, seed=SEED), name="synth-fresh")
+    geocoder = GeocoderIndex.load(conn)
+    assert geocoder.confirm(conn)
+    assert geocoder.addresses_fresh(60)
+    code = conn.execute(select(address.c.registry_code).where(address.c.status == "active")).scalars().first()
+    retire_address(conn, str(code), reason="demolished")
+    assert not geocoder.confirm(conn)
+    assert not geocoder.addresses_fresh(60)  # /reverse asks the database from now on
+    assert geocoder.refresh_if_stale(conn, force=True)
+    assert geocoder.addresses_fresh(60)
+    assert not geocoder.addresses_fresh(0)

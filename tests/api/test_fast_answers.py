@@ -1,0 +1,111 @@
+"""The geocoding answers serialised once (geocoder.geocodejson) are what the response models give.
+
+/search, /autocomplete and /reverse send bytes built straight from the result objects;
+the pydantic models only document them. Here the bodies of the running app are compared
+with the models built from the same results (``model_dump(mode="json")``, what FastAPI
+would send), for a sample of the development set, both languages and with filters; and
+the OpenAPI schema still names the models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.deps import app_state_of
+from api.schemas_geocode import QueryModel, collection, reverse_feature, search_feature
+from geocoder.geocodejson import Lang
+from geocoder.index import GeocoderIndex
+from geocoder.parse import parse
+from geocoder.reverse import DEFAULT_RADIUS_M
+from geocoder.reverse_memory import reverse_in_memory
+from geocoder.search import SearchFilters, autocomplete, search
+
+pytestmark = pytest.mark.db
+
+SAMPLE = 40
+LANGS: tuple[Lang, ...] = ("vi", "en")
+FILTERS: list[tuple[dict[str, Any], SearchFilters, dict[str, Any]]] = [
+    ({}, SearchFilters(), {}),
+    ({"type": "village"}, SearchFilters(types=frozenset({"village"})), {"type": ["village"]}),
+    ({"lon": 105.07, "lat": 20.65}, SearchFilters(near=(105.07, 20.65)), {"near": [105.07, 20.65]}),
+]
+
+
+def _rows(data_dir: Path) -> list[dict[str, Any]]:
+    lines = (data_dir / "geocoding_dev_queries.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _same(first: Any, second: Any) -> bool:
+    """Equal JSON values; numbers equal as floats (an integral float may come back as either)."""
+    if isinstance(first, int | float) and isinstance(second, int | float) and not isinstance(first, bool):
+        return math.isclose(first, second, rel_tol=0, abs_tol=0)
+    if isinstance(first, dict) and isinstance(second, dict):
+        return first.keys() == second.keys() and all(_same(first[k], second[k]) for k in first)
+    if isinstance(first, list) and isinstance(second, list):
+        return len(first) == len(second) and all(_same(a, b) for a, b in zip(first, second, strict=True))
+    return bool(first == second)
+
+
+def _index(client: TestClient) -> GeocoderIndex:
+    return app_state_of(cast(FastAPI, client.app)).geocoder
+
+
+def _model_search(index: GeocoderIndex, path: str, text: str, case: int, lang: Lang) -> dict[str, Any]:
+    """What the response models make of the same search."""
+    _params, filters, shown = FILTERS[case]
+    find = search if path == "/search" else autocomplete
+    results = find(index, text, limit=5, filters=filters)
+    query = QueryModel(text=text, parsed=parse(text).to_dict(), limit=5, lang=lang, filters=shown)
+    answer = collection([search_feature(result, lang=lang) for result in results], query)
+    return answer.model_dump(mode="json")
+
+
+@pytest.mark.parametrize("path", ["/search", "/autocomplete"])
+def test_search_bodies_equal_the_models(client: TestClient, data_dir: Path, path: str) -> None:
+    rng = random.Random(5)
+    texts = [row["query"] for row in _rows(data_dir) if row["kind"] != "reverse"]
+    index, compared = _index(client), 0
+    for text in rng.sample(texts, SAMPLE):
+        case, lang = rng.randrange(len(FILTERS)), rng.choice(LANGS)
+        params = {"q": text, "limit": 5, "lang": lang, **FILTERS[case][0]}
+        response = client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        expected = _model_search(index, path, text, case, lang)
+        assert _same(response.json(), expected), text
+        compared += len(expected["features"])
+    assert compared >= SAMPLE  # most queries find something: the features were compared too
+
+
+def test_reverse_bodies_equal_the_models(client: TestClient, engine: Engine, data_dir: Path) -> None:
+    rng = random.Random(7)
+    points = [(row["lon"], row["lat"]) for row in _rows(data_dir) if row["kind"] == "reverse"]
+    index = _index(client)
+    for lon, lat in rng.sample(points, SAMPLE):
+        lang = rng.choice(LANGS)
+        response = client.get("/reverse", params={"lon": lon, "lat": lat, "lang": lang})
+        assert response.status_code == 200, response.text
+        result = reverse_in_memory(index.state.reverse, lon, lat, connect=engine.connect)
+        query = QueryModel(lon=lon, lat=lat, radius_m=DEFAULT_RADIUS_M, lang=lang)
+        expected = collection([reverse_feature(result, lang=lang)], query).model_dump(mode="json")
+        assert _same(response.json(), expected), (lon, lat)
+
+
+def test_the_openapi_schema_documents_the_models(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path in ("/search", "/autocomplete", "/reverse"):
+        ok = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/GeocodeCollection"}, path
+    schemas = document["components"]["schemas"]
+    assert "diachiso" in schemas["GeocodeCollection"]["properties"]
+    assert "address" in schemas["DiachisoProperties"]["properties"]
