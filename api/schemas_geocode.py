@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from addresses.codes import format_registry_code
-from addresses.vocabulary import ENGLISH_UNIT_NAMES
+from addresses.vocabulary import ENGLISH_UNIT_NAMES, UnitLevel
 from geocoder.results import (
     GeocodeResult,
     MatchLevel,
@@ -27,6 +27,7 @@ from geocoder.results import (
     OldUnit,
     ResultKind,
     ReverseResult,
+    UnitLevelName,
     UnitRef,
 )
 
@@ -37,8 +38,10 @@ LICENCE = "ODbL (OpenStreetMap data), CC-BY (GeoNames), see data/hoabinh/SOURCES
 Lang = Literal["vi", "en"]
 
 
-LEVEL_NUMBERS: Final[dict[str, int]] = {"province": 1, "district": 2, "commune": 3}
-"""Unit levels as numbers, as /units and OGC give them."""
+LEVEL_NUMBERS: Final[dict[str, int]] = {
+    level.key: int(level) for level in UnitLevel if level <= UnitLevel.COMMUNE
+}
+"""Unit levels as numbers, as /units and OGC give them (the vocabulary's levels)."""
 
 GeocodeJsonType = Literal["house", "street", "locality", "city", "county", "state", "country"]
 GEOCODEJSON_TYPES: Final[dict[str, GeocodeJsonType]] = {
@@ -62,7 +65,7 @@ class UnitModel(BaseModel):
     name: str = Field(examples=["Mai Châu"])
     full_name: str = Field(examples=["Xã Mai Châu"])
     level: int = Field(ge=1, le=3, examples=[3], description="1 province, 2 district, 3 commune/ward.")
-    level_name: Literal["province", "district", "commune"] = Field(examples=["commune"])
+    level_name: UnitLevelName = Field(examples=["commune"])
 
     @classmethod
     def of(cls, unit: UnitRef) -> UnitModel:
