@@ -21,9 +21,10 @@ word - "xã" before it or "commune" after it), and the score multiplied by:
 * :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Tan Dan
   Kindergarten" read as the village "Tân Dân": the text names something else), and
   :data:`MISNAMED` when that segment is labelled a unit of the entry's kind ("Thôn Giếng
-  Xạ" read as the village "Giang": another village, so the commune named answers) or
-  the entry was read by the word for its kind ("Trạm y tế Yên Phú" read as the health
-  station of Lạc Thịnh: the station of Yên Phú, so the commune Yên Phú answers);
+  Xạ" read as the village "Giang": another village, so the commune named answers), or
+  when a place is read only by the word for its kind and the text names a unit it leaves
+  unexplained ("Trạm y tế Yên Phú" read as the health station of Lạc Thịnh: the station
+  of Yên Phú is meant, so the commune Yên Phú answers);
 * :data:`FINER_IGNORED` when the text names a commune (or a village) finer than the entry
   that the reading leaves unexplained: the finest unit named wins, coarser ones are
   context ("Ngọc Lâu commune (Lạc Sơn)" is the commune, not the district); the answer's
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit
 from geocoder.index import IndexState
@@ -479,8 +481,7 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
-        factor = 1.0
-        factor *= self._partial(entry, run, used)
+        factor = min(self._partial(entry, run, used), self._generic(entry, run, used))
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -509,21 +510,28 @@ class Matcher:
         return self._typed
 
     def _partial(self, entry: Entry, run: Run, used: int) -> float:
-        """The factor for a name that leaves name tokens of its segment unexplained (1: none).
-
-        :data:`MISNAMED` when the segment is labelled a unit of the entry's level, or when
-        the entry was read by the word for its kind and the rest of the segment names a unit
-        it does not lie in: "Trạm y tế Yên Phú" is the health station of Yên Phú, not any
-        other health station ("Bến xe khách Mai Châu" is still the bus station of Mai Châu).
-        """
+        """The factor for a name that leaves name tokens of its segment unexplained (1: none)."""
         for mask, level, start, end in self._segment_masks():
             if start <= run.start < end:
-                free = mask & ~used
-                if not free:
+                if not mask & ~used:
                     return 1.0
-                same_level = level is not None and level == entry.type_level
-                other_unit = entry.names[run.variant].generic and self._names_a_unit(free)
-                return MISNAMED if same_level or other_unit else PARTIAL
+                return MISNAMED if level is not None and level == entry.type_level else PARTIAL
+        return 1.0
+
+    def _generic(self, entry: Entry, run: Run, used: int) -> float:
+        """The factor for a place read only by the word for its kind while the text names a unit it leaves out.
+
+        "Trạm y tế Yên Phú" is the health station of Yên Phú and "Nhà văn hóa xóm Lác" the
+        community hall of xóm Lác, not any other health station or hall (:data:`MISNAMED`);
+        "Cây xăng, xã Tân Lạc" is any fuel station the commune named holds (1: no change).
+        """
+        generic = entry.names[run.variant].generic
+        if not generic and " ".join(self.query.folded[run.start : run.end]) not in CATEGORY_FOLDED:
+            return 1.0
+        for mask, level, _start, _end in self._segment_masks():
+            free = mask & ~used
+            if free and (level is not None or self._names_a_unit(free)):
+                return MISNAMED
         return 1.0
 
     def _names_a_unit(self, free: int) -> bool:

@@ -25,7 +25,8 @@ MAI_HA = "05251"  # Xã Mai Hạ and Xã Chiềng Châu (Mai Châu) since 2025
 DUNG_TIEN = "05086"  # Xã Mi Hòa (Kim Bôi) since 2025
 DA_BAC = "04831"
 CAO_PHONG = "05089"
-CAO_SON = "04876"  # the 2025 xã Cao Sơn
+CAO_SON = "04876"  # the 2025 xã Cao Sơn (the old one of Đà Bắc)
+LIEN_SON = "04960"  # holds part of the old xã Cao Sơn of Lương Sơn since 2025
 YEN_PHU = "05305"
 PA_CO = "05212"
 
@@ -148,6 +149,29 @@ def test_a_place_read_by_the_word_for_its_kind_does_not_answer_for_another_unit(
     assert (ward(result), result.match_level) == (commune, "commune")
     assert ward(top(index, "Bến xe khách Mai Châu")) is not None  # more words for the kind: still a place
     assert top(index, "Bến xe khách Mai Châu").kind == "place"
+
+
+def test_a_place_name_matched_only_on_the_words_for_its_kind_does_not_answer_for_a_unit_named(
+    index: GeocoderIndex,
+) -> None:
+    """ "Nhà văn hóa xóm Lác" is the hall of xóm Lác: not a hall elsewhere found by "nhà văn hóa" alone."""
+    assert top(index, "Nhà văn hóa").kind == "place"
+    assert ward(top(index, "Nhà văn hóa xóm Lác")) == MAI_HA
+
+
+def test_namesake_communes_with_nothing_to_tell_them_apart_are_alternatives(index: GeocoderIndex) -> None:
+    """Two communes named Cao Sơn: alone, both come back, with a note and a lower score; the district decides."""
+    alone = search(index, "xã Cao Sơn", limit=5)
+    assert {ward(r) for r in alone if r.name == "Xã Cao Sơn"} >= {CAO_SON, LIEN_SON}
+    assert alone[0].score < 0.95
+    assert alone[0].note is not None
+    assert "another unit bears this name" in alone[0].note
+    assert "Lương Sơn" in alone[0].note
+    placed = top(index, "xã Cao Sơn, huyện Đà Bắc")
+    assert (ward(placed), placed.score, placed.note) == (CAO_SON, 1.0, None)
+    other = top(index, "xã Cao Sơn, huyện Lương Sơn")
+    assert ward(other) in {LIEN_SON, "04924"}  # the old Cao Sơn of Lương Sơn was split in 2025
+    assert other.note is None or "another unit bears this name" not in other.note
 
 
 MUONG = [
