@@ -85,10 +85,15 @@ class UnitTerm:
 
 @dataclass(frozen=True, slots=True)
 class EnglishTerm:
-    """An English unit word, written after the name it qualifies ("Mai Hạ commune")."""
+    """An English unit word, written after the name it qualifies ("Mai Hạ commune").
+
+    ``types``: the Vietnamese unit words it translates ("commune" is xã, "ward" phường,
+    "township" thị trấn); empty when it translates any unit word of its level ("village").
+    """
 
     word: str
     level: UnitLevel
+    types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +154,13 @@ UNIT_TERMS: Final[tuple[UnitTerm, ...]] = (
 """Every Vietnamese unit word, coarsest level first."""
 
 ENGLISH_TERMS: Final[tuple[EnglishTerm, ...]] = (
-    EnglishTerm("province", _P),
-    EnglishTerm("district", _D),
-    EnglishTerm("city", _D),
-    EnglishTerm("commune", _C),
-    EnglishTerm("ward", _C),
-    EnglishTerm("town", _C),
-    EnglishTerm("township", _C),
+    EnglishTerm("province", _P, ("tỉnh",)),
+    EnglishTerm("district", _D, ("huyện", "quận", "thị xã")),
+    EnglishTerm("city", _D, ("thành phố",)),
+    EnglishTerm("commune", _C, ("xã",)),
+    EnglishTerm("ward", _C, ("phường",)),
+    EnglishTerm("town", _C, ("thị trấn",)),
+    EnglishTerm("township", _C, ("thị trấn",)),
     EnglishTerm("village", _V),
     EnglishTerm("hamlet", _V),
     EnglishTerm("residential group", _V),

@@ -105,10 +105,14 @@ def type_fit(word: UnitWord, level: int, unit_type: str) -> float | None:
     (1.0, 0.6)
     >>> type_fit(UNIT_WORDS["huyen"], 3, "xa") is None
     True
+    >>> type_fit(UNIT_WORDS["township"], 3, "thi tran"), type_fit(UNIT_WORDS["township"], 3, "xa")
+    (1.0, 0.6)
     """
     if word.level != level:
         return None
-    if not unit_type or word.folded == unit_type or word.folded in ENGLISH:
+    if not unit_type or word.folded == unit_type:
+        return 1.0
+    if word.folded in ENGLISH and (not word.types or unit_type in word.types):
         return 1.0
     return SAME_LEVEL_OTHER_TYPE
 
@@ -519,7 +523,7 @@ class Matcher:
         return 1.0
 
     def _generic(self, entry: Entry, run: Run, used: int) -> float:
-        """The factor for a place read only by the word for its kind while the text names a unit it leaves out.
+        """The factor for a place read only by the word for its kind, the text naming a unit it leaves out.
 
         "Trạm y tế Yên Phú" is the health station of Yên Phú and "Nhà văn hóa xóm Lác" the
         community hall of xóm Lác, not any other health station or hall (:data:`MISNAMED`);

@@ -23,8 +23,8 @@ from addresses.queries import format_address
 from geocoder.build import label
 from geocoder.entries import Entry, Successor
 from geocoder.houses import HouseHit
-from geocoder.normalize import strip_marks
 from geocoder.index import GeocoderIndex, IndexState
+from geocoder.normalize import strip_marks
 from geocoder.parse import ParsedAddress
 from geocoder.query import Query, read_query
 from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, ResultKind
@@ -39,7 +39,7 @@ COHERE_MARGIN: Final = 2
 NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
 NAMESAKE_SHARE: Final = 0.9
-"""Score factor of answers tied with a namesake in another 2025 unit (nothing in the text tells them apart)."""
+"""Score factor of answers tied with a namesake in another 2025 unit (the text tells them not apart)."""
 NAMESAKE_NOTE: Final = "another unit bears this name and nothing in the text tells them apart: also {others}"
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
 
@@ -321,7 +321,7 @@ def _namesake_key(result: GeocodeResult) -> tuple[str, str]:
 
 
 def _namesakes(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
-    """Answers tied with a namesake in another 2025 unit, each with a lower score and a note naming the others.
+    """Answers tied with a namesake in another 2025 unit get a lower score and a note naming the others.
 
     Two communes (or villages) of one name with nothing in the text to choose between them
     ("xã Cao Sơn" without its district) are returned as alternatives, none of them sure.
@@ -332,18 +332,20 @@ def _namesakes(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeRe
     tied = [
         index
         for index, (result, _entry) in enumerate(found)
-        if math.isclose(result.score, first.score, rel_tol=1e-9) and _namesake_key(result) == _namesake_key(first)
+        if math.isclose(result.score, first.score, rel_tol=1e-9)
+        and _namesake_key(result) == _namesake_key(first)
     ]
-    units = {found[i][0].current_unit.code for i in tied if found[i][0].current_unit is not None}
+    units = {unit.code for i in tied if (unit := found[i][0].current_unit) is not None}
     if len(units) < 2:
         return found
     key, top = _namesake_key(first), first.score * NAMESAKE_SHARE
     out = []
     for index, (result, entry) in enumerate(found):
-        if index in tied:
-            result = _noted(result, NAMESAKE_NOTE.format(others=_other_labels(found, tied, result)))
         shared = _namesake_key(result) == key
-        out.append((replace(result, score=result.score * NAMESAKE_SHARE if shared else min(result.score, top)), entry))
+        lowered = replace(result, score=result.score * NAMESAKE_SHARE if shared else min(result.score, top))
+        if index in tied:
+            lowered = _noted(lowered, NAMESAKE_NOTE.format(others=_other_labels(found, tied, result)))
+        out.append((lowered, entry))
     return out
 
 

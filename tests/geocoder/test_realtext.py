@@ -87,6 +87,22 @@ def test_a_village_named_with_its_commune_stays_in_that_commune(index: GeocoderI
     assert result.match_level in {"village", "street"}
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Mai Chau township", "Thị trấn Mai Châu"),
+        ("Mai Chau commune", "Xã Mai Châu"),
+        ("Da Bac town", "Thị trấn Đà Bắc"),
+        ("Da Bac commune", "Xã Đà Bắc"),
+    ],
+)
+def test_an_english_unit_word_names_the_type_it_translates(
+    index: GeocoderIndex, query: str, name: str
+) -> None:
+    """ "township"/"town" is thị trấn, "commune" xã: of two units of one name, the type written wins."""
+    assert top(index, query).name == name
+
+
 ABBREVIATIONS = [
     ("TK Liên Phương TT Đà Bắc", DA_BAC),
     ("Khu 2 TT cao Phong", CAO_PHONG),
@@ -160,7 +176,7 @@ def test_a_place_name_matched_only_on_the_words_for_its_kind_does_not_answer_for
 
 
 def test_namesake_communes_with_nothing_to_tell_them_apart_are_alternatives(index: GeocoderIndex) -> None:
-    """Two communes named Cao Sơn: alone, both come back, with a note and a lower score; the district decides."""
+    """Two communes named Cao Sơn: alone, both come back with a note and a lower score; a district decides."""
     alone = search(index, "xã Cao Sơn", limit=5)
     assert {ward(r) for r in alone if r.name == "Xã Cao Sơn"} >= {CAO_SON, LIEN_SON}
     assert alone[0].score < 0.95
