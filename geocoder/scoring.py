@@ -207,12 +207,12 @@ class Matcher:
 
     # ------------------------------------------------------------------ tokens
 
-    def quality(self, position: int, folded: str, accented: str, marked: bool = True) -> float:
+    def quality(self, position: int, folded: str, accented: str, names: tuple[NameForm, ...] = ()) -> float:
         """How well query token ``position`` reads as a name token (0: not at all).
 
         A misspelling (a typo reading, not a completion) must keep the marks typed: a token
         written with marks the name's token lacks is another word ("rằng" is not "hang"),
-        unless the name is written without any marks at all (``marked`` False).
+        unless the name (``names``: its forms) is written without any marks at all.
         """
         found = self.expansions[position].get(folded)
         if found is None:
@@ -220,7 +220,7 @@ class Matcher:
         typed = self.query.accented[position]
         if found >= 1.0:
             return accent_score(typed, accented) or found
-        if marked and self._typo(position, found) and not marks_fit(typed, accented):
+        if self._typo(position, found) and not marks_fit(typed, accented) and written_with_marks(names):
             return 0.0
         return found
 
@@ -333,11 +333,10 @@ class Matcher:
         """Extend one seed both ways along the name while tokens keep matching."""
         form = entry.names[variant]
         weights = self.query.weights
-        marked = written_with_marks(entry.names)
         first = index
         while first > 0 and position - (index - first) > 0:
             p = position - (index - first) - 1
-            if self.quality(p, form.folded[first - 1], form.accented[first - 1], marked) <= 0:
+            if self.quality(p, form.folded[first - 1], form.accented[first - 1], entry.names) <= 0:
                 break
             first -= 1
         start = position - (index - first)
@@ -345,7 +344,7 @@ class Matcher:
         name_weights = self.state.name_weights[entry.id][variant]
         matched = 0.0
         while last < len(form.folded) and end < self.n:
-            quality = self.quality(end, form.folded[last], form.accented[last], marked)
+            quality = self.quality(end, form.folded[last], form.accented[last], entry.names)
             if quality <= 0:
                 break
             explained += weights[end] * quality
@@ -392,9 +391,8 @@ class Matcher:
     ) -> Span | None:
         """One context name at ``start``: its quality, with the unit word before it."""
         explained = 0.0
-        marked = written_with_marks(context.names)
         for i, (token, written) in enumerate(zip(folded, accented, strict=True)):
-            quality = self.quality(start + i, token, written, marked)
+            quality = self.quality(start + i, token, written, context.names)
             if quality <= 0:
                 return None
             explained += self.query.weights[start + i] * quality

@@ -320,6 +320,15 @@ def _namesake_key(result: GeocodeResult) -> tuple[str, str]:
     return result.match_level, strip_marks(result.name).lower()
 
 
+def _may_tie(ranked: list[tuple[float, Match]]) -> bool:
+    """Whether the two best matches are namesakes of equal score (only then are more answers built)."""
+    if len(ranked) < 2:
+        return False
+    (first, one), (second, other) = ranked[0], ranked[1]
+    same_name = strip_marks(one.entry.name).lower() == strip_marks(other.entry.name).lower()
+    return same_name and math.isclose(first, second, rel_tol=1e-9)
+
+
 def _namesakes(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
     """Answers tied with a namesake in another 2025 unit get a lower score and a note naming the others.
 
@@ -487,7 +496,10 @@ def _run(
         if filters.near is None
         else [matcher.cohere(m) for m in bounds]
     )
-    return _namesakes(_collect(_ranked(matches, filters), query, filters, limit + COHERE_MARGIN))[:limit]
+    ranked = _ranked(matches, filters)
+    if not _may_tie(ranked):
+        return _collect(ranked, query, filters, limit)
+    return _namesakes(_collect(ranked, query, filters, limit + COHERE_MARGIN))[:limit]
 
 
 def _code_results(state: IndexState, text: str) -> list[GeocodeResult] | None:
