@@ -182,6 +182,16 @@ def _expansion(match: re.Match[str]) -> str:
 
 # --- the steps -----------------------------------------------------------------------
 
+_MUONG_RE: Final = re.compile(
+    "[{}]".format(
+        "".join(
+            chr(code)
+            for code in (0x312, 0x32D, *range(0x1E00, 0x1F00))
+            if any(mark in unicodedata.normalize("NFD", chr(code)) for mark in MUONG_MARKS)
+        )
+    )
+)
+"""A Mường tone mark, alone or composed with its letter (ṷ)."""
 _MUONG_SPELLINGS: Final = tuple((re.compile(p, re.IGNORECASE), v) for p, v in MUONG_SPELLINGS)
 
 
@@ -202,11 +212,9 @@ def read_muong(text: str) -> str:
     >>> read_muong("Vu\u032d Bán"), read_muong("xóm Kim, Tân Lạc")
     ('Vu Bản', 'xóm Kim, Tân Lạc')
     """
-    if text.isascii():
+    if text.isascii() or _MUONG_RE.search(text) is None:
         return text
     decomposed = unicodedata.normalize("NFD", text)
-    if not any(mark in decomposed for mark in MUONG_MARKS):
-        return text
     text = "".join(MUONG_TONES.get(char, char) for char in decomposed)
     for pattern, spelling in _MUONG_SPELLINGS:
         text = pattern.sub(functools.partial(_respell, spelling=spelling), text)
