@@ -30,8 +30,8 @@ LIEN_SON = "04960"  # holds part of the old xã Cao Sơn of Lương Sơn since 2
 YEN_PHU = "05305"
 PA_CO = "05212"
 
-HOLDOUT_FLOOR = 0.96  # the holdout reached 96.4% (133/138) when this was set (deterministic: one miss more fails)
-HOLDOUT_FORM_FLOOR = 0.95  # each form with 20 or more holdout entries (lowest reached: Vietnamese 95.7%, 90/94)
+HOLDOUT_FLOOR = 0.96  # the holdout reached 96.4% (133/138) when set (deterministic: one miss more fails)
+HOLDOUT_FORM_FLOOR = 0.95  # each form with 20+ holdout entries (lowest reached: Vietnamese 95.7%, 90/94)
 
 
 @pytest.fixture(scope="module")
