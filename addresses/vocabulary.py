@@ -13,6 +13,8 @@ English labels and the fold used by SQL look-ups.
 * :data:`ENGLISH_FILLERS`, :data:`VIETNAMESE_FILLERS` - words that join the parts of an
   address ("in", "of", "thuộc", "tại") and name nothing;
 * :func:`canonical_i` - the y/i spelling variant (Mỵ/Mị, Kỳ/Kì, Lý/Lí);
+* :data:`MUONG_TONES`, :data:`MUONG_SPELLINGS` - how the Mường script of Hòa Bình writes
+  what Vietnamese writes otherwise ("xa̭ Pa̒ Ko̒" is "xã Pà Cò");
   :func:`addresses.text.canonical_tones` handles the tone placement (Hoà/Hòa);
 * :data:`FOLD_TABLE` - the fold (marks removed, đ -> d);
 * :class:`UnitLevel` and :data:`REORGANISATIONS` - levels and the dates units changed.
@@ -83,10 +85,15 @@ class UnitTerm:
 
 @dataclass(frozen=True, slots=True)
 class EnglishTerm:
-    """An English unit word, written after the name it qualifies ("Mai Hạ commune")."""
+    """An English unit word, written after the name it qualifies ("Mai Hạ commune").
+
+    ``types``: the Vietnamese unit words it translates ("commune" is xã, "ward" phường,
+    "township" thị trấn); empty when it translates any unit word of its level ("village").
+    """
 
     word: str
     level: UnitLevel
+    types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +154,13 @@ UNIT_TERMS: Final[tuple[UnitTerm, ...]] = (
 """Every Vietnamese unit word, coarsest level first."""
 
 ENGLISH_TERMS: Final[tuple[EnglishTerm, ...]] = (
-    EnglishTerm("province", _P),
-    EnglishTerm("district", _D),
-    EnglishTerm("city", _D),
-    EnglishTerm("commune", _C),
-    EnglishTerm("ward", _C),
-    EnglishTerm("town", _C),
-    EnglishTerm("township", _C),
+    EnglishTerm("province", _P, ("tỉnh",)),
+    EnglishTerm("district", _D, ("huyện", "quận", "thị xã")),
+    EnglishTerm("city", _D, ("thành phố",)),
+    EnglishTerm("commune", _C, ("xã",)),
+    EnglishTerm("ward", _C, ("phường",)),
+    EnglishTerm("town", _C, ("thị trấn",)),
+    EnglishTerm("township", _C, ("thị trấn",)),
     EnglishTerm("village", _V),
     EnglishTerm("hamlet", _V),
     EnglishTerm("residential group", _V),
@@ -302,3 +309,28 @@ def canonical_i(text: str) -> str:
     if "y" not in text and "Y" not in text and not any(c in text for c in "ýỳỷỹỵÝỲỶỸỴ"):
         return text
     return _Y_AS_I_RE.sub(lambda m: m.group(1) + m.group(2).translate(_Y_TO_I), text)
+
+
+# --- the Mường script ---------------------------------------------------------------
+
+MUONG_MARKS: Final = frozenset({"\u0312", "\u032d"})
+"""The tone marks only the Mường script of Hòa Bình uses (QĐ 2295/QĐ-UBND, 8 September 2016):
+a turned comma above (U+0312) and a circumflex below (U+032D). A text with either is Mường."""
+
+MUONG_TONES: Final = {
+    "\u0312": "\u0300",  # turned comma above: the tone Vietnamese writes with a grave (Pa̒ = Pà)
+    "\u032d": "",  # circumflex below: Vietnamese writes a tilde or a dot below (xa̭ = xã, La̭c = Lạc)
+    "\u0309": "\u0301",  # hook above: Vietnamese writes an acute (xỏm = xóm, lởn = lớn)
+    "\u0301": "\u0309",  # acute: Vietnamese writes a hook above (Vṷ Bán = Vụ Bản)
+}
+"""Mường tone marks (NFD combining characters) -> the Vietnamese mark of the same word ("" when
+the Mường mark stands for two Vietnamese tones: the letter is left unmarked, which matches both)."""
+
+MUONG_SPELLINGS: Final[tuple[tuple[str, str], ...]] = (
+    (r"(?<![^\W\d_])tl", "tr"),  # tlẩn = trấn
+    (r"(?<![^\W\d_])f", "ph"),  # Fo̒n = Phòn
+    (r"(?<![^\W\d_])k(?=[aou])", "c"),  # Ko̒ = Cò: Vietnamese writes c before a, o, u
+    (r"(?<=[aeiouy\u0300-\u036f])w(?![^\W\d_])", "u"),  # Châw = Châu
+)
+"""Mường spellings (patterns on NFD text: base letters, then their marks) -> the Vietnamese
+spelling of the same sound."""

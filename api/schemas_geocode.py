@@ -40,6 +40,7 @@ from geocoder.results import (
     OldUnit,
     ResultKind,
     ReverseResult,
+    UnitLevelName,
     UnitRef,
 )
 
@@ -51,7 +52,7 @@ class UnitModel(BaseModel):
     name: str = Field(examples=["Mai Châu"])
     full_name: str = Field(examples=["Xã Mai Châu"])
     level: int = Field(ge=1, le=3, examples=[3], description="1 province, 2 district, 3 commune/ward.")
-    level_name: Literal["province", "district", "commune"] = Field(examples=["commune"])
+    level_name: UnitLevelName = Field(examples=["commune"])
 
     @classmethod
     def of(cls, unit: UnitRef) -> UnitModel:

@@ -23,7 +23,7 @@ from geocoder.entries import ContextLink, Entry, NameForm, Successor, name_form,
 from geocoder.houses import HouseStore, WrittenParts, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
-from geocoder.results import MatchLevel, OldUnit
+from geocoder.results import EXACT, MatchLevel, OldUnit
 from geocoder.territory import (
     Descent,
     PointUnits,
@@ -49,6 +49,10 @@ name shared by a village and an abolished commune is the village (a commune is w
 
 OLD_POINT: Final = "approximate (pre-2025 commune centre)"
 MOVED_POINT: Final = "approximate (the pre-2025 centre lies outside this successor: nearest point inside it)"
+MOVED_VILLAGE_POINT: Final = (
+    "approximate (the village's recorded point lies outside the commune it is recorded in: "
+    "nearest point inside it)"
+)
 NO_OLD_POINT: Final = "approximate (no pre-2025 centre is known: the 2025 successor's label point)"
 VIA_POINT: Final = "approximate (no centre is known for it: that of {name}, which it became part of)"
 LATER_DISTRICT_WEIGHT: Final = 0.85
@@ -301,10 +305,29 @@ def successor_point(territory: Territory, old: UnitRow, new: UnitRow) -> tuple[f
         return float(new.lon or 0.0), float(new.lat or 0.0), False, NO_OLD_POINT
     if new.geom is None or territory.inside(new, old.lon, old.lat):
         return old.lon, old.lat, True, OLD_POINT
-    inner = new.geom.buffer(-INWARD_DEG)
-    target = inner if not inner.is_empty else new.geom
-    point = nearest_points(target, shapely.Point(old.lon, old.lat))[0]
-    return float(point.x), float(point.y), False, MOVED_POINT
+    lon, lat = nearest_inside(new, old.lon, old.lat)
+    return lon, lat, False, MOVED_POINT
+
+
+def nearest_inside(unit: UnitRow, lon: float, lat: float) -> tuple[float, float]:
+    """The point of a unit's polygon nearest to a point outside it, a little inside the border."""
+    assert unit.geom is not None
+    inner = unit.geom.buffer(-INWARD_DEG)
+    target = inner if not inner.is_empty else unit.geom
+    point = nearest_points(target, shapely.Point(lon, lat))[0]
+    return float(point.x), float(point.y)
+
+
+def village_point(territory: Territory, row: VillageRow, ward: UnitRow | None) -> tuple[float, float, str]:
+    """A village's point, moved into the commune it is recorded in when it lies outside that commune.
+
+    Villages recorded with a coarse point (whole minutes of arc) may lie outside their own
+    commune; the answer then stays in the commune the records give, at its nearest point.
+    """
+    if ward is None or ward.geom is None or territory.inside(ward, row.lon, row.lat):
+        return row.lon, row.lat, EXACT
+    lon, lat = nearest_inside(ward, row.lon, row.lat)
+    return lon, lat, MOVED_VILLAGE_POINT
 
 
 def _placed_by(old: UnitRow, descent: Descent) -> UnitRow:
@@ -501,6 +524,12 @@ def _ward_label(territory: Territory, ward: UnitRow | None) -> tuple[str | None,
     return (None if ward is None else ward.full_name), province
 
 
+def _recorded_ward(territory: Territory, row: VillageRow) -> UnitRow | None:
+    """The 2025 commune/ward a village is recorded in, if the records say."""
+    known = territory.units.get(row.commune_id) if row.commune_id is not None else None
+    return known if known is not None and known.is_current and known.level == 3 else None
+
+
 def _located(territory: Territory, rows: Sequence[VillageRow | PlaceRow]) -> list[PointUnits]:
     """The units of each row's point (its commune when known, else the ward covering it)."""
     wards = territory.wards_at([row.lon for row in rows], [row.lat for row in rows])
@@ -547,6 +576,7 @@ def _village_entries(
     territory = builder.territory
     for row, units in zip(villages, located, strict=True):
         forms = name_forms((row.name, *row.other_names), strip_unit_word=True)
+        lon, lat, precision = village_point(territory, row, _recorded_ward(territory, row))
         ward_id = units.ward.id if units.ward else -1
         group = next(
             (groups[(ward_id, " ".join(f.folded))] for f in forms if (ward_id, " ".join(f.folded)) in groups),
@@ -563,8 +593,9 @@ def _village_entries(
                 names=forms,
                 unit_type=strip_marks(row.village_type or "").lower(),
                 type_level=VILLAGE,
-                lon=row.lon,
-                lat=row.lat,
+                lon=lon,
+                lat=lat,
+                point_precision=precision,
                 current_province=builder.province,
                 priority=PRIORITY["village"]
                 + (EPONYMOUS_BONUS if _eponymous(territory, forms, units) else 0.0),
@@ -577,7 +608,11 @@ def _village_entries(
 def _place_names(row: PlaceRow) -> tuple[str, tuple[NameForm, ...]]:
     """A place's display name and name forms (names, then the words for its kind)."""
     forms = list(name_forms(row.names))
-    words = [form for word in category_words(row.kind) if (form := name_form(word, CATEGORY_QUALITY))]
+    words = [
+        replace(form, generic=True)
+        for word in category_words(row.kind)
+        if (form := name_form(word, CATEGORY_QUALITY))
+    ]
     known = {form.folded for form in forms}
     forms += [form for form in words if form.folded not in known]
     return (row.names[0] if row.names else category_label(row.kind)), tuple(forms)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from geocoder.normalize import fold
+
 CATEGORY_QUALITY: Final = 0.8
 
 PLACE_WORDS: Final[dict[str, tuple[str, ...]]] = {
@@ -55,6 +57,11 @@ PLACE_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "toilets": ("nhà vệ sinh", "toilets"),
 }
 """Names for each place kind, Vietnamese first (the first one labels an unnamed place)."""
+
+
+CATEGORY_FOLDED: Final = frozenset(fold(word) for words in PLACE_WORDS.values() for word in words)
+"""Every word for a kind of place, folded ("tram y te"): a name matched only on one says only what
+kind of place is meant, not which."""
 
 
 def category_words(kind: str) -> tuple[str, ...]:

@@ -33,6 +33,8 @@ class NameForm:
     accented: tuple[str, ...]
     quality: float = 1.0
     lead: int = 0
+    generic: bool = False
+    """A word for the kind of place ("trạm y tế"), not a name of its own."""
 
 
 def name_form(text: str, quality: float = 1.0) -> NameForm | None:

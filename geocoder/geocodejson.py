@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 import orjson
 
 from addresses.codes import format_registry_code
-from addresses.vocabulary import ENGLISH_UNIT_NAMES
+from addresses.vocabulary import ENGLISH_UNIT_NAMES, UnitLevel
 from geocoder.results import GeocodeResult, MatchLevel, NearbyFeature, OldUnit, ReverseResult, UnitRef
 
 GEOCODEJSON_VERSION: Final = "0.1.0"
@@ -31,8 +31,10 @@ LICENCE: Final = "ODbL (OpenStreetMap data), CC-BY (GeoNames), see data/hoabinh/
 Lang = Literal["vi", "en"]
 Json = dict[str, Any]
 
-LEVEL_NUMBERS: Final[dict[str, int]] = {"province": 1, "district": 2, "commune": 3}
-"""Unit levels as numbers, as /units and OGC give them."""
+LEVEL_NUMBERS: Final[dict[str, int]] = {
+    level.key: int(level) for level in UnitLevel if level <= UnitLevel.COMMUNE
+}
+"""Unit levels as numbers, as /units and OGC give them (the vocabulary's levels)."""
 
 GeocodeJsonType = Literal["house", "street", "locality", "city", "county", "state", "country"]
 GEOCODEJSON_TYPES: Final[dict[str, GeocodeJsonType]] = {

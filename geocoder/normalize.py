@@ -5,7 +5,9 @@ order by :func:`normalize`; every step can be called and tested on its own.
 
 Canonical choices
 -----------------
-* Unicode NFC; NFD input (base letter + combining marks) is composed first.
+* Unicode NFC; NFD input (base letter + combining marks) is composed first. Text in the
+  Mường script of Hòa Bình (its own tone marks) is first written with Vietnamese marks and
+  spellings (:func:`read_muong`: "xa̭ Pa̒ Ko̒" -> "xa Pà Cò").
 * Lower case throughout.
 * Tone marks in the open syllables ``oa``, ``oe`` and ``uy`` sit on the FIRST vowel
   (the "old style" used by most GSO names): ``oà→òa, oá→óa, oả→ỏa, oã→õa, oạ→ọa``,
@@ -40,7 +42,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,8 +50,14 @@ from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
     FOLD_TABLE,
+    MUONG_MARKS,
+    MUONG_SPELLINGS,
+    MUONG_TONES,
     PROVINCE_CODES,
     ROAD_ABBREVIATIONS,
+    UNIT_TERMS,
+    Abbreviation,
+    UnitLevel,
     canonical_i,
 )
 
@@ -75,22 +83,71 @@ _BEFORE_NUMBER: Final = {
 _ROADS: Final = {a.short: a.number for a in ABBREVIATIONS if a.short in ROAD_ABBREVIATIONS}
 """Numbered roads: "ql6", "tl 433"."""
 
-# The pattern starts with one character class (so ``re`` can skip ahead fast), checks that
-# it starts a short word made of abbreviation letters, then each alternative says by a
-# lookbehind which first letter it needs; an empty named group at the end tells the
-# replacement function which kind of abbreviation matched.
-_ABBREV_RE: Final = re.compile(
-    r"[dđhknpqstx](?<![^\W_].)(?=[cdđghklnptx.]{0,4}(?![^\W\d_]))(?:"
-    r"(?:(?<=[qth])l|(?<=[đd])t)\.?\s*(?=\d{1,4}(?!\d))(?P<road>)"
-    r"|(?<=t)(?:\.d\.p|\.p|\.x)\.?\s*(?=[^\W_])(?P<multi>)"
-    r"|(?:(?<=n)gh?|(?<=t)dp|(?<=k)dc|(?<=t)[pxtk]|(?<=k)p|(?<=s)n|(?<=đ)g|)"
-    r"\.\s*(?=[^\W_])(?P<dot>)"
-    r"|(?:(?<=t)dp|(?<=k)dc|(?<=t)[pxtk]|(?<=k)p|(?<=đ)g|(?<=s)n)"
-    r"(?:\s+(?=[^\W\d_])|\s*(?=\d))(?P<bare>)"
-    r"|(?<=[pq])(?=\d{1,2}(?![^\W_]))(?P<attached>)"
-    r"|(?:(?<=t)[tx])?\s+(?=[^\W\d_])(?P<lead>)"
-    r")",
-)
+
+def _after_first(shorts: list[str]) -> str:
+    """An alternation of abbreviations, each as its first letter behind and the rest ahead.
+
+    >>> _after_first(["tdp", "tp", "x"])
+    '(?<=t)dp|(?<=t)p|(?<=x)'
+    """
+    return "|".join(
+        f"(?<={re.escape(s[0])}){re.escape(s[1:])}" for s in sorted(shorts, key=lambda s: (-len(s), s))
+    )
+
+
+def _alley_words() -> frozenset[str]:
+    """The alley words (ngõ, ngách, hẻm, kiệt): read from an abbreviation only with its dot."""
+    return frozenset(term.word for term in UNIT_TERMS if term.level == UnitLevel.ALLEY)
+
+
+def _dotted(short: str, word: str) -> str | None:
+    """The spelling with a dot after each letter ("t.d.p") when each letter starts a word of the expansion."""
+    initials = "".join(part[0] for part in word.split())
+    return ".".join(short) if len(short) > 1 and initials == short else None
+
+
+def abbreviation_pattern(abbreviations: Iterable[Abbreviation], roads: frozenset[str]) -> str:
+    """The regular expression that finds the abbreviations of a vocabulary table (see :data:`_ABBREV_RE`).
+
+    Each alternative is built from the table: numbered roads before a number ("ql6"); the
+    dotted spellings ("t.d.p", "t.p"); any abbreviation with its dot; those of two letters
+    or more without it, unless they stand for an alley word only ("ng", "ngh"); one letter
+    glued to a number when it stands for a numbered ward or district ("p5", "q1", not "h5");
+    and one letter before a name (at the start of a part, checked by the replacement).
+
+    >>> table = [Abbreviation("x", word="xã"), Abbreviation("ql", number="quốc lộ")]
+    >>> re.compile(abbreviation_pattern(table, frozenset({"ql"}))).sub("<>", "x. mai, ql6")
+    '<>mai, <>6'
+    """
+    table = list(abbreviations)
+    alleys = _alley_words()
+    shorts = [a.short for a in table]
+    multi = [a.short for a in table if len(a.short) > 1 and a.short not in roads]
+    words = {a.short: a.word for a in table}
+    dotted = sorted({d for a in table if a.short not in roads and (d := _dotted(a.short, a.word))}, key=len)
+    first = "".join(sorted({s[0] for s in shorts}))
+    rest = "".join(sorted({c for s in shorts for c in s[1:]})) + "."
+    longest = max((len(d) for d in dotted), default=max(len(s) for s in shorts)) - 1
+    bare = [s for s in multi if words[s] or all(a.number not in alleys for a in table if a.short == s)]
+    admin = {term.word for term in UNIT_TERMS if term.admin}
+    glued = [a.short for a in table if len(a.short) == 1 and a.number in admin]
+    return (
+        rf"[{first}](?<![^\W_].)(?=[{rest}]{{0,{longest}}}(?![^\W\d_]))(?:"
+        rf"(?:{_after_first([s for s in shorts if s in roads])})\.?\s*(?=\d{{1,4}}(?!\d))(?P<road>)"
+        rf"|(?:{_after_first(dotted)})\.?\s*(?=[^\W_])(?P<multi>)"
+        rf"|(?:{_after_first(multi)}|)\.\s*(?=[^\W_])(?P<dot>)"
+        rf"|(?:{_after_first(bare)})(?:\s+(?=[^\W\d_])|\s*(?=\d))(?P<bare>)"
+        rf"|(?:{_after_first(glued)})(?=\d{{1,2}}(?![^\W_]))(?P<attached>)"
+        r"|\s+(?=[^\W\d_])(?P<lead>)"
+        r")"
+    )
+
+
+# The pattern starts with one character class (the first letters of the abbreviations, so
+# ``re`` can skip ahead fast), checks that it starts a short word made of abbreviation
+# letters, then each alternative says by a lookbehind which first letter it needs; an empty
+# named group at the end tells the replacement function which kind of abbreviation matched.
+_ABBREV_RE: Final = re.compile(abbreviation_pattern(ABBREVIATIONS, ROAD_ABBREVIATIONS))
 _HB_RE: Final = re.compile(
     r"hb(?![^\W_])(?:(?<=thành phố hb)|(?<=tỉnh hb)|(?<![^\W_]hb)(?=\s*(?:$|[,;|])))",
 )
@@ -124,6 +181,44 @@ def _expansion(match: re.Match[str]) -> str:
 
 
 # --- the steps -----------------------------------------------------------------------
+
+_MUONG_RE: Final = re.compile(
+    "[{}]".format(
+        "".join(
+            chr(code)
+            for code in (0x312, 0x32D, *range(0x1E00, 0x1F00))
+            if any(mark in unicodedata.normalize("NFD", chr(code)) for mark in MUONG_MARKS)
+        )
+    )
+)
+"""A Mường tone mark, alone or composed with its letter (ṷ)."""
+_MUONG_SPELLINGS: Final = tuple((re.compile(p, re.IGNORECASE), v) for p, v in MUONG_SPELLINGS)
+
+
+def _respell(match: re.Match[str], spelling: str) -> str:
+    """The Vietnamese spelling, capitalised like the Mường letters it replaces."""
+    return spelling.capitalize() if match.group()[:1].isupper() else spelling
+
+
+def read_muong(text: str) -> str:
+    """Write text in the Mường script of Hòa Bình with Vietnamese marks and spellings.
+
+    Only text with a mark of that script (:data:`addresses.vocabulary.MUONG_MARKS`) is
+    touched; tones and spellings follow :data:`addresses.vocabulary.MUONG_TONES` and
+    :data:`addresses.vocabulary.MUONG_SPELLINGS`.
+
+    >>> read_muong("xa\u032d Kao Fong, thi\u032d tlẩn Mai Châw, Ko\u0312")
+    'xa Cao Phong, thi trấn Mai Châu, Cò'
+    >>> read_muong("Vu\u032d Bán"), read_muong("xóm Kim, Tân Lạc")
+    ('Vu Bản', 'xóm Kim, Tân Lạc')
+    """
+    if text.isascii() or _MUONG_RE.search(text) is None:
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(MUONG_TONES.get(char, char) for char in decomposed)
+    for pattern, spelling in _MUONG_SPELLINGS:
+        text = pattern.sub(functools.partial(_respell, spelling=spelling), text)
+    return unicodedata.normalize("NFC", text)
 
 
 def to_nfc(text: str) -> str:
@@ -235,6 +330,7 @@ def strip_marks(text: str) -> str:
 
 
 PREPARE_STEPS: Final[tuple[Step, ...]] = (
+    read_muong,
     to_nfc,
     lower_case,
     canonical_tones,
@@ -321,6 +417,39 @@ UNACCENTED_SCORE: Final = 0.9
 """Equal once folded, and one side carries no marks at all (ASCII typing, ASCII source)."""
 OTHER_MARKS_SCORE: Final = 0.7
 """Equal once folded, both sides accented but differently (a wrong tone)."""
+
+
+_STROKE: Final = "\u0335"
+"""Stands for the stroke of đ among the marks of a token (NFD does not decompose đ)."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _marks(token: str) -> tuple[str, ...]:
+    """The marks of a token, sorted (tone and vowel marks, the stroke of đ), wherever they sit."""
+    decomposed = unicodedata.normalize("NFD", token.replace("đ", "d" + _STROKE))
+    return tuple(sorted(char for char in decomposed if unicodedata.combining(char)))
+
+
+def marks_fit(typed: str, name: str) -> bool:
+    """Whether every mark typed in a token is a mark of the name's token (letters may differ).
+
+    A misspelt word keeps the marks of the word meant: "Phuường" and "tuhỷ" are slips for
+    "phường" and "thủy", but "rằng" is another word than "hang" (a breve and a grave accent
+    that "hang" does not have). Each mark counts as often as it is typed.
+
+    >>> marks_fit("phuường", "phường"), marks_fit("tuhỷ", "thủy"), marks_fit("mai", "mãi")
+    (True, True, True)
+    >>> marks_fit("rằng", "hang"), marks_fit("đồng", "dông"), marks_fit("chău", "châu")
+    (False, False, False)
+    """
+    if typed.isascii():
+        return True
+    have = list(_marks(name))
+    for mark in _marks(typed):
+        if mark not in have:
+            return False
+        have.remove(mark)
+    return True
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -30,6 +30,9 @@ ResultKind = Literal[
 """What was found: a 2025 unit ("commune", "province"), a pre-2025 one ("old_*"), a feature or a code."""
 
 UnitLevel = Literal["province", "district", "commune"]
+"""The level of an administrative unit: the keys of :class:`addresses.vocabulary.UnitLevel` down to
+the commune (tests/geocoder/test_vocabulary.py checks that they agree)."""
+UnitLevelName = UnitLevel
 
 EXACT: str = "exact"
 """Precision of a unit that was read from a polygon or a lineage record."""

@@ -21,7 +21,10 @@ word - "xã" before it or "commune" after it), and the score multiplied by:
 * :data:`PARTIAL` when the name leaves other tokens of its segment unexplained ("Tan Dan
   Kindergarten" read as the village "Tân Dân": the text names something else), and
   :data:`MISNAMED` when that segment is labelled a unit of the entry's kind ("Thôn Giếng
-  Xạ" read as the village "Giang": another village, so the commune named answers);
+  Xạ" read as the village "Giang": another village, so the commune named answers), or
+  when a place is read only by the word for its kind and the text names a unit it leaves
+  unexplained ("Trạm y tế Yên Phú" read as the health station of Lạc Thịnh: the station
+  of Yên Phú is meant, so the commune Yên Phú answers);
 * :data:`FINER_IGNORED` when the text names a commune (or a village) finer than the entry
   that the reading leaves unexplained: the finest unit named wins, coarser ones are
   context ("Ngọc Lâu commune (Lạc Sơn)" is the commune, not the district); the answer's
@@ -40,10 +43,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
-from geocoder.entries import NO_TYPE, Context, Entry
+from geocoder.categories import CATEGORY_FOLDED
+from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit
 from geocoder.index import IndexState
-from geocoder.normalize import accent_score
+from geocoder.normalize import accent_score, marks_fit
 from geocoder.query import Query
 from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
@@ -101,12 +105,26 @@ def type_fit(word: UnitWord, level: int, unit_type: str) -> float | None:
     (1.0, 0.6)
     >>> type_fit(UNIT_WORDS["huyen"], 3, "xa") is None
     True
+    >>> type_fit(UNIT_WORDS["township"], 3, "thi tran"), type_fit(UNIT_WORDS["township"], 3, "xa")
+    (1.0, 0.6)
     """
     if word.level != level:
         return None
-    if not unit_type or word.folded == unit_type or word.folded in ENGLISH:
+    if not unit_type or word.folded == unit_type:
+        return 1.0
+    if word.folded in ENGLISH and (not word.types or unit_type in word.types):
         return 1.0
     return SAME_LEVEL_OTHER_TYPE
+
+
+def written_with_marks(names: tuple[NameForm, ...]) -> bool:
+    """Whether any form of a name carries a mark (else its source wrote it without diacritics).
+
+    >>> from geocoder.entries import name_form
+    >>> written_with_marks((name_form("Pa Co"),)), written_with_marks((name_form("Làng Hang"),))
+    (False, True)
+    """
+    return any(not token.isascii() for form in names for token in form.accented)
 
 
 def _exact_only(expansion: Expansion, token: str) -> Expansion:
@@ -189,14 +207,27 @@ class Matcher:
 
     # ------------------------------------------------------------------ tokens
 
-    def quality(self, position: int, folded: str, accented: str) -> float:
-        """How well query token ``position`` reads as a name token (0: not at all)."""
+    def quality(self, position: int, folded: str, accented: str, names: tuple[NameForm, ...] = ()) -> float:
+        """How well query token ``position`` reads as a name token (0: not at all).
+
+        A misspelling (a typo reading, not a completion) must keep the marks typed: a token
+        written with marks the name's token lacks is another word ("rằng" is not "hang"),
+        unless the name (``names``: its forms) is written without any marks at all.
+        """
         found = self.expansions[position].get(folded)
         if found is None:
             return 0.0
+        typed = self.query.accented[position]
         if found >= 1.0:
-            return accent_score(self.query.accented[position], accented) or found
+            return accent_score(typed, accented) or found
+        if self._typo(position, found) and not marks_fit(typed, accented) and written_with_marks(names):
+            return 0.0
         return found
+
+    def _typo(self, position: int, quality: float) -> bool:
+        """Whether a reading of a query token below 1 is a misspelling (not a prefix completion)."""
+        completing = self.prefix and position == self.n - 1
+        return not completing and quality < 1.0
 
     # ------------------------------------------------------------------ candidates
 
@@ -305,7 +336,7 @@ class Matcher:
         first = index
         while first > 0 and position - (index - first) > 0:
             p = position - (index - first) - 1
-            if self.quality(p, form.folded[first - 1], form.accented[first - 1]) <= 0:
+            if self.quality(p, form.folded[first - 1], form.accented[first - 1], entry.names) <= 0:
                 break
             first -= 1
         start = position - (index - first)
@@ -313,7 +344,7 @@ class Matcher:
         name_weights = self.state.name_weights[entry.id][variant]
         matched = 0.0
         while last < len(form.folded) and end < self.n:
-            quality = self.quality(end, form.folded[last], form.accented[last])
+            quality = self.quality(end, form.folded[last], form.accented[last], entry.names)
             if quality <= 0:
                 break
             explained += weights[end] * quality
@@ -361,7 +392,7 @@ class Matcher:
         """One context name at ``start``: its quality, with the unit word before it."""
         explained = 0.0
         for i, (token, written) in enumerate(zip(folded, accented, strict=True)):
-            quality = self.quality(start + i, token, written)
+            quality = self.quality(start + i, token, written, context.names)
             if quality <= 0:
                 return None
             explained += self.query.weights[start + i] * quality
@@ -452,8 +483,7 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
-        factor = 1.0
-        factor *= self._partial(entry, run, used)
+        factor = min(self._partial(entry, run, used), self._generic(entry, run, used))
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -489,6 +519,28 @@ class Matcher:
                     return 1.0
                 return MISNAMED if level is not None and level == entry.type_level else PARTIAL
         return 1.0
+
+    def _generic(self, entry: Entry, run: Run, used: int) -> float:
+        """The factor for a place read only by the word for its kind, the text naming a unit it leaves out.
+
+        "Trạm y tế Yên Phú" is the health station of Yên Phú and "Nhà văn hóa xóm Lác" the
+        community hall of xóm Lác, not any other health station or hall (:data:`MISNAMED`);
+        "Cây xăng, xã Tân Lạc" is any fuel station the commune named holds (1: no change).
+        """
+        generic = entry.names[run.variant].generic
+        if not generic and " ".join(self.query.folded[run.start : run.end]) not in CATEGORY_FOLDED:
+            return 1.0
+        for mask, level, _start, _end in self._segment_masks():
+            free = mask & ~used
+            if free and (level is not None or self._names_a_unit(free)):
+                return MISNAMED
+        return 1.0
+
+    def _names_a_unit(self, free: int) -> bool:
+        """Whether the tokens under ``free`` hold the whole name of some unit (a context)."""
+        return any(
+            span.mask & free == span.mask for spans in self.spans_by_context().values() for span in spans
+        )
 
     def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
         """The factor for a commune or village the text names, finer than the entry and unexplained.

@@ -24,6 +24,7 @@ from geocoder.build import label
 from geocoder.entries import Entry, Successor
 from geocoder.houses import HouseHit
 from geocoder.index import GeocoderIndex, IndexState
+from geocoder.normalize import strip_marks
 from geocoder.parse import ParsedAddress
 from geocoder.query import Query, read_query
 from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, ResultKind
@@ -37,6 +38,9 @@ COHERE_MARGIN: Final = 2
 """Matches weighed in full beyond ``limit`` (repeats and filters may drop some)."""
 NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
+NAMESAKE_SHARE: Final = 0.9
+"""Score factor of answers tied with a namesake in another 2025 unit (the text tells them not apart)."""
+NAMESAKE_NOTE: Final = "another unit bears this name and nothing in the text tells them apart: also {others}"
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
 
 ResultType = Literal[
@@ -311,6 +315,56 @@ def _collect(
     return out
 
 
+def _namesake_key(result: GeocodeResult) -> tuple[str, str]:
+    """What makes two answers namesakes: the level matched and the folded name."""
+    return result.match_level, strip_marks(result.name).lower()
+
+
+def _may_tie(ranked: list[tuple[float, Match]]) -> bool:
+    """Whether the two best matches are namesakes of equal score (only then are more answers built)."""
+    if len(ranked) < 2:
+        return False
+    (first, one), (second, other) = ranked[0], ranked[1]
+    same_name = strip_marks(one.entry.name).lower() == strip_marks(other.entry.name).lower()
+    return same_name and math.isclose(first, second, rel_tol=1e-9)
+
+
+def _namesakes(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
+    """Answers tied with a namesake in another 2025 unit get a lower score and a note naming the others.
+
+    Two communes (or villages) of one name with nothing in the text to choose between them
+    ("xã Cao Sơn" without its district) are returned as alternatives, none of them sure.
+    """
+    if len(found) < 2:
+        return found
+    first = found[0][0]
+    tied = [
+        index
+        for index, (result, _entry) in enumerate(found)
+        if math.isclose(result.score, first.score, rel_tol=1e-9)
+        and _namesake_key(result) == _namesake_key(first)
+    ]
+    units = {unit.code for i in tied if (unit := found[i][0].current_unit) is not None}
+    if len(units) < 2:
+        return found
+    key, top = _namesake_key(first), first.score * NAMESAKE_SHARE
+    out = []
+    for index, (result, entry) in enumerate(found):
+        shared = _namesake_key(result) == key
+        lowered = replace(result, score=result.score * NAMESAKE_SHARE if shared else min(result.score, top))
+        if index in tied:
+            lowered = _noted(lowered, NAMESAKE_NOTE.format(others=_other_labels(found, tied, result)))
+        out.append((lowered, entry))
+    return out
+
+
+def _other_labels(found: list[tuple[GeocodeResult, Entry]], tied: list[int], result: GeocodeResult) -> str:
+    """The labels of the tied answers in other 2025 units than ``result``'s."""
+    unit = result.current_unit.code if result.current_unit else None
+    others = (found[i][0] for i in tied)
+    return "; ".join(dict.fromkeys(r.label for r in others if r.current_unit and r.current_unit.code != unit))
+
+
 # ------------------------------------------------------------------ codes
 
 _CODE_RE: Final = re.compile(r"^\s*(?:[0-9A-Za-z]{3,4}[\s\-]?){2}[0-9A-Za-z]{3,4}\s*$")
@@ -442,7 +496,10 @@ def _run(
         if filters.near is None
         else [matcher.cohere(m) for m in bounds]
     )
-    return _collect(_ranked(matches, filters), query, filters, limit)
+    ranked = _ranked(matches, filters)
+    if not _may_tie(ranked):
+        return _collect(ranked, query, filters, limit)
+    return _namesakes(_collect(ranked, query, filters, limit + COHERE_MARGIN))[:limit]
 
 
 def _code_results(state: IndexState, text: str) -> list[GeocodeResult] | None:

@@ -37,6 +37,8 @@ class UnitWord:
     folded: str
     level: int
     postfix: bool = False
+    types: frozenset[str] = frozenset()
+    """The folded Vietnamese unit words an English one translates (empty: any of its level)."""
 
     @property
     def size(self) -> int:
@@ -46,7 +48,10 @@ class UnitWord:
 
 UNIT_WORDS: Final = {
     **{strip_marks(t.word): UnitWord(strip_marks(t.word), int(t.level)) for t in UNIT_TERMS},
-    **{t.word: UnitWord(t.word, int(t.level), postfix=True) for t in ENGLISH_TERMS},
+    **{
+        t.word: UnitWord(t.word, int(t.level), postfix=True, types=frozenset(strip_marks(w) for w in t.types))
+        for t in ENGLISH_TERMS
+    },
 }
 """Every unit word by its folded spelling (from :mod:`addresses.vocabulary`)."""
 
@@ -105,7 +110,7 @@ def unit_word_at(folded: tuple[str, ...], accented: tuple[str, ...], i: int) -> 
     written without marks it matches its fold. The typo-prone words also match with one slip.
 
     >>> unit_word_at(("thanh", "pho", "hoa", "binh"), ("thành", "phố", "hòa", "bình"), 0)
-    UnitWord(folded='thanh pho', level=2, postfix=False)
+    UnitWord(folded='thanh pho', level=2, postfix=False, types=frozenset())
     >>> unit_word_at(("huyen",), ("huyền",), 0) is None
     True
     """

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from addresses.text import canonical_tones
-from addresses.vocabulary import canonical_i
+from addresses.vocabulary import ABBREVIATIONS, ROAD_ABBREVIATIONS, Abbreviation, canonical_i
 from geocoder.normalize import (
     EXACT_SCORE,
     OTHER_MARKS_SCORE,
@@ -18,6 +19,7 @@ from geocoder.normalize import (
     PREPARE_STEPS,
     UNACCENTED_SCORE,
     NormalizedText,
+    abbreviation_pattern,
     accent_score,
     analyze,
     clean_punctuation,
@@ -27,8 +29,10 @@ from geocoder.normalize import (
     expand_province_code,
     fold,
     lower_case,
+    marks_fit,
     normalize,
     prepare,
+    read_muong,
     strip_marks,
     to_nfc,
     tokens,
@@ -298,6 +302,7 @@ def test_clean_punctuation(text: str, expected: str) -> None:
 
 def test_pipeline_is_a_plain_list_of_the_steps_in_order() -> None:
     expected = (
+        read_muong,
         to_nfc,
         lower_case,
         canonical_tones,
@@ -396,3 +401,79 @@ def test_accent_score_different_words() -> None:
     assert accent_score("duong", "dong") == 0.0
     assert accent_score("hòa", "bình") == 0.0
     assert accent_score("hoa", "hoai") == 0.0
+
+
+# --- the Mường script and the marks of a misspelt word ---------------------------------
+
+MUONG = [
+    ("xa\u032d Kao Fong", "xa Cao Phong"),  # circumflex below: unmarked; k before a, f
+    ("thi\u032d tlẩn Mai Châw", "thi trấn Mai Châu"),  # hook above is the acute; tl, final w
+    ("xỏm Ko\u0312, Ki\u0312", "xóm Cò, Kì"),  # turned comma is the grave; k stays before i
+    ("Vu\u032d Bán", "Vu Bản"),  # the acute is the hook above
+]
+
+
+@pytest.mark.parametrize(("muong", "vietnamese"), MUONG)
+def test_text_in_the_muong_script_is_read_with_vietnamese_marks_and_spellings(
+    muong: str, vietnamese: str
+) -> None:
+    assert read_muong(muong) == vietnamese
+    assert read_muong(unicodedata.normalize("NFD", muong)) == vietnamese
+
+
+@pytest.mark.parametrize("text", ["xóm Kim, Tân Lạc", "Kon Tum", "bản Lác", "Fansipan", "xã Tlê"])
+def test_text_without_a_muong_mark_is_left_alone(text: str) -> None:
+    assert read_muong(text) == text
+
+
+def test_a_muong_text_normalises_like_its_vietnamese_spelling() -> None:
+    assert fold("xa\u032d Pa\u0312 Ko\u0312 (Mai Châw)") == fold("xã Pà Cò (Mai Châu)")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "fits"),
+    [
+        ("phuường", "phường", True),  # a letter doubled, marks kept
+        ("tuhỷ", "thủy", True),  # letters swapped, the tone on another vowel
+        ("hoa", "hòa", True),  # nothing typed, nothing to contradict
+        ("rằng", "hang", False),  # a breve and a grave "hang" has not: another word
+        ("đồng", "dông", False),  # the stroke of đ
+        ("chău", "châu", False),  # a breve for a circumflex
+        ("hòòa", "hòa", False),  # one grave written, two typed
+    ],
+)
+def test_a_misspelt_token_keeps_the_marks_of_the_word_meant(typed: str, name: str, fits: bool) -> None:
+    assert marks_fit(typed, name) is fits
+
+
+# --- the abbreviation pattern comes from the vocabulary table -------------------------
+
+
+def test_the_abbreviation_pattern_is_the_tables() -> None:
+    without_x = [a for a in ABBREVIATIONS if a.short != "x"]
+    assert re.search(abbreviation_pattern(without_x, ROAD_ABBREVIATIONS), "x. mai hạ") is None
+    assert expand_abbreviations("x. mai hạ") == "xã mai hạ"
+    added = [*ABBREVIATIONS, Abbreviation("bq", word="bản quê")]  # a made-up entry, read like the others
+    pattern = re.compile(abbreviation_pattern(added, ROAD_ABBREVIATIONS))
+    assert [m.lastgroup for m in pattern.finditer("bq lác, b.q. lác, bq. lác")] == ["bare", "multi", "dot"]
+
+
+def _initials(word: str) -> str:
+    return "".join(part[0] for part in word.split())
+
+
+@pytest.mark.parametrize(
+    "abbreviation", [a for a in ABBREVIATIONS if len(a.short) > 1 and a.word and _initials(a.word) == a.short]
+)
+def test_every_abbreviation_of_initials_is_also_read_with_a_dot_after_each_letter(
+    abbreviation: Abbreviation,
+) -> None:
+    dotted = ".".join(abbreviation.short) + ". mai"
+    assert expand_abbreviations(dotted) == f"{abbreviation.word} mai"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("h5", "h5"), ("k3", "k3"), ("p5", "phường 5"), ("ng 5", "ng 5")]
+)
+def test_alley_abbreviations_need_their_dot(text: str, expected: str) -> None:
+    assert expand_abbreviations(text) == expected

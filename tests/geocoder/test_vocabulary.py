@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import get_args
 
 import pytest
 from sqlalchemy import Engine
@@ -22,6 +23,7 @@ from geocoder.index import GeocoderIndex
 from geocoder.normalize import fold, normalize, strip_marks
 from geocoder.parse import Level, parse
 from geocoder.query import FILLER_WEIGHT, read_query
+from geocoder.results import MatchLevel, UnitLevelName
 from geocoder.search import search
 from geocoder.unitwords import UNIT_WORDS
 
@@ -130,3 +132,9 @@ def test_a_unit_word_of_another_level_scores_lower(index: GeocoderIndex) -> None
     right = search(index, "xã Mai Hạ")[0]
     wrong = next(r for r in search(index, "huyện Mai Hạ", limit=10) if r.match_level == "commune")
     assert wrong.score < right.score
+
+
+def test_the_level_names_of_results_are_the_vocabularys() -> None:
+    """The Literal types of results (and of the API models built on them) name the vocabulary's levels."""
+    assert get_args(UnitLevelName) == tuple(level.key for level in UnitLevel if level <= UnitLevel.COMMUNE)
+    assert {level.key for level in UnitLevel if level <= UnitLevel.STREET} <= set(get_args(MatchLevel))
