@@ -60,6 +60,14 @@ class InvalidParameterError(DiachisoError, ValueError):
         self.parameter = parameter
 
 
+class AuthenticationError(DiachisoError):
+    """No valid credentials: no session or token, a wrong password, an expired or revoked token."""
+
+
+class PermissionDeniedError(DiachisoError):
+    """The principal is known but may not do this (role too low, or a commune not assigned to it)."""
+
+
 class ConflictError(DiachisoError):
     """A change conflicts with the current state (e.g. a stale version)."""
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 
 from addresses.types import STATUSES
 
@@ -46,6 +46,11 @@ metadata = MetaData(
     }
 )
 
+_STATUS_CHECK = f"status IN ({', '.join(map(repr, STATUSES))})"
+"""The statuses every editable dataset shares, as a CHECK (addresses, villages, places)."""
+
+ROLES = ("viewer", "editor", "approver", "admin")
+"""Staff roles, each allowed what the one before may do and more (README: "Roles")."""
 
 FIRST_REGISTRY_SERIAL = 100_000_000
 """Serials start here so that no registry code begins with 0 (migration 0004)."""
@@ -86,6 +91,7 @@ admin_unit = Table(
     Column("geom_quality", Text, comment="polygon, point, bbox or none: how precise geom is"),
     Column("population", Integer),
     Column("area_km2", Float),
+    Column("version", Integer, nullable=False, server_default="1"),
     *_source_columns(),
     _created_at(),
     _updated_at(),
@@ -154,10 +160,13 @@ village = Table(
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
     Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False),
     Column("status", Text, nullable=False, server_default="active"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
     _created_at(),
     _updated_at(),
     UniqueConstraint("source", "source_id"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     Index("ix_village_geom", "geom", postgresql_using="gist"),
     Index("ix_village_commune_id", "commune_id"),
     comment="Villages (thôn, xóm, bản, tổ dân phố...) as points or polygons.",
@@ -176,10 +185,13 @@ place = Table(
     Column("commune_id", Integer, ForeignKey("admin_unit.id")),
     Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
     Column("status", Text, nullable=False, server_default="active"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
     _created_at(),
     _updated_at(),
     UniqueConstraint("source", "source_id"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     Index("ix_place_geom", "geom", postgresql_using="gist"),
     comment="Points of interest with category and tags.",
 )
@@ -208,7 +220,7 @@ address = Table(
     _updated_at(),
     UniqueConstraint("source", "source_id"),
     UniqueConstraint("registry_code"),
-    CheckConstraint(f"status IN ({', '.join(map(repr, STATUSES))})", name="status"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_at"),
     Index("ix_address_geom", "geom", postgresql_using="gist"),
     Index("ix_address_location_code", "location_code"),
@@ -279,4 +291,152 @@ tile_invalidation = Table(
     _created_at(),
     Index("ix_tile_invalidation_txid", "txid"),
     comment="Where data changed, appended by importers and editors; tile caches poll it to evict tiles.",
+)
+
+account = Table(
+    "account",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("display_name", Text),
+    Column("password_hash", Text, comment="argon2id; NULL for an account that only uses API tokens"),
+    Column("role", Text, nullable=False, comment="viewer, editor, approver or admin"),
+    Column("language", Text, nullable=False, server_default="vi", comment="vi or en: the viewer's language"),
+    Column("failed_logins", Integer, nullable=False, server_default="0", comment="since the last success"),
+    Column("locked_until", DateTime(timezone=True), comment="log-ins refused until then (slowed down)"),
+    Column("disabled_at", DateTime(timezone=True), comment="set when disabled; accounts are never deleted"),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("username"),
+    CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name="role"),
+    comment="Staff and machine accounts; who may write where is role + assigned communes.",
+)
+
+account_commune = Table(
+    "account_commune",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id"), primary_key=True),
+    Column("commune_id", Integer, ForeignKey("admin_unit.id"), primary_key=True),
+    Index("ix_account_commune_commune_id", "commune_id"),
+    comment="The communes an editor or approver works in (admins work everywhere).",
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False),
+    Column("name", Text, nullable=False, comment="what the token is for, e.g. 'post office sync'"),
+    Column(
+        "token_hash", String(64), nullable=False, comment="SHA-256 hex of the token; the token is shown once"
+    ),
+    Column("prefix", Text, nullable=False, comment="the token's first characters, to recognise it in lists"),
+    Column("role", Text, nullable=False, comment="at most the account's role"),
+    Column("commune_ids", ARRAY(Integer), comment="NULL: the account's communes; else a subset of them"),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    _created_at(),
+    UniqueConstraint("token_hash"),
+    CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name="role"),
+    Index("ix_api_token_account_id", "account_id"),
+    comment="API tokens for machines: scoped to a role and communes, stored hashed, revocable.",
+)
+
+login_session = Table(
+    "login_session",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, comment="SHA-256 hex of the session cookie's value"),
+    Column(
+        "csrf_token", Text, nullable=False, comment="sent back in X-CSRF-Token by cookie-authenticated writes"
+    ),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True), comment="set at log-out"),
+    Column("remote", Text, comment="client address at log-in"),
+    Column("user_agent", Text),
+    _created_at(),
+    UniqueConstraint("token_hash"),
+    Index("ix_login_session_account_id", "account_id"),
+    comment="Viewer log-in sessions behind an HttpOnly cookie.",
+)
+
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("username", Text, nullable=False, comment="as typed (the account may not exist)"),
+    Column("remote", Text),
+    Column("succeeded", Boolean, nullable=False),
+    Column("reason", Text, comment="why it failed: unknown user, wrong password, disabled, locked"),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_login_attempt_username_at", "username", "at"),
+    comment="Every log-in attempt, kept for audit; failures slow the next attempts down.",
+)
+
+changeset = Table(
+    "changeset",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id"), comment="NULL for imports and the CLI"),
+    Column("author", Text, nullable=False, comment="the username, or e.g. 'import:gso' for an import"),
+    Column("comment", Text, comment="why: the editor's changeset comment"),
+    Column("kind", Text, nullable=False, server_default="edit", comment="edit, review, revert or import"),
+    Column("reverts_id", BigInteger, ForeignKey("changeset.id"), comment="the changeset a revert undoes"),
+    Column("bbox", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="what it touched"),
+    _created_at(),
+    CheckConstraint("kind IN ('edit', 'review', 'revert', 'import')", name="kind"),
+    Index("ix_changeset_account_id", "account_id"),
+    comment="One coherent set of writes by one author with one comment, in one transaction.",
+)
+
+feature_version = Table(
+    "feature_version",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("dataset", Text, nullable=False, comment="units, villages, places or addresses"),
+    Column("feature_id", BigInteger, nullable=False, comment="the row's id in the dataset's table"),
+    Column("version", Integer, nullable=False, comment="the version this write made"),
+    Column("changeset_id", BigInteger, ForeignKey("changeset.id"), nullable=False),
+    Column(
+        "action",
+        Text,
+        nullable=False,
+        comment="create, update, retire, restore, approve, reject or import",
+    ),
+    Column("properties", JSONB, nullable=False, comment="the feature's attributes after the write"),
+    Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="its geometry after"),
+    _created_at(),
+    UniqueConstraint("dataset", "feature_id", "version"),
+    CheckConstraint(
+        "action IN ('create', 'update', 'retire', 'restore', 'approve', 'reject', 'import')", name="action"
+    ),
+    Index("ix_feature_version_changeset_id", "changeset_id"),
+    comment="Every version of every edited feature, as it was after each write.",
+)
+
+change_event = Table(
+    "change_event",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, comment="commit-ordered: drawn from event_counter"),
+    Column("changeset_id", BigInteger, ForeignKey("changeset.id"), nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("feature_id", BigInteger, comment="NULL for an import event (the whole dataset)"),
+    Column("version", Integer),
+    Column("action", Text, nullable=False),
+    _created_at(),
+    Index("ix_change_event_changeset_id", "changeset_id"),
+    comment="The append-only feed of every change, read by /events?after=N.",
+)
+
+event_counter = Table(
+    "event_counter",
+    metadata,
+    Column("id", Boolean, primary_key=True, server_default=text("true"), comment="always true: one row"),
+    Column("next_seq", BigInteger, nullable=False, server_default="1"),
+    CheckConstraint("id", name="one_row"),
+    comment="Where the feed's sequence stands: drawn by an UPDATE at the end of the writing "
+    "transaction, whose row lock orders the numbers by commit (a sequence would not).",
 )

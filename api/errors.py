@@ -25,6 +25,7 @@ from starlette.routing import Match, Mount
 
 from addresses.errors import (
     AmbiguousUnitError,
+    AuthenticationError,
     ConflictError,
     DatabaseSetupError,
     DiachisoError,
@@ -34,6 +35,7 @@ from addresses.errors import (
     InvalidParameterError,
     NotFoundError,
     OutOfTerritoryError,
+    PermissionDeniedError,
 )
 from api.deps import RETRY_AFTER_S, ServiceBusyError
 
@@ -88,6 +90,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     OutOfTerritoryError: 400,
     ImportValidationError: 422,
     NotFoundError: 404,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
     ConflictError: 409,
     GoneError: 410,
     DatabaseSetupError: 503,
