@@ -35,11 +35,12 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Column, ColumnElement, Table, and_, or_, true
 
 from addresses.errors import InvalidParameterError, NotFoundError
-from addresses.schema import address, admin_unit, place, village
+from addresses.schema import address, address_history, admin_unit, place, village
 from addresses.types import STATUSES, Expression, Status
 
 __all__ = [
     "AREA_TYPES",
+    "COMMUNE_LEVEL",
     "DATASETS",
     "IN_FORCE_STATUSES",
     "POINT_TYPES",
@@ -48,6 +49,7 @@ __all__ = [
     "STATUSES",
     "DatasetSpec",
     "Status",
+    "TileStyle",
     "get_dataset",
     "in_force_filter",
     "is_valid_on",
@@ -66,8 +68,23 @@ STAFF_IN_FORCE_STATUSES: Final[tuple[Status, ...]] = ("proposed", "active")
 
 POINT_TYPES: Final = frozenset({"Point"})
 AREA_TYPES: Final = frozenset({"Polygon", "MultiPolygon"})
+COMMUNE_LEVEL: Final = 3
+"""admin_unit.level of communes and wards (xã, phường): the units rows are placed in."""
 SOURCE_KEY: Final = ("source", "source_id")
 """The natural key of imported rows: a re-import of a source updates the rows it wrote before."""
+
+
+@dataclass(frozen=True)
+class TileStyle:
+    """How a dataset is drawn as a vector tile layer: the attributes it carries and its zooms."""
+
+    description: str
+    fields: tuple[str, ...]
+    """The columns drawn into the tiles besides the geometry (nothing else goes in)."""
+    minzoom: int
+    maxzoom: int
+    where: Expression | None = None
+    """Which in-force rows the layer draws, when not all of them (units: the communes)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,19 @@ class DatasetSpec:
     """The statuses the dataset knows; () when it has no status column (units)."""
     validity: tuple[str, str] | None = None
     """(valid_from, valid_to exclusive) columns when rows hold for a period (units)."""
+    history_table: Table | None = None
+    """Where every earlier version of a row is kept when it changes (addresses: address_history)."""
+    description: str = ""
+    """What the dataset holds, in a sentence (OGC collections)."""
+    attribution: str = ""
+    """Whom the data comes from (see data/hoabinh/SOURCES.md)."""
+    tiles: TileStyle | None = None
+    """Its tile layer (named like the dataset), or None when it has none."""
+    properties: tuple[str, ...] = ()
+    """The attributes OGC features carry, in order: columns, or ``commune_code``/``commune_name`` of
+    the row's commune."""
+    queryables: tuple[str, ...] = ()
+    """The properties OGC clients may filter on (``commune_code``, or columns described by their comment)."""
 
     @property
     def id(self) -> Column[Any]:
@@ -177,6 +207,16 @@ def _units() -> DatasetSpec:
         natural_key=("level", "code", "valid_from"),
         statuses=(),
         validity=("valid_from", "valid_to"),
+        description="Provinces, districts and communes of Hoa Binh before and after the 1 July 2025 "
+        "reorganisation; geometry is the polygon, else the label point (see geom_quality).",
+        attribution="Administrative units: national administrative map (bando.com.vn), GSO",
+        tiles=TileStyle(
+            description="Communes and wards since 1 July 2025",
+            fields=("code", "name", "full_name", "unit_type"),
+            minzoom=6,
+            maxzoom=16,
+            where=admin_unit.c.level == COMMUNE_LEVEL,
+        ),
     )
 
 
@@ -191,6 +231,16 @@ def _villages() -> DatasetSpec:
         required_fields=("name",),
         blankable_fields=(),  # the name is required; the type, when not given, comes from the name
         editable_fields=("name", "village_type"),
+        description="Villages (thôn, xóm, bản, tổ dân phố...) of Hoa Binh as points or polygons.",
+        attribution="GeoNames (CC-BY) via Who's On First",
+        tiles=TileStyle(
+            description="Villages: thôn, xóm, bản, tổ dân phố",
+            fields=("id", "name", "village_type"),
+            minzoom=10,
+            maxzoom=16,
+        ),
+        properties=("name", "village_type", "status", "commune_code", "commune_name", "source"),
+        queryables=("commune_code", "status"),
     )
 
 
@@ -205,6 +255,23 @@ def _places() -> DatasetSpec:
         required_fields=("category", "kind"),
         blankable_fields=("name", "house_number", "street"),
         editable_fields=("name", "category", "kind", "house_number", "street"),
+        description="Points of interest (schools, health posts, markets...) with OSM-style tags.",
+        attribution="© OpenStreetMap contributors (ODbL)",
+        tiles=TileStyle(
+            description="Points of interest", fields=("id", "name", "kind"), minzoom=12, maxzoom=16
+        ),
+        properties=(
+            "name",
+            "category",
+            "kind",
+            "house_number",
+            "street",
+            "commune_code",
+            "status",
+            "tags",
+            "source",
+        ),
+        queryables=("commune_code", "category", "kind"),
     )
 
 
@@ -228,6 +295,30 @@ def _addresses() -> DatasetSpec:
         blankable_fields=("house_number", "alley", "street", "village_name", "official_code", "status"),
         editable_fields=("house_number", "alley", "street", "village_name"),
         key_column="registry_code",
+        history_table=address_history,
+        description="Address points with their location code (mã vị trí) and registry code "
+        "(mã địa chỉ số); retired addresses are kept with status 'retired'.",
+        attribution="diachiso address registry",
+        tiles=TileStyle(
+            description="Address points with their digital address codes",
+            fields=("registry_code", "location_code", "house_number", "street"),
+            minzoom=14,
+            maxzoom=16,
+        ),
+        properties=(
+            "house_number",
+            "alley",
+            "street",
+            "village_name",
+            "status",
+            "version",
+            "official_code",
+            "location_code",
+            "registry_code",
+            "commune_code",
+            "is_generated",
+        ),
+        queryables=("commune_code", "status", "registry_code"),
     )
 
 
@@ -268,7 +359,7 @@ def _status_in(spec: DatasetSpec, statuses: tuple[Status, ...]) -> ColumnElement
         return true()
     if set(statuses) >= set(spec.statuses):
         return true()
-    return column.in_(statuses)
+    return column == statuses[0] if len(statuses) == 1 else column.in_(statuses)
 
 
 def public_filter(spec: DatasetSpec, *, staff: bool = False) -> ColumnElement[bool]:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 
-from addresses.types import STATUSES
+from addresses.types import DEFAULT_STATUS, STATUSES
 
 SRID = 4326
 
@@ -159,7 +159,7 @@ village = Table(
     Column("village_type", Text, comment="thôn, xóm, bản, làng, tổ dân phố, khu..."),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
     Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
@@ -184,7 +184,7 @@ place = Table(
     Column("street", Text),
     Column("commune_id", Integer, ForeignKey("admin_unit.id")),
     Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
@@ -207,7 +207,7 @@ address = Table(
     Column("village_name", Text, comment="the village as the source wrote it"),
     Column("village_id", Integer, ForeignKey("village.id")),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("official_code", Text, comment="a national code the source carried, kept as-is"),
     Column("location_code", String(9), comment="mã vị trí: grid cell code with check character"),

@@ -17,6 +17,7 @@ from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 from sqlalchemy import ColumnElement, Select
 
 __all__ = [
+    "DEFAULT_STATUS",
     "STATUSES",
     "UNIT_LEVEL_NAMES",
     "BBox",
@@ -34,6 +35,8 @@ Status: TypeAlias = Literal["proposed", "active", "retired"]
 """The lifecycle of a row that has a status: proposed -> active -> retired, never back."""
 STATUSES: Final[tuple[Status, ...]] = ("proposed", "active", "retired")
 """Every status a row may have, in lifecycle order."""
+DEFAULT_STATUS: Final[Status] = "active"
+"""The status of a row written without one (the columns' server default, an import without a status)."""
 
 BBox: TypeAlias = tuple[float, float, float, float]
 """(min x, min y, max x, max y): west, south, east, north in degrees unless a CRS says otherwise."""

@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Table, func, insert, select, union_all
 
 from addresses import bulk, changes, swap
+from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
-from addresses.schema import address, admin_unit, import_run, place, village
+from addresses.schema import admin_unit, import_run
 from importers import load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
 from importers.mapping import FieldMapping, apply_mapping, unmapped_fields
@@ -197,15 +198,13 @@ def validate_rows(
     province: shapely.Geometry | None,
 ) -> Validated:
     """Run every check; keep the rows that pass."""
-    dataset = options.mapping.dataset
+    spec = options.mapping.spec
     rows, stripped = strip_formatting(normalise_text(rows), features)
     problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
-    problems += required_problems(rows, features, dataset) + duplicate_problems(rows, features)
-    problems += text_problems(rows, features)
-    if dataset == "addresses":
-        problems += status_problems(rows, features)
-    rejections = geometry_rejections(geoms, features, dataset)
+    problems += required_problems(rows, features, spec) + duplicate_problems(rows, features)
+    problems += text_problems(rows, features) + status_problems(rows, features)
+    rejections = geometry_rejections(geoms, features, spec)
     rejected_rows = {r.feature for r in rejections}
     candidates = ~np.isin(features, list(rejected_rows))
     rejections += territory_rejections(geoms[candidates], features[candidates], province)
@@ -265,13 +264,13 @@ def write_rows(
     lacks fields (``blanks``) that stored rows hold, the import is refused unless
     ``options.allow_blank_fields``.
     """
-    dataset = options.mapping.dataset
-    if dataset == "units":
-        before = changes.snapshot(conn, table=admin_unit)
+    spec = options.mapping.spec
+    target = spec.table
+    if not spec.keyed_by_source:
+        before = changes.snapshot(conn, table=target)
         unit_counts = prepare.write_units(conn, checked, fields, source, fill_only=options.fill_only)
-        changes.record_written(conn, table=admin_unit, previous=before)
+        changes.record_written(conn, table=target, previous=before)
         return unit_counts
-    target = {"villages": village, "places": place, "addresses": address}[dataset]
     if options.rebuild_indexes or len(checked.rows) >= load.REBUILD_MIN_ROWS:
         load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
     load.lock_source(conn, target, source)
@@ -281,18 +280,18 @@ def write_rows(
     rebuild = _rebuilds_indexes(conn, target, options, new_rows=int(is_new.sum()))
     if rebuild:
         swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
-    placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
+    placed = prepare.placement(conn, spec=spec, is_new=is_new)
     build = functools.partial(
-        prepare.row_batches, checked, fields, source=source, dataset=dataset, placement=placed
+        prepare.row_batches, checked, fields, source=source, spec=spec, placement=placed
     )
     counts = load.UpsertCounts(inserted=0, updated=0)
     if not is_new.all():
         stored = np.flatnonzero(~is_new)
-        counts = _update_known(conn, target, build(stored), source)
+        counts = _update_known(conn, spec, build(stored), source)
         options.progress("written", len(stored), len(is_new))
     new = np.flatnonzero(is_new)
     counted = _counted(build(new), progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
-    geoms = prepare.written_geoms(checked.geoms[new], dataset)
+    geoms = prepare.written_geoms(checked.geoms[new], spec)
     inserted = _insert_new(conn, target, counted, geoms, rebuild=rebuild, progress=options.progress)
     return load.UpsertCounts(
         counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild, warnings=tuple(notes)
@@ -306,9 +305,10 @@ def _dry_run_blanks(
 
     Reads only: the rows of the source already stored, and which of their fields hold values.
     """
-    if options.mapping.dataset == "units":
+    spec = options.mapping.spec
+    if not spec.keyed_by_source:
         return []
-    target = {"villages": village, "places": place, "addresses": address}[options.mapping.dataset]
+    target = spec.table
     ids = prepare.source_ids(checked.rows)
     is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
     return _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
@@ -354,13 +354,14 @@ def _rebuilds_indexes(conn: Connection, target: Table, options: ImportOptions, *
 
 
 def _update_known(
-    conn: Connection, target: Table, batches: Iterator[pd.DataFrame], source: str
+    conn: Connection, spec: DatasetSpec, batches: Iterator[pd.DataFrame], source: str
 ) -> load.UpsertCounts:
-    """Upsert rows the source imported before; record where changed rows were and are."""
+    """Upsert rows the source imported before (earlier versions kept); record where they were and are."""
+    target = spec.table
     staged = bulk.stage_frames(conn, batches)
     columns = [c.name for c in staged.columns]
     changes.record_replaced(conn, table=target, staged=staged)
-    if target is address:
+    if spec.history_table is not None:
         load.record_address_history(conn, staged, columns, source=source)
     counts = load.upsert_by_source(conn, target, staged, columns)
     changes.record_written(conn, table=target, source=source)
