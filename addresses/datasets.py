@@ -39,14 +39,18 @@ from addresses.schema import address, address_history, admin_unit, place, villag
 from addresses.types import STATUSES, Expression, Status
 
 __all__ = [
+    "ADDRESSES",
     "AREA_TYPES",
     "COMMUNE_LEVEL",
     "DATASETS",
     "IN_FORCE_STATUSES",
+    "PLACES",
     "POINT_TYPES",
     "PUBLIC_STATUSES",
     "SOURCE_KEY",
     "STATUSES",
+    "UNITS",
+    "VILLAGES",
     "DatasetSpec",
     "Status",
     "TileStyle",
@@ -322,10 +326,14 @@ def _addresses() -> DatasetSpec:
     )
 
 
+UNITS: Final = _units()
+VILLAGES: Final = _villages()
+PLACES: Final = _places()
+ADDRESSES: Final = _addresses()
 DATASETS: Final[Mapping[str, DatasetSpec]] = {
-    spec.name: spec for spec in (_units(), _villages(), _places(), _addresses())
+    spec.name: spec for spec in (UNITS, VILLAGES, PLACES, ADDRESSES)
 }
-"""Every dataset by its public name."""
+"""Every dataset by its public name, coarsest first (the order tile layers are drawn in)."""
 
 
 def get_dataset(name: str, *, parameter: str | None = None) -> DatasetSpec:

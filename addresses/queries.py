@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from sqlalchemy.sql.selectable import LateralFromClause
 
 from addresses.codes import ALPHABET, MAX_LENGTH, format_location_code, format_registry_code
 from addresses.schema import SRID, address, admin_unit, place, unit_lineage, village
+from addresses.types import DEFAULT_STATUS, Status, UnitLevel, UnitRef
 
 COUNTED_TABLES = (admin_unit, unit_lineage, village, place, address)
 
@@ -42,8 +43,6 @@ def table_counts(conn: Connection) -> dict[str, int]:
 
 # ------------------------------------------------------------------ communes
 
-AddressStatus = Literal["proposed", "active", "retired"]
-"""The lifecycle of an address: proposed -> active -> retired, never back."""
 
 COMMUNE_MARGIN_DEG: Final = 0.02
 """How far outside every commune polygon a point may lie and still get the nearest one."""
@@ -83,15 +82,6 @@ def current_commune_id(
 
 
 @dataclass(frozen=True, slots=True)
-class UnitRef:
-    """An administrative unit as shown with an address: GSO code, short and full name."""
-
-    code: str
-    name: str
-    full_name: str
-
-
-@dataclass(frozen=True, slots=True)
 class AddressRecord:
     """One address of the registry, with both codes (canonical and grouped) and its units.
 
@@ -113,7 +103,7 @@ class AddressRecord:
     province: UnitRef | None
     old_commune: UnitRef | None
     old_district: UnitRef | None
-    status: AddressStatus
+    status: Status
     version: int
     lon: float
     lat: float
@@ -262,7 +252,17 @@ def _unit_ref(row: RowMapping, prefix: str) -> UnitRef | None:
     code = row[f"{prefix}_code"]
     if code is None:
         return None
-    return UnitRef(code=code, name=row[f"{prefix}_name"], full_name=row[f"{prefix}_full_name"])
+    level = _PREFIX_LEVELS[prefix]
+    return UnitRef(code=code, name=row[f"{prefix}_name"], full_name=row[f"{prefix}_full_name"], level=level)
+
+
+_PREFIX_LEVELS: Final[dict[str, UnitLevel]] = {
+    "commune": "commune",
+    "province": "province",
+    "old_commune": "commune",
+    "old_district": "district",
+}
+"""The level of the unit each column prefix of ``address_records_query`` names."""
 
 
 def address_record_from_row(row: RowMapping) -> AddressRecord:
@@ -310,7 +310,7 @@ def in_cell(code: str) -> ColumnElement[bool]:
 
 
 def addresses_in_cell(
-    conn: Connection, *, code: str, limit: int, status: AddressStatus | None = "active"
+    conn: Connection, *, code: str, limit: int, status: Status | None = DEFAULT_STATUS
 ) -> list[AddressRecord]:
     """Return up to ``limit`` addresses (of one status; None: any) in the cell of a canonical code."""
     query = address_records_query().where(in_cell(code))

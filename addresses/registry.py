@@ -59,9 +59,9 @@ from addresses.errors import (
     StaleVersionError,
     StatusTransitionError,
 )
+from addresses.limits import MAX_PAGE_SIZE
 from addresses.queries import (
     AddressRecord,
-    AddressStatus,
     address_by_registry_code,
     address_records,
     addresses_in_cell,
@@ -70,11 +70,11 @@ from addresses.queries import (
 )
 from addresses.schema import address, address_history, registry_counter
 from addresses.text import canonical_text
+from addresses.types import DEFAULT_STATUS, Status
 
 __all__ = [
     "GENERATED_SOURCE",
     "KEEP",
-    "MAX_LOOKUP_LIMIT",
     "AddressRecord",
     "ChangeKind",
     "Keep",
@@ -363,7 +363,7 @@ def create_address(
     alley: str | None = None,
     street: str | None = None,
     village_name: str | None = None,
-    status: AddressStatus = "active",
+    status: Status = DEFAULT_STATUS,
     source: str = "edit",
     changed_by: str | None = None,
 ) -> AddressRecord:
@@ -517,7 +517,7 @@ class _Changes:
     lon: float | Keep
     lat: float | Keep
     texts: dict[str, TextChange]
-    status: AddressStatus | Keep
+    status: Status | Keep
 
 
 def _move_values(conn: Connection, current: _Current, changes: _Changes) -> dict[str, Any]:
@@ -572,7 +572,7 @@ def update_address(
     alley: TextChange = KEEP,
     street: TextChange = KEEP,
     village_name: TextChange = KEEP,
-    status: AddressStatus | Keep = KEEP,
+    status: Status | Keep = KEEP,
     changed_by: str | None = None,
 ) -> AddressRecord:
     """Change an address still at ``expected_version``; the old row goes to address_history.
@@ -698,7 +698,6 @@ def merge_addresses(
 
 # ============================================================================== look-ups
 
-MAX_LOOKUP_LIMIT: Final = 1000
 """The most addresses one location look-up returns."""
 
 MAX_CHAIN: Final = 100
@@ -792,9 +791,9 @@ def lookup_registry(conn: Connection, text: str) -> RegistryLookup:
 
 
 def _check_limit(limit: int) -> None:
-    """Reject a limit outside 1..MAX_LOOKUP_LIMIT."""
-    if not 1 <= limit <= MAX_LOOKUP_LIMIT:
-        raise InvalidParameterError("limit", f"must be 1..{MAX_LOOKUP_LIMIT}, got {limit}")
+    """Reject a limit outside 1..MAX_PAGE_SIZE."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidParameterError("limit", f"must be 1..{MAX_PAGE_SIZE}, got {limit}")
 
 
 def lookup_location(conn: Connection, text: str, *, limit: int = 50) -> LocationLookup:

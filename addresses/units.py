@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeAlias
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Row,
     Select,
@@ -33,9 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSON
 
+from addresses.datasets import is_valid_on, unit_valid_at
 from addresses.errors import AmbiguousUnitError, InvalidParameterError, NotFoundError
+from addresses.limits import DEFAULT_PAGE_SIZE, MAX_HOPS, MAX_OFFSET, MAX_PAGE_SIZE
 from addresses.schema import admin_unit, unit_lineage
-from addresses.types import UNIT_LEVEL_NAMES
+from addresses.types import UNIT_LEVEL_NAMES, Expression
 from addresses.vocabulary import FOLD_FROM, FOLD_TO
 
 __all__ = [
@@ -75,11 +76,7 @@ Resolution: TypeAlias = Literal["at", "current", "latest"]
 Basis: TypeAlias = Literal["unchanged", "lineage", "communes", "geometry"]
 """How a successor was found: the unit itself, recorded lineage, its communes' lineage, or overlap."""
 GeoJson: TypeAlias = dict[str, Any]
-Expression: TypeAlias = ColumnElement[Any]
 
-DEFAULT_LIMIT: Final = 50
-MAX_OFFSET: Final = 2**63 - 1
-MAX_HOPS: Final = 10
 MIN_SHARE: Final = 0.05
 """Overlaps smaller than this share of an old unit's area are border slivers, not successors."""
 
@@ -152,6 +149,10 @@ class Unit:
         """Whether the unit still exists."""
         return self.valid_to is None
 
+    def valid_on(self, at: dt.date) -> bool:
+        """Whether the unit was in force on ``at``."""
+        return is_valid_on(self.valid_from, self.valid_to, at)
+
     @property
     def period(self) -> str:
         """The validity in words, e.g. 'until 2025-07-01'."""
@@ -214,15 +215,6 @@ def _unit(row: Row[Any]) -> Unit:
     )
 
 
-def _valid_at(at: dt.date) -> Expression:
-    """Units valid on the day ``at`` (validity [from, to), NULL is open)."""
-    unit = admin_unit.c
-    return and_(
-        or_(unit.valid_from.is_(None), unit.valid_from <= at),
-        or_(unit.valid_to.is_(None), unit.valid_to > at),
-    )
-
-
 def _check_level(level: int | None) -> None:
     """Refuse a level other than 1, 2 or 3."""
     if level is not None and level not in UNIT_LEVEL_NAMES:
@@ -261,7 +253,7 @@ def _list_conditions(
     if level is not None:
         conditions.append(admin_unit.c.level == level)
     if at is not None:
-        conditions.append(_valid_at(at))
+        conditions.append(unit_valid_at(at))
     if parent_code is not None:
         conditions.append(_parent.c.code == normalize_code(parent_code, parameter="parent"))
     if q is not None and q.strip():
@@ -276,9 +268,9 @@ def list_units(
     at: dt.date | None = None,
     parent_code: str | None = None,
     q: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    limit: int = DEFAULT_PAGE_SIZE,
     offset: int = 0,
-    max_limit: int = 1000,
+    max_limit: int = MAX_PAGE_SIZE,
 ) -> UnitPage:
     """Units filtered by level, validity on a day, parent code and name (accents ignored).
 
@@ -325,9 +317,7 @@ def _choose(units: list[Unit], code: str, at: dt.date | None) -> tuple[Unit, Res
     if at is None:
         return units[0], "current" if units[0].is_current else "latest"
     for unit in units:
-        if (unit.valid_from is None or unit.valid_from <= at) and (
-            unit.valid_to is None or unit.valid_to > at
-        ):
+        if unit.valid_on(at):
             return unit, "at"
     periods = "; ".join(unit.label for unit in units)
     raise NotFoundError(f"no unit had the code {code} on {at.isoformat()}: it named {periods}")
@@ -572,13 +562,6 @@ def _named(conn: Connection, name: str, district: str | None, province: str | No
     return [_unit(row) for row in conn.execute(query)]
 
 
-def _valid_on(unit: Unit, at: dt.date) -> bool:
-    """Whether a unit was in force on ``at``."""
-    return (unit.valid_from is None or unit.valid_from <= at) and (
-        unit.valid_to is None or unit.valid_to > at
-    )
-
-
 def _by_name(
     conn: Connection, name: str, district: str | None, province: str | None, at: dt.date | None
 ) -> list[Unit]:
@@ -586,7 +569,7 @@ def _by_name(
     found = _named(conn, name, district, province)
     where = ", ".join(part for part in (name, district, province) if part)
     if at is not None:
-        found = [unit for unit in found if _valid_on(unit, at)]
+        found = [unit for unit in found if unit.valid_on(at)]
     if not found:
         when = f" on {at.isoformat()}" if at is not None else ""
         raise NotFoundError(f"no administrative unit is called {where!r}{when}")
@@ -671,10 +654,7 @@ def _children_at_end(conn: Connection, district: Unit) -> list[int]:
     query = select(child.id).where(child.parent_id == district.id)
     if district.valid_to is not None:
         last = district.valid_to - dt.timedelta(days=1)
-        query = query.where(
-            or_(child.valid_from.is_(None), child.valid_from <= last),
-            or_(child.valid_to.is_(None), child.valid_to > last),
-        )
+        query = query.where(unit_valid_at(last))
     return list(conn.execute(query).scalars())
 
 

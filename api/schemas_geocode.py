@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from addresses.codes import format_registry_code
+from addresses.types import UnitRef
 from addresses.vocabulary import ENGLISH_UNIT_NAMES
 from geocoder.results import (
     GeocodeResult,
@@ -27,7 +28,6 @@ from geocoder.results import (
     OldUnit,
     ResultKind,
     ReverseResult,
-    UnitRef,
 )
 
 GEOCODEJSON_VERSION = "0.1.0"

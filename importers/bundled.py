@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from addresses.types import LineageRow
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, ImportReport, file_sha256, import_source
 from importers.readers import FEATURE, SourceFrame, read_source
 from importers.reorg2020 import REORG_2020_FILE, read_reorg_2020, unit_starts, write_links
 from importers.units import (
     REORGANISATION_2025,
-    LineageRow,
     end_units,
     read_lineage,
     split_names,
@@ -387,6 +387,6 @@ def import_reorganisation(engine: Engine, path: Path) -> str:
     return f"{path.name}: {len(rows)} commune links read, {communes + province} written"
 
 
-def _province_row() -> LineageRow:
+def _province_row() -> LineageRow[str]:
     """Hòa Bình (17) became part of Phú Thọ (25), whole."""
     return LineageRow("17", "25", "full")

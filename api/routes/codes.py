@@ -19,10 +19,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
 from addresses.errors import GoneError, InvalidParameterError
+from addresses.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
 from addresses.registry import (
-    MAX_LOOKUP_LIMIT,
     RegistryLookup,
     create_address,
     lookup_code,
@@ -58,7 +58,6 @@ router = APIRouter()
 
 CHANGED_BY: Final = "api"
 """Who made a change, as address_history records it for edits over HTTP."""
-DEFAULT_LIMIT: Final = 50
 
 EDIT_ACCESS: Final = (
     "Editing is for staff: when the server has an edit token (DIACHISO_EDIT_TOKEN) it needs "
@@ -249,11 +248,11 @@ def get_code(
         int,
         Query(
             ge=1,
-            le=MAX_LOOKUP_LIMIT,
+            le=MAX_PAGE_SIZE,
             description="Location codes: most addresses to list (at most the server's page limit).",
-            examples=[DEFAULT_LIMIT],
+            examples=[DEFAULT_PAGE_SIZE],
         ),
-    ] = DEFAULT_LIMIT,
+    ] = DEFAULT_PAGE_SIZE,
 ) -> LocationCodeAnswer | RegistryCodeAnswer:
     """What a typed code names: 10 characters are a registry code, 2-9 a location code.
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from addresses import features
 from addresses.errors import InvalidParameterError
 from addresses.features import CollectionInfo, Feature, FeaturePage
+from addresses.limits import FEATURES_PAGE_SIZE
 from api.deps import Db
 from api.schemas import (
     ERROR_RESPONSES,
@@ -288,7 +289,7 @@ class ItemsQuery(BaseModel):
         default=None, description=CRS_DOC, examples=[CRS_URIS[3]], json_schema_extra=CRS_ENUM
     )
     limit: int = Field(
-        default=features.DEFAULT_LIMIT,
+        default=FEATURES_PAGE_SIZE,
         description="Page size, at least 1; values above the server's maximum (1000 by default) are "
         "reduced to it.",
         examples=[10],

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from addresses import units
+from addresses.limits import DEFAULT_PAGE_SIZE
 from api.deps import Db
 from api.schemas import (
     ERROR_RESPONSES,
@@ -63,7 +64,7 @@ def list_units(
     limit: Annotated[
         int,
         Query(ge=1, description="Page size, at most the server's maximum (1000 by default).", examples=[50]),
-    ] = units.DEFAULT_LIMIT,
+    ] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, description="Units to skip.", examples=[0])] = 0,
 ) -> UnitPageModel:
     """Units of both periods, ordered by level, code and period (older first)."""

@@ -9,8 +9,10 @@ from pyproj import Transformer
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, func, insert, select
 
 from addresses import features
+from addresses.datasets import DATASETS
 from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import address, admin_unit
+from addresses.types import BBox
 from importers.crs import VN2000_TOWGS84, to_wgs84, wgs84_transformer
 
 spatial_ref_sys = Table(
@@ -55,7 +57,7 @@ def _city_address(conn: Connection) -> int:
 
 def test_the_four_collections_are_listed_with_extents(conn: Connection) -> None:
     infos = {info.id: info for info in features.list_collections(conn)}
-    assert list(infos) == ["addresses", "villages", "places", "units"]
+    assert list(infos) == list(DATASETS)
     west, south, east, north = infos["units"].bbox or (0, 0, 0, 0)
     assert west < 105.34 < east
     assert south < 20.82 < north
@@ -244,7 +246,7 @@ def test_bbox_in_web_mercator(conn: Connection) -> None:
         ((105.3, 20.7, float("inf"), 20.9), None, "finite"),
     ],
 )
-def test_bad_bboxes_are_refused(conn: Connection, bbox: features.Bbox, crs: str | None, match: str) -> None:
+def test_bad_bboxes_are_refused(conn: Connection, bbox: BBox, crs: str | None, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match) as error:
         features.items(conn, "villages", bbox=bbox, bbox_crs=crs)
     assert error.value.parameter == "bbox"

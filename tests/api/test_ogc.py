@@ -28,6 +28,7 @@ from shapely.geometry import shape
 from sqlalchemy import Engine, func, select
 
 from addresses import features
+from addresses.datasets import DATASETS
 from addresses.schema import address, admin_unit, place, village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
@@ -79,7 +80,7 @@ def test_conformance_declares_core_geojson_oas30_and_crs(client: TestClient) -> 
 def test_collections_list_extents_crss_and_item_links(client: TestClient) -> None:
     body = client.get("/ogc/collections").json()
     by_id = {c["id"]: c for c in body["collections"]}
-    assert list(by_id) == ["addresses", "villages", "places", "units"]
+    assert list(by_id) == list(DATASETS) == ["units", "villages", "places", "addresses"]
     units = by_id["units"]
     assert units["itemType"] == "feature"
     assert units["storageCrs"] == features.CRS84
@@ -280,7 +281,7 @@ def test_bundled_counts(engine: Engine) -> None:
 def test_ogrinfo_lists_every_collection(server: str) -> None:
     output = _gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server}")
     layers = re.findall(r"^\d+: (\w+) \(title: ([^)]*)\)", output, flags=re.MULTILINE)
-    assert [name for name, _title in layers] == ["addresses", "villages", "places", "units"]
+    assert [name for name, _title in layers] == list(DATASETS)
 
 
 @pytest.mark.parametrize("collection", list(TABLES))
