@@ -415,13 +415,13 @@ def _dataset_collection(dataset: DatasetSpec) -> CollectionSpec:
     )
 
 
-def _collection(dataset: DatasetSpec) -> CollectionSpec:
+def dataset_collection(dataset: DatasetSpec) -> CollectionSpec:
     """The collection of a dataset (units have their own: parents, levels and periods)."""
     return _units_collection(dataset) if dataset.validity is not None else _dataset_collection(dataset)
 
 
 COLLECTIONS: Final[Mapping[str, CollectionSpec]] = {
-    name: _collection(dataset) for name, dataset in DATASETS.items()
+    name: dataset_collection(dataset) for name, dataset in DATASETS.items()
 }
 """The collections served, by id: one per dataset, in the order of addresses.datasets.DATASETS."""
 

@@ -151,8 +151,9 @@ def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, sour
     columns = spec.table.c
     derived: dict[str, Any] = {}
     if "village_type" in columns:
-        given = rows["village_type"]
-        derived["village_type"] = given.where(given.notna(), village_type(rows["name"]))
+        from_name = village_type(rows["name"])
+        given = rows.get("village_type")
+        derived["village_type"] = from_name if given is None else given.where(given.notna(), from_name)
     if "tags" in columns:
         derived["tags"] = _tags(raw)
     if "status" in spec.stored_fields:

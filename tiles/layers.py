@@ -120,7 +120,7 @@ UNITS_2024: Final = Layer(
 """The units as they were before the reorganisation: a layer of the units dataset at a date."""
 
 
-def _layers() -> dict[str, Layer]:
+def build_layers() -> dict[str, Layer]:
     """One layer per dataset that has tiles (in DATASETS order, drawn bottom up), units_2024 after units."""
     layers: dict[str, Layer] = {}
     for spec in DATASETS.values():
@@ -131,7 +131,7 @@ def _layers() -> dict[str, Layer]:
     return layers
 
 
-LAYERS: Final = _layers()
+LAYERS: Final = build_layers()
 """Every tile layer by name."""
 
 
