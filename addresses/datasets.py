@@ -40,6 +40,7 @@ from addresses.types import STATUSES, Expression, Status
 
 __all__ = [
     "ADDRESSES",
+    "ADDRESS_PARTS",
     "AREA_TYPES",
     "COMMUNE_LEVEL",
     "DATASETS",
@@ -74,6 +75,8 @@ POINT_TYPES: Final = frozenset({"Point"})
 AREA_TYPES: Final = frozenset({"Polygon", "MultiPolygon"})
 COMMUNE_LEVEL: Final = 3
 """admin_unit.level of communes and wards (xã, phường): the units rows are placed in."""
+ADDRESS_PARTS: Final = ("house_number", "alley", "street", "village_name")
+"""The parts an address is written with, smallest first (besides its commune)."""
 SOURCE_KEY: Final = ("source", "source_id")
 """The natural key of imported rows: a re-import of a source updates the rows it wrote before."""
 
@@ -286,18 +289,9 @@ def _addresses() -> DatasetSpec:
         title="Addresses",
         table=address,
         source_geometry_types=POINT_TYPES,
-        target_fields=(
-            "source_id",
-            "house_number",
-            "alley",
-            "street",
-            "village_name",
-            "commune_code",
-            "official_code",
-            "status",
-        ),
-        blankable_fields=("house_number", "alley", "street", "village_name", "official_code", "status"),
-        editable_fields=("house_number", "alley", "street", "village_name"),
+        target_fields=("source_id", *ADDRESS_PARTS, "commune_code", "official_code", "status"),
+        blankable_fields=(*ADDRESS_PARTS, "official_code", "status"),
+        editable_fields=ADDRESS_PARTS,
         key_column="registry_code",
         history_table=address_history,
         description="Address points with their location code (mã vị trí) and registry code "
@@ -310,10 +304,7 @@ def _addresses() -> DatasetSpec:
             maxzoom=16,
         ),
         properties=(
-            "house_number",
-            "alley",
-            "street",
-            "village_name",
+            *ADDRESS_PARTS,
             "status",
             "version",
             "official_code",

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.selectable import LateralFromClause
 
 from addresses.codes import ALPHABET, MAX_LENGTH, format_location_code, format_registry_code
+from addresses.datasets import ADDRESS_PARTS
 from addresses.schema import SRID, address, admin_unit, place, unit_lineage, village
 from addresses.types import DEFAULT_STATUS, Status, UnitLevel, UnitRef
 
@@ -232,10 +233,7 @@ _ADDRESS_COLUMNS: Final = (
     "id",
     "registry_code",
     "location_code",
-    "house_number",
-    "alley",
-    "street",
-    "village_name",
+    *ADDRESS_PARTS,
     "status",
     "version",
     "successor_id",

@@ -14,10 +14,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import mapbox_vector_tile
 import pytest
-import shapely
 from sqlalchemy import Connection, Date, cast, column, func, insert, inspect, literal, null, select, table
 
 from addresses import features
@@ -41,6 +39,7 @@ from geocoder.reverse import reverse
 from geocoder.search import search
 from importers.mapping import FieldMapping, default_mapping
 from importers.pipeline import ImportOptions, import_file
+from tests.files import point_file
 from tiles import layers
 from tiles.mvt import build_tile
 from tiles.tilematrix import tile_for
@@ -119,16 +118,6 @@ def hamlets(monkeypatch: pytest.MonkeyPatch) -> DatasetSpec:
     return spec
 
 
-def _point_file(tmp_path: Path, name: str, lon: float, lat: float) -> Path:
-    """A GeoJSON file of one named point."""
-    frame = gpd.GeoDataFrame(
-        {"id": ["h1"], "ten": [name]}, geometry=[shapely.Point(lon, lat)], crs="EPSG:4326"
-    )
-    path = tmp_path / "hamlets.geojson"
-    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
-    return path
-
-
 def _tile_names(conn: Connection, layer: str, lon: float, lat: float, z: int = 15) -> list[str]:
     """The names a layer's tile around a point holds (built, not cached)."""
     data = build_tile(conn, layer=layers.get_layer(layer), tile=tile_for(lon, lat, z))
@@ -141,7 +130,7 @@ def test_a_dataset_added_to_the_specs_is_imported_drawn_and_served(
 ) -> None:
     lon, lat = HOA_BINH_CITY
     options = ImportOptions(mapping=FieldMapping("hamlets", {"source_id": ("id",), "name": ("ten",)}))
-    report = import_file(conn, _point_file(tmp_path, "Xóm Thử Năm", lon, lat), options=options)
+    report = import_file(conn, point_file(tmp_path, "Xóm Thử Năm", lon, lat, stem="hamlets"), options=options)
     assert (report.dataset, report.inserted) == ("hamlets", 1)
     layer = layers.get_layer("hamlets")
     assert (dict(layer.fields), layer.minzoom, layer.simplify) == ({"name": "String"}, 13, True)
