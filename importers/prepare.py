@@ -174,12 +174,19 @@ def _code_columns(spec: DatasetSpec, geoms: NDArray[np.object_], placement: Plac
     return codes
 
 
+@dataclass(frozen=True)
+class SourceRows:
+    """The validated rows of one source, with their original fields (kept as ``raw``)."""
+
+    checked: Validated
+    fields: pd.DataFrame
+    source: str
+
+
 def row_batches(
-    checked: Validated,
-    fields: pd.DataFrame,
+    rows: SourceRows,
     positions: NDArray[np.intp],
     *,
-    source: str,
     spec: DatasetSpec,
     placement: Placement,
     batch_rows: int = BATCH_ROWS,
@@ -190,9 +197,9 @@ def row_batches(
     """
     for start in range(0, len(positions), batch_rows):
         take = positions[start : start + batch_rows]
-        part = Validated(checked.rows.iloc[take], checked.geoms[take])
+        part = Validated(rows.checked.rows.iloc[take], rows.checked.geoms[take])
         where = placement.take(take)
-        yield source_rows(part, fields.iloc[take], source=source, spec=spec, placement=where)
+        yield source_rows(part, rows.fields.iloc[take], source=rows.source, spec=spec, placement=where)
 
 
 def _tags(raw: pd.Series) -> pd.Series:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -80,16 +81,18 @@ def unit_id_at(
     return select(admin_unit.c.id).where(condition).scalar_subquery()
 
 
-def write_lineage(
-    conn: Connection,
-    rows: list[LineageRow[str]],
-    *,
-    level: int,
-    effective: dt.date,
-    source: str,
-    file_name: str,
-) -> int:
-    """Link old units (ending on ``effective``) to new ones (starting then); return links written."""
+@dataclass(frozen=True)
+class LineageSource:
+    """Where lineage links come from: the day they took effect, the source label and the file."""
+
+    effective: dt.date
+    source: str
+    file_name: str
+
+
+def write_lineage(conn: Connection, rows: list[LineageRow[str]], *, level: int, origin: LineageSource) -> int:
+    """Link old units (ending on ``origin.effective``) to new ones (starting then); return links written."""
+    effective, source, file_name = origin.effective, origin.source, origin.file_name
     problems = _missing_units(conn, rows, level=level, effective=effective)
     if problems:
         raise ImportValidationError(file_name, problems)
