@@ -57,6 +57,7 @@ __all__ = [
     "Feature",
     "FeatureCrs",
     "FeaturePage",
+    "FeatureQuery",
     "Interval",
     "JsonValue",
     "Queryable",
@@ -629,31 +630,37 @@ def _conditions(
     return conditions
 
 
-def items(
-    conn: Connection,
-    name: str,
-    *,
-    bbox: BBox | Sequence[float] | None = None,
-    bbox_crs: str | None = None,
-    crs: str | None = None,
-    limit: int = FEATURES_PAGE_SIZE,
-    offset: int = 0,
-    max_limit: int = MAX_PAGE_SIZE,
-    datetime: str | None = None,
-    filters: Mapping[str, str] | None = None,
-) -> FeaturePage:
-    """One page of a collection's features, filtered, in id order, geometries in ``crs``.
+@dataclass(frozen=True, slots=True)
+class FeatureQuery:
+    """What page of a collection to read: where, in which CRS, how many, and which features.
 
     ``bbox`` is in ``bbox_crs`` (CRS84 by default) and its axis order; ``datetime``
     (instant or interval) keeps the units valid then and is ignored by collections
     without a validity; ``filters`` are equality filters on the collection's queryables.
     A ``limit`` above ``max_limit`` is cut to it.
     """
+
+    bbox: BBox | Sequence[float] | None = None
+    bbox_crs: str | None = None
+    crs: str | None = None
+    limit: int = FEATURES_PAGE_SIZE
+    offset: int = 0
+    max_limit: int = MAX_PAGE_SIZE
+    datetime: str | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+def items(conn: Connection, name: str, *, query: FeatureQuery | None = None) -> FeaturePage:
+    """One page of a collection's features, filtered, in id order, geometries in the query's CRS."""
+    asked = query or FeatureQuery()
     spec = _spec(name)
-    out_crs = parse_crs(crs)
-    box = None if bbox is None else _as_bbox(bbox)
-    where = _conditions(spec, bbox=box, bbox_crs=bbox_crs, datetime=datetime, filters=filters or {})
-    page_limit, page_offset = _page_limit(limit, max_limit), _check_offset(offset)
+    out_crs = parse_crs(asked.crs)
+    box = None if asked.bbox is None else _as_bbox(asked.bbox)
+    where = _conditions(
+        spec, bbox=box, bbox_crs=asked.bbox_crs, datetime=asked.datetime, filters=asked.filters
+    )
+    limit, offset = asked.limit, asked.offset
+    page_limit, page_offset = _page_limit(limit, asked.max_limit), _check_offset(offset)
     matched = conn.execute(select(func.count()).select_from(spec.source).where(*where)).scalar_one()
     rows = conn.execute(_page_select(spec, out_crs, where, page_limit, page_offset)).all()
     return FeaturePage(

@@ -620,21 +620,22 @@ def _check_successor(conn: Connection, current: _Current, successor: _Current) -
         )
 
 
-def _retire(
-    conn: Connection,
-    current: _Current,
-    successor: str | _Current | None,
-    *,
-    change: ChangeKind,
-    reason: str,
-    changed_by: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Why:
+    """Why an address changes: the kind of change, the reason given and who made it."""
+
+    change: ChangeKind
+    reason: str
+    changed_by: str | None
+
+
+def _retire(conn: Connection, current: _Current, successor: str | _Current | None, *, why: _Why) -> None:
     """Retire a locked address, pointing to a successor (locked here when given as a code)."""
     _check_transition(current, "retired")
     target = _lock(conn, successor) if isinstance(successor, str) else successor
     if target is not None:
         _check_successor(conn, current, target)
-    _snapshot(conn, current, change, changed_by=changed_by, reason=reason)
+    _snapshot(conn, current, why.change, changed_by=why.changed_by, reason=why.reason)
     successor_id = None if target is None else target.id
     _write(conn, current, {"status": "retired", "retired_at": func.now(), "successor_id": successor_id})
 
@@ -659,7 +660,7 @@ def retire_address(
     with conn.begin_nested():
         current = _lock(conn, registry_code)
         _check_version(current, expected_version)
-        _retire(conn, current, successor, change="retire", reason=text, changed_by=changed_by)
+        _retire(conn, current, successor, why=_Why("retire", text, changed_by))
     return _record(conn, current.id)
 
 
@@ -691,7 +692,7 @@ def merge_addresses(
         retired = []
         for code in codes:
             current = _lock(conn, code)
-            _retire(conn, current, survivor, change="merge", reason=text, changed_by=changed_by)
+            _retire(conn, current, survivor, why=_Why("merge", text, changed_by))
             retired.append(current.id)
     return MergeResult(survivor=_record(conn, survivor.id), retired=tuple(address_records(conn, ids=retired)))
 

@@ -261,30 +261,32 @@ DEGREES_PER_METRE: Final = 1 / 100_000
 """More degrees than a metre spans here (1 deg of longitude is >100 km below 25 deg N): a safe box."""
 
 
-def _nearest(
-    conn: Connection,
-    point: ColumnElement[Any],
-    radius_m: float,
-    *,
-    table: Any,
-    name: ColumnElement[Any],
-    where: ColumnElement[bool],
-    extra: tuple[ColumnElement[Any], ...] = (),
-) -> AnyRow | None:
+@dataclass(frozen=True)
+class Nearby:
+    """What a nearest-feature search looks in: a table, the name it shows, which rows, extra columns."""
+
+    table: Any
+    name: ColumnElement[Any]
+    where: ColumnElement[bool]
+    extra: tuple[ColumnElement[Any], ...] = ()
+
+
+def _nearest(conn: Connection, point: ColumnElement[Any], radius_m: float, *, of: Nearby) -> AnyRow | None:
     """The nearest feature of a table within ``radius_m``: GiST box and KNN ``<->``, then exact metres."""
+    table = of.table
     distance = _metres(table.c.geom, point)
     surface = func.ST_PointOnSurface(table.c.geom)
     box = func.ST_Expand(point, radius_m * DEGREES_PER_METRE)
     query = (
         select(
             table.c.id,
-            name.label("name"),
+            of.name.label("name"),
             func.ST_X(surface).label("lon"),
             func.ST_Y(surface).label("lat"),
             distance.label("distance"),
-            *extra,
+            *of.extra,
         )
-        .where(where, table.c.geom.op("&&")(box))
+        .where(of.where, table.c.geom.op("&&")(box))
         .order_by(table.c.geom.op("<->")(point))
         .limit(KNN_CANDIDATES)
     )
@@ -294,7 +296,8 @@ def _nearest(
 
 def _village(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
     """The nearest active village within the radius."""
-    row = _nearest(conn, point, radius_m, table=village, name=village.c.name, where=in_force_filter(VILLAGES))
+    villages = Nearby(village, village.c.name, in_force_filter(VILLAGES))
+    row = _nearest(conn, point, radius_m, of=villages)
     if row is None:
         return None
     return NearbyFeature(f"village:{row.id}", row.name, float(row.lon), float(row.lat), float(row.distance))
@@ -305,15 +308,8 @@ def nearest_address(conn: Connection, point: ColumnElement[Any], radius_m: float
     name = func.concat_ws(
         ", ", address.c.house_number, address.c.alley, address.c.street, address.c.village_name
     )
-    row = _nearest(
-        conn,
-        point,
-        radius_m,
-        table=address,
-        name=name,
-        where=in_force_filter(ADDRESSES),
-        extra=(address.c.registry_code,),
-    )
+    addresses = Nearby(address, name, in_force_filter(ADDRESSES), extra=(address.c.registry_code,))
+    row = _nearest(conn, point, radius_m, of=addresses)
     if row is None:
         return None
     return NearbyFeature(

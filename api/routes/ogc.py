@@ -353,14 +353,16 @@ def items(
         page = features.items(
             conn,
             collection_id,
-            bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
-            bbox_crs=query.bbox_crs,
-            crs=query.crs,
-            limit=query.limit,
-            offset=query.offset,
-            max_limit=max_limit,
-            datetime=query.datetime,
-            filters=query.filters(),
+            query=features.FeatureQuery(
+                bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
+                bbox_crs=query.bbox_crs,
+                crs=query.crs,
+                limit=query.limit,
+                offset=query.offset,
+                max_limit=max_limit,
+                datetime=query.datetime,
+                filters=query.filters(),
+            ),
         )
     response.headers["Content-Crs"] = f"<{page.crs.uri}>"
     return FeatureCollectionModel(

@@ -135,7 +135,9 @@ def test_a_dataset_added_to_the_specs_is_imported_drawn_and_served(
     layer = layers.get_layer("hamlets")
     assert (dict(layer.fields), layer.minzoom, layer.simplify) == ({"name": "String"}, 13, True)
     assert "Xóm Thử Năm" in _tile_names(conn, "hamlets", lon, lat)
-    page = features.items(conn, "hamlets", bbox=(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4))
+    page = features.items(
+        conn, "hamlets", query=features.FeatureQuery(bbox=(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4))
+    )
     assert [feature.properties["name"] for feature in page.features] == ["Xóm Thử Năm"]
     assert set(page.features[0].properties) == {"name", "commune_code"}
 
@@ -167,7 +169,10 @@ def test_a_proposed_village_is_on_no_public_surface_and_an_active_one_on_all(con
     assert nearby.ref == f"village:{shown}"
 
     box = (lon - 0.001, lat - 0.001, lon + 0.001, lat + 0.001)
-    ids = [feature.id for feature in features.items(conn, "villages", bbox=box).features]
+    ids = [
+        feature.id
+        for feature in features.items(conn, "villages", query=features.FeatureQuery(bbox=box)).features
+    ]
     assert shown in ids
     assert hidden not in ids
     assert features.item(conn, "villages", shown).properties["status"] == "active"

@@ -312,7 +312,7 @@ def test_ogr2ogr_t_srs_vn2000_matches_postgis(server: str, engine: Engine, tmp_p
     )  # fmt: skip
     by_gdal = {f["id"]: f["geometry"]["coordinates"] for f in json.loads(target.read_text())["features"]}
     with engine.connect() as conn:
-        page = features.items(conn, "villages", crs=EPSG_9211, limit=1000)
+        page = features.items(conn, "villages", query=features.FeatureQuery(crs=EPSG_9211, limit=1000))
     by_postgis = {f.id: f.geometry["coordinates"] for f in page.features if f.geometry is not None}
     assert by_gdal.keys() == by_postgis.keys()
     worst = max(abs(a - b) for key in by_gdal for a, b in zip(by_gdal[key], by_postgis[key], strict=True))
@@ -340,7 +340,7 @@ def test_gdal_crs_open_option_gets_vn2000_from_the_server(
     assert frame.crs is not None
     assert frame.crs.to_epsg() == 9211
     with engine.connect() as conn:
-        page = features.items(conn, collection, crs="EPSG:9211", limit=1000)
+        page = features.items(conn, collection, query=features.FeatureQuery(crs="EPSG:9211", limit=1000))
     assert len(frame) == page.number_matched
     first = page.features[0].geometry
     assert first is not None
