@@ -34,11 +34,12 @@ from sqlalchemy import (
     select,
 )
 
+from addresses.datasets import DATASETS
 from addresses.errors import InvalidParameterError
 from addresses.schema import SRID, admin_unit, tile_invalidation
 from addresses.types import BBox
 
-CHANGE_LAYERS: Final = ("admin_unit", "village", "place", "address")
+CHANGE_LAYERS: Final = tuple(spec.table.name for spec in DATASETS.values())
 """The tables whose changes matter to tiles."""
 
 GRID_DEG: Final = 0.05

@@ -119,12 +119,14 @@ class AddressRecord:
     def label(self) -> str:
         """Return the address written out in Vietnamese, smallest part first."""
         return format_address(
-            house_number=self.house_number,
-            alley=self.alley,
-            street=self.street,
-            village_name=self.village_name,
-            commune=self.commune.full_name if self.commune else None,
-            province=self.province.full_name if self.province else None,
+            AddressParts(
+                house_number=self.house_number,
+                alley=self.alley,
+                street=self.street,
+                village_name=self.village_name,
+                commune=self.commune.full_name if self.commune else None,
+                province=self.province.full_name if self.province else None,
+            )
         )
 
 
@@ -149,30 +151,35 @@ def _alley_part(alley: str) -> str:
     return alley if alley.casefold().startswith(_ALLEY_WORDS) else f"ngõ {alley}"
 
 
-def format_address(
-    *,
-    house_number: str | None = None,
-    alley: str | None = None,
-    street: str | None = None,
-    village_name: str | None = None,
-    commune: str | None = None,
-    province: str | None = None,
-) -> str:
+@dataclass(frozen=True, slots=True)
+class AddressParts:
+    """The parts of an address as written, smallest first; None where a part is missing."""
+
+    house_number: str | None = None
+    alley: str | None = None
+    street: str | None = None
+    village_name: str | None = None
+    commune: str | None = None
+    province: str | None = None
+
+
+def format_address(address: AddressParts) -> str:
     """Write an address the Vietnamese way, smallest part first, leaving out missing parts.
 
-    >>> format_address(house_number="12A", alley="3", village_name="Xóm Lác",
-    ...                commune="Xã Mai Châu", province="Tỉnh Phú Thọ")
+    >>> format_address(AddressParts(house_number="12A", alley="3", village_name="Xóm Lác",
+    ...                             commune="Xã Mai Châu", province="Tỉnh Phú Thọ"))
     'Số 12A, ngõ 3, Xóm Lác, Xã Mai Châu, Tỉnh Phú Thọ'
-    >>> format_address(street="Trần Hưng Đạo", commune="Phường Hòa Bình")
+    >>> format_address(AddressParts(street="Trần Hưng Đạo", commune="Phường Hòa Bình"))
     'Trần Hưng Đạo, Phường Hòa Bình'
     """
+    house_number, alley = address.house_number, address.alley
     parts = [
         _house_part(house_number) if house_number else None,
         _alley_part(alley) if alley else None,
-        street,
-        village_name,
-        commune,
-        province,
+        address.street,
+        address.village_name,
+        address.commune,
+        address.province,
     ]
     return ", ".join(part.strip() for part in parts if part and part.strip())
 

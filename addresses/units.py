@@ -261,30 +261,38 @@ def _list_conditions(
     return conditions
 
 
-def list_units(
-    conn: Connection,
-    *,
-    level: int | None = None,
-    at: dt.date | None = None,
-    parent_code: str | None = None,
-    q: str | None = None,
-    limit: int = DEFAULT_PAGE_SIZE,
-    offset: int = 0,
-    max_limit: int = MAX_PAGE_SIZE,
-) -> UnitPage:
+@dataclass(frozen=True, slots=True)
+class UnitQuery:
+    """Which units to list: level, validity on a day, parent code, name (or code prefix), page.
+
+    ``limit`` must be 1..``max_limit``.
+    """
+
+    level: int | None = None
+    at: dt.date | None = None
+    parent_code: str | None = None
+    q: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    offset: int = 0
+    max_limit: int = MAX_PAGE_SIZE
+
+
+def list_units(conn: Connection, *, query: UnitQuery | None = None) -> UnitPage:
     """Units filtered by level, validity on a day, parent code and name (accents ignored).
 
     Ordered by level, code and period (older first). ``q`` of digits matches code prefixes.
     """
+    asked = query or UnitQuery()
+    limit, offset, max_limit = asked.limit, asked.offset, asked.max_limit
     if not 1 <= limit <= max_limit:
         raise InvalidParameterError("limit", f"must be between 1 and {max_limit}, got {limit}")
     if not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameterError("offset", f"must be between 0 and {MAX_OFFSET}, got {offset}")
-    where = _list_conditions(level=level, at=at, parent_code=parent_code, q=q)
-    query = _unit_select().where(*where)
-    matched = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    where = _list_conditions(level=asked.level, at=asked.at, parent_code=asked.parent_code, q=asked.q)
+    selected = _unit_select().where(*where)
+    matched = conn.execute(select(func.count()).select_from(selected.subquery())).scalar_one()
     order = (admin_unit.c.level, admin_unit.c.code, admin_unit.c.valid_from.asc().nulls_first())
-    rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    rows = conn.execute(selected.order_by(*order).limit(limit).offset(offset)).all()
     return UnitPage([_unit(row) for row in rows], int(matched), limit, offset)
 
 
@@ -759,15 +767,7 @@ def _one_of(conversions: list[Conversion], named: UnitName) -> Conversion:
     return replace(chosen, note=note)
 
 
-def convert_unit(
-    conn: Connection,
-    *,
-    code: str | None = None,
-    name: str | None = None,
-    district: str | None = None,
-    province: str | None = None,
-    at: dt.date | None = None,
-) -> Conversion:
+def convert_unit(conn: Connection, *, unit: UnitName, at: dt.date | None = None) -> Conversion:
     """The present-day successor(s) of an old unit given by code, or by name, district and province.
 
     Lineage is followed through every change (a 2019 commune -> its 2020 commune -> the
@@ -777,6 +777,6 @@ def convert_unit(
     an abolished district gives its communes' successors; a unit that left the province
     has none, and the note says where it went. A present-day unit converts to itself.
     """
-    named = UnitName(code, name, district, province)
+    named = unit
     sources = _conversion_sources(conn, named, at)
     return _one_of([_convert_one(conn, source) for source in sources], named)

@@ -70,7 +70,10 @@ def list_units(
     """Units of both periods, ordered by level, code and period (older first)."""
     with db.read() as conn:
         page = units.list_units(
-            conn, level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+            conn,
+            query=units.UnitQuery(
+                level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+            ),
         )
     return UnitPageModel(
         items=[UnitModel.model_validate(unit) for unit in page.units],
@@ -124,7 +127,7 @@ def convert(
     """
     with db.read() as conn:
         conversion = units.convert_unit(
-            conn, code=code, name=name, district=district, province=province, at=at
+            conn, unit=units.UnitName(code=code, name=name, district=district, province=province), at=at
         )
     return ConversionModel.model_validate(conversion)
 
