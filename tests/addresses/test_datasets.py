@@ -138,8 +138,9 @@ def test_a_dataset_added_to_the_specs_is_imported_drawn_and_served(
     page = features.items(
         conn, "hamlets", query=features.FeatureQuery(bbox=(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4))
     )
-    assert [feature.properties["name"] for feature in page.features] == ["Xóm Thử Năm"]
-    assert set(page.features[0].properties) == {"name", "commune_code"}
+    found = [feature for feature in page.features if feature.properties["name"] == "Xóm Thử Năm"]
+    assert len(found) == 1
+    assert all(set(feature.properties) == {"name", "commune_code"} for feature in page.features)
 
 
 # --- the one visibility rule --------------------------------------------------------------------

@@ -276,7 +276,7 @@ def test_a_present_day_unit_converts_to_itself(conn: Connection) -> None:
 )
 def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, Any], parameter: str) -> None:
     with pytest.raises(InvalidParameterError) as error:
-        units.convert_unit(conn, **kwargs)
+        units.convert_unit(conn, unit=units.UnitName(**kwargs))
     assert error.value.parameter == parameter
 
 
