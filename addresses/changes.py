@@ -34,17 +34,16 @@ from sqlalchemy import (
     select,
 )
 
+from addresses.datasets import DATASETS
 from addresses.errors import InvalidParameterError
 from addresses.schema import SRID, admin_unit, tile_invalidation
+from addresses.types import BBox
 
-CHANGE_LAYERS: Final = ("admin_unit", "village", "place", "address")
+CHANGE_LAYERS: Final = tuple(spec.table.name for spec in DATASETS.values())
 """The tables whose changes matter to tiles."""
 
 GRID_DEG: Final = 0.05
 """Rows changed together are recorded as one box per grid cell of this size (about 5 km)."""
-
-BBox = tuple[float, float, float, float]
-"""west, south, east, north in degrees (WGS 84)."""
 
 
 def check_layer(layer: str) -> str:

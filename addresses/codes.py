@@ -39,7 +39,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from addresses.errors import InvalidCodeError, OutOfTerritoryError
+from addresses.errors import InvalidCodeError, OutOfTerritoryError, Slip
 
 __all__ = [
     "ALPHABET",
@@ -321,9 +321,7 @@ def _symbol_values(code: str) -> list[int]:
         value = _VALUE.get(char)
         if value is None:
             detail = _LOOK_ALIKES.get(char, f"{char!r} is not in the code alphabet")
-            raise InvalidCodeError(
-                code, "invalid_character", position=position, character=char, detail=detail
-            )
+            raise InvalidCodeError(code, "invalid_character", slip=Slip(position, char), detail=detail)
         values.append(value)
     return values
 
@@ -649,8 +647,7 @@ def _raise_invalid_row(flat: NDArray[Any], bad: NDArray[np.bool_]) -> None:
         raise InvalidCodeError(
             error.code,
             error.reason,
-            position=error.position,
-            character=error.character,
+            slip=error.slip,
             detail=f"{error.detail}; {where}" if error.detail else where,
             index=first,
         ) from None
@@ -1007,9 +1004,7 @@ def _validated_registry(code: str) -> str:
     for position, char in enumerate(code, start=1):
         if char not in _DIGITS:
             detail = f"{char!r} is not a digit"
-            raise InvalidCodeError(
-                code, "invalid_character", position=position, character=char, detail=detail
-            )
+            raise InvalidCodeError(code, "invalid_character", slip=Slip(position, char), detail=detail)
     if damm_check_digit(code) != 0:
         detail = "a digit is mistyped or two adjacent digits are swapped"
         raise InvalidCodeError(code, "check_mismatch", detail=detail)

@@ -4,7 +4,7 @@ They describe what went wrong in the address domain and carry the data a caller
 needs to explain it (the offending code, position, coordinates). They know nothing
 about HTTP: the web layer maps each class to a status code in one table.
 
->>> err = InvalidCodeError("ABC", "invalid_character", position=2, character="O")
+>>> err = InvalidCodeError("ABC", "invalid_character", slip=Slip(2, "O"))
 >>> isinstance(err, DiachisoError), isinstance(err, ValueError)
 (True, True)
 >>> err.position, err.reason
@@ -13,6 +13,7 @@ about HTTP: the web layer maps each class to a status code in one table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "InvalidSuccessorError",
     "NotFoundError",
     "OutOfTerritoryError",
+    "Slip",
     "StaleVersionError",
     "StatusTransitionError",
     "SuccessorProblem",
@@ -99,12 +101,20 @@ class ImportValidationError(DiachisoError):
         self.problems = problems
 
 
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """Where a typed code goes wrong: the 1-based position of the bad character, and that character."""
+
+    position: int
+    character: str
+
+
 class InvalidCodeError(DiachisoError, ValueError):
     """A location or registry code is mistyped: empty, wrong length, bad character, bad check.
 
-    ``code`` is the normalised text (separators removed, upper case), ``position``
-    the 1-based position of the bad character in it when known, ``character`` that
-    character, ``index`` the row of an array input when the error comes from a
+    ``code`` is the normalised text (separators removed, upper case), ``slip`` the bad
+    character and its 1-based position when known (also as ``position`` and
+    ``character``), ``index`` the row of an array input when the error comes from a
     vectorized function.
     """
 
@@ -113,15 +123,15 @@ class InvalidCodeError(DiachisoError, ValueError):
         code: str,
         reason: CodeErrorReason,
         *,
-        position: int | None = None,
-        character: str | None = None,
+        slip: Slip | None = None,
         detail: str = "",
         index: int | None = None,
     ) -> None:
         self.code = code
         self.reason: CodeErrorReason = reason
-        self.position = position
-        self.character = character
+        self.slip = slip
+        self.position = None if slip is None else slip.position
+        self.character = None if slip is None else slip.character
         self.detail = detail
         self.index = index
         super().__init__(self._message())

@@ -21,43 +21,43 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Connection,
     FromClause,
     Row,
     Select,
-    and_,
     case,
     cast,
     func,
     literal,
-    or_,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 from addresses.codes import is_valid_registry_code, normalise_registry_code
+from addresses.datasets import DATASETS, PUBLIC_STATUSES, DatasetSpec, public_filter, valid_during
 from addresses.errors import InvalidParameterError, NotFoundError
-from addresses.schema import SRID, address, admin_unit, place, village
+from addresses.limits import FEATURES_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
+from addresses.schema import SRID, admin_unit
+from addresses.types import UNIT_LEVEL_NAMES, BBox, Expression
 
 __all__ = [
     "COLLECTIONS",
     "CRS84",
     "SUPPORTED_CRS",
     "VN2000_TM3_106_SRID",
-    "Bbox",
     "CollectionInfo",
     "CollectionSpec",
     "Feature",
     "FeatureCrs",
     "FeaturePage",
+    "FeatureQuery",
     "Interval",
     "JsonValue",
     "Queryable",
@@ -72,11 +72,8 @@ __all__ = [
 ]
 
 JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
-Bbox: TypeAlias = tuple[float, float, float, float]
-"""(min x, min y, max x, max y) in the axis order of its CRS."""
 Interval: TypeAlias = tuple[dt.date | None, dt.date | None]
 """Inclusive first and last day; None is open (``..``)."""
-Expression: TypeAlias = ColumnElement[Any]
 
 CRS84: Final = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI: Final = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -88,8 +85,6 @@ would be rebuilt for every row, ~3 ms each; the row has no authority so that Pos
 uses its TOWGS84 instead of letting PROJ choose a datum shift per point).
 """
 VIETNAM_TIME: Final = dt.timezone(dt.timedelta(hours=7))
-DEFAULT_LIMIT: Final = 10
-MAX_OFFSET: Final = 2**63 - 1
 
 
 # --- coordinate reference systems ---------------------------------------------------
@@ -168,7 +163,7 @@ def _output_geometry(geometry: Expression, crs: FeatureCrs) -> Expression:
     return func.ST_AsGeoJSON(geometry, crs.decimals, 0)
 
 
-def _bbox_polygon(bbox: Bbox, crs: FeatureCrs) -> Expression:
+def _bbox_polygon(bbox: BBox, crs: FeatureCrs) -> Expression:
     """A bbox given in ``crs`` as a WGS 84 (lon, lat) polygon, densified before transforming."""
     xmin, ymin, xmax, ymax = (bbox[1], bbox[0], bbox[3], bbox[2]) if crs.lat_lon else bbox
     if crs.postgis_srid == SRID:
@@ -181,7 +176,7 @@ def _bbox_polygon(bbox: Bbox, crs: FeatureCrs) -> Expression:
 # --- parameters ------------------------------------------------------------------------
 
 
-def parse_bbox(text: str, *, parameter: str = "bbox") -> Bbox:
+def parse_bbox(text: str, *, parameter: str = "bbox") -> BBox:
     """Read ``minx,miny,maxx,maxy`` (or 6 numbers with heights, which are dropped).
 
     >>> parse_bbox("1, 2, 0, 3, 4, 10")
@@ -203,7 +198,7 @@ def parse_bbox(text: str, *, parameter: str = "bbox") -> Bbox:
     return numbers[0], numbers[1], numbers[2], numbers[3]
 
 
-def _check_bbox(bbox: Bbox, crs: FeatureCrs, parameter: str) -> None:
+def _check_bbox(bbox: BBox, crs: FeatureCrs, parameter: str) -> None:
     """Refuse a bbox with infinite numbers, corners out of order or degrees out of range."""
     if not all(math.isfinite(v) for v in bbox):
         raise InvalidParameterError(parameter, "numbers must be finite")
@@ -298,6 +293,8 @@ class CollectionSpec:
     queryables: tuple[Queryable, ...] = ()
     validity: tuple[Expression, Expression] | None = None
     """(valid_from, valid_to exclusive) columns of a collection with a temporal extent."""
+    visible: Expression = field(default_factory=true)
+    """Which rows anonymous readers see (addresses.datasets.public_filter)."""
     public_id: PublicId | None = None
     """What identifies a feature in answers and item paths instead of the database id, if anything."""
 
@@ -333,16 +330,15 @@ def _level(text: str) -> int:
     return value
 
 
-def _units_spec() -> CollectionSpec:
+def _units_collection(dataset: DatasetSpec) -> CollectionSpec:
     """Administrative units of both periods, with their parent's code."""
-    unit, parent = admin_unit, admin_unit.alias("parent")
-    level_name = case({1: "province", 2: "district", 3: "commune"}, value=unit.c.level)
+    unit, parent = dataset.table, dataset.table.alias("parent")
+    level_name = case(UNIT_LEVEL_NAMES, value=unit.c.level)
     columns = [unit.c[name] for name in ("code", "level", "unit_type", "name", "full_name", "name_en")]
     return CollectionSpec(
-        id="units",
-        title="Administrative units",
-        description="Provinces, districts and communes of Hoa Binh before and after the 1 July 2025 "
-        "reorganisation; geometry is the polygon, else the label point (see geom_quality).",
+        id=dataset.name,
+        title=dataset.title,
+        description=dataset.description,
         source=unit.outerjoin(parent, unit.c.parent_id == parent.c.id),
         id_column=unit.c.id,
         properties=(
@@ -362,6 +358,7 @@ def _units_spec() -> CollectionSpec:
             Queryable("parent_code", parent.c.code, str, "GSO code of the parent unit, e.g. 148"),
         ),
         validity=(unit.c.valid_from, unit.c.valid_to),
+        visible=public_filter(dataset),
     )
 
 
@@ -370,89 +367,64 @@ def _commune_queryable(commune: FromClause) -> Queryable:
     return Queryable("commune_code", commune.c.code, str, "GSO code of the commune, e.g. 04795")
 
 
-def _villages_spec() -> CollectionSpec:
-    """Villages (thôn, xóm, bản, tổ dân phố...) with their commune."""
-    commune = admin_unit.alias("commune")
+PUBLIC_KEYS: Final = {"registry_code": (_registry_code_or_none, "the registry code")}
+"""How a public key column other than the id is read from an item path, and what it is called."""
+
+
+def _property(dataset: DatasetSpec, commune: FromClause, name: str) -> Expression:
+    """A feature property: a column, JSON for a JSONB column, or ``commune_code``/``commune_name``."""
+    if name == "commune_code":
+        return commune.c.code.label(name)
+    if name == "commune_name":
+        return commune.c.full_name.label(name)
+    column = dataset.table.c[name]
+    return cast(column, JSON).label(name) if isinstance(column.type, JSONB) else column
+
+
+def _queryable(dataset: DatasetSpec, commune: FromClause, name: str) -> Queryable:
+    """A filter on a property: the commune code, the (public) status or a column described by its comment."""
+    if name == "commune_code":
+        return _commune_queryable(commune)
+    if name == "status":
+        return Queryable(name, dataset.table.c[name], str, " or ".join(PUBLIC_STATUSES))
+    column = dataset.table.c[name]
+    return Queryable(name, column, str, column.comment or name)
+
+
+def _public_id(dataset: DatasetSpec) -> PublicId | None:
+    """What identifies the features to the public when it is not the database id."""
+    if dataset.key_column == dataset.id_column:
+        return None
+    parse, description = PUBLIC_KEYS[dataset.key_column]
+    return PublicId(dataset.key, parse, description)
+
+
+def _dataset_collection(dataset: DatasetSpec) -> CollectionSpec:
+    """The collection of a dataset placed in communes: its public rows with their commune's code."""
+    table, commune = dataset.table, admin_unit.alias("commune")
     return CollectionSpec(
-        id="villages",
-        title="Villages",
-        description="Villages (thôn, xóm, bản, tổ dân phố...) of Hoa Binh as points or polygons.",
-        source=village.outerjoin(commune, village.c.commune_id == commune.c.id),
-        id_column=village.c.id,
-        properties=(
-            village.c.name,
-            village.c.village_type,
-            village.c.status,
-            commune.c.code.label("commune_code"),
-            commune.c.full_name.label("commune_name"),
-            village.c.source,
-        ),
-        geometry=village.c.geom,
-        queryables=(_commune_queryable(commune), Queryable("status", village.c.status, str, "e.g. active")),
+        id=dataset.name,
+        title=dataset.title,
+        description=dataset.description,
+        source=table.outerjoin(commune, table.c.commune_id == commune.c.id),
+        id_column=dataset.id,
+        properties=tuple(_property(dataset, commune, name) for name in dataset.properties),
+        geometry=dataset.geometry,
+        queryables=tuple(_queryable(dataset, commune, name) for name in dataset.queryables),
+        public_id=_public_id(dataset),
+        visible=public_filter(dataset),
     )
 
 
-def _places_spec() -> CollectionSpec:
-    """Points of interest with category, kind and tags."""
-    commune = admin_unit.alias("commune")
-    return CollectionSpec(
-        id="places",
-        title="Places",
-        description="Points of interest (schools, health posts, markets...) with OSM-style tags.",
-        source=place.outerjoin(commune, place.c.commune_id == commune.c.id),
-        id_column=place.c.id,
-        properties=(
-            place.c.name,
-            place.c.category,
-            place.c.kind,
-            place.c.house_number,
-            place.c.street,
-            commune.c.code.label("commune_code"),
-            place.c.status,
-            cast(place.c.tags, JSON).label("tags"),
-            place.c.source,
-        ),
-        geometry=place.c.geom,
-        queryables=(
-            _commune_queryable(commune),
-            Queryable("category", place.c.category, str, "e.g. amenity, tourism, shop"),
-            Queryable("kind", place.c.kind, str, "e.g. school, guest_house, fuel"),
-        ),
-    )
-
-
-def _addresses_spec() -> CollectionSpec:
-    """Address points with both digital address codes."""
-    commune = admin_unit.alias("commune")
-    columns = ("house_number", "alley", "street", "village_name", "status", "version", "official_code")
-    return CollectionSpec(
-        id="addresses",
-        title="Addresses",
-        description="Address points with their location code (mã vị trí) and registry code "
-        "(mã địa chỉ số); retired addresses are kept with status 'retired'.",
-        source=address.outerjoin(commune, address.c.commune_id == commune.c.id),
-        id_column=address.c.id,
-        properties=(
-            *(address.c[name] for name in columns),
-            address.c.location_code,
-            address.c.registry_code,
-            commune.c.code.label("commune_code"),
-            address.c.is_generated,
-        ),
-        geometry=address.c.geom,
-        queryables=(
-            _commune_queryable(commune),
-            Queryable("status", address.c.status, str, "proposed, active or retired"),
-            Queryable("registry_code", address.c.registry_code, str, "the 10-digit mã địa chỉ số"),
-        ),
-        public_id=PublicId(address.c.registry_code, _registry_code_or_none, "the registry code"),
-    )
+def dataset_collection(dataset: DatasetSpec) -> CollectionSpec:
+    """The collection of a dataset (units have their own: parents, levels and periods)."""
+    return _units_collection(dataset) if dataset.validity is not None else _dataset_collection(dataset)
 
 
 COLLECTIONS: Final[Mapping[str, CollectionSpec]] = {
-    spec.id: spec for spec in (_addresses_spec(), _villages_spec(), _places_spec(), _units_spec())
+    name: dataset_collection(dataset) for name, dataset in DATASETS.items()
 }
-"""The collections served, by id."""
+"""The collections served, by id: one per dataset, in the order of addresses.datasets.DATASETS."""
 
 
 def _spec(name: str) -> CollectionSpec:
@@ -473,7 +445,7 @@ class CollectionInfo:
     id: str
     title: str
     description: str
-    bbox: Bbox | None
+    bbox: BBox | None
     temporal: list[Interval] | None
     """Overall interval first, then each distinct validity period (units only)."""
     crs: tuple[str, ...]
@@ -481,9 +453,14 @@ class CollectionInfo:
     queryables: tuple[Queryable, ...]
 
 
-def _spatial_extent(conn: Connection, spec: CollectionSpec) -> Bbox | None:
+def _spatial_extent(conn: Connection, spec: CollectionSpec) -> BBox | None:
     """The bbox of every geometry of a collection in CRS84, None when it is empty."""
-    extent = select(func.ST_Extent(spec.geometry).label("e")).select_from(spec.source).subquery()
+    extent = (
+        select(func.ST_Extent(spec.geometry).label("e"))
+        .select_from(spec.source)
+        .where(spec.visible)
+        .subquery()
+    )
     row = conn.execute(
         select(
             func.ST_XMin(extent.c.e),
@@ -502,7 +479,9 @@ def _temporal_extent(conn: Connection, spec: CollectionSpec) -> list[Interval] |
     start, end = spec.validity
     periods = [
         (row[0], row[1])
-        for row in conn.execute(select(start, end).select_from(spec.source).distinct().order_by(start, end))
+        for row in conn.execute(
+            select(start, end).select_from(spec.source).where(spec.visible).distinct().order_by(start, end)
+        )
     ]
     if not periods:
         return None
@@ -630,25 +609,16 @@ def _filter_conditions(spec: CollectionSpec, filters: Mapping[str, str]) -> list
     return conditions
 
 
-def _valid_during(validity: tuple[Expression, Expression], interval: Interval) -> Expression:
-    """Units valid at some day of an interval (validity [from, to), NULL is open)."""
-    valid_from, valid_to = validity
-    start, end = interval
-    starts = true() if end is None else or_(valid_from.is_(None), valid_from <= end)
-    lasts = true() if start is None else or_(valid_to.is_(None), valid_to > start)
-    return and_(starts, lasts)
-
-
 def _conditions(
     spec: CollectionSpec,
     *,
-    bbox: Bbox | None,
+    bbox: BBox | None,
     bbox_crs: str | None,
     datetime: str | None,
     filters: Mapping[str, str],
 ) -> list[Expression]:
-    """Every WHERE condition of an items request."""
-    conditions = _filter_conditions(spec, filters)
+    """Every WHERE condition of an items request (the rows readers see, then the filters)."""
+    conditions = [spec.visible, *_filter_conditions(spec, filters)]
     if bbox is not None:
         crs = parse_crs(bbox_crs, parameter="bbox-crs")
         _check_bbox(bbox, crs, "bbox")
@@ -656,35 +626,41 @@ def _conditions(
     if datetime is not None:
         interval = parse_datetime(datetime)
         if spec.validity is not None:
-            conditions.append(_valid_during(spec.validity, interval))
+            conditions.append(valid_during(*spec.validity, start=interval[0], end=interval[1]))
     return conditions
 
 
-def items(
-    conn: Connection,
-    name: str,
-    *,
-    bbox: Bbox | Sequence[float] | None = None,
-    bbox_crs: str | None = None,
-    crs: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
-    max_limit: int = 1000,
-    datetime: str | None = None,
-    filters: Mapping[str, str] | None = None,
-) -> FeaturePage:
-    """One page of a collection's features, filtered, in id order, geometries in ``crs``.
+@dataclass(frozen=True, slots=True)
+class FeatureQuery:
+    """What page of a collection to read: where, in which CRS, how many, and which features.
 
     ``bbox`` is in ``bbox_crs`` (CRS84 by default) and its axis order; ``datetime``
     (instant or interval) keeps the units valid then and is ignored by collections
     without a validity; ``filters`` are equality filters on the collection's queryables.
     A ``limit`` above ``max_limit`` is cut to it.
     """
+
+    bbox: BBox | Sequence[float] | None = None
+    bbox_crs: str | None = None
+    crs: str | None = None
+    limit: int = FEATURES_PAGE_SIZE
+    offset: int = 0
+    max_limit: int = MAX_PAGE_SIZE
+    datetime: str | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+def items(conn: Connection, name: str, *, query: FeatureQuery | None = None) -> FeaturePage:
+    """One page of a collection's features, filtered, in id order, geometries in the query's CRS."""
+    asked = query or FeatureQuery()
     spec = _spec(name)
-    out_crs = parse_crs(crs)
-    box = None if bbox is None else _as_bbox(bbox)
-    where = _conditions(spec, bbox=box, bbox_crs=bbox_crs, datetime=datetime, filters=filters or {})
-    page_limit, page_offset = _page_limit(limit, max_limit), _check_offset(offset)
+    out_crs = parse_crs(asked.crs)
+    box = None if asked.bbox is None else _as_bbox(asked.bbox)
+    where = _conditions(
+        spec, bbox=box, bbox_crs=asked.bbox_crs, datetime=asked.datetime, filters=asked.filters
+    )
+    limit, offset = asked.limit, asked.offset
+    page_limit, page_offset = _page_limit(limit, asked.max_limit), _check_offset(offset)
     matched = conn.execute(select(func.count()).select_from(spec.source).where(*where)).scalar_one()
     rows = conn.execute(_page_select(spec, out_crs, where, page_limit, page_offset)).all()
     return FeaturePage(
@@ -697,7 +673,7 @@ def items(
     )
 
 
-def _as_bbox(values: Sequence[float]) -> Bbox:
+def _as_bbox(values: Sequence[float]) -> BBox:
     """A 4-number bbox from a sequence of 4 (or 6, heights dropped) numbers."""
     if len(values) not in (4, 6):
         raise InvalidParameterError("bbox", f"expected 4 or 6 numbers, got {len(values)}")
@@ -726,7 +702,7 @@ def item(conn: Connection, name: str, feature_id: str | int, *, crs: str | None 
     spec = _spec(name)
     out_crs = parse_crs(crs)
     wanted = _item_condition(spec, feature_id)
-    row = conn.execute(_feature_select(spec, out_crs).where(wanted)).one_or_none()
+    row = conn.execute(_feature_select(spec, out_crs).where(wanted, spec.visible)).one_or_none()
     if row is None:
         raise NotFoundError(f"no feature {feature_id!r} in {spec.id!r}")
     return _feature(row)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import cairosvg
@@ -157,25 +158,25 @@ def _number(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def _text(
-    parent: ET.Element,
-    content: str,
-    *,
-    x: float,
-    y: float,
-    size: float,
-    bold: bool = False,
-    extra: Mapping[str, str] | None = None,
-) -> None:
+@dataclass(frozen=True)
+class _Font:
+    """How a line of plate text is set: size (mm), weight and other SVG attributes."""
+
+    size: float
+    bold: bool = False
+    extra: Mapping[str, str] | None = None
+
+
+def _text(parent: ET.Element, content: str, *, x: float, y: float, font: _Font) -> None:
     """Add one line of white text (escaped by the serializer)."""
     attributes = {
         "x": _number(x),
         "y": _number(y),
-        "font-size": _number(size),
+        "font-size": _number(font.size),
         "fill": WHITE,
-        **(extra or {}),
+        **(font.extra or {}),
     }
-    if bold:
+    if font.bold:
         attributes["font-weight"] = "bold"
     ET.SubElement(parent, "text", attributes).text = content
 
@@ -240,30 +241,28 @@ def _add_codes(svg: ET.Element, record: AddressRecord) -> None:
     """Write the heading, the registry code (large) and the location code."""
     heading = "MÃ ĐỊA CHỈ SỐ" + (" · ĐỀ XUẤT" if record.status == "proposed" else "")
     centre = {"text-anchor": "middle"}
-    _text(
-        svg, heading, x=PLATE_WIDTH_MM / 2, y=27, size=9, bold=True, extra={**centre, "letter-spacing": "1.5"}
-    )
+    heading_font = _Font(9, bold=True, extra={**centre, "letter-spacing": "1.5"})
+    _text(svg, heading, x=PLATE_WIDTH_MM / 2, y=27, font=heading_font)
     width = PLATE_WIDTH_MM - 2 * _MARGIN
     size = fitted_size(code_width_em(record.registry_code_display), size=32, width=width)
-    _text(svg, record.registry_code_display, x=PLATE_WIDTH_MM / 2, y=64, size=size, bold=True, extra=centre)
-    _text(svg, "MÃ VỊ TRÍ", x=_MARGIN, y=91, size=6.5, bold=True, extra={"letter-spacing": "1"})
+    _text(svg, record.registry_code_display, x=PLATE_WIDTH_MM / 2, y=64, font=_Font(size, True, centre))
+    _text(svg, "MÃ VỊ TRÍ", x=_MARGIN, y=91, font=_Font(6.5, bold=True, extra={"letter-spacing": "1"}))
     size = fitted_size(code_width_em(record.location_code_display), size=19, width=_TEXT_RIGHT - _MARGIN)
-    _text(svg, record.location_code_display, x=_MARGIN, y=112, size=size, bold=True)
+    _text(svg, record.location_code_display, x=_MARGIN, y=112, font=_Font(size, bold=True))
 
 
 def _add_address(svg: ET.Element, record: AddressRecord) -> None:
     """Write the address in Vietnamese, on as many lines as it needs, and the QR caption."""
     lines, size = _address_lines(record)
     for index, line in enumerate(lines):
-        _text(svg, line, x=_MARGIN, y=_ADDRESS_TOP + index * size * 1.25, size=size)
+        _text(svg, line, x=_MARGIN, y=_ADDRESS_TOP + index * size * 1.25, font=_Font(size))
     left, top, side = _QR_BOX
     _text(
         svg,
         "Quét mã để xem địa chỉ",
         x=left + side / 2,
         y=top + side + 11,
-        size=5.5,
-        extra={"text-anchor": "middle"},
+        font=_Font(5.5, extra={"text-anchor": "middle"}),
     )
 
 

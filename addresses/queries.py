@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -23,7 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.sql.selectable import LateralFromClause
 
 from addresses.codes import ALPHABET, MAX_LENGTH, format_location_code, format_registry_code
+from addresses.datasets import ADDRESS_PARTS
 from addresses.schema import SRID, address, admin_unit, place, unit_lineage, village
+from addresses.types import DEFAULT_STATUS, Status, UnitLevel, UnitRef
 
 COUNTED_TABLES = (admin_unit, unit_lineage, village, place, address)
 
@@ -42,8 +44,6 @@ def table_counts(conn: Connection) -> dict[str, int]:
 
 # ------------------------------------------------------------------ communes
 
-AddressStatus = Literal["proposed", "active", "retired"]
-"""The lifecycle of an address: proposed -> active -> retired, never back."""
 
 COMMUNE_MARGIN_DEG: Final = 0.02
 """How far outside every commune polygon a point may lie and still get the nearest one."""
@@ -83,15 +83,6 @@ def current_commune_id(
 
 
 @dataclass(frozen=True, slots=True)
-class UnitRef:
-    """An administrative unit as shown with an address: GSO code, short and full name."""
-
-    code: str
-    name: str
-    full_name: str
-
-
-@dataclass(frozen=True, slots=True)
 class AddressRecord:
     """One address of the registry, with both codes (canonical and grouped) and its units.
 
@@ -113,7 +104,7 @@ class AddressRecord:
     province: UnitRef | None
     old_commune: UnitRef | None
     old_district: UnitRef | None
-    status: AddressStatus
+    status: Status
     version: int
     lon: float
     lat: float
@@ -128,12 +119,14 @@ class AddressRecord:
     def label(self) -> str:
         """Return the address written out in Vietnamese, smallest part first."""
         return format_address(
-            house_number=self.house_number,
-            alley=self.alley,
-            street=self.street,
-            village_name=self.village_name,
-            commune=self.commune.full_name if self.commune else None,
-            province=self.province.full_name if self.province else None,
+            AddressParts(
+                house_number=self.house_number,
+                alley=self.alley,
+                street=self.street,
+                village_name=self.village_name,
+                commune=self.commune.full_name if self.commune else None,
+                province=self.province.full_name if self.province else None,
+            )
         )
 
 
@@ -158,30 +151,35 @@ def _alley_part(alley: str) -> str:
     return alley if alley.casefold().startswith(_ALLEY_WORDS) else f"ngõ {alley}"
 
 
-def format_address(
-    *,
-    house_number: str | None = None,
-    alley: str | None = None,
-    street: str | None = None,
-    village_name: str | None = None,
-    commune: str | None = None,
-    province: str | None = None,
-) -> str:
+@dataclass(frozen=True, slots=True)
+class AddressParts:
+    """The parts of an address as written, smallest first; None where a part is missing."""
+
+    house_number: str | None = None
+    alley: str | None = None
+    street: str | None = None
+    village_name: str | None = None
+    commune: str | None = None
+    province: str | None = None
+
+
+def format_address(address: AddressParts) -> str:
     """Write an address the Vietnamese way, smallest part first, leaving out missing parts.
 
-    >>> format_address(house_number="12A", alley="3", village_name="Xóm Lác",
-    ...                commune="Xã Mai Châu", province="Tỉnh Phú Thọ")
+    >>> format_address(AddressParts(house_number="12A", alley="3", village_name="Xóm Lác",
+    ...                             commune="Xã Mai Châu", province="Tỉnh Phú Thọ"))
     'Số 12A, ngõ 3, Xóm Lác, Xã Mai Châu, Tỉnh Phú Thọ'
-    >>> format_address(street="Trần Hưng Đạo", commune="Phường Hòa Bình")
+    >>> format_address(AddressParts(street="Trần Hưng Đạo", commune="Phường Hòa Bình"))
     'Trần Hưng Đạo, Phường Hòa Bình'
     """
+    house_number, alley = address.house_number, address.alley
     parts = [
         _house_part(house_number) if house_number else None,
         _alley_part(alley) if alley else None,
-        street,
-        village_name,
-        commune,
-        province,
+        address.street,
+        address.village_name,
+        address.commune,
+        address.province,
     ]
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
@@ -242,10 +240,7 @@ _ADDRESS_COLUMNS: Final = (
     "id",
     "registry_code",
     "location_code",
-    "house_number",
-    "alley",
-    "street",
-    "village_name",
+    *ADDRESS_PARTS,
     "status",
     "version",
     "successor_id",
@@ -262,7 +257,17 @@ def _unit_ref(row: RowMapping, prefix: str) -> UnitRef | None:
     code = row[f"{prefix}_code"]
     if code is None:
         return None
-    return UnitRef(code=code, name=row[f"{prefix}_name"], full_name=row[f"{prefix}_full_name"])
+    level = _PREFIX_LEVELS[prefix]
+    return UnitRef(code=code, name=row[f"{prefix}_name"], full_name=row[f"{prefix}_full_name"], level=level)
+
+
+_PREFIX_LEVELS: Final[dict[str, UnitLevel]] = {
+    "commune": "commune",
+    "province": "province",
+    "old_commune": "commune",
+    "old_district": "district",
+}
+"""The level of the unit each column prefix of ``address_records_query`` names."""
 
 
 def address_record_from_row(row: RowMapping) -> AddressRecord:
@@ -310,7 +315,7 @@ def in_cell(code: str) -> ColumnElement[bool]:
 
 
 def addresses_in_cell(
-    conn: Connection, *, code: str, limit: int, status: AddressStatus | None = "active"
+    conn: Connection, *, code: str, limit: int, status: Status | None = DEFAULT_STATUS
 ) -> list[AddressRecord]:
     """Return up to ``limit`` addresses (of one status; None: any) in the cell of a canonical code."""
     query = address_records_query().where(in_cell(code))

@@ -59,9 +59,9 @@ from addresses.errors import (
     StaleVersionError,
     StatusTransitionError,
 )
+from addresses.limits import MAX_PAGE_SIZE
 from addresses.queries import (
     AddressRecord,
-    AddressStatus,
     address_by_registry_code,
     address_records,
     addresses_in_cell,
@@ -70,11 +70,11 @@ from addresses.queries import (
 )
 from addresses.schema import address, address_history, registry_counter
 from addresses.text import canonical_text
+from addresses.types import DEFAULT_STATUS, Status
 
 __all__ = [
     "GENERATED_SOURCE",
     "KEEP",
-    "MAX_LOOKUP_LIMIT",
     "AddressRecord",
     "ChangeKind",
     "Keep",
@@ -363,7 +363,7 @@ def create_address(
     alley: str | None = None,
     street: str | None = None,
     village_name: str | None = None,
-    status: AddressStatus = "active",
+    status: Status = DEFAULT_STATUS,
     source: str = "edit",
     changed_by: str | None = None,
 ) -> AddressRecord:
@@ -517,7 +517,7 @@ class _Changes:
     lon: float | Keep
     lat: float | Keep
     texts: dict[str, TextChange]
-    status: AddressStatus | Keep
+    status: Status | Keep
 
 
 def _move_values(conn: Connection, current: _Current, changes: _Changes) -> dict[str, Any]:
@@ -572,7 +572,7 @@ def update_address(
     alley: TextChange = KEEP,
     street: TextChange = KEEP,
     village_name: TextChange = KEEP,
-    status: AddressStatus | Keep = KEEP,
+    status: Status | Keep = KEEP,
     changed_by: str | None = None,
 ) -> AddressRecord:
     """Change an address still at ``expected_version``; the old row goes to address_history.
@@ -620,21 +620,22 @@ def _check_successor(conn: Connection, current: _Current, successor: _Current) -
         )
 
 
-def _retire(
-    conn: Connection,
-    current: _Current,
-    successor: str | _Current | None,
-    *,
-    change: ChangeKind,
-    reason: str,
-    changed_by: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Why:
+    """Why an address changes: the kind of change, the reason given and who made it."""
+
+    change: ChangeKind
+    reason: str
+    changed_by: str | None
+
+
+def _retire(conn: Connection, current: _Current, successor: str | _Current | None, *, why: _Why) -> None:
     """Retire a locked address, pointing to a successor (locked here when given as a code)."""
     _check_transition(current, "retired")
     target = _lock(conn, successor) if isinstance(successor, str) else successor
     if target is not None:
         _check_successor(conn, current, target)
-    _snapshot(conn, current, change, changed_by=changed_by, reason=reason)
+    _snapshot(conn, current, why.change, changed_by=why.changed_by, reason=why.reason)
     successor_id = None if target is None else target.id
     _write(conn, current, {"status": "retired", "retired_at": func.now(), "successor_id": successor_id})
 
@@ -659,7 +660,7 @@ def retire_address(
     with conn.begin_nested():
         current = _lock(conn, registry_code)
         _check_version(current, expected_version)
-        _retire(conn, current, successor, change="retire", reason=text, changed_by=changed_by)
+        _retire(conn, current, successor, why=_Why("retire", text, changed_by))
     return _record(conn, current.id)
 
 
@@ -691,14 +692,13 @@ def merge_addresses(
         retired = []
         for code in codes:
             current = _lock(conn, code)
-            _retire(conn, current, survivor, change="merge", reason=text, changed_by=changed_by)
+            _retire(conn, current, survivor, why=_Why("merge", text, changed_by))
             retired.append(current.id)
     return MergeResult(survivor=_record(conn, survivor.id), retired=tuple(address_records(conn, ids=retired)))
 
 
 # ============================================================================== look-ups
 
-MAX_LOOKUP_LIMIT: Final = 1000
 """The most addresses one location look-up returns."""
 
 MAX_CHAIN: Final = 100
@@ -792,9 +792,9 @@ def lookup_registry(conn: Connection, text: str) -> RegistryLookup:
 
 
 def _check_limit(limit: int) -> None:
-    """Reject a limit outside 1..MAX_LOOKUP_LIMIT."""
-    if not 1 <= limit <= MAX_LOOKUP_LIMIT:
-        raise InvalidParameterError("limit", f"must be 1..{MAX_LOOKUP_LIMIT}, got {limit}")
+    """Reject a limit outside 1..MAX_PAGE_SIZE."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidParameterError("limit", f"must be 1..{MAX_PAGE_SIZE}, got {limit}")
 
 
 def lookup_location(conn: Connection, text: str, *, limit: int = 50) -> LocationLookup:

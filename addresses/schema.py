@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 
+from addresses.types import DEFAULT_STATUS, STATUSES
+
 SRID = 4326
 
 metadata = MetaData(
@@ -44,8 +46,9 @@ metadata = MetaData(
     }
 )
 
-UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
-ADDRESS_STATUSES = ("proposed", "active", "retired")
+_STATUS_CHECK = f"status IN ({', '.join(map(repr, STATUSES))})"
+"""The statuses every editable dataset shares, as a CHECK (addresses, villages, places)."""
+
 ROLES = ("viewer", "editor", "approver", "admin")
 """Staff roles, each allowed what the one before may do and more (README: "Roles")."""
 
@@ -156,14 +159,14 @@ village = Table(
     Column("village_type", Text, comment="thôn, xóm, bản, làng, tổ dân phố, khu..."),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
     Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
     _created_at(),
     _updated_at(),
     UniqueConstraint("source", "source_id"),
-    CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     Index("ix_village_geom", "geom", postgresql_using="gist"),
     Index("ix_village_commune_id", "commune_id"),
     comment="Villages (thôn, xóm, bản, tổ dân phố...) as points or polygons.",
@@ -181,14 +184,14 @@ place = Table(
     Column("street", Text),
     Column("commune_id", Integer, ForeignKey("admin_unit.id")),
     Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("retired_at", DateTime(timezone=True)),
     *_source_columns(),
     _created_at(),
     _updated_at(),
     UniqueConstraint("source", "source_id"),
-    CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     Index("ix_place_geom", "geom", postgresql_using="gist"),
     comment="Points of interest with category and tags.",
 )
@@ -204,7 +207,7 @@ address = Table(
     Column("village_name", Text, comment="the village as the source wrote it"),
     Column("village_id", Integer, ForeignKey("village.id")),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
-    Column("status", Text, nullable=False, server_default="active"),
+    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("official_code", Text, comment="a national code the source carried, kept as-is"),
     Column("location_code", String(9), comment="mã vị trí: grid cell code with check character"),
@@ -217,7 +220,7 @@ address = Table(
     _updated_at(),
     UniqueConstraint("source", "source_id"),
     UniqueConstraint("registry_code"),
-    CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status"),
+    CheckConstraint(_STATUS_CHECK, name="status"),
     CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_at"),
     Index("ix_address_geom", "geom", postgresql_using="gist"),
     Index("ix_address_location_code", "location_code"),

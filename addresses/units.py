@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeAlias
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Row,
     Select,
@@ -33,8 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSON
 
+from addresses.datasets import is_valid_on, unit_valid_at
 from addresses.errors import AmbiguousUnitError, InvalidParameterError, NotFoundError
-from addresses.schema import UNIT_LEVELS, admin_unit, unit_lineage
+from addresses.limits import DEFAULT_PAGE_SIZE, MAX_HOPS, MAX_OFFSET, MAX_PAGE_SIZE
+from addresses.schema import admin_unit, unit_lineage
+from addresses.types import UNIT_LEVEL_NAMES, Expression
 from addresses.vocabulary import FOLD_FROM, FOLD_TO
 
 __all__ = [
@@ -74,11 +76,7 @@ Resolution: TypeAlias = Literal["at", "current", "latest"]
 Basis: TypeAlias = Literal["unchanged", "lineage", "communes", "geometry"]
 """How a successor was found: the unit itself, recorded lineage, its communes' lineage, or overlap."""
 GeoJson: TypeAlias = dict[str, Any]
-Expression: TypeAlias = ColumnElement[Any]
 
-DEFAULT_LIMIT: Final = 50
-MAX_OFFSET: Final = 2**63 - 1
-MAX_HOPS: Final = 10
 MIN_SHARE: Final = 0.05
 """Overlaps smaller than this share of an old unit's area are border slivers, not successors."""
 
@@ -151,6 +149,10 @@ class Unit:
         """Whether the unit still exists."""
         return self.valid_to is None
 
+    def valid_on(self, at: dt.date) -> bool:
+        """Whether the unit was in force on ``at``."""
+        return is_valid_on(self.valid_from, self.valid_to, at)
+
     @property
     def period(self) -> str:
         """The validity in words, e.g. 'until 2025-07-01'."""
@@ -175,7 +177,7 @@ def _unit_select() -> Select[Any]:
         unit.c.id,
         unit.c.code,
         unit.c.level,
-        case(UNIT_LEVELS, value=unit.c.level).label("level_name"),
+        case(UNIT_LEVEL_NAMES, value=unit.c.level).label("level_name"),
         unit.c.unit_type,
         unit.c.name,
         unit.c.full_name,
@@ -213,18 +215,9 @@ def _unit(row: Row[Any]) -> Unit:
     )
 
 
-def _valid_at(at: dt.date) -> Expression:
-    """Units valid on the day ``at`` (validity [from, to), NULL is open)."""
-    unit = admin_unit.c
-    return and_(
-        or_(unit.valid_from.is_(None), unit.valid_from <= at),
-        or_(unit.valid_to.is_(None), unit.valid_to > at),
-    )
-
-
 def _check_level(level: int | None) -> None:
     """Refuse a level other than 1, 2 or 3."""
-    if level is not None and level not in UNIT_LEVELS:
+    if level is not None and level not in UNIT_LEVEL_NAMES:
         raise InvalidParameterError(
             "level", f"must be 1 (province), 2 (district) or 3 (commune), got {level}"
         )
@@ -260,7 +253,7 @@ def _list_conditions(
     if level is not None:
         conditions.append(admin_unit.c.level == level)
     if at is not None:
-        conditions.append(_valid_at(at))
+        conditions.append(unit_valid_at(at))
     if parent_code is not None:
         conditions.append(_parent.c.code == normalize_code(parent_code, parameter="parent"))
     if q is not None and q.strip():
@@ -268,30 +261,38 @@ def _list_conditions(
     return conditions
 
 
-def list_units(
-    conn: Connection,
-    *,
-    level: int | None = None,
-    at: dt.date | None = None,
-    parent_code: str | None = None,
-    q: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
-    max_limit: int = 1000,
-) -> UnitPage:
+@dataclass(frozen=True, slots=True)
+class UnitQuery:
+    """Which units to list: level, validity on a day, parent code, name (or code prefix), page.
+
+    ``limit`` must be 1..``max_limit``.
+    """
+
+    level: int | None = None
+    at: dt.date | None = None
+    parent_code: str | None = None
+    q: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    offset: int = 0
+    max_limit: int = MAX_PAGE_SIZE
+
+
+def list_units(conn: Connection, *, query: UnitQuery | None = None) -> UnitPage:
     """Units filtered by level, validity on a day, parent code and name (accents ignored).
 
     Ordered by level, code and period (older first). ``q`` of digits matches code prefixes.
     """
+    asked = query or UnitQuery()
+    limit, offset, max_limit = asked.limit, asked.offset, asked.max_limit
     if not 1 <= limit <= max_limit:
         raise InvalidParameterError("limit", f"must be between 1 and {max_limit}, got {limit}")
     if not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameterError("offset", f"must be between 0 and {MAX_OFFSET}, got {offset}")
-    where = _list_conditions(level=level, at=at, parent_code=parent_code, q=q)
-    query = _unit_select().where(*where)
-    matched = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    where = _list_conditions(level=asked.level, at=asked.at, parent_code=asked.parent_code, q=asked.q)
+    selected = _unit_select().where(*where)
+    matched = conn.execute(select(func.count()).select_from(selected.subquery())).scalar_one()
     order = (admin_unit.c.level, admin_unit.c.code, admin_unit.c.valid_from.asc().nulls_first())
-    rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    rows = conn.execute(selected.order_by(*order).limit(limit).offset(offset)).all()
     return UnitPage([_unit(row) for row in rows], int(matched), limit, offset)
 
 
@@ -324,9 +325,7 @@ def _choose(units: list[Unit], code: str, at: dt.date | None) -> tuple[Unit, Res
     if at is None:
         return units[0], "current" if units[0].is_current else "latest"
     for unit in units:
-        if (unit.valid_from is None or unit.valid_from <= at) and (
-            unit.valid_to is None or unit.valid_to > at
-        ):
+        if unit.valid_on(at):
             return unit, "at"
     periods = "; ".join(unit.label for unit in units)
     raise NotFoundError(f"no unit had the code {code} on {at.isoformat()}: it named {periods}")
@@ -571,13 +570,6 @@ def _named(conn: Connection, name: str, district: str | None, province: str | No
     return [_unit(row) for row in conn.execute(query)]
 
 
-def _valid_on(unit: Unit, at: dt.date) -> bool:
-    """Whether a unit was in force on ``at``."""
-    return (unit.valid_from is None or unit.valid_from <= at) and (
-        unit.valid_to is None or unit.valid_to > at
-    )
-
-
 def _by_name(
     conn: Connection, name: str, district: str | None, province: str | None, at: dt.date | None
 ) -> list[Unit]:
@@ -585,7 +577,7 @@ def _by_name(
     found = _named(conn, name, district, province)
     where = ", ".join(part for part in (name, district, province) if part)
     if at is not None:
-        found = [unit for unit in found if _valid_on(unit, at)]
+        found = [unit for unit in found if unit.valid_on(at)]
     if not found:
         when = f" on {at.isoformat()}" if at is not None else ""
         raise NotFoundError(f"no administrative unit is called {where!r}{when}")
@@ -670,10 +662,7 @@ def _children_at_end(conn: Connection, district: Unit) -> list[int]:
     query = select(child.id).where(child.parent_id == district.id)
     if district.valid_to is not None:
         last = district.valid_to - dt.timedelta(days=1)
-        query = query.where(
-            or_(child.valid_from.is_(None), child.valid_from <= last),
-            or_(child.valid_to.is_(None), child.valid_to > last),
-        )
+        query = query.where(unit_valid_at(last))
     return list(conn.execute(query).scalars())
 
 
@@ -778,15 +767,7 @@ def _one_of(conversions: list[Conversion], named: UnitName) -> Conversion:
     return replace(chosen, note=note)
 
 
-def convert_unit(
-    conn: Connection,
-    *,
-    code: str | None = None,
-    name: str | None = None,
-    district: str | None = None,
-    province: str | None = None,
-    at: dt.date | None = None,
-) -> Conversion:
+def convert_unit(conn: Connection, *, unit: UnitName, at: dt.date | None = None) -> Conversion:
     """The present-day successor(s) of an old unit given by code, or by name, district and province.
 
     Lineage is followed through every change (a 2019 commune -> its 2020 commune -> the
@@ -796,6 +777,6 @@ def convert_unit(
     an abolished district gives its communes' successors; a unit that left the province
     has none, and the note says where it went. A present-day unit converts to itself.
     """
-    named = UnitName(code, name, district, province)
+    named = unit
     sources = _conversion_sources(conn, named, at)
     return _one_of([_convert_one(conn, source) for source in sources], named)

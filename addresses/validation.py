@@ -27,8 +27,8 @@ import shapely
 from numpy.typing import NDArray
 
 from addresses.errors import InvalidParameterError
+from addresses.limits import MAX_TEXT
 
-MAX_TEXT: Final = 200
 """The longest address part or name (alley, street, village, place or unit name)."""
 MAX_LENGTHS: Final[dict[str, int]] = {"house_number": 32}
 """Fields with a limit other than MAX_TEXT (house numbers are short: 12A, 40bis, 1806/127/2)."""

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from addresses import migrate, pgcluster
+from addresses.datasets import DATASETS
 from addresses.db import make_engine
 from addresses.errors import DiachisoError
 from addresses.registry import assign_codes
@@ -33,7 +34,7 @@ from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
 from geocoder.search import search
 from importers import synth
 from importers.bundled import default_data_dir, import_bundled
-from importers.mapping import DATASETS, Dataset, FieldMapping, default_mapping, load_mapping_file
+from importers.mapping import FieldMapping, default_mapping, load_mapping_file
 from importers.pipeline import ImportOptions, ImportReport, import_file
 from importers.readers import CsvOptions
 from importers.units import count_units
@@ -113,19 +114,11 @@ def _mapping(dataset: str | None, mapping_file: Path | None, fields: list[str]) 
     """The mapping from a file, else the conventional one for the dataset, with overrides."""
     if mapping_file is not None:
         mapping = load_mapping_file(mapping_file)
-    elif dataset in DATASETS:
-        mapping = default_mapping(_dataset(dataset))
+    elif dataset is not None and dataset in DATASETS:
+        mapping = default_mapping(dataset)
     else:
         raise typer.BadParameter(f"give --dataset ({', '.join(DATASETS)}) or --mapping FILE")
     return mapping.with_columns(**_parse_fields(fields))
-
-
-def _dataset(name: str) -> Dataset:
-    """A dataset name checked against the known ones."""
-    for known in DATASETS:
-        if known == name:
-            return known
-    raise typer.BadParameter(f"unknown dataset {name!r}")
 
 
 def print_report(report: ImportReport | str) -> None:
@@ -152,7 +145,7 @@ def import_command(
     path: Annotated[
         Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), CSV, GeoParquet")
     ],
-    dataset: Annotated[str | None, typer.Option(help="units, villages, places or addresses")] = None,
+    dataset: Annotated[str | None, typer.Option(help=", ".join(DATASETS))] = None,
     mapping: Annotated[Path | None, typer.Option(help="TOML mapping file")] = None,
     field: Annotated[list[str] | None, typer.Option(help="FIELD=COLUMN override (repeatable)")] = None,
     source: Annotated[str | None, typer.Option(help="source label (default: file name)")] = None,

@@ -21,22 +21,20 @@ from pyproj import Geod
 from addresses import validation
 from addresses.codes import Cell
 from addresses.errors import InvalidParameterError
-from addresses.queries import AddressRecord, UnitRef
+from addresses.limits import MAX_TEXT
+from addresses.queries import AddressRecord
 from addresses.registry import KEEP, Keep, LocationLookup, RegistryLookup, TextChange
+from addresses.types import Status, UnitRef
 from api.responses import GEOJSON
 from api.schemas import Link
 from api.schemas_geocode import PointGeometry
 
-DEFAULT_LIMIT: Final = 50
-"""The addresses a location code lists when the client does not say how many."""
-MAX_TEXT: Final = validation.MAX_TEXT
 """The longest address part an edit may send (a house number: validation.MAX_LENGTHS; as imports)."""
 MAX_CODE_CHARS: Final = 40
 """The longest typed code accepted (a code with generous spaces and dashes)."""
 MAX_MERGE: Final = 100
 """The most addresses one merge may retire."""
 
-AddressStatus = Literal["proposed", "active", "retired"]
 NewStatus = Literal["proposed", "active"]
 TEXT_FIELDS: Final = ("house_number", "alley", "street", "village_name")
 
@@ -87,9 +85,7 @@ class AddressProperties(BaseModel):
         "(a guess where an old commune was split)."
     )
     old_district: AddressUnitModel | None = Field(description="The district of `old_commune`.")
-    status: AddressStatus = Field(
-        description="proposed -> active -> retired, never back.", examples=["active"]
-    )
+    status: Status = Field(description="proposed -> active -> retired, never back.", examples=["active"])
     version: int = Field(
         description="Goes up by one with every change; the ETag of the address.", examples=[1]
     )

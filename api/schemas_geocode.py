@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from addresses.codes import format_registry_code
+from addresses.types import UnitRef
 from geocoder.geocodejson import (
     ATTRIBUTION,
     GEOCODEJSON_TYPES,
@@ -41,7 +42,6 @@ from geocoder.results import (
     ResultKind,
     ReverseResult,
     UnitLevelName,
-    UnitRef,
 )
 
 

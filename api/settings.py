@@ -8,6 +8,7 @@ from typing import Final
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from addresses.limits import MAX_PAGE_SIZE
 from tiles.retention import MIN_RETENTION_S
 
 
@@ -86,7 +87,7 @@ class ApiSettings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base of links in plates/QR codes."
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
-    max_limit: int = Field(default=1000, ge=1, description="Largest page size a client may ask for.")
+    max_limit: int = Field(default=MAX_PAGE_SIZE, ge=1, description="Largest page size a client may ask for.")
     max_request_kb: int = Field(
         default=1024, ge=1, description="Largest request body, except /batch uploads (DIACHISO_GEOCODE_*)."
     )

@@ -48,15 +48,6 @@ WARM_UP_POINTS = ((105.33, 20.85), (105.07, 20.65), (105.5, 20.5))
 
 
 @dataclass(frozen=True)
-class Engine:
-    """A named pair of geocoding functions (reverse may be missing)."""
-
-    name: str
-    forward: devset.Forward
-    reverse: devset.Reverse | None
-
-
-@dataclass(frozen=True)
 class DiachisoGeocoder:
     """diachiso's geocoder: in-memory index for forward, PostGIS for reverse."""
 
@@ -80,9 +71,9 @@ class DiachisoGeocoder:
         unit = getattr(result, "current_unit", None) if result is not None else None
         return str(unit.code) if unit is not None else None
 
-    def engine(self) -> Engine:
+    def engine(self) -> devset.Engine:
         """The engine to measure (without reverse while geocoder.reverse is missing)."""
-        return Engine("diachiso", self.forward, self.reverse if self.reverse_fn is not None else None)
+        return devset.Engine("diachiso", self.forward, self.reverse if self.reverse_fn is not None else None)
 
 
 def _diachiso_reverse() -> Callable[..., Any] | None:
@@ -109,7 +100,7 @@ def load_diachiso(conn: Connection) -> DiachisoGeocoder | None:
     return DiachisoGeocoder(conn, index, search_module.search, _diachiso_reverse())
 
 
-def warm_up(engine: Engine) -> None:
+def warm_up(engine: devset.Engine) -> None:
     """A few calls that are not in the development set (connections, caches, lazy imports)."""
     for text in WARM_UP_TEXTS:
         engine.forward(text)
@@ -119,24 +110,24 @@ def warm_up(engine: Engine) -> None:
 
 
 def measure(
-    engine: Engine, queries: Sequence[devset.DevQuery], *, repeat: int, misses: int
+    engine: devset.Engine, queries: Sequence[devset.DevQuery], *, repeat: int, misses: int
 ) -> list[devset.KindResult]:
     """Warm up, run the development set (best of ``repeat`` passes per kind), print some misses."""
     warm_up(engine)
-    results = devset.run_engine(engine.name, engine.forward, engine.reverse, queries, repeat=repeat)
+    results = devset.run_engine(engine, queries, repeat=repeat)
     if misses:
         print_misses(engine, queries, misses)
     return results
 
 
-def answer(engine: Engine, query: devset.DevQuery) -> devset.Answer:
+def answer(engine: devset.Engine, query: devset.DevQuery) -> devset.Answer:
     """The engine's answer to one query."""
     if query.is_reverse and query.point is not None and engine.reverse is not None:
         return engine.reverse(*query.point)
     return engine.forward(query.text)
 
 
-def print_misses(engine: Engine, queries: Sequence[devset.DevQuery], count: int) -> None:
+def print_misses(engine: devset.Engine, queries: Sequence[devset.DevQuery], count: int) -> None:
     """Print up to ``count`` missed queries per kind with the engine's answer (diagnostics)."""
     for kind in devset.kinds_of(queries):
         chosen = [q for q in queries if q.kind == kind and (engine.reverse is not None or not q.is_reverse)]
@@ -162,7 +153,7 @@ def addok_options(args: argparse.Namespace) -> addok_harness.AddokOptions:
 
 
 @contextmanager
-def addok_engines(conn: Connection, args: argparse.Namespace, folder: Path) -> Iterator[list[Engine]]:
+def addok_engines(conn: Connection, args: argparse.Namespace, folder: Path) -> Iterator[list[devset.Engine]]:
     """Addok in-process (and over HTTP with --http), loaded fresh; everything stopped afterwards."""
     if args.no_addok:
         yield []
@@ -171,12 +162,12 @@ def addok_engines(conn: Connection, args: argparse.Namespace, folder: Path) -> I
     with addok_harness.addok_engine(conn, addok_options(args), folder) as addok:
         seconds = time.perf_counter() - start
         print(f"addok: {addok.documents} documents loaded in {seconds:.2f} s, {addok.options}")
-        engines = [Engine("addok", addok.forward, addok.reverse)]
+        engines = [devset.Engine("addok", addok.forward, addok.reverse)]
         if not args.http:
             yield engines
             return
         with addok_harness.addok_http(addok) as http:
-            yield [*engines, Engine("addok-http", http.forward, http.reverse)]
+            yield [*engines, devset.Engine("addok-http", http.forward, http.reverse)]
 
 
 ByEngine = dict[str, list[devset.KindResult]]
@@ -205,7 +196,7 @@ class VietnamAdminUnits:
         return None
 
 
-def vietnamadminunits_engine() -> Engine | None:
+def vietnamadminunits_engine() -> devset.Engine | None:
     """The vietnamadminunits engine, or None (with a message) when the package is missing."""
     try:
         module = importlib.import_module("vietnamadminunits")
@@ -213,11 +204,11 @@ def vietnamadminunits_engine() -> Engine | None:
         print(f"vietnamadminunits skipped: {error} (pip install -e '.[bench]')")
         return None
     engine = VietnamAdminUnits(module.convert_address, module.parse_address)
-    return Engine("vietnamadminunits", engine.ward, None)
+    return devset.Engine("vietnamadminunits", engine.ward, None)
 
 
 def measure_real(
-    engines: Sequence[Engine],
+    engines: Sequence[devset.Engine],
     *,
     repeat: int,
     misses: int,
@@ -229,7 +220,8 @@ def measure_real(
     for half in halves:
         queries = devset.by_form(entries, half)
         out[half] = {
-            e.name: devset.run_engine(e.name, e.forward, None, queries, repeat=repeat) for e in engines
+            e.name: devset.run_engine(devset.Engine(e.name, e.forward, None), queries, repeat=repeat)
+            for e in engines
         }
     if misses:
         tune = [q for q in devset.by_form(entries, devset.TUNE) if q.kind == devset.FORM_ALL]

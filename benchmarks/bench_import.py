@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, Index, select
 from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate
+from addresses.datasets import get_dataset
 from addresses.db import make_engine
 from addresses.schema import address, import_run
 from addresses.settings import DatabaseSettings
@@ -166,9 +167,9 @@ def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
         features = read.frame[FEATURE].to_numpy()
         checked = validate_rows(rows, read.frame.geometry.to_numpy(), features, options, territory(conn))
         fields = pd.DataFrame(read.frame.drop(columns=[read.frame.geometry.name, FEATURE]))
-        placed = placement(conn, dataset="addresses", is_new=np.ones(len(checked.rows), dtype=bool))
+        placed = placement(conn, spec=get_dataset("addresses"), is_new=np.ones(len(checked.rows), dtype=bool))
         kept = fields.loc[checked.rows.index]
-        frame = source_rows(checked, kept, source=source, dataset="addresses", placement=placed)
+        frame = source_rows(checked, kept, source=source, spec=get_dataset("addresses"), placement=placed)
         conn.rollback()  # nothing is kept (the serials drawn are skipped, as sequences do)
     return frame
 

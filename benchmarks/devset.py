@@ -437,14 +437,17 @@ def kinds_of(items: Iterable[DevQuery | KindResult]) -> list[str]:
     return list(dict.fromkeys(item.kind for item in items))
 
 
+@dataclass(frozen=True)
+class Engine:
+    """A named pair of geocoding functions (reverse may be missing)."""
+
+    name: str
+    forward: Forward
+    reverse: Reverse | None
+
+
 def run_engine(
-    name: str,
-    forward: Forward,
-    reverse: Reverse | None,
-    queries: Sequence[DevQuery],
-    *,
-    wards: WardPolygons | None = None,
-    repeat: int = 1,
+    engine: Engine, queries: Sequence[DevQuery], *, wards: WardPolygons | None = None, repeat: int = 1
 ) -> list[KindResult]:
     """Run every query through one engine, kind by kind: hit rate, latency and throughput.
 
@@ -453,6 +456,7 @@ def run_engine(
     the fastest pass; answers come from the first pass. Without ``reverse`` the reverse
     queries are left out.
     """
+    name, forward, reverse = engine.name, engine.forward, engine.reverse
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, not {repeat}")
     results = []

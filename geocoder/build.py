@@ -20,7 +20,7 @@ from shapely.ops import nearest_points
 
 from geocoder.categories import CATEGORY_QUALITY, category_label, category_words
 from geocoder.entries import ContextLink, Entry, NameForm, Successor, name_form, name_forms
-from geocoder.houses import HouseStore, WrittenParts, group_name, house_key
+from geocoder.houses import HouseRows, HouseStore, WrittenParts, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
 from geocoder.results import EXACT, MatchLevel, OldUnit
@@ -182,15 +182,17 @@ def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
     keys = houses.where(alleys.isna(), alleys + ">" + houses)
     registry = pd.to_numeric(frame["registry_code"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     return HouseStore.build(
-        groups=np.where(houses.notna().to_numpy(), group, -1).astype(np.int32),
-        houses=keys.fillna("").to_numpy(dtype=object),
-        lon=frame["lon"].to_numpy(dtype=np.float64),
-        lat=frame["lat"].to_numpy(dtype=np.float64),
-        address_id=frame["id"].to_numpy(dtype=np.int64),
-        registry=registry,
-        successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
-        retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
-        written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist(), _places(frame)),
+        HouseRows(
+            groups=np.where(houses.notna().to_numpy(), group, -1).astype(np.int32),
+            houses=keys.fillna("").to_numpy(dtype=object),
+            lon=frame["lon"].to_numpy(dtype=np.float64),
+            lat=frame["lat"].to_numpy(dtype=np.float64),
+            address_id=frame["id"].to_numpy(dtype=np.int64),
+            registry=registry,
+            successor=frame["successor_id"].fillna(-1).to_numpy(dtype=np.int64),
+            retired=(frame["status"].astype(str) == "retired").to_numpy(dtype=bool),
+            written=WrittenParts.of(frame["house_number"].tolist(), frame["alley"].tolist(), _places(frame)),
+        )
     )
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from addresses.types import UnitRef
 from geocoder.normalize import analyze
-from geocoder.results import EXACT, MatchLevel, OldUnit, UnitRef
+from geocoder.results import EXACT, MatchLevel, OldUnit
 from geocoder.unitwords import UNIT_WORDS, VILLAGE, UnitWord
 
 EntryKind = Literal[

@@ -21,8 +21,9 @@ from typing import Any, Final, Literal
 import orjson
 
 from addresses.codes import format_registry_code
+from addresses.types import UnitRef
 from addresses.vocabulary import ENGLISH_UNIT_NAMES, UnitLevel
-from geocoder.results import GeocodeResult, MatchLevel, NearbyFeature, OldUnit, ReverseResult, UnitRef
+from geocoder.results import GeocodeResult, MatchLevel, NearbyFeature, OldUnit, ReverseResult
 
 GEOCODEJSON_VERSION: Final = "0.1.0"
 ATTRIBUTION: Final = "diachiso; data: GSO, Who's On First, GeoNames, © OpenStreetMap contributors"
@@ -258,33 +259,39 @@ def reverse_feature(result: ReverseResult, *, lang: Lang) -> Json:
     return _feature(result.lon, result.lat, geocoding, extra)
 
 
-def query_json(
+_NO_QUERY: Final[Json] = dict.fromkeys(
+    ("text", "parsed", "limit", "lang", "filters", "lon", "lat", "radius_m", "at")
+)
+"""Every key of ``diachiso.query``, in order, none given."""
+
+
+def search_query_json(
+    text: str,
     *,
-    text: str | None = None,
     parsed: Mapping[str, Any] | None = None,
     limit: int | None = None,
     lang: Lang = "vi",
     filters: Mapping[str, Any] | None = None,
-    point: tuple[float, float] | None = None,
-    radius_m: float | None = None,
-    at: dt.date | None = None,
 ) -> Json:
-    """The query as the service understood it (``diachiso.query``), every key present.
+    """A search's query as the service understood it (``diachiso.query``), every key present.
 
-    >>> query_json(text="xom lac", limit=5)["filters"], query_json(point=(105.1, 20.6))["lon"]
-    ({}, 105.1)
+    >>> search_query_json("xom lac", limit=5)["filters"]
+    {}
     """
-    return {
-        "text": text,
-        "parsed": None if parsed is None else dict(parsed),
-        "limit": limit,
-        "lang": lang,
-        "filters": dict(filters or {}),
-        "lon": None if point is None else point[0],
-        "lat": None if point is None else point[1],
-        "radius_m": radius_m,
-        "at": None if at is None else at.isoformat(),
-    }
+    parts = {"parsed": None if parsed is None else dict(parsed), "filters": dict(filters or {})}
+    return {**_NO_QUERY, "text": text, "limit": limit, "lang": lang, **parts}
+
+
+def reverse_query_json(
+    point: tuple[float, float], *, radius_m: float, at: dt.date | None = None, lang: Lang = "vi"
+) -> Json:
+    """A reverse query as the service understood it (``diachiso.query``), every key present.
+
+    >>> reverse_query_json((105.1, 20.6), radius_m=100)["lon"]
+    105.1
+    """
+    where = {"lon": point[0], "lat": point[1], "radius_m": radius_m}
+    return {**_NO_QUERY, **where, "lang": lang, "filters": {}, "at": None if at is None else at.isoformat()}
 
 
 def collection(features: list[Json], query: Json) -> Json:

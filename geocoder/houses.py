@@ -154,6 +154,27 @@ def _factorised(texts: Sequence[str | None]) -> tuple[NDArray[np.int32], NDArray
     return codes.astype(np.int32), np.asarray(uniques, dtype=object)
 
 
+@dataclass(frozen=True)
+class HouseRows:
+    """The addresses a house store is built from, one array entry per address, in any order.
+
+    ``groups`` is the street or village group of each (-1: no house number), ``houses``
+    the folded house key, ``registry`` the registry code as an integer (0: none),
+    ``successor`` the address a retired one leads to (-1: none); ``written`` holds each
+    row's house number and alley as written (for labels).
+    """
+
+    groups: NDArray[np.int32]
+    houses: NDArray[np.object_]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    address_id: NDArray[np.int64]
+    registry: NDArray[np.int64]
+    successor: NDArray[np.int64]
+    retired: NDArray[np.bool_]
+    written: WrittenParts | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class HouseStore:
     """Addresses as sorted arrays; look up by (group, house number) or by registry code.
@@ -180,34 +201,23 @@ class HouseStore:
     def empty(cls) -> HouseStore:
         """A store without addresses."""
         return cls.build(
-            groups=np.zeros(0, np.int32),
-            houses=np.zeros(0, object),
-            lon=_EMPTY_FLOAT,
-            lat=_EMPTY_FLOAT,
-            address_id=_EMPTY_INT,
-            registry=_EMPTY_INT,
-            successor=_EMPTY_INT,
-            retired=np.zeros(0, bool),
+            HouseRows(
+                groups=np.zeros(0, np.int32),
+                houses=np.zeros(0, object),
+                lon=_EMPTY_FLOAT,
+                lat=_EMPTY_FLOAT,
+                address_id=_EMPTY_INT,
+                registry=_EMPTY_INT,
+                successor=_EMPTY_INT,
+                retired=np.zeros(0, bool),
+            )
         )
 
     @classmethod
-    def build(
-        cls,
-        *,
-        groups: NDArray[np.int32],
-        houses: NDArray[np.object_],
-        lon: NDArray[np.float64],
-        lat: NDArray[np.float64],
-        address_id: NDArray[np.int64],
-        registry: NDArray[np.int64],
-        successor: NDArray[np.int64],
-        retired: NDArray[np.bool_],
-        written: WrittenParts | None = None,
-    ) -> HouseStore:
-        """Sort the rows by (group, house hash) and index registry codes and ids.
-
-        ``written`` holds each row's house number and alley as written (for labels).
-        """
+    def build(cls, rows: HouseRows) -> HouseStore:
+        """Sort the rows by (group, house hash) and index registry codes and ids."""
+        groups, houses, registry, address_id = rows.groups, rows.houses, rows.registry, rows.address_id
+        lon, lat, successor, retired, written = rows.lon, rows.lat, rows.successor, rows.retired, rows.written
         hashes = _hashes(houses) if len(houses) else np.zeros(0, np.uint64)
         order = np.lexsort((hashes, groups))
         sorted_registry = registry[order]

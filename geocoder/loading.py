@@ -18,7 +18,17 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Connection, Select, Table, func, inspect, literal, select
 
-from addresses.schema import address, address_history, admin_unit, place, unit_lineage, village
+from addresses.datasets import (
+    ADDRESSES,
+    DATASETS,
+    PLACES,
+    VILLAGES,
+    in_force_filter,
+    is_valid_on,
+    public_filter,
+)
+from addresses.schema import address, admin_unit, place, unit_lineage, village
+from addresses.types import LineageRow
 
 PLACE_NAME_TAGS: Final = ("name", "name:vi", "name:en", "alt_name", "old_name", "short_name", "official_name")
 """Tags whose values name a place (the first non-empty one is its display name)."""
@@ -54,16 +64,9 @@ class UnitRow:
         """Whether the unit is in force today (no end date)."""
         return self.valid_to is None
 
-
-@dataclass(frozen=True, slots=True)
-class LineageRow:
-    """One old unit -> new unit link of a reorganisation."""
-
-    predecessor_id: int
-    successor_id: int
-    kind: str
-    confidence: str | None = None
-    effective_date: dt.date | None = None
+    def valid_on(self, at: dt.date) -> bool:
+        """Whether the unit was in force on ``at`` (an unknown start counts as "always")."""
+        return is_valid_on(self.valid_from, self.valid_to, at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def load_lineage(conn: Connection) -> list[LineageRow]:
+def load_lineage(conn: Connection) -> list[LineageRow[int]]:
     """Every old unit -> new unit link (a unit that left the province has none here)."""
     line = unit_lineage.c
     query = select(
@@ -167,7 +170,7 @@ def load_villages(conn: Connection) -> list[VillageRow]:
             lat,
             village.c.raw,
         )
-        .where(village.c.status == "active")
+        .where(in_force_filter(VILLAGES))
         .order_by(village.c.id)
     )
     return [
@@ -192,7 +195,7 @@ def load_places(conn: Connection) -> list[PlaceRow]:
             lon,
             lat,
         )
-        .where(place.c.status == "active")
+        .where(in_force_filter(PLACES))
         .order_by(place.c.id)
     )
     rows = []
@@ -235,21 +238,25 @@ ADDRESS_COLUMNS: Final = (
 
 
 def address_query() -> Select[Any]:
-    """Every address with a point: the columns of :data:`ADDRESS_COLUMNS`, in that order."""
+    """Every public address (retired ones too, to lead to their successors): :data:`ADDRESS_COLUMNS`."""
     lon, lat = _point(address.c.geom)
-    return select(
-        address.c.id,
-        address.c.commune_id,
-        address.c.street,
-        address.c.village_name,
-        address.c.house_number,
-        address.c.alley,
-        lon.label("lon"),
-        lat.label("lat"),
-        address.c.registry_code,
-        address.c.status,
-        address.c.successor_id,
-    ).order_by(address.c.id)
+    return (
+        select(
+            address.c.id,
+            address.c.commune_id,
+            address.c.street,
+            address.c.village_name,
+            address.c.house_number,
+            address.c.alley,
+            lon.label("lon"),
+            lat.label("lat"),
+            address.c.registry_code,
+            address.c.status,
+            address.c.successor_id,
+        )
+        .where(public_filter(ADDRESSES))
+        .order_by(address.c.id)
+    )
 
 
 _ADDRESS_DTYPES: Final = {
@@ -323,12 +330,31 @@ class Fingerprint:
 
 
 def fingerprint(conn: Connection, *, change_log: Table | None = None) -> Fingerprint:
-    """The current fingerprint of the data (a handful of index look-ups and small scans)."""
-    small = tuple(_table_state(conn, table) for table in (admin_unit, unit_lineage, village, place))
+    """The current fingerprint of the data (a handful of index look-ups and small scans).
+
+    Datasets that keep a history of their rows (addresses) are read by primary keys only.
+    """
+    small = tuple(_table_state(conn, table) for table in small_tables())
     return Fingerprint(small, address_marks(conn, change_log=change_log))
 
 
 def address_marks(conn: Connection, *, change_log: Table | None = None) -> tuple[Any, ...]:
-    """The address part of the fingerprint alone: three primary-key look-ups."""
+    """The large part of the fingerprint alone: the largest ids of the datasets with a history."""
+    large = tuple(_max_id(conn, table) for table in large_tables())
     log = None if change_log is None else _max_id(conn, change_log)
-    return (_max_id(conn, address), _max_id(conn, address_history), log)
+    return (*large, log)
+
+
+def small_tables() -> tuple[Table, ...]:
+    """The tables the fingerprint counts and scans: datasets without a history, and unit lineage."""
+    return (*(spec.table for spec in DATASETS.values() if spec.history_table is None), unit_lineage)
+
+
+def large_tables() -> tuple[Table, ...]:
+    """The tables the fingerprint reads the largest id of: datasets with a history, and their history."""
+    return tuple(
+        table
+        for spec in DATASETS.values()
+        if spec.history_table is not None
+        for table in (spec.table, spec.history_table)
+    )

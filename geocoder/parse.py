@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from addresses.vocabulary import ENGLISH_TERMS, UNIT_TERMS, Reach, UnitLevel
+from addresses.vocabulary import ENGLISH_TERMS, UNIT_TERMS, Reach, UnitLevel, UnitTerm
 from geocoder.normalize import fold, prepare, strip_marks
 
 
@@ -167,20 +167,6 @@ class _Unit:
     kind: str  # the canonical text, "quốc lộ"
 
 
-def _unit(
-    text: str,
-    level: Level,
-    reach: _Reach = _Reach.ANYWHERE,
-    *,
-    numbered: bool = False,
-    open_name: bool = False,
-    city: bool = False,
-) -> _Unit:
-    accented = tuple(text.split())
-    folded = tuple(strip_marks(text).split())
-    return _Unit(accented, folded, level, reach, numbered, open_name, city, " ".join(accented))
-
-
 _P, _D, _C, _V = Level.PROVINCE, Level.DISTRICT, Level.COMMUNE, Level.VILLAGE
 _S, _A, _H = Level.STREET, Level.ALLEY, Level.HOUSE_NUMBER
 _MARKED, _EDGE = _Reach.MARKED, _Reach.BOUNDARY
@@ -194,10 +180,17 @@ _LEVELS: Final = {
     UnitLevel.ALLEY: _A,
     UnitLevel.HOUSE: _H,
 }
-_UNITS: Final = tuple(
-    _unit(t.word, _LEVELS[t.level], t.reach, numbered=t.numbered, open_name=t.open_name, city=t.city)
-    for t in UNIT_TERMS
-)
+
+
+def _unit(term: UnitTerm) -> _Unit:
+    """How the parser reads a unit word of the vocabulary."""
+    accented = tuple(term.word.split())
+    folded = tuple(strip_marks(term.word).split())
+    flags = (term.numbered, term.open_name, term.city)
+    return _Unit(accented, folded, _LEVELS[term.level], term.reach, *flags, " ".join(accented))
+
+
+_UNITS: Final = tuple(_unit(term) for term in UNIT_TERMS)
 """The unit words, from the vocabulary (:data:`addresses.vocabulary.UNIT_TERMS`)."""
 _TYPO_PRONE: Final = frozenset(t.word for t in UNIT_TERMS if t.typo_prone)
 # Typo variants that are real syllables, so never read as a unit word.

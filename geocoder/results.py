@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from addresses.types import UnitLevel, UnitRef
 from geocoder.parse import ParsedAddress
 
 MatchLevel = Literal["address", "street", "village", "place", "commune", "district", "province", "point"]
@@ -29,27 +30,12 @@ ResultKind = Literal[
 ]
 """What was found: a 2025 unit ("commune", "province"), a pre-2025 one ("old_*"), a feature or a code."""
 
-UnitLevel = Literal["province", "district", "commune"]
+UnitLevelName = UnitLevel
 """The level of an administrative unit: the keys of :class:`addresses.vocabulary.UnitLevel` down to
 the commune (tests/geocoder/test_vocabulary.py checks that they agree)."""
-UnitLevelName = UnitLevel
 
 EXACT: str = "exact"
 """Precision of a unit that was read from a polygon or a lineage record."""
-
-
-@dataclass(frozen=True, slots=True)
-class UnitRef:
-    """An administrative unit: GSO code, short name, full name (with its type) and level."""
-
-    code: str
-    name: str
-    full_name: str
-    level: UnitLevel
-
-    def to_dict(self) -> dict[str, str]:
-        """Plain dict (JSON friendly)."""
-        return {"code": self.code, "name": self.name, "full_name": self.full_name, "level": self.level}
 
 
 @dataclass(frozen=True, slots=True)

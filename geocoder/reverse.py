@@ -25,15 +25,26 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, and_, func, literal, or_, select
+from sqlalchemy import Connection, Row, and_, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from addresses.codes import encode, format_location_code
+from addresses.datasets import (
+    ADDRESSES,
+    COMMUNE_LEVEL,
+    UNITS,
+    VILLAGES,
+    in_force_filter,
+    is_valid_on,
+    unit_valid_at,
+)
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
+from addresses.limits import MAX_HOPS
 from addresses.queries import point_expression
 from addresses.schema import address, admin_unit, unit_lineage, village
+from addresses.types import UnitRef
 from addresses.vocabulary import REORGANISATION_2025
-from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
+from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult
 from geocoder.territory import unit_level
 
 AnyRow = Row[*tuple[Any, ...]]
@@ -89,7 +100,9 @@ def current_ward(
     conn: Connection, point: ColumnElement[Any], lon: float, lat: float, margin_m: float
 ) -> tuple[AnyRow, float]:
     """The 2025 ward covering the point, else the nearest within the margin (with its distance)."""
-    current = and_(admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None), admin_unit.c.geom.is_not(None))
+    current = and_(
+        admin_unit.c.level == COMMUNE_LEVEL, in_force_filter(UNITS), admin_unit.c.geom.is_not(None)
+    )
     covering = select(*_unit_columns(admin_unit), literal(0.0).label("distance")).where(
         current, func.ST_Covers(admin_unit.c.geom, point)
     )
@@ -119,14 +132,6 @@ def _province(conn: Connection, ward: AnyRow) -> UnitRef | None:
     return _ref(row)
 
 
-def _valid_on(unit: Any, at: dt.date) -> ColumnElement[bool]:
-    """Units in force on a day (an unknown start counts as "always")."""
-    return and_(
-        or_(unit.c.valid_from.is_(None), unit.c.valid_from <= at),
-        or_(unit.c.valid_to.is_(None), unit.c.valid_to > at),
-    )
-
-
 def _first(conn: Connection, query: Any) -> AnyRow | None:
     return conn.execute(query.limit(1)).first()
 
@@ -149,7 +154,7 @@ def _district(
     """The district in force on ``at`` covering the point (and True), else the old commune's parent."""
     unit = admin_unit
     covering = select(*_unit_columns(unit)).where(
-        unit.c.level == 2, _valid_on(unit, at), func.ST_Covers(unit.c.geom, point)
+        unit.c.level == 2, unit_valid_at(at, table=unit), func.ST_Covers(unit.c.geom, point)
     )
     row = _first(conn, covering.order_by(unit.c.code))
     if row is not None:
@@ -162,18 +167,11 @@ def _district(
 def _old_province(conn: Connection, at: dt.date) -> AnyRow | None:
     """The province in force on ``at`` (old Hòa Bình before 2025-07-01)."""
     unit = admin_unit
-    query = select(*_unit_columns(unit)).where(unit.c.level == 1, _valid_on(unit, at))
+    query = select(*_unit_columns(unit)).where(unit.c.level == 1, unit_valid_at(at, table=unit))
     return _first(conn, query.order_by(unit.c.valid_to.nulls_last()))
 
 
 DISTRICT_POLYGON: Final = "exact (the old district polygon covering the point)"
-MAX_HOPS: Final = 10
-"""More changes than any commune went through since 2008."""
-
-
-def _in_force(row: AnyRow, at: dt.date) -> bool:
-    """Whether a unit row (with valid_from, valid_to) was in force on ``at``."""
-    return (row.valid_from is None or row.valid_from <= at) and (row.valid_to is None or row.valid_to > at)
 
 
 def _dated(conn: Connection, ids: list[int]) -> list[AnyRow]:
@@ -195,8 +193,8 @@ def _communes_on(conn: Connection, commune: AnyRow, at: dt.date) -> list[AnyRow]
     found: dict[int, AnyRow] = {}
     frontier = _dated(conn, [int(commune.id)])
     for _hop in range(MAX_HOPS):
-        found.update((int(row.id), row) for row in frontier if _in_force(row, at))
-        waiting = [int(row.id) for row in frontier if not _in_force(row, at)]
+        found.update((int(row.id), row) for row in frontier if is_valid_on(row.valid_from, row.valid_to, at))
+        waiting = [int(row.id) for row in frontier if not is_valid_on(row.valid_from, row.valid_to, at)]
         if not waiting:
             break
         frontier = _earlier(conn, waiting)
@@ -263,30 +261,32 @@ DEGREES_PER_METRE: Final = 1 / 100_000
 """More degrees than a metre spans here (1 deg of longitude is >100 km below 25 deg N): a safe box."""
 
 
-def _nearest(
-    conn: Connection,
-    point: ColumnElement[Any],
-    radius_m: float,
-    *,
-    table: Any,
-    name: ColumnElement[Any],
-    where: ColumnElement[bool],
-    extra: tuple[ColumnElement[Any], ...] = (),
-) -> AnyRow | None:
+@dataclass(frozen=True)
+class Nearby:
+    """What a nearest-feature search looks in: a table, the name it shows, which rows, extra columns."""
+
+    table: Any
+    name: ColumnElement[Any]
+    where: ColumnElement[bool]
+    extra: tuple[ColumnElement[Any], ...] = ()
+
+
+def _nearest(conn: Connection, point: ColumnElement[Any], radius_m: float, *, of: Nearby) -> AnyRow | None:
     """The nearest feature of a table within ``radius_m``: GiST box and KNN ``<->``, then exact metres."""
+    table = of.table
     distance = _metres(table.c.geom, point)
     surface = func.ST_PointOnSurface(table.c.geom)
     box = func.ST_Expand(point, radius_m * DEGREES_PER_METRE)
     query = (
         select(
             table.c.id,
-            name.label("name"),
+            of.name.label("name"),
             func.ST_X(surface).label("lon"),
             func.ST_Y(surface).label("lat"),
             distance.label("distance"),
-            *extra,
+            *of.extra,
         )
-        .where(where, table.c.geom.op("&&")(box))
+        .where(of.where, table.c.geom.op("&&")(box))
         .order_by(table.c.geom.op("<->")(point))
         .limit(KNN_CANDIDATES)
     )
@@ -296,9 +296,8 @@ def _nearest(
 
 def _village(conn: Connection, point: ColumnElement[Any], radius_m: float) -> NearbyFeature | None:
     """The nearest active village within the radius."""
-    row = _nearest(
-        conn, point, radius_m, table=village, name=village.c.name, where=village.c.status == "active"
-    )
+    villages = Nearby(village, village.c.name, in_force_filter(VILLAGES))
+    row = _nearest(conn, point, radius_m, of=villages)
     if row is None:
         return None
     return NearbyFeature(f"village:{row.id}", row.name, float(row.lon), float(row.lat), float(row.distance))
@@ -309,15 +308,8 @@ def nearest_address(conn: Connection, point: ColumnElement[Any], radius_m: float
     name = func.concat_ws(
         ", ", address.c.house_number, address.c.alley, address.c.street, address.c.village_name
     )
-    row = _nearest(
-        conn,
-        point,
-        radius_m,
-        table=address,
-        name=name,
-        where=address.c.status != "retired",
-        extra=(address.c.registry_code,),
-    )
+    addresses = Nearby(address, name, in_force_filter(ADDRESSES), extra=(address.c.registry_code,))
+    row = _nearest(conn, point, radius_m, of=addresses)
     if row is None:
         return None
     return NearbyFeature(

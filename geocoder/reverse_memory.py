@@ -48,19 +48,21 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from addresses.datasets import ADDRESSES, in_force_filter
 from addresses.errors import OutOfTerritoryError
+from addresses.limits import MAX_HOPS
 from addresses.queries import point_expression
 from addresses.schema import address
+from addresses.types import LineageRow, UnitRef
 from geocoder.houses import HouseStore
-from geocoder.loading import LineageRow, UnitRow, VillageRow, load_lineage, load_units, load_villages
-from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult, UnitRef
+from geocoder.loading import UnitRow, VillageRow, load_lineage, load_units, load_villages
+from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult
 from geocoder.reverse import (
     DEFAULT_MARGIN_M,
     DEFAULT_RADIUS_M,
     DEGREES_PER_METRE,
     DISTRICT_POLYGON,
     KNN_CANDIDATES,
-    MAX_HOPS,
     Found,
     check,
     current_ward,
@@ -78,13 +80,6 @@ Connect = Callable[[], AbstractContextManager[Connection]]
 GEOD: Final = pyproj.Geod(ellps="WGS84")
 METRES_PER_DEGREE: Final = 110_000.0
 """Fewer metres than a degree of latitude, or of longitude at the equator, spans: a lower bound."""
-
-
-def in_force(unit: UnitRow, at: dt.date) -> bool:
-    """Whether a unit was in force on ``at`` (an unknown start counts as "always")."""
-    return (unit.valid_from is None or unit.valid_from <= at) and (
-        unit.valid_to is None or unit.valid_to > at
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +158,7 @@ class ReverseIndex:
     wards: Polygons
     districts: Polygons
     units: dict[int, UnitRow]
-    predecessors: dict[int, tuple[LineageRow, ...]]
+    predecessors: dict[int, tuple[LineageRow[int], ...]]
     provinces: tuple[UnitRow, ...]
     villages: tuple[VillageRow, ...]
     village_points: SortedPoints
@@ -175,7 +170,7 @@ class ReverseIndex:
     def build(
         cls,
         units: list[UnitRow],
-        lineage: list[LineageRow],
+        lineage: list[LineageRow[int]],
         villages: list[VillageRow],
         addresses: AddressPoints,
         store: HouseStore | None = None,
@@ -186,9 +181,9 @@ class ReverseIndex:
         address can be answered from memory.
         """
         wards = [unit for unit in units if unit.level == 3 and unit.valid_to is None]
-        predecessors: dict[int, list[LineageRow]] = {}
+        predecessors: dict[int, list[LineageRow[int]]] = {}
         for link in lineage:
-            predecessors.setdefault(link.successor_id, []).append(link)
+            predecessors.setdefault(link.successor, []).append(link)
         village_lon = np.array([row.lon for row in villages], dtype=np.float64)
         village_lat = np.array([row.lat for row in villages], dtype=np.float64)
         return cls(
@@ -207,7 +202,7 @@ class ReverseIndex:
     def load(cls, conn: Connection) -> ReverseIndex:
         """Read what reverse geocoding needs from the database (the CLI's one-off answer; the API has it)."""
         lon, lat = func.ST_X(address.c.geom), func.ST_Y(address.c.geom)
-        query = select(lon, lat).where(address.c.status != "retired", address.c.geom.is_not(None))
+        query = select(lon, lat).where(in_force_filter(ADDRESSES))
         points = np.array(conn.execute(query).all(), dtype=np.float64).reshape(-1, 2)
         in_force = np.ones(len(points), dtype=bool)
         return cls.build(
@@ -227,7 +222,7 @@ class ReverseIndex:
     def earlier(self, ids: set[int], *, after: dt.date | None = None) -> list[UnitRow]:
         """The communes some units came from (one hop back; changes after ``after`` only), by code."""
         found = {
-            link.predecessor_id
+            link.predecessor
             for unit_id in ids
             for link in self.predecessors.get(unit_id, ())
             if after is None or (link.effective_date is not None and link.effective_date > after)
@@ -251,8 +246,8 @@ class ReverseIndex:
         found: dict[int, UnitRow] = {}
         frontier = [commune]
         for _hop in range(MAX_HOPS):
-            found.update((unit.id, unit) for unit in frontier if in_force(unit, at))
-            waiting = {unit.id for unit in frontier if not in_force(unit, at)}
+            found.update((unit.id, unit) for unit in frontier if unit.valid_on(at))
+            waiting = {unit.id for unit in frontier if not unit.valid_on(at)}
             if not waiting:
                 break
             frontier = self.earlier(waiting)
@@ -283,7 +278,7 @@ class ReverseIndex:
 
     def province_on(self, at: dt.date) -> UnitRow | None:
         """The province in force on ``at`` (one still in force last)."""
-        found = [unit for unit in self.provinces if in_force(unit, at)]
+        found = [unit for unit in self.provinces if unit.valid_on(at)]
         return min(found, key=lambda unit: (unit.valid_to is None, unit.valid_to or at), default=None)
 
     def old_units(
@@ -293,7 +288,7 @@ class ReverseIndex:
         commune, note = self.old_commune(ward, shapely.get_x(point), shapely.get_y(point)), None
         if trace:
             commune, note = self.commune_on(commune, at)
-        covering = [unit for unit in self.districts.covering(point) if in_force(unit, at)]
+        covering = [unit for unit in self.districts.covering(point) if unit.valid_on(at)]
         district = covering[0] if covering else self.parent(commune)
         found = [
             (self.ref(commune), OLD_UNITS_PRECISION),

@@ -19,7 +19,7 @@ from typing import Final, Literal, get_args
 
 from addresses.codes import decode, encode, format_location_code, format_registry_code, parse_any_code
 from addresses.errors import InvalidCodeError, InvalidParameterError, OutOfTerritoryError
-from addresses.queries import format_address
+from addresses.queries import AddressParts, format_address
 from geocoder.build import label
 from geocoder.entries import Entry, Successor
 from geocoder.houses import HouseHit
@@ -230,7 +230,7 @@ def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query) -> _A
     """An address found by house number in the entry's street or village."""
     house = query.house.text if query.house else ""
     street = entry.name
-    name = format_address(house_number=house, street=street)
+    name = format_address(AddressParts(house_number=house, street=street))
     province = entry.current_province.full_name if entry.current_province else None
     ward = entry.current_unit.full_name if entry.current_unit else None
     result = GeocodeResult(
@@ -408,7 +408,7 @@ def _address_result(
     group = int(state.houses.groups[hit.row]) if hit.row >= 0 else -1
     street = state.addresses.groups[group].display if 0 <= group < len(state.addresses.groups) else None
     codes = point_codes(hit.lon, hit.lat, hit.registry_code)
-    written = format_address(house_number=hit.house_number, alley=hit.alley, street=street)
+    written = format_address(AddressParts(house_number=hit.house_number, alley=hit.alley, street=street))
     name = written or f"Địa chỉ {codes.registry_code_display or codes.location_code_display}"
     return GeocodeResult(
         lon=hit.lon,

@@ -18,10 +18,12 @@ import shapely
 from numpy.typing import ArrayLike
 from shapely import STRtree
 
+from addresses.limits import MAX_HOPS
+from addresses.types import UNIT_LEVEL_NAMES, LineageRow, UnitLevel, UnitRef
 from geocoder.entries import Context, ContextLink, name_forms
-from geocoder.loading import LineageRow, UnitRow
+from geocoder.loading import UnitRow
 from geocoder.normalize import strip_marks
-from geocoder.results import EXACT, OldUnit, UnitLevel, UnitRef
+from geocoder.results import EXACT, OldUnit
 
 OLD_COMMUNE_PRECISION: Final = "approximate (nearest pre-2025 commune centre among the ward's predecessors)"
 OTHER_PREDECESSOR_WEIGHT: Final = 0.85
@@ -33,8 +35,6 @@ DISTRICT_MARGIN_DEG: Final = 0.015
 differ between sources (government and Who's On First) by up to a kilometre or so."""
 NEAR_DISTRICT_WEIGHT: Final = 0.9
 
-_LEVELS: Final[dict[int, UnitLevel]] = {1: "province", 2: "district", 3: "commune"}
-
 
 def unit_level(level: int) -> UnitLevel:
     """The level name of a unit level number.
@@ -42,7 +42,7 @@ def unit_level(level: int) -> UnitLevel:
     >>> unit_level(2)
     'district'
     """
-    return _LEVELS[level]
+    return UNIT_LEVEL_NAMES[level]
 
 
 def planar_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -66,7 +66,6 @@ def unit_type_word(unit: UnitRow) -> str:
 
 FULL: Final = "full"
 PARTIAL: Final = "partial"
-MAX_HOPS: Final = 10
 """More changes than any unit went through (2008, 2009, 2020, 2021, 2025)."""
 
 
@@ -92,7 +91,7 @@ class PointUnits:
 class Territory:
     """Units of both periods with lineage, polygons and one context per unit."""
 
-    def __init__(self, units: Iterable[UnitRow], lineage: Iterable[LineageRow]) -> None:
+    def __init__(self, units: Iterable[UnitRow], lineage: Iterable[LineageRow[int]]) -> None:
         self.units = {unit.id: unit for unit in units}
         self.wards = [u for u in self.units.values() if u.level == 3 and u.is_current and u.geom is not None]
         self.province = next((u for u in self.units.values() if u.level == 1 and u.is_current), None)
@@ -100,8 +99,8 @@ class Territory:
         self.predecessors: dict[int, list[tuple[int, str]]] = {}
         self.successors: dict[int, list[tuple[int, str]]] = {}
         for link in lineage:
-            self.predecessors.setdefault(link.successor_id, []).append((link.predecessor_id, link.kind))
-            self.successors.setdefault(link.predecessor_id, []).append((link.successor_id, link.kind))
+            self.predecessors.setdefault(link.successor, []).append((link.predecessor, link.kind))
+            self.successors.setdefault(link.predecessor, []).append((link.successor, link.kind))
         self._ward_tree = STRtree([ward.geom for ward in self.wards])
         self._districts = [u for u in self.units.values() if u.level == 2 and u.geom is not None]
         self._district_tree = STRtree([district.geom for district in self._districts])

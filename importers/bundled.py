@@ -16,19 +16,21 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from addresses.types import LineageRow
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, ImportReport, file_sha256, import_source
 from importers.readers import FEATURE, SourceFrame, read_source
 from importers.reorg2020 import REORG_2020_FILE, read_reorg_2020, unit_starts, write_links
 from importers.units import (
     REORGANISATION_2025,
-    LineageRow,
+    LineageSource,
     end_units,
     read_lineage,
     split_names,
@@ -78,27 +80,21 @@ def gso_units(path: Path) -> SourceFrame:
     """
     spec = json.loads(path.read_text(encoding="utf-8"))
     starts = _starts(path)
-    rows: list[dict[str, object]] = [_gso_row(spec["level1_id"], 1, spec["type"], spec["name"], None)]
+    rows: list[dict[str, object]] = [_gso_row(spec, 1, None)]
     for district in spec["level2s"]:
-        rows.append(_gso_row(district["level2_id"], 2, district["type"], district["name"], spec["level1_id"]))
+        rows.append(_gso_row(district, 2, spec["level1_id"]))
         rows += [
-            _gso_row(
-                c["level3_id"],
-                3,
-                c["type"],
-                c["name"],
-                district["level2_id"],
-                start=starts.get(c["level3_id"]),
-            )
+            _gso_row(c, 3, district["level2_id"], start=starts.get(c["level3_id"]))
             for c in district["level3s"]
         ]
     return _frame(rows, path.name)
 
 
 def _gso_row(
-    code: str, level: int, unit_type: str, full_name: str, parent: str | None, *, start: str | None = None
+    unit: dict[str, Any], level: int, parent: str | None, *, start: str | None = None
 ) -> dict[str, object]:
-    """One GSO unit, valid until the 2025 reorganisation."""
+    """One GSO unit (its record in the GSO list: ``level<N>_id``, type, name), valid until 2025."""
+    code, unit_type, full_name = unit[f"level{level}_id"], unit["type"], unit["name"]
     short = (
         full_name[len(unit_type) :].strip() if full_name.lower().startswith(unit_type.lower()) else full_name
     )
@@ -380,25 +376,12 @@ def import_reorganisation(engine: Engine, path: Path) -> str:
     """Load the 1 July 2025 lineage: old communes -> new units, and province 17 -> 25."""
     rows = read_lineage(path)
     with engine.begin() as conn:
-        communes = write_lineage(
-            conn,
-            rows,
-            level=3,
-            effective=REORGANISATION_2025,
-            source=path.stem,
-            file_name=path.name,
-        )
-        province = write_lineage(
-            conn,
-            [_province_row()],
-            level=1,
-            effective=REORGANISATION_2025,
-            source=path.stem,
-            file_name=path.name,
-        )
+        origin = LineageSource(effective=REORGANISATION_2025, source=path.stem, file_name=path.name)
+        communes = write_lineage(conn, rows, level=3, origin=origin)
+        province = write_lineage(conn, [_province_row()], level=1, origin=origin)
     return f"{path.name}: {len(rows)} commune links read, {communes + province} written"
 
 
-def _province_row() -> LineageRow:
+def _province_row() -> LineageRow[str]:
     """Hòa Bình (17) became part of Phú Thọ (25), whole."""
     return LineageRow("17", "25", "full")

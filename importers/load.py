@@ -32,6 +32,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from addresses import bulk, registry
 from addresses.schema import address, admin_unit
+from addresses.types import DEFAULT_STATUS
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def blanking_counts(
     return {name: int(row[name]) for name in fields if row[name]}
 
 
-WRITTEN_WHEN_MISSING: dict[str, str] = {"status": "active"}
+WRITTEN_WHEN_MISSING: dict[str, str] = {"status": DEFAULT_STATUS}
 """What an import writes in a field its file lacks, when not NULL."""
 
 

@@ -10,69 +10,24 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from addresses.datasets import DATASETS, DatasetSpec, get_dataset
 from addresses.errors import ImportValidationError
 
-Dataset = Literal["units", "villages", "places", "addresses"]
-DATASETS: tuple[Dataset, ...] = ("units", "villages", "places", "addresses")
 FEATURE_COLUMN = "feature"
 """The row number column every frame read gets (importers.readers.FEATURE), not a source column."""
-
-TARGET_FIELDS: dict[Dataset, tuple[str, ...]] = {
-    "units": (
-        "source_id",
-        "code",
-        "name",
-        "full_name",
-        "unit_type",
-        "level",
-        "parent_code",
-        "valid_from",
-        "valid_to",
-        "name_en",
-        "population",
-        "area_km2",
-    ),
-    "villages": ("source_id", "name", "village_type"),
-    "places": ("source_id", "name", "category", "kind", "house_number", "street"),
-    "addresses": (
-        "source_id",
-        "house_number",
-        "alley",
-        "street",
-        "village_name",
-        "commune_code",
-        "official_code",
-        "status",
-    ),
-}
-REQUIRED_FIELDS: dict[Dataset, tuple[str, ...]] = {
-    "units": ("code", "name", "unit_type", "level"),
-    "villages": ("name",),
-    "places": ("category", "kind"),
-    "addresses": (),
-}
-
-
-BLANKABLE_FIELDS: dict[Dataset, tuple[str, ...]] = {
-    "units": (),  # an empty unit field keeps the stored value (importers.load.upsert_units)
-    "villages": (),  # the name is required; the type, when not given, comes from the name
-    "places": ("name", "house_number", "street"),
-    "addresses": ("house_number", "alley", "street", "village_name", "official_code", "status"),
-}
-"""Fields a re-import overwrites on stored rows: where the file has no column for one, it blanks it."""
 
 
 @dataclass(frozen=True)
 class FieldMapping:
     """How the columns of one source file become the fields of one dataset."""
 
-    dataset: Dataset
+    dataset: str
+    """The name of the dataset (addresses.datasets.DATASETS) the rows become."""
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     category_columns: tuple[str, ...] = ()
@@ -80,6 +35,11 @@ class FieldMapping:
     """Conventional column names: the ones a file lacks are ignored instead of reported."""
     explicit: frozenset[str] = frozenset()
     """Fields whose columns were named by the user: reported when missing even if lenient."""
+
+    @property
+    def spec(self) -> DatasetSpec:
+        """The dataset the rows become (NotFoundError when the name is not one)."""
+        return get_dataset(self.dataset)
 
     def with_columns(self, **columns: str) -> FieldMapping:
         """A copy with some fields read from other columns (CLI overrides, never ignored when missing)."""
@@ -97,7 +57,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
         mapping = present_columns(mapping, frame)
     _check_columns_exist(frame, mapping, file_name)
     out = pd.DataFrame(index=frame.index)
-    for name in TARGET_FIELDS[mapping.dataset]:
+    for name in mapping.spec.target_fields:
         if name in mapping.constants:
             out[name] = mapping.constants[name]
         else:
@@ -117,7 +77,7 @@ def unmapped_fields(frame: pd.DataFrame, mapping: FieldMapping) -> tuple[str, ..
         mapping = present_columns(mapping, frame)
     return tuple(
         name
-        for name in BLANKABLE_FIELDS[mapping.dataset]
+        for name in mapping.spec.blankable_fields
         if name not in mapping.constants and not mapping.columns.get(name)
     )
 
@@ -221,10 +181,11 @@ def load_mapping_file(path: Path) -> FieldMapping:
         spec = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ImportValidationError(path.name, [f"cannot read mapping: {error}"]) from error
-    dataset = spec.get("dataset")
-    if dataset not in DATASETS:
-        raise ImportValidationError(path.name, [f"dataset must be one of {DATASETS}, not {dataset!r}"])
-    unknown = set(spec.get("fields", {})) - set(TARGET_FIELDS[dataset])
+    dataset = DATASETS.get(str(spec.get("dataset")))
+    if dataset is None:
+        problem = f"dataset must be one of {tuple(DATASETS)}, not {spec.get('dataset')!r}"
+        raise ImportValidationError(path.name, [problem])
+    unknown = set(spec.get("fields", {})) - set(dataset.target_fields)
     if unknown:
         raise ImportValidationError(path.name, [f"unknown field(s) {sorted(unknown)} for {dataset}"])
     columns = {
@@ -232,10 +193,10 @@ def load_mapping_file(path: Path) -> FieldMapping:
         for name, value in spec.get("fields", {}).items()
     }
     constants = {name: str(value) for name, value in spec.get("constants", {}).items()}
-    return FieldMapping(dataset, columns, constants, tuple(spec.get("category_columns", ())))
+    return FieldMapping(dataset.name, columns, constants, tuple(spec.get("category_columns", ())))
 
 
-def default_mapping(dataset: Dataset) -> FieldMapping:
+def default_mapping(dataset: str) -> FieldMapping:
     """A mapping that reads conventional column names (name, code, house_number...)."""
     aliases: dict[str, tuple[str, ...]] = {
         "source_id": ("id", "source_id", "fid", "ma"),
@@ -250,7 +211,7 @@ def default_mapping(dataset: Dataset) -> FieldMapping:
         "official_code": ("official_code", "ma_dia_chi", "madiachi"),
         "status": ("status", "trang_thai"),
     }
-    fields = set(TARGET_FIELDS[dataset])
+    fields = set(get_dataset(dataset).target_fields)
     return FieldMapping(dataset, {k: v for k, v in aliases.items() if k in fields}, lenient=True)
 
 

@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Table, func, insert, select, union_all
 
 from addresses import bulk, changes, swap
+from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
-from addresses.schema import address, admin_unit, import_run, place, village
+from addresses.schema import admin_unit, import_run
 from importers import load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
 from importers.mapping import FieldMapping, apply_mapping, unmapped_fields
@@ -173,13 +174,16 @@ def import_source(
     options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
     report.rejected = [str(r) for r in checked.rejections]
-    blanks = Blanks(source_frame.file_name, unmapped_fields(frame, options.mapping))
+    blanks = Blanks(
+        source_frame.file_name, unmapped_fields(frame, options.mapping), allowed=options.allow_blank_fields
+    )
     if options.dry_run:
         notes = _dry_run_blanks(conn, checked, report.source, options, blanks)
         report.warnings = [*notes, *report.warnings]
     else:
         kept = frame.loc[checked.rows.index]
-        counts = write_rows(conn, checked, _original_fields(kept), report.source, options, blanks=blanks)
+        written = prepare.SourceRows(checked, _original_fields(kept), report.source)
+        counts = write_rows(conn, written, options, blanks=blanks)
         report.inserted, report.updated = counts.inserted, counts.updated
         report.indexes_rebuilt = counts.indexes_rebuilt
         report.warnings = [*counts.warnings, *report.warnings]
@@ -197,15 +201,13 @@ def validate_rows(
     province: shapely.Geometry | None,
 ) -> Validated:
     """Run every check; keep the rows that pass."""
-    dataset = options.mapping.dataset
+    spec = options.mapping.spec
     rows, stripped = strip_formatting(normalise_text(rows), features)
     problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
-    problems += required_problems(rows, features, dataset) + duplicate_problems(rows, features)
-    problems += text_problems(rows, features)
-    if dataset == "addresses":
-        problems += status_problems(rows, features)
-    rejections = geometry_rejections(geoms, features, dataset)
+    problems += required_problems(rows, features, spec) + duplicate_problems(rows, features)
+    problems += text_problems(rows, features) + status_problems(rows, features)
+    rejections = geometry_rejections(geoms, features, spec)
     rejected_rows = {r.feature for r in rejections}
     candidates = ~np.isin(features, list(rejected_rows))
     rejections += territory_rejections(geoms[candidates], features[candidates], province)
@@ -246,16 +248,12 @@ class Blanks:
 
     file_name: str
     fields: tuple[str, ...] = ()
+    allowed: bool = False
+    """Whether blanking them is allowed (``ImportOptions.allow_blank_fields``): warned about, not refused."""
 
 
 def write_rows(
-    conn: Connection,
-    checked: Validated,
-    fields: pd.DataFrame,
-    source: str,
-    options: ImportOptions,
-    *,
-    blanks: Blanks | None = None,
+    conn: Connection, rows: prepare.SourceRows, options: ImportOptions, *, blanks: Blanks | None = None
 ) -> load.UpsertCounts:
     """Write the validated rows of one dataset and record where they are for the tile caches.
 
@@ -263,37 +261,36 @@ def write_rows(
     alone; a changed address keeps its old version in address_history, as an edit
     does); rows it never imported are COPYed straight into the table. When the file
     lacks fields (``blanks``) that stored rows hold, the import is refused unless
-    ``options.allow_blank_fields``.
+    ``blanks.allowed``.
     """
-    dataset = options.mapping.dataset
-    if dataset == "units":
-        before = changes.snapshot(conn, table=admin_unit)
-        unit_counts = prepare.write_units(conn, checked, fields, source, fill_only=options.fill_only)
-        changes.record_written(conn, table=admin_unit, previous=before)
+    checked, source = rows.checked, rows.source
+    spec = options.mapping.spec
+    target = spec.table
+    if not spec.keyed_by_source:
+        before = changes.snapshot(conn, table=target)
+        unit_counts = prepare.write_units(conn, checked, rows.fields, source, fill_only=options.fill_only)
+        changes.record_written(conn, table=target, previous=before)
         return unit_counts
-    target = {"villages": village, "places": place, "addresses": address}[dataset]
     if options.rebuild_indexes or len(checked.rows) >= load.REBUILD_MIN_ROWS:
         load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
     load.lock_source(conn, target, source)
     ids = prepare.source_ids(checked.rows)
     is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
-    notes = _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
+    notes = _check_blanks(conn, target, source, ids[~is_new], blanks)
     rebuild = _rebuilds_indexes(conn, target, options, new_rows=int(is_new.sum()))
     if rebuild:
         swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
-    placed = prepare.placement(conn, dataset=dataset, is_new=is_new)
-    build = functools.partial(
-        prepare.row_batches, checked, fields, source=source, dataset=dataset, placement=placed
-    )
+    placed = prepare.placement(conn, spec=spec, is_new=is_new)
+    build = functools.partial(prepare.row_batches, rows, spec=spec, placement=placed)
     counts = load.UpsertCounts(inserted=0, updated=0)
     if not is_new.all():
         stored = np.flatnonzero(~is_new)
-        counts = _update_known(conn, target, build(stored), source)
+        counts = _update_known(conn, spec, build(stored), source)
         options.progress("written", len(stored), len(is_new))
     new = np.flatnonzero(is_new)
     counted = _counted(build(new), progress=options.progress, done=len(is_new) - len(new), total=len(is_new))
-    geoms = prepare.written_geoms(checked.geoms[new], dataset)
-    inserted = _insert_new(conn, target, counted, geoms, rebuild=rebuild, progress=options.progress)
+    geoms = prepare.written_geoms(checked.geoms[new], spec)
+    inserted = _insert_new(conn, target, NewRows(counted, geoms), rebuild=rebuild, progress=options.progress)
     return load.UpsertCounts(
         counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild, warnings=tuple(notes)
     )
@@ -306,16 +303,17 @@ def _dry_run_blanks(
 
     Reads only: the rows of the source already stored, and which of their fields hold values.
     """
-    if options.mapping.dataset == "units":
+    spec = options.mapping.spec
+    if not spec.keyed_by_source:
         return []
-    target = {"villages": village, "places": place, "addresses": address}[options.mapping.dataset]
+    target = spec.table
     ids = prepare.source_ids(checked.rows)
     is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
-    return _check_blanks(conn, target, source, ids[~is_new], blanks, allow=options.allow_blank_fields)
+    return _check_blanks(conn, target, source, ids[~is_new], blanks)
 
 
 def _check_blanks(
-    conn: Connection, target: Table, source: str, stored_ids: pd.Series, blanks: Blanks | None, *, allow: bool
+    conn: Connection, target: Table, source: str, stored_ids: pd.Series, blanks: Blanks | None
 ) -> list[str]:
     """Refuse (ImportValidationError) to blank stored values of fields the file lacks, unless allowed.
 
@@ -328,7 +326,7 @@ def _check_blanks(
     )
     if not held:
         return []
-    if allow:
+    if blanks.allowed:
         return [
             f"field {name!r} is not in the file: blanked on {count} stored row(s) (--allow-blank-fields)"
             for name, count in held.items()
@@ -354,13 +352,14 @@ def _rebuilds_indexes(conn: Connection, target: Table, options: ImportOptions, *
 
 
 def _update_known(
-    conn: Connection, target: Table, batches: Iterator[pd.DataFrame], source: str
+    conn: Connection, spec: DatasetSpec, batches: Iterator[pd.DataFrame], source: str
 ) -> load.UpsertCounts:
-    """Upsert rows the source imported before; record where changed rows were and are."""
+    """Upsert rows the source imported before (earlier versions kept); record where they were and are."""
+    target = spec.table
     staged = bulk.stage_frames(conn, batches)
     columns = [c.name for c in staged.columns]
     changes.record_replaced(conn, table=target, staged=staged)
-    if target is address:
+    if spec.history_table is not None:
         load.record_address_history(conn, staged, columns, source=source)
     counts = load.upsert_by_source(conn, target, staged, columns)
     changes.record_written(conn, table=target, source=source)
@@ -377,14 +376,16 @@ def _counted(
         progress("written", done, total)
 
 
+@dataclass(frozen=True)
+class NewRows:
+    """Rows a source never imported: built batch by batch, and where they are written."""
+
+    batches: Iterator[pd.DataFrame]
+    geoms: NDArray[np.object_]
+
+
 def _insert_new(
-    conn: Connection,
-    target: Table,
-    batches: Iterator[pd.DataFrame],
-    geoms: NDArray[np.object_],
-    *,
-    rebuild: bool,
-    progress: ImportProgress,
+    conn: Connection, target: Table, new: NewRows, *, rebuild: bool, progress: ImportProgress
 ) -> int:
     """COPY the new rows in file order (each batch is built while the database stores the one before).
 
@@ -392,15 +393,15 @@ def _insert_new(
     With ``rebuild``, the rows go into a fresh copy of the table without indexes, which
     is then indexed and swapped in: readers are never blocked behind the load (addresses.swap).
     """
-    if len(geoms) == 0:
+    if len(new.geoms) == 0:
         return 0
     if rebuild:
         with swap.swapped_in(conn, target) as fresh:
-            inserted = load.insert_new(conn, fresh, batches)
+            inserted = load.insert_new(conn, fresh, new.batches)
             progress("rebuilding indexes", inserted, inserted)
     else:
-        inserted = load.insert_new(conn, target, batches)
-    changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
+        inserted = load.insert_new(conn, target, new.batches)
+    changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(new.geoms))
     return inserted
 
 

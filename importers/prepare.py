@@ -16,7 +16,9 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection
 
 from addresses import bulk
+from addresses.datasets import DatasetSpec
 from addresses.schema import SRID
+from addresses.types import DEFAULT_STATUS
 from importers import load, locate
 from importers.mapping import as_int
 from importers.rawjson import raw_json
@@ -107,62 +109,85 @@ class Placement:
         return Placement(self.communes, self.registry_codes[positions])
 
 
-def placement(conn: Connection, *, dataset: str, is_new: NDArray[np.bool_]) -> Placement:
-    """Read the communes and draw registry codes for the new addresses (stored ones keep theirs)."""
-    if dataset == "addresses":
+def placement(conn: Connection, *, spec: DatasetSpec, is_new: NDArray[np.bool_]) -> Placement:
+    """Read the communes and draw registry codes for new rows of a dataset that has them."""
+    if "registry_code" in spec.table.c:
         codes = locate.registry_codes(conn, is_new)
     else:
         codes = np.full(len(is_new), None, dtype=object)
     return Placement(locate.current_communes(conn), codes)
 
 
-def written_geoms(geoms: NDArray[np.object_], dataset: str) -> NDArray[np.object_]:
-    """The geometries as stored: places are points (inside their area), the others as they are."""
-    return locate.as_points(geoms) if dataset == "places" else geoms
+def written_geoms(geoms: NDArray[np.object_], spec: DatasetSpec) -> NDArray[np.object_]:
+    """The geometries as stored: as points (inside their area) where the table holds points."""
+    return locate.as_points(geoms) if spec.stores_points else geoms
 
 
 def source_rows(
-    checked: Validated, fields: pd.DataFrame, *, source: str, dataset: str, placement: Placement
+    checked: Validated, fields: pd.DataFrame, *, source: str, spec: DatasetSpec, placement: Placement
 ) -> pd.DataFrame:
-    """The columns of villages, places or addresses, with their commune (and codes).
+    """The columns of a dataset keyed by source, with their commune (and codes).
 
-    ``fields`` are the rows' original fields (kept as ``raw``). Needs no database.
+    The target fields that are columns are copied; the columns derived from them (a
+    village type from the name, tags from the original fields, codes from the point)
+    are filled where the table has them. ``fields`` are the rows' original fields
+    (kept as ``raw``). Needs no database.
     """
     rows = checked.rows
     raw = raw_json(fields)
-    geoms = written_geoms(checked.geoms, dataset)
+    geoms = written_geoms(checked.geoms, spec)
     communes = locate.commune_ids(placement.communes, checked.geoms)
     base = pd.DataFrame(
         {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": communes},
         index=rows.index,
     )
-    extra: dict[str, Any]
-    if dataset == "villages":
-        kind = rows["village_type"].where(rows["village_type"].notna(), village_type(rows["name"]))
-        extra = {"name": rows["name"], "village_type": kind}
-    elif dataset == "places":
-        extra = {
-            "name": rows["name"],
-            "category": rows["category"],
-            "kind": rows["kind"],
-            "tags": _tags(raw),
-            "house_number": rows["house_number"],
-            "street": rows["street"],
-        }
-    else:
-        extra = _address_columns(rows, raw, source)
-        extra["location_code"] = locate.location_codes(geoms)
-        extra["registry_code"] = placement.registry_codes
-    return base.assign(**extra, geom=ewkb_hex(geoms))
+    copied = {name: rows[name] for name in spec.stored_fields if name != "source_id"}
+    derived = _derived_columns(spec, rows, raw, source) | _code_columns(spec, geoms, placement)
+    return base.assign(**(copied | derived), geom=ewkb_hex(geoms))
+
+
+def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, source: str) -> dict[str, Any]:
+    """Columns filled from other fields where the table has them: type from name, tags, status, generated."""
+    columns = spec.table.c
+    derived: dict[str, Any] = {}
+    if "village_type" in columns:
+        from_name = village_type(rows["name"])
+        given = rows.get("village_type")
+        derived["village_type"] = from_name if given is None else given.where(given.notna(), from_name)
+    if "tags" in columns:
+        derived["tags"] = _tags(raw)
+    if "status" in spec.stored_fields:
+        derived["status"] = rows["status"].fillna(DEFAULT_STATUS)
+    if "is_generated" in columns:
+        derived["is_generated"] = _generated(raw, source)
+    return derived
+
+
+def _code_columns(spec: DatasetSpec, geoms: NDArray[np.object_], placement: Placement) -> dict[str, Any]:
+    """The location code of each point and the registry code drawn for it, where the table has them."""
+    columns = spec.table.c
+    codes: dict[str, Any] = {}
+    if "location_code" in columns:
+        codes["location_code"] = locate.location_codes(geoms)
+    if "registry_code" in columns:
+        codes["registry_code"] = placement.registry_codes
+    return codes
+
+
+@dataclass(frozen=True)
+class SourceRows:
+    """The validated rows of one source, with their original fields (kept as ``raw``)."""
+
+    checked: Validated
+    fields: pd.DataFrame
+    source: str
 
 
 def row_batches(
-    checked: Validated,
-    fields: pd.DataFrame,
+    rows: SourceRows,
     positions: NDArray[np.intp],
     *,
-    source: str,
-    dataset: str,
+    spec: DatasetSpec,
     placement: Placement,
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pd.DataFrame]:
@@ -172,9 +197,9 @@ def row_batches(
     """
     for start in range(0, len(positions), batch_rows):
         take = positions[start : start + batch_rows]
-        part = Validated(checked.rows.iloc[take], checked.geoms[take])
+        part = Validated(rows.checked.rows.iloc[take], rows.checked.geoms[take])
         where = placement.take(take)
-        yield source_rows(part, fields.iloc[take], source=source, dataset=dataset, placement=where)
+        yield source_rows(part, rows.fields.iloc[take], source=rows.source, spec=spec, placement=where)
 
 
 def _tags(raw: pd.Series) -> pd.Series:
@@ -186,18 +211,9 @@ def _tags(raw: pd.Series) -> pd.Series:
     )
 
 
-def _address_columns(rows: pd.DataFrame, raw: pd.Series, source: str) -> dict[str, object]:
-    """Address columns; generated data is labelled as such."""
-    generated = raw.str.contains(r'"generated":\s*true', regex=True) | (source == GENERATED_SOURCE)
-    return {
-        "house_number": rows["house_number"],
-        "alley": rows["alley"],
-        "street": rows["street"],
-        "village_name": rows["village_name"],
-        "official_code": rows["official_code"],
-        "status": rows["status"].fillna("active"),
-        "is_generated": generated,
-    }
+def _generated(raw: pd.Series, source: str) -> pd.Series:
+    """Whether each row is generated data: its source is, or its original fields say so."""
+    return raw.str.contains(r'"generated":\s*true', regex=True) | (source == GENERATED_SOURCE)
 
 
 def unit_rows(checked: Validated, fields: pd.DataFrame, source: str) -> pd.DataFrame:

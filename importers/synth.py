@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -129,7 +130,8 @@ def village_addresses(ward: Ward, count: int, rng: np.random.Generator) -> pd.Da
     names, xy, origin = _village_centres(ward, rng)
     weights = rng.lognormal(0.0, 0.6, len(names))
     spread = rng.uniform(150.0, 500.0, len(names))
-    xs, ys, which = _draw_inside(ward, count, rng, centres=xy, weights=weights / weights.sum(), spread=spread)
+    clusters = Clusters(xy, weights / weights.sum(), spread)
+    xs, ys, which = _draw_inside(ward, count, rng, clusters=clusters)
     order = np.lexsort((rng.random(count), which))
     numbers = np.empty(count, dtype=np.int64)
     numbers[order] = pd.Series(which[order]).groupby(which[order]).cumcount().to_numpy() + 1
@@ -148,16 +150,20 @@ def village_addresses(ward: Ward, count: int, rng: np.random.Generator) -> pd.Da
     )
 
 
+@dataclass(frozen=True)
+class Clusters:
+    """Where points gather: centres (metric x, y), the share of points each gets, and their spread."""
+
+    centres: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    spread: NDArray[np.float64]
+
+
 def _draw_inside(
-    ward: Ward,
-    count: int,
-    rng: np.random.Generator,
-    *,
-    centres: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    spread: NDArray[np.float64],
+    ward: Ward, count: int, rng: np.random.Generator, *, clusters: Clusters
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
-    """Normal clusters around ``centres``, redrawn until ``count`` points fall inside the ward."""
+    """Normal clusters around their centres, redrawn until ``count`` points fall inside the ward."""
+    centres, weights, spread = clusters.centres, clusters.weights, clusters.spread
     xs, ys, which = [], [], []
     found = 0
     while found < count:

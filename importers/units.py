@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from addresses import vocabulary
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, unit_lineage
+from addresses.types import LineageRow
 
 #: Unit-type words, longest first so "thành phố" wins over shorter prefixes.
 UNIT_TYPES = tuple(sorted(vocabulary.ADMIN_UNIT_WORDS, key=len, reverse=True))
@@ -55,16 +56,7 @@ def split_names(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.assign(unit_type=parts.map(lambda p: p[0]), short_name=parts.map(lambda p: p[1]))
 
 
-@dataclass(frozen=True)
-class LineageRow:
-    """One old unit -> new unit link."""
-
-    old_code: str
-    new_code: str
-    kind: str
-
-
-def read_lineage(path: Path) -> list[LineageRow]:
+def read_lineage(path: Path) -> list[LineageRow[str]]:
     """Read the new-from-old mapping file (each new unit with the old communes merged into it)."""
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
@@ -89,24 +81,26 @@ def unit_id_at(
     return select(admin_unit.c.id).where(condition).scalar_subquery()
 
 
-def write_lineage(
-    conn: Connection,
-    rows: list[LineageRow],
-    *,
-    level: int,
-    effective: dt.date,
-    source: str,
-    file_name: str,
-) -> int:
-    """Link old units (ending on ``effective``) to new ones (starting then); return links written."""
+@dataclass(frozen=True)
+class LineageSource:
+    """Where lineage links come from: the day they took effect, the source label and the file."""
+
+    effective: dt.date
+    source: str
+    file_name: str
+
+
+def write_lineage(conn: Connection, rows: list[LineageRow[str]], *, level: int, origin: LineageSource) -> int:
+    """Link old units (ending on ``origin.effective``) to new ones (starting then); return links written."""
+    effective, source, file_name = origin.effective, origin.source, origin.file_name
     problems = _missing_units(conn, rows, level=level, effective=effective)
     if problems:
         raise ImportValidationError(file_name, problems)
     written = 0
     for row in rows:
         values = insert(unit_lineage).values(
-            predecessor_id=unit_id_at(level, row.old_code, ends=effective),
-            successor_id=unit_id_at(level, row.new_code, starts=effective),
+            predecessor_id=unit_id_at(level, row.predecessor, ends=effective),
+            successor_id=unit_id_at(level, row.successor, starts=effective),
             kind=row.kind,
             effective_date=effective,
             source=source,
@@ -128,7 +122,9 @@ def write_lineage(
     return written
 
 
-def _missing_units(conn: Connection, rows: list[LineageRow], *, level: int, effective: dt.date) -> list[str]:
+def _missing_units(
+    conn: Connection, rows: list[LineageRow[str]], *, level: int, effective: dt.date
+) -> list[str]:
     """Codes in the mapping with no unit ending/starting on the date, as report lines."""
     ending = set(
         conn.execute(
@@ -141,14 +137,14 @@ def _missing_units(conn: Connection, rows: list[LineageRow], *, level: int, effe
         ).scalars()
     )
     problems = [
-        f"row {i}, field 'old_id': no unit {r.old_code} ending {effective}"
+        f"row {i}, field 'old_id': no unit {r.predecessor} ending {effective}"
         for i, r in enumerate(rows, 1)
-        if r.old_code not in ending
+        if r.predecessor not in ending
     ]
     problems += [
-        f"row {i}, field 'new_id': no unit {r.new_code} starting {effective}"
+        f"row {i}, field 'new_id': no unit {r.successor} starting {effective}"
         for i, r in enumerate(rows, 1)
-        if r.new_code not in starting
+        if r.successor not in starting
     ]
     bad_kind = [
         f"row {i}, field 'type': {r.kind!r} is not full or partial"

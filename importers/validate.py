@@ -21,19 +21,10 @@ import shapely
 from numpy.typing import NDArray
 
 from addresses import validation
+from addresses.datasets import DatasetSpec
 from addresses.text import canonical_text
-from importers.mapping import REQUIRED_FIELDS, Dataset, all_none, is_text
-
-ADDRESS_STATUSES = ("proposed", "active", "retired")
-POINT_TYPES = {"Point"}
-AREA_TYPES = {"Polygon", "MultiPolygon"}
-_TYPE_KEYS = {"Point": "POINT", "Polygon": "POLYGON", "MultiPolygon": "MULTIPOLYGON"}
-ALLOWED_TYPES: dict[Dataset, set[str]] = {
-    "units": POINT_TYPES | AREA_TYPES,
-    "villages": POINT_TYPES | AREA_TYPES,
-    "places": POINT_TYPES | AREA_TYPES,
-    "addresses": POINT_TYPES,
-}
+from addresses.types import STATUSES
+from importers.mapping import all_none, is_text
 
 
 @dataclass(frozen=True)
@@ -115,16 +106,16 @@ def repair_geometries(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], 
 
 
 def geometry_rejections(
-    geoms: NDArray[np.object_], features: NDArray[np.int64], dataset: Dataset
+    geoms: NDArray[np.object_], features: NDArray[np.int64], spec: DatasetSpec
 ) -> list[Rejection]:
-    """Features with no geometry (units may have none) or a geometry type the dataset cannot hold."""
+    """Features with no geometry (where the dataset needs one) or a geometry type it cannot hold."""
     found: list[Rejection] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if dataset != "units":
+    if spec.geometry_required:
         found += [Rejection(int(f), "geometry", "no geometry") for f in features[missing]]
-    allowed = ALLOWED_TYPES[dataset]
+    allowed = spec.source_geometry_types
     type_ids = shapely.get_type_id(geoms)
-    allowed_ids = [shapely.GeometryType[_TYPE_KEYS[name]].value for name in allowed]
+    allowed_ids = [shapely.GeometryType[name.upper()].value for name in allowed]
     wrong = ~missing & ~np.isin(type_ids, allowed_ids)
     expected = "/".join(sorted(allowed))
     found += [
@@ -156,10 +147,10 @@ def territory_rejections(
     ]
 
 
-def required_problems(rows: pd.DataFrame, features: NDArray[np.int64], dataset: Dataset) -> list[Rejection]:
+def required_problems(rows: pd.DataFrame, features: NDArray[np.int64], spec: DatasetSpec) -> list[Rejection]:
     """Rows whose required fields are empty."""
     found: list[Rejection] = []
-    for name in REQUIRED_FIELDS[dataset]:
+    for name in spec.required_fields:
         empty = rows[name].isna().to_numpy()
         found += [Rejection(int(f), name, "required but empty") for f in features[empty]]
     return found
@@ -180,11 +171,13 @@ def duplicate_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> list[
 
 
 def status_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
-    """Address rows with a status other than proposed, active or retired."""
+    """Rows with a status other than proposed, active or retired (none when there is no status field)."""
+    if "status" not in rows:
+        return []
     status = rows["status"]
-    bad = (status.notna() & ~status.isin(ADDRESS_STATUSES)).to_numpy()
+    bad = (status.notna() & ~status.isin(STATUSES)).to_numpy()
     return [
-        Rejection(int(f), "status", f"{s!r} is not one of {ADDRESS_STATUSES}")
+        Rejection(int(f), "status", f"{s!r} is not one of {STATUSES}")
         for f, s in zip(features[bad], status[bad], strict=True)
     ]
 

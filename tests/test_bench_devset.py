@@ -19,6 +19,7 @@ from benchmarks.devset import (
     HOLDOUT,
     TUNE,
     DevQuery,
+    Engine,
     Truth,
     WardPolygons,
     by_form,
@@ -146,7 +147,7 @@ def test_run_engine_and_table() -> None:
         forward(Truth(wards=("00002",))),
         DevQuery(id="r", kind="reverse", level=0, truth=Truth(wards=("00002",)), point=(105.35, 20.75)),
     ]
-    results = run_engine("fake", always_centre, always_ward_2, queries, wards=WARDS, repeat=2)
+    results = run_engine(Engine("fake", always_centre, always_ward_2), queries, wards=WARDS, repeat=2)
     assert [(r.kind, r.n, r.hits) for r in results] == [("village", 2, 1), ("reverse", 1, 1)]
     assert results[0].hit_rate == 0.5
     assert results[0].per_second > 0

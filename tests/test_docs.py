@@ -39,10 +39,10 @@ from typing import Any
 import pytest
 from pydantic_settings import BaseSettings
 
+from addresses.datasets import DATASETS
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.settings import ApiSettings, GeocodeSettings, TileSettings
-from importers.mapping import TARGET_FIELDS
 from tests.databases import loaded_database
 from tests.fresh_database import live_server
 
@@ -216,7 +216,8 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_import_field_is_documented() -> None:
     page = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
-    for dataset, fields in TARGET_FIELDS.items():
+    for dataset, spec in DATASETS.items():
+        fields = spec.target_fields
         section = page.split(f"### {dataset}", 1)
         assert len(section) == 2, f"docs/importing.md has no '### {dataset}' section"
         table = section[1].split("\n### ", 1)[0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Connection, Text, cast, func, select
 
 from addresses.schema import tile_invalidation
-from tiles.tilematrix import BBox
+from addresses.types import BBox
 
 
 @dataclass(frozen=True)

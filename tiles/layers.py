@@ -1,36 +1,33 @@
 """The tile layers: which rows each one draws, with which attributes, at which zooms.
 
 Each layer's ``source`` builds a SELECT of a ``geom`` column (WGS 84) and exactly the
-attributes the viewer needs; nothing else goes into the tiles.
+attributes the viewer needs; nothing else goes into the tiles. Every dataset with a tile
+style (addresses.datasets) is a layer, drawing its public rows in force (status
+``active``: a proposed row is not on the public map); ``units_2024`` shows the units at
+a date before the 2025 reorganisation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Select, Table, Text, cast, func, or_, select
+from sqlalchemy import Column, Float, Integer, Numeric, Select, Table, Text, cast, func, select
 
+from addresses.datasets import DATASETS, DatasetSpec, in_force_filter, unit_valid_at
 from addresses.errors import NotFoundError
-from addresses.schema import address, admin_unit, place, village
+from addresses.schema import admin_unit
 
 LAST_DAY_BEFORE_2025: Final = dt.date(2025, 6, 30)
 """The ``units_2024`` layer shows the units as they were on this day, before the reorganisation."""
 
-ATTRIBUTION: Final = {
-    "units": "Administrative units: national administrative map (bando.com.vn), GSO",
-    "units_2024": "GSO; Who's On First; gis.chinhphu.vn; vietnamadminunits",
-    "villages": "GeoNames (CC-BY) via Who's On First",
-    "places": "© OpenStreetMap contributors (ODbL)",
-    "addresses": "diachiso address registry",
-}
-
 
 @dataclass(frozen=True)
 class Layer:
-    """A tile layer: its rows, attributes (name -> TileJSON type) and zoom range.
+    """A tile layer: its rows, attributes (name -> TileJSON type), zoom range and attribution.
 
     ``simplify`` says the layer may hold lines or polygons, clipped and simplified per zoom.
     """
@@ -43,22 +40,49 @@ class Layer:
     maxzoom: int
     source: Callable[[], Select[Any]]
     simplify: bool
-
-    @property
-    def attribution(self) -> str:
-        """Whom the layer's data comes from (see data/hoabinh/SOURCES.md)."""
-        return ATTRIBUTION[self.name]
+    attribution: str
 
     def serves(self, z: int) -> bool:
         """Whether the layer has tiles at zoom ``z``."""
         return self.minzoom <= z <= self.maxzoom
 
 
-def units_2025() -> Select[Any]:
-    """Current communes and wards (since 1 July 2025), as polygons."""
-    unit = admin_unit.c
-    return select(unit.geom.label("geom"), unit.code, unit.name, unit.full_name, unit.unit_type).where(
-        unit.level == 3, unit.valid_to.is_(None), unit.geom.is_not(None)
+def tilejson_type(column: Column[Any]) -> str:
+    """The TileJSON type of a column's values: Number for numbers, else String.
+
+    >>> tilejson_type(admin_unit.c.level), tilejson_type(admin_unit.c.name)
+    ('Number', 'String')
+    """
+    return "Number" if isinstance(column.type, Integer | Float | Numeric) else "String"
+
+
+def dataset_rows(spec: DatasetSpec) -> Select[Any]:
+    """The rows of a dataset's layer: the public ones in force (addresses.datasets), with a geometry."""
+    style = spec.tiles
+    assert style is not None
+    where = [in_force_filter(spec)]
+    if spec.geometry.nullable:
+        where.append(spec.geometry.is_not(None))
+    if style.where is not None:
+        where.append(style.where)
+    columns = (spec.table.c[name] for name in style.fields)
+    return select(spec.geometry.label("geom"), *columns).where(*where)
+
+
+def dataset_layer(spec: DatasetSpec) -> Layer:
+    """The tile layer of a dataset that has one, named like it."""
+    style = spec.tiles
+    assert style is not None
+    return Layer(
+        name=spec.name,
+        description=style.description,
+        table=spec.table,
+        fields={name: tilejson_type(spec.table.c[name]) for name in style.fields},
+        minzoom=style.minzoom,
+        maxzoom=style.maxzoom,
+        source=functools.partial(dataset_rows, spec),
+        simplify=not spec.stores_points,
+        attribution=spec.attribution,
     )
 
 
@@ -76,87 +100,38 @@ def units_2024() -> Select[Any]:
         cast(unit.valid_to, Text).label("valid_to"),
     ).where(
         unit.level.in_((2, 3)),
-        or_(unit.valid_from.is_(None), unit.valid_from <= day),
-        unit.valid_to > day,
+        unit_valid_at(day),
+        unit.valid_to.is_not(None),
         unit.geom_quality.in_(("polygon", "point")),
     )
 
 
-def villages() -> Select[Any]:
-    """Villages (thôn, xóm, bản, tổ dân phố...) that are not retired."""
-    row = village.c
-    return select(row.geom, row.id, row.name, row.village_type).where(row.status != "retired")
+UNITS_2024: Final = Layer(
+    name="units_2024",
+    description="Districts (polygons) and communes (points) before 1 July 2025",
+    table=admin_unit,
+    fields=dict.fromkeys(("code", "name", "full_name", "valid_to"), "String") | {"level": "Number"},
+    minzoom=6,
+    maxzoom=16,
+    source=units_2024,
+    simplify=True,
+    attribution="GSO; Who's On First; gis.chinhphu.vn; vietnamadminunits",
+)
+"""The units as they were before the reorganisation: a layer of the units dataset at a date."""
 
 
-def places() -> Select[Any]:
-    """Points of interest that are not retired."""
-    row = place.c
-    return select(row.geom, row.id, row.name, row.kind).where(row.status != "retired")
+def build_layers() -> dict[str, Layer]:
+    """One layer per dataset that has tiles (in DATASETS order, drawn bottom up), units_2024 after units."""
+    layers: dict[str, Layer] = {}
+    for spec in DATASETS.values():
+        if spec.tiles is not None:
+            layers[spec.name] = dataset_layer(spec)
+        if spec.table is UNITS_2024.table:
+            layers[UNITS_2024.name] = UNITS_2024
+    return layers
 
 
-def addresses() -> Select[Any]:
-    """Address points, proposed or active (retired ones are left out)."""
-    row = address.c
-    return select(row.geom, row.registry_code, row.location_code, row.house_number, row.street).where(
-        row.status != "retired"
-    )
-
-
-LAYERS: Final = {
-    layer.name: layer
-    for layer in (
-        Layer(
-            name="units",
-            description="Communes and wards since 1 July 2025",
-            table=admin_unit,
-            fields={"code": "String", "name": "String", "full_name": "String", "unit_type": "String"},
-            minzoom=6,
-            maxzoom=16,
-            source=units_2025,
-            simplify=True,
-        ),
-        Layer(
-            name="units_2024",
-            description="Districts (polygons) and communes (points) before 1 July 2025",
-            table=admin_unit,
-            fields=dict.fromkeys(("code", "name", "full_name", "valid_to"), "String") | {"level": "Number"},
-            minzoom=6,
-            maxzoom=16,
-            source=units_2024,
-            simplify=True,
-        ),
-        Layer(
-            name="villages",
-            description="Villages: thôn, xóm, bản, tổ dân phố",
-            table=village,
-            fields={"id": "Number", "name": "String", "village_type": "String"},
-            minzoom=10,
-            maxzoom=16,
-            source=villages,
-            simplify=True,
-        ),
-        Layer(
-            name="places",
-            description="Points of interest",
-            table=place,
-            fields={"id": "Number", "name": "String", "kind": "String"},
-            minzoom=12,
-            maxzoom=16,
-            source=places,
-            simplify=False,
-        ),
-        Layer(
-            name="addresses",
-            description="Address points with their digital address codes",
-            table=address,
-            fields=dict.fromkeys(("registry_code", "location_code", "house_number", "street"), "String"),
-            minzoom=14,
-            maxzoom=16,
-            source=addresses,
-            simplify=False,
-        ),
-    )
-}
+LAYERS: Final = build_layers()
 """Every tile layer by name."""
 
 

@@ -18,12 +18,13 @@ from typing import Final
 
 from sqlalchemy import Connection
 
+from addresses.types import BBox
 from tiles.cache import EMPTY_TILE, EncodedTile, TileCache, encode_tile
 from tiles.invalidation import Change, Watermark, changed_bboxes, watermark_now
 from tiles.layers import Layer, layers_fed_by
 from tiles.mvt import build_tile
 from tiles.tilejson import layer_bounds
-from tiles.tilematrix import BBox, TileId
+from tiles.tilematrix import TileId
 
 MAX_SILENCE_SECONDS: Final = 3600.0
 """After this long without a poll the cache is cleared, not trusted: records may have been pruned."""

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from addresses.types import BBox
 from tiles.layers import Layer
-from tiles.tilematrix import MAX_LATITUDE, BBox
+from tiles.tilematrix import MAX_LATITUDE
 
 WORLD: BBox = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
 

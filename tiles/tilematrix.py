@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from addresses.errors import InvalidParameterError
+from addresses.types import BBox
 
 MAX_ZOOM: Final = 22
 """The deepest zoom served."""
@@ -30,9 +31,6 @@ BUFFER: Final = 64
 
 MAX_LATITUDE: Final = 85.0511287798066
 """Web Mercator's northern and southern limit."""
-
-BBox = tuple[float, float, float, float]
-"""west, south, east, north in degrees (WGS 84)."""
 
 
 @dataclass(frozen=True, order=True)

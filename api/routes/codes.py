@@ -19,10 +19,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
 from addresses.errors import GoneError, InvalidParameterError
+from addresses.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
 from addresses.registry import (
-    MAX_LOOKUP_LIMIT,
     RegistryLookup,
     create_address,
     lookup_code,
@@ -36,7 +36,6 @@ from api.errors import PreconditionRequiredError
 from api.middleware import token_problem, unauthorized
 from api.responses import GeoJSONResponse, Responses, error_responses
 from api.schemas_codes import (
-    DEFAULT_LIMIT,
     MAX_CODE_CHARS,
     AddressChanges,
     AddressDetailFeature,
@@ -237,11 +236,11 @@ def get_code(
         int,
         Query(
             ge=1,
-            le=MAX_LOOKUP_LIMIT,
+            le=MAX_PAGE_SIZE,
             description="Location codes: most addresses to list (at most the server's page limit).",
-            examples=[DEFAULT_LIMIT],
+            examples=[DEFAULT_PAGE_SIZE],
         ),
-    ] = DEFAULT_LIMIT,
+    ] = DEFAULT_PAGE_SIZE,
 ) -> LocationCodeAnswer | RegistryCodeAnswer:
     """What a typed code names: 10 characters are a registry code, 2-9 a location code.
 

@@ -39,7 +39,15 @@ from api.schemas import IsoDate
 from api.schemas_geocode import GeocodeCollection, ParsedModel
 from geocoder.batch import address_columns
 from geocoder.batch_stream import BatchJob
-from geocoder.geocodejson import Lang, collection, encode, query_json, reverse_feature, search_feature
+from geocoder.geocodejson import (
+    Lang,
+    collection,
+    encode,
+    reverse_feature,
+    reverse_query_json,
+    search_feature,
+    search_query_json,
+)
 from geocoder.index import GeocoderIndex, IndexState
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
@@ -92,7 +100,7 @@ class SearchRequest:
         if filters.near is not None:
             shown["near"] = list(filters.near)
         parsed = parse(self.text).to_dict()
-        return query_json(text=self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
+        return search_query_json(self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
 
 
 def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
@@ -340,7 +348,7 @@ async def reverse_route(
         result = reverse_in_memory(
             state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at, fresh=fresh
         )
-        query = query_json(point=(lon, lat), radius_m=radius_m, at=at, lang=lang)
+        query = reverse_query_json((lon, lat), radius_m=radius_m, at=at, lang=lang)
         return encode(collection([reverse_feature(result, lang=lang)], query))
 
     # only an answer wholly from memory is kept: the database's nearest address may change any time

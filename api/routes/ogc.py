@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from addresses import features
 from addresses.errors import InvalidParameterError
 from addresses.features import CollectionInfo, Feature, FeaturePage
+from addresses.limits import FEATURES_PAGE_SIZE
 from api.deps import Db, MaxLimit
 from api.responses import ERROR_RESPONSES, GEOJSON, GEOJSON_ROUTE_ERROR_RESPONSES, JSON, GeoJSONResponse
 from api.schemas import (
@@ -272,7 +273,7 @@ class ItemsQuery(BaseModel):
         default=None, description=CRS_DOC, examples=[CRS_URIS[3]], json_schema_extra=CRS_ENUM
     )
     limit: int = Field(
-        default=features.DEFAULT_LIMIT,
+        default=FEATURES_PAGE_SIZE,
         description="Page size, at least 1; values above the server's maximum (1000 by default) are "
         "reduced to it.",
         examples=[10],
@@ -336,14 +337,16 @@ def items(
         page = features.items(
             conn,
             collection_id,
-            bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
-            bbox_crs=query.bbox_crs,
-            crs=query.crs,
-            limit=query.limit,
-            offset=query.offset,
-            max_limit=max_limit,
-            datetime=query.datetime,
-            filters=query.filters(),
+            query=features.FeatureQuery(
+                bbox=None if query.bbox is None else features.parse_bbox(query.bbox),
+                bbox_crs=query.bbox_crs,
+                crs=query.crs,
+                limit=query.limit,
+                offset=query.offset,
+                max_limit=max_limit,
+                datetime=query.datetime,
+                filters=query.filters(),
+            ),
         )
     response.headers["Content-Crs"] = f"<{page.crs.uri}>"
     return FeatureCollectionModel(

@@ -23,18 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import Connection
 
 from addresses.errors import NotFoundError
+from addresses.limits import DEFAULT_PAGE_SIZE
 from addresses.registry import RegistryLookup, lookup_code
 from api.deps import Db
 from api.errors import NotInstalledError
 from api.responses import GEOJSON, GEOJSON_ROUTE_ERROR_RESPONSES, JSON, GeoJSONResponse
-from api.schemas_codes import (
-    DEFAULT_LIMIT,
-    MAX_CODE_CHARS,
-    address_detail,
-    address_path,
-    location_answer,
-    registry_answer,
-)
+from api.schemas_codes import MAX_CODE_CHARS, address_detail, address_path, location_answer, registry_answer
 
 router = APIRouter()
 
@@ -117,7 +111,7 @@ VIEWER_OFFERS: Final = (HTML, GEOJSON, JSON)
 
 def _code_json(conn: Connection, code: str, media: str) -> JSONResponse:
     """The JSON answer to a code: /addresses/{code} for GeoJSON of a registry code, else /codes/{code}."""
-    found = lookup_code(conn, code, limit=DEFAULT_LIMIT)
+    found = lookup_code(conn, code, limit=DEFAULT_PAGE_SIZE)
     if not isinstance(found, RegistryLookup):
         return JSONResponse(location_answer(found).model_dump(mode="json"))
     headers = {"ETag": f'"{found.address.version}"'}

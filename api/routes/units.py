@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from addresses import units
+from addresses.limits import DEFAULT_PAGE_SIZE
 from api.deps import Db, MaxLimit
 from api.responses import ERROR_RESPONSES
 from api.schemas import (
@@ -56,13 +57,16 @@ def list_units(
     limit: Annotated[
         int,
         Query(ge=1, description="Page size, at most the server's maximum (1000 by default).", examples=[50]),
-    ] = units.DEFAULT_LIMIT,
+    ] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, description="Units to skip.", examples=[0])] = 0,
 ) -> UnitPageModel:
     """Units of both periods, ordered by level, code and period (older first)."""
     with db.read() as conn:
         page = units.list_units(
-            conn, level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+            conn,
+            query=units.UnitQuery(
+                level=level, at=at, parent_code=parent, q=q, limit=limit, offset=offset, max_limit=max_limit
+            ),
         )
     return UnitPageModel(
         items=[UnitModel.model_validate(unit) for unit in page.units],
@@ -116,7 +120,7 @@ def convert(
     """
     with db.read() as conn:
         conversion = units.convert_unit(
-            conn, code=code, name=name, district=district, province=province, at=at
+            conn, unit=units.UnitName(code=code, name=name, district=district, province=province), at=at
         )
     return ConversionModel.model_validate(conversion)
 

@@ -9,8 +9,10 @@ from pyproj import Transformer
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, func, insert, select
 
 from addresses import features
+from addresses.datasets import DATASETS
 from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import address, admin_unit
+from addresses.types import BBox
 from importers.crs import VN2000_TOWGS84, to_wgs84, wgs84_transformer
 
 spatial_ref_sys = Table(
@@ -55,7 +57,7 @@ def _city_address(conn: Connection) -> int:
 
 def test_the_four_collections_are_listed_with_extents(conn: Connection) -> None:
     infos = {info.id: info for info in features.list_collections(conn)}
-    assert list(infos) == ["addresses", "villages", "places", "units"]
+    assert list(infos) == list(DATASETS)
     west, south, east, north = infos["units"].bbox or (0, 0, 0, 0)
     assert west < 105.34 < east
     assert south < 20.82 < north
@@ -92,17 +94,17 @@ def test_an_unknown_collection_is_not_found(conn: Connection) -> None:
 
 @pytest.mark.parametrize(("name", "count"), [("villages", 596), ("places", 367), ("units", 321)])
 def test_number_matched_counts_the_bundled_data(conn: Connection, name: str, count: int) -> None:
-    page = features.items(conn, name, limit=5)
+    page = features.items(conn, name, query=features.FeatureQuery(limit=5))
     assert page.number_matched >= count
     assert page.number_returned == 5
     assert [f.id for f in page.features] == sorted(f.id for f in page.features)
 
 
 def test_pages_follow_each_other_without_overlap(conn: Connection) -> None:
-    first = features.items(conn, "units", limit=100)
-    second = features.items(conn, "units", limit=100, offset=100)
-    third = features.items(conn, "units", limit=100, offset=200)
-    last = features.items(conn, "units", limit=100, offset=300)
+    first = features.items(conn, "units", query=features.FeatureQuery(limit=100))
+    second = features.items(conn, "units", query=features.FeatureQuery(limit=100, offset=100))
+    third = features.items(conn, "units", query=features.FeatureQuery(limit=100, offset=200))
+    last = features.items(conn, "units", query=features.FeatureQuery(limit=100, offset=300))
     ids = [f.id for page in (first, second, third, last) for f in page.features]
     assert len(ids) == len(set(ids)) == first.number_matched == 321  # 210 units + 111 periods before 2020
     assert first.has_next
@@ -113,19 +115,24 @@ def test_pages_follow_each_other_without_overlap(conn: Connection) -> None:
 
 
 def test_limit_above_the_maximum_is_cut_and_below_one_is_refused(conn: Connection) -> None:
-    assert features.items(conn, "villages", limit=5000, max_limit=50).number_returned == 50
+    assert (
+        features.items(
+            conn, "villages", query=features.FeatureQuery(limit=5000, max_limit=50)
+        ).number_returned
+        == 50
+    )
     with pytest.raises(InvalidParameterError) as error:
-        features.items(conn, "villages", limit=0)
+        features.items(conn, "villages", query=features.FeatureQuery(limit=0))
     assert error.value.parameter == "limit"
     for offset in (-1, 2**64):
         with pytest.raises(InvalidParameterError) as error:
-            features.items(conn, "villages", offset=offset)
+            features.items(conn, "villages", query=features.FeatureQuery(offset=offset))
         assert error.value.parameter == "offset"
-    assert features.items(conn, "villages", offset=10**12).features == []
+    assert features.items(conn, "villages", query=features.FeatureQuery(offset=10**12)).features == []
 
 
 def test_unit_features_carry_their_properties_and_best_geometry(conn: Connection) -> None:
-    page = features.items(conn, "units", filters={"code": "04795"})
+    page = features.items(conn, "units", query=features.FeatureQuery(filters={"code": "04795"}))
     by_name = {f.properties["name"]: f for f in page.features}
     assert set(by_name) == {"Thịnh Lang", "Hòa Bình"}
     old, new = by_name["Thịnh Lang"], by_name["Hòa Bình"]
@@ -143,7 +150,7 @@ def test_unit_features_carry_their_properties_and_best_geometry(conn: Connection
 
 
 def test_places_keep_their_tags_as_an_object(conn: Connection) -> None:
-    feature = features.items(conn, "places", limit=1).features[0]
+    feature = features.items(conn, "places", query=features.FeatureQuery(limit=1)).features[0]
     assert isinstance(feature.properties["tags"], dict)
     assert feature.properties["tags"].get("osm_id") is not None
 
@@ -151,7 +158,9 @@ def test_places_keep_their_tags_as_an_object(conn: Connection) -> None:
 def test_addresses_are_served_with_their_commune_code(conn: Connection) -> None:
     ours = {_add_address(conn, 105.34, 20.82, "a"), _add_address(conn, 105.35, 20.83, "b")}
     _add_address(conn, 105.05, 20.66, "c", commune="05200")
-    page = features.items(conn, "addresses", filters={"commune_code": "04795"}, limit=100)
+    page = features.items(
+        conn, "addresses", query=features.FeatureQuery(filters={"commune_code": "04795"}, limit=100)
+    )
     assert {f.id for f in page.features} >= ours
     assert all(f.properties["commune_code"] == "04795" for f in page.features)
     assert page.features[0].properties["street"] == "Đường Cù Chính Lan"
@@ -161,28 +170,61 @@ def test_addresses_are_served_with_their_commune_code(conn: Connection) -> None:
 
 
 def test_units_filter_on_level_parent_and_validity(conn: Connection) -> None:
-    assert features.items(conn, "units", filters={"level": "commune"}).number_matched == 197 + 111
-    assert features.items(conn, "units", filters={"level": "2"}).number_matched == 11
-    assert features.items(conn, "units", filters={"parent_code": "148"}).number_matched == 19 + 6
-    assert features.items(conn, "units", datetime="2024-01-01").number_matched == 162
-    assert features.items(conn, "units", datetime="2025-07-01").number_matched == 47
+    assert (
+        features.items(
+            conn, "units", query=features.FeatureQuery(filters={"level": "commune"})
+        ).number_matched
+        == 197 + 111
+    )
+    assert (
+        features.items(conn, "units", query=features.FeatureQuery(filters={"level": "2"})).number_matched
+        == 11
+    )
+    assert (
+        features.items(
+            conn, "units", query=features.FeatureQuery(filters={"parent_code": "148"})
+        ).number_matched
+        == 19 + 6
+    )
+    assert (
+        features.items(conn, "units", query=features.FeatureQuery(datetime="2024-01-01")).number_matched
+        == 162
+    )
+    assert (
+        features.items(conn, "units", query=features.FeatureQuery(datetime="2025-07-01")).number_matched == 47
+    )
     # 2019: province, 11 districts (Kỳ Sơn too) and the 210 communes of the GSO list of 2019-12-01
-    assert features.items(conn, "units", datetime="2019-01-01/2019-12-31").number_matched == 1 + 11 + 210
+    assert (
+        features.items(
+            conn, "units", query=features.FeatureQuery(datetime="2019-01-01/2019-12-31")
+        ).number_matched
+        == 1 + 11 + 210
+    )
     # until 2020-01-31: also every earlier period, and the 2020 communes but the two of 2021
-    assert features.items(conn, "units", datetime="../2020-01-31").number_matched == 1 + 11 + 111 + 149
+    assert (
+        features.items(conn, "units", query=features.FeatureQuery(datetime="../2020-01-31")).number_matched
+        == 1 + 11 + 111 + 149
+    )
     valid_2024 = features.items(
-        conn, "units", filters={"code": "04795"}, datetime="2024-01-01T12:00:00+07:00"
+        conn,
+        "units",
+        query=features.FeatureQuery(filters={"code": "04795"}, datetime="2024-01-01T12:00:00+07:00"),
     )
     assert [f.properties["name"] for f in valid_2024.features] == ["Thịnh Lang"]
 
 
 def test_datetime_is_a_day_in_vietnam(conn: Connection) -> None:
-    late_utc = features.items(conn, "units", filters={"code": "04795"}, datetime="2025-06-30T18:00:00Z")
+    late_utc = features.items(
+        conn, "units", query=features.FeatureQuery(filters={"code": "04795"}, datetime="2025-06-30T18:00:00Z")
+    )
     assert [f.properties["name"] for f in late_utc.features] == ["Hòa Bình"]  # 1 July 01:00 in Hanoi
 
 
 def test_datetime_is_ignored_by_collections_without_validity(conn: Connection) -> None:
-    assert features.items(conn, "villages", datetime="2000-01-01").number_matched >= 596
+    assert (
+        features.items(conn, "villages", query=features.FeatureQuery(datetime="2000-01-01")).number_matched
+        >= 596
+    )
 
 
 @pytest.mark.parametrize(
@@ -196,14 +238,14 @@ def test_datetime_is_ignored_by_collections_without_validity(conn: Connection) -
 def test_bad_filters_name_the_parameter(conn: Connection, filters: dict[str, str], parameter: str) -> None:
     name = "villages" if parameter == "code" else "units"  # villages have no code, units no commune
     with pytest.raises(InvalidParameterError) as error:
-        features.items(conn, name, filters=filters)
+        features.items(conn, name, query=features.FeatureQuery(filters=filters))
     assert error.value.parameter == parameter
 
 
 @pytest.mark.parametrize("text", ["2025-13-01", "soon", "../..", "2025-07-01/2024-01-01", "a/b/c"])
 def test_bad_datetimes_are_refused(conn: Connection, text: str) -> None:
     with pytest.raises(InvalidParameterError) as error:
-        features.items(conn, "units", datetime=text)
+        features.items(conn, "units", query=features.FeatureQuery(datetime=text))
     assert error.value.parameter == "datetime"
 
 
@@ -211,9 +253,13 @@ def test_bad_datetimes_are_refused(conn: Connection, text: str) -> None:
 
 
 def test_bbox_in_crs84_and_epsg_4326_axis_orders_agree(conn: Connection) -> None:
-    lon_lat = features.items(conn, "units", bbox=(105.30, 20.78, 105.40, 20.88), limit=100)
+    lon_lat = features.items(
+        conn, "units", query=features.FeatureQuery(bbox=(105.30, 20.78, 105.40, 20.88), limit=100)
+    )
     lat_lon = features.items(
-        conn, "units", bbox=(20.78, 105.30, 20.88, 105.40), bbox_crs=EPSG_4326, limit=100
+        conn,
+        "units",
+        query=features.FeatureQuery(bbox=(20.78, 105.30, 20.88, 105.40), bbox_crs=EPSG_4326, limit=100),
     )
     assert {f.id for f in lon_lat.features} == {f.id for f in lat_lon.features}
     current = [f for f in lon_lat.features if f.properties["valid_to"] is None and f.properties["level"] == 3]
@@ -223,15 +269,29 @@ def test_bbox_in_crs84_and_epsg_4326_axis_orders_agree(conn: Connection) -> None
 def test_bbox_in_vn2000_finds_the_point_it_surrounds(conn: Connection) -> None:
     ours = _city_address(conn)
     near = (CITY_E - 5, CITY_N - 5, CITY_E + 5, CITY_N + 5)
-    assert [f.id for f in features.items(conn, "addresses", bbox=near, bbox_crs=EPSG_9211).features] == [ours]
+    assert [
+        f.id
+        for f in features.items(
+            conn, "addresses", query=features.FeatureQuery(bbox=near, bbox_crs=EPSG_9211)
+        ).features
+    ] == [ours]
     beside = (CITY_E + 1, CITY_N - 5, CITY_E + 11, CITY_N + 5)
-    assert features.items(conn, "addresses", bbox=beside, bbox_crs="EPSG:9211").number_matched == 0
+    assert (
+        features.items(
+            conn, "addresses", query=features.FeatureQuery(bbox=beside, bbox_crs="EPSG:9211")
+        ).number_matched
+        == 0
+    )
 
 
 def test_bbox_in_web_mercator(conn: Connection) -> None:
     ours = _city_address(conn)
     x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(105.338977, 20.816674)
-    page = features.items(conn, "addresses", bbox=(x - 10, y - 10, x + 10, y + 10), bbox_crs=EPSG_3857)
+    page = features.items(
+        conn,
+        "addresses",
+        query=features.FeatureQuery(bbox=(x - 10, y - 10, x + 10, y + 10), bbox_crs=EPSG_3857),
+    )
     assert [f.id for f in page.features] == [ours]
 
 
@@ -244,21 +304,25 @@ def test_bbox_in_web_mercator(conn: Connection) -> None:
         ((105.3, 20.7, float("inf"), 20.9), None, "finite"),
     ],
 )
-def test_bad_bboxes_are_refused(conn: Connection, bbox: features.Bbox, crs: str | None, match: str) -> None:
+def test_bad_bboxes_are_refused(conn: Connection, bbox: BBox, crs: str | None, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match) as error:
-        features.items(conn, "villages", bbox=bbox, bbox_crs=crs)
+        features.items(conn, "villages", query=features.FeatureQuery(bbox=bbox, bbox_crs=crs))
     assert error.value.parameter == "bbox"
 
 
 def test_an_unsupported_bbox_crs_names_bbox_crs(conn: Connection) -> None:
     with pytest.raises(InvalidParameterError) as error:
-        features.items(conn, "villages", bbox=(0, 0, 1, 1), bbox_crs="EPSG:32648")
+        features.items(
+            conn, "villages", query=features.FeatureQuery(bbox=(0, 0, 1, 1), bbox_crs="EPSG:32648")
+        )
     assert error.value.parameter == "bbox-crs"
 
 
 def test_six_number_bboxes_drop_the_heights(conn: Connection) -> None:
-    flat = features.items(conn, "villages", bbox=(105.3, 20.78, 105.4, 20.88))
-    tall = features.items(conn, "villages", bbox=(105.3, 20.78, -10, 105.4, 20.88, 900))
+    flat = features.items(conn, "villages", query=features.FeatureQuery(bbox=(105.3, 20.78, 105.4, 20.88)))
+    tall = features.items(
+        conn, "villages", query=features.FeatureQuery(bbox=(105.3, 20.78, -10, 105.4, 20.88, 900))
+    )
     assert flat.number_matched == tall.number_matched > 0
 
 
@@ -288,8 +352,8 @@ def test_vn2000_output_matches_importers_crs_within_a_centimetre(conn: Connectio
 
 
 def test_every_village_in_vn2000_matches_pyproj_within_a_centimetre(conn: Connection) -> None:
-    lonlat = features.items(conn, "villages", limit=1000)
-    metres = features.items(conn, "villages", limit=1000, crs="EPSG:9211")
+    lonlat = features.items(conn, "villages", query=features.FeatureQuery(limit=1000))
+    metres = features.items(conn, "villages", query=features.FeatureQuery(limit=1000, crs="EPSG:9211"))
     to_vn2000 = wgs84_transformer("EPSG:9211")
     worst = 0.0
     for wgs, vn in zip(lonlat.features, metres.features, strict=True):
@@ -320,7 +384,9 @@ def test_web_mercator_output_matches_pyproj(conn: Connection) -> None:
 
 def test_polygons_are_transformed_too(conn: Connection) -> None:
     new_hoa_binh = features.items(
-        conn, "units", filters={"code": "04795"}, datetime="2025-07-01", crs="EPSG:9211"
+        conn,
+        "units",
+        query=features.FeatureQuery(filters={"code": "04795"}, datetime="2025-07-01", crs="EPSG:9211"),
     )
     geometry = new_hoa_binh.features[0].geometry
     assert geometry is not None
@@ -331,7 +397,7 @@ def test_polygons_are_transformed_too(conn: Connection) -> None:
 
 def test_an_unsupported_crs_is_refused(conn: Connection) -> None:
     with pytest.raises(InvalidParameterError, match="unsupported CRS") as error:
-        features.items(conn, "villages", crs="EPSG:32648")
+        features.items(conn, "villages", query=features.FeatureQuery(crs="EPSG:32648"))
     assert error.value.parameter == "crs"
 
 

@@ -29,7 +29,13 @@ from addresses.errors import (
     StaleVersionError,
     StatusTransitionError,
 )
-from addresses.queries import AddressRecord, current_commune_id, format_address, point_expression
+from addresses.queries import (
+    AddressParts,
+    AddressRecord,
+    current_commune_id,
+    format_address,
+    point_expression,
+)
 from addresses.registry import (
     LocationLookup,
     RegistryLookup,
@@ -528,8 +534,8 @@ def test_edits_mark_the_tiles_of_the_old_and_new_place(conn: Connection) -> None
 
 
 def test_format_address_leaves_out_missing_parts() -> None:
-    assert format_address() == ""
-    assert format_address(house_number="Số 5", street="Quốc lộ 6", province="Tỉnh Phú Thọ") == (
+    assert format_address(AddressParts()) == ""
+    assert format_address(AddressParts(house_number="Số 5", street="Quốc lộ 6", province="Tỉnh Phú Thọ")) == (
         "Số 5, Quốc lộ 6, Tỉnh Phú Thọ"
     )
-    assert format_address(alley="hẻm 4", commune="Xã Mai Châu") == "hẻm 4, Xã Mai Châu"
+    assert format_address(AddressParts(alley="hẻm 4", commune="Xã Mai Châu")) == "hẻm 4, Xã Mai Châu"

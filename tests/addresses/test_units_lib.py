@@ -54,7 +54,7 @@ def test_normalize_code_refuses_non_codes(given: str) -> None:
 
 
 def test_all_units_of_both_periods(conn: Connection) -> None:
-    page = units.list_units(conn, limit=1000)
+    page = units.list_units(conn, query=units.UnitQuery(limit=1000))
     assert page.number_matched == len(page.units) == 210 + 111  # and the communes' periods before 2020
     assert [u.level for u in page.units] == sorted(u.level for u in page.units)
 
@@ -64,48 +64,53 @@ def test_all_units_of_both_periods(conn: Connection) -> None:
     [(1, BEFORE, 1), (2, BEFORE, 10), (3, BEFORE, 151), (1, AFTER, 1), (2, AFTER, 0), (3, AFTER, 46)],
 )
 def test_units_valid_on_a_day(conn: Connection, level: int, at: dt.date, count: int) -> None:
-    assert units.list_units(conn, level=level, at=at).number_matched == count
+    assert units.list_units(conn, query=units.UnitQuery(level=level, at=at)).number_matched == count
 
 
 def test_ky_son_district_existed_until_2020(conn: Connection) -> None:
-    assert "151" in _codes(units.list_units(conn, level=2, at=dt.date(2019, 6, 1)))
-    assert "151" not in _codes(units.list_units(conn, level=2, at=dt.date(2020, 2, 1)))
+    assert "151" in _codes(units.list_units(conn, query=units.UnitQuery(level=2, at=dt.date(2019, 6, 1))))
+    assert "151" not in _codes(units.list_units(conn, query=units.UnitQuery(level=2, at=dt.date(2020, 2, 1))))
 
 
 def test_children_of_a_parent(conn: Connection) -> None:
-    page = units.list_units(conn, parent_code="148", limit=100)
+    page = units.list_units(conn, query=units.UnitQuery(parent_code="148", limit=100))
     assert page.number_matched == 19 + 6  # and 6 periods ending in 2020 or 2021
     assert {u.parent_name for u in page.units} == {"Thành phố Hòa Bình"}
-    assert units.list_units(conn, parent_code="25", limit=100).number_matched == 46
+    assert units.list_units(conn, query=units.UnitQuery(parent_code="25", limit=100)).number_matched == 46
 
 
 def test_name_search_ignores_accents(conn: Connection) -> None:
-    plain = _codes(units.list_units(conn, q="hoa binh"))
+    plain = _codes(units.list_units(conn, query=units.UnitQuery(q="hoa binh")))
     assert (
-        plain == _codes(units.list_units(conn, q="Hoà Bình")) == _codes(units.list_units(conn, q="HÒA BÌNH"))
+        plain
+        == _codes(units.list_units(conn, query=units.UnitQuery(q="Hoà Bình")))
+        == _codes(units.list_units(conn, query=units.UnitQuery(q="HÒA BÌNH")))
     )
     assert {"17", "148", "04795", "04825"} <= set(plain)
 
 
 def test_digits_search_code_prefixes(conn: Connection) -> None:
-    page = units.list_units(conn, q="0479", limit=100)
+    page = units.list_units(conn, query=units.UnitQuery(q="0479", limit=100))
     assert page.number_matched > 0
     assert all(code.startswith("0479") for code in _codes(page))
 
 
 def test_search_wildcards_are_literal(conn: Connection) -> None:
-    assert units.list_units(conn, q="%").number_matched == 0
+    assert units.list_units(conn, query=units.UnitQuery(q="%")).number_matched == 0
 
 
 def test_paging_and_its_limits(conn: Connection) -> None:
-    first, second = units.list_units(conn, limit=5), units.list_units(conn, limit=5, offset=5)
+    first, second = (
+        units.list_units(conn, query=units.UnitQuery(limit=5)),
+        units.list_units(conn, query=units.UnitQuery(limit=5, offset=5)),
+    )
     assert not {u.id for u in first.units} & {u.id for u in second.units}
     assert first.number_matched == second.number_matched == 321
     with pytest.raises(InvalidParameterError) as error:
-        units.list_units(conn, limit=2000, max_limit=1000)
+        units.list_units(conn, query=units.UnitQuery(limit=2000, max_limit=1000))
     assert error.value.parameter == "limit"
     with pytest.raises(InvalidParameterError) as error:
-        units.list_units(conn, level=4)
+        units.list_units(conn, query=units.UnitQuery(level=4))
     assert error.value.parameter == "level"
 
 
@@ -190,7 +195,7 @@ def _successors(conversion: units.Conversion) -> list[tuple[str, str, str]]:
 
 
 def test_a_split_commune_converts_to_several_partial_successors(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, code="04891")
+    conversion = units.convert_unit(conn, unit=units.UnitName(code="04891"))
     assert conversion.source.full_name == "Xã Vầy Nưa"
     assert _successors(conversion) == [("04828", "partial", "lineage"), ("04891", "partial", "lineage")]
     assert "Phường Thống Nhất" in conversion.note
@@ -198,14 +203,14 @@ def test_a_split_commune_converts_to_several_partial_successors(conn: Connection
 
 
 def test_a_reused_code_converts_from_the_old_unit(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, code="04795")
+    conversion = units.convert_unit(conn, unit=units.UnitName(code="04795"))
     assert conversion.source.full_name == "Phường Thịnh Lang"
     assert _successors(conversion) == [("04795", "full", "lineage")]
     assert conversion.successors[0].unit.full_name == "Phường Hòa Bình"
 
 
 def test_the_old_province_became_phu_tho(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="Tỉnh Hoà Bình")
+    conversion = units.convert_unit(conn, unit=units.UnitName(name="Tỉnh Hoà Bình"))
     assert conversion.source.code == "17"
     assert _successors(conversion) == [("25", "full", "lineage")]
     assert conversion.successors[0].unit.full_name == "Tỉnh Phú Thọ"
@@ -213,20 +218,22 @@ def test_the_old_province_became_phu_tho(conn: Connection) -> None:
 
 def test_a_name_matching_several_old_units_is_ambiguous(conn: Connection) -> None:
     with pytest.raises(AmbiguousUnitError) as error:
-        units.convert_unit(conn, name="Cao Sơn")
+        units.convert_unit(conn, unit=units.UnitName(name="Cao Sơn"))
     assert error.value.parameter == "district"
     assert len(error.value.candidates) == 2
     assert any("Huyện Đà Bắc" in c for c in error.value.candidates)
 
 
 def test_district_and_province_disambiguate_without_accents(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="xa cao son", district="Luong Son", province="Hoa Binh")
+    conversion = units.convert_unit(
+        conn, unit=units.UnitName(name="xa cao son", district="Luong Son", province="Hoa Binh")
+    )
     assert conversion.source.code == "04957"
     assert _successors(conversion) == [("04924", "partial", "lineage"), ("04960", "partial", "lineage")]
 
 
 def test_an_abolished_district_converts_through_its_communes(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, code="148")
+    conversion = units.convert_unit(conn, unit=units.UnitName(code="148"))
     codes = {s.unit.code for s in conversion.successors}
     assert codes == {"04792", "04795", "04828", "04894", "04897"}
     assert {s.kind for s in conversion.successors} == {"partial"}
@@ -235,7 +242,7 @@ def test_an_abolished_district_converts_through_its_communes(conn: Connection) -
 
 
 def test_the_abolished_ky_son_district_converts_through_its_2019_communes(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="Huyện Kỳ Sơn")
+    conversion = units.convert_unit(conn, unit=units.UnitName(name="Huyện Kỳ Sơn"))
     assert conversion.source.code == "151"
     assert {s.basis for s in conversion.successors} == {"communes"}
     codes = {s.unit.code for s in conversion.successors}
@@ -253,7 +260,7 @@ def test_a_unit_without_lineage_converts_by_area(conn: Connection) -> None:
 
 
 def test_a_present_day_unit_converts_to_itself(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="Phường Thống Nhất", province="Phú Thọ")
+    conversion = units.convert_unit(conn, unit=units.UnitName(name="Phường Thống Nhất", province="Phú Thọ"))
     assert conversion.source.is_current
     assert _successors(conversion) == [("04828", "full", "unchanged")]
 
@@ -269,20 +276,22 @@ def test_a_present_day_unit_converts_to_itself(conn: Connection) -> None:
 )
 def test_conversion_needs_a_code_or_a_name(conn: Connection, kwargs: dict[str, Any], parameter: str) -> None:
     with pytest.raises(InvalidParameterError) as error:
-        units.convert_unit(conn, **kwargs)
+        units.convert_unit(conn, unit=units.UnitName(**kwargs))
     assert error.value.parameter == parameter
 
 
 def test_an_unknown_name_is_not_found(conn: Connection) -> None:
     with pytest.raises(NotFoundError, match="Atlantis"):
-        units.convert_unit(conn, name="Atlantis")
+        units.convert_unit(conn, unit=units.UnitName(name="Atlantis"))
 
 
 # --- the 2008-2021 changes ---------------------------------------------------------------------------
 
 
 def test_a_2019_commune_converts_through_its_2020_commune(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="xa dan ha", district="Ky Son")  # huyện Kỳ Sơn, until 2020
+    conversion = units.convert_unit(
+        conn, unit=units.UnitName(name="xa dan ha", district="Ky Son")
+    )  # huyện Kỳ Sơn, until 2020
     assert (conversion.source.code, conversion.source.valid_to) == ("04915", dt.date(2020, 1, 1))
     [successor] = conversion.successors
     assert successor.unit.code == "04894"
@@ -292,19 +301,21 @@ def test_a_2019_commune_converts_through_its_2020_commune(conn: Connection) -> N
 
 
 def test_a_spelling_variant_names_the_old_commune(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, name="Noong Luông", district="Mai Châu")
+    conversion = units.convert_unit(conn, unit=units.UnitName(name="Noong Luông", district="Mai Châu"))
     assert conversion.source.full_name == "Xã Nong Luông"
 
 
 def test_a_name_of_two_periods_converting_alike_is_not_ambiguous(conn: Connection) -> None:
     # old Liên Sơn (04966) merged into the new Liên Sơn (04969, ex-Thành Lập) in 2020
-    conversion = units.convert_unit(conn, name="Liên Sơn", district="Lương Sơn")
+    conversion = units.convert_unit(conn, unit=units.UnitName(name="Liên Sơn", district="Lương Sơn"))
     assert {unit.code for unit in (conversion.source,)} <= {"04966", "04969"}
     assert "also named" in conversion.note
 
 
 def test_a_split_2019_commune_fans_out_with_the_notes_of_its_parts(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, code="04822")  # Xã Thái Thịnh -> Xã Hòa Bình + Phường Thái Bình
+    conversion = units.convert_unit(
+        conn, unit=units.UnitName(code="04822")
+    )  # Xã Thái Thịnh -> Xã Hòa Bình + Phường Thái Bình
     assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [
         ("Phường Tân Hòa", "partial"),
         ("Phường Thống Nhất", "partial"),
@@ -316,7 +327,9 @@ def test_a_split_2019_commune_fans_out_with_the_notes_of_its_parts(conn: Connect
 
 
 def test_a_split_whose_parts_meet_again_is_whole_in_the_end(conn: Connection) -> None:
-    conversion = units.convert_unit(conn, code="04810")  # Chăm Mát: both parts are in Phường Thống Nhất now
+    conversion = units.convert_unit(
+        conn, unit=units.UnitName(code="04810")
+    )  # Chăm Mát: both parts are in Phường Thống Nhất now
     assert [(s.unit.full_name, s.kind) for s in conversion.successors] == [("Phường Thống Nhất", "full")]
 
 
@@ -332,6 +345,10 @@ def test_the_interim_codes_of_early_2020_convert_like_the_final_ones(
     commune merged into the same unit, so data frozen then converts to the right unit."""
     spec = json.loads((data_dir / "reorg_2020.json").read_text(encoding="utf-8"))
     for interim in spec["gso_interim_codes_2020_01"]["codes"]:
-        by_interim = units.convert_unit(conn, code=interim["interim_code"], at=dt.date(2019, 12, 1))
-        by_final = units.convert_unit(conn, code=interim["final_gso_code"], at=dt.date(2024, 1, 1))
+        by_interim = units.convert_unit(
+            conn, unit=units.UnitName(code=interim["interim_code"]), at=dt.date(2019, 12, 1)
+        )
+        by_final = units.convert_unit(
+            conn, unit=units.UnitName(code=interim["final_gso_code"]), at=dt.date(2024, 1, 1)
+        )
         assert {s.unit.code for s in by_interim.successors} == {s.unit.code for s in by_final.successors}

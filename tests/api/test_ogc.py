@@ -28,6 +28,7 @@ from shapely.geometry import shape
 from sqlalchemy import Engine, func, select
 
 from addresses import features
+from addresses.datasets import DATASETS
 from addresses.schema import address, admin_unit, place, village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
@@ -79,7 +80,7 @@ def test_conformance_declares_core_geojson_oas30_and_crs(client: TestClient) -> 
 def test_collections_list_extents_crss_and_item_links(client: TestClient) -> None:
     body = client.get("/ogc/collections").json()
     by_id = {c["id"]: c for c in body["collections"]}
-    assert list(by_id) == ["addresses", "villages", "places", "units"]
+    assert list(by_id) == list(DATASETS) == ["units", "villages", "places", "addresses"]
     units = by_id["units"]
     assert units["itemType"] == "feature"
     assert units["storageCrs"] == features.CRS84
@@ -280,7 +281,7 @@ def test_bundled_counts(engine: Engine) -> None:
 def test_ogrinfo_lists_every_collection(server: str) -> None:
     output = _gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server}")
     layers = re.findall(r"^\d+: (\w+) \(title: ([^)]*)\)", output, flags=re.MULTILINE)
-    assert [name for name, _title in layers] == ["addresses", "villages", "places", "units"]
+    assert [name for name, _title in layers] == list(DATASETS)
 
 
 @pytest.mark.parametrize("collection", list(TABLES))
@@ -311,7 +312,7 @@ def test_ogr2ogr_t_srs_vn2000_matches_postgis(server: str, engine: Engine, tmp_p
     )  # fmt: skip
     by_gdal = {f["id"]: f["geometry"]["coordinates"] for f in json.loads(target.read_text())["features"]}
     with engine.connect() as conn:
-        page = features.items(conn, "villages", crs=EPSG_9211, limit=1000)
+        page = features.items(conn, "villages", query=features.FeatureQuery(crs=EPSG_9211, limit=1000))
     by_postgis = {f.id: f.geometry["coordinates"] for f in page.features if f.geometry is not None}
     assert by_gdal.keys() == by_postgis.keys()
     worst = max(abs(a - b) for key in by_gdal for a, b in zip(by_gdal[key], by_postgis[key], strict=True))
@@ -339,7 +340,7 @@ def test_gdal_crs_open_option_gets_vn2000_from_the_server(
     assert frame.crs is not None
     assert frame.crs.to_epsg() == 9211
     with engine.connect() as conn:
-        page = features.items(conn, collection, crs="EPSG:9211", limit=1000)
+        page = features.items(conn, collection, query=features.FeatureQuery(crs="EPSG:9211", limit=1000))
     assert len(frame) == page.number_matched
     first = page.features[0].geometry
     assert first is not None

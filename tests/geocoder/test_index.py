@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from addresses.registry import create_address
 from addresses.schema import admin_unit, village
 from geocoder.entries import Entry
-from geocoder.houses import HouseStore, house_key
+from geocoder.houses import HouseRows, HouseStore, house_key
 from geocoder.index import GeocoderIndex
 from geocoder.search import search
 
@@ -152,14 +152,16 @@ def test_refresh_after_new_addresses_reloads_the_arrays(conn: Connection) -> Non
 
 def test_house_store_lookups_follow_retired_addresses() -> None:
     store = HouseStore.build(
-        groups=np.array([0, 0, 1, 0], dtype=np.int32),
-        houses=np.array(["12a", "14", "12a", "16"], dtype=object),
-        lon=np.array([1.0, 2.0, 3.0, 4.0]),
-        lat=np.array([10.0, 20.0, 30.0, 40.0]),
-        address_id=np.array([7, 8, 9, 10], dtype=np.int64),
-        registry=np.array([1000000005, 1000000013, 1000000021, 1000000039], dtype=np.int64),
-        successor=np.array([10, -1, -1, -1], dtype=np.int64),
-        retired=np.array([True, False, False, False]),
+        HouseRows(
+            groups=np.array([0, 0, 1, 0], dtype=np.int32),
+            houses=np.array(["12a", "14", "12a", "16"], dtype=object),
+            lon=np.array([1.0, 2.0, 3.0, 4.0]),
+            lat=np.array([10.0, 20.0, 30.0, 40.0]),
+            address_id=np.array([7, 8, 9, 10], dtype=np.int64),
+            registry=np.array([1000000005, 1000000013, 1000000021, 1000000039], dtype=np.int64),
+            successor=np.array([10, -1, -1, -1], dtype=np.int64),
+            retired=np.array([True, False, False, False]),
+        )
     )
     assert store.find(0, "14") is not None
     assert store.find(0, "14").lon == 2.0  # type: ignore[union-attr]

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from addresses.datasets import DATASETS, DatasetSpec, get_dataset
 from addresses.text import canonical_text
 from importers.mapping import FieldMapping, _category, _first_non_empty, apply_mapping, clean_text
 from importers.rawjson import raw_json
 from importers.validate import (
-    ALLOWED_TYPES,
     canonical_value,
     duplicate_warnings,
     geometry_rejections,
@@ -273,14 +273,14 @@ def old_duplicate_warnings(
 
 
 def old_geometry_rejections(
-    geoms: NDArray[np.object_], features: NDArray[np.int64], dataset: Any
+    geoms: NDArray[np.object_], features: NDArray[np.int64], spec: DatasetSpec
 ) -> list[str]:
     found: list[str] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if dataset != "units":
+    if spec.geometry_required:
         found += [f"row {int(f)}, field 'geometry': no geometry" for f in features[missing]]
     types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
-    allowed = ALLOWED_TYPES[dataset]
+    allowed = spec.source_geometry_types
     wrong = ~missing & ~np.isin(types, list(allowed))
     return found + [
         f"row {int(f)}, field 'geometry': {t} is not allowed here (expected {'/'.join(sorted(allowed))})"
@@ -291,9 +291,9 @@ def old_geometry_rejections(
 @SETTINGS
 @given(
     st.lists(st.tuples(st.sampled_from(["1", "2", None]), GEOMETRY), min_size=0, max_size=12),
-    st.sampled_from(["units", "villages", "places", "addresses"]),
+    st.sampled_from(list(DATASETS.values())),
 )
-def test_geometry_checks_match_the_loops(cells: list[tuple[str | None, Any]], dataset: Any) -> None:
+def test_geometry_checks_match_the_loops(cells: list[tuple[str | None, Any]], dataset: DatasetSpec) -> None:
     geoms = np.array([g for _, g in cells], dtype=object)
     rows = pd.DataFrame(
         {"name": [label for label, _ in cells]}, dtype=object, index=np.arange(len(cells)) + 7
@@ -316,9 +316,8 @@ def test_duplicate_points_are_found_by_coordinates() -> None:
     assert duplicate_warnings(rows, geoms, features) == [
         "row 2 repeats the name and geometry of an earlier row"
     ]
+    line = np.array([shapely.LineString([(0, 0), (1, 1)])])
     assert (
-        geometry_rejections(np.array([shapely.LineString([(0, 0), (1, 1)])]), features[:1], "addresses")[
-            0
-        ].reason
+        geometry_rejections(line, features[:1], get_dataset("addresses"))[0].reason
         == "LineString is not allowed here (expected Point)"
     )

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import mapbox_vector_tile
 import pytest
 import shapely
@@ -18,6 +17,7 @@ from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import admin_unit, tile_invalidation, village
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, import_file
+from tests.files import point_file
 from tiles.cache import EMPTY_TILE, TileCache, encode_tile
 from tiles.invalidation import changed_bboxes, watermark_now
 from tiles.layers import LAYERS, get_layer, layers_fed_by
@@ -258,25 +258,16 @@ def _inside(point: tuple[float, float], box: tuple[float, float, float, float]) 
     return box[0] - 1e-9 <= point[0] <= box[2] + 1e-9 and box[1] - 1e-9 <= point[1] <= box[3] + 1e-9
 
 
-def _village_file(tmp_path: Path, name: str, lon: float, lat: float) -> Path:
-    frame = gpd.GeoDataFrame(
-        {"id": ["v1"], "ten": [name]}, geometry=[shapely.Point(lon, lat)], crs="EPSG:4326"
-    )
-    path = tmp_path / "villages.geojson"
-    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
-    return path
-
-
 def test_an_import_records_where_it_wrote_and_where_moved_rows_were(conn: Connection, tmp_path: Path) -> None:
     here, there = (105.3301, 20.8123), (105.0850, 20.6650)
     options = ImportOptions(mapping=VILLAGE_MAPPING, source="tile-test")
-    import_file(conn, _village_file(tmp_path, "Xóm Thử", *here), options=options)
+    import_file(conn, point_file(tmp_path, "Xóm Thử", *here), options=options)
     records = _records_of_this_transaction(conn)
     assert [layer for layer, _ in records] == ["village"]
     assert _inside(here, records[0][1])
     assert records[0][1][2] - records[0][1][0] < 1e-6  # one point: a box of no size
 
-    import_file(conn, _village_file(tmp_path, "Xóm Thử", *there), options=options)  # the village moves
+    import_file(conn, point_file(tmp_path, "Xóm Thử", *there), options=options)  # the village moves
     boxes = [box for _, box in _records_of_this_transaction(conn)[1:]]
     assert any(_inside(here, box) for box in boxes)  # where it was
     assert any(_inside(there, box) for box in boxes)  # where it is
@@ -369,7 +360,7 @@ def test_an_imported_village_evicts_its_tiles_and_appears_in_the_next_one(
     cached_elsewhere = store.cache.get("villages", elsewhere)
     assert cached_elsewhere is not None
 
-    path = _village_file(tmp_path, "Xóm Thử Nghiệm", *point)
+    path = point_file(tmp_path, "Xóm Thử Nghiệm", *point)
     import_file(conn, path, options=ImportOptions(mapping=VILLAGE_MAPPING, source="tile-test"))
     assert store.poll(conn, force=True) == len(touched)
 
