@@ -34,8 +34,8 @@ from tests.accounts import PASSWORD, create_account, create_token, login
 pytestmark = pytest.mark.db
 
 HOA_BINH = "04795"
-POINT = {"lon": 105.3446, "lat": 20.8121, "house_number": "7"}  # in Phường Hòa Bình
-MAI_CHAU_POINT = {"lon": 105.0833, "lat": 20.6601, "house_number": "7"}  # Xã Mai Châu
+POINT: dict[str, Any] = {"lon": 105.3446, "lat": 20.8121, "house_number": "7"}  # in Phường Hòa Bình
+MAI_CHAU_POINT: dict[str, Any] = {"lon": 105.0833, "lat": 20.6601, "house_number": "7"}  # Xã Mai Châu
 
 
 def _name(role: str) -> str:
