@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, func, select
 
+from addresses.account_store import create_account, create_api_token
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from benchmarks.bench_batch import _written, load_data
@@ -132,7 +133,8 @@ function request()
   i = i %% #codes + 1
   edits = edits + 1
   local code = codes[i]
-  local headers = {["Content-Type"] = "application/json", ["If-Match"] = '"' .. versions[code] .. '"'}
+  local headers = {["Content-Type"] = "application/json", ["If-Match"] = '"' .. versions[code] .. '"',
+                   ["Authorization"] = "Bearer %(token)s"}
   return wrk.format("PATCH", "/addresses/" .. code, headers, '{"house_number": "' .. edits .. 'B"}')
 end
 function response(status, headers, body)
@@ -182,10 +184,13 @@ class Probe:
     For the edit endpoint it edits an address of its own, following its ETag.
     """
 
-    def __init__(self, base: str, endpoint: str, target: tuple[str, int], paths: list[str]) -> None:
+    def __init__(
+        self, base: str, endpoint: str, target: tuple[str, int], paths: list[str], *, token: str
+    ) -> None:
         """Probe ``endpoint`` of the server at ``base`` (``target``: the address the edit probe edits)."""
         self.base, self.endpoint, self.paths = base, endpoint, paths
         self.code, self.version = target
+        self.token = token
         self.latencies: dict[int, list[float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -202,7 +207,11 @@ class Probe:
         if self.endpoint != "edit":
             return urllib.request.Request(self.base + self.paths[i % len(self.paths)])
         body = json.dumps({"house_number": f"{i}P"}).encode()
-        headers = {"Content-Type": "application/json", "If-Match": f'"{self.version}"'}
+        headers = {
+            "Content-Type": "application/json",
+            "If-Match": f'"{self.version}"',
+            "Authorization": f"Bearer {self.token}",
+        }
         return urllib.request.Request(
             f"{self.base}/addresses/{self.code}", data=body, headers=headers, method="PATCH"
         )
@@ -320,38 +329,42 @@ def get_paths(endpoint: str, engine: Engine) -> list[str]:
     return [f"/search?limit=5&q={urllib.parse.quote(t)}" for t in texts]
 
 
-def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]]]:
-    """Build the scratch database; return its URL and (registry code, version) of active addresses."""
+def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]], str]:
+    """Build the scratch database; return its URL, (registry code, version) of active addresses, a token.
+
+    The token is an admin's API token: the edits are made with it.
+    """
     url = databases.recreate_database(databases.server_url(), BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)
         query = select(address.c.registry_code, address.c.version).where(address.c.status == "active")
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             targets = [
                 (str(code), int(version)) for code, version in conn.execute(query.order_by(address.c.id))
             ]
+            create_account(conn, username="bench", role="admin", password=None)
+            token = create_api_token(conn, username="bench", name="bench_http").token
     finally:
         engine.dispose()
-    return url, targets
+    return url, targets, token
 
 
 @contextmanager
 def server(
     workers: int, url: str, code: Path = ROOT, env: Mapping[str, str | None] | None = None
 ) -> Iterator[str]:
-    """``diachiso serve`` with N workers (the code of ``code``), edits open (no token); yields its URL."""
-    environment = {"DIACHISO_EDIT_TOKEN": None, **(env or {})}
-    with live_server(url, environment, workers=workers, code=code) as base:
+    """``diachiso serve`` with N workers (the code of ``code``); yields its URL."""
+    with live_server(url, dict(env or {}), workers=workers, code=code) as base:
         yield base
 
 
-def script(endpoint: str, folder: Path, lines: list[str], threads: int) -> Path:
+def script(endpoint: str, folder: Path, lines: list[str], threads: int, token: str) -> Path:
     """Write the wrk Lua script of one endpoint and its input listing (paths, or "code version" to edit)."""
     listing = folder / f"{endpoint}.txt"
     listing.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     if endpoint == "edit":
-        body = EDIT_LUA % {"listing": listing, "threads": threads}
+        body = EDIT_LUA % {"listing": listing, "threads": threads, "token": token}
     else:
         body = GET_LUA % {"listing": listing}
     path = folder / f"{endpoint}.lua"
@@ -454,14 +467,14 @@ def arguments() -> argparse.Namespace:
 
 
 def measure(
-    base: str, endpoint: str, lua: Path, options: WrkOptions, probe: tuple[tuple[str, int], list[str]]
+    base: str, endpoint: str, lua: Path, options: WrkOptions, probe: tuple[tuple[str, int], list[str], str]
 ) -> Load:
     """Warm the endpoint up (uncounted), then load it with wrk beside the probe client."""
     if options.warm_s:
         warm = WrkOptions(options.threads, options.connections, options.warm_s, options.timeout_s)
         wrk(base, endpoint, lua, warm)
-    target, paths = probe
-    with Probe(base, endpoint, target, paths) as prober:
+    target, paths, token = probe
+    with Probe(base, endpoint, target, paths, token=token) as prober:
         load = wrk(base, endpoint, lua, options)
     load.probe, load.connections = prober.summary(), options.connections
     return load
@@ -469,7 +482,7 @@ def measure(
 
 def run(args: argparse.Namespace, folder: Path) -> list[Load]:
     """Build the scratch database, start the server and load every endpoint at every connection count."""
-    url, targets = scratch_database(args.addresses, folder)
+    url, targets, token = scratch_database(args.addresses, folder)
     engine = make_engine(url)
     loads: list[Load] = []
     env = {} if args.answer_cache is None else {"DIACHISO_GEOCODE_ANSWER_CACHE": str(args.answer_cache)}
@@ -481,9 +494,9 @@ def run(args: argparse.Namespace, folder: Path) -> list[Load]:
                 warm = args.warm if level == 0 else 0  # the caches stay filled for the next levels
                 options = WrkOptions(2, connections, args.seconds, args.timeout, warm)
                 for endpoint in args.endpoints:
-                    lua = script(endpoint, folder, listings[endpoint], options.threads)
+                    lua = script(endpoint, folder, listings[endpoint], options.threads, token)
                     paths = [] if endpoint == "edit" else listings[endpoint]
-                    loads.append(measure(base, endpoint, lua, options, (targets[-1], paths)))
+                    loads.append(measure(base, endpoint, lua, options, (targets[-1], paths, token)))
                     print(table(loads[-1:]).splitlines()[-1], flush=True)
     finally:
         engine.dispose()

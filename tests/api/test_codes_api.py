@@ -16,14 +16,11 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from schemathesis.core.failures import FailureGroup
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 
 from addresses import changes
 from addresses.codes import decode, encode, format_location_code, registry_code, truncate
 from addresses.schema import address, address_history
-from addresses.settings import DatabaseSettings
-from api.app import create_app
-from api.settings import ApiSettings
 
 pytestmark = pytest.mark.db
 
@@ -32,6 +29,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 UNISSUED = registry_code(999_999_997)
 MAI_CHAU = (105.0833, 20.6601)  # Xã Mai Châu (2025)
 HOUSE = {"house_number": "12A", "alley": "3", "village_name": "Xóm Lác"}
+
+
+@pytest.fixture(scope="module")
+def client(staff_client: TestClient) -> TestClient:
+    """The tests edit: their client sends an admin's API token (reads need none)."""
+    return staff_client
 
 
 def _point(n: int) -> tuple[float, float]:
@@ -354,46 +357,52 @@ def test_unissued_codes_answer_404(client: TestClient) -> None:
     assert _error(missing, 404)["type"] == "NotFoundError"
 
 
-# --- the edit token ----------------------------------------------------------------------------------
+# --- who may edit -----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def locked_client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    """A client of an app that has an edit token."""
-    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings(edit_token="t"))
-    with TestClient(app) as test_client:
-        yield test_client
+def anonymous(staff_client: TestClient) -> TestClient:
+    """A client of the same app sending no credentials."""
+    return TestClient(staff_client.app)
 
 
-def test_an_edit_token_guards_edits_not_reads(locked_client: TestClient, created: list[str]) -> None:
+def test_edits_need_credentials_reads_do_not(
+    anonymous: TestClient, engine: Engine, staff_token: str, created: list[str]
+) -> None:
     lon, lat = _point(15)
     new = {"lon": lon, "lat": lat, **HOUSE}
-    anonymous = locked_client.post("/addresses", json=new)
-    assert _error(anonymous, 401)["message"] == "this server needs an edit token"
-    assert anonymous.headers["www-authenticate"] == 'Bearer realm="diachiso"'
-    wrong = locked_client.post("/addresses", json=new, headers={"Authorization": "Bearer x"})
-    assert _error(wrong, 401)["message"] == "the edit token is wrong"
-    assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
-    assert locked_client.get(f"/codes/{encode(lon, lat)}").json()["addresses"] == []  # nothing written
+    refused = anonymous.post("/addresses", json=new)
+    assert "log-in" in _error(refused, 401)["message"]
+    assert refused.headers["www-authenticate"] == 'Bearer realm="diachiso"'
+    wrong = anonymous.post("/addresses", json=new, headers={"Authorization": "Bearer x"})
+    assert "not valid" in _error(wrong, 401)["message"]
+    assert anonymous.get(f"/codes/{encode(lon, lat)}").json()["addresses"] == []  # nothing written
 
-    made = locked_client.post("/addresses", json=new, headers={"Authorization": "Bearer t"})
+    made = anonymous.post("/addresses", json=new, headers={"Authorization": f"Bearer {staff_token}"})
     assert made.status_code == 201, made.text
     code = made.json()["id"]
     created.append(code)
-    assert locked_client.get(f"/addresses/{code}").status_code == 200  # reading needs no token
+    assert anonymous.get(f"/addresses/{code}").status_code == 200  # reading needs no credentials
     patch = {"json": {"house_number": "9"}, "headers": {"If-Match": '"1"'}}
-    assert _error(locked_client.patch(f"/addresses/{code}", **patch), 401)
-    assert _error(locked_client.post(f"/addresses/{code}/retire", json={"reason": "x"}), 401)
-    assert _error(locked_client.post("/addresses/merge", json={"codes": [code], "into": code}), 401)
-    patch["headers"]["Authorization"] = "Bearer t"
-    assert locked_client.patch(f"/addresses/{code}", **patch).json()["properties"]["house_number"] == "9"
+    assert _error(anonymous.patch(f"/addresses/{code}", **patch), 401)
+    assert _error(anonymous.post(f"/addresses/{code}/retire", json={"reason": "x"}), 401)
+    assert _error(anonymous.post("/addresses/merge", json={"codes": [code], "into": code}), 401)
+    patch["headers"]["Authorization"] = f"Bearer {staff_token}"
+    assert anonymous.patch(f"/addresses/{code}", **patch).json()["properties"]["house_number"] == "9"
+    with engine.connect() as conn:
+        authors = conn.execute(
+            select(address_history.c.changed_by)
+            .join(address, address.c.id == address_history.c.address_id)
+            .where(address.c.registry_code == code)
+        ).scalars()
+        assert set(authors) == {"test-admin"}  # the user name, not "api"
 
 
 # --- answers match the OpenAPI document ------------------------------------------------------------------
 
 
 def test_edit_answers_match_the_openapi_document(
-    client: TestClient, locked_client: TestClient, created: list[str]
+    client: TestClient, anonymous: TestClient, created: list[str]
 ) -> None:
     """What schemathesis cannot do without writing (the editing routes answer it 401): real answers."""
     schema = schemathesis.openapi.from_dict(client.app.openapi())  # type: ignore[attr-defined]
@@ -439,4 +448,4 @@ def test_edit_answers_match_the_openapi_document(
     chained = check("GET", "/codes/{code}", client.get(f"/codes/{codes[0]}"), 200)
     assert [feature["id"] for feature in chained["chain"]] == codes[1:]  # retired, then merged
     assert chained["successor"]["id"] == codes[2]
-    check("POST", "/addresses", locked_client.post("/addresses", json={"lon": 105.3, "lat": 20.81}), 401)
+    check("POST", "/addresses", anonymous.post("/addresses", json={"lon": 105.3, "lat": 20.81}), 401)
