@@ -289,7 +289,10 @@ def any_match(pattern: re.Pattern[str], texts: pd.Series) -> bool:
 
 def _lengths(texts: pd.Series) -> NDArray[np.int64]:
     """The length of each text (0 for a cell that is not text, as ``str.len`` leaves it out)."""
-    return np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts.tolist()), np.int64, len(texts))
+    cells = texts.tolist()
+    if pd.api.types.infer_dtype(texts, skipna=False) == "string":  # only str: len in C, no Python loop
+        return np.fromiter(map(len, cells), np.int64, len(cells))
+    return np.fromiter((len(t) if isinstance(t, str) else 0 for t in cells), np.int64, len(cells))
 
 
 def unstorable_problems(fields: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
