@@ -68,6 +68,8 @@ JITTER_M = 8.0
 METRES_PER_DEGREE = 111_320.0
 TARGET = 30_000_000
 SERVER_WORKERS = 2
+READY_TIMEOUT_S = 3600
+"""Workers loading the index of millions of addresses on a busy machine take minutes."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def server_pid(port: int) -> int:
 def measure_server(url: str) -> tuple[float, tuple[Memory, ...]]:
     """Seconds until ``diachiso serve --workers 2`` answers; memory of each worker after a search."""
     started = time.perf_counter()
-    with live_server(url, workers=SERVER_WORKERS) as base:
+    with live_server(url, workers=SERVER_WORKERS, ready_timeout_s=READY_TIMEOUT_S) as base:
         start_s = time.perf_counter() - started
         for _ in range(4 * SERVER_WORKERS):  # each worker answers at least once, most likely
             httpx.get(base + "/search", params={"q": "phường Hòa Bình"}, timeout=30).raise_for_status()
