@@ -358,23 +358,30 @@ def projection(sizes: Sequence[Size], target: int = TARGET) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Measure each size; print the table and the projection."""
+def main() -> int:
+    """Measure each size; print the table and the projection; status 1 if a size failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--queries", type=int, default=1_000, help="forward and reverse calls per size")
     args = parser.parse_args()
     server_url = databases.server_url(DatabaseSettings())
-    sizes = []
+    sizes, failed = [], []
     for count in sorted(args.addresses):
-        sizes.append(measure(server_url, count, args.queries))
+        try:
+            sizes.append(measure(server_url, count, args.queries))
+        except Exception as error:  # the sizes measured still get printed
+            note(f"{count:,}: FAILED: {error!r}")
+            failed.append(count)
+            continue
         note(table(sizes[-1:]).splitlines()[-1])
-    print()
-    print(table(sizes))
+    if sizes:
+        print()
+        print(table(sizes))
     if len(sizes) > 1:
         print(f"\nProjected to {TARGET:,} addresses:\n")
         print(projection(sizes))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
