@@ -380,6 +380,8 @@ def run_benchmark(benchmark: Benchmark, *, quick: bool) -> list[Outcome]:
         command = command_of(benchmark, arguments)
         print(f"\n=== {benchmark.name} ({'quick' if quick else 'full'}): {shlex.join(command)}", flush=True)
         outcomes.append(execute(command, benchmark.timeout_s(quick=quick)))
+        ended = "timed out" if outcomes[-1].status is None else f"exit status {outcomes[-1].status}"
+        print(f"--- {benchmark.name}: {outcomes[-1].seconds:.0f} s, {ended}", flush=True)
         if not outcomes[-1].ok:
             break
     return outcomes
