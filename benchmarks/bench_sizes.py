@@ -161,9 +161,37 @@ def measure_server(url: str) -> tuple[float, tuple[Memory, ...]]:
         for _ in range(4 * SERVER_WORKERS):  # each worker answers at least once, most likely
             httpx.get(base + "/search", params={"q": "phường Hòa Bình"}, timeout=30).raise_for_status()
         port = int(base.rpartition(":")[2])
-        workers = [pid for pid in descendants(server_pid(port)) if _is_python(pid)]
-        memories = tuple(memory_of(pid) for pid in workers)
+        memories = settled_memory(server_pid(port))
     return start_s, memories
+
+
+def settled_memory(server: int, every_s: float = 10.0, looks: int = 3) -> tuple[Memory, ...]:
+    """The memory of each worker once no worker's RSS moved by 2% over ``looks`` looks.
+
+    The server answers as soon as one worker is ready; the other may still be loading
+    (and a worker waiting for a long query holds still for a while: hence several looks).
+    """
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    seen: list[tuple[Memory, ...]] = []
+    while time.monotonic() < deadline:
+        workers = sorted(pid for pid in descendants(server) if _is_python(pid))
+        seen = [*seen[-(looks - 1) :], tuple(memory_of(pid) for pid in workers)]
+        if len(seen) == looks and _steady(seen):
+            return seen[-1]
+        time.sleep(every_s)
+    return seen[-1] if seen else ()
+
+
+def _steady(looks: list[tuple[Memory, ...]]) -> bool:
+    """Whether the same number of workers kept their RSS within 2% of the first look."""
+    first = looks[0]
+    return all(
+        len(look) == len(first)
+        and all(
+            abs(now.rss_mb - then.rss_mb) <= 0.02 * then.rss_mb for now, then in zip(look, first, strict=True)
+        )
+        for look in looks[1:]
+    )
 
 
 def _is_python(pid: int) -> bool:
