@@ -45,7 +45,10 @@ def _misses(index: GeocoderIndex, frame: gpd.GeoDataFrame, texts: list[str]) -> 
 
 
 def test_street_houses_in_the_issue_form_land_on_the_house(conn: Connection, data_dir: Path) -> None:
-    """Every house on đường Cù Chính Lan (not in an alley), asked as "số 12 đường Cù Chính Lan, phường Hòa Bình"."""
+    """Every house on đường Cù Chính Lan (not in an alley), asked as the issue writes it.
+
+    ("số 12 đường Cù Chính Lan, phường Hòa Bình")
+    """
     generated = synth.generate(data_dir, GENERATED, seed=SEED)
     synth.load(conn, generated, name="house-level")
     index = GeocoderIndex.load(conn, check_every_s=1e9)
