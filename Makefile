@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test setup install lint typecheck pytest bench clean
+.PHONY: run test setup install lint typecheck pytest bench bench-quick clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh api/static/package-lock.json
 	bash scripts/bootstrap.sh
@@ -36,8 +36,12 @@ pytest: setup
 
 test: setup lint typecheck pytest
 
+# Every benchmark beside its peers; rewrites the tables of BENCHMARKS.md (QUICK=1: under 10 minutes).
 bench: setup
-	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python -m benchmarks.run_all $(if $(QUICK),--quick)
+
+bench-quick: setup
+	$(BIN)/python -m benchmarks.run_all --quick
 
 clean:
 	-$(BIN)/diachiso db stop

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Index, select
+from sqlalchemy import Connection, Engine, Index, func, select, text
 from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate
@@ -57,6 +57,10 @@ class Result:
     rows: int
     seconds: float
     note: str = ""
+    client_cpu: float = float("nan")
+    """CPU seconds of this process (all its threads) during the run."""
+    server_cpu: float = float("nan")
+    """CPU seconds of the PostgreSQL backend serving the run (read from /proc: a local server)."""
 
     @property
     def rate(self) -> float:
@@ -174,12 +178,44 @@ def prepared_rows(engine: Engine, path: Path, source: str) -> pd.DataFrame:
     return frame
 
 
-def rolled_back(engine: Engine, work: Callable[[Connection], object]) -> float:
-    """Seconds ``work`` takes in a transaction that is then rolled back (the table stays as it was)."""
+@dataclass(frozen=True)
+class Timing:
+    """Wall seconds of a run, and the CPU seconds this process and its database backend spent."""
+
+    seconds: float
+    client_cpu: float
+    server_cpu: float
+
+
+def backend_cpu(conn: Connection) -> float:
+    """CPU seconds used so far by the backend of ``conn`` (NaN when it is not a local process)."""
+    pid = conn.execute(select(func.pg_backend_pid())).scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def rolled_back(engine: Engine, work: Callable[[Connection], object]) -> Timing:
+    """How long ``work`` takes in a transaction that is then rolled back (the table stays as it was).
+
+    The table is vacuumed first: the entries a rolled-back run leaves in the indexes would
+    otherwise slow the next run's unique checks (most the next run of the same source).
+    """
+    vacuum(engine)
     with engine.connect() as conn:
+        server, client = backend_cpu(conn), time.process_time()
         seconds = timed(lambda: work(conn))
+        timing = Timing(seconds, time.process_time() - client, backend_cpu(conn) - server)
         conn.rollback()
-    return seconds
+    return timing
+
+
+def vacuum(engine: Engine) -> None:
+    """VACUUM the address table (outside a transaction): dead rows and index entries gone."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM address"))
 
 
 def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
@@ -196,7 +232,7 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
     batches = list(bulk.csv_batches(frame))
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")
     forced = replace(options, rebuild_indexes=True)
-    runs: dict[str, list[float]] = {k: [] for k in ("floor", "import", "forced", "rebuild", "gist", "bare")}
+    runs: dict[str, list[Timing]] = {k: [] for k in ("floor", "import", "forced", "rebuild", "gist", "bare")}
 
     def copy_into_temporary(conn: Connection) -> None:
         bulk.copy_csv(conn, bulk.staging_table(conn, columns), columns, batches)
@@ -225,15 +261,31 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
         "gist": "the same COPY into a temporary table, then only a GiST index built",
         "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
     }
-    return [Result(labels[k], "geoparquet", len(frame), statistics.median(runs[k])) for k in labels]
+    return [_median(labels[k], len(frame), runs[k]) for k in labels]
+
+
+def _median(label: str, rows: int, timings: list[Timing]) -> Result:
+    """The medians of the wall and CPU seconds of a kind of run."""
+    return Result(
+        label,
+        "geoparquet",
+        rows,
+        statistics.median(t.seconds for t in timings),
+        client_cpu=statistics.median(t.client_cpu for t in timings),
+        server_cpu=statistics.median(t.server_cpu for t in timings),
+    )
 
 
 def floor_table(results: list[Result]) -> str:
     """The rounds as a markdown table with each line's time as a multiple of the floor's."""
     floor = next(r.seconds for r in results if "address" in r.tool)
-    lines = ["| what | rows | seconds (median) | rows/s | time vs floor |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| what | rows | seconds (median) | rows/s | time vs floor | client CPU s | server CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     lines += [
-        f"| {r.tool} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | {r.seconds / floor:.2f} |"
+        f"| {r.tool} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | {r.seconds / floor:.2f} "
+        f"| {r.client_cpu:.2f} | {r.server_cpu:.2f} |"
         for r in results
     ]
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Reverse geocoding in process: the database path beside the in-memory path, on the dev set's points.
 
 Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3]``
+(prints one markdown table)
 
 It builds a scratch database (``diachiso_bench_reverse`` on the server of
 ``DIACHISO_DATABASE_URL``: migrated, the bundled Hoa Binh data; dropped at the end) and
@@ -117,10 +118,28 @@ def main() -> None:
     finally:
         engine.dispose()
         databases.drop_database(url)
-    print(f"\n{'path':<20} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9}")
-    for name, p50, p95, rate in rows:
-        print(f"{name:<20} {p50:>8.3f} {p95:>8.3f} {rate:>9.0f}")
-    print(f"in memory / database: {rows[1][3] / rows[0][3]:.1f}x the calls per second")
+    print()
+    print(table(args.addresses, rows))
+
+
+def table(addresses: int, rows: list[tuple[str, float, float, float]]) -> str:
+    """One markdown table: both paths, the in-memory path's calls per second over the database's.
+
+    >>> print(table(0, [("database (PostGIS)", 4.0, 8.0, 200.0), ("in memory", 1.0, 2.0, 900.0)]))
+    | addresses | path | p50 ms | p95 ms | calls/s | in memory / database |
+    |---:|---|---:|---:|---:|---:|
+    | 0 (bundled data) | database (PostGIS) | 4.00 | 8.00 | 200 |  |
+    | 0 (bundled data) | in memory | 1.00 | 2.00 | 900 | 4.5x |
+    """
+    label = "0 (bundled data)" if addresses == 0 else f"{addresses:,} generated"
+    lines = [
+        "| addresses | path | p50 ms | p95 ms | calls/s | in memory / database |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for number, (name, p50, p95, rate) in enumerate(rows):
+        ratio = f"{rate / rows[0][3]:.1f}x" if number else ""
+        lines.append(f"| {label} | {name} | {p50:.2f} | {p95:.2f} | {rate:.0f} | {ratio} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

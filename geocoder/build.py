@@ -20,7 +20,7 @@ from shapely.ops import nearest_points
 
 from geocoder.categories import CATEGORY_QUALITY, category_label, category_words
 from geocoder.entries import ContextLink, Entry, NameForm, Successor, name_form, name_forms
-from geocoder.houses import HouseRows, HouseStore, WrittenParts, group_name, house_key
+from geocoder.houses import HouseRows, HouseStore, WrittenParts, alley_key, group_name, house_key
 from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
 from geocoder.results import EXACT, MatchLevel, OldUnit
@@ -178,7 +178,7 @@ def _places(frame: pd.DataFrame) -> list[str | None]:
 def _store(frame: pd.DataFrame, group: NDArray[np.int32]) -> HouseStore:
     """The house-number store of the address frame (alley and house number as one key)."""
     houses = _folded_column(frame["house_number"], house_key)
-    alleys = _folded_column(frame["alley"], house_key)
+    alleys = _folded_column(frame["alley"], alley_key)
     keys = houses.where(alleys.isna(), alleys + ">" + houses)
     registry = pd.to_numeric(frame["registry_code"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     return HouseStore.build(

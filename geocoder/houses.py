@@ -24,6 +24,7 @@ from geocoder.normalize import fold, strip_marks
 
 _HOUSE_WORDS_RE: Final = re.compile(r"^(?:so nha|so|nha|sn)\s*")
 _SPACES_RE: Final = re.compile(r"\s+")
+_ALLEY_WORDS_RE: Final = re.compile(r"^(?:ngo|ngach|hem|kiet)\s*")
 
 
 def house_key(text: str | None) -> str | None:
@@ -41,6 +42,21 @@ def house_key(text: str | None) -> str | None:
     else:
         key = _SPACES_RE.sub("", _HOUSE_WORDS_RE.sub("", strip_marks(text.lower()).strip()))
     return key if key[:1].isdigit() else None
+
+
+def alley_key(text: str | None) -> str | None:
+    """An alley as a key: its number, the alley word (ngõ, ngách, hẻm, kiệt) dropped; None if none.
+
+    The same key whether the alley is stored as "ngõ 235" or "235" and asked as "ngõ 235".
+
+    >>> alley_key("ngõ 235"), alley_key("Ngách 298/1"), alley_key("hẻm 12A"), alley_key("235")
+    ('235', '298/1', '12a', '235')
+    >>> alley_key("ngõ Chợ") is None, alley_key(None) is None
+    (True, True)
+    """
+    if not text:
+        return None
+    return house_key(_ALLEY_WORDS_RE.sub("", strip_marks(text.lower()).strip()))
 
 
 def group_name(text: str | None) -> str | None:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from addresses.vocabulary import ENGLISH_FILLERS, VIETNAMESE_FILLERS
-from geocoder.houses import house_key
+from geocoder.houses import alley_key, house_key
 from geocoder.normalize import analyze, clean_punctuation, prepare
-from geocoder.parse import KnownNames, ParsedAddress, parse
+from geocoder.parse import Component, KnownNames, Level, ParsedAddress, parse
 from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 
 UNIT_WORD_WEIGHT: Final = 0.5
@@ -163,12 +163,19 @@ def _house(parsed: ParsedAddress, folded: tuple[str, ...], words: list[UnitWord 
     if house is None:
         return None
     positions = _house_positions(folded, words, parsed.house_number.folded)
-    keys: tuple[str, ...] = (house,)
-    alley = house_key(parsed.alley.name) if parsed.alley is not None else None
-    if alley is not None and parsed.alley is not None:
-        keys = (f"{alley}>{house}", house)
-        positions |= _house_positions(folded, words, parsed.alley.folded)
-    return HouseSpec(keys, parsed.house_number.name, frozenset(positions))
+    keys: list[str] = []
+    for alley in _alleys(parsed):
+        key = alley_key(alley.name)
+        if key is not None:
+            keys.append(f"{key}>{house}")
+            positions |= _house_positions(folded, words, alley.folded)
+    return HouseSpec((*keys, house), parsed.house_number.name, frozenset(positions))
+
+
+def _alleys(parsed: ParsedAddress) -> list[Component]:
+    """The alleys a query names, finest first: a ngách (read as an extra alley) before its ngõ."""
+    extra = [part for part in parsed.extra if part.level is Level.ALLEY]
+    return [*extra, *([parsed.alley] if parsed.alley is not None else [])]
 
 
 def fillers(folded: tuple[str, ...], accented: tuple[str, ...]) -> list[bool]:

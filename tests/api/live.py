@@ -38,10 +38,12 @@ def live_server(
     *,
     workers: int = 1,
     code: Path = ROOT,
+    ready_timeout_s: float = 180,
 ) -> Iterator[str]:
     """``diachiso serve`` (the code of ``code``) on the database; yields its base URL; stopped afterwards.
 
     ``env`` adds variables to the server's environment; a value of None removes one.
+    ``ready_timeout_s``: how long the workers may take to start (to load the index).
     """
     port = free_port()
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)]
@@ -58,7 +60,7 @@ def live_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base, process)
+        wait_ready(base, process, ready_timeout_s)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -1,0 +1,135 @@
+"""The benchmark runner's rewriting of BENCHMARKS.md (no benchmark is run here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from benchmarks.run_all import (
+    DOCUMENT,
+    REGISTRY,
+    Benchmark,
+    Machine,
+    MarkerError,
+    Outcome,
+    check_markers,
+    replace_section,
+    tables_in,
+    write,
+)
+
+DOC = """# Benchmarks
+
+Prose before, by hand.
+
+<!-- bench:codes -->
+| old | table |
+|---|---:|
+| a | 1 |
+<!-- /bench:codes -->
+
+Prose between, by hand: it says 1.22x.
+
+<!-- bench:import -->
+old import table
+<!-- /bench:import -->
+
+Prose after.
+"""
+
+OUTPUT = """set-up: 20,000 rows loaded in 3.1 s
+| progress row | 1 |
+| tool | rows/s |
+|---|---:|
+| diachiso | 27,003 |
+| ogr2ogr | 53,954 |
+
+Into the empty address table:
+
+| what | time vs floor |
+|---|---:|
+| diachiso import | 0.91 |
+done
+"""
+
+
+def _outcome(output: str = OUTPUT) -> Outcome:
+    return Outcome((".venv/bin/python", "-m", "benchmarks.bench_import", "--rows", "20000"), output, 12.0, 0)
+
+
+def test_markers_replaced_and_prose_kept() -> None:
+    result = replace_section(DOC, "import", "| new |\n|---|\n| 2 |")
+    assert "old import table" not in result
+    assert "<!-- bench:import -->\n| new |\n|---|\n| 2 |\n<!-- /bench:import -->" in result
+    assert result.replace("\n| new |\n|---|\n| 2 |\n", "\nold import table\n") == DOC
+    assert "| old | table |" in result  # the other section is untouched
+
+
+def test_a_missing_marker_is_a_clear_error() -> None:
+    with pytest.raises(
+        MarkerError, match=r"<!-- bench:tiles --> and <!-- /bench:tiles -->.*'tiles'.*found 0"
+    ):
+        replace_section(DOC, "tiles", "x")
+    with pytest.raises(MarkerError, match="found 1 and 0"):
+        check_markers(DOC.replace("<!-- /bench:import -->", ""), ["codes", "import"])
+
+
+def test_markers_twice_or_reversed_are_errors() -> None:
+    with pytest.raises(MarkerError, match="found 2 and 2"):
+        check_markers(DOC + "\n<!-- bench:codes -->\n<!-- /bench:codes -->\n", ["codes"])
+    reversed_doc = "<!-- /bench:a -->\ntext\n<!-- bench:a -->"
+    with pytest.raises(MarkerError, match="comes before"):
+        replace_section(reversed_doc, "a", "x")
+
+
+def test_only_whole_tables_are_taken_from_the_output_with_their_captions() -> None:
+    found = tables_in(OUTPUT)
+    assert [caption for caption, _lines in found] == [None, "Into the empty address table:"]
+    assert found[0][1] == ["| tool | rows/s |", "|---|---:|", "| diachiso | 27,003 |", "| ogr2ogr | 53,954 |"]
+    assert found[1][1][-1] == "| diachiso import | 0.91 |"
+
+
+def test_write_rewrites_the_section_with_provenance(tmp_path: Path) -> None:
+    document = tmp_path / "BENCHMARKS.md"
+    document.write_text(DOC, encoding="utf-8")
+    benchmark = Benchmark("import", "benchmarks.bench_import", (("--rows", "20000"),), ((),), "peers")
+    write(document, benchmark, [_outcome()], machine=Machine(2, 23.4, "Test CPU"), quick=True)
+    text = document.read_text(encoding="utf-8")
+    generated = text.split("<!-- bench:import -->")[1].split("<!-- /bench:import -->")[0]
+    assert "quick mode" in generated
+    assert "2 cores, 23.4 GiB RAM, Test CPU" in generated
+    assert "`.venv/bin/python -m benchmarks.bench_import --rows 20000` (12 s)" in generated
+    assert f"{dt.datetime.now(dt.UTC):%Y-%m-%d}" in generated
+    assert "| ogr2ogr | 53,954 |" in generated
+    assert "Into the empty address table:\n\n| what | time vs floor |" in generated
+    assert "progress row" not in generated
+    assert "set-up" not in generated
+    for prose in ("Prose before, by hand.", "Prose between, by hand: it says 1.22x.", "Prose after."):
+        assert prose in text
+    assert "| old | table |" in text
+
+
+def test_a_benchmark_splits_its_tables_between_sections_by_caption(tmp_path: Path) -> None:
+    document = tmp_path / "BENCHMARKS.md"
+    document.write_text(DOC, encoding="utf-8")
+    benchmark = Benchmark(
+        "codes", "benchmarks.bench_codes", ((),), ((),), "peers", elsewhere=(("import", "Into the"),)
+    )
+    write(document, benchmark, [_outcome()], machine=Machine(2, 23.4, "Test CPU"), quick=False)
+    codes, rest = document.read_text(encoding="utf-8").split("<!-- /bench:codes -->")
+    assert "| ogr2ogr | 53,954 |" in codes
+    assert "Into the empty" not in codes
+    assert "Into the empty address table:" in rest
+    assert "full mode" in codes
+
+
+def test_every_registered_benchmark_has_its_module_and_its_markers() -> None:
+    check_markers(DOCUMENT.read_text(encoding="utf-8"), [name for b in REGISTRY for name in b.sections])
+    for benchmark in REGISTRY:
+        assert importlib.util.find_spec(benchmark.module) is not None, benchmark.module
+        assert benchmark.runs(quick=True)
+        assert benchmark.runs(quick=False)
+    assert len({b.name for b in REGISTRY}) == len(REGISTRY)
