@@ -1,4 +1,4 @@
-"""Request dependencies: admission to the database, then a connection opened where the work runs.
+"""Request dependencies: admission to the database, then a connection opened where the work runs; who asks.
 
 A route that reads or writes the database declares ``db: Db`` and opens its connection
 in its own body (``with db.connect() as conn`` or ``with db.begin() as conn``), so the
@@ -16,13 +16,26 @@ up and requests are admitted again: nothing to reset.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Final
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
+from addresses.account_store import SessionPrincipal, resolve_session, resolve_token
+from addresses.accounts import Principal, Role
+from addresses.errors import AuthenticationError, PermissionDeniedError
+
+SESSION_COOKIE: Final = "diachiso_session"
+"""The cookie of a viewer log-in (HttpOnly, SameSite=Strict): a random secret, stored hashed."""
+CSRF_HEADER: Final = "X-CSRF-Token"
+"""The header a write authenticated by the session cookie must carry (the csrf_token of /auth/login)."""
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: no CSRF check, and an expired cookie only makes them anonymous."""
 RETRY_AFTER_S: Final = 1
 """What a 503 answer tells the client to wait before trying again (Retry-After), seconds."""
 
@@ -111,3 +124,85 @@ async def admitted(request: Request) -> AsyncIterator[Database]:
 
 Db = Annotated[Database, Depends(admitted, scope="function")]
 """A route parameter: the database, once this request is admitted to it."""
+
+
+# --- who is asking --------------------------------------------------------------------------------------
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiToken",
+    description="An API token (diachiso token create): `Authorization: Bearer <token>`. No CSRF header.",
+)
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="SessionCookie",
+    description="The cookie set by POST /auth/login; writes also need the X-CSRF-Token header.",
+)
+
+
+def check_csrf(request: Request, session: SessionPrincipal) -> None:
+    """Refuse a cookie-authenticated write without the session's CSRF token (403)."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None or not secrets.compare_digest(given.encode(), session.csrf_token.encode()):
+        raise PermissionDeniedError(
+            f"a write authenticated by the session cookie needs the {CSRF_HEADER} header "
+            "(the csrf_token /auth/login answered)"
+        )
+
+
+def _from_cookie(request: Request, db: Database, cookie: str) -> Principal | None:
+    """The principal of a session cookie; an expired one is anonymous for reads, 401 for writes."""
+    safe = request.method in SAFE_METHODS
+    try:
+        with db.begin() as conn:
+            session = resolve_session(conn, cookie)
+    except AuthenticationError:
+        if safe:
+            return None
+        raise
+    if not safe:
+        check_csrf(request, session)
+    request.state.session = session
+    return session.principal
+
+
+def principal(
+    request: Request,
+    db: Db,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Principal | None:
+    """Who makes the request: an API token (Authorization: Bearer) first, else the session cookie.
+
+    None when neither is sent. A bad token is refused (401); a cookie-authenticated write
+    without the right X-CSRF-Token is refused (403).
+    """
+    if bearer is not None:
+        with db.begin() as conn:
+            return resolve_token(conn, bearer.credentials)
+    if cookie is None:
+        return None
+    return _from_cookie(request, db, cookie)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(principal)]
+"""A route parameter: the principal behind the request, or None when anonymous."""
+
+
+@functools.cache
+def require_role(role: Role) -> Callable[[Principal | None], Principal]:
+    """A dependency letting through principals of ``role`` or above: 401 when anonymous, 403 below it."""
+
+    def dependency(found: OptionalPrincipal) -> Principal:
+        if found is None:
+            raise AuthenticationError(
+                "this needs a log-in (POST /auth/login) or an API token (Authorization: Bearer <token>)"
+            )
+        if not found.at_least(role):
+            raise PermissionDeniedError(
+                f"{found.username} is {found.role}: this needs the role {role} or above"
+            )
+        return found
+
+    return dependency

@@ -4,9 +4,9 @@ Thin glue over :mod:`addresses.registry` and :mod:`addresses.plates`. A typed co
 be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
 400 saying why, a well-formed one never issued 404, and a retired registry code
 answers with the address in force (never "not found"). Every edit runs in one
-transaction (``db.begin()``) committed before the answer is sent; edits need
-``Authorization: Bearer <DIACHISO_EDIT_TOKEN>`` when that token is set (checked by
-:class:`api.middleware.EditorGate` before the body is read, and again here).
+transaction (``db.begin()``) committed before the answer is sent; edits need an
+account of role editor or above (a log-in or an API token, api/deps.py) working in the
+address's commune, before and after a move; the history records its user name.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
+from addresses.access import check_address_access, check_point_access
+from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
 from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
@@ -31,9 +32,8 @@ from addresses.registry import (
     retire_address,
     update_address,
 )
-from api.deps import Db
+from api.deps import Db, require_role
 from api.errors import PreconditionRequiredError
-from api.middleware import token_problem, unauthorized
 from api.routes.ogc import GeoJSONResponse
 from api.schemas_codes import (
     MAX_CODE_CHARS,
@@ -56,22 +56,22 @@ from api.settings import ApiSettings
 
 router = APIRouter()
 
-CHANGED_BY: Final = "api"
-"""Who made a change, as address_history records it for edits over HTTP."""
 DEFAULT_LIMIT: Final = 50
 
 EDIT_ACCESS: Final = (
-    "Editing is for staff: when the server has an edit token (DIACHISO_EDIT_TOKEN) it needs "
-    "`Authorization: Bearer <token>` (401 otherwise); when it has none, anyone who reaches the API "
-    "may edit, which is meant for local use only. The edit is one transaction: all of it is stored, "
-    "or nothing."
+    "Editing is for staff of role editor or above, in the communes assigned to them: log in "
+    "(POST /auth/login, then send the X-CSRF-Token header with the cookie) or send an API token "
+    "(`Authorization: Bearer <token>`); 401 without, 403 for a lower role, another commune or a "
+    "missing CSRF header. The history records the user name. The edit is one transaction: all of it "
+    "is stored, or nothing."
 )
 
 _ERRORS: Final = {
     400: "A code is mistyped (the message says why and, when known, at which position), a point lies "
     "outside the province, or a parameter has a value the service cannot use.",
-    401: "An edit token is set on the server and the request carries no `Authorization: Bearer` "
-    "header with it.",
+    401: "No log-in or API token, or one that is not valid (expired, revoked, disabled account).",
+    403: "The account's role is below editor, the address (or the point it moves to) lies outside "
+    "its communes, or a cookie-authenticated write lacks X-CSRF-Token.",
     404: "The code is well formed but was never issued (no address carries it).",
     409: "The edit conflicts with the address as stored: a stale version (reload and retry), a change "
     "its status does not allow (proposed -> active -> retired), or a successor that is retired or "
@@ -142,11 +142,6 @@ IfMatch = Annotated[
         examples=['"1"'],
     ),
 ]
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="EditToken",
-    description="The server's DIACHISO_EDIT_TOKEN; needed for edits only when the server has one.",
-)
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -154,20 +149,8 @@ def _settings(request: Request) -> ApiSettings:
     return settings
 
 
-async def require_editor(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """Let an edit through when the server has no edit token, or the request bears it; else 401."""
-    token = _settings(request).edit_token
-    if token is None:
-        return
-    given = None if credentials is None else f"Bearer {credentials.credentials}"
-    problem = token_problem(given, token.get_secret_value())
-    if problem is not None:
-        raise unauthorized(problem)
-
-
-Editor = [Depends(require_editor)]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
+"""The principal of an edit: role editor or above (401 anonymous, 403 below)."""
 
 _ETAG: Final = re.compile(r'^\s*(?:"(\d{1,10})"|(\d{1,10}))\s*$')
 
@@ -379,7 +362,6 @@ def get_plate_png(
     status_code=201,
     response_model=AddressDetailFeature,
     response_class=GeoJSONResponse,
-    dependencies=Editor,
     tags=["editing"],
     summary="Register a new address",
     description="Both codes are issued at once: the location code of the point and a new registry code "
@@ -387,12 +369,13 @@ def get_plate_png(
     f"is the address at version 1. {EDIT_ACCESS}",
     responses={
         **_geojson_ok("The new address; Location is its path.", "Location", "ETag", status=201),
-        **_errors(400, 401, 422),
+        **_errors(400, 401, 403, 422),
     },
 )
-def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetailFeature:
+def post_address(*, response: Response, db: Db, who: Editor, new: NewAddress) -> AddressDetailFeature:
     """Register the address; answer it with Location and ETag."""
     with db.begin() as conn:
+        check_point_access(conn, who, lon=new.lon, lat=new.lat)
         record = create_address(
             conn,
             lon=new.lon,
@@ -402,7 +385,7 @@ def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetai
             street=new.street,
             village_name=new.village_name,
             status=new.status,
-            changed_by=CHANGED_BY,
+            changed_by=who.username,
         )
         response.headers["Location"] = address_path(record.registry_code)
         return _answer(conn, response, record.registry_code)
@@ -412,7 +395,6 @@ def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetai
     "/addresses/{registry_code}",
     response_model=AddressDetailFeature,
     response_class=GeoJSONResponse,
-    dependencies=Editor,
     tags=["editing"],
     summary="Change an address (optimistic locking)",
     description="Only the members sent change; null or an empty text clears a part. A new lon/lat moves "
@@ -423,13 +405,14 @@ def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetai
     f"the version goes up by one and the previous state is kept in the history. {EDIT_ACCESS}",
     responses={
         **_geojson_ok("The address as it is now; ETag is its new version.", "ETag"),
-        **_errors(400, 401, 404, 409, 422, 428),
+        **_errors(400, 401, 403, 404, 409, 422, 428),
     },
 )
 def patch_address(
     *,
     response: Response,
     db: Db,
+    who: Editor,
     registry_code: RegistryCode,
     changes: AddressChanges,
     if_match: IfMatch = None,
@@ -438,6 +421,7 @@ def patch_address(
     version = expected_version(if_match, changes.expected_version)
     lon, lat = changes.point_change()
     with db.begin() as conn:
+        check_address_access(conn, who, [registry_code])
         record = update_address(
             conn,
             registry_code,
@@ -449,8 +433,9 @@ def patch_address(
             street=changes.text_change("street"),
             village_name=changes.text_change("village_name"),
             status=changes.status_change(),
-            changed_by=CHANGED_BY,
+            changed_by=who.username,
         )
+        check_address_access(conn, who, [registry_code])  # after a move: raises and rolls it back
         return _answer(conn, response, record.registry_code)
 
 
@@ -458,7 +443,6 @@ def patch_address(
     "/addresses/{registry_code}/retire",
     response_model=AddressDetailFeature,
     response_class=GeoJSONResponse,
-    dependencies=Editor,
     tags=["editing"],
     summary="Retire an address, optionally naming its successor",
     description="The address is kept (never deleted) with status retired; its registry code then leads "
@@ -467,13 +451,14 @@ def patch_address(
     f"when sent. {EDIT_ACCESS}",
     responses={
         **_geojson_ok("The retired address, with its successor.", "ETag", "Link"),
-        **_errors(400, 401, 404, 409, 422),
+        **_errors(400, 401, 403, 404, 409, 422),
     },
 )
 def post_retire(
     *,
     response: Response,
     db: Db,
+    who: Editor,
     registry_code: RegistryCode,
     retire: RetireRequest,
     if_match: IfMatch = None,
@@ -481,13 +466,14 @@ def post_retire(
     """Retire the address (checking the version when one is named); answer it with its successor."""
     checked = _optional_version(if_match, retire.expected_version)
     with db.begin() as conn:
+        check_address_access(conn, who, [registry_code])
         record = retire_address(
             conn,
             registry_code,
             reason=retire.reason,
             successor=retire.successor,
             expected_version=checked,
-            changed_by=CHANGED_BY,
+            changed_by=who.username,
         )
         return _answer(conn, response, record.registry_code)
 
@@ -495,7 +481,6 @@ def post_retire(
 @router.post(
     "/addresses/merge",
     response_model=MergeAnswer,
-    dependencies=Editor,
     tags=["editing"],
     summary="Merge addresses into one",
     description="Retires every address of `codes` with `into` as its successor, all or nothing: one "
@@ -503,14 +488,15 @@ def post_retire(
     f"{EDIT_ACCESS}",
     responses={
         200: {"description": "The address kept and those retired into it."},
-        **_errors(400, 401, 404, 409, 422),
+        **_errors(400, 401, 403, 404, 409, 422),
     },
 )
-def post_merge(*, db: Db, merge: MergeRequest) -> MergeAnswer:
+def post_merge(*, db: Db, who: Editor, merge: MergeRequest) -> MergeAnswer:
     """Retire the addresses into one, all or nothing."""
     with db.begin() as conn:
+        check_address_access(conn, who, [*merge.codes, merge.into])
         result = merge_addresses(
-            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=CHANGED_BY
+            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=who.username
         )
     return MergeAnswer(
         survivor=address_feature(result.survivor),
