@@ -15,37 +15,30 @@ import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
+from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
 from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
 from addresses.registry import (
     MAX_LOOKUP_LIMIT,
     RegistryLookup,
-    create_address,
     lookup_code,
     lookup_registry,
     merge_addresses,
-    retire_address,
-    update_address,
 )
-from api.deps import Db
+from api.deps import Db, require_role
 from api.errors import PreconditionRequiredError
-from api.middleware import token_problem, unauthorized
 from api.routes.ogc import GeoJSONResponse
 from api.schemas_codes import (
     MAX_CODE_CHARS,
-    AddressChanges,
     AddressDetailFeature,
     CodeAnswer,
     LocationCodeAnswer,
     MergeAnswer,
     MergeRequest,
-    NewAddress,
     RegistryCodeAnswer,
-    RetireRequest,
     address_detail,
     address_feature,
     address_path,
@@ -61,10 +54,9 @@ CHANGED_BY: Final = "api"
 DEFAULT_LIMIT: Final = 50
 
 EDIT_ACCESS: Final = (
-    "Editing is for staff: when the server has an edit token (DIACHISO_EDIT_TOKEN) it needs "
-    "`Authorization: Bearer <token>` (401 otherwise); when it has none, anyone who reaches the API "
-    "may edit, which is meant for local use only. The edit is one transaction: all of it is stored, "
-    "or nothing."
+    "Editing is for staff: an editor or above, logged in (session cookie and X-CSRF-Token) or with an "
+    "API token (`Authorization: Bearer <token>`); 401 otherwise. The edit is one transaction: all of it "
+    "is stored, or nothing."
 )
 
 _ERRORS: Final = {
@@ -142,11 +134,6 @@ IfMatch = Annotated[
         examples=['"1"'],
     ),
 ]
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="EditToken",
-    description="The server's DIACHISO_EDIT_TOKEN; needed for edits only when the server has one.",
-)
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -154,20 +141,8 @@ def _settings(request: Request) -> ApiSettings:
     return settings
 
 
-async def require_editor(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """Let an edit through when the server has no edit token, or the request bears it; else 401."""
-    token = _settings(request).edit_token
-    if token is None:
-        return
-    given = None if credentials is None else f"Bearer {credentials.credentials}"
-    problem = token_problem(given, token.get_secret_value())
-    if problem is not None:
-        raise unauthorized(problem)
-
-
-Editor = [Depends(require_editor)]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
+"""An editor or above (api/deps.py); merging needs one."""
 
 _ETAG: Final = re.compile(r'^\s*(?:"(\d{1,10})"|(\d{1,10}))\s*$')
 
@@ -375,127 +350,8 @@ def get_plate_png(
 
 
 @router.post(
-    "/addresses",
-    status_code=201,
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    dependencies=Editor,
-    tags=["editing"],
-    summary="Register a new address",
-    description="Both codes are issued at once: the location code of the point and a new registry code "
-    "(never reused); the commune is found from the point, which must lie in the province. The answer "
-    f"is the address at version 1. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The new address; Location is its path.", "Location", "ETag", status=201),
-        **_errors(400, 401, 422),
-    },
-)
-def post_address(*, response: Response, db: Db, new: NewAddress) -> AddressDetailFeature:
-    """Register the address; answer it with Location and ETag."""
-    with db.begin() as conn:
-        record = create_address(
-            conn,
-            lon=new.lon,
-            lat=new.lat,
-            house_number=new.house_number,
-            alley=new.alley,
-            street=new.street,
-            village_name=new.village_name,
-            status=new.status,
-            changed_by=CHANGED_BY,
-        )
-        response.headers["Location"] = address_path(record.registry_code)
-        return _answer(conn, response, record.registry_code)
-
-
-@router.patch(
-    "/addresses/{registry_code}",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    dependencies=Editor,
-    tags=["editing"],
-    summary="Change an address (optimistic locking)",
-    description="Only the members sent change; null or an empty text clears a part. A new lon/lat moves "
-    "the point: a new location code (and commune), the same registry code. `status` may only go from "
-    'proposed to active. Say which version you edited with `If-Match: "<version>"` (the ETag GET gave) '
-    "or `expected_version`: without either the answer is 428; if the address changed meanwhile, 409 "
-    "(nothing is written: reload, re-apply, retry). A change to nothing keeps the version; otherwise "
-    f"the version goes up by one and the previous state is kept in the history. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The address as it is now; ETag is its new version.", "ETag"),
-        **_errors(400, 401, 404, 409, 422, 428),
-    },
-)
-def patch_address(
-    *,
-    response: Response,
-    db: Db,
-    registry_code: RegistryCode,
-    changes: AddressChanges,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Apply the changes sent to the version named; answer the address with its new ETag."""
-    version = expected_version(if_match, changes.expected_version)
-    lon, lat = changes.point_change()
-    with db.begin() as conn:
-        record = update_address(
-            conn,
-            registry_code,
-            expected_version=version,
-            lon=lon,
-            lat=lat,
-            house_number=changes.text_change("house_number"),
-            alley=changes.text_change("alley"),
-            street=changes.text_change("street"),
-            village_name=changes.text_change("village_name"),
-            status=changes.status_change(),
-            changed_by=CHANGED_BY,
-        )
-        return _answer(conn, response, record.registry_code)
-
-
-@router.post(
-    "/addresses/{registry_code}/retire",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    dependencies=Editor,
-    tags=["editing"],
-    summary="Retire an address, optionally naming its successor",
-    description="The address is kept (never deleted) with status retired; its registry code then leads "
-    "to the successor (GET answers with it). Only an active address can be retired; the successor must "
-    "be another address that is not retired (409 otherwise). If-Match (or expected_version) is checked "
-    f"when sent. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The retired address, with its successor.", "ETag", "Link"),
-        **_errors(400, 401, 404, 409, 422),
-    },
-)
-def post_retire(
-    *,
-    response: Response,
-    db: Db,
-    registry_code: RegistryCode,
-    retire: RetireRequest,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Retire the address (checking the version when one is named); answer it with its successor."""
-    checked = _optional_version(if_match, retire.expected_version)
-    with db.begin() as conn:
-        record = retire_address(
-            conn,
-            registry_code,
-            reason=retire.reason,
-            successor=retire.successor,
-            expected_version=checked,
-            changed_by=CHANGED_BY,
-        )
-        return _answer(conn, response, record.registry_code)
-
-
-@router.post(
     "/addresses/merge",
     response_model=MergeAnswer,
-    dependencies=Editor,
     tags=["editing"],
     summary="Merge addresses into one",
     description="Retires every address of `codes` with `into` as its successor, all or nothing: one "
@@ -506,11 +362,11 @@ def post_retire(
         **_errors(400, 401, 404, 409, 422),
     },
 )
-def post_merge(*, db: Db, merge: MergeRequest) -> MergeAnswer:
+def post_merge(*, db: Db, who: Editor, merge: MergeRequest) -> MergeAnswer:
     """Retire the addresses into one, all or nothing."""
     with db.begin() as conn:
         result = merge_addresses(
-            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=CHANGED_BY
+            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=who.username
         )
     return MergeAnswer(
         survivor=address_feature(result.survivor),
