@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 
+from addresses.types import STATUSES
+
 SRID = 4326
 
 metadata = MetaData(
@@ -44,8 +46,6 @@ metadata = MetaData(
     }
 )
 
-UNIT_LEVELS = {1: "province", 2: "district", 3: "commune"}
-ADDRESS_STATUSES = ("proposed", "active", "retired")
 ROLES = ("viewer", "editor", "approver", "admin")
 """Staff roles, each allowed what the one before may do and more (README: "Roles")."""
 
@@ -217,7 +217,7 @@ address = Table(
     _updated_at(),
     UniqueConstraint("source", "source_id"),
     UniqueConstraint("registry_code"),
-    CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status"),
+    CheckConstraint(f"status IN ({', '.join(map(repr, STATUSES))})", name="status"),
     CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_at"),
     Index("ix_address_geom", "geom", postgresql_using="gist"),
     Index("ix_address_location_code", "location_code"),

@@ -34,7 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSON
 
 from addresses.errors import AmbiguousUnitError, InvalidParameterError, NotFoundError
-from addresses.schema import UNIT_LEVELS, admin_unit, unit_lineage
+from addresses.schema import admin_unit, unit_lineage
+from addresses.types import UNIT_LEVEL_NAMES
 from addresses.vocabulary import FOLD_FROM, FOLD_TO
 
 __all__ = [
@@ -175,7 +176,7 @@ def _unit_select() -> Select[Any]:
         unit.c.id,
         unit.c.code,
         unit.c.level,
-        case(UNIT_LEVELS, value=unit.c.level).label("level_name"),
+        case(UNIT_LEVEL_NAMES, value=unit.c.level).label("level_name"),
         unit.c.unit_type,
         unit.c.name,
         unit.c.full_name,
@@ -224,7 +225,7 @@ def _valid_at(at: dt.date) -> Expression:
 
 def _check_level(level: int | None) -> None:
     """Refuse a level other than 1, 2 or 3."""
-    if level is not None and level not in UNIT_LEVELS:
+    if level is not None and level not in UNIT_LEVEL_NAMES:
         raise InvalidParameterError(
             "level", f"must be 1 (province), 2 (district) or 3 (commune), got {level}"
         )

@@ -17,7 +17,7 @@ from api.deps import Database, request_slots
 from api.errors import add_exception_handlers
 from api.indexing import IndexRefresher
 from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
-from api.routes import auth, codes, geocode, health, ogc, pages, tiles, units
+from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
 from api.viewer import ViewerFiles
 from tiles.retention import InvalidationPruner
@@ -75,6 +75,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     app.include_router(units.router)
     app.include_router(geocode.router)
     app.include_router(codes.router)
+    app.include_router(editing.router)
     app.include_router(pages.router)
 
     app.mount("/static", ViewerFiles(directory=STATIC_DIR), name="static")

@@ -1,7 +1,9 @@
 """Keep the geocoder index current off the request path: a background thread rebuilds and swaps it.
 
-Requests only read ``index.state`` (one snapshot per search). Every ``every_s`` seconds
-the refresher thread compares the data's fingerprint and, when something changed,
+Requests only read ``index.state`` (one snapshot per search). Every ``poll_s`` seconds
+(0.25 by default) the refresher reads the change feed's last number (one row:
+:func:`addresses.feed.last_seq`); when an edit or an import appended events, and in any
+case every ``every_s`` seconds, it compares the data's fingerprint and, when something changed,
 builds the new state beside the old one and swaps it in with one assignment
 (:meth:`geocoder.index.GeocoderIndex.refresh_if_stale`): no request ever waits for a
 rebuild, and searches keep answering from the old state meanwhile. A database that is
@@ -12,10 +14,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from typing import Final
 
 from sqlalchemy import Engine
 
+from addresses.feed import last_seq
 from geocoder.index import GeocoderIndex
+
+POLL_S: Final = 0.25
+"""How often the refresher looks at the change feed, seconds: an edit is searchable within a second."""
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +31,16 @@ log = logging.getLogger(__name__)
 class IndexRefresher:
     """A daemon thread that refreshes one geocoder index every ``every_s`` seconds."""
 
-    def __init__(self, index: GeocoderIndex, engine: Engine, *, every_s: float) -> None:
-        """Refresh ``index`` from ``engine`` every ``every_s`` seconds once started."""
+    def __init__(
+        self, index: GeocoderIndex, engine: Engine, *, every_s: float, poll_s: float = POLL_S
+    ) -> None:
+        """Refresh ``index`` when the feed moves (looked at every ``poll_s``) and every ``every_s``."""
         self.index = index
         self.engine = engine
         self.every_s = every_s
+        self.poll_s = min(poll_s, every_s)
         self.refreshes = 0
+        self._seen_seq: int | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="diachiso-index-refresh", daemon=True)
@@ -61,10 +73,26 @@ class IndexRefresher:
             log.info("geocoder index rebuilt in %.1f s", self.index.state.built_seconds)
         return rebuilt
 
+    def feed_moved(self) -> bool:
+        """Whether the change feed got events since the last look (False when the database failed)."""
+        try:
+            with self.engine.connect() as conn:
+                seq = last_seq(conn)
+        except Exception:  # the database is down: the periodic check logs it
+            return False
+        moved = self._seen_seq is not None and seq != self._seen_seq
+        self._seen_seq = seq
+        return moved
+
     def _run(self) -> None:
-        """Refresh every period (or when nudged) until stopped."""
+        """Refresh when the feed moves, every period, or when nudged, until stopped."""
+        self.feed_moved()
+        due = time.monotonic() + self.every_s
         while not self._stopping.is_set():
-            self._wake.wait(self.every_s)
+            nudged = self._wake.wait(self.poll_s)
             self._wake.clear()
-            if not self._stopping.is_set():
+            if self._stopping.is_set():
+                break
+            if nudged or self.feed_moved() or time.monotonic() >= due:
+                due = time.monotonic() + self.every_s
                 self.refresh_once()

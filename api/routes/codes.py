@@ -17,7 +17,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from addresses.access import check_address_access, check_point_access
+from addresses.access import check_address_access
 from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
 from addresses.plates import plate_png, plate_svg
@@ -25,27 +25,21 @@ from addresses.queries import AddressRecord
 from addresses.registry import (
     MAX_LOOKUP_LIMIT,
     RegistryLookup,
-    create_address,
     lookup_code,
     lookup_registry,
     merge_addresses,
-    retire_address,
-    update_address,
 )
 from api.deps import Db, require_role
 from api.errors import PreconditionRequiredError
 from api.routes.ogc import GeoJSONResponse
 from api.schemas_codes import (
     MAX_CODE_CHARS,
-    AddressChanges,
     AddressDetailFeature,
     CodeAnswer,
     LocationCodeAnswer,
     MergeAnswer,
     MergeRequest,
-    NewAddress,
     RegistryCodeAnswer,
-    RetireRequest,
     address_detail,
     address_feature,
     address_path,
@@ -355,127 +349,6 @@ def get_plate_png(
 
 
 # --- edits ---------------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/addresses",
-    status_code=201,
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Register a new address",
-    description="Both codes are issued at once: the location code of the point and a new registry code "
-    "(never reused); the commune is found from the point, which must lie in the province. The answer "
-    f"is the address at version 1. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The new address; Location is its path.", "Location", "ETag", status=201),
-        **_errors(400, 401, 403, 422),
-    },
-)
-def post_address(*, response: Response, db: Db, who: Editor, new: NewAddress) -> AddressDetailFeature:
-    """Register the address; answer it with Location and ETag."""
-    with db.begin() as conn:
-        check_point_access(conn, who, lon=new.lon, lat=new.lat)
-        record = create_address(
-            conn,
-            lon=new.lon,
-            lat=new.lat,
-            house_number=new.house_number,
-            alley=new.alley,
-            street=new.street,
-            village_name=new.village_name,
-            status=new.status,
-            changed_by=who.username,
-        )
-        response.headers["Location"] = address_path(record.registry_code)
-        return _answer(conn, response, record.registry_code)
-
-
-@router.patch(
-    "/addresses/{registry_code}",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Change an address (optimistic locking)",
-    description="Only the members sent change; null or an empty text clears a part. A new lon/lat moves "
-    "the point: a new location code (and commune), the same registry code. `status` may only go from "
-    'proposed to active. Say which version you edited with `If-Match: "<version>"` (the ETag GET gave) '
-    "or `expected_version`: without either the answer is 428; if the address changed meanwhile, 409 "
-    "(nothing is written: reload, re-apply, retry). A change to nothing keeps the version; otherwise "
-    f"the version goes up by one and the previous state is kept in the history. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The address as it is now; ETag is its new version.", "ETag"),
-        **_errors(400, 401, 403, 404, 409, 422, 428),
-    },
-)
-def patch_address(
-    *,
-    response: Response,
-    db: Db,
-    who: Editor,
-    registry_code: RegistryCode,
-    changes: AddressChanges,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Apply the changes sent to the version named; answer the address with its new ETag."""
-    version = expected_version(if_match, changes.expected_version)
-    lon, lat = changes.point_change()
-    with db.begin() as conn:
-        check_address_access(conn, who, [registry_code])
-        record = update_address(
-            conn,
-            registry_code,
-            expected_version=version,
-            lon=lon,
-            lat=lat,
-            house_number=changes.text_change("house_number"),
-            alley=changes.text_change("alley"),
-            street=changes.text_change("street"),
-            village_name=changes.text_change("village_name"),
-            status=changes.status_change(),
-            changed_by=who.username,
-        )
-        check_address_access(conn, who, [registry_code])  # after a move: raises and rolls it back
-        return _answer(conn, response, record.registry_code)
-
-
-@router.post(
-    "/addresses/{registry_code}/retire",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Retire an address, optionally naming its successor",
-    description="The address is kept (never deleted) with status retired; its registry code then leads "
-    "to the successor (GET answers with it). Only an active address can be retired; the successor must "
-    "be another address that is not retired (409 otherwise). If-Match (or expected_version) is checked "
-    f"when sent. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The retired address, with its successor.", "ETag", "Link"),
-        **_errors(400, 401, 403, 404, 409, 422),
-    },
-)
-def post_retire(
-    *,
-    response: Response,
-    db: Db,
-    who: Editor,
-    registry_code: RegistryCode,
-    retire: RetireRequest,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Retire the address (checking the version when one is named); answer it with its successor."""
-    checked = _optional_version(if_match, retire.expected_version)
-    with db.begin() as conn:
-        check_address_access(conn, who, [registry_code])
-        record = retire_address(
-            conn,
-            registry_code,
-            reason=retire.reason,
-            successor=retire.successor,
-            expected_version=checked,
-            changed_by=who.username,
-        )
-        return _answer(conn, response, record.registry_code)
 
 
 @router.post(
