@@ -125,7 +125,7 @@
       nothing_changed: "Không có gì thay đổi.",
       saving: "Đang lưu…",
       conflict_title: "Xung đột chỉnh sửa",
-      conflict_text: "Người khác đã sửa điểm này sau khi bạn mở nó (nay là phiên bản {version}, của {author}). So sánh hai bản:",
+      conflict_text: "Người khác đã sửa điểm này sau khi bạn mở nó (nay là phiên bản {version}). So sánh hai bản:",
       their_version: "Phiên bản của họ",
       your_version: "Thay đổi của bạn",
       reapply_mine: "Áp dụng lại thay đổi của tôi",
@@ -272,7 +272,7 @@
       nothing_changed: "Nothing changed.",
       saving: "Saving…",
       conflict_title: "Edit conflict",
-      conflict_text: "Someone else changed this point after you opened it (now version {version}, by {author}). Compare both:",
+      conflict_text: "Someone else changed this point after you opened it (it is now version {version}). Compare both:",
       their_version: "Their version",
       your_version: "Your changes",
       reapply_mine: "Reapply mine on top",
@@ -806,10 +806,11 @@
     }
   }
 
-  /** Whether a Leaflet-Geoman tool (the editor's add, drag, retire) is on: a click then belongs to it. */
+  /** Whether a Leaflet-Geoman tool (the editor's add, drag, retire) is on or a point is being dragged: a click then belongs to it. */
   function drawingToolOn() {
     const pm = map.pm;
-    return Boolean(pm && (pm.globalDrawModeEnabled() || pm.globalDragModeEnabled() || pm.globalRemovalModeEnabled()));
+    const tool = pm && (pm.globalDrawModeEnabled() || pm.globalDragModeEnabled() || pm.globalRemovalModeEnabled());
+    return Boolean(tool || window.diachiso.editor?.dragging());
   }
 
   map.on("click", (event) => {

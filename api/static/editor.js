@@ -23,7 +23,7 @@
     villages: { fields: ["name", "village_type"], required: ["name"] },
     places: { fields: ["name", "category", "kind", "house_number", "street"], required: ["category", "kind"] },
   };
-  const REF_DATASETS = { village: "villages", place: "places", address: "addresses" };
+  const REF_DATASETS = { village: "villages", place: "places" };
 
   const session = { account: null, csrf: null };
   const SESSION_FLAG = "diachiso.loggedIn";
@@ -117,6 +117,7 @@
       session.csrf = answer.csrf_token;
       localStorage.setItem(SESSION_FLAG, "1");
       form.password.value = "";
+      $("login-box").open = false; // folded again for the next log-in
       say("login-message", null);
       if (answer.account.language === "en" || answer.account.language === "vi") {
         document.querySelector(`#lang-switch button[data-lang=${answer.account.language}]`)?.click();
@@ -161,6 +162,8 @@
   /* ============================================================ markers */
 
   const editLayer = L.featureGroup().addTo(map);
+  /** A drag ends with a mouse-up the map may take for a click: no reverse geocoding until a moment after. */
+  const dragging = { until: 0 };
   const proposalLayer = L.featureGroup().addTo(map);
 
   function pointIcon(status, selected) {
@@ -173,6 +176,8 @@
   function editMarker(latlng, status) {
     const marker = L.marker(latlng, { icon: pointIcon(status, true), pmIgnore: false, zIndexOffset: 1000 });
     marker.on("pm:edit pm:dragend", () => moved(marker.getLatLng()));
+    marker.on("dragstart pm:dragstart", () => (dragging.until = Infinity));
+    marker.on("dragend pm:dragend", () => (dragging.until = Date.now() + 400));
     marker.addTo(editLayer);
     marker.pm.enable({ draggable: true });
     return marker;
@@ -430,10 +435,7 @@
     const theirs = conflict.theirs.properties;
     const mine = conflict.edit;
     const fields = DATASETS[current.dataset].fields;
-    $("conflict-text").textContent = t("conflict_text", {
-      version: theirs.version,
-      author: theirs.author ?? theirs.changed_by ?? t("unknown"),
-    });
+    $("conflict-text").textContent = t("conflict_text", { version: theirs.version });
     $("conflict-theirs").innerHTML = definitionRows([
       [t("version"), theirs.version],
       [t("status"), t(`status_${theirs.status}`)],
@@ -501,13 +503,17 @@
 
   /* ============================================================ history */
 
+  /** Whether the dictionary has a word (field names of other datasets are shown as they are). */
+  const WORDS_HAVE = (key) => t(key) !== key;
+
   function diffText(diff) {
     if (!diff) return "";
     const parts = [];
     for (const [name, change] of Object.entries(diff.fields ?? diff.properties ?? diff)) {
       if (name === "geometry" || name === "geometry_moved" || name === "moved_m") continue;
       const [before, after] = Array.isArray(change) ? change : [change?.old, change?.new];
-      parts.push(`${name}: ${before ?? "—"} → ${after ?? "—"}`);
+      const field = WORDS_HAVE(`field_${name}`) ? t(`field_${name}`) : name;
+      parts.push(`${field}: ${before ?? "—"} → ${after ?? "—"}`);
     }
     if (diff.geometry || diff.geometry_moved || diff.moved_m) parts.push(t("geometry_moved"));
     return parts.join("; ");
@@ -560,7 +566,7 @@
   /** Dataset and key of a proposal (a Feature of /proposals). */
   function proposalIdentity(feature) {
     const p = feature.properties ?? {};
-    const dataset = p.dataset ?? (p.registry_code ? "addresses" : REF_DATASETS[String(p.ref ?? "").split(":")[0]]);
+    const dataset = p.dataset ?? (p.registry_code ? "addresses" : "category" in p ? "places" : "villages");
     return { dataset, key: p.key ?? featureKey(dataset, feature) };
   }
 
@@ -729,7 +735,7 @@
     row.className = "buttons";
     row.append(...buttons);
     place.append(row);
-    event.popup.update();
+    event.popup.setContent(place); // the element itself (a string content would be drawn again without them)
   });
 
   /* ============================================================ wiring */
@@ -751,7 +757,7 @@
     if (session.account) showAccount();
     renderTitle();
     for (const id of Object.keys(lastMessage ?? {})) renderMessage(id);
-    for (const caption of document.querySelectorAll("#feature-fields [data-field]")) {
+    for (const caption of current ? document.querySelectorAll("#feature-fields [data-field]") : []) {
       caption.textContent = fieldCaption(current.dataset, caption.dataset.field);
     }
     if (current?.moved && current.key) moved(current.moved);
@@ -767,6 +773,7 @@
     },
     editFeature,
     editLayer,
+    dragging: () => Date.now() < dragging.until,
     proposalLayer,
   };
   restoreSession();

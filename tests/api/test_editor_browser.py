@@ -59,6 +59,7 @@ def address(database: tuple[str, Engine], base_url: str) -> dict[str, Any]:
     """An active address near the first search result, registered through the API by an admin."""
     _url, engine = database
     with engine.begin() as conn:
+        create_account(conn, username="quan-tri", role="admin", password=PASSWORD)
         admin = create_token(conn, username="quan-tri", role="admin")
     found = httpx.get(f"{base_url}/search", params={"q": QUERY, "limit": 1}, timeout=30).json()
     assert found["features"], f"no search result for {QUERY!r}"
@@ -77,12 +78,11 @@ def address(database: tuple[str, Engine], base_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def commune_code(address: dict[str, Any]) -> str:
-    """The code of the address's commune (the communes the accounts work in)."""
-    properties = address["properties"]
-    code = (properties.get("commune") or {}).get("code") or properties.get("commune_code")
-    assert code, f"no commune in {properties}"
-    return str(code)
+def commune_code(base_url: str, address: dict[str, Any]) -> str:
+    """The GSO code of the address's commune (the communes the accounts work in)."""
+    code = _server_feature(base_url, f"/addresses/{address['id']}")["properties"]["commune"]["code"]
+    assert isinstance(code, str)
+    return code
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,9 @@ def accounts(database: tuple[str, Engine], commune_code: str) -> dict[str, str]:
         create_account(conn, username="bien-tap", role="editor", communes=(commune_code,), password=PASSWORD)
         create_account(
             conn, username="phe-duyet", role="approver", communes=(commune_code,), password=PASSWORD
+        )
+        create_account(
+            conn, username="bien-tap-2", role="editor", communes=(commune_code,), password=PASSWORD
         )
         token = create_token(conn, username="bien-tap-2", role="editor", communes=(commune_code,))
     return {"editor": "bien-tap", "approver": "phe-duyet", "other_token": token}
@@ -121,7 +124,7 @@ def _bearer(token: str) -> dict[str, str]:
 def _watch(page: Any) -> list[str]:
     """Script errors and error answers of the page (the test says which error answers it expects)."""
     problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("pageerror", lambda error: problems.append(f"script error: {error} {error.stack}"))
     page.on("response", lambda response: _note_error_answer(problems, response))
     return problems
 
