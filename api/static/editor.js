@@ -166,6 +166,15 @@
   const dragging = { until: 0 };
   const proposalLayer = L.featureGroup().addTo(map);
 
+  /**
+   * Where a feature's marker stands: its point, or the middle of the bounds of an area (a village drawn
+   * as a polygon: its marker shows it, but only points are dragged; areas keep their shape).
+   */
+  function markerPoint(geometry) {
+    if (geometry?.type === "Point") return L.latLng(geometry.coordinates[1], geometry.coordinates[0]);
+    return L.geoJSON(geometry).getBounds().getCenter();
+  }
+
   function pointIcon(status, selected) {
     const classes = ["edit-point", `status-${status ?? "new"}`];
     if (selected) classes.push("selected");
@@ -173,12 +182,13 @@
   }
 
   /** The editable marker of the feature in the form (Leaflet-Geoman drags it; its removal tool retires it). */
-  function editMarker(latlng, status) {
+  function editMarker(latlng, status, draggable) {
     const marker = L.marker(latlng, { icon: pointIcon(status, true), pmIgnore: false, zIndexOffset: 1000 });
+    marker.addTo(editLayer);
+    if (!draggable) return marker;
     marker.on("pm:edit pm:dragend", () => moved(marker.getLatLng()));
     marker.on("dragstart pm:dragstart", () => (dragging.until = Infinity));
     marker.on("dragend pm:dragend", () => (dragging.until = Date.now() + 400));
-    marker.addTo(editLayer);
     marker.pm.enable({ draggable: true });
     return marker;
   }
@@ -254,7 +264,8 @@
   function openForm(dataset, key, feature, latlng) {
     closeFeature();
     const status = feature?.properties?.status;
-    current = { dataset, key, feature, moved: null, marker: editMarker(latlng, status) };
+    const draggable = !feature || feature.geometry?.type === "Point";
+    current = { dataset, key, feature, draggable, moved: null, marker: editMarker(latlng, status, draggable) };
     if (!key) current.moved = latlng;
     renderFields(dataset, feature?.properties);
     $("feature-form").comment.value = "";
@@ -280,10 +291,10 @@
   async function editFeature(dataset, key) {
     try {
       const feature = await api("GET", `/${dataset}/${encodeURIComponent(key)}`);
-      const [lon, lat] = feature.geometry.coordinates;
+      const at = markerPoint(feature.geometry);
       map.closePopup();
-      openForm(dataset, featureKey(dataset, feature), feature, L.latLng(lat, lon));
-      if (map.getZoom() < 17) map.setView([lat, lon], 18, { animate: false });
+      openForm(dataset, featureKey(dataset, feature), feature, at);
+      if (map.getZoom() < 17) map.setView(at, 18, { animate: false });
     } catch (error) {
       say("feature-message", { error: error.error ?? { message: error.message } });
     }
@@ -395,10 +406,9 @@
     $("feature-form").comment.value = "";
     $("duplicate-row").hidden = true;
     $("feature-moved").hidden = true;
-    const [lon, lat] = feature.geometry.coordinates;
-    current.marker.setLatLng([lat, lon]);
+    current.marker.setLatLng(markerPoint(feature.geometry));
     current.marker.setIcon(pointIcon(feature.properties.status, true));
-    current.marker.pm.enable({ draggable: true });
+    if (current.draggable) current.marker.pm.enable({ draggable: true });
     const code = feature.properties.location_code;
     $("feature-location").hidden = !(hadMove && code);
     if (code) document.querySelector("[data-code=new-location]").textContent = viewer.grid.format(code);
@@ -470,8 +480,7 @@
     const { theirs } = conflict;
     $("conflict-dialog").close();
     conflict = null;
-    const [lon, lat] = theirs.geometry.coordinates;
-    openForm(current.dataset, current.key, theirs, L.latLng(lat, lon));
+    openForm(current.dataset, current.key, theirs, markerPoint(theirs.geometry));
   }
 
   /* ============================================================ retire */
@@ -603,9 +612,8 @@
   function showProposalsOnMap(features) {
     proposalLayer.clearLayers();
     for (const feature of features) {
-      if (feature.geometry?.type !== "Point") continue;
-      const [lon, lat] = feature.geometry.coordinates;
-      L.marker([lat, lon], { icon: pointIcon("proposed", false), keyboard: false })
+      if (!feature.geometry) continue;
+      L.marker(markerPoint(feature.geometry), { icon: pointIcon("proposed", false), keyboard: false })
         .on("click", () => {
           const { dataset, key } = proposalIdentity(feature);
           editFeature(dataset, key);
@@ -704,8 +712,14 @@
     if (!current || event.layer !== current.marker) return;
     map.pm.disableGlobalRemovalMode();
     if (!current.key) return closeFeature();
-    current.marker.addTo(editLayer);
-    current.marker.pm.enable({ draggable: true });
+    const marker = current.marker;
+    setTimeout(() => {
+      // back on the map once Geoman has finished removing it (the server decides: retire, or nothing)
+      if (marker !== current?.marker) return;
+      editLayer.removeLayer(marker); // the group still lists it: Geoman took it off the map only
+      editLayer.addLayer(marker);
+      if (current.draggable) marker.pm.enable({ draggable: true });
+    }, 0);
     askRetire();
   });
 

@@ -334,6 +334,19 @@ def _add_point(page: Any, registry_code: str) -> str:
     return key
 
 
+def _retire_with_the_removal_tool(page: Any, registry_code: str) -> None:
+    """Open the address, pick Geoman's removal tool, click its point: the retire dialog, then retire."""
+    _open_address(page, registry_code)
+    page.locator(".leaflet-pm-toolbar .leaflet-pm-icon-delete").click()
+    at: dict[str, float] = page.evaluate(MARKER_AT)
+    page.mouse.click(*_screen_point(page, at["lat"], at["lng"]))
+    page.wait_for_selector("#retire-dialog[open]")
+    page.locator("#retire-dialog textarea").fill("nhà đã phá dỡ")
+    page.locator("#retire-dialog button[value=retire]").click()
+    page.wait_for_function("document.getElementById('feature-status').textContent.includes('ngừng sử dụng')")
+    assert "status-retired" in page.evaluate("window.diachiso.editor.current.marker.getElement().className")
+
+
 def test_an_approver_approves_an_editors_proposal_from_the_queue(
     browser: Any, base_url: str, address: dict[str, Any], accounts: dict[str, str]
 ) -> None:
@@ -356,6 +369,9 @@ def test_an_approver_approves_an_editors_proposal_from_the_queue(
     assert _server_feature(base_url, f"/addresses/{proposed}", staff)["properties"]["status"] == "active"
     history = httpx.get(f"{base_url}/addresses/{proposed}/history", headers=_bearer(staff), timeout=30).text
     assert "đã kiểm tra tại thực địa" in history
+
+    _retire_with_the_removal_tool(page, proposed)
+    assert _server_feature(base_url, f"/addresses/{proposed}", staff)["properties"]["status"] == "retired"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "editor-approver.png"))
     assert problems == [], problems
