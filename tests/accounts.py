@@ -41,7 +41,9 @@ def create_account(
     """Insert an account with its communes; return its principal (no password hash: tokens only here)."""
     del password  # the auth branch hashes it with argon2
     account_id = int(
-        conn.execute(insert(account).values(username=username, role=role).returning(account.c.id)).scalar_one()
+        conn.execute(
+            insert(account).values(username=username, role=role).returning(account.c.id)
+        ).scalar_one()
     )
     ids = _commune_ids(conn, communes)
     if ids:
