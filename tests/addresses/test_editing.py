@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +93,7 @@ def _counts(conn: Connection) -> tuple[int, ...]:
 
 
 @pytest.fixture
-def write(conn: Connection) -> Iterator[Any]:
+def write(conn: Connection) -> Any:
     """Run one write in its own changeset (closed, like a request's), in a savepoint."""
 
     def run(principal: Principal, work: Any, comment: str | None = None) -> Any:
@@ -104,7 +103,7 @@ def write(conn: Connection) -> Iterator[Any]:
             cs.close()
         return result
 
-    yield run
+    return run
 
 
 def _new_address(write: Any, who: Principal, commune: Commune, number: str = "12A", **extra: Any) -> Any:
@@ -122,10 +121,12 @@ def test_an_editor_proposes_an_address_with_codes_commune_version_event_and_tile
 ) -> None:
     before_seq, before = last_seq(conn), _counts(conn)
     created = _new_address(write, staff.editor, staff.home)
-    assert created.status == "proposed" and created.version == 1
+    assert created.status == "proposed"
+    assert created.version == 1
     assert created.properties["commune_id"] == staff.home.id
     assert created.properties["location_code"] == encode(staff.home.lon, staff.home.lat)
-    assert len(created.key) == 10 and created.key == created.properties["registry_code"]
+    assert len(created.key) == 10
+    assert created.key == created.properties["registry_code"]
     after = _counts(conn)
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     assert after[2] > before[2]
@@ -190,9 +191,8 @@ def test_a_stale_write_is_refused_with_the_current_feature_and_changes_nothing(
             ),
         )
     assert caught.value.state is not None
-    assert (
-        caught.value.state["properties"]["alley"] == "5" and caught.value.state["properties"]["version"] == 2
-    )
+    assert caught.value.state["properties"]["alley"] == "5"
+    assert caught.value.state["properties"]["version"] == 2
     assert _counts(conn) == before
     assert read_feature(conn, "addresses", created.key).properties["alley"] == "5"
 
@@ -209,7 +209,8 @@ def test_moving_an_address_rederives_its_codes_and_marks_old_and_new_tiles(
             cs, "addresses", created.key, expected_version=1, properties={}, geometry=target
         ),
     )
-    assert moved.version == 2 and moved.key == created.key
+    assert moved.version == 2
+    assert moved.key == created.key
     assert moved.properties["commune_id"] == staff.away.id
     assert moved.properties["location_code"] == encode(staff.away.lon, staff.away.lat)
     boxes = conn.execute(
@@ -226,7 +227,8 @@ def test_moving_an_address_rederives_its_codes_and_marks_old_and_new_tiles(
 def test_validation_speaks_english_and_vietnamese(conn: Connection, staff: Staff, write: Any) -> None:
     with pytest.raises(EditRefusedError, match="house_number: 'mười hai' is not a house number") as bad:
         _new_address(write, staff.editor, staff.home, number="mười hai")
-    assert bad.value.parameter == "house_number" and "không phải số nhà" in bad.value.message_vi
+    assert bad.value.parameter == "house_number"
+    assert "không phải số nhà" in bad.value.message_vi
     with pytest.raises(EditRefusedError, match="house_number: is required") as missing:
         write(
             staff.editor,
@@ -270,7 +272,8 @@ def test_a_probable_duplicate_is_refused_unless_confirmed(conn: Connection, staf
             staff.admin,
             lambda cs: create_feature(cs, "addresses", properties={"house_number": "77"}, geometry=near),
         )
-    assert caught.value.duplicate == first.key and "trùng" in caught.value.message_vi
+    assert caught.value.duplicate == first.key
+    assert "trùng" in caught.value.message_vi
     other = write(
         staff.admin,
         lambda cs: create_feature(cs, "addresses", properties={"house_number": "79"}, geometry=near),
@@ -335,17 +338,21 @@ def test_history_diffs_changeset_view_and_revert(conn: Connection, staff: Staff,
     assert feature.version == existing.version + 1
     assert [v.action for v in versions] == ["import", "update"]
     assert versions[0].diff is None
-    assert versions[1].diff is not None and versions[1].diff.fields == {"name": (existing.name, "Chợ Mới")}
-    assert versions[1].comment == "tên mới" and versions[1].author == "root"
+    assert versions[1].diff is not None
+    assert versions[1].diff.fields == {"name": (existing.name, "Chợ Mới")}
+    assert versions[1].comment == "tên mới"
+    assert versions[1].author == "root"
     view = changeset_view(conn, versions[1].changeset_id)
     assert view.writes == ({"dataset": "places", "key": key, "version": renamed.version, "action": "update"},)
-    assert view.bbox is not None and view.kind == "edit"
+    assert view.bbox is not None
+    assert view.kind == "edit"
 
     with pytest.raises(EditForbiddenError):
         revert_changeset(conn, staff.editor, view.id, comment=None)
     reverted_id = revert_changeset(conn, staff.admin, view.id, comment="nhầm")
     after = read_feature(conn, "places", key)
-    assert after.properties["name"] == existing.name and after.version == existing.version + 2
+    assert after.properties["name"] == existing.name
+    assert after.version == existing.version + 2
     revert_view = changeset_view(conn, reverted_id)
     assert (revert_view.kind, revert_view.reverts_id) == ("revert", view.id)
     with pytest.raises(RevertConflictError, match="was changed after it"):
@@ -382,7 +389,8 @@ def test_units_for_admins_boundaries_rederive_area_and_validity(
             geometry=square,
         ),
     )
-    assert changed.geometry is not None and changed.geometry["type"] == "MultiPolygon"
+    assert changed.geometry is not None
+    assert changed.geometry["type"] == "MultiPolygon"
     assert 4 < changed.properties["area_km2"] < 6
     ended = write(
         staff.admin,
