@@ -29,6 +29,7 @@ __all__ = [
     "InvalidCodeError",
     "InvalidParameterError",
     "InvalidSuccessorError",
+    "LoginThrottledError",
     "NotFoundError",
     "OutOfTerritoryError",
     "RevertConflictError",
@@ -70,6 +71,18 @@ class AuthenticationError(DiachisoError):
 
 class PermissionDeniedError(DiachisoError):
     """The principal is known but may not do this (role too low, or a commune not assigned to it)."""
+
+
+class LoginThrottledError(DiachisoError):
+    """Too many failed log-ins in a row: the account is locked for ``retry_after_s`` seconds.
+
+    >>> str(LoginThrottledError(8))
+    'too many failed log-ins: try again in 8 s'
+    """
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many failed log-ins: try again in {retry_after_s} s")
 
 
 class ConflictError(DiachisoError):

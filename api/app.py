@@ -16,8 +16,8 @@ from addresses.settings import DatabaseSettings
 from api.deps import Database, request_slots
 from api.errors import add_exception_handlers
 from api.indexing import IndexRefresher
-from api.middleware import EditorGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
-from api.routes import codes, editing, geocode, health, ogc, pages, tiles, units
+from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
+from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings
 from api.viewer import ViewerFiles
 from tiles.retention import InvalidationPruner
@@ -69,6 +69,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
     add_middleware(app, settings, batch_max_bytes=app.state.geocode_settings.batch_max_bytes)
     add_exception_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(units.router)
@@ -82,16 +83,15 @@ def create_app(database: DatabaseSettings, api: ApiSettings | None = None) -> Fa
 
 
 def add_middleware(app: FastAPI, settings: ApiSettings, *, batch_max_bytes: int) -> None:
-    """The guards (headers, text parameters, edit token, body size), gzip, CORS, HEAD as GET.
+    """The guards (headers, text parameters, credentials of writes, body size), gzip, CORS, HEAD as GET.
 
     The last added runs first: HEAD as GET, CORS, then the header limits, the text check,
-    the edit token and the body size, all before routing and before any of the body is read.
+    the credentials of writes and the body size, all before routing and before any of the body is read.
     """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     own_limits = {"/batch": batch_max_bytes + geocode.FORM_OVERHEAD_BYTES}
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
-    token = settings.edit_token.get_secret_value() if settings.edit_token is not None else None
-    app.add_middleware(EditorGate, token=token)
+    app.add_middleware(CredentialGate)
     app.add_middleware(TextParameterCheck)
     app.add_middleware(HeaderLimits)
     if settings.cors_origins:
@@ -99,7 +99,7 @@ def add_middleware(app: FastAPI, settings: ApiSettings, *, batch_max_bytes: int)
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PATCH", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-CSRF-Token"],
             expose_headers=["ETag", "Location", "Link", "Content-Crs"],
         )
     app.add_middleware(HeadAsGet)  # outermost: HEAD goes through every other layer as GET

@@ -26,6 +26,7 @@ from addresses.db import make_engine
 from addresses.errors import DiachisoError
 from addresses.registry import assign_codes
 from addresses.settings import DatabaseSettings
+from api.cli_accounts import token_app, user_app
 from geocoder.batch import address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.results import BatchReport
@@ -47,6 +48,8 @@ db_app = typer.Typer(help="The embedded PostgreSQL/PostGIS cluster.", no_args_is
 app.add_typer(db_app, name="db")
 codes_app = typer.Typer(help="Digital address codes.", no_args_is_help=True)
 app.add_typer(codes_app, name="codes")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hoabinh"

@@ -1,4 +1,4 @@
-"""Request dependencies: admission to the database, then a connection opened where the work runs.
+"""Request dependencies: admission to the database, then a connection opened where the work runs; who asks.
 
 A route that reads or writes the database declares ``db: Db`` and opens its connection
 in its own body (``with db.connect() as conn`` or ``with db.begin() as conn``), so the
@@ -16,20 +16,26 @@ up and requests are admitted again: nothing to reset.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import functools
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
-from typing import Annotated, Any, Final, cast
+from typing import Annotated, Final
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, Engine, func, select, update
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
 
-from addresses.accounts import ROLE_RANK, Principal, Role, Via
+from addresses.account_store import SessionPrincipal, resolve_session, resolve_token
+from addresses.accounts import Principal, Role
 from addresses.errors import AuthenticationError, PermissionDeniedError
-from addresses.schema import account, account_commune, api_token, login_session
 
+SESSION_COOKIE: Final = "diachiso_session"
+"""The cookie of a viewer log-in (HttpOnly, SameSite=Strict): a random secret, stored hashed."""
+CSRF_HEADER: Final = "X-CSRF-Token"
+"""The header a write authenticated by the session cookie must carry (the csrf_token of /auth/login)."""
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: no CSRF check, and an expired cookie only makes them anonymous."""
 RETRY_AFTER_S: Final = 1
 """What a 503 answer tells the client to wait before trying again (Retry-After), seconds."""
 
@@ -120,118 +126,83 @@ Db = Annotated[Database, Depends(admitted, scope="function")]
 """A route parameter: the database, once this request is admitted to it."""
 
 
-# --- who is asking (minimal until the "auth" branch is merged: same names, API tokens and sessions) ----
+# --- who is asking --------------------------------------------------------------------------------------
 
 _bearer = HTTPBearer(
-    auto_error=False, scheme_name="BearerToken", description="An API token (diachiso token create)."
+    auto_error=False,
+    scheme_name="ApiToken",
+    description="An API token (diachiso token create): `Authorization: Bearer <token>`. No CSRF header.",
 )
-SESSION_COOKIE: Final = "diachiso_session"
-CSRF_HEADER: Final = "X-CSRF-Token"
-_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="SessionCookie",
+    description="The cookie set by POST /auth/login; writes also need the X-CSRF-Token header.",
+)
 
 
-def _digest(secret: str) -> str:
-    """SHA-256 hex of a token or session cookie (how they are stored)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _account_communes(conn: Connection, account_id: int) -> frozenset[int]:
-    rows = conn.execute(
-        select(account_commune.c.commune_id).where(account_commune.c.account_id == account_id)
-    )
-    return frozenset(int(commune_id) for commune_id in rows.scalars())
-
-
-def _principal_of(
-    conn: Connection, row: Any, *, role: str, communes: list[int] | None, via: Via
-) -> Principal:
-    """The principal of an account row acting with ``role`` (at most the account's) and ``communes``."""
-    acting = cast(Role, role if ROLE_RANK[role] <= ROLE_RANK[row.role] else row.role)
-    scope = None if acting == "admin" else frozenset(communes or _account_communes(conn, int(row.id)))
-    return Principal(
-        account_id=int(row.id), username=str(row.username), role=acting, commune_ids=scope, via=via
-    )
-
-
-def _token_principal(conn: Connection, token: str) -> Principal:
-    """The principal of an API token: valid, not revoked, not expired, on an enabled account."""
-    now = func.now()
-    query = (
-        select(
-            account.c.id,
-            account.c.username,
-            account.c.role,
-            api_token.c.id.label("token_id"),
-            api_token.c.role.label("token_role"),
-            api_token.c.commune_ids,
+def check_csrf(request: Request, session: SessionPrincipal) -> None:
+    """Refuse a cookie-authenticated write without the session's CSRF token (403)."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None or not secrets.compare_digest(given.encode(), session.csrf_token.encode()):
+        raise PermissionDeniedError(
+            f"a write authenticated by the session cookie needs the {CSRF_HEADER} header "
+            "(the csrf_token /auth/login answered)"
         )
-        .join(account, account.c.id == api_token.c.account_id)
-        .where(
-            api_token.c.token_hash == _digest(token),
-            api_token.c.revoked_at.is_(None),
-            (api_token.c.expires_at.is_(None)) | (api_token.c.expires_at > now),
-            account.c.disabled_at.is_(None),
-        )
-    )
-    row = conn.execute(query).first()
-    if row is None:
-        raise AuthenticationError("the API token is not valid (unknown, revoked or expired)")
-    conn.execute(update(api_token).where(api_token.c.id == row.token_id).values(last_used_at=now))
-    return _principal_of(conn, row, role=row.token_role, communes=row.commune_ids, via="token")
 
 
-def _session_principal(conn: Connection, cookie: str, csrf: str | None, method: str) -> Principal:
-    """The principal of a log-in session; a write must carry the session's CSRF token."""
-    query = (
-        select(account.c.id, account.c.username, account.c.role, login_session.c.csrf_token)
-        .join(account, account.c.id == login_session.c.account_id)
-        .where(
-            login_session.c.token_hash == _digest(cookie),
-            login_session.c.revoked_at.is_(None),
-            login_session.c.expires_at > func.now(),
-            account.c.disabled_at.is_(None),
-        )
-    )
-    row = conn.execute(query).first()
-    if row is None:
-        raise AuthenticationError("the session has expired or was closed: log in again")
-    if method not in _SAFE_METHODS and (csrf is None or not hmac.compare_digest(csrf, row.csrf_token)):
-        raise PermissionDeniedError(f"a write with the session cookie needs the header {CSRF_HEADER}")
-    return _principal_of(conn, row, role=row.role, communes=None, via="session")
-
-
-def _find_principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if credentials is None and cookie is None:
-        return None
-    with database(request).engine.begin() as conn:
-        if credentials is not None:
-            return _token_principal(conn, credentials.credentials)
-        assert cookie is not None
-        return _session_principal(conn, cookie, request.headers.get(CSRF_HEADER), request.method)
+def _from_cookie(request: Request, db: Database, cookie: str) -> Principal | None:
+    """The principal of a session cookie; an expired one is anonymous for reads, 401 for writes."""
+    safe = request.method in SAFE_METHODS
+    try:
+        with db.begin() as conn:
+            session = resolve_session(conn, cookie)
+    except AuthenticationError:
+        if safe:
+            return None
+        raise
+    if not safe:
+        check_csrf(request, session)
+    request.state.session = session
+    return session.principal
 
 
 def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    db: Db,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal | None:
-    """Who is asking: the account of the bearer token or the session cookie, None when anonymous."""
-    return _find_principal(request, credentials)
+    """Who makes the request: an API token (Authorization: Bearer) first, else the session cookie.
+
+    None when neither is sent. A bad token is refused (401); a cookie-authenticated write
+    without the right X-CSRF-Token is refused (403).
+    """
+    if bearer is not None:
+        with db.begin() as conn:
+            return resolve_token(conn, bearer.credentials)
+    if cookie is None:
+        return None
+    return _from_cookie(request, db, cookie)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(principal)]
-"""A route parameter: the principal, or None for an anonymous request."""
+"""A route parameter: the principal behind the request, or None when anonymous."""
 
 
+@functools.cache
 def require_role(role: Role) -> Callable[[Principal | None], Principal]:
-    """A dependency: the principal when it has ``role`` or above; 401 when anonymous, 403 when lower."""
+    """A dependency letting through principals of ``role`` or above: 401 when anonymous, 403 below it."""
 
-    def check(found: OptionalPrincipal) -> Principal:
+    def dependency(found: OptionalPrincipal) -> Principal:
         if found is None:
-            raise AuthenticationError(f"log in or send an API token: this needs the role {role}")
+            raise AuthenticationError(
+                "this needs a log-in (POST /auth/login) or an API token (Authorization: Bearer <token>)"
+            )
         if not found.at_least(role):
             raise PermissionDeniedError(
-                f"this needs the role {role} or above; {found.username} is {found.role}"
+                f"{found.username} is {found.role}: this needs the role {role} or above"
             )
         return found
 
-    return check
+    return dependency

@@ -1,6 +1,6 @@
 """One table maps domain and service errors to HTTP status codes; every error answers with one JSON shape.
 
-The web layer's own refusals (401 edit token, 413 body, 414 target, 428 version, 431
+The web layer's own refusals (401 no credentials, 413 body, 414 target, 428 version, 431
 headers, busy batch slots) are classes here too, mapped in the same table, raised by
 routes and answered by the ASGI guards of api/middleware.py through :func:`error_answer`.
 
@@ -34,6 +34,7 @@ from addresses.errors import (
     ImportValidationError,
     InvalidCodeError,
     InvalidParameterError,
+    LoginThrottledError,
     NotFoundError,
     OutOfTerritoryError,
     PermissionDeniedError,
@@ -56,7 +57,7 @@ class WebError(Exception):
 
 
 class UnauthorizedError(WebError):
-    """A write without the edit token (or with a wrong one)."""
+    """A write with no credentials at all (neither an API token nor a session cookie)."""
 
 
 class PreconditionRequiredError(WebError):
@@ -94,6 +95,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     NotFoundError: 404,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
+    LoginThrottledError: 429,
     ConflictError: 409,
     GoneError: 410,
     DatabaseSetupError: 503,
@@ -159,6 +161,10 @@ def error_answer(error: Exception) -> tuple[int, dict[str, object], dict[str, st
     kind, message = _message(error, status)
     parameter = getattr(error, "parameter", None)
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+    if isinstance(error, LoginThrottledError):
+        headers["Retry-After"] = str(error.retry_after_s)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="diachiso"'
     headers.update(getattr(error, "headers", None) or {})
     return status, _with_extras(error_body(status, kind, message, parameter), error), headers
 

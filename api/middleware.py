@@ -7,7 +7,8 @@ costly happens (gzip and CORS come from Starlette):
   too large header fields: 431.
 - :class:`TextParameterCheck`: a query parameter or the path that is not UTF-8 or holds
   a control character (NUL...): 400 naming the parameter. One rule for every route.
-- :class:`EditorGate`: a write without the edit token: 401, before the body is read.
+- :class:`CredentialGate`: a write with neither an API token nor a session cookie: 401,
+  before the body is read.
 - :class:`RequestSizeLimit`: a body over the limit: 413, by Content-Length and while it
   streams (chunked bodies too), so no more than the limit is ever read.
 
@@ -18,14 +19,15 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import urllib.parse
 from collections.abc import Mapping
 from typing import Final
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addresses.errors import InvalidParameterError
+from api.deps import SAFE_METHODS, SESSION_COOKIE
 from api.errors import (
     HeaderFieldsTooLargeError,
     PayloadTooLargeError,
@@ -41,9 +43,10 @@ MAX_HEADERS: Final = 100
 MAX_HEADER_BYTES: Final = 16 * 1024
 """Most bytes of all header names and values of a request together."""
 
-SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 OPEN_WRITES: Final = ("/batch",)
-"""Paths anyone may POST to (they change nothing); every other write needs the edit token."""
+"""Path prefixes anyone may POST to (they change nothing); every other write needs credentials."""
+OPEN_PATHS: Final = frozenset({"/auth/login", "/auth/logout"})
+"""Paths of writes open to anyone: logging in, and out."""
 
 CONTROL_CHARACTER: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters no text parameter may hold: C0 controls but tab, line feed and carriage return; DEL."""
@@ -179,59 +182,60 @@ class TextParameterCheck:
         await self.app(scope, receive, send)
 
 
-def token_problem(authorization: str | None, token: str) -> str | None:
-    """Why an Authorization header does not carry the edit token, or None when it does.
+CHALLENGE: Final = 'Bearer realm="diachiso"'
+"""The WWW-Authenticate value of a 401 (RFC 6750)."""
 
-    >>> token_problem("Bearer s3cret", "s3cret"), token_problem(None, "s3cret")
-    (None, 'this server needs an edit token')
-    >>> token_problem("Bearer nope", "s3cret")
-    'the edit token is wrong'
+
+def unauthorized(message: str) -> UnauthorizedError:
+    """The 401 of a write without any credentials, with its challenge."""
+    return UnauthorizedError(message, parameter="Authorization", headers={"WWW-Authenticate": CHALLENGE})
+
+
+def has_credentials(authorization: bytes | None, cookie: bytes | None) -> bool:
+    """Whether a request carries a bearer token or a session cookie (not whether they are valid).
+
+    >>> has_credentials(b"Bearer abc", None), has_credentials(None, b"a=1; diachiso_session=xyz")
+    (True, True)
+    >>> has_credentials(b"Basic abc", None), has_credentials(b"Bearer ", b"diachiso_session=")
+    (False, False)
     """
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        return "this server needs an edit token"
-    if not secrets.compare_digest(given.strip().encode(), token.encode()):
-        return "the edit token is wrong"
-    return None
+    scheme, _, given = (authorization or b"").decode("latin-1").partition(" ")
+    if scheme.lower() == "bearer" and given.strip():
+        return True
+    return bool(cookie_parser((cookie or b"").decode("latin-1")).get(SESSION_COOKIE))
 
 
-def challenge(problem: str) -> str:
-    """The WWW-Authenticate value of a 401 (RFC 6750)."""
-    if problem == "the edit token is wrong":
-        return 'Bearer realm="diachiso", error="invalid_token"'
-    return 'Bearer realm="diachiso"'
+def is_open_write(path: str) -> bool:
+    """Whether anyone may send this write (it changes no data, or it is the log-in itself).
+
+    >>> is_open_write("/batch"), is_open_write("/auth/login"), is_open_write("/addresses")
+    (True, True, False)
+    """
+    return path in OPEN_PATHS or path.startswith(OPEN_WRITES)
 
 
-def unauthorized(problem: str) -> UnauthorizedError:
-    """The 401 of a write without the right edit token, with its challenge."""
-    headers = {"WWW-Authenticate": challenge(problem)}
-    return UnauthorizedError(problem, parameter="Authorization", headers=headers)
+class CredentialGate:
+    """Answer 401 to a write (not GET/HEAD/OPTIONS, not an open path) that carries no credentials.
 
-
-class EditorGate:
-    """Answer 401 to a write (not GET/HEAD/OPTIONS, not an open path) without the edit token.
-
-    Checked on the headers alone, before any of the body is read; with no token set
-    (local use) every request passes. The routes check the token again (and document it).
+    Checked on the headers alone, before any of the body is read: neither an
+    ``Authorization: Bearer`` token nor the session cookie. Whether they are valid, and
+    whether the role and communes allow the write, the routes check (api/deps.py).
     """
 
-    def __init__(self, app: ASGIApp, *, token: str | None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the bearer token of a write before the app sees it."""
+        """Refuse an anonymous write before the app sees it."""
         if (
-            self.token is not None
-            and scope["type"] == "http"
+            scope["type"] == "http"
             and scope.get("method") not in SAFE_METHODS
-            and not str(scope.get("path", "")).startswith(OPEN_WRITES)
+            and not is_open_write(str(scope.get("path", "")))
+            and not has_credentials(_header(scope, b"authorization"), _header(scope, b"cookie"))
         ):
-            value = _header(scope, b"authorization")
-            problem = token_problem(None if value is None else value.decode("latin-1"), self.token)
-            if problem is not None:
-                await send_error(send, unauthorized(problem))
-                return
+            message = "this write needs a log-in (POST /auth/login) or an API token (Authorization: Bearer)"
+            await send_error(send, unauthorized(message))
+            return
         await self.app(scope, receive, send)
 
 

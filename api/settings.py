@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tiles.retention import MIN_RETENTION_S
@@ -26,7 +26,7 @@ class TileSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """How the API behaves: public base URL, CORS, limits, who may edit."""
+    """How the API behaves: public base URL, CORS, limits, staff log-in sessions."""
 
     model_config = SettingsConfigDict(env_prefix="DIACHISO_", extra="ignore")
 
@@ -39,9 +39,25 @@ class ApiSettings(BaseSettings):
         default=1024, ge=1, description="Largest request body, except /batch uploads (DIACHISO_GEOCODE_*)."
     )
     tiles: TileSettings = Field(default_factory=TileSettings, description="DIACHISO_TILE_* variables.")
-    edit_token: SecretStr | None = Field(
+    session_hours: float = Field(
+        default=12,
+        gt=0,
+        le=24 * 30,
+        description="DIACHISO_SESSION_HOURS: how long a viewer log-in lasts (the session cookie's expiry).",
+    )
+    cookie_secure: bool | None = Field(
         default=None,
-        min_length=1,
-        description="DIACHISO_EDIT_TOKEN: when set, edits need 'Authorization: Bearer <token>'; "
-        "when unset, anyone who reaches the API may edit (local use only).",
+        description="DIACHISO_COOKIE_SECURE: true: the session cookie is always Secure (behind a TLS proxy); "
+        "false: never; unset: Secure when the request came over https.",
+    )
+    login_free_attempts: int = Field(
+        default=3, ge=1, description="Failed log-ins in a row before each further one locks the account."
+    )
+    login_first_lock_s: int = Field(
+        default=1, ge=1, description="The first lock after the free failed log-ins, seconds (then doubled)."
+    )
+    login_max_lock_s: int = Field(
+        default=900,
+        ge=1,
+        description="Longest lock after failed log-ins (the lock doubles up to it), seconds.",
     )

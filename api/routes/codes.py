@@ -4,9 +4,9 @@ Thin glue over :mod:`addresses.registry` and :mod:`addresses.plates`. A typed co
 be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
 400 saying why, a well-formed one never issued 404, and a retired registry code
 answers with the address in force (never "not found"). Every edit runs in one
-transaction (``db.begin()``) committed before the answer is sent; edits need
-``Authorization: Bearer <DIACHISO_EDIT_TOKEN>`` when that token is set (checked by
-:class:`api.middleware.EditorGate` before the body is read, and again here).
+transaction (``db.begin()``) committed before the answer is sent; edits need an
+account of role editor or above (a log-in or an API token, api/deps.py) working in the
+address's commune, before and after a move; the history records its user name.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy import Connection
 
+from addresses.access import check_address_access
 from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
 from addresses.plates import plate_png, plate_svg
@@ -49,21 +50,22 @@ from api.settings import ApiSettings
 
 router = APIRouter()
 
-CHANGED_BY: Final = "api"
-"""Who made a change, as address_history records it for edits over HTTP."""
 DEFAULT_LIMIT: Final = 50
 
 EDIT_ACCESS: Final = (
-    "Editing is for staff: an editor or above, logged in (session cookie and X-CSRF-Token) or with an "
-    "API token (`Authorization: Bearer <token>`); 401 otherwise. The edit is one transaction: all of it "
+    "Editing is for staff of role editor or above, in the communes assigned to them: log in "
+    "(POST /auth/login, then send the X-CSRF-Token header with the cookie) or send an API token "
+    "(`Authorization: Bearer <token>`); 401 without, 403 for a lower role, another commune or a "
+    "missing CSRF header. The history records the user name. The edit is one transaction: all of it "
     "is stored, or nothing."
 )
 
 _ERRORS: Final = {
     400: "A code is mistyped (the message says why and, when known, at which position), a point lies "
     "outside the province, or a parameter has a value the service cannot use.",
-    401: "An edit token is set on the server and the request carries no `Authorization: Bearer` "
-    "header with it.",
+    401: "No log-in or API token, or one that is not valid (expired, revoked, disabled account).",
+    403: "The account's role is below editor, the address (or the point it moves to) lies outside "
+    "its communes, or a cookie-authenticated write lacks X-CSRF-Token.",
     404: "The code is well formed but was never issued (no address carries it).",
     409: "The edit conflicts with the address as stored: a stale version (reload and retry), a change "
     "its status does not allow (proposed -> active -> retired), or a successor that is retired or "
@@ -142,7 +144,7 @@ def _settings(request: Request) -> ApiSettings:
 
 
 Editor = Annotated[Principal, Depends(require_role("editor"))]
-"""An editor or above (api/deps.py); merging needs one."""
+"""The principal of an edit: role editor or above (401 anonymous, 403 below)."""
 
 _ETAG: Final = re.compile(r'^\s*(?:"(\d{1,10})"|(\d{1,10}))\s*$')
 
@@ -184,7 +186,7 @@ def _address_headers(response: Response, found: RegistryLookup) -> None:
         response.headers["Link"] = f'<{address_path(found.successor.registry_code)}>; rel="successor-version"'
 
 
-def _answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
+def address_answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
     """The address as it now stands, with its ETag (and Link to a successor) set on the response."""
     found = lookup_registry(conn, registry_code)
     _address_headers(response, found)
@@ -268,7 +270,7 @@ def get_address(*, response: Response, db: Db, registry_code: RegistryCode) -> A
     the address in force as `successor` and a `Link: rel="successor-version"` header.
     """
     with db.connect() as conn:
-        return _answer(conn, response, registry_code)
+        return address_answer(conn, response, registry_code)
 
 
 # --- plates --------------------------------------------------------------------------------------------
@@ -359,12 +361,13 @@ def get_plate_png(
     f"{EDIT_ACCESS}",
     responses={
         200: {"description": "The address kept and those retired into it."},
-        **_errors(400, 401, 404, 409, 422),
+        **_errors(400, 401, 403, 404, 409, 422),
     },
 )
 def post_merge(*, db: Db, who: Editor, merge: MergeRequest) -> MergeAnswer:
     """Retire the addresses into one, all or nothing."""
     with db.begin() as conn:
+        check_address_access(conn, who, [*merge.codes, merge.into])
         result = merge_addresses(
             conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=who.username
         )

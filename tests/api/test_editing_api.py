@@ -48,7 +48,7 @@ def staff(engine: Engine) -> Staff:
         for role in ("viewer", "editor", "approver", "admin"):
             name = f"{role}-{suffix}"
             create_account(conn, username=name, role=role, communes=[home.id])
-            headers[role] = {"Authorization": f"Bearer {create_token(conn, username=name)}"}
+            headers[role] = {"Authorization": f"Bearer {create_token(conn, username=name, role=role)}"}
     return Staff(**headers, home=home, away=away)
 
 
