@@ -10,7 +10,7 @@ database gives nobody a way in. An account is never deleted, only disabled.
 >>> is_valid_username("lan.nguyen"), is_valid_username("two words"), is_valid_username("")
 (True, False, False)
 >>> policy = LoginPolicy()
->>> lock_seconds(2, policy=policy), lock_seconds(3, policy=policy), lock_seconds(5, policy=policy)
+>>> lock_seconds(3, policy=policy), lock_seconds(4, policy=policy), lock_seconds(6, policy=policy)
 (0, 1, 4)
 >>> lock_seconds(40, policy=policy)
 900
@@ -95,8 +95,9 @@ _DUMMY_HASH: Final = _hasher.hash("an unknown user's password is checked against
 class LoginPolicy:
     """How failed log-ins slow the next ones down.
 
-    After ``free_attempts`` failures in a row, each further failure locks the account for
-    ``base_delay_s`` doubled per failure, at most ``max_delay_s``; a success resets it.
+    The first ``free_attempts`` failures in a row cost nothing; each further failure locks
+    the account for ``base_delay_s``, doubled per failure, at most ``max_delay_s``. A
+    success resets the count.
     """
 
     free_attempts: int = 3
@@ -106,7 +107,7 @@ class LoginPolicy:
 
 def lock_seconds(failed_logins: int, *, policy: LoginPolicy) -> int:
     """How long an account is locked after ``failed_logins`` failures in a row (0: not locked)."""
-    extra = failed_logins - policy.free_attempts
+    extra = failed_logins - policy.free_attempts - 1
     if extra < 0:
         return 0
     delay: int = policy.base_delay_s * 2 ** min(extra, 30)

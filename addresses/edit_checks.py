@@ -19,6 +19,7 @@ from addresses import validation
 from addresses.accounts import Principal, Role
 from addresses.datasets import DatasetSpec
 from addresses.errors import EditForbiddenError, EditRefusedError, InvalidParameterError
+from addresses.registry import clean_text
 
 __all__ = [
     "HOUSE_NUMBER",
@@ -162,7 +163,7 @@ def _checked_value(name: str, value: Any) -> Any:
     except InvalidParameterError as error:
         reason = str(error).removeprefix(f"{name}: ")
         raise EditRefusedError(name, reason, f"không hợp lệ ({reason})") from None
-    return value.strip() or None
+    return clean_text(value)
 
 
 def check_fields(spec: DatasetSpec, properties: Mapping[str, Any]) -> dict[str, Any]:

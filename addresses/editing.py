@@ -34,6 +34,7 @@ from addresses.errors import (
     DuplicateFeatureError,
     EditRefusedError,
     InvalidCodeError,
+    InvalidSuccessorError,
     NotFoundError,
     OutOfTerritoryError,
     StaleVersionError,
@@ -468,13 +469,30 @@ def _status_values(
     return {"status": "active"}
 
 
+def _successor_id(cs: Changeset, current: Feature, successor: str) -> int:
+    """The id of the address a retired one leads to: another address, not retired (InvalidSuccessorError)."""
+    target = read_feature(cs.conn, "addresses", successor, lock=True)
+    if target.id == current.id:
+        raise InvalidSuccessorError(current.key, target.key, reason="self")
+    if target.status == "retired":
+        raise InvalidSuccessorError(current.key, target.key, reason="retired")
+    return target.id
+
+
 def change_status(
-    cs: Changeset, dataset: str, key: str | int, *, action: StatusAction, expected_version: int
+    cs: Changeset,
+    dataset: str,
+    key: str | int,
+    *,
+    action: StatusAction,
+    expected_version: int,
+    successor: str | None = None,
 ) -> Feature:
     """Retire, restore, approve or reject a feature at ``expected_version``.
 
     Approving and rejecting need an approver of the feature's commune; rejecting needs
     the changeset comment (why). An editor's restore makes the feature proposed again.
+    A retired address may name its ``successor`` (its registry code then leads there).
     """
     spec = get_dataset(dataset)
     reviewing = action in ("approve", "reject")
@@ -486,4 +504,12 @@ def change_status(
     current = _locked(cs, spec, key, expected_version)
     _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     values = _status_values(spec, current, action, cs.principal)
+    if successor is not None:
+        if spec.name != "addresses" or action != "retire":
+            raise EditRefusedError(
+                "successor",
+                "only a retired address names a successor",
+                "chỉ địa chỉ bị hủy mới có địa chỉ kế tục",
+            )
+        values["successor_id"] = _successor_id(cs, current, successor)
     return apply_write(cs, spec, current, values, action)

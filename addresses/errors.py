@@ -13,7 +13,7 @@ about HTTP: the web layer maps each class to a status code in one table.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "AmbiguousUnitError",
@@ -216,7 +216,7 @@ class StaleVersionError(ConflictError):
         expected: int,
         current: int,
         what: str = "address",
-        state: dict[str, object] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> None:
         self.registry_code = registry_code
         self.expected = expected

@@ -1,9 +1,12 @@
 """Keep the geocoder index current off the request path: a background thread rebuilds and swaps it.
 
 Requests only read ``index.state`` (one snapshot per search). Every ``poll_s`` seconds
-(0.25 by default) the refresher reads the change feed's last number (one row:
-:func:`addresses.feed.last_seq`); when an edit or an import appended events, and in any
-case every ``every_s`` seconds, it compares the data's fingerprint and, when something changed,
+(0.25 by default) the refresher reads the change feed after the last event it saw (an
+indexed range read, usually empty): addresses moved, retired or restored are written
+into the index arrays in place (:mod:`geocoder.patching`, milliseconds), so a search
+shows an edit within a second; other events (new addresses, renamed streets, other
+datasets, imports) rebuild what changed. In any case every ``every_s`` seconds it
+compares the data's fingerprint and, when something changed,
 builds the new state beside the old one and swaps it in with one assignment
 (:meth:`geocoder.index.GeocoderIndex.refresh_if_stale`): no request ever waits for a
 rebuild, and searches keep answering from the old state meanwhile. A database that is
@@ -17,10 +20,11 @@ import threading
 import time
 from typing import Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from addresses.feed import last_seq
+from addresses.feed import MAX_EVENTS, events_after, last_seq
 from geocoder.index import GeocoderIndex
+from geocoder.patching import changed_rows, patch_addresses
 
 POLL_S: Final = 0.25
 """How often the refresher looks at the change feed, seconds: an edit is searchable within a second."""
@@ -40,6 +44,7 @@ class IndexRefresher:
         self.every_s = every_s
         self.poll_s = min(poll_s, every_s)
         self.refreshes = 0
+        self.patches = 0
         self._seen_seq: int | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -73,26 +78,47 @@ class IndexRefresher:
             log.info("geocoder index rebuilt in %.1f s", self.index.state.built_seconds)
         return rebuilt
 
-    def feed_moved(self) -> bool:
-        """Whether the change feed got events since the last look (False when the database failed)."""
+    def follow_feed(self) -> str:
+        """Apply the feed's new events: "patched" (edited addresses written in), "rebuilt", or "none".
+
+        Events of addresses moved, retired or restored are applied to the index arrays in
+        place (geocoder.patching); anything else (other datasets, imports, new addresses,
+        renamed streets) rebuilds what changed. A database failure keeps the index ("none").
+        """
         try:
             with self.engine.connect() as conn:
-                seq = last_seq(conn)
-        except Exception:  # the database is down: the periodic check logs it
-            return False
-        moved = self._seen_seq is not None and seq != self._seen_seq
-        self._seen_seq = seq
-        return moved
+                return self._apply_events(conn)
+        except Exception:  # the database is down or busy: the periodic check logs it
+            return "none"
+
+    def _apply_events(self, conn: Connection) -> str:
+        if self._seen_seq is None:
+            self._seen_seq = last_seq(conn)
+            return "none"
+        page = events_after(conn, after=self._seen_seq, limit=MAX_EVENTS)
+        if not page.events:
+            return "none"
+        self._seen_seq = page.events[-1].seq
+        ids = {e.feature_id for e in page.events if e.dataset == "addresses" and e.feature_id is not None}
+        if all(e.dataset == "addresses" and e.feature_id is not None for e in page.events):
+            rows = changed_rows(conn, ids)
+            if self.index.replace_state(lambda state: patch_addresses(state, rows)):
+                self.patches += 1
+                return "patched"
+        if self.index.refresh_if_stale(conn, force=True):
+            self.refreshes += 1
+        return "rebuilt"
 
     def _run(self) -> None:
-        """Refresh when the feed moves, every period, or when nudged, until stopped."""
-        self.feed_moved()
+        """Follow the feed every ``poll_s``; compare the fingerprint every period or when nudged."""
+        self.follow_feed()
         due = time.monotonic() + self.every_s
         while not self._stopping.is_set():
             nudged = self._wake.wait(self.poll_s)
             self._wake.clear()
             if self._stopping.is_set():
                 break
-            if nudged or self.feed_moved() or time.monotonic() >= due:
+            self.follow_feed()
+            if nudged or time.monotonic() >= due:
                 due = time.monotonic() + self.every_s
                 self.refresh_once()

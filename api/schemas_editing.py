@@ -69,6 +69,12 @@ class ActionIn(BaseModel):
     comment: str | None = Field(
         default=None, max_length=MAX_COMMENT_CHARS, examples=["duplicate of 1000-000-013"]
     )
+    successor: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Retiring an address: the registry code of the address that replaces it.",
+        examples=["1000-000-013"],
+    )
 
     _check_comment = field_validator("comment")(_comment)
 

@@ -53,6 +53,9 @@ class ApiSettings(BaseSettings):
     login_free_attempts: int = Field(
         default=3, ge=1, description="Failed log-ins in a row before each further one locks the account."
     )
+    login_first_lock_s: int = Field(
+        default=1, ge=1, description="The first lock after the free failed log-ins, seconds (then doubled)."
+    )
     login_max_lock_s: int = Field(
         default=900,
         ge=1,

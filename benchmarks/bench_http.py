@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
+from addresses.account_store import create_account, create_api_token
 from addresses.db import make_engine
 from addresses.schema import address
 from benchmarks.bench_batch import load_data
@@ -112,7 +113,8 @@ function request()
   i = i %% #codes + 1
   edits = edits + 1
   local code = codes[i]
-  local headers = {["Content-Type"] = "application/json", ["If-Match"] = '"' .. versions[code] .. '"'}
+  local headers = {["Content-Type"] = "application/json", ["If-Match"] = '"' .. versions[code] .. '"',
+                   ["Authorization"] = "Bearer %(token)s"}
   return wrk.format("PATCH", "/addresses/" .. code, headers, '{"house_number": "' .. edits .. 'B"}')
 end
 function response(status, headers, body)
@@ -161,10 +163,13 @@ class Probe:
     For the edit endpoint it edits an address of its own, following its ETag.
     """
 
-    def __init__(self, base: str, endpoint: str, target: tuple[str, int], paths: list[str]) -> None:
+    def __init__(
+        self, base: str, endpoint: str, target: tuple[str, int], paths: list[str], *, token: str
+    ) -> None:
         """Probe ``endpoint`` of the server at ``base`` (``target``: the address the edit probe edits)."""
         self.base, self.endpoint, self.paths = base, endpoint, paths
         self.code, self.version = target
+        self.token = token
         self.latencies: dict[int, list[float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -181,7 +186,11 @@ class Probe:
         if self.endpoint != "edit":
             return urllib.request.Request(self.base + self.paths[i % len(self.paths)])
         body = json.dumps({"house_number": f"{i}P"}).encode()
-        headers = {"Content-Type": "application/json", "If-Match": f'"{self.version}"'}
+        headers = {
+            "Content-Type": "application/json",
+            "If-Match": f'"{self.version}"',
+            "Authorization": f"Bearer {self.token}",
+        }
         return urllib.request.Request(
             f"{self.base}/addresses/{self.code}", data=body, headers=headers, method="PATCH"
         )
@@ -225,35 +234,40 @@ def get_paths(endpoint: str) -> list[str]:
     return [f"/search?limit=5&q={urllib.parse.quote(r['query'])}" for r in rows if r["kind"] != "reverse"]
 
 
-def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]]]:
-    """Build the scratch database; return its URL and (registry code, version) of active addresses."""
+def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str, int]], str]:
+    """Build the scratch database; return its URL, (registry code, version) of active addresses, a token.
+
+    The token is an admin's API token: the edits are made with it.
+    """
     url = databases.recreate_database(databases.server_url(), BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)
         query = select(address.c.registry_code, address.c.version).where(address.c.status == "active")
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             targets = [
                 (str(code), int(version)) for code, version in conn.execute(query.order_by(address.c.id))
             ]
+            create_account(conn, username="bench", role="admin", password=None)
+            token = create_api_token(conn, username="bench", name="bench_http").token
     finally:
         engine.dispose()
-    return url, targets
+    return url, targets, token
 
 
 @contextmanager
 def server(workers: int, url: str, code: Path = ROOT) -> Iterator[str]:
-    """``diachiso serve`` with N workers (the code of ``code``), edits open (no token); yields its URL."""
-    with live_server(url, {"DIACHISO_EDIT_TOKEN": None}, workers=workers, code=code) as base:
+    """``diachiso serve`` with N workers (the code of ``code``); yields its URL."""
+    with live_server(url, {}, workers=workers, code=code) as base:
         yield base
 
 
-def script(endpoint: str, folder: Path, targets: list[tuple[str, int]], threads: int) -> Path:
+def script(endpoint: str, folder: Path, targets: list[tuple[str, int]], threads: int, token: str) -> Path:
     """Write the wrk Lua script (and its input listing) of one endpoint."""
     listing = folder / f"{endpoint}.txt"
     if endpoint == "edit":
         listing.write_text("".join(f"{code} {version}\n" for code, version in targets), encoding="utf-8")
-        body = EDIT_LUA % {"listing": listing, "threads": threads}
+        body = EDIT_LUA % {"listing": listing, "threads": threads, "token": token}
     else:
         listing.write_text("\n".join(get_paths(endpoint)) + "\n", encoding="utf-8")
         body = GET_LUA % {"listing": listing}
@@ -348,13 +362,13 @@ def main() -> None:
     loads: list[Load] = []
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        url, targets = scratch_database(args.addresses, folder)
+        url, targets, token = scratch_database(args.addresses, folder)
         try:
             with server(args.workers, url, args.code) as base:
                 for endpoint in args.endpoints:
-                    lua = script(endpoint, folder, targets[:-1], options.threads)
+                    lua = script(endpoint, folder, targets[:-1], options.threads, token)
                     paths = [] if endpoint == "edit" else get_paths(endpoint)
-                    with Probe(base, endpoint, targets[-1], paths) as probe:
+                    with Probe(base, endpoint, targets[-1], paths, token=token) as probe:
                         load = wrk(base, endpoint, lua, options)
                     load.probe = probe.summary()
                     loads.append(load)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -169,6 +169,15 @@ class GeocoderIndex:
                 return False
             same_addresses = current.addresses == state.fingerprint.addresses
             self._state = build_state(conn, addresses=state.addresses if same_addresses else None)
+            return True
+
+    def replace_state(self, make: Callable[[IndexState], IndexState | None]) -> bool:
+        """Swap in ``make(current state)`` under the refresh lock; False when it gives None (no swap)."""
+        with self._lock:
+            made = make(self._state)
+            if made is None:
+                return False
+            self._state = made
             return True
 
     def stats(self) -> IndexStats:

@@ -1,33 +1,23 @@
-"""Accounts and API tokens for tests (a minimal version until the "auth" branch brings its own).
+"""Accounts for tests: make one, log it in over HTTP, give it an API token.
 
-The names and signatures are those the issue 12 contract gives: ``create_account`` and
-``create_token``; ``login`` comes with the auth branch's log-in route.
+The connection is the caller's: for HTTP tests commit it (``engine.begin()``) so the
+server sees the account. Communes are given by id or GSO code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
+from typing import Final
 
-from sqlalchemy import Connection, insert, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, select
 
+from addresses import account_store
 from addresses.accounts import Principal, Role
-from addresses.schema import account, account_commune, admin_unit, api_token
+from addresses.schema import account
 
-
-def _commune_ids(conn: Connection, communes: Iterable[int | str]) -> frozenset[int]:
-    """Ids of communes given as ids or GSO codes (the current unit of a code)."""
-    ids: set[int] = set()
-    for commune in communes:
-        if isinstance(commune, int):
-            ids.add(commune)
-            continue
-        query = select(admin_unit.c.id).where(
-            admin_unit.c.code == commune, admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None)
-        )
-        ids.add(int(conn.execute(query).scalar_one()))
-    return frozenset(ids)
+PASSWORD: Final = "correct horse battery staple"
+"""The password of test accounts unless a test gives another."""
 
 
 def create_account(
@@ -36,35 +26,44 @@ def create_account(
     username: str,
     role: Role,
     communes: Iterable[int | str] = (),
-    password: str | None = None,
+    password: str = PASSWORD,
 ) -> Principal:
-    """Insert an account with its communes; return its principal (no password hash: tokens only here)."""
-    del password  # the auth branch hashes it with argon2
-    account_id = int(
-        conn.execute(insert(account).values(username=username, role=role).returning(account.c.id)).scalar_one()
+    """Create an account and answer the principal it acts as."""
+    account_id = account_store.create_account(
+        conn, username=username, role=role, password=password, communes=communes
     )
-    ids = _commune_ids(conn, communes)
-    if ids:
-        conn.execute(insert(account_commune), [{"account_id": account_id, "commune_id": i} for i in ids])
-    scope = None if role == "admin" else ids
-    return Principal(account_id=account_id, username=username, role=role, commune_ids=scope, via="token")
+    return Principal(
+        account_id=account_id,
+        username=username,
+        role=role,
+        commune_ids=account_store.commune_ids_for(conn, account_id, role),
+        via="session",
+    )
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through /auth/login (the client keeps the cookie); answer the CSRF token."""
+    answer = client.post("/auth/login", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    csrf: str = answer.json()["csrf_token"]
+    return csrf
 
 
 def create_token(
-    conn: Connection, *, username: str, role: Role | None = None, communes: Iterable[int | str] = ()
+    conn: Connection,
+    *,
+    username: str,
+    role: Role = "editor",
+    communes: Iterable[int | str] | None = None,
+    name: str = "test",
 ) -> str:
-    """Create an API token for an existing account (its role unless ``role``); return the token."""
-    row = conn.execute(select(account.c.id, account.c.role).where(account.c.username == username)).one()
-    token = "dcs_" + secrets.token_urlsafe(24)
-    ids = _commune_ids(conn, communes)
-    conn.execute(
-        insert(api_token).values(
-            account_id=row.id,
-            name="test",
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-            prefix=token[:8],
-            role=role or row.role,
-            commune_ids=sorted(ids) if ids else None,
+    """An API token of ``username`` (the account is created first, with that role, if missing)."""
+    exists = conn.execute(select(account.c.id).where(account.c.username == username)).first()
+    if exists is None:
+        account_store.create_account(
+            conn, username=username, role=role, password=None, communes=communes or ()
         )
-    )
-    return token
+    scoped = None if communes is None else list(communes)
+    return account_store.create_api_token(
+        conn, username=username, name=name, role=role, communes=scoped
+    ).token

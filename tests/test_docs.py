@@ -7,8 +7,8 @@ first word, the language):
   session (``set -euo pipefail``), as a reader types them in one terminal: a variable
   set in one block is there in the next. ``curl`` examples go to a live server on a
   free 127.0.0.1 port (``http://127.0.0.1:8000`` is rewritten), ``diachiso`` is the
-  project's entry point; both use a fresh database loaded with the bundled data, and
-  the server requires the edit token ``$DIACHISO_EDIT_TOKEN`` the shell has. The
+  project's entry point; both use a fresh database loaded with the bundled data (the
+  pages make the accounts and tokens they edit with, as a reader would). The
   working folder holds ``docs/examples/`` and ``data/`` as in the repository.
 - Any HTTP answer of 400 or more fails the block, unless the block says
   ``status=NNN[,NNN]``: then every answer must be one of those.
@@ -51,7 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUNNABLE = {"sh", "bash", "shell"}
 DOC_HOST = "http://127.0.0.1:8000"
-EDIT_TOKEN = "docs-example-token"
 MAX_NOT_TESTED = 8
 PAGE_TIMEOUT_S = 600
 MARK = "@@diachiso-docs-block "
@@ -237,12 +236,12 @@ def docs_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(docs_url: str) -> Iterator[str]:
-    """The app on that database, with an edit token, on a free port.
+    """The app on that database, on a free port.
 
     Its geocoder looks for new data before every request (a server's default is every
     30 s, ``DIACHISO_GEOCODE_CHECK_EVERY_S``), so a search right after an import finds it.
     """
-    api = ApiSettings(edit_token=EDIT_TOKEN)
+    api = ApiSettings()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DIACHISO_GEOCODE_CHECK_EVERY_S", "0.1")
         app = create_app(DatabaseSettings(database_url=docs_url), api)
@@ -287,12 +286,11 @@ def split(text: str) -> dict[int, str]:
 
 
 def environment(database_url: str) -> dict[str, str]:
-    """The reader's shell: this interpreter's scripts first, the docs database, the edit token."""
+    """The reader's shell: this interpreter's scripts first, the docs database."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DIACHISO_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(ROOT)
     env["DIACHISO_DATABASE_URL"] = database_url
-    env["DIACHISO_EDIT_TOKEN"] = EDIT_TOKEN
     env["COLUMNS"] = "200"
     return env
 

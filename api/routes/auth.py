@@ -82,7 +82,11 @@ def _log_in(
 ) -> tuple[LoginResult, NewSession | None, AccountOut | None]:
     """Check the password (the attempt is recorded either way); open a session when it is right."""
     settings = _settings(request)
-    policy = LoginPolicy(free_attempts=settings.login_free_attempts, max_delay_s=settings.login_max_lock_s)
+    policy = LoginPolicy(
+        free_attempts=settings.login_free_attempts,
+        base_delay_s=settings.login_first_lock_s,
+        max_delay_s=settings.login_max_lock_s,
+    )
     remote = request.client.host if request.client else None
     result = attempt_login(
         conn, username=login.username, password=login.password, remote=remote, policy=policy

@@ -186,7 +186,7 @@ def _address_headers(response: Response, found: RegistryLookup) -> None:
         response.headers["Link"] = f'<{address_path(found.successor.registry_code)}>; rel="successor-version"'
 
 
-def _answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
+def address_answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
     """The address as it now stands, with its ETag (and Link to a successor) set on the response."""
     found = lookup_registry(conn, registry_code)
     _address_headers(response, found)
@@ -270,7 +270,7 @@ def get_address(*, response: Response, db: Db, registry_code: RegistryCode) -> A
     the address in force as `successor` and a `Link: rel="successor-version"` header.
     """
     with db.connect() as conn:
-        return _answer(conn, response, registry_code)
+        return address_answer(conn, response, registry_code)
 
 
 # --- plates --------------------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ from sqlalchemy import Connection, select
 from addresses import editing, history
 from addresses.accounts import Principal, Role
 from addresses.editing import Feature, StatusAction
-from addresses.errors import NotFoundError
+from addresses.errors import NotFoundError, StaleVersionError
 from addresses.feed import MAX_EVENTS, Changeset, ChangesetKind, events_after
 from addresses.schema import admin_unit
-from api.deps import Db, require_role
-from api.routes.codes import IfMatch, expected_version
+from api.deps import Database, Db, require_role
+from api.routes.codes import IfMatch, address_answer, expected_version
 from api.routes.ogc import GeoJSONResponse
 from api.schemas import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES
+from api.schemas_codes import AddressDetailFeature
 from api.schemas_editing import (
     ActionIn,
     ChangesetOut,
@@ -80,23 +81,41 @@ def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {**GEOJSON_ROUTE_ERROR_RESPONSES, **documented}
 
 
-def _answer(response: Response, feature: Feature) -> dict[str, Any]:
+def _model(dataset: str) -> type[FeatureOut] | type[AddressDetailFeature]:
+    """What a write answers: an address as GET /addresses/{code} shows it, other features as stored."""
+    return AddressDetailFeature if dataset == "addresses" else FeatureOut
+
+
+def _answer(response: Response, feature: Feature, db: Database) -> Any:
+    """The feature written, with its ETag: an address as GET /addresses/{code} shows it."""
+    if feature.dataset == "addresses":
+        with db.connect() as conn:
+            return address_answer(conn, response, feature.key)
     response.headers["ETag"] = f'"{feature.version}"'
     return feature.to_geojson()
 
 
 def _write(
-    db: Any,
+    db: Database,
     who: Principal,
     comment: str | None,
     work: Callable[[Changeset], Feature],
     kind: ChangesetKind = "edit",
 ) -> Feature:
-    """Run one write in one transaction and changeset; the events are numbered last."""
-    with db.begin() as conn:
-        cs = Changeset(conn, who, comment=comment, kind=kind)
-        feature = work(cs)
-        cs.close()
+    """Run one write in one transaction and changeset; the events are numbered last.
+
+    A stale address answers 409 with the address as GET shows it (``current``).
+    """
+    try:
+        with db.begin() as conn:
+            cs = Changeset(conn, who, comment=comment, kind=kind)
+            feature = work(cs)
+            cs.close()
+    except StaleVersionError as stale:
+        if stale.state is not None and stale.state.get("id") and "registry_code" in stale.state["properties"]:
+            with db.connect() as conn:
+                stale.state = address_answer(conn, Response(), str(stale.state["id"])).model_dump(mode="json")
+        raise
     return feature
 
 
@@ -108,9 +127,9 @@ def _add_read(dataset: str) -> None:
 
     def read(
         *, response: Response, db: Db, key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)]
-    ) -> dict[str, Any]:
+    ) -> Any:
         with db.connect() as conn:
-            return _answer(response, editing.read_feature(conn, dataset, key))
+            return _answer(response, editing.read_feature(conn, dataset, key), db)
 
     if dataset == "addresses":
         return  # GET /addresses/{registry_code} (api/routes/codes.py) answers with the version and ETag
@@ -118,7 +137,7 @@ def _add_read(dataset: str) -> None:
         path,
         read,
         methods=["GET"],
-        response_model=FeatureOut,
+        response_model=_model(dataset),
         response_class=GeoJSONResponse,
         summary=f"One of the {dataset} as an editable feature (ETag: its version)",
         responses=_responses(404),
@@ -130,7 +149,7 @@ def _add_create(dataset: str) -> None:
 
     def create(
         *, response: Response, db: Db, who: Annotated[Principal, Depends(writer)], body: FeatureIn
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Create a feature: an editor's starts proposed; approvers and admins may create it active."""
         created = _write(
             db,
@@ -145,14 +164,14 @@ def _add_create(dataset: str) -> None:
             ),
         )
         response.headers["Location"] = f"/{dataset}/{created.key}"
-        return _answer(response, created)
+        return _answer(response, created, db)
 
     router.add_api_route(
         f"/{dataset}",
         create,
         methods=["POST"],
         status_code=201,
-        response_model=FeatureOut,
+        response_model=_model(dataset),
         response_class=GeoJSONResponse,
         summary=f"Create one of the {dataset}",
         responses=_responses(401, 403, 409, 422),
@@ -170,7 +189,7 @@ def _add_update(dataset: str) -> None:
         key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)],
         body: FeaturePatch,
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Change fields and/or the geometry of the version named by If-Match."""
         version = expected_version(if_match, None)
         changed = _write(
@@ -181,13 +200,13 @@ def _add_update(dataset: str) -> None:
                 cs, dataset, key, expected_version=version, properties=body.properties, geometry=body.geometry
             ),
         )
-        return _answer(response, changed)
+        return _answer(response, changed, db)
 
     router.add_api_route(
         f"/{dataset}/{{key}}",
         patch,
         methods=["PATCH"],
-        response_model=FeatureOut,
+        response_model=_model(dataset),
         response_class=GeoJSONResponse,
         summary=f"Change one of the {dataset} (If-Match: the version you read)",
         responses=_responses(401, 403, 404, 409, 422, 428),
@@ -207,23 +226,26 @@ def _add_status(dataset: str, action: StatusAction) -> None:
         key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)],
         body: ActionIn | None = None,
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         version = expected_version(if_match, None)
         comment = None if body is None else body.comment
+        successor = None if body is None else body.successor
         changed = _write(
             db,
             who,
             comment,
-            lambda cs: editing.change_status(cs, dataset, key, action=action, expected_version=version),
+            lambda cs: editing.change_status(
+                cs, dataset, key, action=action, expected_version=version, successor=successor
+            ),
             kind=kind,
         )
-        return _answer(response, changed)
+        return _answer(response, changed, db)
 
     router.add_api_route(
         f"/{dataset}/{{key}}/{action}",
         act,
         methods=["POST"],
-        response_model=FeatureOut,
+        response_model=_model(dataset),
         response_class=GeoJSONResponse,
         summary=f"{action.capitalize()} one of the {dataset} (If-Match: the version you read)",
         responses=_responses(401, 403, 404, 409, 422, 428),
@@ -337,7 +359,7 @@ def get_proposals(
     db: Db,
     who: Approver,
     commune: Annotated[str | None, Query(max_length=10, description="One commune's GSO code.")] = None,
-) -> dict[str, Any]:
+) -> Any:
     """Proposed addresses, villages and places an approver may approve or reject, oldest first."""
     with db.connect() as conn:
         found = history.proposals(conn, who, commune_id=_commune_id(conn, commune))

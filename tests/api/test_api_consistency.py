@@ -98,9 +98,9 @@ def test_ogc_addresses_are_identified_by_registry_code(client: TestClient, recor
 # --- JSON syntax errors ------------------------------------------------------------------------------
 
 
-def test_a_json_syntax_error_names_line_and_column(client: TestClient) -> None:
+def test_a_json_syntax_error_names_line_and_column(staff_client: TestClient) -> None:
     body = '{\n  "lon": 105.338,\n  "lat": 20.817,\n  "house_number": "5",,\n}'
-    answer = client.post("/addresses", content=body, headers={"Content-Type": "application/json"})
+    answer = staff_client.post("/addresses", content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
     error = answer.json()["error"]
     assert error["parameter"] == "body"

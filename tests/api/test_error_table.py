@@ -41,7 +41,8 @@ def test_every_web_layer_error_has_its_status_in_the_table() -> None:
     assert {kind.__name__: STATUS_CODES.get(kind) for kind in kinds if kind not in STATUS_CODES} == {}
 
 
-def test_a_428_and_a_413_answer_as_the_table_says(client: TestClient) -> None:
+def test_a_428_and_a_413_answer_as_the_table_says(staff_client: TestClient) -> None:
+    client = staff_client
     missing = client.patch("/addresses/1234567890", json={"house_number": "1"})
     assert missing.status_code == 428
     assert missing.json()["error"]["type"] == "PreconditionRequiredError"

@@ -62,8 +62,8 @@ def test_large_answers_are_gzipped(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
 
 
-def test_an_oversized_body_is_refused_with_413(client: TestClient) -> None:
-    response = client.post(
+def test_an_oversized_body_is_refused_with_413(staff_client: TestClient) -> None:
+    response = staff_client.post(
         "/addresses", content=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413

@@ -17,6 +17,7 @@ from addresses.schema import address, admin_unit, village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.settings import ApiSettings
+from tests.accounts import create_token
 from tests.databases import loaded_database
 from tiles.tilematrix import tile_for
 
@@ -77,8 +78,12 @@ def test_ogc_and_units_answer_from_the_replica(
 
 def test_edits_go_to_the_primary(client: TestClient, databases: tuple[Engine, Engine, int]) -> None:
     primary, replica, _ = databases
+    with primary.begin() as conn:  # accounts live on the primary: a token is checked (and used) there
+        token = create_token(conn, username="replica-admin", role="admin")
     answer = client.post(
-        "/addresses", json={"lon": 105.338, "lat": 20.817, "house_number": "12", "street": "Cù Chính Lan"}
+        "/addresses",
+        json={"lon": 105.338, "lat": 20.817, "house_number": "12", "street": "Cù Chính Lan"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 201, answer.text
     code = answer.json()["properties"]["registry_code"]

@@ -26,7 +26,6 @@ from api.app import create_app
 from api.settings import ApiSettings, TileSettings
 from tests.api.live import CuttableLink, live_server, raw_exchange
 
-TOKEN = "s3cret-edit-token"
 UNIT_TILE = "/tiles/units/10/810/451.mvt"
 """A tile over Mai Châu: built once while the database is up, then served from the cache."""
 POINT = {"lon": 105.0717, "lat": 20.6512}
@@ -105,10 +104,10 @@ def test_non_finite_coordinates_in_a_query_are_refused_naming_them(
 
 
 @pytest.fixture(scope="module")
-def editor(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    """A client of an app that needs the edit token, sending it."""
-    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings(edit_token=TOKEN))
-    with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as test_client:
+def editor(engine: Engine, database_url: str, staff_token: str) -> Iterator[TestClient]:
+    """A client of an app, sending an admin's API token."""
+    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
+    with TestClient(app, headers={"Authorization": f"Bearer {staff_token}"}) as test_client:
         yield test_client
 
 
@@ -128,8 +127,8 @@ def test_coordinates_in_a_body_are_strict_finite_numbers(
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
-def test_the_405_of_merge_allows_what_the_path_serves(client: TestClient, method: str) -> None:
-    response = client.request(method, "/addresses/merge")
+def test_the_405_of_merge_allows_what_the_path_serves(editor: TestClient, method: str) -> None:
+    response = editor.request(method, "/addresses/merge")  # anonymous, it would be 401 first
     _error(response, 405)
     allowed = {name.strip() for name in response.headers["allow"].split(",")}
     assert "POST" in allowed  # the merge itself
@@ -272,14 +271,13 @@ TINY_POOL = {
     "DIACHISO_POOL_SIZE": "1",
     "DIACHISO_POOL_TIMEOUT": "1",
     "DIACHISO_TILE_THREADS": "1",
-    "DIACHISO_EDIT_TOKEN": TOKEN,
     "DIACHISO_GEOCODE_BATCH_JOBS": "1",
 }
 
 
 @pytest.fixture(scope="module")
 def server(engine: Engine, database_url: str) -> Iterator[str]:
-    """``diachiso serve`` on the test database with a tiny pool (one request slot) and an edit token."""
+    """``diachiso serve`` on the test database with a tiny pool (one request slot)."""
     with live_server(database_url, TINY_POOL) as base:
         yield base
 
@@ -326,10 +324,10 @@ def _chunked(size: int, first: bytes = b"", piece: int = 64 * 1024) -> Iterator[
         time.sleep(0.005)
 
 
-def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(server: str) -> None:
+def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(server: str, staff_token: str) -> None:
     head = (
         b"POST /addresses HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Authorization: Bearer " + TOKEN.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"Authorization: Bearer " + staff_token.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     answer = raw_exchange(server, head, _chunked(64 * 1024 * 1024))
     assert answer.status == 413
@@ -348,7 +346,7 @@ def test_the_batch_upload_is_refused_at_the_limit_as_it_streams(engine: Engine, 
     assert answer.status == 413
 
 
-def test_an_edit_without_the_token_is_refused_before_its_body(server: str) -> None:
+def test_an_edit_without_credentials_is_refused_before_its_body(server: str) -> None:
     # the body is announced and never sent: only a check made on the headers can answer
     for method, path in [
         ("POST", "/addresses"),
