@@ -759,7 +759,8 @@
   function placeHtml(feature, extra = "", role = "found") {
     const g = details(feature);
     const kind = g.type ? `<span class="kind">${escapeHtml(kindText(g))}</span>` : "";
-    const keys = `data-registry-code="${escapeHtml(g.registry_code ?? "")}" data-ref="${escapeHtml(g.ref ?? "")}"`;
+    const refs = `data-ref="${escapeHtml(g.ref ?? "")}" data-village-ref="${escapeHtml(g.village?.ref ?? "")}"`;
+    const keys = `data-registry-code="${escapeHtml(g.registry_code ?? "")}" ${refs}`;
     let html = `<div class="place-popup" data-role="${role}" ${keys}><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
     html += codeRows(g) + unitRows(g);
     if (g.address) {

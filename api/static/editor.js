@@ -742,8 +742,11 @@
     if (!place || !can("editor")) return;
     const buttons = [];
     if (place.dataset.registryCode) buttons.push(editButton("addresses", place.dataset.registryCode));
-    const [kind, id] = (place.dataset.ref ?? "").split(":");
-    if ((kind === "village" || kind === "place") && id) buttons.push(editButton(REF_DATASETS[kind], id));
+    const refs = new Set([place.dataset.ref, place.dataset.villageRef].filter(Boolean)); // "village:434", "place:12"
+    for (const ref of refs) {
+      const [kind, id] = ref.split(":");
+      if (REF_DATASETS[kind] && /^\d+$/.test(id ?? "")) buttons.push(editButton(REF_DATASETS[kind], id));
+    }
     if (!buttons.length) return;
     const row = document.createElement("div");
     row.className = "buttons";
