@@ -90,13 +90,20 @@
 
   /* ============================================================ log in, log out */
 
-  function showAccount() {
+  /** Who is logged in, and as what (words only: the language switch redraws them). */
+  function renderAccount() {
     const account = session.account;
     $("login-box").hidden = Boolean(account);
     $("account-info").hidden = !account;
     $("account-name").textContent = account ? t("logged_in", { name: account.display_name || account.username }) : "";
     $("account-role").textContent = account ? t(`role_${account.role}`) : "";
     $("account-role").dataset.role = account?.role ?? "";
+  }
+
+  /** The panel and the tools for the account logged in (or for nobody). */
+  function showAccount() {
+    const account = session.account;
+    renderAccount();
     $("editor-section").hidden = !can("editor");
     $("proposals-section").hidden = !can("approver");
     setTools(can("editor"));
@@ -119,13 +126,23 @@
       form.password.value = "";
       $("login-box").open = false; // folded again for the next log-in
       say("login-message", null);
-      if (answer.account.language === "en" || answer.account.language === "vi") {
-        document.querySelector(`#lang-switch button[data-lang=${answer.account.language}]`)?.click();
+      const preferred = answer.account.language;
+      if ((preferred === "en" || preferred === "vi") && preferred !== viewer.lang()) {
+        document.querySelector(`#lang-switch button[data-lang=${preferred}]`)?.click();
       }
     } catch (error) {
       say("login-message", { error: error.error ?? { message: error.message } });
     }
     showAccount();
+  }
+
+  /** The server no longer knows the session (expired, closed elsewhere): log in again; the form stays. */
+  function sessionEnded() {
+    session.account = null;
+    session.csrf = null;
+    localStorage.removeItem(SESSION_FLAG);
+    renderAccount();
+    $("login-box").open = true;
   }
 
   async function logOut() {
@@ -420,6 +437,7 @@
   /** A refused write: the conflict dialog (409 with the current version), a duplicate to confirm, or the message. */
   function refused(error, edit) {
     if (error.status === 409 && error.current) return openConflict(error.current, edit);
+    if (error.status === 401) sessionEnded();
     say("feature-message", { error: error.error ?? { message: error.message } });
     showFieldErrors(error.error ?? {});
     if (!current.key && (error.status === 409 || error.status === 422) && /duplicate/i.test(JSON.stringify(error.error))) {
@@ -771,7 +789,8 @@
   /** The language switch: everything the editor drew itself, and the server's messages, in the new language. */
   document.addEventListener("diachiso:language", () => {
     translateTools();
-    if (session.account) showAccount();
+    renderAccount();
+    if (can("approver")) loadProposals(); // its buttons and labels
     renderTitle();
     for (const id of Object.keys(lastMessage ?? {})) renderMessage(id);
     for (const caption of current ? document.querySelectorAll("#feature-fields [data-field]") : []) {
