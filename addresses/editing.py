@@ -311,8 +311,13 @@ def apply_write(
 
 
 def _locked(cs: Changeset, spec: DatasetSpec, key: str | int, expected_version: int) -> Feature:
-    """Lock the feature and check the version the editor read (StaleVersionError with the current one)."""
+    """Lock the feature, check the principal works where it is, then the version the editor read.
+
+    A stale version raises StaleVersionError carrying the current feature (only to those
+    who may edit it: the commune is checked first).
+    """
     current = read_feature(cs.conn, spec.name, key, lock=True)
+    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     if current.version != expected_version:
         raise StaleVersionError(
             current.key,
@@ -347,7 +352,6 @@ def update_feature(
     _write_role_check(cs.principal, spec, "update")
     values = edit_checks.check_fields(spec, properties)
     current = _locked(cs, spec, key, expected_version)
-    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     if current.status == "retired":
         raise ConflictError(f"{_SINGULAR[spec.name]} {current.key} is retired: restore it before editing it")
     values = {name: value for name, value in values.items() if current.properties.get(name) != value}
@@ -502,7 +506,6 @@ def change_status(
     if action == "reject" and not (cs.comment or "").strip():
         raise EditRefusedError("comment", "say why the proposal is rejected", "hãy ghi lý do từ chối đề xuất")
     current = _locked(cs, spec, key, expected_version)
-    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     values = _status_values(spec, current, action, cs.principal)
     if successor is not None:
         if spec.name != "addresses" or action != "retire":
