@@ -77,12 +77,12 @@ def check_role(principal: Principal, role: Role, *, action: str) -> None:
         )
 
 
-def check_commune(principal: Principal, commune_id: int | None, *, where: str) -> None:
-    """Raise EditForbiddenError unless ``principal`` works in the commune of ``where``."""
+def check_commune(principal: Principal, commune_id: int | None, *, where: str, where_vi: str) -> None:
+    """Raise EditForbiddenError unless ``principal`` works in the commune of ``where`` (in both languages)."""
     if not principal.works_in(commune_id):
         raise EditForbiddenError(
             f"{where} lies outside the communes assigned to {principal.username}",
-            f"{where} nằm ngoài các xã, phường được giao cho {principal.username}",
+            f"{where_vi} nằm ngoài các xã, phường được giao cho {principal.username}",
             parameter="geometry",
         )
 

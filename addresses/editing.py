@@ -67,6 +67,7 @@ VILLAGE_NEAR_DEG: Final = 0.005
 StatusAction = Literal["retire", "restore", "approve", "reject"]
 _HIDDEN: Final = ("geom", "label_point", "raw")
 _SINGULAR: Final = {"addresses": "address", "villages": "village", "places": "place", "units": "unit"}
+_SINGULAR_VI: Final = {"addresses": "địa chỉ", "villages": "thôn", "places": "địa điểm", "units": "đơn vị"}
 _FROM: Final[dict[str, tuple[str, ...]]] = {
     "retire": ("proposed", "active"),
     "restore": ("retired",),
@@ -317,7 +318,8 @@ def _locked(cs: Changeset, spec: DatasetSpec, key: str | int, expected_version: 
     who may edit it: the commune is checked first).
     """
     current = read_feature(cs.conn, spec.name, key, lock=True)
-    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
+    where = (f"{_SINGULAR[spec.name]} {current.key}", f"{_SINGULAR_VI[spec.name]} {current.key}")
+    _check_where(cs.principal, spec, current.commune_id, where)
     if current.version != expected_version:
         raise StaleVersionError(
             current.key,
@@ -329,9 +331,12 @@ def _locked(cs: Changeset, spec: DatasetSpec, key: str | int, expected_version: 
     return current
 
 
-def _check_where(principal: Principal, spec: DatasetSpec, commune_id: int | None, where: str) -> None:
+def _check_where(
+    principal: Principal, spec: DatasetSpec, commune_id: int | None, where: tuple[str, str]
+) -> None:
+    """Raise EditForbiddenError unless the principal works in the commune (units: role only)."""
     if spec.name != "units":
-        edit_checks.check_commune(principal, commune_id, where=where)
+        edit_checks.check_commune(principal, commune_id, where=where[0], where_vi=where[1])
 
 
 def update_feature(
@@ -358,7 +363,7 @@ def update_feature(
     if geometry is not None and geometry != current.geometry:
         shape = edit_checks.parse_geometry(spec, geometry)
         values.update(_derived(cs.conn, spec, shape))
-        _check_where(cs.principal, spec, values.get("commune_id"), "the new position")
+        _check_where(cs.principal, spec, values.get("commune_id"), ("the new position", "vị trí mới"))
     if spec.name in edit_checks.REQUIRED_ON_EDIT:
         edit_checks.check_required(spec, {**current.properties, **values}, spec.required_fields)
     if not values:
@@ -430,7 +435,7 @@ def create_feature(
     edit_checks.check_required(spec, values, edit_checks.REQUIRED_ON_CREATE[spec.name])
     shape = edit_checks.parse_geometry(spec, geometry)
     derived = _derived(cs.conn, spec, shape)
-    _check_where(cs.principal, spec, derived.get("commune_id"), "the position")
+    _check_where(cs.principal, spec, derived.get("commune_id"), ("the position", "vị trí"))
     if spec.name == "addresses" and not confirm_duplicate:
         _check_duplicate(cs.conn, shape, values.get("house_number"))
     status = _new_status(cs.principal, properties)
