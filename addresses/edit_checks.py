@@ -7,6 +7,7 @@ so the viewer can show the message in the staff member's language.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -76,12 +77,12 @@ def check_role(principal: Principal, role: Role, *, action: str) -> None:
         )
 
 
-def check_commune(principal: Principal, commune_id: int | None, *, where: str) -> None:
-    """Raise EditForbiddenError unless ``principal`` works in the commune of ``where``."""
+def check_commune(principal: Principal, commune_id: int | None, *, where: str, where_vi: str) -> None:
+    """Raise EditForbiddenError unless ``principal`` works in the commune of ``where`` (in both languages)."""
     if not principal.works_in(commune_id):
         raise EditForbiddenError(
             f"{where} lies outside the communes assigned to {principal.username}",
-            f"{where} nằm ngoài các xã, phường được giao cho {principal.username}",
+            f"{where_vi} nằm ngoài các xã, phường được giao cho {principal.username}",
             parameter="geometry",
         )
 
@@ -106,6 +107,7 @@ def parse_geometry(spec: DatasetSpec, geojson: Mapping[str, Any] | None) -> Base
         raise EditRefusedError(
             "geometry", f"must be a {names}, not a {kind}", f"phải là {names}, không phải {kind}"
         )
+    _check_numbers(geojson.get("coordinates"))
     try:
         geometry = shape(geojson)
     except (ValueError, TypeError, IndexError, AttributeError) as error:
@@ -119,6 +121,28 @@ def parse_geometry(spec: DatasetSpec, geojson: Mapping[str, Any] | None) -> Base
     validation.finite_number("geometry", float(lon))
     validation.finite_number("geometry", float(lat))
     return geometry
+
+
+def _check_numbers(coordinates: Any) -> None:
+    """Raise EditRefusedError unless every coordinate is a finite JSON number (not text, not a boolean).
+
+    >>> _check_numbers([[105.3, 20.8], [105.4, 20.9]])
+    >>> _check_numbers([105.3, "20.8"])
+    Traceback (most recent call last):
+    ...
+    addresses.errors.EditRefusedError: geometry: coordinates must be finite numbers, not '20.8'
+    """
+    if isinstance(coordinates, list):
+        for value in coordinates:
+            _check_numbers(value)
+        return
+    number = isinstance(coordinates, int | float) and not isinstance(coordinates, bool)
+    if not number or not math.isfinite(coordinates):
+        raise EditRefusedError(
+            "geometry",
+            f"coordinates must be finite numbers, not {coordinates!r}",
+            f"tọa độ phải là số hữu hạn, không phải {coordinates!r}",
+        )
 
 
 def check_house_number(value: str | None) -> None:

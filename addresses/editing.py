@@ -67,6 +67,7 @@ VILLAGE_NEAR_DEG: Final = 0.005
 StatusAction = Literal["retire", "restore", "approve", "reject"]
 _HIDDEN: Final = ("geom", "label_point", "raw")
 _SINGULAR: Final = {"addresses": "address", "villages": "village", "places": "place", "units": "unit"}
+_SINGULAR_VI: Final = {"addresses": "địa chỉ", "villages": "thôn", "places": "địa điểm", "units": "đơn vị"}
 _FROM: Final[dict[str, tuple[str, ...]]] = {
     "retire": ("proposed", "active"),
     "restore": ("retired",),
@@ -311,8 +312,14 @@ def apply_write(
 
 
 def _locked(cs: Changeset, spec: DatasetSpec, key: str | int, expected_version: int) -> Feature:
-    """Lock the feature and check the version the editor read (StaleVersionError with the current one)."""
+    """Lock the feature, check the principal works where it is, then the version the editor read.
+
+    A stale version raises StaleVersionError carrying the current feature (only to those
+    who may edit it: the commune is checked first).
+    """
     current = read_feature(cs.conn, spec.name, key, lock=True)
+    where = (f"{_SINGULAR[spec.name]} {current.key}", f"{_SINGULAR_VI[spec.name]} {current.key}")
+    _check_where(cs.principal, spec, current.commune_id, where)
     if current.version != expected_version:
         raise StaleVersionError(
             current.key,
@@ -324,9 +331,12 @@ def _locked(cs: Changeset, spec: DatasetSpec, key: str | int, expected_version: 
     return current
 
 
-def _check_where(principal: Principal, spec: DatasetSpec, commune_id: int | None, where: str) -> None:
+def _check_where(
+    principal: Principal, spec: DatasetSpec, commune_id: int | None, where: tuple[str, str]
+) -> None:
+    """Raise EditForbiddenError unless the principal works in the commune (units: role only)."""
     if spec.name != "units":
-        edit_checks.check_commune(principal, commune_id, where=where)
+        edit_checks.check_commune(principal, commune_id, where=where[0], where_vi=where[1])
 
 
 def update_feature(
@@ -347,14 +357,13 @@ def update_feature(
     _write_role_check(cs.principal, spec, "update")
     values = edit_checks.check_fields(spec, properties)
     current = _locked(cs, spec, key, expected_version)
-    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     if current.status == "retired":
         raise ConflictError(f"{_SINGULAR[spec.name]} {current.key} is retired: restore it before editing it")
     values = {name: value for name, value in values.items() if current.properties.get(name) != value}
     if geometry is not None and geometry != current.geometry:
         shape = edit_checks.parse_geometry(spec, geometry)
         values.update(_derived(cs.conn, spec, shape))
-        _check_where(cs.principal, spec, values.get("commune_id"), "the new position")
+        _check_where(cs.principal, spec, values.get("commune_id"), ("the new position", "vị trí mới"))
     if spec.name in edit_checks.REQUIRED_ON_EDIT:
         edit_checks.check_required(spec, {**current.properties, **values}, spec.required_fields)
     if not values:
@@ -426,7 +435,7 @@ def create_feature(
     edit_checks.check_required(spec, values, edit_checks.REQUIRED_ON_CREATE[spec.name])
     shape = edit_checks.parse_geometry(spec, geometry)
     derived = _derived(cs.conn, spec, shape)
-    _check_where(cs.principal, spec, derived.get("commune_id"), "the position")
+    _check_where(cs.principal, spec, derived.get("commune_id"), ("the position", "vị trí"))
     if spec.name == "addresses" and not confirm_duplicate:
         _check_duplicate(cs.conn, shape, values.get("house_number"))
     status = _new_status(cs.principal, properties)
@@ -502,7 +511,6 @@ def change_status(
     if action == "reject" and not (cs.comment or "").strip():
         raise EditRefusedError("comment", "say why the proposal is rejected", "hãy ghi lý do từ chối đề xuất")
     current = _locked(cs, spec, key, expected_version)
-    _check_where(cs.principal, spec, current.commune_id, f"{_SINGULAR[spec.name]} {current.key}")
     values = _status_values(spec, current, action, cs.principal)
     if successor is not None:
         if spec.name != "addresses" or action != "retire":

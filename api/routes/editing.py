@@ -53,6 +53,7 @@ KEY_DOC: Final = {
     "places": "The place's id.",
     "units": "The unit's id (not its GSO code).",
 }
+KEY_EXAMPLES: Final = {"addresses": "1000-000-005", "villages": "1", "places": "1", "units": "1"}
 _ERRORS: Final = {
     401: {"description": "No session or API token."},
     403: {"description": "The role is too low, or the feature lies outside your communes."},
@@ -126,7 +127,12 @@ def _add_read(dataset: str) -> None:
     path = "/units/{key}/feature" if dataset == "units" else f"/{dataset}/{{key}}"
 
     def read(
-        *, response: Response, db: Db, key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)]
+        *,
+        response: Response,
+        db: Db,
+        key: Annotated[
+            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
+        ],
     ) -> Any:
         with db.connect() as conn:
             return _answer(response, editing.read_feature(conn, dataset, key), db)
@@ -186,7 +192,9 @@ def _add_update(dataset: str) -> None:
         response: Response,
         db: Db,
         who: Annotated[Principal, Depends(writer)],
-        key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)],
+        key: Annotated[
+            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
+        ],
         body: FeaturePatch,
         if_match: IfMatch = None,
     ) -> Any:
@@ -223,7 +231,9 @@ def _add_status(dataset: str, action: StatusAction) -> None:
         response: Response,
         db: Db,
         who: Annotated[Principal, Depends(writer)],
-        key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)],
+        key: Annotated[
+            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
+        ],
         body: ActionIn | None = None,
         if_match: IfMatch = None,
     ) -> Any:
@@ -255,7 +265,11 @@ def _add_status(dataset: str, action: StatusAction) -> None:
 def _add_history(dataset: str) -> None:
 
     def versions(
-        *, db: Db, key: Annotated[str, Path(description=KEY_DOC[dataset], max_length=40)]
+        *,
+        db: Db,
+        key: Annotated[
+            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
+        ],
     ) -> HistoryOut:
         """Every kept version, oldest first: action, author, time, changeset and comment, diff."""
         with db.connect() as conn:
@@ -308,7 +322,9 @@ for _dataset in editing.EDITABLE_DATASETS:
     summary="One changeset",
     responses=_responses(404),
 )
-def get_changeset(*, db: Db, changeset_id: Annotated[int, Path(ge=1, le=2**62)]) -> ChangesetOut:
+def get_changeset(
+    *, db: Db, changeset_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])]
+) -> ChangesetOut:
     """Who made it, why, when, the bbox it touched and the versions it wrote."""
     with db.connect() as conn:
         view = history.changeset_view(conn, changeset_id)
@@ -323,7 +339,11 @@ def get_changeset(*, db: Db, changeset_id: Annotated[int, Path(ge=1, le=2**62)])
     responses=_responses(401, 403, 404, 409),
 )
 def revert(
-    *, db: Db, who: Admin, changeset_id: Annotated[int, Path(ge=1, le=2**62)], body: ActionIn | None = None
+    *,
+    db: Db,
+    who: Admin,
+    changeset_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])],
+    body: ActionIn | None = None,
 ) -> ChangesetOut:
     """Put every feature the changeset wrote back as it was; 409 when a later edit touched one."""
     with db.begin() as conn:
@@ -358,7 +378,9 @@ def get_proposals(
     *,
     db: Db,
     who: Approver,
-    commune: Annotated[str | None, Query(max_length=10, description="One commune's GSO code.")] = None,
+    commune: Annotated[
+        str | None, Query(max_length=10, description="One commune's GSO code.", examples=["04795"])
+    ] = None,
 ) -> Any:
     """Proposed addresses, villages and places an approver may approve or reject, oldest first."""
     with db.connect() as conn:
@@ -371,9 +393,10 @@ def get_events(
     *,
     db: Db,
     after: Annotated[
-        int, Query(ge=0, le=2**62, description="The last seq you have seen (0: from the start).")
+        int,
+        Query(ge=0, le=2**62, description="The last seq you have seen (0: from the start).", examples=[0]),
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS, examples=[100])] = 100,
 ) -> EventPageOut:
     """Every create, update, retire, restore, approve, reject and import, in commit order.
 

@@ -34,8 +34,17 @@ from tests.accounts import PASSWORD, create_account, create_token, login
 pytestmark = pytest.mark.db
 
 HOA_BINH = "04795"
-POINT = {"lon": 105.3446, "lat": 20.8121, "house_number": "7"}  # in Phường Hòa Bình
-MAI_CHAU_POINT = {"lon": 105.0833, "lat": 20.6601, "house_number": "7"}  # Xã Mai Châu
+
+
+def _feature(lon: float, lat: float, house_number: str) -> dict[str, object]:
+    """A new address as the editing routes take it (these tests register it again and again)."""
+    point = {"type": "Point", "coordinates": [lon, lat]}
+    properties = {"house_number": house_number}
+    return {"type": "Feature", "geometry": point, "properties": properties, "confirm_duplicate": True}
+
+
+POINT = _feature(105.3446, 20.8121, "7")  # in Phường Hòa Bình
+MAI_CHAU_POINT = _feature(105.0833, 20.6601, "7")  # Xã Mai Châu
 
 
 def _name(role: str) -> str:
@@ -219,7 +228,9 @@ def test_tokens_authenticate_record_their_use_and_stop_when_revoked(
     machine = TestClient(app_client.app, headers={"Authorization": f"Bearer {token}"})
     me = machine.get("/auth/me").json()
     assert (me["account"]["role"], me["csrf_token"]) == ("editor", None)
-    created = machine.post("/addresses", json={**POINT, "house_number": "9"})  # no CSRF for tokens
+    created = machine.post(
+        "/addresses", json={**POINT, "properties": {"house_number": "9"}}
+    )  # no CSRF for tokens
     assert created.status_code == 201, created.text
     made.append(created.json()["id"])
     with engine.connect() as conn:
