@@ -262,3 +262,29 @@ def test_anonymous_me_is_401_with_a_challenge(client: TestClient) -> None:
     _error(answer, 401)
     assert answer.headers["www-authenticate"] == 'Bearer realm="diachiso"'
     assert _error(client.post("/auth/login", json={"username": "x"}), 422)["parameter"] == "password"
+
+
+def test_an_editor_cannot_move_an_address_out_of_their_communes(
+    engine: Engine, app_client: TestClient, made: list[str]
+) -> None:
+    with engine.begin() as conn:
+        token = create_token(conn, username=_name("mover"), role="editor", communes=[HOA_BINH])
+    editor = TestClient(app_client.app, headers={"Authorization": f"Bearer {token}"})
+    created = editor.post("/addresses", json=_feature(105.3446 + 0.0003, 20.8121, "11"))
+    assert created.status_code == 201, created.text
+    code = created.json()["id"]
+    made.append(code)
+    away = {"geometry": MAI_CHAU_POINT["geometry"], "comment": "moved away"}
+    moved = editor.patch(f"/addresses/{code}", json=away, headers={"If-Match": '"1"'})
+    assert "communes" in _error(moved, 403)["message"]
+    after = editor.get(f"/addresses/{code}").json()
+    assert after["properties"]["version"] == 1  # rolled back: not moved
+    assert after["geometry"]["coordinates"][0] == pytest.approx(105.3446 + 0.0003)
+    with engine.connect() as conn:
+        history = (
+            select(func.count())
+            .select_from(address_history)
+            .join(address)
+            .where(address.c.registry_code == code)
+        )
+        assert conn.execute(history).scalar_one() == 0

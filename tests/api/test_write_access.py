@@ -173,9 +173,9 @@ def _body(method: str, path: str, target: Fixture) -> dict[str, Any]:
 
 def _send(client: TestClient, operation: tuple[str, str], target: Fixture, **headers: str) -> httpx.Response:
     method, path = operation
-    headers = {"If-Match": f'"{target.versions.get(_dataset(path), target.version)}"', **headers}
+    sent = {"If-Match": f'"{target.versions.get(_dataset(path), target.version)}"', **headers}
     answer: httpx.Response = client.request(
-        method, _path(path, target), json=_body(method, path, target), headers=headers
+        method, _path(path, target), json=_body(method, path, target), headers=sent
     )
     return answer
 
