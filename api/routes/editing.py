@@ -87,11 +87,10 @@ def _model(dataset: str) -> type[FeatureOut] | type[AddressDetailFeature]:
     return AddressDetailFeature if dataset == "addresses" else FeatureOut
 
 
-def _answer(response: Response, feature: Feature, db: Database) -> Any:
-    """The feature written, with its ETag: an address as GET /addresses/{code} shows it."""
+def _shown(conn: Connection, response: Response, feature: Feature) -> Any:
+    """The feature with its ETag: an address as GET /addresses/{code} shows it (read on ``conn``)."""
     if feature.dataset == "addresses":
-        with db.connect() as conn:
-            return address_answer(conn, response, feature.key)
+        return address_answer(conn, response, feature.key)
     response.headers["ETag"] = f'"{feature.version}"'
     return feature.to_geojson()
 
@@ -101,23 +100,28 @@ def _write(
     who: Principal,
     comment: str | None,
     work: Callable[[Changeset], Feature],
+    response: Response,
+    *,
     kind: ChangesetKind = "edit",
-) -> Feature:
+) -> tuple[Feature, Any]:
     """Run one write in one transaction and changeset; the events are numbered last.
 
-    A stale address answers 409 with the address as GET shows it (``current``).
+    The answer is read in the same transaction (the row still locked): its ETag is the
+    version this write made, whatever commits next. A stale address answers 409 with the
+    address as GET shows it (``current``).
     """
     try:
         with db.begin() as conn:
             cs = Changeset(conn, who, comment=comment, kind=kind)
             feature = work(cs)
+            shown = _shown(conn, response, feature)
             cs.close()
     except StaleVersionError as stale:
         if stale.state is not None and stale.state.get("id") and "registry_code" in stale.state["properties"]:
             with db.connect() as conn:
                 stale.state = address_answer(conn, Response(), str(stale.state["id"])).model_dump(mode="json")
         raise
-    return feature
+    return feature, shown
 
 
 # ----------------------------------------------------------------------------------- per dataset
@@ -135,7 +139,7 @@ def _add_read(dataset: str) -> None:
         ],
     ) -> Any:
         with db.connect() as conn:
-            return _answer(response, editing.read_feature(conn, dataset, key), db)
+            return _shown(conn, response, editing.read_feature(conn, dataset, key))
 
     if dataset == "addresses":
         return  # GET /addresses/{registry_code} (api/routes/codes.py) answers with the version and ETag
@@ -157,7 +161,7 @@ def _add_create(dataset: str) -> None:
         *, response: Response, db: Db, who: Annotated[Principal, Depends(writer)], body: FeatureIn
     ) -> Any:
         """Create a feature: an editor's starts proposed; approvers and admins may create it active."""
-        created = _write(
+        created, shown = _write(
             db,
             who,
             body.comment,
@@ -168,9 +172,10 @@ def _add_create(dataset: str) -> None:
                 geometry=body.geometry,
                 confirm_duplicate=body.confirm_duplicate,
             ),
+            response,
         )
         response.headers["Location"] = f"/{dataset}/{created.key}"
-        return _answer(response, created, db)
+        return shown
 
     router.add_api_route(
         f"/{dataset}",
@@ -200,15 +205,16 @@ def _add_update(dataset: str) -> None:
     ) -> Any:
         """Change fields and/or the geometry of the version named by If-Match."""
         version = expected_version(if_match, None)
-        changed = _write(
+        _changed, shown = _write(
             db,
             who,
             body.comment,
             lambda cs: editing.update_feature(
                 cs, dataset, key, expected_version=version, properties=body.properties, geometry=body.geometry
             ),
+            response,
         )
-        return _answer(response, changed, db)
+        return shown
 
     router.add_api_route(
         f"/{dataset}/{{key}}",
@@ -240,16 +246,17 @@ def _add_status(dataset: str, action: StatusAction) -> None:
         version = expected_version(if_match, None)
         comment = None if body is None else body.comment
         successor = None if body is None else body.successor
-        changed = _write(
+        _changed, shown = _write(
             db,
             who,
             comment,
             lambda cs: editing.change_status(
                 cs, dataset, key, action=action, expected_version=version, successor=successor
             ),
+            response,
             kind=kind,
         )
-        return _answer(response, changed, db)
+        return shown
 
     router.add_api_route(
         f"/{dataset}/{{key}}/{action}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from addresses.schema import change_event, changeset, feature_version, registry_counter, tile_invalidation
-from tests.accounts import create_account, create_token
+from tests.accounts import create_account, create_token, remove_rows_after, row_marks
 from tests.addresses.test_editing import Commune, _communes
 from tiles.tilematrix import tile_for
 
@@ -25,6 +25,14 @@ INJECTIONS = (
     "{{7*7}} ${7*7} %s %(x)s' OR '1'='1",
     "<img src=x onerror=alert(1)>",
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup(engine: Engine) -> Iterator[None]:
+    """Remove what the module's edits committed (other tests of the session count rows)."""
+    marks = row_marks(engine)
+    yield
+    remove_rows_after(engine, marks)
 
 
 @dataclass(frozen=True)
