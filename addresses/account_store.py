@@ -83,7 +83,11 @@ TOKEN_PREFIX: Final = "dcs_"
 SHOWN_PREFIX_CHARS: Final = 12
 """How many first characters of a token are kept in clear, to recognise it in lists."""
 LAST_SEEN_EVERY: Final = dt.timedelta(minutes=1)
-"""A session's last_seen_at is written at most this often (reads should not all write)."""
+"""A session's last_seen_at and a token's last_used_at are written at most this often.
+
+A busy machine sends many requests with one token: writing its row each time would
+serialise them on that row's lock.
+"""
 GENERIC_FAILURE: Final = "wrong user name or password"
 """The one message of every refused log-in: it never says whether the user exists."""
 _USERNAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -579,7 +583,7 @@ def _token_communes(conn: Connection, row: RowMapping) -> frozenset[int] | None:
 
 
 def resolve_token(conn: Connection, token: str) -> Principal:
-    """The principal of an API token (its last use recorded); AuthenticationError when not valid.
+    """The principal of an API token, its last use recorded (to the minute); AuthenticationError if invalid.
 
     The role is the lower of the token's and the account's (an account demoted since keeps
     no more than its new role).
@@ -591,6 +595,7 @@ def resolve_token(conn: Connection, token: str) -> Principal:
             api_token.c.role,
             api_token.c.commune_ids,
             api_token.c.expires_at,
+            api_token.c.last_used_at,
             api_token.c.revoked_at,
             account.c.username,
             account.c.role.label("account_role"),
@@ -605,7 +610,8 @@ def resolve_token(conn: Connection, token: str) -> Principal:
         raise AuthenticationError("the API token is not valid (unknown, revoked, or its account disabled)")
     if row["expires_at"] is not None and row["expires_at"] <= now:
         raise AuthenticationError("the API token has expired")
-    conn.execute(update(api_token).where(api_token.c.id == row["id"]).values(last_used_at=now))
+    if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_SEEN_EVERY:
+        conn.execute(update(api_token).where(api_token.c.id == row["id"]).values(last_used_at=now))
     role = min(row["role"], row["account_role"], key=ROLE_RANK.__getitem__)
     return Principal(
         account_id=row["account_id"],
