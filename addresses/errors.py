@@ -14,7 +14,7 @@ about HTTP: the web layer maps each class to a status code in one table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "AmbiguousUnitError",
@@ -23,6 +23,9 @@ __all__ = [
     "ConflictError",
     "DatabaseSetupError",
     "DiachisoError",
+    "DuplicateFeatureError",
+    "EditForbiddenError",
+    "EditRefusedError",
     "GoneError",
     "ImportValidationError",
     "InvalidCodeError",
@@ -31,6 +34,7 @@ __all__ = [
     "LoginThrottledError",
     "NotFoundError",
     "OutOfTerritoryError",
+    "RevertConflictError",
     "Slip",
     "StaleVersionError",
     "StatusTransitionError",
@@ -98,6 +102,45 @@ class LoginThrottledError(DiachisoError):
 
 class ConflictError(DiachisoError):
     """A change conflicts with the current state (e.g. a stale version)."""
+
+
+class EditRefusedError(InvalidParameterError):
+    """An edit the validation refuses: ``parameter`` names the field, in English and in Vietnamese.
+
+    >>> err = EditRefusedError("house_number", "is required", "là bắt buộc")
+    >>> str(err), err.message_vi
+    ('house_number: is required', 'house_number: là bắt buộc')
+    """
+
+    def __init__(self, parameter: str, message: str, message_vi: str) -> None:
+        super().__init__(parameter, message)
+        self.message_vi = f"{parameter}: {message_vi}"
+
+
+class DuplicateFeatureError(ConflictError):
+    """A new address with the house number of an active address a few metres away (send it confirmed).
+
+    ``duplicate`` is the registry code of the address it probably repeats.
+    """
+
+    def __init__(self, message: str, message_vi: str, *, duplicate: str) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
+        self.duplicate = duplicate
+        self.parameter = "confirm_duplicate"
+
+
+class EditForbiddenError(PermissionDeniedError):
+    """A write the principal may not make (role too low, a commune not theirs), said in both languages."""
+
+    def __init__(self, message: str, message_vi: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
+        self.parameter = parameter
+
+
+class RevertConflictError(ConflictError):
+    """A changeset cannot be reverted: a later edit changed one of its features."""
 
 
 class ImportValidationError(DiachisoError):
@@ -189,12 +232,22 @@ class StaleVersionError(ConflictError):
     'address 1000-000-005 is at version 3, not 1: it was changed meanwhile; reload it and retry'
     """
 
-    def __init__(self, registry_code: str, *, expected: int, current: int) -> None:
+    def __init__(
+        self,
+        registry_code: str,
+        *,
+        expected: int,
+        current: int,
+        what: str = "address",
+        state: dict[str, Any] | None = None,
+    ) -> None:
         self.registry_code = registry_code
         self.expected = expected
         self.current = current
+        self.state = state
+        """The feature as it is now (a GeoJSON Feature) when the editing layer raised it."""
         super().__init__(
-            f"address {_grouped(registry_code)} is at version {current}, not {expected}: "
+            f"{what} {_grouped(registry_code)} is at version {current}, not {expected}: "
             "it was changed meanwhile; reload it and retry"
         )
 

@@ -26,7 +26,7 @@ from api.deps import (
 )
 from api.errors import add_exception_handlers
 from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
-from api.routes import auth, codes, geocode, health, ogc, pages, tiles, units
+from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
 from api.settings import ApiSettings, GeocodeSettings, TileSettings
 from api.viewer import ViewerFiles
 from geocoder.answer_cache import AnswerCache
@@ -68,6 +68,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings) -> FastAPI:
     app.include_router(units.router)
     app.include_router(geocode.router)
     app.include_router(codes.router)
+    app.include_router(editing.router)
     app.include_router(pages.router)
 
     app.mount("/static", ViewerFiles(directory=STATIC_DIR), name="static")

@@ -31,6 +31,7 @@ from addresses.errors import (
     ConflictError,
     DatabaseSetupError,
     DiachisoError,
+    EditRefusedError,
     GoneError,
     ImportValidationError,
     InvalidCodeError,
@@ -89,6 +90,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     OutOfTerritoryError: 400,
     ImportValidationError: 422,
     RequestValidationError: 422,
+    EditRefusedError: 422,
     NotFoundError: 404,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
@@ -162,7 +164,18 @@ def error_answer(error: Exception) -> tuple[int, dict[str, object], dict[str, st
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="diachiso"'
     headers.update(getattr(error, "headers", None) or {})
-    return status, error_body(status, kind, message, parameter), headers
+    return status, _with_extras(error_body(status, kind, message, parameter), error), headers
+
+
+def _with_extras(body: dict[str, object], error: Exception) -> dict[str, object]:
+    """Add what an editing error carries: the Vietnamese message, the feature as it now is (409)."""
+    message_vi = getattr(error, "message_vi", None)
+    if isinstance(message_vi, str) and isinstance(body["error"], dict):
+        body["error"]["message_vi"] = message_vi
+    current = getattr(error, "state", None)
+    if current is not None:
+        body["current"] = current
+    return body
 
 
 async def _table_error(_request: Request, error: Exception) -> JSONResponse:

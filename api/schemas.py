@@ -46,12 +46,18 @@ class ErrorDetail(BaseModel):
     type: str = Field(examples=["NotFoundError"])
     message: str = Field(examples=["no collection 'roads'; there are addresses, villages, places, units"])
     parameter: str | None = Field(default=None, examples=["bbox"])
+    message_vi: str | None = Field(
+        default=None, description="The message in Vietnamese (edits refused by validation or rights)."
+    )
 
 
 class ErrorResponse(BaseModel):
     """The one JSON shape of every error answer."""
 
     error: ErrorDetail
+    current: dict[str, Any] | None = Field(
+        default=None, description="A stale edit (409): the feature as it now is, to show beside yours."
+    )
 
 
 # --- OGC API Features -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The map viewer's files: only those the page loads are served under /static, nothing else.
 
 The npm folder holds whole packages (sources, manifests, tests); the viewer needs the
-built Leaflet (its CSS, script and images) and the built protomaps-leaflet script.
+built Leaflet (its CSS, script and images), the built protomaps-leaflet script and the
+built Leaflet-Geoman (the editor's drawing tools: its CSS and script).
 Any other path under /static answers 404, as if it did not exist.
 """
 
@@ -21,8 +22,12 @@ VIEWER_FILES: Final = frozenset(
         "app.css",
         "app.js",
         "grid.js",
+        "editor.js",
         "node_modules/protomaps-leaflet/dist/protomaps-leaflet.js",
         "node_modules/protomaps-leaflet/dist/protomaps-leaflet.js.map",
+        "node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
+        "node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+        "node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js.map",
     }
 )
 """Files the viewer loads, relative to the static folder."""

@@ -305,6 +305,10 @@ class HouseStore:
             row = found
         return self.hit(row)
 
+    def row_of_id(self, address_id: int) -> int | None:
+        """The row of an address id, or None (public: the change feed patches rows in place)."""
+        return self._row_of_id(address_id)
+
     def _row_of_id(self, address_id: int) -> int | None:
         """The row of an address id, or None."""
         position = int(np.searchsorted(self.address_id, np.int64(address_id), sorter=self.ids_order))

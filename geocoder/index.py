@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -235,6 +235,15 @@ class GeocoderIndex:
         False from the moment a look finds a change until the rebuild that takes it in.
         """
         return time.monotonic() - self._confirmed_at < within_s
+
+    def replace_state(self, make: Callable[[IndexState], IndexState | None]) -> bool:
+        """Swap in ``make(current state)`` under the refresh lock; False when it gives None (no swap)."""
+        with self._lock:
+            made = make(self._state)
+            if made is None:
+                return False
+            self._state = made
+            return True
 
     def stats(self) -> IndexStats:
         """Counts of entries by kind, contexts, tokens, addresses and memory of the address arrays."""

@@ -16,7 +16,7 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Table, func, insert, select, union_all
 
-from addresses import bulk, changes, swap
+from addresses import bulk, changes, feed, swap
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, import_run
@@ -419,6 +419,10 @@ def _record_run(conn: Connection, sha256: str, report: ImportReport) -> None:
             counts=counts,
             report=report.to_dict(),
         )
+    )
+    # the run's one change-feed event (dataset level), numbered last: in commit order (addresses.feed)
+    feed.record_import(
+        conn, dataset=report.dataset, author=f"import:{report.source}", comment=report.file_name
     )
 
 

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from typing import Final
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from addresses import account_store
 from addresses.accounts import Principal, Role
-from addresses.schema import account
+from addresses.schema import account, address, address_history, place, village
 
 PASSWORD: Final = "correct horse battery staple"
 """The password of test accounts unless a test gives another."""
@@ -67,3 +67,27 @@ def create_token(
     return account_store.create_api_token(
         conn, username=username, name=name, role=role, communes=scoped
     ).token
+
+
+def remove_rows_after(engine: Engine, marks: dict[str, int]) -> None:
+    """Remove the addresses, places and villages made after ``marks`` (ids from :func:`row_marks`).
+
+    For tests that commit edits through the API: other tests of the session count rows.
+    """
+    with engine.begin() as conn:
+        new = address.c.id > marks["address"]
+        conn.execute(update(address).where(new).values(successor_id=None))
+        ids = select(address.c.id).where(new)
+        conn.execute(delete(address_history).where(address_history.c.address_id.in_(ids)))
+        conn.execute(delete(address).where(new))
+        conn.execute(delete(place).where(place.c.id > marks["place"]))
+        conn.execute(delete(village).where(village.c.id > marks["village"]))
+
+
+def row_marks(engine: Engine) -> dict[str, int]:
+    """The largest ids of the address, place and village tables now."""
+    with engine.connect() as conn:
+        return {
+            table.name: int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+            for table in (address, place, village)
+        }

@@ -11,13 +11,12 @@ address's commune, before and after a move; the history records its user name.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from addresses.access import check_address_access, check_point_access
+from addresses.access import check_address_access
 from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
 from addresses.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -25,34 +24,26 @@ from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
 from addresses.registry import (
     RegistryLookup,
-    create_address,
     lookup_code,
     lookup_registry,
     merge_addresses,
-    retire_address,
-    update_address,
 )
 from api.deps import Db, require_role, settings
-from api.errors import PreconditionRequiredError
 from api.responses import GeoJSONResponse, Responses, error_responses
 from api.schemas_codes import (
     MAX_CODE_CHARS,
-    AddressChanges,
     AddressDetailFeature,
     CodeAnswer,
     LocationCodeAnswer,
     MergeAnswer,
     MergeRequest,
-    NewAddress,
     RegistryCodeAnswer,
-    RetireRequest,
-    address_detail,
     address_feature,
-    address_path,
     location_answer,
     registry_answer,
 )
 from api.settings import ApiSettings
+from api.versions import address_answer, address_headers
 
 router = APIRouter()
 
@@ -126,64 +117,8 @@ RegistryCode = Annotated[
         examples=["1000-000-005"],
     ),
 ]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The ETag of the version edited, e.g. "3" (as GET answered it). A stale one answers 409.',
-        examples=['"1"'],
-    ),
-]
-
-
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 """The principal of an edit: role editor or above (401 anonymous, 403 below)."""
-
-_ETAG: Final = re.compile(r'^\s*(?:"(\d{1,10})"|(\d{1,10}))\s*$')
-
-
-def expected_version(if_match: str | None, body_version: int | None) -> int:
-    """Return the version an edit was made on, from If-Match or the body; 428 when neither says.
-
-    >>> expected_version('"3"', None), expected_version(None, 4), expected_version("5", 5)
-    (3, 4, 5)
-    """
-    if if_match is None:
-        if body_version is None:
-            raise PreconditionRequiredError(
-                'say which version you edited: If-Match: "<version>" (the ETag of GET)', parameter="If-Match"
-            )
-        return body_version
-    found = _ETAG.match(if_match)
-    if found is None:
-        raise InvalidParameterError(
-            "If-Match", f'give the one ETag of the version edited, e.g. "3", not {if_match!r}'
-        )
-    version = int(found.group(1) or found.group(2))
-    if body_version is not None and body_version != version:
-        raise InvalidParameterError("expected_version", f"is {body_version} but If-Match says {version}")
-    return version
-
-
-def _optional_version(if_match: str | None, body_version: int | None) -> int | None:
-    """Return the version to check when the request names one, else None (no check)."""
-    if if_match is None and body_version is None:
-        return None
-    return expected_version(if_match, body_version)
-
-
-def _address_headers(response: Response, found: RegistryLookup) -> None:
-    """Set ETag (the version) and, for a retired address with a successor, the Link to it."""
-    response.headers["ETag"] = f'"{found.address.version}"'
-    if found.successor is not None:
-        response.headers["Link"] = f'<{address_path(found.successor.registry_code)}>; rel="successor-version"'
-
-
-def _answer(conn: Connection, response: Response, registry_code: str) -> AddressDetailFeature:
-    """The address as it now stands, with its ETag (and Link to a successor) set on the response."""
-    found = lookup_registry(conn, registry_code)
-    _address_headers(response, found)
-    return address_detail(found)
 
 
 def _check_limit(limit: int, settings: ApiSettings) -> None:
@@ -238,7 +173,7 @@ def get_code(
     with db.connect() as conn:
         found = lookup_code(conn, code, limit=limit)
     if isinstance(found, RegistryLookup):
-        _address_headers(response, found)
+        address_headers(response, found)
         return registry_answer(found)
     return location_answer(found)
 
@@ -263,7 +198,7 @@ def get_address(*, response: Response, db: Db, registry_code: RegistryCode) -> A
     the address in force as `successor` and a `Link: rel="successor-version"` header.
     """
     with db.connect() as conn:
-        return _answer(conn, response, registry_code)
+        return address_answer(conn, response, registry_code)
 
 
 # --- plates --------------------------------------------------------------------------------------------
@@ -342,127 +277,6 @@ def get_plate_png(
 
 
 # --- edits ---------------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/addresses",
-    status_code=201,
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Register a new address",
-    description="Both codes are issued at once: the location code of the point and a new registry code "
-    "(never reused); the commune is found from the point, which must lie in the province. The answer "
-    f"is the address at version 1. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The new address; Location is its path.", "Location", "ETag", status=201),
-        **_errors(400, 401, 403, 422),
-    },
-)
-def post_address(*, response: Response, db: Db, who: Editor, new: NewAddress) -> AddressDetailFeature:
-    """Register the address; answer it with Location and ETag."""
-    with db.begin() as conn:
-        check_point_access(conn, who, lon=new.lon, lat=new.lat)
-        record = create_address(
-            conn,
-            lon=new.lon,
-            lat=new.lat,
-            house_number=new.house_number,
-            alley=new.alley,
-            street=new.street,
-            village_name=new.village_name,
-            status=new.status,
-            changed_by=who.username,
-        )
-        response.headers["Location"] = address_path(record.registry_code)
-        return _answer(conn, response, record.registry_code)
-
-
-@router.patch(
-    "/addresses/{registry_code}",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Change an address (optimistic locking)",
-    description="Only the members sent change; null or an empty text clears a part. A new lon/lat moves "
-    "the point: a new location code (and commune), the same registry code. `status` may only go from "
-    'proposed to active. Say which version you edited with `If-Match: "<version>"` (the ETag GET gave) '
-    "or `expected_version`: without either the answer is 428; if the address changed meanwhile, 409 "
-    "(nothing is written: reload, re-apply, retry). A change to nothing keeps the version; otherwise "
-    f"the version goes up by one and the previous state is kept in the history. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The address as it is now; ETag is its new version.", "ETag"),
-        **_errors(400, 401, 403, 404, 409, 422, 428),
-    },
-)
-def patch_address(
-    *,
-    response: Response,
-    db: Db,
-    who: Editor,
-    registry_code: RegistryCode,
-    changes: AddressChanges,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Apply the changes sent to the version named; answer the address with its new ETag."""
-    version = expected_version(if_match, changes.expected_version)
-    lon, lat = changes.point_change()
-    with db.begin() as conn:
-        check_address_access(conn, who, [registry_code])
-        record = update_address(
-            conn,
-            registry_code,
-            expected_version=version,
-            lon=lon,
-            lat=lat,
-            house_number=changes.text_change("house_number"),
-            alley=changes.text_change("alley"),
-            street=changes.text_change("street"),
-            village_name=changes.text_change("village_name"),
-            status=changes.status_change(),
-            changed_by=who.username,
-        )
-        check_address_access(conn, who, [registry_code])  # after a move: raises and rolls it back
-        return _answer(conn, response, record.registry_code)
-
-
-@router.post(
-    "/addresses/{registry_code}/retire",
-    response_model=AddressDetailFeature,
-    response_class=GeoJSONResponse,
-    tags=["editing"],
-    summary="Retire an address, optionally naming its successor",
-    description="The address is kept (never deleted) with status retired; its registry code then leads "
-    "to the successor (GET answers with it). Only an active address can be retired; the successor must "
-    "be another address that is not retired (409 otherwise). If-Match (or expected_version) is checked "
-    f"when sent. {EDIT_ACCESS}",
-    responses={
-        **_geojson_ok("The retired address, with its successor.", "ETag", "Link"),
-        **_errors(400, 401, 403, 404, 409, 422),
-    },
-)
-def post_retire(
-    *,
-    response: Response,
-    db: Db,
-    who: Editor,
-    registry_code: RegistryCode,
-    retire: RetireRequest,
-    if_match: IfMatch = None,
-) -> AddressDetailFeature:
-    """Retire the address (checking the version when one is named); answer it with its successor."""
-    checked = _optional_version(if_match, retire.expected_version)
-    with db.begin() as conn:
-        check_address_access(conn, who, [registry_code])
-        record = retire_address(
-            conn,
-            registry_code,
-            reason=retire.reason,
-            successor=retire.successor,
-            expected_version=checked,
-            changed_by=who.username,
-        )
-        return _answer(conn, response, record.registry_code)
 
 
 @router.post(

@@ -74,6 +74,95 @@
       file_no_points: "không có điểm nào",
       file_remove: "Bỏ tệp",
       row: "Dòng",
+      // the editor (editor.js)
+      staff_login: "Đăng nhập (cán bộ)",
+      username: "Tên đăng nhập",
+      password: "Mật khẩu",
+      log_in: "Đăng nhập",
+      log_out: "Đăng xuất",
+      logged_in: "Đã đăng nhập: {name}",
+      role_viewer: "người xem",
+      role_editor: "biên tập viên",
+      role_approver: "người phê duyệt",
+      role_admin: "quản trị viên",
+      editing: "Biên tập",
+      new_kind: "Loại điểm mới",
+      dataset_addresses: "Địa chỉ",
+      dataset_villages: "Thôn, xóm, bản",
+      dataset_places: "Địa điểm",
+      edit_hint: "Dùng công cụ trên bản đồ để thêm, kéo hoặc cho ngừng sử dụng một điểm; nhấn vào một điểm rồi chọn Sửa.",
+      no_edit_rights: "Tài khoản này chỉ được xem, không được biên tập.",
+      field_house_number: "Số nhà",
+      field_alley: "Ngõ, ngách",
+      field_street: "Đường, phố",
+      field_village_name: "Thôn, xóm",
+      field_name: "Tên",
+      field_village_type: "Loại (thôn, xóm, bản…)",
+      field_category: "Nhóm",
+      field_kind: "Loại",
+      comment: "Ghi chú thay đổi",
+      confirm_duplicate: "Tôi xác nhận đây không phải địa chỉ trùng",
+      save: "Lưu",
+      retire: "Ngừng sử dụng",
+      history: "Lịch sử",
+      close: "Đóng",
+      cancel: "Hủy",
+      edit_addresses: "Sửa địa chỉ",
+      edit_villages: "Sửa thôn, xóm",
+      edit_places: "Sửa địa điểm",
+      new_feature: "Điểm mới: {kind}",
+      feature_title: "{kind} {key}",
+      feature_status: "Trạng thái: {status} · phiên bản {version}",
+      status_proposed: "đề xuất (chờ duyệt)",
+      status_active: "đang sử dụng",
+      status_retired: "ngừng sử dụng",
+      status_rejected: "bị từ chối",
+      moved_to: "Vị trí mới (chưa lưu): {lat}, {lon}",
+      saved: "Đã lưu phiên bản {version}.",
+      created: "Đã tạo {key} ({status}).",
+      new_location_code: "Mã vị trí mới",
+      required: "{field}: bắt buộc.",
+      nothing_changed: "Không có gì thay đổi.",
+      saving: "Đang lưu…",
+      conflict_title: "Xung đột chỉnh sửa",
+      conflict_text: "Người khác đã sửa điểm này sau khi bạn mở nó (nay là phiên bản {version}). So sánh hai bản:",
+      their_version: "Phiên bản của họ",
+      your_version: "Thay đổi của bạn",
+      reapply_mine: "Áp dụng lại thay đổi của tôi",
+      keep_theirs: "Giữ phiên bản của họ",
+      position: "Vị trí",
+      status: "Trạng thái",
+      version: "Phiên bản",
+      unknown: "không rõ",
+      retire_title: "Cho ngừng sử dụng điểm này?",
+      retire_text: "Điểm vẫn được giữ trong lịch sử, không bị xóa.",
+      retired_done: "Đã cho ngừng sử dụng (phiên bản {version}).",
+      history_empty: "Chưa có lịch sử.",
+      history_item: "Phiên bản {version} · {action} · {author} · {time}",
+      action_create: "tạo mới",
+      action_update: "sửa",
+      action_retire: "ngừng sử dụng",
+      action_restore: "khôi phục",
+      action_approve: "phê duyệt",
+      action_reject: "từ chối",
+      action_import: "nhập dữ liệu",
+      action_revert: "hoàn tác",
+      geometry_moved: "vị trí đã di chuyển",
+      changeset: "Bộ thay đổi {id}",
+      proposals: "Đề xuất chờ duyệt",
+      proposals_empty: "Không có đề xuất nào.",
+      refresh: "Tải lại",
+      approve: "Phê duyệt",
+      reject: "Từ chối",
+      show: "Xem",
+      approved: "Đã phê duyệt {key}.",
+      rejected: "Đã từ chối {key}.",
+      pm_draw_marker: "Thêm điểm",
+      pm_drag: "Kéo điểm",
+      pm_remove: "Cho ngừng sử dụng điểm",
+      pm_place_marker: "Nhấn vào bản đồ để đặt điểm",
+      pm_finish: "Xong",
+      layer_proposed: "Đề xuất (chờ duyệt)",
     },
     en: {
       title: "Hoa Binh digital addresses",
@@ -132,6 +221,95 @@
       file_no_points: "no points in it",
       file_remove: "Remove file",
       row: "Row",
+      // the editor (editor.js)
+      staff_login: "Staff log-in",
+      username: "User name",
+      password: "Password",
+      log_in: "Log in",
+      log_out: "Log out",
+      logged_in: "Logged in: {name}",
+      role_viewer: "viewer",
+      role_editor: "editor",
+      role_approver: "approver",
+      role_admin: "administrator",
+      editing: "Editing",
+      new_kind: "Kind of new point",
+      dataset_addresses: "Address",
+      dataset_villages: "Village (thôn, xóm, bản)",
+      dataset_places: "Place",
+      edit_hint: "Use the tools on the map to add, drag or retire a point; click a point and choose Edit.",
+      no_edit_rights: "This account may read, not edit.",
+      field_house_number: "House number",
+      field_alley: "Alley (ngõ, ngách)",
+      field_street: "Street",
+      field_village_name: "Village",
+      field_name: "Name",
+      field_village_type: "Type (thôn, xóm, bản…)",
+      field_category: "Category",
+      field_kind: "Kind",
+      comment: "Change comment",
+      confirm_duplicate: "I confirm this is not a duplicate address",
+      save: "Save",
+      retire: "Retire",
+      history: "History",
+      close: "Close",
+      cancel: "Cancel",
+      edit_addresses: "Edit address",
+      edit_villages: "Edit village",
+      edit_places: "Edit place",
+      new_feature: "New point: {kind}",
+      feature_title: "{kind} {key}",
+      feature_status: "Status: {status} · version {version}",
+      status_proposed: "proposed (awaiting approval)",
+      status_active: "active",
+      status_retired: "retired",
+      status_rejected: "rejected",
+      moved_to: "New position (not saved): {lat}, {lon}",
+      saved: "Saved version {version}.",
+      created: "Created {key} ({status}).",
+      new_location_code: "New location code",
+      required: "{field}: required.",
+      nothing_changed: "Nothing changed.",
+      saving: "Saving…",
+      conflict_title: "Edit conflict",
+      conflict_text: "Someone else changed this point after you opened it (it is now version {version}). Compare both:",
+      their_version: "Their version",
+      your_version: "Your changes",
+      reapply_mine: "Reapply mine on top",
+      keep_theirs: "Keep theirs",
+      position: "Position",
+      status: "Status",
+      version: "Version",
+      unknown: "unknown",
+      retire_title: "Retire this point?",
+      retire_text: "The point is kept in the history, never deleted.",
+      retired_done: "Retired (version {version}).",
+      history_empty: "No history yet.",
+      history_item: "Version {version} · {action} · {author} · {time}",
+      action_create: "created",
+      action_update: "changed",
+      action_retire: "retired",
+      action_restore: "restored",
+      action_approve: "approved",
+      action_reject: "rejected",
+      action_import: "imported",
+      action_revert: "reverted",
+      geometry_moved: "position moved",
+      changeset: "Changeset {id}",
+      proposals: "Proposals to review",
+      proposals_empty: "No proposals.",
+      refresh: "Refresh",
+      approve: "Approve",
+      reject: "Reject",
+      show: "Show",
+      approved: "Approved {key}.",
+      rejected: "Rejected {key}.",
+      pm_draw_marker: "Add a point",
+      pm_drag: "Drag points",
+      pm_remove: "Retire a point",
+      pm_place_marker: "Click the map to place the point",
+      pm_finish: "Finish",
+      layer_proposed: "Proposed (awaiting approval)",
     },
   };
 
@@ -165,6 +343,7 @@
     localStorage.setItem("diachiso.lang", lang);
     translatePage();
     renderLegend();
+    document.dispatchEvent(new CustomEvent("diachiso:language", { detail: { lang } }));
   }
 
   /* ============================================================ small helpers */
@@ -277,6 +456,15 @@
     }
   }
 
+  /** Proposed rows (shown to staff only) drawn over their layer's dots: amber, ringed, so they stand apart. */
+  function proposedRule(dataLayer) {
+    return {
+      dataLayer,
+      filter: (z, f) => f.props.status === "proposed",
+      symbolizer: new protomapsL.CircleSymbolizer({ radius: 5, fill: "#ffb300", stroke: "#6d4c00", width: 1.5 }),
+    };
+  }
+
   function pointLabel(options) {
     return new protomapsL.OffsetTextSymbolizer({ offsetX: 6, offsetY: 4, fontFamily: FONT, ...halo, ...options });
   }
@@ -353,6 +541,7 @@
             width: 1,
           }),
         },
+        proposedRule("villages"),
       ],
       labels: [
         {
@@ -369,6 +558,7 @@
           dataLayer: "places",
           symbolizer: new protomapsL.CircleSymbolizer({ radius: 3.5, fill: "#7b1fa2", stroke: "#ffffff", width: 1 }),
         },
+        proposedRule("places"),
       ],
       labels: [{ dataLayer: "places", minzoom: 15, symbolizer: pointLabel({ fill: "#5a1577", fontSize: 11 }) }],
     },
@@ -379,6 +569,7 @@
           dataLayer: "addresses",
           symbolizer: new protomapsL.CircleSymbolizer({ radius: 4, fill: "#d84315", stroke: "#ffffff", width: 1.2 }),
         },
+        proposedRule("addresses"),
       ],
       labels: [
         {
@@ -568,7 +759,9 @@
   function placeHtml(feature, extra = "", role = "found") {
     const g = details(feature);
     const kind = g.type ? `<span class="kind">${escapeHtml(kindText(g))}</span>` : "";
-    let html = `<div class="place-popup" data-role="${role}"><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
+    const refs = `data-ref="${escapeHtml(g.ref ?? "")}" data-village-ref="${escapeHtml(g.village?.ref ?? "")}"`;
+    const keys = `data-registry-code="${escapeHtml(g.registry_code ?? "")}" ${refs}`;
+    let html = `<div class="place-popup" data-role="${role}" ${keys}><h3>${escapeHtml(g.label ?? g.name)}</h3>${kind}<dl>`;
     html += codeRows(g) + unitRows(g);
     if (g.address) {
       const name = g.address.name ? `${escapeHtml(g.address.name)} · ` : "";
@@ -614,7 +807,16 @@
     }
   }
 
-  map.on("click", (event) => reverseAt(event.latlng));
+  /** Whether a Leaflet-Geoman tool (the editor's add, drag, retire) is on or a point is being dragged: a click then belongs to it. */
+  function drawingToolOn() {
+    const pm = map.pm;
+    const tool = pm && (pm.globalDrawModeEnabled() || pm.globalDragModeEnabled() || pm.globalRemovalModeEnabled());
+    return Boolean(tool || window.diachiso.editor?.dragging());
+  }
+
+  map.on("click", (event) => {
+    if (!drawingToolOn()) reverseAt(event.latlng);
+  });
 
   /* ============================================================ showing a found feature */
 
@@ -1046,6 +1248,20 @@
     }
   }
 
-  window.diachiso = { map, showFeature, reverseAt, grid: Grid, lastClick: null, userPoints };
+  window.diachiso = {
+    map,
+    showFeature,
+    reverseAt,
+    grid: Grid,
+    lastClick: null,
+    userPoints,
+    // for the editor (editor.js): the one dictionary, the language, the helpers
+    t,
+    lang: () => state.lang,
+    escapeHtml,
+    formatRegistryCode,
+    isPhone,
+    setPanel,
+  };
   start();
 })();

@@ -34,8 +34,17 @@ from tests.accounts import PASSWORD, create_account, create_token, login
 pytestmark = pytest.mark.db
 
 HOA_BINH = "04795"
-POINT: dict[str, Any] = {"lon": 105.3446, "lat": 20.8121, "house_number": "7"}  # in Phường Hòa Bình
-MAI_CHAU_POINT: dict[str, Any] = {"lon": 105.0833, "lat": 20.6601, "house_number": "7"}  # Xã Mai Châu
+
+
+def _feature(lon: float, lat: float, house_number: str) -> dict[str, object]:
+    """A new address as the editing routes take it (these tests register it again and again)."""
+    point = {"type": "Point", "coordinates": [lon, lat]}
+    properties = {"house_number": house_number}
+    return {"type": "Feature", "geometry": point, "properties": properties, "confirm_duplicate": True}
+
+
+POINT = _feature(105.3446, 20.8121, "7")  # in Phường Hòa Bình
+MAI_CHAU_POINT = _feature(105.0833, 20.6601, "7")  # Xã Mai Châu
 
 
 def _name(role: str) -> str:
@@ -219,7 +228,9 @@ def test_tokens_authenticate_record_their_use_and_stop_when_revoked(
     machine = TestClient(app_client.app, headers={"Authorization": f"Bearer {token}"})
     me = machine.get("/auth/me").json()
     assert (me["account"]["role"], me["csrf_token"]) == ("editor", None)
-    created = machine.post("/addresses", json={**POINT, "house_number": "9"})  # no CSRF for tokens
+    created = machine.post(
+        "/addresses", json={**POINT, "properties": {"house_number": "9"}}
+    )  # no CSRF for tokens
     assert created.status_code == 201, created.text
     made.append(created.json()["id"])
     with engine.connect() as conn:
@@ -259,16 +270,16 @@ def test_an_editor_cannot_move_an_address_out_of_their_communes(
     with engine.begin() as conn:
         token = create_token(conn, username=_name("mover"), role="editor", communes=[HOA_BINH])
     editor = TestClient(app_client.app, headers={"Authorization": f"Bearer {token}"})
-    created = editor.post("/addresses", json={**POINT, "lon": POINT["lon"] + 0.0003, "house_number": "11"})
+    created = editor.post("/addresses", json=_feature(105.3446 + 0.0003, 20.8121, "11"))
     assert created.status_code == 201, created.text
     code = created.json()["id"]
     made.append(code)
-    away = {"lon": MAI_CHAU_POINT["lon"], "lat": MAI_CHAU_POINT["lat"]}
+    away = {"geometry": MAI_CHAU_POINT["geometry"], "comment": "moved away"}
     moved = editor.patch(f"/addresses/{code}", json=away, headers={"If-Match": '"1"'})
     assert "communes" in _error(moved, 403)["message"]
     after = editor.get(f"/addresses/{code}").json()
     assert after["properties"]["version"] == 1  # rolled back: not moved
-    assert after["geometry"]["coordinates"][0] == pytest.approx(POINT["lon"] + 0.0003)
+    assert after["geometry"]["coordinates"][0] == pytest.approx(105.3446 + 0.0003)
     with engine.connect() as conn:
         history = (
             select(func.count())

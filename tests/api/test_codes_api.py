@@ -56,9 +56,20 @@ def created(engine: Engine) -> Iterator[list[str]]:
         conn.execute(delete(address).where(ours))
 
 
+def _new(lon: float, lat: float, **fields: Any) -> dict[str, Any]:
+    """The body of a new address: a GeoJSON Feature (the defaults: a house in Xóm Lác)."""
+    point = {"type": "Point", "coordinates": [lon, lat]}
+    return {"type": "Feature", "geometry": point, "properties": {**HOUSE, **fields}}
+
+
+def _change(**fields: Any) -> dict[str, Any]:
+    """The body of a PATCH: the properties that change."""
+    return {"properties": fields}
+
+
 def _create(client: TestClient, created: list[str], lon: float, lat: float, **fields: Any) -> dict[str, Any]:
     """POST a new address (the defaults: a house in Xóm Lác); return its Feature."""
-    response = client.post("/addresses", json={"lon": lon, "lat": lat, **HOUSE, **fields})
+    response = client.post("/addresses", json=_new(lon, lat, **fields))
     assert response.status_code == 201, response.text
     feature: dict[str, Any] = response.json()
     created.append(feature["id"])
@@ -82,9 +93,7 @@ def _grouped(code: str) -> str:
 
 def test_create_answers_201_with_location_etag_and_both_codes(client: TestClient, created: list[str]) -> None:
     lon, lat = _point(1)
-    response = client.post(
-        "/addresses", json={"lon": lon, "lat": lat, **HOUSE, "street": "  Trần  Hưng Đạo "}
-    )
+    response = client.post("/addresses", json=_new(lon, lat, street="  Trần  Hưng Đạo "))
     assert response.status_code == 201, response.text
     feature = response.json()
     created.append(feature["id"])
@@ -203,16 +212,16 @@ def test_patch_needs_the_version_and_refuses_a_stale_one(client: TestClient, cre
     code = _create(client, created, *_point(6))["id"]
     path = f"/addresses/{code}"
 
-    missing = _error(client.patch(path, json={"house_number": "12B"}), 428)
+    missing = _error(client.patch(path, json=_change(house_number="12B")), 428)
     assert "If-Match" in missing["message"]
-    stale = _error(client.patch(path, json={"house_number": "12B"}, headers={"If-Match": '"7"'}), 409)
+    stale = _error(client.patch(path, json=_change(house_number="12B"), headers={"If-Match": '"7"'}), 409)
     assert stale["type"] == "StaleVersionError"
     assert "version 1, not 7" in stale["message"]
-    bad = _error(client.patch(path, json={"house_number": "12B"}, headers={"If-Match": "W/abc"}), 400)
+    bad = _error(client.patch(path, json=_change(house_number="12B"), headers={"If-Match": "W/abc"}), 400)
     assert bad["parameter"] == "If-Match"
     assert client.get(path).json()["properties"]["version"] == 1  # nothing was written
 
-    changed = client.patch(path, json={"house_number": "12B", "alley": None}, headers={"If-Match": '"1"'})
+    changed = client.patch(path, json=_change(house_number="12B", alley=None), headers={"If-Match": '"1"'})
     assert changed.status_code == 200, changed.text
     assert changed.headers["etag"] == '"2"'
     props = changed.json()["properties"]
@@ -224,9 +233,9 @@ def test_patch_needs_the_version_and_refuses_a_stale_one(client: TestClient, cre
     )
     assert props["label"].startswith("Số 12B, Xóm Lác, ")
 
-    by_body = client.patch(path, json={"street": "Cù Chính Lan", "expected_version": 2})
-    assert by_body.status_code == 200, by_body.text
-    assert by_body.json()["properties"]["version"] == 3
+    again = client.patch(path, json=_change(street="Cù Chính Lan"), headers={"If-Match": "2"})
+    assert again.status_code == 200, again.text
+    assert again.json()["properties"]["version"] == 3
     assert client.get(path).headers["etag"] == '"3"'
 
 
@@ -235,9 +244,8 @@ def test_patch_move_gives_a_new_location_code_and_keeps_the_registry_code(
 ) -> None:
     feature = _create(client, created, *_point(7))
     code = feature["id"]
-    moved = client.patch(
-        f"/addresses/{code}", json={"lon": MAI_CHAU[0], "lat": MAI_CHAU[1]}, headers={"If-Match": "1"}
-    )
+    point = {"type": "Point", "coordinates": list(MAI_CHAU)}
+    moved = client.patch(f"/addresses/{code}", json={"geometry": point}, headers={"If-Match": "1"})
     assert moved.status_code == 200, moved.text
     props = moved.json()["properties"]
     assert props["registry_code"] == code
@@ -252,7 +260,9 @@ def test_retire_leads_the_old_code_to_its_successor(client: TestClient, created:
     new = _create(client, created, *_point(9), house_number="12")["id"]
 
     retired = client.post(
-        f"/addresses/{old}/retire", json={"reason": "house rebuilt", "successor": _grouped(new)}
+        f"/addresses/{old}/retire",
+        json={"comment": "house rebuilt", "successor": _grouped(new)},
+        headers={"If-Match": '"1"'},
     )
     assert retired.status_code == 200, retired.text
     link = f'</addresses/{new}>; rel="successor-version"'
@@ -283,11 +293,11 @@ def test_retire_leads_the_old_code_to_its_successor(client: TestClient, created:
     assert _grouped(new) in gone["message"]
     assert _error(client.get(f"/addresses/{old}/plate.png"), 410)["type"] == "GoneError"
     refused = _error(
-        client.patch(f"/addresses/{old}", json={"house_number": "1"}, headers={"If-Match": '"2"'}), 409
+        client.patch(f"/addresses/{old}", json=_change(house_number="1"), headers={"If-Match": '"2"'}), 409
     )
-    assert refused["type"] == "StatusTransitionError"
-    again = _error(client.post(f"/addresses/{old}/retire", json={"reason": "again"}), 409)
-    assert again["type"] == "StatusTransitionError"
+    assert "restore it before editing it" in refused["message"]
+    again = client.post(f"/addresses/{old}/retire", json={"comment": "again"}, headers={"If-Match": '"2"'})
+    assert "cannot retire address" in _error(again, 409)["message"]
 
 
 def test_merge_retires_several_into_one_all_or_nothing(client: TestClient, created: list[str]) -> None:
@@ -310,16 +320,28 @@ def test_merge_retires_several_into_one_all_or_nothing(client: TestClient, creat
 
 
 def test_bad_edits_are_refused_and_write_nothing(client: TestClient, created: list[str]) -> None:
-    outside = _error(client.post("/addresses", json={"lon": 105.8522, "lat": 21.0287}), 400)
-    assert outside["type"] == "OutOfTerritoryError"
-    assert _error(client.post("/addresses", json={"lon": 200, "lat": 20.8}), 422)["parameter"] == "lon"
-    assert _error(client.post("/addresses", json={"lon": 105.33, "lat": 20.81, "colour": "blue"}), 422)
-    assert _error(client.post("/addresses", json={"lon": 105.33, "lat": 20.81, "street": "a\x00b"}), 422)
-    assert _error(client.post("/addresses", json={"lon": 105.33, "lat": 20.81, "status": "retired"}), 422)
+    outside = _error(client.post("/addresses", json=_new(105.8522, 21.0287)), 422)
+    assert (outside["type"], outside["parameter"]) == ("EditRefusedError", "geometry")
+    assert "nằm ngoài tỉnh" in outside["message_vi"]
+    assert _error(client.post("/addresses", json=_new(200, 20.8)), 422)["parameter"] == "geometry"
+    assert (
+        _error(client.post("/addresses", json=_new(105.33, 20.81, colour="blue")), 422)["parameter"]
+        == "colour"
+    )
+    assert (
+        _error(client.post("/addresses", json=_new(105.33, 20.81, street="a\x00b")), 422)["parameter"]
+        == "street"
+    )
+    assert (
+        _error(client.post("/addresses", json=_new(105.33, 20.81, status="retired")), 422)["parameter"]
+        == "status"
+    )
     code = _create(client, created, *_point(14))["id"]
-    itself = _error(client.post(f"/addresses/{code}/retire", json={"reason": "x", "successor": code}), 409)
-    assert (itself["type"], itself["parameter"]) == ("InvalidSuccessorError", "successor")
-    assert _error(client.post(f"/addresses/{code}/retire", json={"reason": ""}), 422)["parameter"] == "reason"
+    itself = client.post(f"/addresses/{code}/retire", json={"successor": code}, headers={"If-Match": "1"})
+    assert (_error(itself, 409)["type"], _error(itself, 409)["parameter"]) == (
+        "InvalidSuccessorError",
+        "successor",
+    )
     assert client.get(f"/addresses/{code}").json()["properties"]["status"] == "active"
 
 
@@ -353,7 +375,9 @@ def test_unissued_codes_answer_404(client: TestClient) -> None:
     for path in ("/codes/{}", "/addresses/{}", "/addresses/{}/plate.svg", "/addresses/{}/plate.png"):
         error = _error(client.get(path.format(_grouped(UNISSUED))), 404)
         assert "has not been issued" in error["message"]
-    missing = client.patch(f"/addresses/{UNISSUED}", json={"house_number": "1"}, headers={"If-Match": '"1"'})
+    missing = client.patch(
+        f"/addresses/{UNISSUED}", json=_change(house_number="1"), headers={"If-Match": '"1"'}
+    )
     assert _error(missing, 404)["type"] == "NotFoundError"
 
 
@@ -370,7 +394,7 @@ def test_edits_need_credentials_reads_do_not(
     anonymous: TestClient, engine: Engine, staff_token: str, created: list[str]
 ) -> None:
     lon, lat = _point(15)
-    new = {"lon": lon, "lat": lat, **HOUSE}
+    new = _new(lon, lat)
     refused = anonymous.post("/addresses", json=new)
     assert "log-in" in _error(refused, 401)["message"]
     assert refused.headers["www-authenticate"] == 'Bearer realm="diachiso"'
@@ -383,9 +407,9 @@ def test_edits_need_credentials_reads_do_not(
     code = made.json()["id"]
     created.append(code)
     assert anonymous.get(f"/addresses/{code}").status_code == 200  # reading needs no credentials
-    patch = {"json": {"house_number": "9"}, "headers": {"If-Match": '"1"'}}
+    patch = {"json": _change(house_number="9"), "headers": {"If-Match": '"1"'}}
     assert _error(anonymous.patch(f"/addresses/{code}", **patch), 401)
-    assert _error(anonymous.post(f"/addresses/{code}/retire", json={"reason": "x"}), 401)
+    assert _error(anonymous.post(f"/addresses/{code}/retire", json={"comment": "x"}), 401)
     assert _error(anonymous.post("/addresses/merge", json={"codes": [code], "into": code}), 401)
     patch["headers"]["Authorization"] = f"Bearer {staff_token}"
     assert anonymous.patch(f"/addresses/{code}", **patch).json()["properties"]["house_number"] == "9"
@@ -413,26 +437,29 @@ def test_edit_answers_match_the_openapi_document(
         body: dict[str, Any] = response.json() if "json" in response.headers["content-type"] else {}
         return body
 
-    one = "/addresses/{registry_code}"
+    one, edit = "/addresses/{registry_code}", "/addresses/{key}"
     codes = []
     for n in (16, 17, 18):
         lon, lat = _point(n)
-        codes.append(
-            check("POST", "/addresses", client.post("/addresses", json={"lon": lon, "lat": lat}), 201)["id"]
-        )
+        codes.append(check("POST", "/addresses", client.post("/addresses", json=_new(lon, lat)), 201)["id"])
     created.extend(codes)
     with pytest.raises(FailureGroup):  # not vacuous: a code look-up is no answer of a merge
         schema["/addresses/merge"]["POST"].validate_response(client.get(f"/codes/{codes[0]}"))
-    check("PATCH", one, client.patch(f"/addresses/{codes[0]}", json={"alley": "5"}), 428)
+    version = {"If-Match": '"1"'}
+    check("PATCH", edit, client.patch(f"/addresses/{codes[0]}", json=_change(alley="5")), 428)
     check(
-        "PATCH", one, client.patch(f"/addresses/{codes[0]}", json={"alley": "5", "expected_version": 1}), 200
+        "PATCH", edit, client.patch(f"/addresses/{codes[0]}", json=_change(alley="5"), headers=version), 200
     )
     check(
-        "PATCH", one, client.patch(f"/addresses/{codes[0]}", json={"alley": "6", "expected_version": 1}), 409
+        "PATCH", edit, client.patch(f"/addresses/{codes[0]}", json=_change(alley="6"), headers=version), 409
     )
-    check("PATCH", one, client.patch(f"/addresses/{codes[0]}", json={"lon": "east"}), 422)
-    retire = client.post(f"/addresses/{codes[0]}/retire", json={"reason": "gone", "successor": codes[1]})
-    check("POST", f"{one}/retire", retire, 200)
+    check("PATCH", edit, client.patch(f"/addresses/{codes[0]}", json={"lon": "east"}, headers=version), 422)
+    retire = client.post(
+        f"/addresses/{codes[0]}/retire",
+        json={"comment": "gone", "successor": codes[1]},
+        headers={"If-Match": "2"},
+    )
+    check("POST", f"{edit}/retire", retire, 200)
     check("GET", one, client.get(f"/addresses/{codes[0]}"), 200)
     check("GET", "/codes/{code}", client.get(f"/codes/{codes[0]}"), 200)
     check("GET", "/codes/{code}", client.get(f"/codes/{encode(*_point(16))[:5]}"), 400)
@@ -448,4 +475,4 @@ def test_edit_answers_match_the_openapi_document(
     chained = check("GET", "/codes/{code}", client.get(f"/codes/{codes[0]}"), 200)
     assert [feature["id"] for feature in chained["chain"]] == codes[1:]  # retired, then merged
     assert chained["successor"]["id"] == codes[2]
-    check("POST", "/addresses", anonymous.post("/addresses", json={"lon": 105.3, "lat": 20.81}), 401)
+    check("POST", "/addresses", anonymous.post("/addresses", json=_new(105.3, 20.81)), 401)

@@ -43,7 +43,7 @@ def test_every_web_layer_error_has_its_status_in_the_table() -> None:
 
 def test_a_428_and_a_413_answer_as_the_table_says(staff_client: TestClient) -> None:
     client = staff_client
-    missing = client.patch("/addresses/1234567890", json={"house_number": "1"})
+    missing = client.patch("/addresses/1234567890", json={"properties": {"house_number": "1"}})
     assert missing.status_code == 428
     assert missing.json()["error"]["type"] == "PreconditionRequiredError"
     assert missing.json()["error"]["parameter"] == "If-Match"

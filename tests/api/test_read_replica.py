@@ -82,7 +82,12 @@ def test_edits_go_to_the_primary(client: TestClient, databases: tuple[Engine, En
         token = create_token(conn, username="replica-admin", role="admin")
     answer = client.post(
         "/addresses",
-        json={"lon": 105.338, "lat": 20.817, "house_number": "12", "street": "Cù Chính Lan"},
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [105.338, 20.817]},
+            "properties": {"house_number": "12", "street": "Cù Chính Lan"},
+            "confirm_duplicate": True,
+        },
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 201, answer.text

@@ -117,10 +117,12 @@ def editor(engine: Engine, database_url: str, staff_token: str) -> Iterator[Test
 def test_coordinates_in_a_body_are_strict_finite_numbers(
     editor: TestClient, member: str, value: object
 ) -> None:
-    body = {**POINT, "house_number": "1", member: value}
+    point = {**POINT, member: value}
+    geometry = {"type": "Point", "coordinates": [point["lon"], point["lat"]]}
+    body = {"type": "Feature", "geometry": geometry, "properties": {"house_number": "1"}}
     raw = json.dumps(body).replace("Infinity", "1e400")  # 1e400 reads as infinity
     response = editor.post("/addresses", content=raw, headers={"Content-Type": "application/json"})
-    _error(response, 422, member)
+    _error(response, 422, "geometry")
 
 
 # --- routing answers ---------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def api_schema(engine: Engine, database_url: str) -> schemathesis.BaseSchema:
 def test_the_operations_are_found() -> None:
     assert ("GET", "/ogc/collections/{collectionId}/items") in _operations()
     assert ("GET", "/units/convert") in _operations()
-    assert ("PATCH", "/addresses/{registry_code}") in _operations()
+    assert ("PATCH", "/addresses/{key}") in _operations()
 
 
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])

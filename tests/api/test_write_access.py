@@ -25,7 +25,7 @@ from typing import Any, Final
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from addresses.registry import create_address
 from addresses.schema import (
@@ -79,11 +79,22 @@ def write_operations(openapi: dict[str, Any]) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Fixture:
-    """The address the writes aim at, and the second one a merge folds into it."""
+    """The features the writes aim at (by dataset: key and version), and the address a merge folds in."""
 
     code: str
     other: str
     version: int
+    keys: dict[str, str]
+    versions: dict[str, int]
+
+
+def _existing(conn: Connection, table: Table, commune_id: int) -> tuple[str, int]:
+    """The id and version of an active row of ``table`` in the commune."""
+    query = select(table.c.id, table.c.version).where(
+        table.c.commune_id == commune_id, table.c.status == "active"
+    )
+    row = conn.execute(query.order_by(table.c.id).limit(1)).one()
+    return str(row.id), int(row.version)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +103,23 @@ def targets(engine: Engine) -> Iterator[Fixture]:
     with engine.begin() as conn:
         one = create_address(conn, lon=POINT[0], lat=POINT[1], house_number="31", village_name="Xóm Lác")
         two = create_address(conn, lon=POINT[0] + 0.0002, lat=POINT[1], house_number="33")
-    yield Fixture(one.registry_code, two.registry_code, one.version)
+        unit = conn.execute(
+            select(admin_unit.c.id, admin_unit.c.version).where(
+                admin_unit.c.code == HOA_BINH, admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None)
+            )
+        ).one()
+        village_key, village_version = _existing(conn, village, unit.id)
+        place_key, place_version = _existing(conn, place, unit.id)
+    keys = {
+        "addresses": one.registry_code,
+        "villages": village_key,
+        "places": place_key,
+        "units": str(unit.id),
+    }
+    versions = {"addresses": one.version, "villages": village_version, "places": place_version}
+    yield Fixture(
+        one.registry_code, two.registry_code, one.version, keys, {**versions, "units": unit.version}
+    )
     with engine.begin() as conn:
         ids = [one.id, two.id]
         conn.execute(delete(address_history).where(address_history.c.address_id.in_(ids)))
@@ -100,21 +127,34 @@ def targets(engine: Engine) -> Iterator[Fixture]:
         conn.execute(delete(tile_invalidation).where(tile_invalidation.c.layer == "address"))
 
 
+def _dataset(path: str) -> str:
+    """The dataset a path writes (its first segment)."""
+    return path.strip("/").split("/")[0]
+
+
 def _path(path: str, target: Fixture) -> str:
-    """The path with its parameters filled: the target address wherever a key is asked for."""
-    known = {"registry_code": target.code, "key": target.code, "dataset": "addresses", "code": target.code}
+    """The path with its parameters filled: the target feature of the path's dataset."""
+    key = target.keys.get(_dataset(path), target.code)
+    known = {"registry_code": target.code, "key": key, "code": target.code}
     return re.sub(r"\{(\w+)\}", lambda found: known.get(found.group(1), "1"), path)
 
 
 def _legacy_bodies(target: Fixture) -> dict[tuple[str, str], dict[str, Any]]:
     """Bodies of the address routes of today, which have their own shapes."""
     lon, lat = POINT
+    del lon, lat
     return {
-        ("POST", "/addresses/merge"): {"codes": [target.other], "into": target.code, "reason": "same house"},
-        ("POST", "/addresses/{registry_code}/retire"): {"reason": "demolished"},
-        ("PATCH", "/addresses/{registry_code}"): {"house_number": "31B"},
-        ("POST", "/addresses"): {"lon": lon, "lat": lat, "house_number": "35"},
+        ("POST", "/addresses/merge"): {"codes": [target.other], "into": target.code, "reason": "same house"}
     }
+
+
+PROPERTIES: Final = {
+    "addresses": {"house_number": "31B"},
+    "villages": {"name": "Xóm Thử"},
+    "places": {"name": "Chợ Thử", "category": "amenity", "kind": "marketplace"},
+    "units": {"name_en": "Test Ward"},
+}
+"""Changed (or new) properties each dataset accepts."""
 
 
 def _body(method: str, path: str, target: Fixture) -> dict[str, Any]:
@@ -122,17 +162,18 @@ def _body(method: str, path: str, target: Fixture) -> dict[str, Any]:
     legacy = _legacy_bodies(target).get((method, path))
     if legacy is not None:
         return legacy
+    properties = PROPERTIES.get(_dataset(path), {})
     if method == "PATCH":  # the editing routes of every dataset: changed properties and a comment
-        return {"properties": {"house_number": "31B"}, "comment": "renumbered"}
+        return {"properties": properties, "comment": "renumbered"}
     if method == "POST" and "{" not in path:
         point = {"type": "Point", "coordinates": list(POINT)}
-        return {"type": "Feature", "geometry": point, "properties": {"house_number": "35"}, "comment": "new"}
+        return {"type": "Feature", "geometry": point, "properties": properties, "comment": "new"}
     return {"comment": "tested"}
 
 
 def _send(client: TestClient, operation: tuple[str, str], target: Fixture, **headers: str) -> httpx.Response:
     method, path = operation
-    sent = {"If-Match": f'"{target.version}"', **headers}
+    sent = {"If-Match": f'"{target.versions.get(_dataset(path), target.version)}"', **headers}
     answer: httpx.Response = client.request(
         method, _path(path, target), json=_body(method, path, target), headers=sent
     )
@@ -150,6 +191,9 @@ def _state(engine: Engine, target: Fixture) -> dict[str, object]:
             address.c.registry_code.in_([target.code, target.other])
         )
         counts["targets"] = sorted(tuple(row) for row in conn.execute(query))
+        for table in (village, place):
+            versions = select(table.c.version, table.c.status).where(table.c.commune_id.is_not(None))
+            counts[f"{table.name} versions"] = sorted(tuple(row) for row in conn.execute(versions))
     return counts
 
 
@@ -194,7 +238,8 @@ def _operations() -> list[tuple[str, str]]:
 def test_the_write_operations_are_found() -> None:
     found = _operations()
     assert ("POST", "/addresses") in found
-    assert ("PATCH", "/addresses/{registry_code}") in found
+    assert ("PATCH", "/addresses/{key}") in found
+    assert ("POST", "/villages/{key}/approve") in found
     assert ("POST", "/addresses/merge") in found
     assert not set(found) & set(OPEN_WRITES)
 
@@ -227,7 +272,7 @@ def test_who_may_not_write_is_refused_and_nothing_is_written(
     assert viewer.status_code == 403, viewer.text
     other = _send(callers.other_editor, operation, targets)
     assert other.status_code == 403, other.text
-    assert other.json()["error"]["type"] == "PermissionDeniedError"
+    assert other.json()["error"]["type"] in {"PermissionDeniedError", "EditForbiddenError"}
     assert _state(engine, targets) == before
 
 
@@ -240,7 +285,7 @@ def test_the_same_writes_succeed_for_an_editor_of_the_commune(
             conn, username=f"editor-{uuid.uuid4().hex[:8]}", role="editor", communes=[HOA_BINH]
         )
     editor = TestClient(app_client.app, headers={"Authorization": f"Bearer {token}"})
-    patch = _send(editor, ("PATCH", "/addresses/{registry_code}"), targets)
+    patch = _send(editor, ("PATCH", "/addresses/{key}"), targets)
     assert patch.status_code == 200, patch.text
     assert patch.json()["properties"]["house_number"] == "31B"
     with engine.connect() as conn:

@@ -1,0 +1,159 @@
+"""The change feed: commit-ordered numbers under concurrent writers, and replay into an empty database."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from addresses import migrate
+from addresses.db import make_engine
+from addresses.editing import change_status, create_feature, update_feature
+from addresses.feed import Changeset, events_after, last_seq, record_import
+from addresses.history import replay_events
+from addresses.schema import address, admin_unit, place, village
+from tests import databases
+from tests.accounts import create_account
+from tests.addresses.test_editing import _communes, _point
+
+WRITERS = 12
+EVENTS_EACH = 5
+
+
+def _writer(engine: Engine, name: str, seqs: list[int], errors: list[BaseException]) -> None:
+    """Append events in transactions that wait before numbering and before committing (out of order)."""
+    rng = random.Random(name)
+    try:
+        for _ in range(EVENTS_EACH):
+            with engine.begin() as conn:
+                time.sleep(rng.uniform(0, 0.02))  # work before the end of the transaction
+                seq = record_import(conn, dataset="places", author=f"test:{name}")
+                time.sleep(rng.uniform(0, 0.02))  # the commit comes later than the number
+            seqs.append(seq)
+    except BaseException as error:  # reported by the test
+        errors.append(error)
+
+
+def _poll(engine: Engine, start: int, seen: list[int], stop: threading.Event) -> None:
+    """Poll after=N as a replica would, keeping every number it gets."""
+    after = start
+    while True:
+        finishing = stop.is_set()
+        with engine.connect() as conn:
+            page = events_after(conn, after=after, limit=7)
+        seen.extend(event.seq for event in page.events)
+        if page.events:
+            after = page.events[-1].seq
+        elif finishing:
+            return
+        time.sleep(0.001)
+
+
+def test_a_poller_never_misses_an_event_of_writers_committing_out_of_order(engine: Engine) -> None:
+    with engine.connect() as conn:
+        start = last_seq(conn)
+    seqs: list[int] = []
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    poller = threading.Thread(target=_poll, args=(engine, start, seen, stop))
+    poller.start()
+    writers = [threading.Thread(target=_writer, args=(engine, str(i), seqs, errors)) for i in range(WRITERS)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    poller.join(30)
+    assert errors == []
+    assert sorted(seqs) == list(range(start + 1, start + 1 + WRITERS * EVENTS_EACH))
+    assert seen == sorted(seqs)  # every one, once, in order: nothing skipped by a later commit
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[Engine]:
+    """A migrated database with no data but the units (reference data the rows point to)."""
+    url = databases.recreate_database(databases.server_url(), f"diachiso_replay_{id(database_url)}")
+    target = make_engine(url)
+    try:
+        migrate.upgrade(target)
+        yield target
+    finally:
+        target.dispose()
+        databases.drop_database(url)
+
+
+def _copy_reference(source: Connection, target: Connection, *, except_villages: list[int]) -> None:
+    """Copy the imported units and villages (the feed carries edits; imports are dataset-level events)."""
+    units = source.execute(select(admin_unit).order_by(admin_unit.c.level, admin_unit.c.id)).mappings().all()
+    target.execute(insert(admin_unit), [dict(row) for row in units])
+    villages = source.execute(select(village).where(village.c.id.not_in(except_villages))).mappings().all()
+    target.execute(insert(village), [dict(row) for row in villages])
+
+
+def _rows(conn: Connection, table: Any, ids: list[int]) -> dict[int, Any]:
+    row = func.to_jsonb(table.table_valued())
+    query = select(table.c.id, row, func.ST_AsEWKB(table.c.geom)).where(table.c.id.in_(ids))
+    return {int(i): (r, bytes(g)) for i, r, g in conn.execute(query)}
+
+
+def test_replaying_the_feed_into_an_empty_database_reproduces_the_rows(
+    conn: Connection, empty_database: Engine
+) -> None:
+    home, away = _communes(conn, 2)
+    editor = create_account(conn, username="replay-editor", role="editor", communes=[home.id])
+    admin = create_account(conn, username="replay-admin", role="admin")
+    start = last_seq(conn)
+
+    def write(who: Any, work: Any) -> Any:
+        cs = Changeset(conn, who, comment="replay")
+        result = work(cs)
+        cs.close()
+        return result
+
+    spot = _point(home.lon, home.lat)
+    one = write(
+        editor, lambda cs: create_feature(cs, "addresses", properties={"house_number": "8"}, geometry=spot)
+    )
+    write(admin, lambda cs: change_status(cs, "addresses", one.key, action="approve", expected_version=1))
+    there = _point(away.lon, away.lat)
+    write(
+        admin,
+        lambda cs: update_feature(
+            cs, "addresses", one.key, expected_version=2, properties={"street": "Phố Mới"}, geometry=there
+        ),
+    )
+    two = write(
+        admin, lambda cs: create_feature(cs, "addresses", properties={"house_number": "9"}, geometry=spot)
+    )
+    write(admin, lambda cs: change_status(cs, "addresses", two.key, action="retire", expected_version=1))
+    shop = write(
+        editor,
+        lambda cs: create_feature(
+            cs, "places", properties={"category": "shop", "kind": "bakery"}, geometry=spot
+        ),
+    )
+    hamlet = write(
+        admin, lambda cs: create_feature(cs, "villages", properties={"name": "Xóm Thử"}, geometry=spot)
+    )
+    write(
+        admin,
+        lambda cs: update_feature(
+            cs, "villages", hamlet.key, expected_version=1, properties={"name": "Xóm Mới"}
+        ),
+    )
+
+    with empty_database.begin() as target:
+        _copy_reference(conn, target, except_villages=[hamlet.id])
+        applied = replay_events(conn, target, after=start)
+        assert applied == 8
+        assert _rows(target, address, [one.id, two.id]) == _rows(conn, address, [one.id, two.id])
+        assert _rows(target, place, [shop.id]) == _rows(conn, place, [shop.id])
+        assert _rows(target, village, [hamlet.id]) == _rows(conn, village, [hamlet.id])
+        assert target.execute(select(func.count()).select_from(address)).scalar_one() == 2
+        assert target.execute(select(func.count()).select_from(place)).scalar_one() == 1
