@@ -33,8 +33,7 @@ class GeoJSONResponse(JSONResponse):
 
 STATUS_MEANINGS: Final[Mapping[int, str]] = {
     400: "A parameter has a value the service cannot use.",
-    401: "An edit token is set on the server and the request carries no `Authorization: Bearer` "
-    "header with it.",
+    401: "No log-in or API token, or one that is not valid (expired, revoked, a disabled account).",
     403: "The caller is known but may not do this (its role, or a commune not assigned to it).",
     404: "No such collection, feature or unit.",
     409: "The change conflicts with what is stored.",
@@ -42,6 +41,7 @@ STATUS_MEANINGS: Final[Mapping[int, str]] = {
     413: "The request body is larger than the server accepts.",
     414: "The request target (path and query string) is longer than the server accepts.",
     422: "A parameter has the wrong type (e.g. not a number).",
+    429: "Too many failed log-ins for this account: wait Retry-After seconds.",
     428: "The edit does not say which version it changes: send If-Match (or expected_version).",
     431: "The request has too many header fields, or too many bytes of them.",
     500: "An internal error (a bug): it has been logged.",
