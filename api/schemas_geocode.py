@@ -18,29 +18,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from addresses.codes import format_registry_code
-from addresses.types import UnitRef
 from geocoder.geocodejson import (
     ATTRIBUTION,
-    GEOCODEJSON_TYPES,
     GEOCODEJSON_VERSION,
-    LEVEL_NUMBERS,
     LICENCE,
     GeocodeJsonType,
     Lang,
-    admin,
-    english_label,
-    outside_note,
-    reverse_label,
-    reverse_level,
 )
 from geocoder.results import (
-    GeocodeResult,
     MatchLevel,
-    NearbyFeature,
-    OldUnit,
     ResultKind,
-    ReverseResult,
     UnitLevelName,
 )
 
@@ -54,31 +41,11 @@ class UnitModel(BaseModel):
     level: int = Field(ge=1, le=3, examples=[3], description="1 province, 2 district, 3 commune/ward.")
     level_name: UnitLevelName = Field(examples=["commune"])
 
-    @classmethod
-    def of(cls, unit: UnitRef) -> UnitModel:
-        """The model of a unit found by the geocoder."""
-        return cls(**_unit_fields(unit))
-
 
 class OldUnitModel(UnitModel):
     """A unit before 1 July 2025, and how sure the link to it is ("exact" or how it was guessed)."""
 
     precision: str = Field(examples=["exact"])
-
-    @classmethod
-    def of_old(cls, unit: OldUnit) -> OldUnitModel:
-        """The model of a pre-2025 unit found by the geocoder."""
-        return cls(**_unit_fields(unit), precision=unit.precision)
-
-
-def _unit_fields(unit: UnitRef | OldUnit) -> dict[str, Any]:
-    return {
-        "code": unit.code,
-        "name": unit.name,
-        "full_name": unit.full_name,
-        "level": LEVEL_NUMBERS[unit.level],
-        "level_name": unit.level,
-    }
 
 
 class NearbyModel(BaseModel):
@@ -231,99 +198,3 @@ class ParsedModel(BaseModel):
 # --- building the answers as models ----------------------------------------------------------------
 # The routes answer with the bytes of :mod:`geocoder.geocodejson` (serialised once, no validation);
 # these builders make the same answers as models: the reference a test compares those bytes with.
-
-
-def _unit(unit: UnitRef | None) -> UnitModel | None:
-    return None if unit is None else UnitModel.of(unit)
-
-
-def _old_units(units: tuple[OldUnit, ...]) -> list[OldUnitModel]:
-    return [OldUnitModel.of_old(unit) for unit in units]
-
-
-def _feature(
-    lon: float, lat: float, geocoding: GeocodingProperties, extra: DiachisoProperties
-) -> GeocodeFeature:
-    return GeocodeFeature(
-        geometry=PointGeometry(coordinates=(lon, lat)),
-        properties=FeatureProperties(geocoding=geocoding, diachiso=extra),
-    )
-
-
-def search_feature(result: GeocodeResult, *, lang: Lang) -> GeocodeFeature:
-    """One forward-geocoding result as a GeocodeJSON feature."""
-    codes = result.codes
-    level = result.match_level
-    geocoding = GeocodingProperties(
-        type=GEOCODEJSON_TYPES[level],
-        label=english_label(result) if lang == "en" else result.label,
-        name=result.name,
-        housenumber=result.house_number,
-        street=result.name if level == "street" else None,
-        locality=result.name if level == "village" else None,
-        city=result.current_unit.full_name if result.current_unit else None,
-        county=result.name if level == "district" else None,
-        state=result.current_province.full_name if result.current_province else None,
-        admin=admin(result.current_unit, result.current_province),
-    )
-    extra = DiachisoProperties(
-        match_level=level,
-        kind=result.kind,
-        score=round(result.score, 4),
-        location_code=codes.location_code or None,
-        location_code_display=codes.location_code_display or None,
-        registry_code=codes.registry_code,
-        registry_code_display=codes.registry_code_display,
-        current_unit=_unit(result.current_unit),
-        old_units=_old_units(result.old_units),
-        point_precision=result.point_precision,
-        note=result.note,
-        ref=result.ref,
-    )
-    return _feature(result.lon, result.lat, geocoding, extra)
-
-
-def collection(features: list[GeocodeFeature], query: QueryModel) -> GeocodeCollection:
-    """The FeatureCollection answer: the query text in ``geocoding``, all of the query in ``diachiso``."""
-    return GeocodeCollection(
-        geocoding=GeocodingMeta(query=query.text), diachiso=DiachisoMeta(query=query), features=features
-    )
-
-
-def _nearby(feature: NearbyFeature | None) -> NearbyModel | None:
-    return None if feature is None else NearbyModel(**feature.to_dict())
-
-
-def reverse_feature(result: ReverseResult, *, lang: Lang) -> GeocodeFeature:
-    """What lies at a point as one GeocodeJSON feature located at the point asked for."""
-    found = result.address or result.village
-    registry = result.address.registry_code if result.address else None
-    level = reverse_level(result)
-    geocoding = GeocodingProperties(
-        type=GEOCODEJSON_TYPES[level],
-        label=reverse_label(result, lang=lang),
-        name=found.name if found and found.name else result.current_unit.full_name,
-        locality=result.village.name if result.village else None,
-        city=result.current_unit.full_name,
-        state=result.current_province.full_name if result.current_province else None,
-        admin=admin(result.current_unit, result.current_province),
-    )
-    extra = DiachisoProperties(
-        match_level=level,
-        kind="reverse",
-        score=None,
-        location_code=result.location_code,
-        location_code_display=result.location_code_display,
-        registry_code=registry,
-        registry_code_display=format_registry_code(registry) if registry else None,
-        current_unit=_unit(result.current_unit),
-        old_units=_old_units(result.old_units),
-        point_precision="exact",
-        note=outside_note(result),
-        ref=found.ref if found else None,
-        distance_m=round(result.distance_m, 1),
-        units=[UnitModel.of(unit) for unit in result.units],
-        village=_nearby(result.village),
-        address=_nearby(result.address),
-    )
-    return _feature(result.lon, result.lat, geocoding, extra)

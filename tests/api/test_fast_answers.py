@@ -1,10 +1,12 @@
-"""The geocoding answers serialised once (geocoder.geocodejson) are what the response models give.
+"""The geocoding answers serialised once (geocoder.geocodejson) are what the response models document.
 
 /search, /autocomplete and /reverse send bytes built straight from the result objects;
-the pydantic models only document them. Here the bodies of the running app are compared
-with the models built from the same results (``model_dump(mode="json")``, what FastAPI
-would send), for a sample of the development set, both languages and with filters; and
-the OpenAPI schema still names the models.
+the pydantic models only document them. Here, for a sample of the development set, both
+languages and with filters, each body of the running app is read back through its model
+(``GeocodeCollection``): what the model keeps and dumps (``model_dump(mode="json")``, what
+FastAPI would send) must be the whole body, nothing missing, added or retyped; and the
+body must answer the same results as the index searched in-process with the same
+filters. The OpenAPI schema still names the models.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.deps import app_state_of
-from api.schemas_geocode import QueryModel, collection, reverse_feature, search_feature
-from geocoder.geocodejson import Lang
+from api.schemas_geocode import GeocodeCollection
+from geocoder.geocodejson import (
+    Lang,
+    collection,
+    reverse_feature,
+    reverse_query_json,
+    search_feature,
+    search_query_json,
+)
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M
@@ -60,18 +69,22 @@ def _index(client: TestClient) -> GeocoderIndex:
     return app_state_of(cast(FastAPI, client.app)).geocoder
 
 
-def _model_search(index: GeocoderIndex, path: str, text: str, case: int, lang: Lang) -> dict[str, Any]:
-    """What the response models make of the same search."""
+def _in_process(index: GeocoderIndex, path: str, text: str, case: int, lang: Lang) -> dict[str, Any]:
+    """The answer of the same search made in this process on the app's own index."""
     _params, filters, shown = FILTERS[case]
     find = search if path == "/search" else autocomplete
     results = find(index, text, limit=5, filters=filters)
-    query = QueryModel(text=text, parsed=parse(text).to_dict(), limit=5, lang=lang, filters=shown)
-    answer = collection([search_feature(result, lang=lang) for result in results], query)
-    return answer.model_dump(mode="json")
+    query = search_query_json(text, parsed=parse(text).to_dict(), limit=5, lang=lang, filters=shown)
+    return collection([search_feature(result, lang=lang) for result in results], query)
+
+
+def _as_the_model_documents(body: dict[str, Any]) -> bool:
+    """Whether the body, read through its response model and dumped again, is the same body."""
+    return _same(GeocodeCollection.model_validate(body).model_dump(mode="json"), body)
 
 
 @pytest.mark.parametrize("path", ["/search", "/autocomplete"])
-def test_search_bodies_equal_the_models(client: TestClient, data_dir: Path, path: str) -> None:
+def test_search_bodies_are_the_models_and_the_results(client: TestClient, data_dir: Path, path: str) -> None:
     rng = random.Random(5)
     texts = [row["query"] for row in _rows(data_dir) if row["kind"] != "reverse"]
     index, compared = _index(client), 0
@@ -81,13 +94,17 @@ def test_search_bodies_equal_the_models(client: TestClient, data_dir: Path, path
         response = client.get(path, params=params)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
-        expected = _model_search(index, path, text, case, lang)
-        assert _same(response.json(), expected), text
+        body = response.json()
+        assert _as_the_model_documents(body), text
+        expected = _in_process(index, path, text, case, lang)
+        assert _same(body, json.loads(json.dumps(expected))), text
         compared += len(expected["features"])
     assert compared >= SAMPLE  # most queries find something: the features were compared too
 
 
-def test_reverse_bodies_equal_the_models(client: TestClient, engine: Engine, data_dir: Path) -> None:
+def test_reverse_bodies_are_the_models_and_the_results(
+    client: TestClient, engine: Engine, data_dir: Path
+) -> None:
     rng = random.Random(7)
     points = [(row["lon"], row["lat"]) for row in _rows(data_dir) if row["kind"] == "reverse"]
     index = _index(client)
@@ -95,10 +112,12 @@ def test_reverse_bodies_equal_the_models(client: TestClient, engine: Engine, dat
         lang = rng.choice(LANGS)
         response = client.get("/reverse", params={"lon": lon, "lat": lat, "lang": lang})
         assert response.status_code == 200, response.text
+        body = response.json()
+        assert _as_the_model_documents(body), (lon, lat)
         result = reverse_in_memory(index.state.reverse, lon, lat, connect=engine.connect)
-        query = QueryModel(lon=lon, lat=lat, radius_m=DEFAULT_RADIUS_M, lang=lang)
-        expected = collection([reverse_feature(result, lang=lang)], query).model_dump(mode="json")
-        assert _same(response.json(), expected), (lon, lat)
+        query = reverse_query_json((lon, lat), radius_m=DEFAULT_RADIUS_M, lang=lang)
+        expected = collection([reverse_feature(result, lang=lang)], query)
+        assert _same(body, json.loads(json.dumps(expected))), (lon, lat)
 
 
 def test_the_openapi_schema_documents_the_models(client: TestClient) -> None:
