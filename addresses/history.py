@@ -137,6 +137,22 @@ def _diff(row: Any) -> Diff | None:
     return Diff(diff_properties(row.before, row.properties), moved)
 
 
+def _author(row: Any) -> str:
+    """Who wrote a version: its changeset's author; for an imported state, the import (its source).
+
+    The imported state is kept in the changeset of the first edit, whose author and
+    comment are not the import's.
+
+    >>> class Row: action, author, properties = "import", "lan", {"source": "osm"}
+    >>> _author(Row())
+    'import:osm'
+    """
+    if row.action == "import":
+        source = (row.properties or {}).get("source")
+        return f"import:{source}" if source else "import"
+    return str(row.author)
+
+
 def feature_history(conn: Connection, dataset: str, key: str | int) -> tuple[Feature, list[VersionEntry]]:
     """Every kept version of a feature, oldest first, each with its diff from the one before."""
     feature = read_feature(conn, dataset, key)
@@ -144,10 +160,10 @@ def feature_history(conn: Connection, dataset: str, key: str | int) -> tuple[Fea
         VersionEntry(
             version=int(row.version),
             action=str(row.action),
-            author=str(row.author),
+            author=_author(row),
             time=row.created_at,
             changeset_id=int(row.changeset_id),
-            comment=row.comment,
+            comment=None if row.action == "import" else row.comment,
             diff=_diff(row),
         )
         for row in _history_rows(conn, feature.dataset, feature.id)

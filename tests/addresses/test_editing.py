@@ -338,6 +338,8 @@ def test_history_diffs_changeset_view_and_revert(conn: Connection, staff: Staff,
     assert feature.version == existing.version + 1
     assert [v.action for v in versions] == ["import", "update"]
     assert versions[0].diff is None
+    source = conn.execute(select(place.c.source).where(place.c.id == existing.id)).scalar_one()
+    assert (versions[0].author, versions[0].comment) == (f"import:{source}", None)  # not the editor's
     assert versions[1].diff is not None
     assert versions[1].diff.fields == {"name": (existing.name, "Chợ Mới")}
     assert versions[1].comment == "tên mới"
