@@ -29,7 +29,7 @@ from typing import Any, Final, TypedDict, Unpack
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Table, func, insert, select, update
 
 from addresses.accounts import ROLE_RANK, Principal, Role, Via
 from addresses.errors import (
@@ -454,31 +454,63 @@ def _principal(conn: Connection, row: RowMapping, *, role: str, via: Via) -> Pri
     )
 
 
-def resolve_session(conn: Connection, token: str) -> SessionPrincipal:
-    """The principal of a session cookie; AuthenticationError when unknown, expired, revoked or disabled."""
+@dataclass(frozen=True, slots=True)
+class _CredentialKind:
+    """A table of hashed secrets (sessions, API tokens): what to read, when it was last seen, what to say."""
+
+    table: Table
+    columns: tuple[str, ...]
+    seen: str
+    invalid: str
+    expired: str
+
+
+SESSION_CREDENTIAL: Final = _CredentialKind(
+    login_session,
+    ("id", "account_id", "csrf_token", "expires_at", "last_seen_at", "revoked_at"),
+    "last_seen_at",
+    "the session is not valid (logged out or disabled): log in again",
+    "the session has expired: log in again",
+)
+TOKEN_CREDENTIAL: Final = _CredentialKind(
+    api_token,
+    ("id", "account_id", "role", "commune_ids", "expires_at", "last_used_at", "revoked_at"),
+    "last_used_at",
+    "the API token is not valid (unknown, revoked, or its account disabled)",
+    "the API token has expired",
+)
+
+
+def _live_credential(conn: Connection, kind: _CredentialKind, token: str) -> RowMapping:
+    """The row of a secret with its account's name, role and state; its use recorded (to the minute).
+
+    AuthenticationError when unknown, revoked, expired or its account disabled.
+    """
+    table = kind.table
     query = (
         select(
-            login_session.c.id,
-            login_session.c.account_id,
-            login_session.c.csrf_token,
-            login_session.c.expires_at,
-            login_session.c.last_seen_at,
-            login_session.c.revoked_at,
+            *(table.c[name] for name in kind.columns),
             account.c.username,
             account.c.role.label("account_role"),
             account.c.disabled_at,
         )
-        .join(account, account.c.id == login_session.c.account_id)
-        .where(login_session.c.token_hash == token_hash(token))
+        .join(account, account.c.id == table.c.account_id)
+        .where(table.c.token_hash == token_hash(token))
     )
     row = conn.execute(query).mappings().first()
     now = _now()
     if row is None or row["revoked_at"] is not None or row["disabled_at"] is not None:
-        raise AuthenticationError("the session is not valid (logged out or disabled): log in again")
-    if row["expires_at"] <= now:
-        raise AuthenticationError("the session has expired: log in again")
-    if row["last_seen_at"] is None or now - row["last_seen_at"] >= LAST_SEEN_EVERY:
-        conn.execute(update(login_session).where(login_session.c.id == row["id"]).values(last_seen_at=now))
+        raise AuthenticationError(kind.invalid)
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        raise AuthenticationError(kind.expired)
+    if row[kind.seen] is None or now - row[kind.seen] >= LAST_SEEN_EVERY:
+        conn.execute(update(table).where(table.c.id == row["id"]).values({kind.seen: now}))
+    return row
+
+
+def resolve_session(conn: Connection, token: str) -> SessionPrincipal:
+    """The principal of a session cookie; AuthenticationError when unknown, expired, revoked or disabled."""
+    row = _live_credential(conn, SESSION_CREDENTIAL, token)
     principal = _principal(conn, row, role=row["account_role"], via="session")
     return SessionPrincipal(principal, row["csrf_token"], row["expires_at"])
 
@@ -593,30 +625,7 @@ def resolve_token(conn: Connection, token: str) -> Principal:
     The role is the lower of the token's and the account's (an account demoted since keeps
     no more than its new role).
     """
-    query = (
-        select(
-            api_token.c.id,
-            api_token.c.account_id,
-            api_token.c.role,
-            api_token.c.commune_ids,
-            api_token.c.expires_at,
-            api_token.c.last_used_at,
-            api_token.c.revoked_at,
-            account.c.username,
-            account.c.role.label("account_role"),
-            account.c.disabled_at,
-        )
-        .join(account, account.c.id == api_token.c.account_id)
-        .where(api_token.c.token_hash == token_hash(token))
-    )
-    row = conn.execute(query).mappings().first()
-    now = _now()
-    if row is None or row["revoked_at"] is not None or row["disabled_at"] is not None:
-        raise AuthenticationError("the API token is not valid (unknown, revoked, or its account disabled)")
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        raise AuthenticationError("the API token has expired")
-    if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_SEEN_EVERY:
-        conn.execute(update(api_token).where(api_token.c.id == row["id"]).values(last_used_at=now))
+    row = _live_credential(conn, TOKEN_CREDENTIAL, token)
     role = min(row["role"], row["account_role"], key=ROLE_RANK.__getitem__)
     return Principal(
         account_id=row["account_id"],
