@@ -264,6 +264,7 @@ def serve_command(
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
     from api.server import server_options  # noqa: PLC0415
+    from api.settings import ServerSettings  # noqa: PLC0415
 
     pgcluster.database_url(DatabaseSettings())  # a stopped database is one line here, not a traceback
     uvicorn.run(
@@ -272,7 +273,7 @@ def serve_command(
         host=host,
         port=port,
         workers=workers,
-        **server_options(),
+        **server_options(ServerSettings()),
     )
 
 

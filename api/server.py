@@ -8,12 +8,15 @@ sees it; :class:`JsonErrorProtocol` makes that answer the app's JSON error shape
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.errors import error_body
+from api.error_shape import error_body
+
+if TYPE_CHECKING:
+    from api.settings import ServerSettings
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Most bytes of a request line and all its header fields together."""
@@ -48,6 +51,10 @@ class JsonErrorProtocol(H11Protocol):
         self.transport.close()
 
 
-def server_options() -> dict[str, Any]:
+def server_options(settings: ServerSettings) -> dict[str, Any]:
     """The uvicorn options of ``diachiso serve`` besides host, port and workers."""
-    return {"http": JsonErrorProtocol, "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+    return {
+        "http": JsonErrorProtocol,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "timeout_worker_healthcheck": settings.worker_timeout_s,
+    }

@@ -29,6 +29,20 @@ class TileSettings(BaseSettings):
     )
 
 
+class ServerSettings(BaseSettings):
+    """The HTTP server of ``diachiso serve``: how its supervisor watches the worker processes."""
+
+    model_config = SettingsConfigDict(env_prefix="DIACHISO_SERVER_", extra="ignore")
+
+    worker_timeout_s: int = Field(
+        default=60,
+        ge=5,
+        description="DIACHISO_SERVER_WORKER_TIMEOUT_S: with --workers above 1, a worker that does not "
+        "answer the supervisor's health check within this time is killed and restarted (uvicorn's "
+        "own default, 5 s, kills workers still starting on a busy machine, over and over).",
+    )
+
+
 FORM_OVERHEAD_BYTES: Final = 64 * 1024
 """What the multipart form of POST /batch adds to the CSV file (boundaries, field headers, column names)."""
 

@@ -42,7 +42,7 @@ from pydantic_settings import BaseSettings
 from addresses.datasets import DATASETS
 from addresses.settings import DatabaseSettings
 from api.app import create_app
-from api.settings import ApiSettings, GeocodeSettings, TileSettings
+from api.settings import ApiSettings, GeocodeSettings, ServerSettings, TileSettings
 from tests.databases import loaded_database
 from tests.fresh_database import live_server
 
@@ -205,7 +205,10 @@ def _variables(settings: type[BaseSettings]) -> set[str]:
 def test_every_setting_is_documented() -> None:
     page = (ROOT / "docs" / "production.md").read_text(encoding="utf-8")
     variables = set().union(
-        *(_variables(cls) for cls in (DatabaseSettings, ApiSettings, TileSettings, GeocodeSettings))
+        *(
+            _variables(cls)
+            for cls in (DatabaseSettings, ApiSettings, TileSettings, GeocodeSettings, ServerSettings)
+        )
     )
     assert len(variables) >= 15
     documented = set(re.findall(r"DIACHISO_[A-Z0-9_]+", page))

@@ -1,0 +1,46 @@
+"""What a worker process of ``diachiso serve --workers N`` needs before it answers its supervisor.
+
+uvicorn's supervisor pings each worker and kills one that does not answer within
+``timeout_worker_healthcheck``. A worker answers only once it has unpickled its configuration,
+which imports :mod:`api.server` (the HTTP protocol class). When that import pulled in the whole
+app (FastAPI, the geocoder, Dask...), it took over 5 s on a busy machine, and uvicorn's default
+of 5 s killed every worker as it started, forever.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from api.server import server_options
+from api.settings import ServerSettings
+from tests.api.live import ROOT
+
+HEAVY = ("fastapi", "starlette", "pydantic", "sqlalchemy", "geocoder", "addresses", "api.errors", "api.deps")
+
+
+def test_the_server_module_imports_nothing_of_the_app() -> None:
+    """A fresh interpreter importing api.server loads none of the app's heavy modules."""
+    code = "import api.server, json, sys; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=True).stdout
+    )
+    heavy = [name for name in loaded if name.split(".")[0] in HEAVY or name in HEAVY]
+    assert heavy == [], f"api.server pulls in {heavy[:10]}"
+
+
+def test_the_worker_timeout_reaches_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DIACHISO_SERVER_WORKER_TIMEOUT_S is the supervisor's health-check time-out, 60 s by default."""
+    assert server_options(ServerSettings())["timeout_worker_healthcheck"] == 60
+    monkeypatch.setenv("DIACHISO_SERVER_WORKER_TIMEOUT_S", "120")
+    assert server_options(ServerSettings())["timeout_worker_healthcheck"] == 120
+
+
+def test_a_timeout_too_short_to_start_a_worker_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below 5 s (uvicorn's own default) the setting is refused, naming the variable."""
+    monkeypatch.setenv("DIACHISO_SERVER_WORKER_TIMEOUT_S", "1")
+    with pytest.raises(ValueError, match="worker_timeout_s"):
+        ServerSettings()
