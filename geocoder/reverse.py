@@ -250,8 +250,8 @@ def untraced_note(full_name: str, earlier: list[str], at: dt.date) -> str:
 
     >>> untraced_note("Xã A", [], dt.date(2019, 6, 1))
     'no commune in force on 2019-06-01 is recorded for Xã A'
-    >>> untraced_note("Xã A", ["Xã B", "Xã C"], dt.date(2019, 6, 1))[:58]
-    'on 2019-06-01 this area was in one of Xã B, Xã C, later m'
+    >>> untraced_note("Xã A", ["Xã B", "Xã C"], dt.date(2019, 6, 1)).split("; ")[0]
+    'on 2019-06-01 this area was in one of Xã B, Xã C, later merged into Xã A'
     """
     if not earlier:
         return f"no commune in force on {at} is recorded for {full_name}"
