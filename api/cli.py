@@ -28,9 +28,10 @@ from addresses.errors import DiachisoError
 from addresses.registry import assign_codes
 from addresses.settings import DatabaseSettings
 from api.cli_accounts import token_app, user_app
-from geocoder.batch import address_columns, geocode_csv
+from geocoder.batch import BatchOptions, address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.results import BatchReport
+from geocoder.reverse import ReverseQuery
 from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
 from geocoder.search import search
 from importers import synth
@@ -352,7 +353,8 @@ def reverse_command(
     with engine_for(DatabaseSettings()).connect() as conn:
         index = ReverseIndex.load(conn)
         connect = lambda: nullcontext(conn)  # noqa: E731 - the one connection this command opened
-        answer = reverse_in_memory(index, lon, lat, connect=connect, radius_m=radius, at=_date(at))
+        query = ReverseQuery(lon, lat, radius_m=radius, at=_date(at))
+        answer = reverse_in_memory(index, query=query, connect=connect)
     _print_json(answer.to_dict())
 
 
@@ -430,15 +432,10 @@ def geocode_command(
         output.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="") as dst,
     ):
         task = bar.add_task("rows", total=total)
-        report = geocode_csv(
-            index,
-            conn,
-            src,
-            dst,
-            column=column,
-            delimiter=delimiter,
-            progress=lambda done: bar.update(task, completed=done),
+        options = BatchOptions(
+            column=tuple(column), delimiter=delimiter, progress=lambda done: bar.update(task, completed=done)
         )
+        report = geocode_csv(index, conn, src, dst, options=options)
     _print_batch(report)
 
 
@@ -457,7 +454,7 @@ def _geocode_on_dask(
     path: Path, output: Path, *, column: list[str], delimiter: str, encoding: str, scheduler: str, excel: bool
 ) -> None:
     """The batch on a Dask cluster; its workers load the index from the same database."""
-    from geocoder.distributed import connect, geocode_csv_dask  # noqa: PLC0415 (dask only for --dask)
+    from geocoder.distributed import DaskOptions, connect, geocode_csv_dask  # noqa: PLC0415 (dask only for --dask)
 
     url = pgcluster.database_url(DatabaseSettings())
     with (
@@ -467,7 +464,10 @@ def _geocode_on_dask(
     ):
         workers = len(client.scheduler_info().get("workers", {}))
         console.print(f"geocoding on Dask ({scheduler}, {workers} workers)", markup=False)
-        report = geocode_csv_dask(client, url, src, dst, column=column, delimiter=delimiter)
+        options = BatchOptions(column=tuple(column), delimiter=delimiter)
+        report = geocode_csv_dask(
+            client, src, dst, options=options, dask_options=DaskOptions(database_url=url)
+        )
     _print_batch(report)
 
 

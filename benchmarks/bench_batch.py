@@ -42,7 +42,7 @@ from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from addresses.settings import DatabaseSettings
 from benchmarks import devset
-from geocoder.batch import geocode_csv
+from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import strip_marks
 from geocoder.search import search
@@ -167,7 +167,7 @@ def run_batch(index: GeocoderIndex, source: Path, target: Path) -> tuple[Result,
         source.open(encoding="utf-8", newline="") as src,
         target.open("w", encoding="utf-8", newline="") as dst,
     ):
-        report = geocode_csv(index, None, src, dst, column="dia_chi")
+        report = geocode_csv(index, None, src, dst, options=BatchOptions(column="dia_chi"))
     seconds = time.perf_counter() - start
     note = f"{report.unmatched:,} unmatched, {report.bad:,} bad"
     result = Result("diachiso geocode_csv", report.rows, seconds, report.matched, note)

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from addresses import migrate
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
-from geocoder.batch import geocode_csv
-from geocoder.distributed import connect, geocode_csv_dask
+from geocoder.batch import BatchOptions, geocode_csv
+from geocoder.distributed import DaskOptions, connect, geocode_csv_dask
 from geocoder.index import GeocoderIndex
 from importers import synth
 from importers.bundled import import_bundled
@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_dask"
 SEED = 2025
+OPTIONS = BatchOptions(column="dia_chi")
 
 
 @dataclass(frozen=True)
@@ -95,22 +96,23 @@ def one_process(url: str, path: Path, output: Path) -> Run:
         path.open(encoding="utf-8", newline="") as src,
         output.open("w", encoding="utf-8", newline="") as dst,
     ):
-        report = geocode_csv(index, None, src, dst, column="dia_chi")
+        report = geocode_csv(index, None, src, dst, options=OPTIONS)
     return Run("one process", 1, startup, report.seconds, report.rows, True)
 
 
 def on_dask(url: str, path: Path, output: Path, workers: int, expected: bytes) -> Run:
     """The Dask batch on a fresh LocalCluster; a warm-up job first."""
     started = time.perf_counter()
+    workers_options = DaskOptions(database_url=url)
     with connect(f"local:{workers}") as client:
         warm = io.StringIO("id,dia_chi\n1,Phường Tân Hòa\n")
-        geocode_csv_dask(client, url, warm, io.StringIO(), column="dia_chi")
+        geocode_csv_dask(client, warm, io.StringIO(), options=OPTIONS, dask_options=workers_options)
         startup = time.perf_counter() - started
         with (
             path.open(encoding="utf-8", newline="") as src,
             output.open("w", encoding="utf-8", newline="") as dst,
         ):
-            report = geocode_csv_dask(client, url, src, dst, column="dia_chi")
+            report = geocode_csv_dask(client, src, dst, options=OPTIONS, dask_options=workers_options)
     same = output.read_bytes() == expected
     return Run("Dask LocalCluster", workers, startup, report.seconds, report.rows, same)
 

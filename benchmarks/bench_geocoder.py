@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -83,7 +83,12 @@ def _diachiso_reverse() -> Callable[..., Any] | None:
     except ImportError as error:
         print(f"diachiso reverse skipped: geocoder.reverse cannot be imported yet ({error})")
         return None
-    return cast(Callable[..., Any], module.reverse)
+    reverse, query = module.reverse, module.ReverseQuery
+
+    def named(conn: Connection, lon: float, lat: float) -> Any:
+        return reverse(conn, query=query(lon, lat))
+
+    return named
 
 
 def load_diachiso(conn: Connection) -> DiachisoGeocoder | None:

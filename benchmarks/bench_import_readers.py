@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from addresses import migrate, queries
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
-from geocoder.reverse import reverse
+from geocoder.reverse import ReverseQuery, reverse
 from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
@@ -64,7 +64,7 @@ def read_loop(engine: Engine, point: tuple[float, float], stop: threading.Event,
                         queries.schema_revision(conn)
                         queries.table_counts(conn)
                     else:
-                        reverse(conn, *point)
+                        reverse(conn, query=ReverseQuery(*point))
             except Exception as failure:  # every failure of a reader is a finding
                 error = repr(failure)
             with waits.lock:

@@ -31,7 +31,7 @@ from addresses import migrate
 from addresses.db import make_engine
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
-from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
+from geocoder.reverse import DEFAULT_RADIUS_M, ReverseQuery, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
 from importers.bundled import import_bundled
@@ -92,8 +92,12 @@ def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str,
         f"an address lies within {DEFAULT_RADIUS_M:g} m of {near} of {len(points)} points; "
         "the in-memory path reads the nearest address from the database at every point"
     )
-    in_db = timed(lambda lon, lat: reverse_in_db(conn, lon, lat), points, rounds)
-    in_memory = timed(lambda lon, lat: reverse_in_memory(index, lon, lat, connect=connect), points, rounds)
+    in_db = timed(lambda lon, lat: reverse_in_db(conn, query=ReverseQuery(lon, lat)), points, rounds)
+    in_memory = timed(
+        lambda lon, lat: reverse_in_memory(index, query=ReverseQuery(lon, lat), connect=connect),
+        points,
+        rounds,
+    )
     return [row("database (PostGIS)", in_db), row("in memory", in_memory)]
 
 

@@ -50,6 +50,7 @@ from addresses.db import make_engine
 from addresses.schema import address
 from addresses.settings import DatabaseSettings
 from geocoder.index import GeocoderIndex
+from geocoder.reverse import ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import search
 from importers import synth
@@ -259,7 +260,8 @@ def reverse(conn: Connection, index: GeocoderIndex, sample: gpd.GeoDataFrame) ->
         yield conn
 
     def call(number: int) -> bool:
-        answer = reverse_in_memory(state, float(xs[number]), float(ys[number]), connect=connect)
+        query = ReverseQuery(float(xs[number]), float(ys[number]))
+        answer = reverse_in_memory(state, query=query, connect=connect)
         return answer.address is not None
 
     return timed_calls(call, len(sample))

@@ -404,33 +404,41 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     return enumerate(reader, start=1)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchOptions:
+    """How to geocode a CSV file: its address column(s), its field separator, who hears of progress.
+
+    ``column`` names the address column, or several joined with ", " in the given order
+    (house number, street, commune...). ``progress`` is called with the number of rows
+    done, every :data:`PROGRESS_EVERY` rows and at the end.
+
+    >>> BatchOptions(column=("thon", "xa"), delimiter=";")
+    BatchOptions(column=('thon', 'xa'), delimiter=';', progress=None)
+    """
+
+    column: str | tuple[str, ...]
+    delimiter: str = ","
+    progress: Progress | None = None
+
+
 def geocode_csv(
-    index: GeocoderIndex,
-    conn: Connection | None,
-    src: TextIO,
-    dst: TextIO,
-    *,
-    column: str | Sequence[str],
-    progress: Progress | None = None,
-    delimiter: str = ",",
+    index: GeocoderIndex, conn: Connection | None, src: TextIO, dst: TextIO, *, options: BatchOptions
 ) -> BatchReport:
     """Geocode the address column(s) of a CSV stream into another CSV stream.
 
-    ``column`` names the address column, or several joined with ", " in the given order
-    (house number, street, commune...). With ``conn`` the index first refreshes itself if
-    the data changed. ``progress`` is called with the number of rows done, every
-    :data:`PROGRESS_EVERY` rows and at the end.
+    With ``conn`` the index first refreshes itself if the data changed.
     """
     started = time.perf_counter()
     if conn is not None:
         index.refresh_if_stale(conn)
-    reader = csv.reader(src, delimiter=delimiter)
+    reader = csv.reader(src, delimiter=options.delimiter)
     header = next(reader, None)
     if header is None:
         raise InvalidParameterError("src", "the CSV file is empty: no header row")
-    geocoder = _Geocoder(index.state, address_columns(header, column), len(header))
-    writer = csv.writer(dst, delimiter=delimiter, lineterminator="\n")
+    geocoder = _Geocoder(index.state, address_columns(header, options.column), len(header))
+    writer = csv.writer(dst, delimiter=options.delimiter, lineterminator="\n")
     writer.writerow([*header, *_output_names(header)])
+    progress = options.progress
     for number, row in _rows(reader):
         writer.writerow(geocoder.row(number, row))
         if progress is not None and number % PROGRESS_EVERY == 0:

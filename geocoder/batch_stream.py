@@ -23,7 +23,7 @@ from typing import BinaryIO, Final
 from typing_extensions import Buffer
 
 from addresses.errors import BusyError
-from geocoder.batch import geocode_csv
+from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 
 CHUNK_BYTES: Final = 1 << 16
@@ -102,8 +102,7 @@ class BatchJob:
     """One CSV file to geocode: the file (binary, UTF-8 text), its address column(s) and delimiter."""
 
     source: BinaryIO
-    columns: list[str]
-    delimiter: str
+    options: BatchOptions
     name: str | None = None
 
 
@@ -112,7 +111,7 @@ def geocode_into(pipe: CsvPipe, index: GeocoderIndex, job: BatchJob) -> None:
     src = io.TextIOWrapper(job.source, encoding="utf-8-sig", newline="")
     dst = pipe.text()
     try:
-        report = geocode_csv(index, None, src, dst, column=job.columns, delimiter=job.delimiter)
+        report = geocode_csv(index, None, src, dst, options=job.options)
         dst.flush()
         pipe.finish()
         log.info("batch %s: %s", job.name, report.to_dict())

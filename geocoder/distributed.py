@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TextIO
 
 import dask.dataframe as dd
@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from addresses.db import make_engine
 from addresses.errors import InvalidParameterError
-from geocoder.batch import MAX_PROBLEMS, address_columns, cache_key, geocode_csv, skeleton
+from geocoder.batch import MAX_PROBLEMS, BatchOptions, address_columns, cache_key, geocode_csv, skeleton
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.results import BatchReport
@@ -147,13 +147,20 @@ def worker_index(name: str) -> GeocoderIndex:
     return plugin.index
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaskOptions:
+    """Where the workers load the geocoder index from, and how many rows a partition holds at first."""
+
+    database_url: str
+    rows_per_partition: int = ROWS_PER_PARTITION
+
+
 @dataclass(frozen=True)
 class _Job:
-    """What every partition needs to know: the header, the address columns, the separator."""
+    """What every partition needs to know: the header, the batch options (no progress), the index plugin."""
 
     header: tuple[str, ...]
-    column: tuple[str, ...]
-    delimiter: str
+    options: BatchOptions
     plugin: str
 
 
@@ -209,15 +216,16 @@ def _geocode_part(part: pd.DataFrame, job: _Job) -> _Part:
     """Geocode one partition in file order with the worker's index."""
     part = part.sort_values("row")
     src = io.StringIO()
-    writer = csv.writer(src, delimiter=job.delimiter, lineterminator="\n")
+    delimiter = job.options.delimiter
+    writer = csv.writer(src, delimiter=delimiter, lineterminator="\n")
     writer.writerow(job.header)
     writer.writerows(orjson.loads(fields) for fields in part["fields"])
     src.seek(0)
     out = io.StringIO()
     index = worker_index(job.plugin)
-    report = geocode_csv(index, None, src, out, column=list(job.column), delimiter=job.delimiter)
+    report = geocode_csv(index, None, src, out, options=job.options)
     out.seek(0)
-    header, *rows = csv.reader(out, delimiter=job.delimiter)
+    header, *rows = csv.reader(out, delimiter=delimiter)
     return _Part(part["row"].to_numpy(dtype=np.int64), header, rows, report)
 
 
@@ -259,37 +267,36 @@ def _partitions(frames: list[pd.DataFrame], job: _Job, positions: tuple[int, ...
 
 
 def geocode_csv_dask(
-    client: Client,
-    database_url: str,
-    src: TextIO,
-    dst: TextIO,
-    *,
-    column: str | Sequence[str],
-    delimiter: str = ",",
-    rows_per_partition: int = ROWS_PER_PARTITION,
+    client: Client, src: TextIO, dst: TextIO, *, options: BatchOptions, dask_options: DaskOptions
 ) -> BatchReport:
     """Geocode a CSV stream on a Dask cluster; the same rows and cells as ``geocode_csv``.
 
-    Each worker loads the index of ``database_url`` on its first job, and checks it is
-    current on the next ones.
+    Each worker loads the index of ``dask_options.database_url`` on its first job, and checks
+    it is current on the next ones. ``options.progress`` hears once, at the end (the rows are
+    geocoded on the workers).
     """
     started = time.perf_counter()
+    delimiter = options.delimiter
     header = next(csv.reader(io.StringIO(src.readline()), delimiter=delimiter), None)
     if header is None:
         raise InvalidParameterError("src", "the CSV file is empty: no header row")
-    columns = (column,) if isinstance(column, str) else tuple(column)
-    positions = address_columns(header, columns)
-    job = _Job(tuple(header), columns, delimiter, ensure_index(client, database_url))
-    parts = _partitions(list(_read(src, delimiter, rows_per_partition)), job, positions)
+    positions = address_columns(header, options.column)
+    plugin = ensure_index(client, dask_options.database_url)
+    job = _Job(tuple(header), replace(options, progress=None), plugin)
+    frames = list(_read(src, delimiter, dask_options.rows_per_partition))
+    parts = _partitions(frames, job, positions)
     results = client.compute([delayed(_geocode_part)(part, job) for part in parts], sync=True)
-    return _write(results, job, dst, started)
+    report = _write(results, job, dst, started)
+    if options.progress is not None:
+        options.progress(report.rows)
+    return report
 
 
 def _write(parts: list[_Part], job: _Job, dst: TextIO, started: float) -> BatchReport:
     """Write the header and every row in file order; add the partitions' reports up."""
     numbers = np.concatenate([part.numbers for part in parts])
     rows = [row for part in parts for row in part.rows]
-    writer = csv.writer(dst, delimiter=job.delimiter, lineterminator="\n")
+    writer = csv.writer(dst, delimiter=job.options.delimiter, lineterminator="\n")
     writer.writerow(parts[0].header)
     writer.writerows(rows[i] for i in np.argsort(numbers, kind="stable"))
     problems = sorted(p for part in parts for p in _renumbered(part.report.problems, part.numbers))

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy import Connection, Row, and_, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -59,16 +59,45 @@ KNN_CANDIDATES: Final = 8
 """Nearest features by ``<->`` (in degrees) re-ranked by their distance in metres."""
 
 
-def check(lon: float, lat: float, radius_m: float, margin_m: float) -> None:
-    """Reject coordinates and distances that make no sense."""
-    if not (math.isfinite(lon) and -180 <= lon <= 180):
-        raise InvalidParameterError("lon", f"must be a longitude in degrees, got {lon}")
-    if not (math.isfinite(lat) and -90 <= lat <= 90):
-        raise InvalidParameterError("lat", f"must be a latitude in degrees, got {lat}")
-    if not 0 < radius_m <= MAX_RADIUS_M:
-        raise InvalidParameterError("radius_m", f"must be in (0, {MAX_RADIUS_M:g}] metres, got {radius_m}")
-    if not 0 <= margin_m <= MAX_RADIUS_M:
-        raise InvalidParameterError("margin_m", f"must be in [0, {MAX_RADIUS_M:g}] metres, got {margin_m}")
+@dataclass(frozen=True, slots=True)
+class ReverseQuery:
+    """A WGS 84 point to name, and how: radius for village and address, day of the units, margin.
+
+    ``at``: a date before 2025-07-01 makes the units valid on that day the main units.
+    ``margin_m``: how far outside every ward a point still gets the nearest one.
+
+    >>> ReverseQuery(105.34, 20.81, radius_m=50.0)
+    ReverseQuery(lon=105.34, lat=20.81, radius_m=50.0, at=None, margin_m=2000.0)
+    """
+
+    lon: float
+    lat: float
+    _: KW_ONLY
+    radius_m: float = DEFAULT_RADIUS_M
+    at: dt.date | None = None
+    margin_m: float = DEFAULT_MARGIN_M
+
+    def check(self) -> None:
+        """Reject coordinates and distances that make no sense (InvalidParameterError naming the field).
+
+        >>> ReverseQuery(105.3, 20.8, radius_m=0).check()
+        Traceback (most recent call last):
+        ...
+        addresses.errors.InvalidParameterError: radius_m: must be in (0, 10000] metres, got 0
+        """
+        lon, lat, radius_m, margin_m = self.lon, self.lat, self.radius_m, self.margin_m
+        if not (math.isfinite(lon) and -180 <= lon <= 180):
+            raise InvalidParameterError("lon", f"must be a longitude in degrees, got {lon}")
+        if not (math.isfinite(lat) and -90 <= lat <= 90):
+            raise InvalidParameterError("lat", f"must be a latitude in degrees, got {lat}")
+        if not 0 < radius_m <= MAX_RADIUS_M:
+            raise InvalidParameterError(
+                "radius_m", f"must be in (0, {MAX_RADIUS_M:g}] metres, got {radius_m}"
+            )
+        if not 0 <= margin_m <= MAX_RADIUS_M:
+            raise InvalidParameterError(
+                "margin_m", f"must be in [0, {MAX_RADIUS_M:g}] metres, got {margin_m}"
+            )
 
 
 def _metres(geom: Any, point: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -96,10 +125,9 @@ def _unit_columns(unit: Any, prefix: str = "") -> list[ColumnElement[Any]]:
     ]
 
 
-def current_ward(
-    conn: Connection, point: ColumnElement[Any], lon: float, lat: float, margin_m: float
-) -> tuple[AnyRow, float]:
-    """The 2025 ward covering the point, else the nearest within the margin (with its distance)."""
+def current_ward(conn: Connection, point: ColumnElement[Any], *, query: ReverseQuery) -> tuple[AnyRow, float]:
+    """The 2025 ward covering the point, else the nearest within the query's margin (with its distance)."""
+    lon, lat, margin_m = query.lon, query.lat, query.margin_m
     current = and_(
         admin_unit.c.level == COMMUNE_LEVEL, in_force_filter(UNITS), admin_unit.c.geom.is_not(None)
     )
@@ -201,15 +229,44 @@ def _communes_on(conn: Connection, commune: AnyRow, at: dt.date) -> list[AnyRow]
     return sorted(found.values(), key=lambda row: row.code)
 
 
+def absorbed_note(full_name: str, joined: list[tuple[str, dt.date | None]], at: dt.date) -> str | None:
+    """The note on a commune in force on ``at`` that absorbed others later: the point may lie in them.
+
+    ``joined``: the name and last day of each commune it absorbed after ``at``.
+
+    >>> absorbed_note("Xã A", [], dt.date(2019, 6, 1)) is None
+    True
+    >>> absorbed_note("Xã A", [("Xã B", dt.date(2019, 12, 31))], dt.date(2019, 6, 1))
+    'Xã A later absorbed Xã B (until 2019-12-31); on 2019-06-01 the point may have been in one of them'
+    """
+    if not joined:
+        return None
+    names = ", ".join(f"{name} (until {valid_to})" for name, valid_to in joined)
+    return f"{full_name} later absorbed {names}; on {at} the point may have been in one of them"
+
+
+def untraced_note(full_name: str, earlier: list[str], at: dt.date) -> str:
+    """The note on a commune not traced to one commune in force on ``at``: none recorded, or several merged.
+
+    >>> untraced_note("Xã A", [], dt.date(2019, 6, 1))
+    'no commune in force on 2019-06-01 is recorded for Xã A'
+    >>> untraced_note("Xã A", ["Xã B", "Xã C"], dt.date(2019, 6, 1)).split("; ")[0]
+    'on 2019-06-01 this area was in one of Xã B, Xã C, later merged into Xã A'
+    """
+    if not earlier:
+        return f"no commune in force on {at} is recorded for {full_name}"
+    return (
+        f"on {at} this area was in one of {', '.join(earlier)}, later merged into {full_name}; "
+        "no polygons of them exist to tell which held the point"
+    )
+
+
 def _absorbed_note(conn: Connection, commune: AnyRow, at: dt.date) -> str | None:
     """For a commune in force on ``at``: the communes that joined it later (the point may lie in them)."""
     line = unit_lineage.c
     later = select(line.predecessor_id).where(line.successor_id == commune.id, line.effective_date > at)
     joined = [row for row in _dated(conn, list(conn.execute(later).scalars())) if row.level == 3]
-    if not joined:
-        return None
-    names = ", ".join(f"{row.full_name} (until {row.valid_to})" for row in joined)
-    return f"{commune.full_name} later absorbed {names}; on {at} the point may have been in one of them"
+    return absorbed_note(commune.full_name, [(row.full_name, row.valid_to) for row in joined], at)
 
 
 def commune_on(conn: Connection, commune: AnyRow | None, at: dt.date) -> tuple[AnyRow | None, str | None]:
@@ -223,12 +280,28 @@ def commune_on(conn: Connection, commune: AnyRow | None, at: dt.date) -> tuple[A
     found = _communes_on(conn, commune, at)
     if len(found) == 1:
         return found[0], _absorbed_note(conn, found[0], at)
-    if not found:
-        return commune, f"no commune in force on {at} is recorded for {commune.full_name}"
-    names = ", ".join(row.full_name for row in found)
-    return commune, (
-        f"on {at} this area was in one of {names}, later merged into {commune.full_name}; "
-        "no polygons of them exist to tell which held the point"
+    return commune, untraced_note(commune.full_name, [row.full_name for row in found], at)
+
+
+def old_units_of(
+    commune: UnitRef | None, district: UnitRef | None, province: UnitRef | None, *, by_polygon: bool
+) -> tuple[OldUnit, ...]:
+    """The pre-2025 units found at a point, each with how sure it is (``by_polygon``: the district's polygon
+    covers the point).
+
+    >>> [unit.precision for unit in old_units_of(None, UnitRef("148", "Kỳ Sơn", "Huyện Kỳ Sơn", "district"),
+    ...                                           None, by_polygon=True)] == [DISTRICT_POLYGON]
+    True
+    """
+    found = [
+        (commune, OLD_UNITS_PRECISION),
+        (district, DISTRICT_POLYGON if by_polygon else OLD_UNITS_PRECISION),
+        (province, EXACT),
+    ]
+    return tuple(
+        OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
+        for unit, precision in found
+        if unit
     )
 
 
@@ -244,17 +317,8 @@ def _old_units(
     if trace:
         commune, note = commune_on(conn, commune, at)
     district, by_polygon = _district(conn, point, at, commune)
-    found = [
-        (_ref(commune), OLD_UNITS_PRECISION),
-        (_ref(district), DISTRICT_POLYGON if by_polygon else OLD_UNITS_PRECISION),
-        (_ref(_old_province(conn, at)), EXACT),
-    ]
-    units = tuple(
-        OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
-        for unit, precision in found
-        if unit
-    )
-    return units, note
+    province = _old_province(conn, at)
+    return old_units_of(_ref(commune), _ref(district), _ref(province), by_polygon=by_polygon), note
 
 
 DEGREES_PER_METRE: Final = 1 / 100_000
@@ -351,8 +415,9 @@ class Found:
     address: NearbyFeature | None
 
 
-def reverse_result(lon: float, lat: float, at: dt.date | None, found: Found) -> ReverseResult:
+def reverse_result(query: ReverseQuery, found: Found) -> ReverseResult:
     """The result both paths answer: units of the asked day, label, location code."""
+    lon, lat, at = query.lon, query.lat, query.at
     if at is not None and at < REORGANISATION:
         units = tuple(UnitRef(unit.code, unit.name, unit.full_name, unit.level) for unit in found.old_units)
     else:
@@ -379,39 +444,97 @@ def reverse_result(lon: float, lat: float, at: dt.date | None, found: Found) -> 
     )
 
 
-def reverse(
-    conn: Connection,
-    lon: float,
-    lat: float,
-    *,
-    radius_m: float = DEFAULT_RADIUS_M,
-    at: dt.date | None = None,
-    margin_m: float = DEFAULT_MARGIN_M,
-) -> ReverseResult:
+U = TypeVar("U")
+"""A 2025 ward as a path holds it: a database row, or a unit of the in-memory index."""
+
+
+class PointReader(Protocol[U]):
+    """What a reverse path reads at one point: from the database, or from the in-memory index."""
+
+    def ward(self, query: ReverseQuery) -> tuple[U, float]:
+        """The 2025 ward covering the point, else the nearest within the margin, and its distance (m)."""
+        ...
+
+    def ref(self, unit: U) -> UnitRef | None:
+        """A unit as results show it."""
+        ...
+
+    def province(self, ward: U) -> UnitRef | None:
+        """The ward's province."""
+        ...
+
+    def old_units(self, ward: U, day: dt.date, *, trace: bool) -> tuple[tuple[OldUnit, ...], str | None]:
+        """The pre-2025 units at the point on ``day`` (``trace``: a date was asked), and a note."""
+        ...
+
+    def village(self, query: ReverseQuery) -> NearbyFeature | None:
+        """The nearest active village within the radius."""
+        ...
+
+    def address(self, query: ReverseQuery) -> NearbyFeature | None:
+        """The nearest address in force within the radius."""
+        ...
+
+
+def reverse_with(reader: PointReader[U], query: ReverseQuery) -> ReverseResult:
+    """What lies at the query's point, read by either path: the steps both take, in one place.
+
+    Raises InvalidParameterError for impossible coordinates or distances (before anything is
+    read), OutOfTerritoryError farther than the margin from every ward.
+    """
+    query.check()
+    ward, distance = reader.ward(query)
+    old_day, dated = dated_day(query.at)
+    old_units, note = reader.old_units(ward, old_day, trace=dated)
+    current = reader.ref(ward)
+    assert current is not None
+    found = Found(
+        ward=current,
+        province=reader.province(ward),
+        distance_m=distance,
+        old_units=old_units,
+        note=note,
+        village=reader.village(query),
+        address=reader.address(query),
+    )
+    return reverse_result(query, found)
+
+
+@dataclass(frozen=True, slots=True)
+class _InDatabase:
+    """The database path's reads at one point (a few small PostGIS queries each)."""
+
+    conn: Connection
+    point: ColumnElement[Any]
+
+    def ward(self, query: ReverseQuery) -> tuple[AnyRow, float]:
+        return current_ward(self.conn, self.point, query=query)
+
+    def ref(self, unit: AnyRow) -> UnitRef | None:
+        return _ref(unit)
+
+    def province(self, ward: AnyRow) -> UnitRef | None:
+        return _province(self.conn, ward)
+
+    def old_units(self, ward: AnyRow, day: dt.date, *, trace: bool) -> tuple[tuple[OldUnit, ...], str | None]:
+        return _old_units(self.conn, self.point, ward, day, trace=trace)
+
+    def village(self, query: ReverseQuery) -> NearbyFeature | None:
+        return _village(self.conn, self.point, query.radius_m)
+
+    def address(self, query: ReverseQuery) -> NearbyFeature | None:
+        return nearest_address(self.conn, self.point, query.radius_m)
+
+
+def reverse(conn: Connection, *, query: ReverseQuery) -> ReverseResult:
     """What lies at a WGS 84 point, asked of the database: 2025 ward, pre-2025 units, village, address, code.
 
     The API and the CLI answer from memory (:func:`geocoder.reverse_memory.reverse_in_memory`,
     the same answers); this path stays as the reference the tests compare it with.
-    Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
+    Raises OutOfTerritoryError farther than ``query.margin_m`` from every ward, and
     InvalidParameterError for impossible coordinates or distances.
     """
-    check(lon, lat, radius_m, margin_m)
-    point = point_expression(lon, lat)
-    ward, distance = current_ward(conn, point, lon, lat, margin_m)
-    old_day, dated = dated_day(at)
-    old_units, note = _old_units(conn, point, ward, old_day, trace=dated)
-    current = _ref(ward)
-    assert current is not None
-    found = Found(
-        ward=current,
-        province=_province(conn, ward),
-        distance_m=distance,
-        old_units=old_units,
-        note=note,
-        village=_village(conn, point, radius_m),
-        address=nearest_address(conn, point, radius_m),
-    )
-    return reverse_result(lon, lat, at, found)
+    return reverse_with(_InDatabase(conn, point_expression(query.lon, query.lat)), query)
 
 
 reverse_in_db = reverse

@@ -56,19 +56,17 @@ from addresses.schema import address
 from addresses.types import LineageRow, UnitRef
 from geocoder.houses import HouseStore
 from geocoder.loading import UnitRow, VillageRow, load_lineage, load_units, load_villages
-from geocoder.results import EXACT, OLD_UNITS_PRECISION, NearbyFeature, OldUnit, ReverseResult
+from geocoder.results import NearbyFeature, OldUnit, ReverseResult
 from geocoder.reverse import (
-    DEFAULT_MARGIN_M,
-    DEFAULT_RADIUS_M,
     DEGREES_PER_METRE,
-    DISTRICT_POLYGON,
     KNN_CANDIDATES,
-    Found,
-    check,
+    ReverseQuery,
+    absorbed_note,
     current_ward,
-    dated_day,
     nearest_address,
-    reverse_result,
+    old_units_of,
+    reverse_with,
+    untraced_note,
 )
 from geocoder.territory import unit_level
 
@@ -256,10 +254,7 @@ class ReverseIndex:
     def absorbed_note(self, commune: UnitRow, at: dt.date) -> str | None:
         """For a commune in force on ``at``: the communes that joined it later (the point may lie in them)."""
         joined = self.earlier({commune.id}, after=at)
-        if not joined:
-            return None
-        names = ", ".join(f"{unit.full_name} (until {unit.valid_to})" for unit in joined)
-        return f"{commune.full_name} later absorbed {names}; on {at} the point may have been in one of them"
+        return absorbed_note(commune.full_name, [(unit.full_name, unit.valid_to) for unit in joined], at)
 
     def commune_on(self, commune: UnitRow | None, at: dt.date) -> tuple[UnitRow | None, str | None]:
         """The commune in force on ``at`` at a point, and a note (as :func:`geocoder.reverse.commune_on`)."""
@@ -268,13 +263,7 @@ class ReverseIndex:
         found = self.communes_on(commune, at)
         if len(found) == 1:
             return found[0], self.absorbed_note(found[0], at)
-        if not found:
-            return commune, f"no commune in force on {at} is recorded for {commune.full_name}"
-        names = ", ".join(unit.full_name for unit in found)
-        return commune, (
-            f"on {at} this area was in one of {names}, later merged into {commune.full_name}; "
-            "no polygons of them exist to tell which held the point"
-        )
+        return commune, untraced_note(commune.full_name, [unit.full_name for unit in found], at)
 
     def province_on(self, at: dt.date) -> UnitRow | None:
         """The province in force on ``at`` (one still in force last)."""
@@ -290,26 +279,20 @@ class ReverseIndex:
             commune, note = self.commune_on(commune, at)
         covering = [unit for unit in self.districts.covering(point) if unit.valid_on(at)]
         district = covering[0] if covering else self.parent(commune)
-        found = [
-            (self.ref(commune), OLD_UNITS_PRECISION),
-            (self.ref(district), DISTRICT_POLYGON if covering else OLD_UNITS_PRECISION),
-            (self.ref(self.province_on(at)), EXACT),
-        ]
-        units = tuple(
-            OldUnit(unit.code, unit.name, unit.full_name, unit.level, precision)
-            for unit, precision in found
-            if unit
+        province = self.province_on(at)
+        units = old_units_of(
+            self.ref(commune), self.ref(district), self.ref(province), by_polygon=bool(covering)
         )
         return units, note
 
     # ------------------------------------------------------------------ places
 
-    def ward_at(self, point: shapely.Point, margin_m: float, connect: Connect) -> tuple[UnitRow, float]:
+    def ward_at(self, point: shapely.Point, query: ReverseQuery, connect: Connect) -> tuple[UnitRow, float]:
         """The 2025 ward covering the point (lowest code), else PostGIS's nearest within the margin."""
         covering = self.wards.covering(point)
         if covering:
             return covering[0], 0.0
-        lon, lat = float(shapely.get_x(point)), float(shapely.get_y(point))
+        lon, lat, margin_m = query.lon, query.lat, query.margin_m
         degrees = self.wards.degrees_to_nearest(point)
         if metres_at_least(degrees, lat) > margin_m:
             raise OutOfTerritoryError(
@@ -319,7 +302,7 @@ class ReverseIndex:
                 lat=lat,
             )
         with connect() as conn:
-            row, distance = current_ward(conn, point_expression(lon, lat), lon, lat, margin_m)
+            row, distance = current_ward(conn, point_expression(lon, lat), query=query)
         return self.units[int(row.id)], distance
 
     def village(self, lon: float, lat: float, radius_m: float) -> NearbyFeature | None:
@@ -387,38 +370,45 @@ def metres_at_least(degrees: float, lat: float) -> float:
     return degrees * METRES_PER_DEGREE * math.cos(math.radians(top))
 
 
+@dataclass(frozen=True, slots=True)
+class _InMemory:
+    """The in-memory path's reads at one point (the database only where the module says)."""
+
+    index: ReverseIndex
+    point: shapely.Point
+    connect: Connect
+    fresh: bool
+
+    def ward(self, query: ReverseQuery) -> tuple[UnitRow, float]:
+        return self.index.ward_at(self.point, query, self.connect)
+
+    def ref(self, unit: UnitRow) -> UnitRef | None:
+        return self.index.ref(unit)
+
+    def province(self, ward: UnitRow) -> UnitRef | None:
+        return self.index.ref(self.index.parent(ward))
+
+    def old_units(
+        self, ward: UnitRow, day: dt.date, *, trace: bool
+    ) -> tuple[tuple[OldUnit, ...], str | None]:
+        return self.index.old_units(self.point, ward, day, trace=trace)
+
+    def village(self, query: ReverseQuery) -> NearbyFeature | None:
+        return self.index.village(query.lon, query.lat, query.radius_m)
+
+    def address(self, query: ReverseQuery) -> NearbyFeature | None:
+        return self.index.address(query.lon, query.lat, query.radius_m, self.connect, fresh=self.fresh)
+
+
 def reverse_in_memory(
-    index: ReverseIndex,
-    lon: float,
-    lat: float,
-    *,
-    connect: Connect,
-    radius_m: float = DEFAULT_RADIUS_M,
-    at: dt.date | None = None,
-    margin_m: float = DEFAULT_MARGIN_M,
-    fresh: bool = False,
+    index: ReverseIndex, *, query: ReverseQuery, connect: Connect, fresh: bool = False
 ) -> ReverseResult:
     """What lies at a WGS 84 point, from memory: the answer of :func:`geocoder.reverse.reverse`.
 
     ``connect`` opens a connection for the rare parts that ask the database (see the module);
     ``fresh``: the index's addresses are known to be the database's, the nearest is read from them.
-    Raises OutOfTerritoryError farther than ``margin_m`` from every ward, and
+    Raises OutOfTerritoryError farther than ``query.margin_m`` from every ward, and
     InvalidParameterError for impossible coordinates or distances.
     """
-    check(lon, lat, radius_m, margin_m)
-    point = shapely.Point(lon, lat)
-    ward, distance = index.ward_at(point, margin_m, connect)
-    old_day, dated = dated_day(at)
-    old_units, note = index.old_units(point, ward, old_day, trace=dated)
-    current = index.ref(ward)
-    assert current is not None
-    found = Found(
-        ward=current,
-        province=index.ref(index.parent(ward)),
-        distance_m=distance,
-        old_units=old_units,
-        note=note,
-        village=index.village(lon, lat, radius_m),
-        address=index.address(lon, lat, radius_m, connect, fresh=fresh),
-    )
-    return reverse_result(lon, lat, at, found)
+    point = shapely.Point(query.lon, query.lat)
+    return reverse_with(_InMemory(index, point, connect, fresh), query)

@@ -37,7 +37,7 @@ from api.errors import PayloadTooLargeError
 from api.responses import ERROR_RESPONSES, Responses, error_responses
 from api.schemas import IsoDate
 from api.schemas_geocode import GeocodeCollection, ParsedModel
-from geocoder.batch import address_columns
+from geocoder.batch import BatchOptions, address_columns
 from geocoder.batch_stream import BatchJob
 from geocoder.geocodejson import (
     Lang,
@@ -50,7 +50,7 @@ from geocoder.geocodejson import (
 )
 from geocoder.index import GeocoderIndex, IndexState
 from geocoder.parse import parse
-from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
+from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import ResultType, SearchFilters, autocomplete, search
 
@@ -345,9 +345,8 @@ async def reverse_route(
     connect = functools.partial(_admitted_read, state.database)  # admission only when the database is asked
 
     def answer(state: IndexState) -> bytes:
-        result = reverse_in_memory(
-            state.reverse, lon, lat, connect=connect, radius_m=radius_m, at=at, fresh=fresh
-        )
+        asked = ReverseQuery(lon, lat, radius_m=radius_m, at=at)
+        result = reverse_in_memory(state.reverse, query=asked, connect=connect, fresh=fresh)
         query = reverse_query_json((lon, lat), radius_m=radius_m, at=at, lang=lang)
         return encode(collection([reverse_feature(result, lang=lang)], query))
 
@@ -507,7 +506,8 @@ async def batch_route(request: Request, state: State) -> StreamingResponse:
     except BaseException:
         pool.release()
         raise
-    job = BatchJob(upload.file.file, upload.columns, upload.delimiter, name=upload.file.filename)
+    options = BatchOptions(column=tuple(upload.columns), delimiter=upload.delimiter)
+    job = BatchJob(upload.file.file, options, name=upload.file.filename)
     pipe = pool.start(state.geocoder, job)
     return StreamingResponse(
         pipe.read_chunks(),

@@ -35,7 +35,7 @@ from addresses.schema import SRID, village
 from addresses.types import STATUSES
 from geocoder.index import GeocoderIndex
 from geocoder.loading import large_tables, small_tables
-from geocoder.reverse import reverse
+from geocoder.reverse import ReverseQuery, reverse
 from geocoder.search import search
 from importers.mapping import FieldMapping, default_mapping
 from importers.pipeline import ImportOptions, import_file
@@ -165,7 +165,7 @@ def test_a_proposed_village_is_on_no_public_surface_and_an_active_one_on_all(con
     index = GeocoderIndex.load(conn)
     assert f"village:{shown}" in [result.ref for result in search(index, "Xóm Hiển Thị Mới")]
     assert f"village:{hidden}" not in [result.ref for result in search(index, "Xóm Đề Xuất Mới")]
-    nearby = reverse(conn, lon + 0.0002, lat).village
+    nearby = reverse(conn, query=ReverseQuery(lon + 0.0002, lat)).village
     assert nearby is not None
     assert nearby.ref == f"village:{shown}"
 

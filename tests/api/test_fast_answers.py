@@ -34,7 +34,7 @@ from geocoder.geocodejson import (
 )
 from geocoder.index import GeocoderIndex
 from geocoder.parse import parse
-from geocoder.reverse import DEFAULT_RADIUS_M
+from geocoder.reverse import DEFAULT_RADIUS_M, ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import SearchFilters, autocomplete, search
 
@@ -114,7 +114,7 @@ def test_reverse_bodies_are_the_models_and_the_results(
         assert response.status_code == 200, response.text
         body = response.json()
         assert _as_the_model_documents(body), (lon, lat)
-        result = reverse_in_memory(index.state.reverse, lon, lat, connect=engine.connect)
+        result = reverse_in_memory(index.state.reverse, query=ReverseQuery(lon, lat), connect=engine.connect)
         query = reverse_query_json((lon, lat), radius_m=DEFAULT_RADIUS_M, lang=lang)
         expected = collection([reverse_feature(result, lang=lang)], query)
         assert _same(body, json.loads(json.dumps(expected))), (lon, lat)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from addresses.codes import encode
 from addresses.errors import InvalidParameterError
 from addresses.registry import create_address
-from geocoder.batch import OUTPUT_COLUMNS, cache_key, geocode_csv, skeleton
+from geocoder.batch import OUTPUT_COLUMNS, BatchOptions, cache_key, geocode_csv, skeleton
 from geocoder.index import GeocoderIndex
 
 pytestmark = pytest.mark.db
@@ -30,10 +31,10 @@ def index(engine: Engine) -> Iterator[GeocoderIndex]:
         yield GeocoderIndex.load(conn)
 
 
-def run(index: GeocoderIndex, text: str, **options: object) -> tuple[list[dict[str, str]], object]:
-    """Geocode CSV text; the output rows as dicts and the report."""
+def run(index: GeocoderIndex, text: str, **options: Any) -> tuple[list[dict[str, str]], object]:
+    """Geocode CSV text with these batch options; the output rows as dicts and the report."""
     out = io.StringIO()
-    report = geocode_csv(index, None, io.StringIO(text), out, **options)  # type: ignore[arg-type]
+    report = geocode_csv(index, None, io.StringIO(text), out, options=BatchOptions(**options))
     return list(csv.DictReader(io.StringIO(out.getvalue()))), report
 
 
@@ -87,17 +88,17 @@ def test_repeated_addresses_come_from_the_cache(index: GeocoderIndex) -> None:
 
 def test_several_address_columns_are_joined_in_order(index: GeocoderIndex) -> None:
     text = "thon,xa,huyen\nLàng Hai,,Đà Bắc\nLàng Hai,Mường Hoa,\n"
-    rows, _report = run(index, text, column=["thon", "xa", "huyen"])
+    rows, _report = run(index, text, column=("thon", "xa", "huyen"))
     assert [row["commune_code"] for row in rows] == ["04831", "05134"]
 
 
 def test_wrong_column_is_a_clear_error_and_writes_nothing(index: GeocoderIndex) -> None:
     out = io.StringIO()
     with pytest.raises(InvalidParameterError, match="'diachi' not in the CSV header"):
-        geocode_csv(index, None, io.StringIO("id,dia_chi\n1,x\n"), out, column="diachi")
+        geocode_csv(index, None, io.StringIO("id,dia_chi\n1,x\n"), out, options=BatchOptions(column="diachi"))
     assert out.getvalue() == ""
     with pytest.raises(InvalidParameterError, match="empty"):
-        geocode_csv(index, None, io.StringIO(""), out, column="dia_chi")
+        geocode_csv(index, None, io.StringIO(""), out, options=BatchOptions(column="dia_chi"))
 
 
 def test_added_columns_never_clobber_input_columns(index: GeocoderIndex) -> None:
@@ -131,7 +132,8 @@ def test_refreshes_the_index_when_given_a_connection(conn: Connection) -> None:
     index = GeocoderIndex.load(conn, check_every_s=0)
     create_address(conn, lon=105.3405, lat=20.8165, house_number="14", street="Trần Hưng Đạo")
     out = io.StringIO()
-    geocode_csv(index, conn, io.StringIO('a\n"Số 14 Trần Hưng Đạo, Hòa Bình"\n'), out, column="a")
+    text = io.StringIO('a\n"Số 14 Trần Hưng Đạo, Hòa Bình"\n')
+    geocode_csv(index, conn, text, out, options=BatchOptions(column="a"))
     assert ",address,address," in out.getvalue()
 
 
@@ -163,7 +165,7 @@ def test_rows_stream_through(index: GeocoderIndex) -> None:
     source = _Source("a\n" + "Xã Mường Bi\n" * 5000)
     sink = _Sink(source)
     calls: list[int] = []
-    report = geocode_csv(index, None, source, sink, column="a", progress=calls.append)
+    report = geocode_csv(index, None, source, sink, options=BatchOptions(column="a", progress=calls.append))
     assert report.rows == 5000
     assert report.matched == 5000
     assert sink.read_at_writes[2] <= 3  # the second data row is written after reading three lines

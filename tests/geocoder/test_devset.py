@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from sqlalchemy import Connection, Engine
 
 from geocoder.index import GeocoderIndex
-from geocoder.reverse import reverse
+from geocoder.reverse import ReverseQuery, reverse
 from geocoder.search import search
 
 pytestmark = pytest.mark.db
@@ -104,6 +104,7 @@ def test_reverse_hit_rate_is_total(conn: Connection, queries: list[dict[str, Any
     wrong = [
         query["id"]
         for query in reverse_queries
-        if reverse(conn, query["lon"], query["lat"]).current_unit.code not in query["truth"]["ward_2025"]
+        if reverse(conn, query=ReverseQuery(query["lon"], query["lat"])).current_unit.code
+        not in query["truth"]["ward_2025"]
     ]
     assert wrong == []

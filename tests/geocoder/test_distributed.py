@@ -12,8 +12,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from addresses.db import make_engine
-from geocoder.batch import geocode_csv
-from geocoder.distributed import geocode_csv_dask, plugin_name
+from geocoder.batch import BatchOptions, geocode_csv
+from geocoder.distributed import DaskOptions, geocode_csv_dask, plugin_name
 from geocoder.index import GeocoderIndex
 from importers import synth
 from tests.databases import loaded_database
@@ -21,6 +21,7 @@ from tests.databases import loaded_database
 pytestmark = pytest.mark.db
 
 GENERATED = 3_000
+OPTIONS = BatchOptions(column="dia_chi")
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +77,17 @@ def test_dask_gives_the_same_rows_as_one_process(database: str, client: Client, 
     with engine.connect() as conn:
         index = GeocoderIndex.load(conn)
     engine.dispose()
-    expected = geocode_csv(index, None, io.StringIO(text), single, column="dia_chi")
+    expected = geocode_csv(index, None, io.StringIO(text), single, options=OPTIONS)
     distributed = io.StringIO()
+    calls: list[int] = []
     report = geocode_csv_dask(
-        client, database, io.StringIO(text), distributed, column="dia_chi", rows_per_partition=700
+        client,
+        io.StringIO(text),
+        distributed,
+        options=BatchOptions(column="dia_chi", progress=calls.append),
+        dask_options=DaskOptions(database_url=database, rows_per_partition=700),
     )
+    assert calls == [expected.rows]  # progress hears once, at the end
     want = list(csv.reader(io.StringIO(single.getvalue())))
     got = list(csv.reader(io.StringIO(distributed.getvalue())))
     assert len(got) == len(want) > 4_000
@@ -103,16 +110,18 @@ def test_dask_gives_the_same_rows_as_one_process(database: str, client: Client, 
 
 def test_each_worker_loads_the_index_once(database: str, client: Client, text: str) -> None:
     small = "\n".join(text.splitlines()[:1_200]) + "\n"
-    geocode_csv_dask(
-        client, database, io.StringIO(small), io.StringIO(), column="dia_chi", rows_per_partition=300
-    )
+    on_workers = DaskOptions(database_url=database, rows_per_partition=300)
+    geocode_csv_dask(client, io.StringIO(small), io.StringIO(), options=OPTIONS, dask_options=on_workers)
     loads = client.run(lambda dask_worker: dask_worker.plugins[plugin_name(database)].loads)
     assert sorted(loads.values()) == [1, 1]  # two workers, two jobs of many partitions: one load each
 
 
 def test_a_header_only_file_gives_the_header_only(database: str, client: Client) -> None:
     out = io.StringIO()
-    report = geocode_csv_dask(client, database, io.StringIO("id,dia_chi\n"), out, column="dia_chi")
+    on_workers = DaskOptions(database_url=database)
+    report = geocode_csv_dask(
+        client, io.StringIO("id,dia_chi\n"), out, options=OPTIONS, dask_options=on_workers
+    )
     assert report.rows == 0
     assert out.getvalue().splitlines()[0].startswith("id,dia_chi,lon,lat,")
     assert len(out.getvalue().splitlines()) == 1

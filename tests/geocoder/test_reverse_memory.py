@@ -27,7 +27,7 @@ from addresses.registry import retire_address
 from addresses.schema import address
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
-from geocoder.reverse import reverse_in_db
+from geocoder.reverse import ReverseQuery, reverse_in_db
 from geocoder.reverse_memory import Connect, ReverseIndex, reverse_in_memory
 from importers import synth
 
@@ -79,9 +79,10 @@ def _differences(
     found = []
     connect = _connect(conn)
     for lon, lat in points:
-        in_db = _answer(lambda: reverse_in_db(conn, lon, lat, **options))  # noqa: B023
+        query = ReverseQuery(lon, lat, **options)
+        in_db = _answer(lambda: reverse_in_db(conn, query=query))  # noqa: B023
         in_memory = _answer(
-            lambda: reverse_in_memory(index, lon, lat, connect=connect, fresh=fresh, **options)  # noqa: B023
+            lambda: reverse_in_memory(index, query=query, connect=connect, fresh=fresh)  # noqa: B023
         )
         if not _close(in_db, in_memory):
             found.append(((lon, lat), in_db, in_memory))
@@ -195,7 +196,11 @@ def test_points_outside_answer_the_same_or_the_same_error(
     conn: Connection, index: ReverseIndex, data_dir: Path
 ) -> None:
     points = _outside_points(data_dir)
-    answers = [_answer(lambda: reverse_in_memory(index, x, y, connect=_connect(conn))) for x, y in points]  # noqa: B023
+    connect = _connect(conn)
+    answers = [
+        _answer(lambda: reverse_in_memory(index, query=ReverseQuery(x, y), connect=connect))  # noqa: B023
+        for x, y in points
+    ]
     assert any(isinstance(a, str) for a in answers), "some points must be out of territory"
     assert any(isinstance(a, dict) and not a["inside"] for a in answers), "some within the margin"
     assert _differences(conn, index, points) == []
@@ -211,7 +216,7 @@ def test_generated_addresses_answer_the_same(conn: Connection, data_dir: Path) -
     points = [
         (float(x) + step * rng.uniform(-1, 1), float(y) + step * rng.uniform(-1, 1)) for _c, x, y in chosen
     ]
-    answers = [reverse_in_memory(index, x, y, connect=_connect(conn)) for x, y in points]
+    answers = [reverse_in_memory(index, query=ReverseQuery(x, y), connect=_connect(conn)) for x, y in points]
     assert sum(answer.address is not None for answer in answers) >= 140
     assert _differences(conn, index, points) == []
     assert _differences(conn, index, points[:50], radius_m=RADII[0]) == []

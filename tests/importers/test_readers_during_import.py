@@ -25,7 +25,7 @@ from addresses import migrate, queries
 from addresses.db import make_engine
 from addresses.schema import address, address_history, metadata
 from addresses.settings import DatabaseSettings
-from geocoder.reverse import reverse
+from geocoder.reverse import ReverseQuery, reverse
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
@@ -64,7 +64,7 @@ def _health(conn: Connection, _point: tuple[float, float]) -> None:
 
 def _reverse(conn: Connection, point: tuple[float, float]) -> None:
     """What GET /reverse asks the database."""
-    reverse(conn, *point)
+    reverse(conn, query=ReverseQuery(*point))
 
 
 Call = Callable[[Connection, tuple[float, float]], None]
