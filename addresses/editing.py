@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from uuid import uuid4
 
@@ -49,7 +49,9 @@ __all__ = [
     "DUPLICATE_METRES",
     "EDITABLE_DATASETS",
     "Feature",
+    "FeatureEdit",
     "StatusAction",
+    "StatusChange",
     "apply_write",
     "change_status",
     "create_feature",
@@ -94,6 +96,25 @@ class Feature:
         """The feature as a GeoJSON Feature (``id`` is its key; version and status in properties)."""
         properties = {**self.properties, "version": self.version, "status": self.status}
         return {"type": "Feature", "id": self.key, "geometry": self.geometry, "properties": properties}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureEdit:
+    """What an update writes: the fields that change (null or "" clears one), a new geometry or None.
+
+    ``geometry`` is a GeoJSON geometry in WGS 84; None keeps the feature where it is.
+    """
+
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    geometry: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status action, and for a retired address the registry code of its successor."""
+
+    action: StatusAction
+    successor: str | None = None
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -345,8 +366,7 @@ def update_feature(
     key: str | int,
     *,
     expected_version: int,
-    properties: Mapping[str, Any],
-    geometry: Mapping[str, Any] | None = None,
+    edit: FeatureEdit,
 ) -> Feature:
     """Change attributes and/or the geometry of a feature at ``expected_version``.
 
@@ -355,13 +375,13 @@ def update_feature(
     """
     spec = get_dataset(dataset)
     _write_role_check(cs.principal, spec, "update")
-    values = edit_checks.check_fields(spec, properties)
+    values = edit_checks.check_fields(spec, edit.properties)
     current = _locked(cs, spec, key, expected_version)
     if current.status == "retired":
         raise ConflictError(f"{_SINGULAR[spec.name]} {current.key} is retired: restore it before editing it")
     values = {name: value for name, value in values.items() if current.properties.get(name) != value}
-    if geometry is not None and geometry != current.geometry:
-        shape = edit_checks.parse_geometry(spec, geometry)
+    if edit.geometry is not None and edit.geometry != current.geometry:
+        shape = edit_checks.parse_geometry(spec, edit.geometry)
         values.update(_derived(cs.conn, spec, shape))
         _check_where(cs.principal, spec, values.get("commune_id"), ("the new position", "vị trí mới"))
     if spec.name in edit_checks.REQUIRED_ON_EDIT:
@@ -493,9 +513,8 @@ def change_status(
     dataset: str,
     key: str | int,
     *,
-    action: StatusAction,
     expected_version: int,
-    successor: str | None = None,
+    change: StatusChange,
 ) -> Feature:
     """Retire, restore, approve or reject a feature at ``expected_version``.
 
@@ -504,6 +523,7 @@ def change_status(
     A retired address may name its ``successor`` (its registry code then leads there).
     """
     spec = get_dataset(dataset)
+    action, successor = change.action, change.successor
     reviewing = action in ("approve", "reject")
     if reviewing:
         edit_checks.check_role(cs.principal, "approver", action=f"{action} {spec.name}")

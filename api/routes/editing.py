@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from addresses import editing, history
 from addresses.accounts import Principal, Role
-from addresses.editing import Feature, StatusAction
+from addresses.editing import Feature, FeatureEdit, StatusAction, StatusChange
 from addresses.errors import NotFoundError, StaleVersionError
 from addresses.feed import MAX_EVENTS, Changeset, ChangesetKind, events_after
 from addresses.schema import admin_unit
@@ -209,7 +209,11 @@ def _add_update(dataset: str) -> None:
             who,
             body.comment,
             lambda cs: editing.update_feature(
-                cs, dataset, key, expected_version=version, properties=body.properties, geometry=body.geometry
+                cs,
+                dataset,
+                key,
+                expected_version=version,
+                edit=FeatureEdit(properties=body.properties, geometry=body.geometry),
             ),
             response,
         )
@@ -250,7 +254,7 @@ def _add_status(dataset: str, action: StatusAction) -> None:
             who,
             comment,
             lambda cs: editing.change_status(
-                cs, dataset, key, action=action, expected_version=version, successor=successor
+                cs, dataset, key, expected_version=version, change=StatusChange(action, successor)
             ),
             response,
             kind=kind,
