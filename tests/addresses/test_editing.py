@@ -27,7 +27,14 @@ from addresses.errors import (
     StaleVersionError,
 )
 from addresses.feed import Changeset, events_after, last_seq
-from addresses.history import changeset_view, feature_history, proposals, revert_changeset
+from addresses.history import (
+    ChangesetWrite,
+    FieldChange,
+    changeset_view,
+    feature_history,
+    proposals,
+    revert_changeset,
+)
 from addresses.schema import admin_unit, change_event, feature_version, place, tile_invalidation
 from tests.accounts import create_account
 
@@ -368,11 +375,12 @@ def test_history_diffs_changeset_view_and_revert(conn: Connection, staff: Staff,
     source = conn.execute(select(place.c.source).where(place.c.id == existing.id)).scalar_one()
     assert (versions[0].author, versions[0].comment) == (f"import:{source}", None)  # not the editor's
     assert versions[1].diff is not None
-    assert versions[1].diff.fields == {"name": (existing.name, "Chợ Mới")}
+    assert versions[1].diff.fields == {"name": FieldChange(existing.name, "Chợ Mới")}
+    assert not versions[1].diff.geometry_moved
     assert versions[1].comment == "tên mới"
     assert versions[1].author == "root"
     view = changeset_view(conn, versions[1].changeset_id)
-    assert view.writes == ({"dataset": "places", "key": key, "version": renamed.version, "action": "update"},)
+    assert view.writes == (ChangesetWrite("places", key, renamed.version, "update"),)
     assert view.bbox is not None
     assert view.kind == "edit"
 
