@@ -48,6 +48,7 @@ from addresses.types import BBox
 __all__ = [
     "DUPLICATE_METRES",
     "EDITABLE_DATASETS",
+    "REVIEW_ACTIONS",
     "Feature",
     "FeatureEdit",
     "StatusAction",
@@ -67,6 +68,8 @@ VILLAGE_NEAR_DEG: Final = 0.005
 """How far (about 500 m) the village of a moved address is looked for when no polygon contains it."""
 
 StatusAction = Literal["retire", "restore", "approve", "reject"]
+REVIEW_ACTIONS: Final[tuple[StatusAction, ...]] = ("approve", "reject")
+"""The actions of an approver of the feature's commune, on a proposed feature (changesets of kind review)."""
 _HIDDEN: Final = ("geom", "label_point", "raw")
 _SINGULAR: Final = {"addresses": "address", "villages": "village", "places": "place", "units": "unit"}
 _SINGULAR_VI: Final = {"addresses": "địa chỉ", "villages": "thôn", "places": "địa điểm", "units": "đơn vị"}
@@ -524,8 +527,7 @@ def change_status(
     """
     spec = get_dataset(dataset)
     action, successor = change.action, change.successor
-    reviewing = action in ("approve", "reject")
-    if reviewing:
+    if action in REVIEW_ACTIONS:
         edit_checks.check_role(cs.principal, "approver", action=f"{action} {spec.name}")
     _write_role_check(cs.principal, spec, action)
     if action == "reject" and not (cs.comment or "").strip():

@@ -11,7 +11,7 @@ here: the routes made per dataset annotate with values of their closure.)
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, get_args
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
@@ -21,7 +21,7 @@ from addresses import editing, history
 from addresses.accounts import Principal, Role
 from addresses.datasets import DATASETS, DatasetSpec
 from addresses.edit_checks import WRITE_ROLE
-from addresses.editing import Feature, FeatureEdit, StatusAction, StatusChange
+from addresses.editing import REVIEW_ACTIONS, Feature, FeatureEdit, StatusAction, StatusChange
 from addresses.errors import NotFoundError, StaleVersionError
 from addresses.feed import MAX_EVENTS, Changeset, ChangesetKind, events_after
 from addresses.schema import admin_unit
@@ -42,9 +42,7 @@ from api.versions import IfMatch, address_answer, expected_version
 
 router = APIRouter(tags=["editing"])
 
-STATUS_ACTIONS: Final[tuple[StatusAction, ...]] = ("retire", "restore", "approve", "reject")
-REVIEW_ACTIONS: Final[tuple[StatusAction, ...]] = ("approve", "reject")
-"""The actions of an approver of the feature's commune (their changesets are of kind review)."""
+STATUS_ACTIONS: Final[tuple[StatusAction, ...]] = get_args(StatusAction)
 VALIDITY_ACTIONS: Final[tuple[StatusAction, ...]] = ("retire", "restore")
 """The actions of a dataset without statuses (units): retiring ends the validity, restoring reopens it."""
 KEY_DOC: Final = {
