@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from uuid import uuid4
 
@@ -48,8 +48,11 @@ from addresses.types import BBox
 __all__ = [
     "DUPLICATE_METRES",
     "EDITABLE_DATASETS",
+    "REVIEW_ACTIONS",
     "Feature",
+    "FeatureEdit",
     "StatusAction",
+    "StatusChange",
     "apply_write",
     "change_status",
     "create_feature",
@@ -65,6 +68,8 @@ VILLAGE_NEAR_DEG: Final = 0.005
 """How far (about 500 m) the village of a moved address is looked for when no polygon contains it."""
 
 StatusAction = Literal["retire", "restore", "approve", "reject"]
+REVIEW_ACTIONS: Final[tuple[StatusAction, ...]] = ("approve", "reject")
+"""The actions of an approver of the feature's commune, on a proposed feature (changesets of kind review)."""
 _HIDDEN: Final = ("geom", "label_point", "raw")
 _SINGULAR: Final = {"addresses": "address", "villages": "village", "places": "place", "units": "unit"}
 _SINGULAR_VI: Final = {"addresses": "địa chỉ", "villages": "thôn", "places": "địa điểm", "units": "đơn vị"}
@@ -94,6 +99,25 @@ class Feature:
         """The feature as a GeoJSON Feature (``id`` is its key; version and status in properties)."""
         properties = {**self.properties, "version": self.version, "status": self.status}
         return {"type": "Feature", "id": self.key, "geometry": self.geometry, "properties": properties}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureEdit:
+    """What an update writes: the fields that change (null or "" clears one), a new geometry or None.
+
+    ``geometry`` is a GeoJSON geometry in WGS 84; None keeps the feature where it is.
+    """
+
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    geometry: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status action, and for a retired address the registry code of its successor."""
+
+    action: StatusAction
+    successor: str | None = None
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -345,8 +369,7 @@ def update_feature(
     key: str | int,
     *,
     expected_version: int,
-    properties: Mapping[str, Any],
-    geometry: Mapping[str, Any] | None = None,
+    edit: FeatureEdit,
 ) -> Feature:
     """Change attributes and/or the geometry of a feature at ``expected_version``.
 
@@ -355,13 +378,13 @@ def update_feature(
     """
     spec = get_dataset(dataset)
     _write_role_check(cs.principal, spec, "update")
-    values = edit_checks.check_fields(spec, properties)
+    values = edit_checks.check_fields(spec, edit.properties)
     current = _locked(cs, spec, key, expected_version)
     if current.status == "retired":
         raise ConflictError(f"{_SINGULAR[spec.name]} {current.key} is retired: restore it before editing it")
     values = {name: value for name, value in values.items() if current.properties.get(name) != value}
-    if geometry is not None and geometry != current.geometry:
-        shape = edit_checks.parse_geometry(spec, geometry)
+    if edit.geometry is not None and edit.geometry != current.geometry:
+        shape = edit_checks.parse_geometry(spec, edit.geometry)
         values.update(_derived(cs.conn, spec, shape))
         _check_where(cs.principal, spec, values.get("commune_id"), ("the new position", "vị trí mới"))
     if spec.name in edit_checks.REQUIRED_ON_EDIT:
@@ -493,9 +516,8 @@ def change_status(
     dataset: str,
     key: str | int,
     *,
-    action: StatusAction,
     expected_version: int,
-    successor: str | None = None,
+    change: StatusChange,
 ) -> Feature:
     """Retire, restore, approve or reject a feature at ``expected_version``.
 
@@ -504,8 +526,8 @@ def change_status(
     A retired address may name its ``successor`` (its registry code then leads there).
     """
     spec = get_dataset(dataset)
-    reviewing = action in ("approve", "reject")
-    if reviewing:
+    action, successor = change.action, change.successor
+    if action in REVIEW_ACTIONS:
         edit_checks.check_role(cs.principal, "approver", action=f"{action} {spec.name}")
     _write_role_check(cs.principal, spec, action)
     if action == "reject" and not (cs.comment or "").strip():

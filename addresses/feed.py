@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from addresses import counters
 from addresses.accounts import Principal
 from addresses.errors import InvalidParameterError
 from addresses.schema import SRID, change_event, changeset, event_counter
@@ -123,7 +124,7 @@ class Changeset:
             north = max(box[3] for box in self.boxes)
             envelope = func.ST_MakeEnvelope(west, south, east, north, SRID)
             self.conn.execute(update(changeset).where(changeset.c.id == self.id).values(bbox=envelope))
-        first = _draw(self.conn, len(self.pending))
+        first = counters.draw(self.conn, event_counter.c.next_seq, len(self.pending))
         rows = [
             {
                 "seq": first + offset,
@@ -138,19 +139,6 @@ class Changeset:
         self.conn.execute(insert(change_event), rows)
         self.pending = []
         return list(range(first, first + len(rows)))
-
-
-def _draw(conn: Connection, count: int) -> int:
-    """Take ``count`` numbers from the event counter row (locked until the commit); return the first."""
-    draw = (
-        update(event_counter)
-        .values(next_seq=event_counter.c.next_seq + count)
-        .returning(event_counter.c.next_seq)
-    )
-    after = conn.execute(draw).scalar()
-    if after is None:
-        raise RuntimeError("event_counter has no row: run the database migrations")
-    return int(after) - count
 
 
 def record_import(conn: Connection, *, dataset: str, author: str, comment: str | None = None) -> int:

@@ -12,21 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from addresses import changes
 from addresses.accounts import Principal
 from addresses.datasets import get_dataset
 from addresses.edit_checks import check_role
-from addresses.editing import Feature, apply_write, read_feature
+from addresses.editing import Feature, apply_write, feature_key, read_feature
 from addresses.errors import NotFoundError, RevertConflictError
 from addresses.feed import Action, Changeset, Event
 from addresses.schema import SRID, change_event, changeset, feature_version
 
 __all__ = [
     "ChangesetView",
+    "ChangesetWrite",
     "Diff",
+    "FieldChange",
     "VersionEntry",
     "changeset_view",
     "diff_properties",
@@ -43,21 +45,28 @@ MAX_PROPOSALS: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field a version changed: its value before and after."""
+
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Diff:
-    """What one version changed: fields (old, new) and how far the geometry moved (metres, or None)."""
+    """What one version changed: its fields, and whether and how far (metres) the geometry moved."""
 
-    fields: dict[str, tuple[Any, Any]]
+    fields: dict[str, FieldChange]
+    geometry_moved: bool
     moved_m: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        changed = {name: {"old": old, "new": new} for name, (old, new) in self.fields.items()}
-        return {"fields": changed, "geometry_moved": self.moved_m is not None, "moved_m": self.moved_m}
 
 
 @dataclass(frozen=True, slots=True)
 class VersionEntry:
-    """One kept version of a feature, with its changeset and what it changed."""
+    """One kept version of a feature, with its changeset and what it changed.
+
+    ``diff`` is null for the imported state kept before the first edit.
+    """
 
     version: int
     action: str
@@ -69,8 +78,18 @@ class VersionEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangesetWrite:
+    """One version a changeset wrote: the feature (dataset, public key), the version and the action."""
+
+    dataset: str
+    key: str
+    version: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChangesetView:
-    """One changeset: author, comment, kind, bbox and the versions it wrote."""
+    """One changeset: who (author), why (comment), kind, when, where (bbox) and the versions it wrote."""
 
     id: int
     author: str
@@ -79,30 +98,49 @@ class ChangesetView:
     reverts_id: int | None
     time: datetime
     bbox: tuple[float, float, float, float] | None
-    writes: tuple[dict[str, Any], ...]
+    writes: tuple[ChangesetWrite, ...]
 
 
-def diff_properties(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def diff_properties(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, FieldChange]:
     """The fields whose values differ between two stored rows (bookkeeping fields left out).
 
     >>> diff_properties({"street": "A", "version": 1}, {"street": "B", "version": 2})
-    {'street': ('A', 'B')}
+    {'street': FieldChange(old='A', new='B')}
     >>> diff_properties(None, {"street": "B"})
-    {'street': (None, 'B')}
+    {'street': FieldChange(old=None, new='B')}
     """
     before = old or {}
-    names = (set(before) | set(new)) - IGNORED_IN_DIFFS
+    names = sorted((set(before) | set(new)) - IGNORED_IN_DIFFS)
     return {
-        name: (before.get(name), new.get(name)) for name in sorted(names) if before.get(name) != new.get(name)
+        name: FieldChange(before.get(name), new.get(name))
+        for name in names
+        if before.get(name) != new.get(name)
     }
 
 
+_KEPT: Final = feature_version.alias("kept")
+_BEFORE: Final = feature_version.alias("before")
+
+
+def _same_version(rows: Any, of: Any, *, back: int = 0) -> ColumnElement[bool]:
+    """``rows`` holding the version of ``of``'s feature that ``of`` names, or ``back`` versions before it."""
+    return and_(
+        rows.c.dataset == of.c.dataset,
+        rows.c.feature_id == of.c.feature_id,
+        rows.c.version == of.c.version - back,
+    )
+
+
+def _kept_with_before(*columns: Any) -> Select[Any]:
+    """Select ``columns`` of kept versions (``_KEPT``), each joined to the version before it (``_BEFORE``)."""
+    return select(*columns).select_from(_KEPT.outerjoin(_BEFORE, _same_version(_BEFORE, _KEPT, back=1)))
+
+
 def _history_rows(conn: Connection, dataset: str, feature_id: int) -> list[Any]:
-    kept = feature_version.alias("kept")
-    before = feature_version.alias("before")
+    kept, before = _KEPT, _BEFORE
     moved = func.ST_Distance(func.Geography(before.c.geom), func.Geography(kept.c.geom))
     query = (
-        select(
+        _kept_with_before(
             kept.c.version,
             kept.c.action,
             kept.c.properties,
@@ -116,14 +154,6 @@ def _history_rows(conn: Connection, dataset: str, feature_id: int) -> list[Any]:
             moved.label("moved_m"),
         )
         .join(changeset, changeset.c.id == kept.c.changeset_id)
-        .outerjoin(
-            before,
-            and_(
-                before.c.dataset == kept.c.dataset,
-                before.c.feature_id == kept.c.feature_id,
-                before.c.version == kept.c.version - 1,
-            ),
-        )
         .where(kept.c.dataset == dataset, kept.c.feature_id == feature_id)
         .order_by(kept.c.version)
     )
@@ -132,9 +162,9 @@ def _history_rows(conn: Connection, dataset: str, feature_id: int) -> list[Any]:
 
 def _diff(row: Any) -> Diff | None:
     if row.before_version is None:
-        return None if row.action == "import" else Diff(diff_properties(None, row.properties), None)
+        return None if row.action == "import" else Diff(diff_properties(None, row.properties), False, None)
     moved = None if row.same_place is not False else round(float(row.moved_m or 0.0), 2)
-    return Diff(diff_properties(row.before, row.properties), moved)
+    return Diff(diff_properties(row.before, row.properties), moved is not None, moved)
 
 
 def _author(row: Any) -> str:
@@ -185,12 +215,12 @@ def changeset_view(conn: Connection, changeset_id: int) -> ChangesetView:
         .order_by(kept.id)
     )
     listed = tuple(
-        {
-            "dataset": write.dataset,
-            "key": _key_of(conn, write.dataset, int(write.feature_id)),
-            "version": int(write.version),
-            "action": write.action,
-        }
+        ChangesetWrite(
+            dataset=write.dataset,
+            key=feature_key(conn, write.dataset, int(write.feature_id)),
+            version=int(write.version),
+            action=write.action,
+        )
         for write in writes
     )
     box = None if row[-4] is None else (float(row[-4]), float(row[-3]), float(row[-2]), float(row[-1]))
@@ -204,12 +234,6 @@ def changeset_view(conn: Connection, changeset_id: int) -> ChangesetView:
         bbox=box,
         writes=listed,
     )
-
-
-def _key_of(conn: Connection, dataset: str, feature_id: int) -> str:
-    spec = get_dataset(dataset)
-    value = conn.execute(select(spec.key).where(spec.id == feature_id)).scalar()
-    return str(feature_id if value is None else value)
 
 
 def event_keys(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, int], str]:
@@ -231,24 +255,15 @@ def event_keys(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, int
 
 def _restorable(conn: Connection, changeset_id: int) -> list[Any]:
     """The versions a changeset wrote, newest first, with the stored row before each."""
-    kept = feature_version.alias("kept")
-    before = feature_version.alias("before")
+    kept, before = _KEPT, _BEFORE
     query = (
-        select(
+        _kept_with_before(
             kept.c.dataset,
             kept.c.feature_id,
             kept.c.version,
             kept.c.action,
             before.c.properties.label("before"),
             func.ST_AsText(before.c.geom).label("before_wkt"),
-        )
-        .outerjoin(
-            before,
-            and_(
-                before.c.dataset == kept.c.dataset,
-                before.c.feature_id == kept.c.feature_id,
-                before.c.version == kept.c.version - 1,
-            ),
         )
         .where(kept.c.changeset_id == changeset_id, kept.c.action != "import")
         .order_by(kept.c.id.desc())
@@ -281,7 +296,9 @@ def _revert_action(before: dict[str, Any] | None, current: Feature) -> Action:
 
 def _revert_one(cs: Changeset, row: Any) -> None:
     spec = get_dataset(row.dataset)
-    current = read_feature(cs.conn, spec.name, _key_of(cs.conn, spec.name, int(row.feature_id)), lock=True)
+    current = read_feature(
+        cs.conn, spec.name, feature_key(cs.conn, spec.name, int(row.feature_id)), lock=True
+    )
     if current.version != row.version:
         raise RevertConflictError(
             f"changeset cannot be reverted: {spec.name} {current.key} was changed after it "
@@ -347,14 +364,7 @@ def replay_events(source: Connection, target: Connection, *, after: int = 0) -> 
             feature_version.c.properties,
             func.ST_AsEWKT(feature_version.c.geom).label("ewkt"),
         )
-        .join(
-            feature_version,
-            and_(
-                feature_version.c.dataset == change_event.c.dataset,
-                feature_version.c.feature_id == change_event.c.feature_id,
-                feature_version.c.version == change_event.c.version,
-            ),
-        )
+        .join(feature_version, _same_version(feature_version, change_event))
         .where(change_event.c.seq > after)
         .order_by(change_event.c.seq)
     )

@@ -1,4 +1,8 @@
-"""Request and answer bodies of the editing routes: features written, history, changesets, the feed."""
+"""Request and answer bodies of the editing routes: features written, history, the feed.
+
+A version (:class:`addresses.history.VersionEntry`) and a changeset
+(:class:`addresses.history.ChangesetView`) are answered as the domain defines them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from addresses import validation
+from addresses.history import VersionEntry
 
 MAX_COMMENT_CHARS = 2000
 
@@ -95,55 +100,13 @@ class FeatureListOut(BaseModel):
     features: list[FeatureOut]
 
 
-class DiffOut(BaseModel):
-    """What a version changed: fields old -> new, and whether (how far) the geometry moved."""
-
-    fields: dict[str, dict[str, Any]]
-    geometry_moved: bool
-    moved_m: float | None
-
-
-class VersionOut(BaseModel):
-    """One version of a feature."""
-
-    version: int
-    action: str
-    author: str
-    time: datetime
-    changeset_id: int
-    comment: str | None
-    diff: DiffOut | None = Field(description="Null for the imported state kept before the first edit.")
-
-
 class HistoryOut(BaseModel):
     """Every kept version of a feature, oldest first."""
 
     dataset: str
     key: str
     version: int
-    versions: list[VersionOut]
-
-
-class ChangesetWrite(BaseModel):
-    """One write of a changeset."""
-
-    dataset: str
-    key: str
-    version: int
-    action: str
-
-
-class ChangesetOut(BaseModel):
-    """One changeset: who, why, when, where, what."""
-
-    id: int
-    author: str
-    comment: str | None
-    kind: str
-    reverts_id: int | None
-    time: datetime
-    bbox: tuple[float, float, float, float] | None
-    writes: list[ChangesetWrite]
+    versions: list[VersionEntry]
 
 
 class EventOut(BaseModel):

@@ -3,28 +3,33 @@
 Thin glue over :mod:`addresses.editing`, :mod:`addresses.history` and :mod:`addresses.feed`.
 Each write is one transaction (``db.begin()``) holding one changeset, closed last so its
 events are numbered in commit order. Writes need a principal of the right role
-(:func:`api.deps.require_role`); the commune checks are the domain's. (No ``from __future__
-import annotations`` here: the routes made per dataset annotate with values of their closure.)
+(:func:`api.deps.require_role`, the role of :data:`addresses.edit_checks.WRITE_ROLE`); the
+commune checks are the domain's. The routes of each dataset are declared once, from its
+spec (:data:`addresses.datasets.DATASETS`). (No ``from __future__ import annotations``
+here: the routes made per dataset annotate with values of their closure.)
 """
 
-from collections.abc import Callable
-from typing import Annotated, Any, Final
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, get_args
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
 from addresses import editing, history
 from addresses.accounts import Principal, Role
-from addresses.editing import Feature, StatusAction
+from addresses.datasets import DATASETS, DatasetSpec
+from addresses.edit_checks import WRITE_ROLE
+from addresses.editing import REVIEW_ACTIONS, Feature, FeatureEdit, StatusAction, StatusChange
 from addresses.errors import NotFoundError, StaleVersionError
 from addresses.feed import MAX_EVENTS, Changeset, ChangesetKind, events_after
 from addresses.schema import admin_unit
 from api.deps import Database, Db, require_role
-from api.responses import ERROR_RESPONSES, GEOJSON_ROUTE_ERROR_RESPONSES, GeoJSONResponse
+from api.responses import ERROR_RESPONSES, GeoJSONResponse, error_responses
 from api.schemas_codes import AddressDetailFeature
 from api.schemas_editing import (
     ActionIn,
-    ChangesetOut,
     EventOut,
     EventPageOut,
     FeatureIn,
@@ -32,20 +37,14 @@ from api.schemas_editing import (
     FeatureOut,
     FeaturePatch,
     HistoryOut,
-    VersionOut,
 )
 from api.versions import IfMatch, address_answer, expected_version
 
 router = APIRouter(tags=["editing"])
 
-WRITE_ROLES: Final[dict[str, Role]] = {
-    "addresses": "editor",
-    "villages": "editor",
-    "places": "editor",
-    "units": "admin",
-}
-"""The role each dataset's write routes ask for (the domain then checks the communes)."""
-STATUS_ACTIONS: Final[tuple[StatusAction, ...]] = ("retire", "restore", "approve", "reject")
+STATUS_ACTIONS: Final[tuple[StatusAction, ...]] = get_args(StatusAction)
+VALIDITY_ACTIONS: Final[tuple[StatusAction, ...]] = ("retire", "restore")
+"""The actions of a dataset without statuses (units): retiring ends the validity, restoring reopens it."""
 KEY_DOC: Final = {
     "addresses": "The registry code (10 digits; spaces and dashes ignored).",
     "villages": "The village's id.",
@@ -53,32 +52,26 @@ KEY_DOC: Final = {
     "units": "The unit's id (not its GSO code).",
 }
 KEY_EXAMPLES: Final = {"addresses": "1000-000-005", "villages": "1", "places": "1", "units": "1"}
-_ERRORS: Final = {
-    401: {"description": "No session or API token."},
-    403: {"description": "The role is too low, or the feature lies outside your communes."},
-    404: {"description": "No such feature."},
-    409: {
-        "description": "Stale version (the body's `current` is the feature as it now is), a status "
-        "change the feature's status does not allow, a probable duplicate, or a revert blocked by "
-        "later edits."
-    },
-    422: {
-        "description": "Validation refused a field (`parameter`; `message` English, `message_vi` Vietnamese)."
-    },
-    428: {"description": "No If-Match: say which version you edited."},
+NOTES: Final[Mapping[int, str]] = {
+    401: "No session or API token.",
+    403: "The role is too low, or the feature lies outside your communes.",
+    404: "No such feature.",
+    409: "Stale version (the body's `current` is the feature as it now is), a status change the "
+    "feature's status does not allow, a probable duplicate, or a revert blocked by later edits.",
+    428: "No If-Match: say which version you edited.",
 }
+"""What the error answers of the editing routes mean here (the shape is api.responses')."""
+WRITE_NOTES: Final[Mapping[int, str]] = {
+    **NOTES,
+    422: "Validation refused a field (`parameter`; `message` English, `message_vi` Vietnamese).",
+}
+"""The same for a route that writes, whose 422 is the domain's refusal of a field."""
+READ_ERRORS: Final = (400, 404)
+CREATE_ERRORS: Final = (400, 401, 403, 409, 422)
+WRITE_ERRORS: Final = (400, 401, 403, 404, 409, 422, 428)
 
 Approver = Annotated[Principal, Depends(require_role("approver"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
-
-
-def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Document the error answers of a route: the one JSON error shape, whatever the route serves."""
-    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-    documented: dict[int | str, dict[str, Any]] = {
-        status: {"description": _ERRORS[status]["description"], "content": content} for status in statuses
-    }
-    return {**GEOJSON_ROUTE_ERROR_RESPONSES, **documented}
 
 
 def _model(dataset: str) -> type[FeatureOut] | type[AddressDetailFeature]:
@@ -126,35 +119,109 @@ def _write(
 # ----------------------------------------------------------------------------------- per dataset
 
 
-def _add_read(dataset: str) -> None:
-    path = "/units/{key}/feature" if dataset == "units" else f"/{dataset}/{{key}}"
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Who writes which feature (dataset and public key), and the If-Match they sent."""
 
-    def read(
-        *,
-        response: Response,
-        db: Db,
+    who: Principal
+    dataset: str
+    key: str
+    if_match: str | None
+
+
+def _key_param(dataset: str) -> Callable[[str], str]:
+    """The dependency reading a feature's public key from the path, documented for its dataset."""
+
+    def key(
         key: Annotated[
             str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
         ],
-    ) -> Any:
-        with db.connect() as conn:
-            return _shown(conn, response, editing.read_feature(conn, dataset, key))
+    ) -> str:
+        return key
 
-    if dataset == "addresses":
-        return  # GET /addresses/{registry_code} (api/routes/codes.py) answers with the version and ETag
+    return key
+
+
+def _target_param(dataset: str, role: Role) -> Callable[..., _Target]:
+    """The dependency of a write on one feature: a principal of ``role`` or above, the key, If-Match."""
+    key_param = _key_param(dataset)
+
+    def target(
+        who: Annotated[Principal, Depends(require_role(role))],
+        key: Annotated[str, Depends(key_param)],
+        if_match: IfMatch = None,
+    ) -> _Target:
+        return _Target(who, dataset, key, if_match)
+
+    return target
+
+
+def _write_at(
+    db: Database, response: Response, target: _Target, comment: str | None, change: FeatureEdit | StatusChange
+) -> Any:
+    """Update or change the status of the target at the version If-Match names (428 without it)."""
+    version = expected_version(target.if_match, None)
+
+    def work(cs: Changeset) -> Feature:
+        if isinstance(change, FeatureEdit):
+            return editing.update_feature(
+                cs, target.dataset, target.key, expected_version=version, edit=change
+            )
+        return editing.change_status(cs, target.dataset, target.key, expected_version=version, change=change)
+
+    reviewing = isinstance(change, StatusChange) and change.action in REVIEW_ACTIONS
+    return _write(db, target.who, comment, work, response, kind="review" if reviewing else "edit")[1]
+
+
+def _route(
+    spec: DatasetSpec,
+    path: str,
+    endpoint: Callable[..., Any],
+    *,
+    method: str = "GET",
+    summary: str,
+    errors: tuple[int, ...],
+    status_code: int = 200,
+    answer: Any = None,
+) -> None:
+    """Add the route ``/<dataset><path>`` answering the feature (GeoJSON), or ``answer`` (JSON).
+
+    ``summary`` names the dataset with ``{}``; the errors are documented as NOTES words them.
+    """
+    geojson = answer is None
     router.add_api_route(
-        path,
-        read,
-        methods=["GET"],
-        response_model=_model(dataset),
-        response_class=GeoJSONResponse,
-        summary=f"One of the {dataset} as an editable feature (ETag: its version)",
-        responses=_responses(404),
+        f"/{spec.name}{path}",
+        endpoint,
+        methods=[method],
+        status_code=status_code,
+        response_model=_model(spec.name) if geojson else answer,
+        response_class=GeoJSONResponse if geojson else JSONResponse,
+        summary=summary.format(spec.name),
+        responses=error_responses(
+            *errors, notes=WRITE_NOTES if 422 in errors else NOTES, json_route=not geojson
+        ),
     )
 
 
-def _add_create(dataset: str) -> None:
-    writer = require_role(WRITE_ROLES[dataset])
+def _add_read(spec: DatasetSpec) -> None:
+    key_param = _key_param(spec.name)
+
+    def read(*, response: Response, db: Db, key: Annotated[str, Depends(key_param)]) -> Any:
+        with db.connect() as conn:
+            return _shown(conn, response, editing.read_feature(conn, spec.name, key))
+
+    path = "/{key}/feature" if spec.name == "units" else "/{key}"  # /units/{key}: api/routes/units.py
+    _route(
+        spec,
+        path,
+        read,
+        summary="One of the {} as an editable feature (ETag: its version)",
+        errors=READ_ERRORS,
+    )
+
+
+def _add_create(spec: DatasetSpec) -> None:
+    writer = require_role(WRITE_ROLE[spec.name])
 
     def create(
         *, response: Response, db: Db, who: Annotated[Principal, Depends(writer)], body: FeatureIn
@@ -166,157 +233,81 @@ def _add_create(dataset: str) -> None:
             body.comment,
             lambda cs: editing.create_feature(
                 cs,
-                dataset,
+                spec.name,
                 properties=body.properties,
                 geometry=body.geometry,
                 confirm_duplicate=body.confirm_duplicate,
             ),
             response,
         )
-        response.headers["Location"] = f"/{dataset}/{created.key}"
+        response.headers["Location"] = f"/{spec.name}/{created.key}"
         return shown
 
-    router.add_api_route(
-        f"/{dataset}",
-        create,
-        methods=["POST"],
-        status_code=201,
-        response_model=_model(dataset),
-        response_class=GeoJSONResponse,
-        summary=f"Create one of the {dataset}",
-        responses=_responses(401, 403, 409, 422),
+    _route(
+        spec, "", create, method="POST", status_code=201, summary="Create one of the {}", errors=CREATE_ERRORS
     )
 
 
-def _add_update(dataset: str) -> None:
-    writer = require_role(WRITE_ROLES[dataset])
+def _add_update(spec: DatasetSpec) -> None:
+    target_param = _target_param(spec.name, WRITE_ROLE[spec.name])
 
     def patch(
-        *,
-        response: Response,
-        db: Db,
-        who: Annotated[Principal, Depends(writer)],
-        key: Annotated[
-            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
-        ],
-        body: FeaturePatch,
-        if_match: IfMatch = None,
+        *, response: Response, db: Db, to: Annotated[_Target, Depends(target_param)], body: FeaturePatch
     ) -> Any:
         """Change fields and/or the geometry of the version named by If-Match."""
-        version = expected_version(if_match, None)
-        _changed, shown = _write(
-            db,
-            who,
-            body.comment,
-            lambda cs: editing.update_feature(
-                cs, dataset, key, expected_version=version, properties=body.properties, geometry=body.geometry
-            ),
-            response,
-        )
-        return shown
+        edit = FeatureEdit(properties=body.properties, geometry=body.geometry)
+        return _write_at(db, response, to, body.comment, edit)
 
-    router.add_api_route(
-        f"/{dataset}/{{key}}",
-        patch,
-        methods=["PATCH"],
-        response_model=_model(dataset),
-        response_class=GeoJSONResponse,
-        summary=f"Change one of the {dataset} (If-Match: the version you read)",
-        responses=_responses(401, 403, 404, 409, 422, 428),
-    )
+    summary = "Change one of the {} (If-Match: the version you read)"
+    _route(spec, "/{key}", patch, method="PATCH", summary=summary, errors=WRITE_ERRORS)
 
 
-def _add_status(dataset: str, action: StatusAction) -> None:
-    role: Role = "approver" if action in ("approve", "reject") else WRITE_ROLES[dataset]
-    writer = require_role(role)
-    kind: ChangesetKind = "review" if action in ("approve", "reject") else "edit"
+def _add_status(spec: DatasetSpec, action: StatusAction) -> None:
+    role: Role = "approver" if action in REVIEW_ACTIONS else WRITE_ROLE[spec.name]
+    target_param = _target_param(spec.name, role)
 
     def act(
         *,
         response: Response,
         db: Db,
-        who: Annotated[Principal, Depends(writer)],
-        key: Annotated[
-            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
-        ],
+        to: Annotated[_Target, Depends(target_param)],
         body: ActionIn | None = None,
-        if_match: IfMatch = None,
     ) -> Any:
-        version = expected_version(if_match, None)
-        comment = None if body is None else body.comment
-        successor = None if body is None else body.successor
-        _changed, shown = _write(
-            db,
-            who,
-            comment,
-            lambda cs: editing.change_status(
-                cs, dataset, key, action=action, expected_version=version, successor=successor
-            ),
-            response,
-            kind=kind,
-        )
-        return shown
+        asked = body or ActionIn()
+        return _write_at(db, response, to, asked.comment, StatusChange(action, asked.successor))
 
-    router.add_api_route(
-        f"/{dataset}/{{key}}/{action}",
-        act,
-        methods=["POST"],
-        response_model=_model(dataset),
-        response_class=GeoJSONResponse,
-        summary=f"{action.capitalize()} one of the {dataset} (If-Match: the version you read)",
-        responses=_responses(401, 403, 404, 409, 422, 428),
-    )
+    summary = f"{action.capitalize()} one of the {{}} (If-Match: the version you read)"
+    _route(spec, f"/{{key}}/{action}", act, method="POST", summary=summary, errors=WRITE_ERRORS)
 
 
-def _add_history(dataset: str) -> None:
+def _add_history(spec: DatasetSpec) -> None:
+    key_param = _key_param(spec.name)
 
-    def versions(
-        *,
-        db: Db,
-        key: Annotated[
-            str, Path(description=KEY_DOC[dataset], max_length=40, examples=[KEY_EXAMPLES[dataset]])
-        ],
-    ) -> HistoryOut:
+    def versions(*, db: Db, key: Annotated[str, Depends(key_param)]) -> HistoryOut:
         """Every kept version, oldest first: action, author, time, changeset and comment, diff."""
         with db.connect() as conn:
-            feature, entries = history.feature_history(conn, dataset, key)
-        return HistoryOut(
-            dataset=dataset,
-            key=feature.key,
-            version=feature.version,
-            versions=[
-                VersionOut(
-                    version=entry.version,
-                    action=entry.action,
-                    author=entry.author,
-                    time=entry.time,
-                    changeset_id=entry.changeset_id,
-                    comment=entry.comment,
-                    diff=None if entry.diff is None else entry.diff.to_dict(),
-                )
-                for entry in entries
-            ],
-        )
+            feature, entries = history.feature_history(conn, spec.name, key)
+        return HistoryOut(dataset=spec.name, key=feature.key, version=feature.version, versions=entries)
 
-    router.add_api_route(
-        f"/{dataset}/{{key}}/history",
-        versions,
-        methods=["GET"],
-        response_model=HistoryOut,
-        summary=f"The history of one of the {dataset}",
-        responses=_responses(404),
-    )
+    summary = "The history of one of the {}"
+    _route(spec, "/{key}/history", versions, summary=summary, errors=READ_ERRORS, answer=HistoryOut)
 
 
-for _dataset in editing.EDITABLE_DATASETS:
-    _add_read(_dataset)
-    if _dataset != "units":
-        _add_create(_dataset)
-    _add_update(_dataset)
-    for _action in STATUS_ACTIONS:
-        if _dataset != "units" or _action in ("retire", "restore"):
-            _add_status(_dataset, _action)
-    _add_history(_dataset)
+def _add_dataset(spec: DatasetSpec) -> None:
+    """Declare the routes of one dataset from its spec: read, create, update, status actions, history."""
+    if spec.name != "addresses":  # GET /addresses/{registry_code} (api/routes/codes.py) shows an address
+        _add_read(spec)
+    if spec.statuses:  # a dataset without statuses (units) is created by importing the official lists
+        _add_create(spec)
+    _add_update(spec)
+    for action in STATUS_ACTIONS if spec.statuses else VALIDITY_ACTIONS:
+        _add_status(spec, action)
+    _add_history(spec)
+
+
+for _spec in DATASETS.values():
+    if _spec.name in editing.EDITABLE_DATASETS:
+        _add_dataset(_spec)
 
 
 # ------------------------------------------------------------------------------ across datasets
@@ -324,25 +315,24 @@ for _dataset in editing.EDITABLE_DATASETS:
 
 @router.get(
     "/changesets/{changeset_id}",
-    response_model=ChangesetOut,
+    response_model=history.ChangesetView,
     summary="One changeset",
-    responses=_responses(404),
+    responses=error_responses(400, 404, notes=NOTES),
 )
 def get_changeset(
     *, db: Db, changeset_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])]
-) -> ChangesetOut:
+) -> history.ChangesetView:
     """Who made it, why, when, the bbox it touched and the versions it wrote."""
     with db.connect() as conn:
-        view = history.changeset_view(conn, changeset_id)
-    return ChangesetOut.model_validate(view, from_attributes=True)
+        return history.changeset_view(conn, changeset_id)
 
 
 @router.post(
     "/changesets/{changeset_id}/revert",
-    response_model=ChangesetOut,
+    response_model=history.ChangesetView,
     status_code=201,
     summary="Revert a changeset (admins): a new changeset of kind revert",
-    responses=_responses(401, 403, 404, 409),
+    responses=error_responses(400, 401, 403, 404, 409, notes=NOTES),
 )
 def revert(
     *,
@@ -350,14 +340,14 @@ def revert(
     who: Admin,
     changeset_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])],
     body: ActionIn | None = None,
-) -> ChangesetOut:
+) -> history.ChangesetView:
     """Put every feature the changeset wrote back as it was; 409 when a later edit touched one."""
     with db.begin() as conn:
         new_id = history.revert_changeset(
             conn, who, changeset_id, comment=None if body is None else body.comment
         )
     with db.connect() as conn:
-        return ChangesetOut.model_validate(history.changeset_view(conn, new_id), from_attributes=True)
+        return history.changeset_view(conn, new_id)
 
 
 def _commune_id(conn: Connection, code: str | None) -> int | None:
@@ -378,7 +368,7 @@ def _commune_id(conn: Connection, code: str | None) -> int | None:
     response_model=FeatureListOut,
     response_class=GeoJSONResponse,
     summary="The approval queue: proposed features in your communes",
-    responses=_responses(401, 403, 404),
+    responses=error_responses(400, 401, 403, 404, notes=NOTES, json_route=False),
 )
 def get_proposals(
     *,

@@ -10,7 +10,14 @@ from sqlalchemy import Connection, func, select
 
 from addresses.accounts import Principal
 from addresses.codes import encode
-from addresses.editing import change_status, create_feature, read_feature, update_feature
+from addresses.editing import (
+    FeatureEdit,
+    StatusChange,
+    change_status,
+    create_feature,
+    read_feature,
+    update_feature,
+)
 from addresses.errors import (
     ConflictError,
     DuplicateFeatureError,
@@ -20,7 +27,14 @@ from addresses.errors import (
     StaleVersionError,
 )
 from addresses.feed import Changeset, events_after, last_seq
-from addresses.history import changeset_view, feature_history, proposals, revert_changeset
+from addresses.history import (
+    ChangesetWrite,
+    FieldChange,
+    changeset_view,
+    feature_history,
+    proposals,
+    revert_changeset,
+)
 from addresses.schema import admin_unit, change_event, feature_version, place, tile_invalidation
 from tests.accounts import create_account
 
@@ -148,25 +162,35 @@ def test_rights_are_checked_role_and_commune(conn: Connection, staff: Staff, wri
     with pytest.raises(EditForbiddenError, match="approver"):
         write(
             staff.editor,
-            lambda cs: change_status(cs, "addresses", created.key, action="approve", expected_version=1),
+            lambda cs: change_status(
+                cs, "addresses", created.key, expected_version=1, change=StatusChange("approve")
+            ),
         )
     other = create_account(conn, username="khac", role="approver", communes=[staff.away.id])
     with pytest.raises(EditForbiddenError):
         write(
             other,
-            lambda cs: change_status(cs, "addresses", created.key, action="approve", expected_version=1),
+            lambda cs: change_status(
+                cs, "addresses", created.key, expected_version=1, change=StatusChange("approve")
+            ),
         )
     with pytest.raises(EditForbiddenError, match="units"):
         write(
             staff.editor,
-            lambda cs: update_feature(cs, "units", staff.home.id, expected_version=1, properties={}),
+            lambda cs: update_feature(
+                cs, "units", staff.home.id, expected_version=1, edit=FeatureEdit(properties={})
+            ),
         )
     moved = _point(staff.away.lon, staff.away.lat)
     with pytest.raises(EditForbiddenError, match="new position"):
         write(
             staff.editor,
             lambda cs: update_feature(
-                cs, "addresses", created.key, expected_version=1, properties={}, geometry=moved
+                cs,
+                "addresses",
+                created.key,
+                expected_version=1,
+                edit=FeatureEdit(properties={}, geometry=moved),
             ),
         )
     assert read_feature(conn, "addresses", created.key).version == 1
@@ -179,7 +203,7 @@ def test_a_stale_write_is_refused_with_the_current_feature_and_changes_nothing(
     write(
         staff.admin,
         lambda cs: update_feature(
-            cs, "addresses", created.key, expected_version=1, properties={"alley": "5"}
+            cs, "addresses", created.key, expected_version=1, edit=FeatureEdit(properties={"alley": "5"})
         ),
     )
     before = _counts(conn)
@@ -187,7 +211,7 @@ def test_a_stale_write_is_refused_with_the_current_feature_and_changes_nothing(
         write(
             staff.admin,
             lambda cs: update_feature(
-                cs, "addresses", created.key, expected_version=1, properties={"alley": "7"}
+                cs, "addresses", created.key, expected_version=1, edit=FeatureEdit(properties={"alley": "7"})
             ),
         )
     assert caught.value.state is not None
@@ -206,7 +230,7 @@ def test_moving_an_address_rederives_its_codes_and_marks_old_and_new_tiles(
     moved = write(
         staff.admin,
         lambda cs: update_feature(
-            cs, "addresses", created.key, expected_version=1, properties={}, geometry=target
+            cs, "addresses", created.key, expected_version=1, edit=FeatureEdit(properties={}, geometry=target)
         ),
     )
     assert moved.version == 2
@@ -295,24 +319,30 @@ def test_approval_queue_approve_and_reject_with_a_comment(conn: Connection, staf
     assert {one.key, two.key} <= queue
     approved = write(
         staff.approver,
-        lambda cs: change_status(cs, "addresses", one.key, action="approve", expected_version=1),
+        lambda cs: change_status(
+            cs, "addresses", one.key, expected_version=1, change=StatusChange("approve")
+        ),
     )
     assert (approved.status, approved.version) == ("active", 2)
     with pytest.raises(EditRefusedError, match="comment"):
         write(
             staff.approver,
-            lambda cs: change_status(cs, "addresses", two.key, action="reject", expected_version=1),
+            lambda cs: change_status(
+                cs, "addresses", two.key, expected_version=1, change=StatusChange("reject")
+            ),
         )
     rejected = write(
         staff.approver,
-        lambda cs: change_status(cs, "addresses", two.key, action="reject", expected_version=1),
+        lambda cs: change_status(cs, "addresses", two.key, expected_version=1, change=StatusChange("reject")),
         comment="không có nhà ở đây",
     )
     assert rejected.status == "retired"
     with pytest.raises(ConflictError, match="cannot approve"):
         write(
             staff.approver,
-            lambda cs: change_status(cs, "addresses", one.key, action="approve", expected_version=2),
+            lambda cs: change_status(
+                cs, "addresses", one.key, expected_version=2, change=StatusChange("approve")
+            ),
         )
     assert {one.key, two.key}.isdisjoint(feature.key for feature in proposals(conn, staff.approver))
     _, versions = feature_history(conn, "addresses", two.key)
@@ -330,7 +360,11 @@ def test_history_diffs_changeset_view_and_revert(conn: Connection, staff: Staff,
     renamed = write(
         staff.admin,
         lambda cs: update_feature(
-            cs, "places", key, expected_version=existing.version, properties={"name": "Chợ Mới"}
+            cs,
+            "places",
+            key,
+            expected_version=existing.version,
+            edit=FeatureEdit(properties={"name": "Chợ Mới"}),
         ),
         comment="tên mới",
     )
@@ -341,11 +375,12 @@ def test_history_diffs_changeset_view_and_revert(conn: Connection, staff: Staff,
     source = conn.execute(select(place.c.source).where(place.c.id == existing.id)).scalar_one()
     assert (versions[0].author, versions[0].comment) == (f"import:{source}", None)  # not the editor's
     assert versions[1].diff is not None
-    assert versions[1].diff.fields == {"name": (existing.name, "Chợ Mới")}
+    assert versions[1].diff.fields == {"name": FieldChange(existing.name, "Chợ Mới")}
+    assert not versions[1].diff.geometry_moved
     assert versions[1].comment == "tên mới"
     assert versions[1].author == "root"
     view = changeset_view(conn, versions[1].changeset_id)
-    assert view.writes == ({"dataset": "places", "key": key, "version": renamed.version, "action": "update"},)
+    assert view.writes == (ChangesetWrite("places", key, renamed.version, "update"),)
     assert view.bbox is not None
     assert view.kind == "edit"
 
@@ -387,8 +422,7 @@ def test_units_for_admins_boundaries_rederive_area_and_validity(
             "units",
             staff.home.id,
             expected_version=version,
-            properties={"name_en": "Test"},
-            geometry=square,
+            edit=FeatureEdit(properties={"name_en": "Test"}, geometry=square),
         ),
     )
     assert changed.geometry is not None
@@ -396,13 +430,15 @@ def test_units_for_admins_boundaries_rederive_area_and_validity(
     assert 4 < changed.properties["area_km2"] < 6
     ended = write(
         staff.admin,
-        lambda cs: change_status(cs, "units", staff.home.id, action="retire", expected_version=version + 1),
+        lambda cs: change_status(
+            cs, "units", staff.home.id, expected_version=version + 1, change=StatusChange("retire")
+        ),
     )
     assert ended.properties["valid_to"] is not None
     with pytest.raises(ConflictError):
         write(
             staff.admin,
             lambda cs: change_status(
-                cs, "units", staff.home.id, action="retire", expected_version=version + 2
+                cs, "units", staff.home.id, expected_version=version + 2, change=StatusChange("retire")
             ),
         )

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 
 from addresses import migrate
 from addresses.db import make_engine
-from addresses.editing import change_status, create_feature, update_feature
+from addresses.editing import FeatureEdit, StatusChange, change_status, create_feature, update_feature
 from addresses.feed import Changeset, events_after, last_seq, record_import
 from addresses.history import replay_events
 from addresses.schema import address, admin_unit, place, village
@@ -120,18 +120,30 @@ def test_replaying_the_feed_into_an_empty_database_reproduces_the_rows(
     one = write(
         editor, lambda cs: create_feature(cs, "addresses", properties={"house_number": "8"}, geometry=spot)
     )
-    write(admin, lambda cs: change_status(cs, "addresses", one.key, action="approve", expected_version=1))
+    write(
+        admin,
+        lambda cs: change_status(
+            cs, "addresses", one.key, expected_version=1, change=StatusChange("approve")
+        ),
+    )
     there = _point(away.lon, away.lat)
     write(
         admin,
         lambda cs: update_feature(
-            cs, "addresses", one.key, expected_version=2, properties={"street": "Phố Mới"}, geometry=there
+            cs,
+            "addresses",
+            one.key,
+            expected_version=2,
+            edit=FeatureEdit(properties={"street": "Phố Mới"}, geometry=there),
         ),
     )
     two = write(
         admin, lambda cs: create_feature(cs, "addresses", properties={"house_number": "9"}, geometry=spot)
     )
-    write(admin, lambda cs: change_status(cs, "addresses", two.key, action="retire", expected_version=1))
+    write(
+        admin,
+        lambda cs: change_status(cs, "addresses", two.key, expected_version=1, change=StatusChange("retire")),
+    )
     shop = write(
         editor,
         lambda cs: create_feature(
@@ -144,7 +156,7 @@ def test_replaying_the_feed_into_an_empty_database_reproduces_the_rows(
     write(
         admin,
         lambda cs: update_feature(
-            cs, "villages", hamlet.key, expected_version=1, properties={"name": "Xóm Mới"}
+            cs, "villages", hamlet.key, expected_version=1, edit=FeatureEdit(properties={"name": "Xóm Mới"})
         ),
     )
 
