@@ -42,6 +42,7 @@ from addresses.errors import (
     PermissionDeniedError,
 )
 from api.deps import RETRY_AFTER_S, ServiceBusyError
+from api.error_shape import error_body
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,6 @@ def status_for(error: Exception) -> int:
         if cls in STATUS_CODES:
             return STATUS_CODES[cls]
     return 500
-
-
-def error_body(status: int, kind: str, message: str, parameter: str | None = None) -> dict[str, object]:
-    """The one JSON shape of every error answer."""
-    return {"error": {"status": status, "type": kind, "message": message, "parameter": parameter}}
 
 
 def _message(error: Exception, status: int) -> tuple[str, str]:

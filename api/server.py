@@ -3,6 +3,17 @@
 uvicorn answers a request it cannot parse (a malformed or over-long request line, bytes
 that are not HTTP, a request head over :data:`MAX_HEAD_BYTES`) itself, before the app
 sees it; :class:`JsonErrorProtocol` makes that answer the app's JSON error shape.
+
+With several workers, uvicorn's supervisor pings each worker twice a second and kills
+(SIGKILL) and replaces one that has not answered within ``timeout_worker_healthcheck``
+seconds. A worker answers from a thread it starts only once it has unpickled its
+configuration, which imports this module (the protocol class is part of it): so this module
+imports nothing heavy (not FastAPI, not the app; a worker imports the app later, with the
+thread answering). uvicorn's default of 5 s was not enough on a loaded 2-core machine: every
+worker was killed while still importing, and replaced, for minutes, the server never ready
+(``benchmarks/bench_http.py``, load average 11; the server's log said only "Child process
+died"). :data:`HEALTHCHECK_TIMEOUT_S` leaves a starved worker time; a hung one is still
+replaced.
 """
 
 from __future__ import annotations
@@ -13,10 +24,12 @@ from typing import Any, Final
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.errors import error_body
+from api.error_shape import error_body
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Most bytes of a request line and all its header fields together."""
+HEALTHCHECK_TIMEOUT_S: Final = 30
+"""Seconds a worker may take to answer its supervisor's ping before it is killed and replaced."""
 PROTOCOL_ERROR: Final = (
     "not a valid HTTP/1.1 request: a malformed request line or header field, bytes that are not "
     f"ASCII, or a request line and header fields over {MAX_HEAD_BYTES} bytes"
@@ -50,4 +63,8 @@ class JsonErrorProtocol(H11Protocol):
 
 def server_options() -> dict[str, Any]:
     """The uvicorn options of ``diachiso serve`` besides host, port and workers."""
-    return {"http": JsonErrorProtocol, "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+    return {
+        "http": JsonErrorProtocol,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "timeout_worker_healthcheck": HEALTHCHECK_TIMEOUT_S,
+    }
