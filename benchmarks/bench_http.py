@@ -1,7 +1,7 @@
 """HTTP load test of a cached tile, /search, /autocomplete, /reverse and an edit, side by side with wrk.
 
 Run: ``.venv/bin/python benchmarks/bench_http.py [--workers 2] [--connections 10 50 200] [--seconds 10]``
-(needs Debian's ``wrk``). It builds a scratch database (``diachiso_bench_http``: the bundled
+(needs Debian's ``wrk``). It builds a scratch database (``diachiso_bench_http_<pid>``: the bundled
 data and ``--addresses`` generated addresses), starts ``diachiso serve --workers N`` on a free
 127.0.0.1 port against it, then, for each number of ``--connections``, lets wrk (2 threads, a
 ``--timeout`` per request) load each endpoint in turn, cycling through
@@ -62,6 +62,7 @@ from addresses.account_store import create_account, create_api_token
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from benchmarks.bench_batch import _written, load_data
+from benchmarks.scratch import bundled_database
 from tests import databases
 from tests.api.live import live_server
 
@@ -334,7 +335,7 @@ def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str,
 
     The token is an admin's API token: the edits are made with it.
     """
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)

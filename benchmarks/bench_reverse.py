@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3]``
 (prints one markdown table)
 
-It builds a scratch database (``diachiso_bench_reverse`` on the server of
+It builds a scratch database (``diachiso_bench_reverse_<pid>`` on the server of
 ``DIACHISO_DATABASE_URL``: migrated, the bundled Hoa Binh data; dropped at the end) and
 works inside one transaction: ``--addresses N`` first loads N generated
 addresses (:func:`importers.synth.generate`, through the importer) so the nearest-address
@@ -27,14 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Connection
 
-from addresses import migrate
 from addresses.db import make_engine
+from benchmarks.scratch import bundled_database
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
 from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
-from importers.bundled import import_bundled
 from tests import databases
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
@@ -103,12 +102,9 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
     args = parser.parse_args()
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
-        for _report in import_bundled(engine, DATA):
-            pass
         with engine.connect() as conn:
             transaction = conn.begin()
             try:
