@@ -14,6 +14,17 @@ worker was killed while still importing, and replaced, for minutes, the server n
 (``benchmarks/bench_http.py``, load average 11; the server's log said only "Child process
 died"). :data:`HEALTHCHECK_TIMEOUT_S` leaves a starved worker time; a hung one is still
 replaced.
+
+The event loop is asyncio's own, not uvloop (which uvicorn picks when it is installed, as
+``uvicorn[standard]`` does). Under load uvloop let new connections wait in the listen
+socket's accept queue while it served the connections it already had: with 50 keep-alive
+connections busy on a cached tile, 200 new connections opened at once waited up to 7.4 s
+for their first answer (57 over 5 s; the accept queue, ``ss -ltn``'s Recv-Q, drained at
+about 30 a second), and at 200 connections wrk counted 104 time-outs in 15 s, every one a
+connection not yet accepted (the keep-alive ones were answered within 1.5 s). On asyncio's
+loop, same machine and load, the accept queue stayed at 0-1, the 200 new connections were
+all answered within 1.3 s, and 200 connections ran 15 s without a time-out at the same
+rate (274 against 261 answers/s); see BENCHMARKS.md, "HTTP load".
 """
 
 from __future__ import annotations
@@ -28,6 +39,8 @@ from api.error_shape import error_body
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Most bytes of a request line and all its header fields together."""
+LOOP: Final = "asyncio"
+"""uvicorn's event loop: asyncio's, which keeps accepting new connections under load."""
 HEALTHCHECK_TIMEOUT_S: Final = 30
 """Seconds a worker may take to answer its supervisor's ping before it is killed and replaced."""
 PROTOCOL_ERROR: Final = (
@@ -67,4 +80,5 @@ def server_options() -> dict[str, Any]:
         "http": JsonErrorProtocol,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
         "timeout_worker_healthcheck": HEALTHCHECK_TIMEOUT_S,
+        "loop": LOOP,
     }
