@@ -167,6 +167,8 @@ class Load:
     timeouts: int = 0
     socket_errors: int = 0
     probe: str = "-"
+    accept_queue: int = 0
+    """The most connections seen waiting in the listen socket's accept queue (``ss``'s Recv-Q)."""
 
     @property
     def rate(self) -> float:
@@ -246,6 +248,50 @@ class Probe:
             for status, times in sorted(self.latencies.items())
         ]
         return "; ".join(parts) or "-"
+
+
+class AcceptQueue:
+    """The listen socket's accept queue, sampled twice a second with ``ss`` while wrk runs.
+
+    Connections the kernel has established but no worker has accepted yet wait there; wrk
+    times their first request from the moment it connected.
+    """
+
+    def __init__(self, port: int) -> None:
+        """Watch the socket listening on 127.0.0.1:``port``."""
+        self.port, self.most = port, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> AcceptQueue:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def length(self) -> int:
+        """The accept queue's length now (0 when ``ss`` says nothing)."""
+        out = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{self.port}"], capture_output=True, text=True, check=False
+        ).stdout
+        return recv_q(out)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.most = max(self.most, self.length())
+            self._stop.wait(0.5)
+
+
+def recv_q(ss_output: str) -> int:
+    """The Recv-Q of the first socket ``ss -ltnH`` printed (for a listening socket: its accept queue).
+
+    >>> recv_q("LISTEN 158    2048   127.0.0.1:8000   0.0.0.0:*\\n"), recv_q("")
+    (158, 0)
+    """
+    fields = ss_output.split()
+    return int(fields[1]) if len(fields) > 2 and fields[1].isdigit() else 0
 
 
 def tile_paths(zooms: tuple[int, ...] = (10, 11, 12)) -> list[str]:
@@ -423,8 +469,9 @@ def table(loads: list[Load]) -> str:
     tile_rates = {x.connections: x.rate for x in loads if x.endpoint == "tile"}
     lines = [
         "| connections | endpoint | answers/s | x tile | p50 ms | p99 ms | max ms | 2xx | "
-        "non-2xx by status | timeouts | socket errors | probe: status: answers (slowest) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
+        "non-2xx by status | timeouts | socket errors | most waiting to be accepted | "
+        "probe: status: answers (slowest) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for x in loads:
         others = ", ".join(f"{status}: {n}" for status, n in sorted(x.statuses.items()) if status >= 300)
@@ -433,7 +480,7 @@ def table(loads: list[Load]) -> str:
         lines.append(
             f"| {x.connections} | {x.endpoint} | {x.rate:,.0f} | {ratio} | {x.p50_ms:.1f} | {x.p99_ms:.1f} | "
             f"{x.max_ms:.1f} | {x.count(200, 300):,} | {others or '-'} | {x.timeouts} | {x.socket_errors} | "
-            f"{x.probe} |"
+            f"{x.accept_queue} | {x.probe} |"
         )
     return "\n".join(lines)
 
@@ -475,9 +522,10 @@ def measure(
         warm = WrkOptions(options.threads, options.connections, options.warm_s, options.timeout_s)
         wrk(base, endpoint, lua, warm)
     target, paths, token = probe
-    with Probe(base, endpoint, target, paths, token=token) as prober:
+    port = int(base.rpartition(":")[2])
+    with Probe(base, endpoint, target, paths, token=token) as prober, AcceptQueue(port) as queue:
         load = wrk(base, endpoint, lua, options)
-    load.probe, load.connections = prober.summary(), options.connections
+    load.probe, load.connections, load.accept_queue = prober.summary(), options.connections, queue.most
     return load
 
 
