@@ -27,9 +27,18 @@ same number of connections in the same run.
 
 A Lua ``response`` hook counts the answers by status; ``done`` prints them with the
 latency percentiles and wrk's socket errors (timeouts). Beside wrk, a sequential probe
-client sends one request every 0.2 s and records how long each status took to come
-(wrk's latencies mix the 2xx and the 503s). Only loopback traffic; every
-server started is stopped and the scratch database is dropped.
+client sends one request every 0.2 s, each on a new connection, and records how long each
+status took to come (wrk's latencies mix the 2xx and the 503s), and ``ss`` samples the
+listen socket twice a second: "most waiting to be accepted" is the longest accept queue
+seen (connections established by the kernel that no worker has accepted yet; wrk opens
+all its connections at once and times their first request from then). Only loopback
+traffic; every server started is stopped and the scratch database is dropped.
+
+wrk's ``--timeout`` (5 s) is the benchmark's line between a slow answer and an error, the
+time after which a user of the map or of a form has given up; it stays at 5 s whatever the
+machine's load, so that a time-out means a request the server left waiting too long.
+Time-outs at 200 connections came from new connections left in the accept queue by
+uvloop, not from slow answers (see :mod:`api.server`, which runs asyncio's loop since).
 """
 
 from __future__ import annotations
@@ -499,7 +508,12 @@ def arguments() -> argparse.Namespace:
         default=30,
         help="seconds of uncounted load per endpoint, first count only",
     )
-    parser.add_argument("--timeout", type=int, default=5, help="wrk's per-request timeout, seconds")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=5,
+        help="wrk's per-request timeout, seconds (an error, not a slow answer)",
+    )
     parser.add_argument("--addresses", type=int, default=20_000)
     parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(DEFAULT_ENDPOINTS))
     parser.add_argument(
