@@ -325,7 +325,7 @@ def command_of(benchmark: Benchmark, arguments: Sequence[str]) -> tuple[str, ...
 
 
 def execute(command: Sequence[str], timeout_s: float) -> Outcome:
-    """Run a benchmark process (its own session, stopped whole at the time limit), echoing its output."""
+    """Run a benchmark process (its own session, stopped at the time limit), echoing its output."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *command[1:]],
@@ -341,11 +341,20 @@ def execute(command: Sequence[str], timeout_s: float) -> Outcome:
     try:
         status = process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        stop(process)
         status = None
     reader.join(timeout=10)
     return Outcome(tuple(command), "".join(lines), time.perf_counter() - started, status)
+
+
+def stop(process: subprocess.Popen[str], grace_s: float = 60) -> None:
+    """Interrupt a run (SIGINT: its ``finally`` blocks stop its servers, drop its databases), then kill it."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _echo(process: subprocess.Popen[str], lines: list[str]) -> None:

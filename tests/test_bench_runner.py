@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -22,6 +24,7 @@ from benchmarks.run_all import (
     check_markers,
     replace_section,
     selected,
+    stop,
     tables_in,
     write,
 )
@@ -212,3 +215,33 @@ def test_the_template_of_a_run_is_named_while_it_runs_and_dropped_after(
     with psycopg.connect(f"{maintenance}/postgres") as conn:
         found = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()
     assert found == (0,)
+
+
+def _sleeper(tmp_path: Path, *, ignore_interrupt: bool) -> subprocess.Popen[str]:
+    """A process in its own session that says it started, sleeps, and writes ``cleaned`` on its way out."""
+    code = (
+        "import signal, sys, time, pathlib\n"
+        + ("signal.signal(signal.SIGINT, signal.SIG_IGN)\n" if ignore_interrupt else "")
+        + "try:\n    print('up', flush=True)\n    time.sleep(60)\n"
+        + f"finally:\n    pathlib.Path({str(tmp_path / 'cleaned')!r}).write_text('yes')\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "up\n"
+    return process
+
+
+def test_a_run_stopped_at_its_time_limit_cleans_up_first(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, ignore_interrupt=False)
+    stop(process, grace_s=30)
+    assert process.returncode != 0
+    assert (tmp_path / "cleaned").read_text() == "yes"
+
+
+def test_a_run_that_ignores_the_interrupt_is_killed_after_the_grace(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, ignore_interrupt=True)
+    stop(process, grace_s=1)
+    assert process.returncode == -9
+    assert not (tmp_path / "cleaned").exists()
