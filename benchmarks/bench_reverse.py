@@ -1,6 +1,6 @@
 """Reverse geocoding in process: the database path beside the in-memory path, on the dev set's points.
 
-Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3]``
+Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3] [--every 1]``
 (prints one markdown table)
 
 It builds a scratch database (``diachiso_bench_reverse_<pid>`` on the server of
@@ -8,8 +8,9 @@ It builds a scratch database (``diachiso_bench_reverse_<pid>`` on the server of
 works inside one transaction: ``--addresses N`` first loads N generated
 addresses (:func:`importers.synth.generate`, through the importer) so the nearest-address
 step has something to find. The index is built from that same transaction, then each path
-answers the 400 reverse points of the development set ``--rounds`` times (after one warm-up
-round), one call at a time; the table gives the latency per call and the calls per second.
+answers the 400 reverse points of the development set (every ``--every``-th of them)
+``--rounds`` times (after one warm-up round), one call at a time; the table gives the
+latency per call and the calls per second.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def row(name: str, times: list[float]) -> tuple[str, float, float, float]:
     return name, cuts[49] * 1e3, cuts[94] * 1e3, len(times) / sum(times)
 
 
-def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str, float, float, float]]:
+def measure(
+    conn: Connection, *, addresses: int, rounds: int, every: int = 1
+) -> list[tuple[str, float, float, float]]:
     """Load the generated addresses (if any), build the index, time both paths."""
     if addresses:
         synth.load(conn, synth.generate(DATA, addresses, seed=2025), name="bench-reverse")
@@ -79,7 +82,7 @@ def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str,
     def connect() -> Iterator[Connection]:
         yield conn
 
-    points = dev_points()
+    points = dev_points()[::every]
     near = sum(
         any(
             metres <= DEFAULT_RADIUS_M
@@ -101,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
+    parser.add_argument("--every", type=int, default=1, help="only every N-th point (a quicker, rougher run)")
     args = parser.parse_args()
     url = bundled_database(BENCH_DB)
     engine = make_engine(url)
@@ -108,7 +112,7 @@ def main() -> None:
         with engine.connect() as conn:
             transaction = conn.begin()
             try:
-                rows = measure(conn, addresses=args.addresses, rounds=args.rounds)
+                rows = measure(conn, addresses=args.addresses, rounds=args.rounds, every=args.every)
             finally:
                 transaction.rollback()
     finally:
