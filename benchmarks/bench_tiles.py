@@ -22,7 +22,7 @@ style cannot do per zoom. tipg runs in its own virtual environment
 (``.diachiso/bench/tipg-venv``, created with pip when missing) so its pins never touch
 the project's; both servers run uvicorn with uvloop and httptools, one worker each.
 
-    .venv/bin/python -m benchmarks.bench_tiles [--concurrency 8] [--rounds 3] [--cached-passes 3]
+    .venv/bin/python -m benchmarks.bench_tiles [--concurrency 8] [--rounds 3] [--cached-passes 3] [--every 1]
 """
 
 from __future__ import annotations
@@ -373,13 +373,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cached-passes", type=int, default=3, help="cached passes per round and server")
+    parser.add_argument("--every", type=int, default=1, help="only every N-th tile of the list (rougher)")
     args = parser.parse_args()
     engine = make_engine(pgcluster.database_url(DatabaseSettings()))
     if not inspect(engine).has_table(tile_invalidation.name):
         raise SystemExit("the database has no tile_invalidation table: run `diachiso db start` (migrations)")
     with engine.connect() as conn:
         with_addresses = bool(conn.execute(select(func.count()).select_from(address)).scalar_one())
-    requests = tile_list(with_addresses)
+    requests = tile_list(with_addresses)[:: args.every]
     results = run_rounds(engine, requests, args.concurrency, args.rounds, args.cached_passes)
     engine.dispose()
     print_table(results, requests, args.concurrency, args.rounds)
