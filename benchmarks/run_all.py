@@ -1,7 +1,8 @@
 """Every benchmark in one command, each beside its peer; the tables of BENCHMARKS.md rewritten.
 
 Run: ``make bench`` (full sizes: an hour or more on the 2-core machine), ``make bench-quick``
-or ``make bench QUICK=1`` (smaller sizes, fewer repetitions: under 10 minutes), or directly
+or ``make bench QUICK=1`` (smaller sizes, fewer repetitions: meant for 10 minutes; 15 measured
+at a load average of 15-19, see BENCHMARKS.md), or directly
 ``.venv/bin/python -m benchmarks.run_all [--quick] [--only NAME ...] [--skip NAME ...]
 [--no-write] [--list]``.
 
