@@ -20,8 +20,8 @@ The event loop is asyncio's own, not uvloop (which uvicorn picks when it is inst
 socket's accept queue while it served the connections it already had: with 50 keep-alive
 connections busy on a cached tile, 200 new connections opened at once waited up to 7.4 s
 for their first answer (57 over 5 s; the accept queue, ``ss -ltn``'s Recv-Q, drained at
-about 30 a second), and at 200 connections wrk counted 104 time-outs in 15 s, every one a
-connection not yet accepted (the keep-alive ones were answered within 1.5 s). On asyncio's
+about 30 a second), and at 200 connections wrk counted 104 time-outs in 15 s while up to
+158 connections waited to be accepted (the accepted ones were answered within 1.5 s). On asyncio's
 loop, same machine and load, the accept queue stayed at 0-1, the 200 new connections were
 all answered within 1.3 s, and 200 connections ran 15 s without a time-out at the same
 rate (274 against 261 answers/s); see BENCHMARKS.md, "HTTP load".
