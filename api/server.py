@@ -3,6 +3,28 @@
 uvicorn answers a request it cannot parse (a malformed or over-long request line, bytes
 that are not HTTP, a request head over :data:`MAX_HEAD_BYTES`) itself, before the app
 sees it; :class:`JsonErrorProtocol` makes that answer the app's JSON error shape.
+
+With several workers, uvicorn's supervisor pings each worker twice a second and kills
+(SIGKILL) and replaces one that has not answered within ``timeout_worker_healthcheck``
+seconds. A worker answers from a thread it starts only once it has unpickled its
+configuration, which imports this module (the protocol class is part of it): so this module
+imports nothing heavy (not FastAPI, not the app; a worker imports the app later, with the
+thread answering). uvicorn's default of 5 s was not enough on a loaded 2-core machine: every
+worker was killed while still importing, and replaced, for minutes, the server never ready
+(``benchmarks/bench_http.py``, load average 11; the server's log said only "Child process
+died"). ``DIACHISO_SERVER_WORKER_TIMEOUT_S`` (:class:`api.settings.ServerSettings`, 60 s)
+leaves a starved worker time; a hung one is still replaced.
+
+The event loop is asyncio's own, not uvloop (which uvicorn picks when it is installed, as
+``uvicorn[standard]`` does). Under load uvloop let new connections wait in the listen
+socket's accept queue while it served the connections it already had: with 50 keep-alive
+connections busy on a cached tile, 200 new connections opened at once waited up to 7.4 s
+for their first answer (57 over 5 s; the accept queue, ``ss -ltn``'s Recv-Q, drained at
+about 30 a second), and at 200 connections wrk counted 104 time-outs in 15 s while up to
+158 connections waited to be accepted (the accepted ones were answered within 1.5 s). On asyncio's
+loop, same machine and load, the accept queue stayed at 0-1, the 200 new connections were
+all answered within 1.3 s, and 200 connections ran 15 s without a time-out at the same
+rate (274 against 261 answers/s); see BENCHMARKS.md, "HTTP load".
 """
 
 from __future__ import annotations
@@ -20,6 +42,8 @@ if TYPE_CHECKING:
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Most bytes of a request line and all its header fields together."""
+LOOP: Final = "asyncio"
+"""uvicorn's event loop: asyncio's, which keeps accepting new connections under load."""
 PROTOCOL_ERROR: Final = (
     "not a valid HTTP/1.1 request: a malformed request line or header field, bytes that are not "
     f"ASCII, or a request line and header fields over {MAX_HEAD_BYTES} bytes"
@@ -57,4 +81,5 @@ def server_options(settings: ServerSettings) -> dict[str, Any]:
         "http": JsonErrorProtocol,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
         "timeout_worker_healthcheck": settings.worker_timeout_s,
+        "loop": LOOP,
     }

@@ -37,16 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 from sqlalchemy import Connection, Engine, func, select
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
-from addresses.settings import DatabaseSettings
 from benchmarks import devset
+from benchmarks.scratch import bundled_database
 from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import strip_marks
 from geocoder.search import search
-from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
@@ -73,16 +71,8 @@ class Result:
         return self.rows / self.seconds
 
 
-def fresh_database(settings: DatabaseSettings) -> str:
-    """Drop and create the benchmark database; return its URL."""
-    return databases.recreate_database(databases.server_url(settings), BENCH_DB)
-
-
 def load_data(engine: Engine, count: int, folder: Path) -> None:
-    """Schema, bundled data, and ``count`` generated addresses (through the importer)."""
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    """``count`` generated addresses (through the importer) into a database with the bundled data."""
     wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
     frame = generate_addresses(wards, count, seed=17)
     path = folder / "generated_addresses.csv"
@@ -247,16 +237,20 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=100_000)
     parser.add_argument("--peer-rows", type=int, default=20_000)
     args = parser.parse_args()
-    engine = make_engine(fresh_database(DatabaseSettings()))
-    with tempfile.TemporaryDirectory(prefix="diachiso-batch-") as name:
-        folder = Path(name)
-        started = time.perf_counter()
-        load_data(engine, args.addresses, folder)
-        seconds = time.perf_counter() - started
-        print(f"data: bundled + {args.addresses:,} generated addresses in {seconds:.1f} s")
-        with engine.connect() as conn:
-            results = measure(conn, args, folder)
-    engine.dispose()
+    started = time.perf_counter()
+    url = bundled_database(BENCH_DB)
+    engine = make_engine(url)
+    try:
+        with tempfile.TemporaryDirectory(prefix="diachiso-batch-") as name:
+            folder = Path(name)
+            load_data(engine, args.addresses, folder)
+            seconds = time.perf_counter() - started
+            print(f"data: bundled + {args.addresses:,} generated addresses in {seconds:.1f} s")
+            with engine.connect() as conn:
+                results = measure(conn, args, folder)
+    finally:
+        engine.dispose()
+        databases.drop_database(url)
     print(table(results))
 
 

@@ -1,15 +1,18 @@
 """Compare diachiso location codes with Open Location Code and DIGIPIN, side by side.
 
-Run: ``.venv/bin/python benchmarks/bench_codes.py`` (about 20 s). Prints one markdown
-table: encoding speed (points/second, best of 3), ratios to diachiso ``encode_array`` and
-to its scalar ``encode``,
-characters to type for a ~3 m cell, the worst cell size at that length, and the share
-of single-character substitutions and adjacent transpositions detected on 2,000
-codes (a mistyped code that still decodes counts as undetected).
+Run: ``.venv/bin/python benchmarks/bench_codes.py [--points 5000000] [--peer-points 100000]
+[--sample 2000] [--repeat 3]`` (about 20 s on a quiet machine). Prints one markdown table:
+encoding speed (points/second, best of ``--repeat``: ``--points`` points for ``encode_array``,
+a 25th of them for diachiso's scalar ``encode``, ``--peer-points`` for each peer), ratios to
+diachiso ``encode_array`` and to its scalar ``encode``, characters to type for a ~3 m cell,
+the worst cell size at that length, and the share of single-character substitutions and
+adjacent transpositions detected on ``--sample`` codes (a mistyped code that still decodes
+counts as undetected).
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,9 +58,23 @@ def points(box: tuple[float, float, float, float], count: int, seed: int) -> lis
     return [rng.uniform(box[0], box[2], count), rng.uniform(box[1], box[3], count)]
 
 
-def rate(run: Callable[[], object], count: int) -> float:
-    """Return points per second of ``run`` over ``count`` points, best of 3."""
-    best = min(_timed(run) for _ in range(3))
+@dataclass(frozen=True)
+class Sizes:
+    """How much each measurement does."""
+
+    points: int = 5_000_000
+    """Points encoded by ``encode_array`` per pass."""
+    peer_points: int = 100_000
+    """Points encoded by each peer per pass."""
+    sample: int = 2_000
+    """Codes whose every mistyping is tried."""
+    repeat: int = 3
+    """Timed passes; the fastest is kept."""
+
+
+def rate(run: Callable[[], object], count: int, repeat: int = 3) -> float:
+    """Return points per second of ``run`` over ``count`` points, best of ``repeat``."""
+    best = min(_timed(run) for _ in range(repeat))
     return count / best
 
 
@@ -119,13 +136,17 @@ def digipin_accepts(text: str) -> bool:
     return True
 
 
-def diachiso_rows(count: int) -> tuple[Row, Row]:
+def diachiso_rows(sizes: Sizes) -> tuple[Row, Row]:
     """Measure diachiso's vector and scalar encoders."""
-    lon, lat = points(TERRITORY_BOX, count, seed=1)
-    vector = rate(lambda: encode_array(lon, lat), count)
-    few_lon, few_lat = lon[: count // 25].tolist(), lat[: count // 25].tolist()
-    scalar = rate(lambda: [encode(x, y) for x, y in zip(few_lon, few_lat, strict=True)], len(few_lon))
-    sample = [encode(x, y) for x, y in zip(few_lon[:2000], few_lat[:2000], strict=True)]
+    lon, lat = points(TERRITORY_BOX, sizes.points, seed=1)
+    vector = rate(lambda: encode_array(lon, lat), sizes.points, sizes.repeat)
+    few = max(sizes.points // 25, sizes.sample)
+    few_lon, few_lat = lon[:few].tolist(), lat[:few].tolist()
+    scalar = rate(
+        lambda: [encode(x, y) for x, y in zip(few_lon, few_lat, strict=True)], len(few_lon), sizes.repeat
+    )
+    cut = sizes.sample
+    sample = [encode(x, y) for x, y in zip(few_lon[:cut], few_lat[:cut], strict=True)]
     caught = detection(sample, ALPHABET, is_valid_location_code)
     size = diachiso_cell_m()
     return (
@@ -143,23 +164,27 @@ def diachiso_cell_m() -> str:
     return f"{width:.2f} x {height:.2f}"
 
 
-def olc_row(count: int) -> Row:
+def olc_row(sizes: Sizes) -> Row:
     """Measure openlocationcode on points in Vietnam's box."""
+    count, cut = max(sizes.peer_points, sizes.sample), sizes.sample
     lon, lat = (array.tolist() for array in points(TERRITORY_BOX, count, seed=2))
-    speed = rate(lambda: [olc.encode(y, x, OLC_LENGTH) for x, y in zip(lon, lat, strict=True)], count)
+    speed = rate(
+        lambda: [olc.encode(y, x, OLC_LENGTH) for x, y in zip(lon, lat, strict=True)], count, sizes.repeat
+    )
     sample = [
-        olc.encode(y, x, OLC_LENGTH).replace("+", "") for x, y in zip(lon[:2000], lat[:2000], strict=True)
+        olc.encode(y, x, OLC_LENGTH).replace("+", "") for x, y in zip(lon[:cut], lat[:cut], strict=True)
     ]
     caught = detection(sample, OLC_ALPHABET, olc_accepts)
     size = cell_metres(TERRITORY.west, 0.0, 0.000125 / 4, 0.000125 / 5)
     return Row("openlocationcode encode (len 11)", speed, OLC_LENGTH, size, *caught)
 
 
-def digipin_row(count: int) -> Row:
+def digipin_row(sizes: Sizes) -> Row:
     """Measure digipin on points in India's box (it covers nothing else)."""
+    count, cut = max(sizes.peer_points, sizes.sample), sizes.sample
     lon, lat = (array.tolist() for array in points(INDIA, count, seed=3))
-    speed = rate(lambda: [digipin.encode(y, x) for x, y in zip(lon, lat, strict=True)], count)
-    sample = [digipin.encode(y, x).replace(" ", "") for x, y in zip(lon[:2000], lat[:2000], strict=True)]
+    speed = rate(lambda: [digipin.encode(y, x) for x, y in zip(lon, lat, strict=True)], count, sizes.repeat)
+    sample = [digipin.encode(y, x).replace(" ", "") for x, y in zip(lon[:cut], lat[:cut], strict=True)]
     caught = detection(sample, DIGIPIN_ALPHABET, digipin_accepts)
     step = 36.0 / 4**10
     size = cell_metres(INDIA[0], INDIA[1], step, step)
@@ -183,9 +208,24 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def arguments() -> Sizes:
+    """The sizes asked for on the command line."""
+    defaults = Sizes()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=defaults.points, help="points for encode_array")
+    parser.add_argument("--peer-points", type=int, default=defaults.peer_points, help="points per peer")
+    parser.add_argument(
+        "--sample", type=int, default=defaults.sample, help="codes whose mistypings are tried"
+    )
+    parser.add_argument("--repeat", type=int, default=defaults.repeat, help="timed passes, the fastest kept")
+    args = parser.parse_args()
+    return Sizes(args.points, args.peer_points, args.sample, args.repeat)
+
+
 def main() -> None:
     """Run every measurement and print the table."""
-    rows = [*diachiso_rows(5_000_000), olc_row(100_000), digipin_row(100_000)]
+    sizes = arguments()
+    rows = [*diachiso_rows(sizes), olc_row(sizes), digipin_row(sizes)]
     print(table(rows))
 
 

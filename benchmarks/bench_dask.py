@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_dask.py [--rows 100000] [--addresses 20000] [--keep]``
 (about five minutes on the 2-core machine, half a minute of it loading the addresses).
 
-A throwaway database ``diachiso_bench_dask`` gets the bundled Hoa Binh data and
+A throwaway database ``diachiso_bench_dask_<pid>`` gets the bundled Hoa Binh data and
 ``--addresses`` generated addresses (``diachiso synth``, seed 2025, loaded through the
 importer). The input is ``--rows`` rows cycling through the texts of that set as people
 write them (``address_written``, 20 % messy; with the defaults each text five times, as
@@ -32,14 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from addresses import migrate
 from addresses.db import make_engine
-from addresses.settings import DatabaseSettings
+from benchmarks.scratch import bundled_database
 from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.distributed import DaskOptions, connect, geocode_csv_dask
 from geocoder.index import GeocoderIndex
 from importers import synth
-from importers.bundled import import_bundled
 from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +65,8 @@ class Run:
 
 
 def prepare(url: str, addresses: int, rows: int, folder: Path) -> Path:
-    """Migrate and load the database; write the input CSV; return its path."""
+    """Load the generated addresses (beside the bundled data); write the input CSV; return its path."""
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
     with engine.begin() as conn:
         synth.load(conn, synth.generate(DATA, addresses, seed=SEED, messy=0.2), name="bench")
     engine.dispose()
@@ -139,11 +134,10 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=20_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args()
-    settings = DatabaseSettings()
-    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
+    started = time.perf_counter()
+    url = bundled_database(BENCH_DB)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            started = time.perf_counter()
             path = prepare(url, options.addresses, options.rows, Path(folder))
             print(
                 f"prepared {options.addresses:,} addresses and {options.rows:,} rows in "

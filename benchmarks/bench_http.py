@@ -1,7 +1,7 @@
 """HTTP load test of a cached tile, /search, /autocomplete, /reverse and an edit, side by side with wrk.
 
 Run: ``.venv/bin/python benchmarks/bench_http.py [--workers 2] [--connections 10 50 200] [--seconds 10]``
-(needs Debian's ``wrk``). It builds a scratch database (``diachiso_bench_http``: the bundled
+(needs Debian's ``wrk``). It builds a scratch database (``diachiso_bench_http_<pid>``: the bundled
 data and ``--addresses`` generated addresses), starts ``diachiso serve --workers N`` on a free
 127.0.0.1 port against it, then, for each number of ``--connections``, lets wrk (2 threads, a
 ``--timeout`` per request) load each endpoint in turn, cycling through
@@ -27,9 +27,18 @@ same number of connections in the same run.
 
 A Lua ``response`` hook counts the answers by status; ``done`` prints them with the
 latency percentiles and wrk's socket errors (timeouts). Beside wrk, a sequential probe
-client sends one request every 0.2 s and records how long each status took to come
-(wrk's latencies mix the 2xx and the 503s). Only loopback traffic; every
-server started is stopped and the scratch database is dropped.
+client sends one request every 0.2 s, each on a new connection, and records how long each
+status took to come (wrk's latencies mix the 2xx and the 503s), and ``ss`` samples the
+listen socket twice a second: "most waiting to be accepted" is the longest accept queue
+seen (connections established by the kernel that no worker has accepted yet; wrk opens
+all its connections at once and times their first request from then). Only loopback
+traffic; every server started is stopped and the scratch database is dropped.
+
+wrk's ``--timeout`` (5 s) is the benchmark's line between a slow answer and an error, the
+time after which a user of the map or of a form has given up; it stays at 5 s whatever the
+machine's load, so that a time-out means a request the server left waiting too long.
+Time-outs at 200 connections came from new connections left in the accept queue by
+uvloop, not from slow answers (see :mod:`api.server`, which runs asyncio's loop since).
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from addresses.account_store import create_account, create_api_token
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from benchmarks.bench_batch import _written, load_data
+from benchmarks.scratch import bundled_database
 from tests import databases
 from tests.api.live import live_server
 
@@ -166,6 +176,8 @@ class Load:
     timeouts: int = 0
     socket_errors: int = 0
     probe: str = "-"
+    accept_queue: int = 0
+    """The most connections seen waiting in the listen socket's accept queue (``ss``'s Recv-Q)."""
 
     @property
     def rate(self) -> float:
@@ -245,6 +257,50 @@ class Probe:
             for status, times in sorted(self.latencies.items())
         ]
         return "; ".join(parts) or "-"
+
+
+class AcceptQueue:
+    """The listen socket's accept queue, sampled twice a second with ``ss`` while wrk runs.
+
+    Connections the kernel has established but no worker has accepted yet wait there; wrk
+    times their first request from the moment it connected.
+    """
+
+    def __init__(self, port: int) -> None:
+        """Watch the socket listening on 127.0.0.1:``port``."""
+        self.port, self.most = port, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> AcceptQueue:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def length(self) -> int:
+        """The accept queue's length now (0 when ``ss`` says nothing)."""
+        out = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{self.port}"], capture_output=True, text=True, check=False
+        ).stdout
+        return recv_q(out)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.most = max(self.most, self.length())
+            self._stop.wait(0.5)
+
+
+def recv_q(ss_output: str) -> int:
+    """The Recv-Q of the first socket ``ss -ltnH`` printed (for a listening socket: its accept queue).
+
+    >>> recv_q("LISTEN 158    2048   127.0.0.1:8000   0.0.0.0:*\\n"), recv_q("")
+    (158, 0)
+    """
+    fields = ss_output.split()
+    return int(fields[1]) if len(fields) > 2 and fields[1].isdigit() else 0
 
 
 def tile_paths(zooms: tuple[int, ...] = (10, 11, 12)) -> list[str]:
@@ -334,7 +390,7 @@ def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str,
 
     The token is an admin's API token: the edits are made with it.
     """
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)
@@ -422,8 +478,9 @@ def table(loads: list[Load]) -> str:
     tile_rates = {x.connections: x.rate for x in loads if x.endpoint == "tile"}
     lines = [
         "| connections | endpoint | answers/s | x tile | p50 ms | p99 ms | max ms | 2xx | "
-        "non-2xx by status | timeouts | socket errors | probe: status: answers (slowest) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
+        "non-2xx by status | timeouts | socket errors | most waiting to be accepted | "
+        "probe: status: answers (slowest) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for x in loads:
         others = ", ".join(f"{status}: {n}" for status, n in sorted(x.statuses.items()) if status >= 300)
@@ -432,7 +489,7 @@ def table(loads: list[Load]) -> str:
         lines.append(
             f"| {x.connections} | {x.endpoint} | {x.rate:,.0f} | {ratio} | {x.p50_ms:.1f} | {x.p99_ms:.1f} | "
             f"{x.max_ms:.1f} | {x.count(200, 300):,} | {others or '-'} | {x.timeouts} | {x.socket_errors} | "
-            f"{x.probe} |"
+            f"{x.accept_queue} | {x.probe} |"
         )
     return "\n".join(lines)
 
@@ -451,7 +508,12 @@ def arguments() -> argparse.Namespace:
         default=30,
         help="seconds of uncounted load per endpoint, first count only",
     )
-    parser.add_argument("--timeout", type=int, default=5, help="wrk's per-request timeout, seconds")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=5,
+        help="wrk's per-request timeout, seconds (an error, not a slow answer)",
+    )
     parser.add_argument("--addresses", type=int, default=20_000)
     parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(DEFAULT_ENDPOINTS))
     parser.add_argument(
@@ -474,9 +536,10 @@ def measure(
         warm = WrkOptions(options.threads, options.connections, options.warm_s, options.timeout_s)
         wrk(base, endpoint, lua, warm)
     target, paths, token = probe
-    with Probe(base, endpoint, target, paths, token=token) as prober:
+    port = int(base.rpartition(":")[2])
+    with Probe(base, endpoint, target, paths, token=token) as prober, AcceptQueue(port) as queue:
         load = wrk(base, endpoint, lua, options)
-    load.probe, load.connections = prober.summary(), options.connections
+    load.probe, load.connections, load.accept_queue = prober.summary(), options.connections, queue.most
     return load
 
 

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 from sqlalchemy import Engine
 
-from addresses import migrate, queries
+from addresses import queries
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from benchmarks.scratch import bundled_database
 from geocoder.reverse import ReverseQuery, reverse
-from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
@@ -73,19 +73,14 @@ def read_loop(engine: Engine, point: tuple[float, float], stop: threading.Event,
                     waits.errors.append(error)
 
 
-def fresh_engine(settings: DatabaseSettings, readers: int) -> Engine:
+def fresh_engine(readers: int) -> Engine:
     """A throwaway database with the schema and the bundled units, and an engine on it."""
-    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
-    engine = make_engine(url, DatabaseSettings(pool_size=readers + 2))
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
-    return engine
+    return make_engine(bundled_database(BENCH_DB), DatabaseSettings(pool_size=readers + 2))
 
 
-def one_run(settings: DatabaseSettings, path: Path, *, rebuild: bool, readers: int) -> tuple[float, Waits]:
+def one_run(path: Path, *, rebuild: bool, readers: int) -> tuple[float, Waits]:
     """Import ``path`` with readers running; return the import's seconds and the readers' waits."""
-    engine = fresh_engine(settings, readers)
+    engine = fresh_engine(readers)
     stop, waits = threading.Event(), Waits()
     threads = [
         threading.Thread(target=read_loop, args=(engine, POINTS[i % len(POINTS)], stop, waits))
@@ -115,7 +110,6 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    settings = DatabaseSettings()
     wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
     print("| indexes | round | rows | import s | reader calls | errors | median wait s | p99 s | longest s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -124,7 +118,7 @@ def main() -> None:
         generate_addresses(wards, args.rows, seed=13).to_parquet(path)
         for round_number in range(1, args.rounds + 1):
             for rebuild in (True, False):
-                seconds, waits = one_run(settings, path, rebuild=rebuild, readers=args.readers)
+                seconds, waits = one_run(path, rebuild=rebuild, readers=args.readers)
                 ordered = sorted(waits.seconds)
                 p99 = ordered[int(0.99 * (len(ordered) - 1))]
                 label = "rebuilt (swapped in)" if rebuild else "kept"

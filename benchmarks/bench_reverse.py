@@ -1,15 +1,16 @@
 """Reverse geocoding in process: the database path beside the in-memory path, on the dev set's points.
 
-Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3]``
+Run: ``.venv/bin/python -m benchmarks.bench_reverse [--addresses 20000] [--rounds 3] [--every 1]``
 (prints one markdown table)
 
-It builds a scratch database (``diachiso_bench_reverse`` on the server of
+It builds a scratch database (``diachiso_bench_reverse_<pid>`` on the server of
 ``DIACHISO_DATABASE_URL``: migrated, the bundled Hoa Binh data; dropped at the end) and
 works inside one transaction: ``--addresses N`` first loads N generated
 addresses (:func:`importers.synth.generate`, through the importer) so the nearest-address
 step has something to find. The index is built from that same transaction, then each path
-answers the 400 reverse points of the development set ``--rounds`` times (after one warm-up
-round), one call at a time; the table gives the latency per call and the calls per second.
+answers the 400 reverse points of the development set (every ``--every``-th of them)
+``--rounds`` times (after one warm-up round), one call at a time; the table gives the
+latency per call and the calls per second.
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Connection
 
-from addresses import migrate
 from addresses.db import make_engine
+from benchmarks.scratch import bundled_database
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
 from geocoder.reverse import DEFAULT_RADIUS_M, ReverseQuery, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
-from importers.bundled import import_bundled
 from tests import databases
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
@@ -68,7 +68,9 @@ def row(name: str, times: list[float]) -> tuple[str, float, float, float]:
     return name, cuts[49] * 1e3, cuts[94] * 1e3, len(times) / sum(times)
 
 
-def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str, float, float, float]]:
+def measure(
+    conn: Connection, *, addresses: int, rounds: int, every: int = 1
+) -> list[tuple[str, float, float, float]]:
     """Load the generated addresses (if any), build the index, time both paths."""
     if addresses:
         synth.load(conn, synth.generate(DATA, addresses, seed=2025), name="bench-reverse")
@@ -80,7 +82,7 @@ def measure(conn: Connection, *, addresses: int, rounds: int) -> list[tuple[str,
     def connect() -> Iterator[Connection]:
         yield conn
 
-    points = dev_points()
+    points = dev_points()[::every]
     near = sum(
         any(
             metres <= DEFAULT_RADIUS_M
@@ -106,17 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
+    parser.add_argument("--every", type=int, default=1, help="only every N-th point (a quicker, rougher run)")
     args = parser.parse_args()
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
-        for _report in import_bundled(engine, DATA):
-            pass
         with engine.connect() as conn:
             transaction = conn.begin()
             try:
-                rows = measure(conn, addresses=args.addresses, rounds=args.rounds)
+                rows = measure(conn, addresses=args.addresses, rounds=args.rounds, every=args.every)
             finally:
                 transaction.rollback()
     finally:

@@ -4,8 +4,9 @@ Run: ``.venv/bin/python -m benchmarks.bench_sizes [--addresses 1000000 5000000] 
 (about 5 minutes for 1 million on the 2-core machine and 25 for 5 million; ``make bench``
 runs it as the "sizes" benchmark).
 
-For each size N, a scratch database ``diachiso_bench_sizes`` on the server of
-``DIACHISO_DATABASE_URL`` is created, migrated and given the bundled Hoa Binh data, then:
+For each size N, a scratch database ``diachiso_bench_sizes_<pid>`` on the server of
+``DIACHISO_DATABASE_URL`` is created, migrated and given the bundled Hoa Binh data
+(:func:`benchmarks.scratch.bundled_database`), then:
 
 * ``diachiso synth`` generates N addresses (:func:`importers.synth.generate`, seed 2025,
   every record labelled generated) and the normal importer loads them in one transaction
@@ -45,16 +46,14 @@ import httpx
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address
-from addresses.settings import DatabaseSettings
+from benchmarks.scratch import bundled_database
 from geocoder.index import GeocoderIndex
 from geocoder.reverse import ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import search
 from importers import synth
-from importers.bundled import import_bundled
 from tests import databases
 from tests.api.live import live_server
 
@@ -154,7 +153,7 @@ def server_pid(port: int) -> int:
     raise RuntimeError(f"no server process found for port {port}")
 
 
-def measure_server(url: str) -> tuple[float, tuple[Memory, ...]]:
+def measure_server(url: str, *, settle_every_s: float = 10.0) -> tuple[float, tuple[Memory, ...]]:
     """Seconds until ``diachiso serve --workers 2`` answers; memory of each worker after a search."""
     started = time.perf_counter()
     with live_server(url, workers=SERVER_WORKERS, ready_timeout_s=READY_TIMEOUT_S) as base:
@@ -162,7 +161,7 @@ def measure_server(url: str) -> tuple[float, tuple[Memory, ...]]:
         for _ in range(4 * SERVER_WORKERS):  # each worker answers at least once, most likely
             httpx.get(base + "/search", params={"q": "phường Hòa Bình"}, timeout=30).raise_for_status()
         port = int(base.rpartition(":")[2])
-        memories = settled_memory(server_pid(port))
+        memories = settled_memory(server_pid(port), every_s=settle_every_s)
     return start_s, memories
 
 
@@ -268,10 +267,7 @@ def reverse(conn: Connection, index: GeocoderIndex, sample: gpd.GeoDataFrame) ->
 
 
 def load_data(engine: Engine, count: int) -> tuple[float, float, gpd.GeoDataFrame]:
-    """Bundled data, then ``count`` generated addresses; (generate s, import s, the generated frame)."""
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    """``count`` generated addresses beside the bundled data; (generate s, import s, the generated frame)."""
     started = time.perf_counter()
     frame = synth.generate(DATA, count, seed=SEED)
     generate_s = time.perf_counter() - started
@@ -315,15 +311,15 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def measure(server_url: str, count: int, queries: int) -> Size:
-    """One size, end to end, in a fresh scratch database (dropped afterwards)."""
-    url = databases.recreate_database(server_url, BENCH_DB)
+def measure(count: int, queries: int, *, settle_every_s: float = 10.0) -> Size:
+    """One size, end to end, in a fresh scratch database with the bundled data (dropped afterwards)."""
+    url = bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
         generate_s, import_s, frame = load_data(engine, count)
         coded = coded_rows(engine)
         note(f"{count:,}: generated in {generate_s:.1f} s, imported in {import_s:.1f} s")
-        start_s, workers = measure_server(url)
+        start_s, workers = measure_server(url, settle_every_s=settle_every_s)
         note(f"{count:,}: server up in {start_s:.1f} s, workers {workers}")
         figures = queried(engine, frame, queries)
         del frame
@@ -393,12 +389,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addresses", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--queries", type=int, default=1_000, help="forward and reverse calls per size")
+    parser.add_argument(
+        "--settle-every",
+        type=float,
+        default=10.0,
+        help="seconds between the looks at the workers' memory (3 alike in a row: settled)",
+    )
     args = parser.parse_args()
-    server_url = databases.server_url(DatabaseSettings())
     sizes, failed = [], []
     for count in sorted(args.addresses):
         try:
-            sizes.append(measure(server_url, count, args.queries))
+            sizes.append(measure(count, args.queries, settle_every_s=args.settle_every))
         except Exception as error:  # the sizes measured still get printed
             note(f"{count:,}: FAILED: {error!r}")
             failed.append(count)

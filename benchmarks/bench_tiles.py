@@ -9,11 +9,11 @@ layers units, villages and places (and addresses when the database has any).
 - cold: diachiso's cache is emptied first the way any edit empties it (a change covering
   the world is recorded in ``tile_invalidation``; the server polls it within a second),
   so every tile is built in PostGIS; for tipg, which has no cache, the same pass
-- cached: the same list three times more (diachiso answers from its cache; tipg builds
-  every tile again, on warm PostgreSQL buffers)
+- cached: the same list three times more (``--cached-passes``; diachiso answers from its
+  cache; tipg builds every tile again, on warm PostgreSQL buffers)
 
 Both servers start once and are warmed up on tiles outside the list; each round is
-one cold pass and three cached passes per server. The change records the benchmark
+one cold pass and ``--cached-passes`` (3) cached passes per server. The change records the benchmark
 writes into ``tile_invalidation`` are harmless (they only evict tiles).
 
 tipg asks for the same rows and attributes (``properties`` and a CQL2 ``filter``);
@@ -22,7 +22,7 @@ style cannot do per zoom. tipg runs in its own virtual environment
 (``.diachiso/bench/tipg-venv``, created with pip when missing) so its pins never touch
 the project's; both servers run uvicorn with uvloop and httptools, one worker each.
 
-    .venv/bin/python -m benchmarks.bench_tiles [--concurrency 8] [--rounds 3]
+    .venv/bin/python -m benchmarks.bench_tiles [--concurrency 8] [--rounds 3] [--cached-passes 3] [--every 1]
 """
 
 from __future__ import annotations
@@ -259,8 +259,10 @@ def clear_caches(engine: Engine) -> None:
     time.sleep(POLL_WAIT_SECONDS)
 
 
-def run_rounds(engine: Engine, requests: list[Request], concurrency: int, rounds: int) -> Results:
-    """Start both servers, warm them up off the list, then per round: clear, one cold pass, 3 cached."""
+def run_rounds(
+    engine: Engine, requests: list[Request], concurrency: int, rounds: int, cached_passes: int = 3
+) -> Results:
+    """Start both servers, warm them up off the list, then per round: clear, a cold pass, the cached ones."""
     results = Results()
     environments = server_environments(engine.url.render_as_string(hide_password=False))
     diachiso_app = ["api.app:app_from_environment", "--factory"]
@@ -279,7 +281,7 @@ def run_rounds(engine: Engine, requests: list[Request], concurrency: int, rounds
             clear_caches(engine)
             for server, (base, paths, _) in servers.items():
                 results.add(server, "cold", asyncio.run(run_pass(base, paths, concurrency)))
-            for _ in range(3):
+            for _ in range(cached_passes):
                 for server, (base, paths, _) in servers.items():
                     results.add(server, "cached", asyncio.run(run_pass(base, paths, concurrency)))
         results.agreement = same_features(ours, theirs, requests)
@@ -370,14 +372,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cached-passes", type=int, default=3, help="cached passes per round and server")
+    parser.add_argument("--every", type=int, default=1, help="only every N-th tile of the list (rougher)")
     args = parser.parse_args()
     engine = make_engine(pgcluster.database_url(DatabaseSettings()))
     if not inspect(engine).has_table(tile_invalidation.name):
         raise SystemExit("the database has no tile_invalidation table: run `diachiso db start` (migrations)")
     with engine.connect() as conn:
         with_addresses = bool(conn.execute(select(func.count()).select_from(address)).scalar_one())
-    requests = tile_list(with_addresses)
-    results = run_rounds(engine, requests, args.concurrency, args.rounds)
+    requests = tile_list(with_addresses)[:: args.every]
+    results = run_rounds(engine, requests, args.concurrency, args.rounds, args.cached_passes)
     engine.dispose()
     print_table(results, requests, args.concurrency, args.rounds)
 

@@ -1,7 +1,8 @@
 """Every benchmark in one command, each beside its peer; the tables of BENCHMARKS.md rewritten.
 
 Run: ``make bench`` (full sizes: an hour or more on the 2-core machine), ``make bench-quick``
-or ``make bench QUICK=1`` (smaller sizes, fewer repetitions: under 10 minutes), or directly
+or ``make bench QUICK=1`` (smaller sizes, fewer repetitions: meant for 10 minutes; 15 measured
+at a load average of 15-19, see BENCHMARKS.md), or directly
 ``.venv/bin/python -m benchmarks.run_all [--quick] [--only NAME ...] [--skip NAME ...]
 [--no-write] [--list]``.
 
@@ -38,9 +39,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from benchmarks.scratch import shared_template
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DOCUMENT: Final = ROOT / "BENCHMARKS.md"
@@ -64,6 +68,8 @@ class Benchmark:
     quick_timeout_s: int = 300
     elsewhere: tuple[tuple[str, str], ...] = ()
     """(section, caption prefix): tables whose caption starts so go to that section instead."""
+    bundled: bool = False
+    """Whether its scratch databases start from the bundled data (copied from the run's template)."""
 
     def runs(self, *, quick: bool) -> tuple[tuple[str, ...], ...]:
         """The argument lists of the runs in the mode asked."""
@@ -93,13 +99,18 @@ class Benchmark:
 
 REGISTRY: Final[tuple[Benchmark, ...]] = (
     Benchmark(
-        "codes", "benchmarks.bench_codes", ((),), ((),), "openlocationcode, digipin", quick_timeout_s=120
+        "codes",
+        "benchmarks.bench_codes",
+        ((),),
+        (("--points", "1000000", "--peer-points", "20000", "--sample", "400", "--repeat", "1"),),
+        "openlocationcode, digipin",
+        quick_timeout_s=120,
     ),
     Benchmark(
         "geocoder",
         "benchmarks.bench_geocoder",
         ((),),
-        (("--repeat", "1"),),
+        (("--repeat", "1", "--every", "6"),),
         "Addok, vietnamadminunits",
         quick_timeout_s=360,
         elsewhere=(("geocoder-realtext", "Real-text set"),),
@@ -108,59 +119,71 @@ REGISTRY: Final[tuple[Benchmark, ...]] = (
         "reverse",
         "benchmarks.bench_reverse",
         (("--addresses", "0"), ("--addresses", "20000")),
-        (("--addresses", "0", "--rounds", "1"),),
+        (("--addresses", "0", "--rounds", "1", "--every", "3"),),
         "the database path",
+        bundled=True,
     ),
     Benchmark(
         "import",
         "benchmarks.bench_import",
         (("--rows", "200000", "--rounds", "3"),),
-        (("--rows", "20000", "--rounds", "1"),),
+        (("--rows", "5000", "--rounds", "1"),),
         "ogr2ogr, geopandas, PostgreSQL COPY",
     ),
     Benchmark(
         "import-readers",
         "benchmarks.bench_import_readers",
         (("--rows", "200000", "--rounds", "2"),),
-        (("--rows", "20000", "--rounds", "1", "--readers", "4"),),
+        (("--rows", "5000", "--rounds", "1", "--readers", "4"),),
         "the import with its indexes kept",
+        bundled=True,
     ),
-    Benchmark("tiles", "benchmarks.bench_tiles", ((),), (("--rounds", "1"),), "tipg"),
+    Benchmark(
+        "tiles",
+        "benchmarks.bench_tiles",
+        ((),),
+        (("--rounds", "1", "--cached-passes", "1", "--every", "2"),),
+        "tipg",
+    ),
     Benchmark(
         "registry",
         "benchmarks.bench_registry",
         ((),),
-        (("--rows", "50000", "--repeats", "1"),),
+        (("--rows", "10000", "--repeats", "1"),),
         "PostgreSQL UPDATE floor",
     ),
     Benchmark(
         "batch",
         "benchmarks.bench_batch",
         (("--peer-rows", "200"),),
-        (("--rows", "20000", "--addresses", "5000", "--peer-rows", "50"),),
+        (("--rows", "5000", "--addresses", "2000", "--peer-rows", "30"),),
         "Addok, search per row",
+        bundled=True,
     ),
     Benchmark(
         "dask",
         "benchmarks.bench_dask",
         ((),),
-        (("--rows", "10000", "--addresses", "5000"),),
+        (("--rows", "2000", "--addresses", "2000"),),
         "one process",
+        bundled=True,
     ),
     Benchmark(
         "http",
         "benchmarks.bench_http",
         ((),),
-        (("--seconds", "5", "--addresses", "5000"),),
+        (("--seconds", "5", "--warm", "5", "--connections", "10", "200", "--addresses", "3000"),),
         "wrk against real workers",
+        bundled=True,
     ),
     Benchmark(
         "sizes",
         "benchmarks.bench_sizes",
         (("--addresses", "1000000", "5000000"),),
-        (("--addresses", "20000", "100000", "--queries", "200"),),
+        (("--addresses", "5000", "25000", "--queries", "100", "--settle-every", "1"),),
         "1 and 5 million addresses, projected to 30 million",
         full_timeout_s=7200,
+        bundled=True,
     ),
 )
 
@@ -309,7 +332,7 @@ def command_of(benchmark: Benchmark, arguments: Sequence[str]) -> tuple[str, ...
 
 
 def execute(command: Sequence[str], timeout_s: float) -> Outcome:
-    """Run a benchmark process (its own session, stopped whole at the time limit), echoing its output."""
+    """Run a benchmark process (its own session, stopped at the time limit), echoing its output."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *command[1:]],
@@ -325,11 +348,20 @@ def execute(command: Sequence[str], timeout_s: float) -> Outcome:
     try:
         status = process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        stop(process)
         status = None
     reader.join(timeout=10)
     return Outcome(tuple(command), "".join(lines), time.perf_counter() - started, status)
+
+
+def stop(process: subprocess.Popen[str], grace_s: float = 60) -> None:
+    """Interrupt a run (SIGINT: its ``finally`` blocks stop its servers, drop its databases), then kill it."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _echo(process: subprocess.Popen[str], lines: list[str]) -> None:
@@ -388,7 +420,23 @@ def run_benchmark(benchmark: Benchmark, *, quick: bool) -> list[Outcome]:
 
 
 def run(benchmarks: Sequence[Benchmark], *, quick: bool, document: Path | None) -> list[str]:
-    """Run the benchmarks; rewrite each section of ``document`` as its benchmark ends; the failures."""
+    """Run the benchmarks; rewrite each section of ``document`` as its benchmark ends; the failures.
+
+    When some of them start from the bundled data, it is imported once, into a template
+    database their scratch databases are copied from (:func:`benchmarks.scratch.shared_template`).
+    """
+    with ExitStack() as stack:
+        if any(benchmark.bundled for benchmark in benchmarks):
+            started = time.perf_counter()
+            stack.enter_context(shared_template())
+            print(
+                f"template database with the bundled data: {time.perf_counter() - started:.0f} s", flush=True
+            )
+        return _run_each(benchmarks, quick=quick, document=document)
+
+
+def _run_each(benchmarks: Sequence[Benchmark], *, quick: bool, document: Path | None) -> list[str]:
+    """Run the benchmarks one after the other; rewrite their sections; the failures."""
     machine = Machine.here()
     failed = []
     for benchmark in benchmarks:

@@ -49,6 +49,16 @@ def recreate_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def copy_database(url: str, name: str, template: str) -> str:
+    """Drop database ``name``, create it anew as a copy of database ``template`` (no one connected to it)."""
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+        )
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 def drop_database(url: str) -> None:
     """Drop the database ``url`` names (forcing connections off)."""
     name = str(make_url(url).database)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 
+from benchmarks import scratch
 from benchmarks.run_all import (
     DOCUMENT,
     REGISTRY,
@@ -17,9 +23,12 @@ from benchmarks.run_all import (
     Outcome,
     check_markers,
     replace_section,
+    selected,
+    stop,
     tables_in,
     write,
 )
+from tests import databases
 
 DOC = """# Benchmarks
 
@@ -133,3 +142,106 @@ def test_every_registered_benchmark_has_its_module_and_its_markers() -> None:
         assert benchmark.runs(quick=True)
         assert benchmark.runs(quick=False)
     assert len({b.name for b in REGISTRY}) == len(REGISTRY)
+
+
+def _source(benchmark: Benchmark) -> str:
+    spec = importlib.util.find_spec(benchmark.module)
+    assert spec is not None, benchmark.module
+    assert spec.origin is not None, benchmark.module
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _options(runs: tuple[tuple[str, ...], ...]) -> set[str]:
+    return {argument for arguments in runs for argument in arguments if argument.startswith("--")}
+
+
+def test_quick_mode_runs_every_benchmark_and_section_of_full_mode() -> None:
+    everything = selected([], [])
+    full = [(b.name, b.module, b.sections) for b in everything if b.runs(quick=False)]
+    quick = [(b.name, b.module, b.sections) for b in everything if b.runs(quick=True)]
+    assert quick == full
+    assert [b.name for b in everything] == [b.name for b in REGISTRY]
+
+
+def test_every_option_of_a_run_is_one_its_module_declares() -> None:
+    for benchmark in REGISTRY:
+        source = _source(benchmark)
+        for option in _options(benchmark.runs(quick=True)) | _options(benchmark.runs(quick=False)):
+            assert f'"{option}"' in source, f"{benchmark.name}: {benchmark.module} has no {option}"
+
+
+def test_the_benchmarks_that_start_from_the_bundled_data_are_marked() -> None:
+    for benchmark in REGISTRY:
+        assert benchmark.bundled == ("bundled_database(" in _source(benchmark)), benchmark.name
+
+
+def test_a_scratch_database_is_a_copy_of_the_template_named_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = databases.server_url()
+    template_url = databases.recreate_database(server, scratch.scratch_name("diachiso_test_template"))
+    copy_url = None
+    try:
+        template = create_engine(template_url)
+        with template.begin() as conn:
+            conn.execute(text("CREATE TABLE marker (word text)"))
+            conn.execute(text("INSERT INTO marker VALUES ('thôn')"))
+        template.dispose()
+        name = template_url.rsplit("/", 1)[1]
+        monkeypatch.setenv(scratch.TEMPLATE_ENV, name)
+        copy_url = scratch.bundled_database("diachiso_test_copy")
+        assert copy_url.endswith(f"/diachiso_test_copy_{os.getpid()}")
+        copy = create_engine(copy_url)
+        with copy.connect() as conn:
+            assert conn.execute(text("SELECT word FROM marker")).scalar_one() == "thôn"
+        copy.dispose()
+    finally:
+        for url in (template_url, copy_url):
+            if url is not None:
+                databases.drop_database(url)
+
+
+def test_the_template_of_a_run_is_named_while_it_runs_and_dropped_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(scratch.TEMPLATE_ENV, raising=False)
+    with scratch.shared_template() as url:
+        name = os.environ[scratch.TEMPLATE_ENV]
+        assert url.endswith(f"/{name}")
+        with create_engine(url).connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM admin_unit")).scalar_one() > 0
+    assert scratch.TEMPLATE_ENV not in os.environ
+    maintenance = databases.server_url().replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0]
+    with psycopg.connect(f"{maintenance}/postgres") as conn:
+        found = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    assert found == (0,)
+
+
+def _sleeper(tmp_path: Path, *, ignore_interrupt: bool) -> subprocess.Popen[str]:
+    """A process in its own session that says it started, sleeps, and writes ``cleaned`` on its way out."""
+    code = (
+        "import signal, sys, time, pathlib\n"
+        + ("signal.signal(signal.SIGINT, signal.SIG_IGN)\n" if ignore_interrupt else "")
+        + "try:\n    print('up', flush=True)\n    time.sleep(60)\n"
+        + f"finally:\n    pathlib.Path({str(tmp_path / 'cleaned')!r}).write_text('yes')\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "up\n"
+    return process
+
+
+def test_a_run_stopped_at_its_time_limit_cleans_up_first(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, ignore_interrupt=False)
+    stop(process, grace_s=30)
+    assert process.returncode != 0
+    assert (tmp_path / "cleaned").read_text() == "yes"
+
+
+def test_a_run_that_ignores_the_interrupt_is_killed_after_the_grace(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path, ignore_interrupt=True)
+    stop(process, grace_s=1)
+    assert process.returncode == -9
+    assert not (tmp_path / "cleaned").exists()
