@@ -85,6 +85,12 @@ FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
 """Score factor, by level, when the text names a finer unit that the answer leaves unexplained
 ("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
 for a village: many villages are missing from the data, and the commune is then the answer."""
+SLIPPED_PART: Final = 0.75
+"""Score factor when only part of the name matched, and only through slips or other marks ("xom
+rang" read as the village "Rông Cấn": one word of two, and that one another word): the text
+hardly names that unit."""
+SLIP_QUALITY: Final = 0.75
+"""The best quality of a token read through a slip (vocab.TYPO_1) or with other marks (0.7)."""
 CONTRADICTED: Final = 0.85
 """Score factor when a unit the text names with its unit word is not one the answer lies in."""
 NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
@@ -483,7 +489,7 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
-        factor = min(self._partial(entry, run, used), self._generic(entry, run, used))
+        factor = min(self._partial(entry, run, used), self._generic(entry, run, used), self._slipped(run))
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -519,6 +525,13 @@ class Matcher:
                     return 1.0
                 return MISNAMED if level is not None and level == entry.type_level else PARTIAL
         return 1.0
+
+    def _slipped(self, run: Run) -> float:
+        """The factor for a name matched in part, each token matched only through a slip (1: not so)."""
+        if run.name_coverage >= 1.0:
+            return 1.0
+        typed = sum(self.query.weights[run.start : run.end])
+        return SLIPPED_PART if run.explained <= typed * SLIP_QUALITY + 1e-9 else 1.0
 
     def _generic(self, entry: Entry, run: Run, used: int) -> float:
         """The factor for a place read only by the word for its kind, the text naming a unit it leaves out.
