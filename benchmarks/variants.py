@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
+
+from benchmarks import devset
 
 _TONE_MARKS: Final = "\u0300\u0301\u0309\u0303\u0323"
 _OPEN_PAIRS: Final = ("oa", "oe", "uy")
@@ -126,3 +129,43 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "abbreviated": abbreviate,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
+
+
+@dataclass(frozen=True)
+class VariantRate:
+    """One variant on a set of entries: how many strings it changed, and how many were answered right."""
+
+    variant: str
+    n: int
+    changed: int
+    hits: int
+
+    @property
+    def rate(self) -> float:
+        """Share of the entries answered right in this writing."""
+        return self.hits / self.n if self.n else float("nan")
+
+
+def rates_by_variant(forward: devset.Forward, queries: Sequence[devset.DevQuery]) -> list[VariantRate]:
+    """Each variant of :data:`VARIANTS` run through ``forward`` and judged against the same truth."""
+    rates = []
+    for name, rewrite in VARIANTS.items():
+        texts = [rewrite(query.text) for query in queries]
+        answers = [forward(text) for text in texts]
+        hits = devset.judge(queries, answers).hit
+        changed = sum(text != query.text for text, query in zip(texts, queries, strict=True))
+        rates.append(VariantRate(name, len(queries), changed, int(hits.sum())))
+    return rates
+
+
+def rate_table(rates: Sequence[VariantRate]) -> str:
+    """A Markdown table of variant rates.
+
+    >>> print(rate_table([VariantRate("no marks", 4, 3, 3)]))
+    | variant | n | changed | right | rate |
+    |---|---:|---:|---:|---:|
+    | no marks | 4 | 3 | 3 | 75.0% |
+    """
+    lines = ["| variant | n | changed | right | rate |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r.variant} | {r.n} | {r.changed} | {r.hits} | {r.rate:.1%} |" for r in rates]
+    return "\n".join(lines)
