@@ -8,12 +8,15 @@ and must keep its rate; the rules that made it so are each tested on strings wri
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 
 from benchmarks import devset, variants
+from geocoder.batch import geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.parse import parse
@@ -156,3 +159,26 @@ def test_an_abolished_unit_named_alone_answers_through_its_chain(
 ) -> None:
     result = top(index, query)
     assert (result.kind, ward(result)) == (kind, code)
+
+
+# --- the batch says how sure its columns are ----------------------------------------------
+
+
+def test_the_batch_says_what_was_matched_and_how_sure_each_column_is(index: GeocoderIndex) -> None:
+    """match_level, point_precision and old_units_precision: exact only when they are."""
+    text = 'address\n"Xã Pà Cò"\n"xa Ha Bi, huyen Kim Boi"\n"xom Lac, Chieng Chau, Mai Chau"\n'
+    out = io.StringIO()
+    geocode_csv(index, None, io.StringIO(text), out, column="address")
+    pa_co, ha_bi, lac = csv.DictReader(io.StringIO(out.getvalue()))
+    # a 2025 commune formed from four: the old commune column shows one, and says so
+    assert (pa_co["match_level"], pa_co["commune_code"]) == ("commune", "05212")
+    assert pa_co["old_units_precision"].startswith("one of 4 pre-2025 communes")
+    assert "Xã Hang Kia" in pa_co["old_units_precision"]
+    assert pa_co["point_precision"].startswith("approximate")
+    # an abolished commune named: its chain is known, so the old units are exact
+    assert (ha_bi["match_level"], ha_bi["kind"], ha_bi["commune_code"]) == ("commune", "old_commune", KIM_BOI)
+    assert (ha_bi["old_commune"], ha_bi["old_units_precision"]) == ("Thị trấn Bo", "exact")
+    # a village: its old commune is guessed from its point, and the column says how
+    assert lac["match_level"] in {"village", "street"}
+    assert lac["old_commune"] == "Xã Chiềng Châu"
+    assert lac["old_units_precision"].startswith("approximate")
