@@ -78,9 +78,10 @@ PARTIAL: Final = 0.8
 """Score factor when the name matched leaves other name tokens of its segment unexplained
 ("Tan Dan Kindergarten" read as the village "Tân Dân": the text names something else)."""
 MISNAMED: Final = 0.5
-"""The same when the text labels that segment as a unit of the entry's own level: it names
-another unit of that kind ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet"
-is not the hamlet "Pa Co"), so the coarser unit named with it answers instead."""
+"""The same when the text labels that segment as a unit of the entry's own level or a coarser
+one: it names another unit ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet" is
+not the hamlet "Pa Co"; "Ngoc Lau commune" is not the village "Ngoa"), so the unit named with
+it answers instead."""
 FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
 """Score factor, by level, when the text names a finer unit that the answer leaves unexplained
 ("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
@@ -518,12 +519,16 @@ class Matcher:
         return self._typed
 
     def _partial(self, entry: Entry, run: Run, used: int) -> float:
-        """The factor for a name that leaves name tokens of its segment unexplained (1: none)."""
+        """The factor for a name that leaves name tokens of its segment unexplained (1: none).
+
+        :data:`MISNAMED` when the text labels that segment a unit of the entry's level or a
+        coarser one: "Ngoc Lau commune" read in part as the village "Ngoa" names a commune.
+        """
         for mask, level, start, end in self._segment_masks():
             if start <= run.start < end:
                 if not mask & ~used:
                     return 1.0
-                return MISNAMED if level is not None and level == entry.type_level else PARTIAL
+                return MISNAMED if level is not None and level <= entry.type_level else PARTIAL
         return 1.0
 
     def _slipped(self, run: Run) -> float:

@@ -34,6 +34,7 @@ KIM_BOI = "04978"  # holds the old thị trấn Bo and xã Hạ Bì since 2025
 TAN_MAI = "05206"
 CAO_SON = "04876"  # the 2025 xã Cao Sơn (the old one of Đà Bắc)
 LIEN_SON = "04960"
+NGOC_SON = "05329"  # holds the old xã Ngọc Lâu (Lạc Sơn) since 2025
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,17 @@ def test_a_name_matched_in_part_and_only_through_other_marks_does_not_beat_the_c
     assert result.note is not None
     assert "xóm bằng was not found" in result.note
     assert result.score < 0.6
+
+
+def test_a_commune_named_in_english_is_not_read_in_part_as_a_village(index: GeocoderIndex) -> None:
+    """ "Ngoc Lau commune" is not the village "Bản Ngoa" of Mai Châu, though the district typed is
+    Mai Châu: the commune named answers, and says the district contradicts it."""
+    consistent = top(index, "Ngoc Lau commune, Lac Son district")
+    result = top(index, "Ngoc Lau commune, Mai Chau district")
+    assert (ward(result), result.name, result.match_level) == (NGOC_SON, "Xã Ngọc Lâu", "commune")
+    assert result.note is not None
+    assert "is not in mai chau district" in result.note
+    assert result.score < consistent.score - 0.2
 
 
 # --- the forms of issue 10 ------------------------------------------------------------
