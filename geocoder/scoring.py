@@ -199,9 +199,10 @@ class Matcher:
         self.n = len(query.folded)
         vocab = state.vocab
         self.prefix = prefix
+        self.unit_cover = _unit_word_cover(query)
         self.expansions: list[Expansion] = [
             _exact_only(vocab.expand(token), token) if word else vocab.expand(token)
-            for token, word in zip(query.folded, _unit_word_cover(query), strict=True)
+            for token, word in zip(query.folded, self.unit_cover, strict=True)
         ]
         if prefix and self.n:
             last = dict(vocab.complete(query.folded[-1]))
@@ -490,7 +491,12 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
-        factor = min(self._partial(entry, run, used), self._generic(entry, run, used), self._slipped(run))
+        factor = min(
+            self._partial(entry, run, used),
+            self._generic(entry, run, used),
+            self._slipped(run),
+            self._unit_word_only(run),
+        )
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -529,6 +535,12 @@ class Matcher:
                 if not mask & ~used:
                     return 1.0
                 return MISNAMED if level is not None and level <= entry.type_level else PARTIAL
+        return 1.0
+
+    def _unit_word_only(self, run: Run) -> float:
+        """The factor for a name read only from the words of a unit word ("lo" of "quoc lo" is not "Lô")."""
+        if all(self.unit_cover[run.start : run.end]):
+            return MISNAMED
         return 1.0
 
     def _slipped(self, run: Run) -> float:

@@ -34,6 +34,7 @@ KIM_BOI = "04978"  # holds the old thị trấn Bo and xã Hạ Bì since 2025
 TAN_MAI = "05206"
 CAO_SON = "04876"  # the 2025 xã Cao Sơn (the old one of Đà Bắc)
 LIEN_SON = "04960"
+LUONG_SON = "04924"
 NGOC_SON = "05329"  # holds the old xã Ngọc Lâu (Lạc Sơn) since 2025
 
 
@@ -120,6 +121,18 @@ def test_a_commune_named_in_english_is_not_read_in_part_as_a_village(index: Geoc
     assert result.note is not None
     assert "is not in mai chau district" in result.note
     assert result.score < consistent.score - 0.2
+
+
+@pytest.mark.parametrize(
+    "query", ["quoc lo 6 Luong Son", "Km 5 quoc lo 6 Luong Son", "km 5 quốc lộ 6 Lương Sơn"]
+)
+def test_a_road_number_without_commas_leaves_the_commune_after_it_to_name_the_place(
+    index: GeocoderIndex, query: str
+) -> None:
+    """The number after "quốc lộ" is the road's whole name, and "lo" of "quoc lo" is no village "Lô"."""
+    result = top(index, query)
+    assert "Lô" not in result.name
+    assert ward(result) == LUONG_SON
 
 
 # --- the forms of issue 10 ------------------------------------------------------------
