@@ -227,6 +227,21 @@ VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", 
 """Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their
 marks (unmarked, "tai", "o", "la" may be names)."""
 
+CONFUSED_INITIALS: Final = (frozenset("sx"), frozenset("dgrv"), frozenset("ln"), frozenset("ckq"))
+"""First letters Vietnamese writers mix up (s/x, d/gi/r/v, l/n, c/k/q: regional speech and the
+Mường spelling, "Lạc Xơn" for Lạc Sơn). Another first letter makes another word, not a slip:
+"Rằng" is not "Hang"."""
+
+
+def initials_confusable(first: str, other: str) -> bool:
+    """Whether two first letters (folded, lower case) may stand for one another in a misspelt word.
+
+    >>> initials_confusable("x", "s"), initials_confusable("r", "d"), initials_confusable("r", "h")
+    (True, True, False)
+    """
+    return first == other or any(first in group and other in group for group in CONFUSED_INITIALS)
+
+
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
 
@@ -334,3 +349,10 @@ MUONG_SPELLINGS: Final[tuple[tuple[str, str], ...]] = (
 )
 """Mường spellings (patterns on NFD text: base letters, then their marks) -> the Vietnamese
 spelling of the same sound."""
+
+UNMARKED_MUONG_SPELLINGS: Final[tuple[tuple[str, str], ...]] = (
+    (r"(?<![^\W\d_])tl(?=[aeiouy])", "tr"),  # thi tlan = thị trấn: no name of Hòa Bình starts "tl"
+)
+"""The Mường spellings read even in text without any mark (typed so, or its marks removed):
+only those no name of Hòa Bình nor English word of an address has ("tl" before a vowel; not
+"tl 433", the tỉnh lộ, nor "f", which English words have)."""

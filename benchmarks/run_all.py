@@ -115,6 +115,7 @@ REGISTRY: Final[tuple[Benchmark, ...]] = (
         quick_timeout_s=360,
         elsewhere=(("geocoder-realtext", "Real-text set"),),
     ),
+    Benchmark("robustness", "benchmarks.bench_robustness", ((),), ((),), "the same strings as written"),
     Benchmark(
         "reverse",
         "benchmarks.bench_reverse",

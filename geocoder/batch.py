@@ -168,10 +168,28 @@ def _cells(result: GeocodeResult | None, error: str | None) -> tuple[str, ...]:
         _name(parsed.district),
         _name(parsed.province),
         result.point_precision,
-        _old_units_precision(old_commune, old_district),
+        _formed_from(result) or _old_units_precision(old_commune, old_district),
         result.note or "",
         error or "",
     )
+
+
+FORMED_FROM: Final = "one of {count} pre-2025 communes the answer was formed from: {names}"
+"""``old_units_precision`` of a 2025 commune answered as a whole, formed from several old communes."""
+
+
+def _formed_from(result: GeocodeResult) -> str | None:
+    """For a 2025 commune formed from several old communes: the old-unit columns show only one of them.
+
+    The text names the 2025 commune, not a place in it, so which predecessor is meant is not
+    known; None when the answer is something else, or had one predecessor.
+    """
+    if result.kind != "commune":
+        return None
+    names = [unit.full_name for unit in result.old_units if unit.level == "commune"]
+    if len(names) < 2:
+        return None
+    return FORMED_FROM.format(count=len(names), names=", ".join(names))
 
 
 def _old_units_precision(*units: OldUnit | None) -> str:

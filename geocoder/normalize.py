@@ -56,6 +56,7 @@ from addresses.vocabulary import (
     PROVINCE_CODES,
     ROAD_ABBREVIATIONS,
     UNIT_TERMS,
+    UNMARKED_MUONG_SPELLINGS,
     Abbreviation,
     UnitLevel,
     canonical_i,
@@ -193,6 +194,7 @@ _MUONG_RE: Final = re.compile(
 )
 """A Mường tone mark, alone or composed with its letter (ṷ)."""
 _MUONG_SPELLINGS: Final = tuple((re.compile(p, re.IGNORECASE), v) for p, v in MUONG_SPELLINGS)
+_UNMARKED_MUONG: Final = tuple((re.compile(p, re.IGNORECASE), v) for p, v in UNMARKED_MUONG_SPELLINGS)
 
 
 def _respell(match: re.Match[str], spelling: str) -> str:
@@ -211,14 +213,44 @@ def read_muong(text: str) -> str:
     'xa Cao Phong, thi trấn Mai Châu, Cò'
     >>> read_muong("Vu\u032d Bán"), read_muong("xóm Kim, Tân Lạc")
     ('Vu Bản', 'xóm Kim, Tân Lạc')
+
+    Text without any mark (typed so, or its marks removed) is read with the spellings no
+    name of Hòa Bình has (:data:`addresses.vocabulary.UNMARKED_MUONG_SPELLINGS`); text with
+    Vietnamese marks is left alone ("xã Tlê" may be a name of another province):
+
+    >>> read_muong("Thi tlan Bo, TL433, tl 12"), read_muong("Fong"), read_muong("xã Tlê")
+    ('Thi tran Bo, TL433, tl 12', 'Fong', 'xã Tlê')
     """
-    if text.isascii() or _MUONG_RE.search(text) is None:
+    if text.isascii():
+        return _read_unmarked_muong(text)
+    if _MUONG_RE.search(text) is None:
         return text
     decomposed = unicodedata.normalize("NFD", text)
     text = "".join(MUONG_TONES.get(char, char) for char in decomposed)
     for pattern, spelling in _MUONG_SPELLINGS:
         text = pattern.sub(functools.partial(_respell, spelling=spelling), text)
     return unicodedata.normalize("NFC", text)
+
+
+def _read_unmarked_muong(text: str) -> str:
+    """The Mường spellings that read the same without marks ("tlan" -> "tran").
+
+    >>> _read_unmarked_muong("TLAN Vu Ban"), _read_unmarked_muong("Atlantic")
+    ('TRAN Vu Ban', 'Atlantic')
+    """
+    if "tl" not in text and "Tl" not in text and "TL" not in text and "tL" not in text:
+        return text
+    for pattern, spelling in _UNMARKED_MUONG:
+        text = pattern.sub(functools.partial(_respell_case, spelling=spelling), text)
+    return text
+
+
+def _respell_case(match: re.Match[str], spelling: str) -> str:
+    """The spelling in the case of the letters it replaces (lower, capitalised or upper)."""
+    found = match.group()
+    if found.isupper():
+        return spelling.upper()
+    return _respell(match, spelling)
 
 
 def to_nfc(text: str) -> str:

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from addresses.vocabulary import ENGLISH_FILLERS, VIETNAMESE_FILLERS
+from addresses.vocabulary import ENGLISH_FILLERS, UNIT_TERMS, VIETNAMESE_FILLERS
 from geocoder.houses import alley_key, house_key
-from geocoder.normalize import analyze, clean_punctuation, prepare
+from geocoder.normalize import analyze, clean_punctuation, prepare, strip_marks
 from geocoder.parse import Component, KnownNames, Level, ParsedAddress, parse
 from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 
@@ -241,14 +241,32 @@ class _SegmentReader:
         self.start, self.level = start, level
 
 
-def segments(filler: list[bool], words: list[UnitWord | None], parts: list[int]) -> tuple[Segment, ...]:
+_OPEN_NAMES: Final = frozenset(strip_marks(term.word) for term in UNIT_TERMS if term.open_name)
+"""Unit words whose name goes on after a number ("đường 3 tháng 2")."""
+
+
+def _numbered_at(word: UnitWord, at: int, numbers: list[bool]) -> bool:
+    """Whether a unit word (not an open name) is followed by a number at ``at``: that number is its name."""
+    return at < len(numbers) and numbers[at] and not word.postfix and word.folded not in _OPEN_NAMES
+
+
+def segments(
+    filler: list[bool], words: list[UnitWord | None], parts: list[int], numbers: list[bool] | None = None
+) -> tuple[Segment, ...]:
     """The segments of a token list (unit words, fillers and part boundaries cut it).
+
+    A number right after a unit word is that unit's whole name ("quốc lộ 6 Lương Sơn": the
+    road 6, then Lương Sơn), unless the unit word's name goes on (đường, phố, đại lộ).
 
     >>> from geocoder.unitwords import UNIT_WORDS as W
     >>> words = [None, None, W["commune"], None, None]
     >>> segments([False] * 5, words, [0, 0, 0, 1, 1])
     (Segment(start=0, end=2, level=3), Segment(start=3, end=5, level=None))
+    >>> road = [W["quoc lo"], None, None, None, None]
+    >>> segments([False] * 5, road, [0] * 5, [False, False, True, False, False])
+    (Segment(start=2, end=3, level=5), Segment(start=3, end=5, level=None))
     """
+    numbers = numbers or [False] * len(filler)
     reader = _SegmentReader()
     i = 0
     while i < len(filler):
@@ -260,6 +278,10 @@ def segments(filler: list[bool], words: list[UnitWord | None], parts: list[int])
             reader.close(i, word.level if word.postfix and reader.level is None else None)
             reader.restart(i + word.size, None if word.postfix else word.level)
             i += word.size
+            if _numbered_at(word, i, numbers):
+                reader.close(i + 1)
+                reader.restart(i + 1)
+                i += 1
             continue
         if filler[i]:
             reader.close(i)
@@ -283,5 +305,6 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
     filler = fillers(folded, accented)
     weights = _weights(filler, units, house)
-    cut = segments(filler, units, part_numbers(text, len(folded)))
+    numbers = [token[:1].isdigit() for token in folded]
+    cut = segments(filler, units, part_numbers(text, len(folded)), numbers)
     return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut)

@@ -78,13 +78,20 @@ PARTIAL: Final = 0.8
 """Score factor when the name matched leaves other name tokens of its segment unexplained
 ("Tan Dan Kindergarten" read as the village "Tân Dân": the text names something else)."""
 MISNAMED: Final = 0.5
-"""The same when the text labels that segment as a unit of the entry's own level: it names
-another unit of that kind ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet"
-is not the hamlet "Pa Co"), so the coarser unit named with it answers instead."""
+"""The same when the text labels that segment as a unit of the entry's own level or a coarser
+one: it names another unit ("Thôn Giếng Xạ" is not the village "Giang"; "Pa Co Lon hamlet" is
+not the hamlet "Pa Co"; "Ngoc Lau commune" is not the village "Ngoa"), so the unit named with
+it answers instead."""
 FINER_IGNORED: Final = {3: 0.7, 4: 0.9}
 """Score factor, by level, when the text names a finer unit that the answer leaves unexplained
 ("Ngọc Lâu commune (Lạc Sơn)" answered by the district): the finest unit named wins. Milder
 for a village: many villages are missing from the data, and the commune is then the answer."""
+SLIPPED_PART: Final = 0.75
+"""Score factor when only part of the name matched, and only through slips or other marks ("xom
+rang" read as the village "Rông Cấn": one word of two, and that one another word): the text
+hardly names that unit."""
+SLIP_QUALITY: Final = 0.75
+"""The best quality of a token read through a slip (vocab.TYPO_1) or with other marks (0.7)."""
 CONTRADICTED: Final = 0.85
 """Score factor when a unit the text names with its unit word is not one the answer lies in."""
 NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
@@ -192,9 +199,10 @@ class Matcher:
         self.n = len(query.folded)
         vocab = state.vocab
         self.prefix = prefix
+        self.unit_cover = _unit_word_cover(query)
         self.expansions: list[Expansion] = [
             _exact_only(vocab.expand(token), token) if word else vocab.expand(token)
-            for token, word in zip(query.folded, _unit_word_cover(query), strict=True)
+            for token, word in zip(query.folded, self.unit_cover, strict=True)
         ]
         if prefix and self.n:
             last = dict(vocab.complete(query.folded[-1]))
@@ -483,7 +491,12 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
-        factor = min(self._partial(entry, run, used), self._generic(entry, run, used))
+        factor = min(
+            self._partial(entry, run, used),
+            self._generic(entry, run, used),
+            self._slipped(run),
+            self._unit_word_only(run),
+        )
         finer, missing = self._ignored_finer(entry, used)
         factor *= finer
         conflict = self._contradiction(entry, used)
@@ -512,13 +525,30 @@ class Matcher:
         return self._typed
 
     def _partial(self, entry: Entry, run: Run, used: int) -> float:
-        """The factor for a name that leaves name tokens of its segment unexplained (1: none)."""
+        """The factor for a name that leaves name tokens of its segment unexplained (1: none).
+
+        :data:`MISNAMED` when the text labels that segment a unit of the entry's level or a
+        coarser one: "Ngoc Lau commune" read in part as the village "Ngoa" names a commune.
+        """
         for mask, level, start, end in self._segment_masks():
             if start <= run.start < end:
                 if not mask & ~used:
                     return 1.0
-                return MISNAMED if level is not None and level == entry.type_level else PARTIAL
+                return MISNAMED if level is not None and level <= entry.type_level else PARTIAL
         return 1.0
+
+    def _unit_word_only(self, run: Run) -> float:
+        """The factor for a name read only from the words of a unit word ("lo" of "quoc lo" is not "Lô")."""
+        if all(self.unit_cover[run.start : run.end]):
+            return MISNAMED
+        return 1.0
+
+    def _slipped(self, run: Run) -> float:
+        """The factor for a name matched in part, each token matched only through a slip (1: not so)."""
+        if run.name_coverage >= 1.0:
+            return 1.0
+        typed = sum(self.query.weights[run.start : run.end])
+        return SLIPPED_PART if run.explained <= typed * SLIP_QUALITY + 1e-9 else 1.0
 
     def _generic(self, entry: Entry, run: Run, used: int) -> float:
         """The factor for a place read only by the word for its kind, the text naming a unit it leaves out.

@@ -22,6 +22,8 @@ from typing import Final
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
+from addresses.vocabulary import initials_confusable
+
 EXACT_FOLD: Final = 1.0
 TYPO_1: Final = 0.75
 TYPO_1_SHORT: Final = 0.6
@@ -46,6 +48,21 @@ def deletes(token: str) -> set[str]:
     ['on', 'sn', 'so']
     """
     return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+def keeps_initial(token: str, word: str) -> bool:
+    """Whether a slip one edit from ``word`` keeps its first letter or one confused with it.
+
+    A first letter typed in place of another makes another word ("rang" is not "hang"),
+    unless writers mix the two up (:func:`addresses.vocabulary.initials_confusable`: "xon"
+    for "son"); a swap, a letter dropped or added keeps the reading.
+
+    >>> keeps_initial("rang", "hang"), keeps_initial("xon", "son"), keeps_initial("hnag", "hang")
+    (False, True, True)
+    """
+    if len(token) != len(word) or token[0] == word[0] or token[1:] != word[1:]:
+        return True
+    return initials_confusable(token[0], word[0])
 
 
 @dataclass(slots=True)
@@ -102,7 +119,9 @@ class Vocabulary:
         quality = TYPO_1 if len(token) > MIN_TYPO_LENGTH else TYPO_1_SHORT
         for key in (token, *deletes(token)):
             for word in self._deletes.get(key, ()):
-                if word not in out and not word.isdigit() and OSA.distance(token, word) <= 1:
+                if word in out or word.isdigit() or not keeps_initial(token, word):
+                    continue
+                if OSA.distance(token, word) <= 1:
                     out[word] = quality
 
     def _add_far_typos(self, token: str, out: Expansion) -> None:
