@@ -28,7 +28,7 @@ from sqlalchemy import Engine, delete
 
 from addresses import changes
 from addresses.codes import encode
-from addresses.registry import create_address
+from tests.records import new_address
 from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import create_app
@@ -285,7 +285,7 @@ def test_reverse_at_a_day_before_2025_reads_the_old_units(client: TestClient) ->
 def test_reverse_finds_the_registry_code_of_an_address_there(client: TestClient, engine: Engine) -> None:
     lon, lat = 105.0717458, 20.6512401
     with engine.begin() as conn:
-        record = create_address(conn, lon=lon + 0.00002, lat=lat, house_number="9", village_name="Xóm Lác")
+        record = new_address(conn, lon + 0.00002, lat, house_number="9", village_name="Xóm Lác")
     try:
         # /reverse answers from the index: a new address shows up once the refresher has seen it (this
         # call or the refresher's own period, whichever came first: either way under the index's lock)
@@ -467,7 +467,7 @@ def test_a_new_address_is_found_by_its_registry_code_after_the_background_refres
     eager_client: TestClient, engine: Engine
 ) -> None:
     with engine.begin() as conn:
-        record = create_address(conn, lon=105.0717, lat=20.6513, house_number="11", village_name="Xóm Lác")
+        record = new_address(conn, 105.0717, 20.6513, house_number="11", village_name="Xóm Lác")
     try:
         [feature] = _search_until(eager_client, record.registry_code_display, found=True)
         geocoding = _geocoding(feature)

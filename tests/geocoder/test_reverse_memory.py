@@ -23,7 +23,7 @@ from shapely.geometry import shape
 from sqlalchemy import Connection, select
 
 from addresses.errors import OutOfTerritoryError
-from addresses.registry import retire_address
+from tests.records import retire_address
 from addresses.schema import address
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
