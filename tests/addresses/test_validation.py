@@ -1,4 +1,4 @@
-"""One validation of text and coordinates: the editing layer (what every edit goes through) and imports agree."""
+"""One validation of text and coordinates: the editing layer (every edit) and imports agree."""
 
 from __future__ import annotations
 

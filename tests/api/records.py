@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, delete
 
 from addresses.queries import AddressRecord
-from tests.records import new_address
 from addresses.schema import address, address_history, tile_invalidation
+from tests.records import new_address
 
 CITY_CENTRE = (105.338, 20.817)
 """A point in Hoa Binh city, lon and lat (the tiles and pages tests look there)."""

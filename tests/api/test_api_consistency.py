@@ -13,9 +13,9 @@ from sqlalchemy import Engine, delete
 
 from addresses.codes import registry_code
 from addresses.queries import AddressRecord
-from tests.records import new_address
 from addresses.schema import address, address_history, tile_invalidation
 from api.deps import app_state_of
+from tests.records import new_address
 
 MAI_HA = "05200"
 

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, delete, update
 
 from addresses import changes
 from addresses.codes import decode
-from tests.records import new_address, retire_address
 from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
 from tests.api.test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, _watch
 from tests.fresh_database import live_server
+from tests.records import new_address, retire_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

@@ -21,9 +21,9 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import Engine, delete
 
-from tests.records import new_address
 from addresses.schema import address, address_history, tile_invalidation
 from tests.api.test_viewer_browser import ARTIFACTS, browser, live_url  # noqa: F401 (fixtures)
+from tests.records import new_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

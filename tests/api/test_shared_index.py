@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from addresses import changes
-from tests.records import new_address
 from addresses.schema import address, address_history
 from tests.api.live import live_server
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 

@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from addresses.codes import decode, encode
-from tests.records import new_address
 from addresses.schema import address, address_history, tile_invalidation
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
 from tests.fresh_database import live_server
+from tests.records import new_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

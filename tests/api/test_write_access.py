@@ -27,7 +27,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
-from tests.records import new_address
 from addresses.schema import (
     address,
     address_history,
@@ -40,6 +39,7 @@ from addresses.schema import (
     village,
 )
 from tests.accounts import create_account, create_token, login
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
