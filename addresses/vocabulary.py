@@ -244,13 +244,6 @@ REORGANISATION_2025: Final = dt.date(2025, 7, 1)
 # --- derived tables -----------------------------------------------------------------
 
 
-def _strip(text: str) -> str:
-    """Remove marks, đ -> d (for the derived folded keys)."""
-    return "".join(
-        c for c in unicodedata.normalize("NFD", text.replace("đ", "d")) if not unicodedata.combining(c)
-    )
-
-
 ADMIN_UNIT_WORDS: Final = tuple(term.word for term in UNIT_TERMS if term.admin)
 """Types of administrative units, as official names start with them ("thị trấn", "xã")."""
 

@@ -190,7 +190,8 @@ def before_insert(frame: pd.DataFrame) -> Callable[[Connection], int]:
 
     def run(conn: Connection) -> int:
         location = locate.location_codes(points)
-        registry = locate.registry_codes_for_new(conn, "fresh", ids)
+        known = locate.known_source_ids(conn, address, "fresh")  # as importers.pipeline does
+        registry = locate.registry_codes(conn, locate.is_new(pd.Series(ids, dtype=object), known))
         return int(len(location) == len(registry) and len(registry))
 
     return run

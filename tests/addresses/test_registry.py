@@ -29,7 +29,6 @@ from addresses.errors import (
 from addresses.queries import (
     AddressParts,
     AddressRecord,
-    current_commune_id,
     format_address,
     point_expression,
 )
@@ -124,11 +123,6 @@ def test_create_refuses_points_outside_the_province_and_bad_options(conn: Connec
 
 def test_create_can_propose(conn: Connection) -> None:
     assert _new(conn, status="proposed").status == "proposed"
-
-
-def test_current_commune_by_location(conn: Connection) -> None:
-    assert current_commune_id(conn, *HOA_BINH) != current_commune_id(conn, *MAI_CHAU)
-    assert current_commune_id(conn, 105.8522, 21.0287) is None
 
 
 # ------------------------------------------------------------------------------ update
