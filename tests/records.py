@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, insert
 
 from addresses.accounts import Principal
+from addresses.changes import check_bbox, check_layer
 from addresses.editing import Feature, change_status, create_feature, read_feature, update_feature
 from addresses.feed import Changeset
 from addresses.queries import AddressRecord, address_records
+from addresses.schema import SRID, tile_invalidation
 from addresses.types import Status
 
 TESTER: Final = Principal(account_id=None, username="tester", role="admin", commune_ids=None, via="cli")
@@ -102,3 +104,10 @@ def retire_address(
         )
 
     return _record(conn, in_changeset(conn, retire, comment=reason))
+
+
+def record_change(conn: Connection, *, layer: str, bbox: tuple[float, ...]) -> None:
+    """Record that rows of ``layer`` changed inside ``bbox``, as a writer would (checked like its boxes)."""
+    west, south, east, north = check_bbox(bbox)
+    envelope = func.ST_MakeEnvelope(west, south, east, north, SRID)
+    conn.execute(insert(tile_invalidation).values(layer=check_layer(layer), bbox=envelope))

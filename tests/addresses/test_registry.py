@@ -43,9 +43,9 @@ from addresses.registry import (
 from addresses.schema import address, address_history, tile_invalidation
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import write
 from tests.records import TESTER, edit_address, new_address, point, retire_address
+from tests.synthetic import generate_addresses
 
 HOA_BINH = (105.338, 20.817)  # Phường Hòa Bình (2025), old Hòa Bình city
 MAI_CHAU = (105.0833, 20.6601)  # Xã Mai Châu (2025)

@@ -16,7 +16,7 @@ from tests.records import edit_address, new_address, point
 POINT = (105.338, 20.817)
 
 
-def _refused(conn: Connection, lon: Any = POINT[0], lat: Any = POINT[1], **parts: str) -> str:
+def _refused(conn: Connection, lon: Any = POINT[0], lat: Any = POINT[1], **parts: Any) -> str:
     """The message of the error the editing layer gives for a new address with these members."""
     with pytest.raises(EditRefusedError) as refused:
         new_address(conn, lon, lat, **parts)

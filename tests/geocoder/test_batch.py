@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Engine
 
 from addresses.codes import encode
 from addresses.errors import InvalidParameterError
-from tests.records import new_address
 from geocoder.batch import OUTPUT_COLUMNS, cache_key, geocode_csv, skeleton
 from geocoder.index import GeocoderIndex
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from tests.records import new_address
 from addresses.schema import admin_unit, village
 from geocoder.entries import Entry
 from geocoder.houses import HouseRows, HouseStore, house_key
 from geocoder.index import GeocoderIndex
 from geocoder.search import search
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 

@@ -14,10 +14,10 @@ from shapely.geometry import LineString, shape
 from sqlalchemy import Connection, func, select
 
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
-from tests.records import new_address, retire_address
 from addresses.schema import admin_unit
 from geocoder.results import OLD_UNITS_PRECISION
 from geocoder.reverse import reverse
+from tests.records import new_address, retire_address
 
 pytestmark = pytest.mark.db
 

@@ -13,10 +13,10 @@ from sqlalchemy import Connection, Engine
 
 from addresses.codes import encode, format_location_code
 from addresses.errors import InvalidCodeError, InvalidParameterError
-from tests.records import new_address, retire_address
 from geocoder.index import GeocoderIndex
 from geocoder.results import GeocodeResult
 from geocoder.search import SearchFilters, autocomplete, search
+from tests.records import new_address, retire_address
 
 pytestmark = pytest.mark.db
 

@@ -18,9 +18,9 @@ from addresses.schema import address, address_history, registry_counter
 from importers import load
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import write
 from tests.records import new_address
+from tests.synthetic import generate_addresses
 
 
 def _generated(data_dir: Path, count: int, seed: int) -> gpd.GeoDataFrame:
