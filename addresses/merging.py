@@ -42,8 +42,8 @@ class MergeResult:
 def distinct_codes(registry_codes: Iterable[str]) -> list[str]:
     """Return canonical registry codes without repeats, in the order given; refuse none.
 
-    >>> distinct_codes(["1000-000-005", "1000000005 ", "1000 000 013"])
-    ['1000000005', '1000000013']
+    >>> distinct_codes(["1000-000-005", "1000000005 ", "1000 000 018"])
+    ['1000000005', '1000000018']
     """
     codes = list(dict.fromkeys(normalise_registry_code(code) for code in registry_codes))
     if not codes:

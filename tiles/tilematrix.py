@@ -3,9 +3,7 @@
 Tile ``z/x/y`` covers ``1 / 2**z`` of the world's width; ``y`` counts down from the
 north. Bounds are given in degrees (west, south, east, north), WGS 84.
 
->>> tile = tile_for(105.338, 20.817, 12)
->>> tile
-TileId(z=12, x=3246, y=1805)
+>>> tile = TileId(12, 3246, 1805)  # the tile of Hòa Bình city at zoom 12
 >>> [round(v, 4) for v in tile_bounds(tile)]
 [105.293, 20.7972, 105.3809, 20.8793]
 """
