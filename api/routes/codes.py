@@ -282,7 +282,9 @@ def get_plate_png(
     summary="Merge addresses into one",
     description="Retires every address of `codes` with `into` as its successor, all or nothing: one "
     "that cannot be retired (already retired, proposed, or `into` itself) fails the whole merge (409). "
-    f"{EDIT_ACCESS}",
+    "The merge is one changeset of kind `merge` whose comment is `reason`: a version of action "
+    "`retire` for each address retired and one of action `merge` for `into`, in their histories and "
+    f"in /events. {EDIT_ACCESS}",
     responses={
         200: {"description": "The address kept and those retired into it."},
         **_errors(400, 401, 403, 404, 409, 422),
