@@ -8,7 +8,6 @@ transaction ends.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -24,19 +23,15 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Constraint,
     Date,
     Float,
-    ForeignKeyConstraint,
     Integer,
     MetaData,
     SmallInteger,
     Table,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.sql.type_api import TypeEngine
 
 from addresses.schema import SRID
@@ -152,29 +147,3 @@ def stage_frames(conn: Connection, frames: Iterable[pd.DataFrame], *, name: str 
     table = staging_table(conn, [str(column) for column in first.columns], name=name)
     copy_frames(conn, table, itertools.chain([first], pending))
     return table
-
-
-def rebuildable_keys(table: Table) -> list[Constraint]:
-    """The unique keys and foreign keys of ``table`` (not its primary key)."""
-    return [c for c in table.constraints if isinstance(c, UniqueConstraint | ForeignKeyConstraint)]
-
-
-@contextlib.contextmanager
-def indexes_rebuilt(conn: Connection, table: Table) -> Iterator[None]:
-    """Drop ``table``'s secondary indexes, unique keys and foreign keys; rebuild them on leaving.
-
-    Building an index once over all rows is much cheaper than maintaining it row by row
-    for a load as large as the table. Inside the caller's transaction: a failure or an
-    interruption rolls the drops back. The drops lock the table (readers wait) until the
-    transaction ends. A rebuilt unique key or foreign key re-checks every row.
-    """
-    keys = rebuildable_keys(table)
-    for key in keys:
-        conn.execute(DropConstraint(key))
-    for index in table.indexes:
-        index.drop(conn)
-    yield
-    for index in table.indexes:
-        index.create(conn)
-    for key in keys:
-        conn.execute(AddConstraint(key))

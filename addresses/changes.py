@@ -5,7 +5,7 @@ and its record commit (or roll back) together, and every process serving tiles s
 it. ``layer`` names the table whose rows changed (``admin_unit``, ``village``,
 ``place``, ``address``); the tiles package knows which tile layers each table feeds.
 An edit records where the rows were *and* where they are: call :func:`record_rows`
-before and after it (or :func:`record_change` with boxes you already know).
+before and after it (or :func:`record_boxes` with boxes you already know).
 """
 
 from __future__ import annotations
@@ -77,16 +77,6 @@ def check_bbox(bbox: tuple[float, ...]) -> BBox:
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidParameterError("bbox", "expected west <= east and south <= north in degrees")
     return west, south, east, north
-
-
-def record_change(conn: Connection, *, layer: str, bbox: tuple[float, ...]) -> None:
-    """Record that rows of ``layer`` changed inside ``bbox`` (in the caller's transaction)."""
-    west, south, east, north = check_bbox(bbox)
-    conn.execute(
-        insert(tile_invalidation).values(
-            layer=check_layer(layer), bbox=func.ST_MakeEnvelope(west, south, east, north, SRID)
-        )
-    )
 
 
 def record_boxes(conn: Connection, *, layer: str, bounds: NDArray[np.float64]) -> int:

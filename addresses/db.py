@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Final
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Engine, create_engine
 
 from addresses.settings import DatabaseSettings
 
@@ -33,10 +31,3 @@ def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    with engine.begin() as conn:
-        yield conn

@@ -37,9 +37,9 @@ __all__ = [
     "record_import",
 ]
 
-Action = Literal["create", "update", "retire", "restore", "approve", "reject", "import"]
+Action = Literal["create", "update", "retire", "restore", "approve", "reject", "import", "merge"]
 """What a write did (feature_version.action, change_event.action)."""
-ChangesetKind = Literal["edit", "review", "revert", "import"]
+ChangesetKind = Literal["edit", "review", "revert", "import", "merge"]
 
 MAX_EVENTS: Final = 1000
 """The most events one page of the feed holds."""

@@ -1,4 +1,4 @@
-"""Reading the edit record: versions with diffs, changesets, reverts, the approval queue, replay.
+"""Reading the edit record: versions with diffs, changesets, reverts, the approval queue.
 
 Every write keeps the feature as it was after it in ``feature_version``; the first edit
 of an imported feature first keeps its imported state (action ``import``), so every
@@ -13,16 +13,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from addresses import changes
 from addresses.accounts import Principal
 from addresses.datasets import get_dataset
 from addresses.edit_checks import check_role
 from addresses.editing import Feature, apply_write, feature_key, read_feature
 from addresses.errors import NotFoundError, RevertConflictError
 from addresses.feed import Action, Changeset, Event
-from addresses.schema import SRID, change_event, changeset, feature_version
+from addresses.schema import SRID, changeset, feature_version
 
 __all__ = [
     "ChangesetView",
@@ -35,7 +33,6 @@ __all__ = [
     "event_keys",
     "feature_history",
     "proposals",
-    "replay_events",
     "revert_changeset",
 ]
 
@@ -348,39 +345,3 @@ def proposals(conn: Connection, principal: Principal, *, commune_id: int | None 
 
 
 # --------------------------------------------------------------------------------------- replay
-
-
-def replay_events(source: Connection, target: Connection, *, after: int = 0) -> int:
-    """Apply the feed's events after ``after`` from ``source`` to ``target``: each as its kept version.
-
-    Rows are upserted by id from ``feature_version`` (the state after each write), in
-    feed order, so the target ends with the source's rows. Returns the events applied.
-    """
-    query = (
-        select(
-            change_event.c.seq,
-            feature_version.c.dataset,
-            feature_version.c.feature_id,
-            feature_version.c.properties,
-            func.ST_AsEWKT(feature_version.c.geom).label("ewkt"),
-        )
-        .join(feature_version, _same_version(feature_version, change_event))
-        .where(change_event.c.seq > after)
-        .order_by(change_event.c.seq)
-    )
-    applied = 0
-    for row in source.execute(query):
-        _upsert(target, get_dataset(row.dataset).table, row.properties, row.ewkt)
-        applied += 1
-    return applied
-
-
-def _upsert(conn: Connection, table: Table, properties: dict[str, Any], ewkt: str | None) -> None:
-    values = {name: value for name, value in properties.items() if name in table.c}
-    if ewkt is not None:
-        values["geom"] = func.ST_GeomFromEWKT(ewkt)
-        if "label_point" in table.c:
-            values["label_point"] = func.ST_PointOnSurface(func.ST_GeomFromEWKT(ewkt))
-    statement = pg_insert(table).values(**values)
-    conn.execute(statement.on_conflict_do_update(index_elements=[table.c.id], set_=values))
-    changes.record_rows(conn, table=table, where=table.c.id == values["id"])

@@ -7,7 +7,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -39,16 +38,3 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def head_revision(engine: Engine) -> str | None:
-    """The newest revision shipped with the code."""
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-
-
-def autogenerate(engine: Engine, *, message: str) -> None:
-    """Write a new migration from the difference between schema.py and the database."""
-    config = alembic_config(engine)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.revision(config, message=message, autogenerate=True)

@@ -69,16 +69,6 @@ def point_expression(lon: float, lat: float) -> ColumnElement[Any]:
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
 
 
-def current_commune_id(
-    conn: Connection, lon: float, lat: float, *, max_distance_deg: float = COMMUNE_MARGIN_DEG
-) -> int | None:
-    """Return the id of the current (2025) commune/ward at a point, or None outside the province."""
-    found = conn.execute(
-        select(current_commune_for_point(point_expression(lon, lat), max_distance_deg=max_distance_deg))
-    ).scalar()
-    return None if found is None else int(found)
-
-
 # ------------------------------------------------------------------ address records
 
 

@@ -1,22 +1,20 @@
-"""The address registry in the database: codes in bulk, the lifecycle of an address, look-ups.
+"""The address registry in the database: codes in bulk, the address history, look-ups.
 
 Every address gets a location code (computed from its point, follows it when it
 moves) and a registry code (9-digit serial from the registry counter row + Damm check
 digit: issued once, never changed, never reused; an aborted transaction burns none).
 
-An address goes proposed -> active -> retired, never back. Edits are atomic (each
-runs in a savepoint of the caller's transaction), use optimistic locking
-(``expected_version``) and keep the previous row in ``address_history``. Nothing
-that was published is deleted: it is retired, optionally pointing to a successor,
-and a look-up of its registry code follows the chain of successors to the address
-in force.
+Addresses are written by the editing layer (:mod:`addresses.editing`,
+:mod:`addresses.merging`) and by imports; both keep the row they replace in
+``address_history`` (:func:`record_history`). Nothing that was published is deleted:
+it is retired, optionally pointing to a successor, and a look-up of its registry code
+follows the chain of successors to the address in force.
 """
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -37,27 +35,21 @@ from sqlalchemy import (
     update,
 )
 
-from addresses import changes, swap, validation
+from addresses import swap
 from addresses.bulk import staging_table
 from addresses.codes import (
     Cell,
     decode,
-    encode,
     encode_array,
     format_location_code,
     format_registry_code,
     normalise_registry_code,
     parse_any_code,
-    registry_code,
     registry_codes_array,
 )
 from addresses.errors import (
     InvalidParameterError,
-    InvalidSuccessorError,
     NotFoundError,
-    OutOfTerritoryError,
-    StaleVersionError,
-    StatusTransitionError,
 )
 from addresses.limits import MAX_PAGE_SIZE
 from addresses.queries import (
@@ -65,34 +57,23 @@ from addresses.queries import (
     address_by_registry_code,
     address_records,
     addresses_in_cell,
-    current_commune_id,
-    point_expression,
 )
 from addresses.schema import address, address_history, registry_counter
 from addresses.text import canonical_text
-from addresses.types import DEFAULT_STATUS, Status
 
 __all__ = [
-    "GENERATED_SOURCE",
-    "KEEP",
     "AddressRecord",
     "ChangeKind",
-    "Keep",
     "LocationEncoder",
     "LocationLookup",
-    "MergeResult",
     "RegistryLookup",
     "assign_codes",
     "clean_text",
-    "create_address",
     "lookup_code",
     "lookup_location",
     "lookup_registry",
-    "merge_addresses",
     "next_serials",
     "record_history",
-    "retire_address",
-    "update_address",
 ]
 
 # ============================================================================ bulk codes
@@ -246,57 +227,12 @@ def assign_codes(
     return int(missing.sum())
 
 
-# ============================================================================= lifecycle
-
-GENERATED_SOURCE: Final = "generated"
-"""The source label of generated (not surveyed) addresses; they are flagged ``is_generated``."""
+# =============================================================================== history
 
 ChangeKind = Literal["update", "move", "activate", "retire", "merge", "import"]
 """What an ``address_history`` row records: the kind of change that replaced the snapshot."""
 
-
-class Keep(enum.Enum):
-    """The value of an ``update_address`` option that leaves the field as it is."""
-
-    KEEP = "keep"
-
-
-KEEP: Final = Keep.KEEP
-"""Leave this field as it is (the default of every ``update_address`` option)."""
-
-TextChange = str | None | Literal[Keep.KEEP]
-"""A text option of ``update_address``: new text, None (or "") to clear it, or KEEP."""
-
-_TEXT_FIELDS: Final = ("house_number", "alley", "street", "village_name")
-_NEW_STATUSES: Final = ("proposed", "active")
-_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    "proposed": frozenset({"active"}),
-    "active": frozenset({"retired"}),
-    "retired": frozenset(),
-}
-_ACTIONS: Final = {"proposed": "make proposed", "active": "activate", "retired": "retire"}
 _SPACES: Final = re.compile(r"\s+")
-
-
-@dataclass(frozen=True, slots=True)
-class _Current:
-    """The stored state of an address locked for a change."""
-
-    id: int
-    registry_code: str
-    status: str
-    version: int
-    lon: float
-    lat: float
-    texts: dict[str, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class MergeResult:
-    """The address kept by a merge and the addresses retired into it (in the order given)."""
-
-    survivor: AddressRecord
-    retired: tuple[AddressRecord, ...]
 
 
 def clean_text(value: str | None) -> str | None:
@@ -309,159 +245,6 @@ def clean_text(value: str | None) -> str | None:
         return None
     text = _SPACES.sub(" ", canonical_text(value)).strip()
     return text or None
-
-
-def _required_text(parameter: str, value: str) -> str:
-    """Return cleaned text; raise InvalidParameterError when it is empty."""
-    text = clean_text(value)
-    if text is None:
-        raise InvalidParameterError(parameter, "must not be empty")
-    return text
-
-
-def _location_code(lon: float, lat: float) -> str:
-    """Return the location code of a point; raise for NaN/inf, a non-number or a point outside the grid."""
-    return encode(validation.finite_number("lon", lon), validation.finite_number("lat", lat))
-
-
-def _checked_text(field: str, value: str | None) -> str | None:
-    """Return an address part cleaned, after the checks imports run too (addresses.validation)."""
-    return None if value is None else clean_text(validation.check_text(field, value))
-
-
-def _commune_at(conn: Connection, lon: float, lat: float) -> int:
-    """Return the current commune at a point; raise OutOfTerritoryError outside the province."""
-    commune_id = current_commune_id(conn, lon, lat)
-    if commune_id is None:
-        raise OutOfTerritoryError(
-            f"point (lon={lon}, lat={lat}) is not in any commune or ward of the province", lon=lon, lat=lat
-        )
-    return commune_id
-
-
-def _located(conn: Connection, lon: float, lat: float) -> dict[str, Any]:
-    """Return the columns that follow a point: geometry, location code, current commune."""
-    code = _location_code(lon, lat)
-    return {
-        "geom": point_expression(lon, lat),
-        "location_code": code,
-        "commune_id": _commune_at(conn, lon, lat),
-    }
-
-
-def _record(conn: Connection, address_id: int) -> AddressRecord:
-    """Return the record of an address known to exist."""
-    return address_records(conn, ids=[address_id])[0]
-
-
-def create_address(
-    conn: Connection,
-    *,
-    lon: float,
-    lat: float,
-    house_number: str | None = None,
-    alley: str | None = None,
-    street: str | None = None,
-    village_name: str | None = None,
-    status: Status = DEFAULT_STATUS,
-    source: str = "edit",
-    changed_by: str | None = None,
-) -> AddressRecord:
-    """Register a new address at version 1: both codes at once, its commune by location.
-
-    ``status`` is "proposed" or "active"; ``source`` labels where it came from
-    ("generated" flags it as generated); its source id is its registry code. A point
-    outside the province raises OutOfTerritoryError.
-    """
-    if status not in _NEW_STATUSES:
-        raise InvalidParameterError("status", f"a new address is 'proposed' or 'active', not {status!r}")
-    label = _required_text("source", source)
-    located = _located(conn, lon, lat)
-    texts = {"house_number": house_number, "alley": alley, "street": street, "village_name": village_name}
-    with conn.begin_nested():
-        code = registry_code(int(next_serials(conn, 1)[0]))
-        values = {name: _checked_text(name, value) for name, value in texts.items()}
-        statement = insert(address).values(
-            **located,
-            **values,
-            registry_code=code,
-            status=status,
-            version=1,
-            source=label,
-            source_id=code,
-            is_generated=label == GENERATED_SOURCE,
-            raw={"created_by": changed_by} if changed_by else {},
-        )
-        new_id = int(conn.execute(statement.returning(address.c.id)).scalar_one())
-        _mark_tiles(conn, new_id)
-    return _record(conn, new_id)
-
-
-def _not_issued(code: str) -> NotFoundError:
-    """Return the error for a well-formed registry code that no address carries."""
-    return NotFoundError(f"registry code {format_registry_code(code)} is well formed but has not been issued")
-
-
-def _lock(conn: Connection, text: str) -> _Current:
-    """Read and lock (FOR UPDATE) the address of a typed registry code."""
-    code = normalise_registry_code(text)
-    query = select(
-        address.c.id,
-        address.c.status,
-        address.c.version,
-        func.ST_X(address.c.geom).label("lon"),
-        func.ST_Y(address.c.geom).label("lat"),
-        *(address.c[name] for name in _TEXT_FIELDS),
-    ).where(address.c.registry_code == code)
-    row = conn.execute(query.with_for_update()).mappings().first()
-    if row is None:
-        raise _not_issued(code)
-    texts = {name: row[name] for name in _TEXT_FIELDS}
-    return _Current(row["id"], code, row["status"], row["version"], row["lon"], row["lat"], texts)
-
-
-def _check_version(current: _Current, expected_version: int | None) -> None:
-    """Raise StaleVersionError unless the address is at the version the editor saw."""
-    if expected_version is not None and current.version != expected_version:
-        raise StaleVersionError(current.registry_code, expected=expected_version, current=current.version)
-
-
-def _transition_hint(current: str, target: str) -> str:
-    """Explain why a status change is refused.
-
-    >>> _transition_hint("proposed", "retired")
-    'only an active address can be retired: activate it first'
-    """
-    if current == "retired":
-        return "a retired address never changes; look up its registry code for its successor"
-    if target == "retired":
-        return "only an active address can be retired: activate it first"
-    return "addresses go proposed -> active -> retired, never back"
-
-
-def _check_transition(current: _Current, target: str) -> None:
-    """Raise StatusTransitionError unless proposed -> active -> retired allows the change."""
-    if target not in _TRANSITIONS[current.status]:
-        raise StatusTransitionError(
-            current.registry_code,
-            current=current.status,
-            action=_ACTIONS[target],
-            detail=_transition_hint(current.status, target),
-        )
-
-
-def _snapshot(
-    conn: Connection,
-    current: _Current,
-    change: ChangeKind,
-    *,
-    changed_by: str | None,
-    reason: str | None = None,
-) -> None:
-    """Keep the row as it is now in address_history (a reason goes in as "change_reason")."""
-    record_history(
-        conn, where=address.c.id == current.id, change=change, changed_by=changed_by, reason=reason
-    )
 
 
 def record_history(
@@ -488,213 +271,6 @@ def record_history(
         )
     )
     return int(written.rowcount)
-
-
-def _mark_tiles(conn: Connection, address_id: int) -> None:
-    """Record where an address is, so tile caches evict the tiles showing it (addresses.changes)."""
-    changes.record_rows(conn, table=address, where=address.c.id == address_id)
-
-
-def _write(conn: Connection, current: _Current, values: dict[str, Any]) -> None:
-    """Write new values to a locked address, one version up; mark the tiles of its old and new place."""
-    _mark_tiles(conn, current.id)
-    conn.execute(
-        update(address)
-        .where(address.c.id == current.id)
-        .values(**values, version=address.c.version + 1, updated_at=func.now())
-    )
-    if "geom" in values:
-        _mark_tiles(conn, current.id)
-
-
-# ------------------------------------------------------------------------------- update
-
-
-@dataclass(frozen=True, slots=True)
-class _Changes:
-    """The options of one ``update_address`` call."""
-
-    lon: float | Keep
-    lat: float | Keep
-    texts: dict[str, TextChange]
-    status: Status | Keep
-
-
-def _move_values(conn: Connection, current: _Current, changes: _Changes) -> dict[str, Any]:
-    """Return the new point's columns, or nothing when the point stays where it is."""
-    lon = current.lon if isinstance(changes.lon, Keep) else float(changes.lon)
-    lat = current.lat if isinstance(changes.lat, Keep) else float(changes.lat)
-    if (lon, lat) == (current.lon, current.lat):
-        return {}
-    return _located(conn, lon, lat)
-
-
-def _text_values(current: _Current, changes: _Changes) -> dict[str, str | None]:
-    """Return the text fields that change (cleaned; empty text clears a field)."""
-    values: dict[str, str | None] = {}
-    for name, value in changes.texts.items():
-        if isinstance(value, Keep):
-            continue
-        text = _checked_text(name, value)
-        if text != current.texts[name]:
-            values[name] = text
-    return values
-
-
-def _status_values(current: _Current, changes: _Changes) -> dict[str, str]:
-    """Return the new status (proposed -> active only; retiring has its own function)."""
-    status = changes.status
-    if isinstance(status, Keep) or status == current.status:
-        return {}
-    if status == "retired":
-        raise InvalidParameterError("status", "retire an address with retire_address (it needs a reason)")
-    _check_transition(current, status)
-    return {"status": status}
-
-
-def _change_kind(values: dict[str, Any]) -> ChangeKind:
-    """Name a change by its most significant part: activation, then move, then update."""
-    if "status" in values:
-        return "activate"
-    if "geom" in values:
-        return "move"
-    return "update"
-
-
-def update_address(
-    conn: Connection,
-    registry_code: str,
-    *,
-    expected_version: int,
-    lon: float | Keep = KEEP,
-    lat: float | Keep = KEEP,
-    house_number: TextChange = KEEP,
-    alley: TextChange = KEEP,
-    street: TextChange = KEEP,
-    village_name: TextChange = KEEP,
-    status: Status | Keep = KEEP,
-    changed_by: str | None = None,
-) -> AddressRecord:
-    """Change an address still at ``expected_version``; the old row goes to address_history.
-
-    Options left at KEEP stay as they are; None or "" clears a text field. A moved
-    point gets a new location code and commune; the registry code never changes.
-    ``status`` may only go from "proposed" to "active". A stale version raises
-    StaleVersionError (a ConflictError) and changes nothing; an edit that changes
-    nothing returns the address as it is, at the same version.
-    """
-    texts: dict[str, TextChange] = {
-        "house_number": house_number,
-        "alley": alley,
-        "street": street,
-        "village_name": village_name,
-    }
-    changes = _Changes(lon=lon, lat=lat, texts=texts, status=status)
-    with conn.begin_nested():
-        current = _lock(conn, registry_code)
-        _check_version(current, expected_version)
-        if current.status == "retired":
-            hint = _transition_hint("retired", "active")
-            raise StatusTransitionError(current.registry_code, current="retired", action="edit", detail=hint)
-        values = {**_status_values(current, changes), **_text_values(current, changes)}
-        values.update(_move_values(conn, current, changes))
-        if values:
-            _snapshot(conn, current, _change_kind(values), changed_by=changed_by)
-            _write(conn, current, values)
-    return _record(conn, current.id)
-
-
-# ------------------------------------------------------------------------- retire, merge
-
-
-def _check_successor(conn: Connection, current: _Current, successor: _Current) -> None:
-    """Raise InvalidSuccessorError for the address itself or a retired successor."""
-    if successor.id == current.id:
-        raise InvalidSuccessorError(current.registry_code, successor.registry_code, reason="self")
-    if successor.status == "retired":
-        chain = _chain(conn, successor.id)
-        final = f"; the address in force is {chain[-1].registry_code_display}" if chain else ""
-        detail = f"choose the address that replaced it{final}"
-        raise InvalidSuccessorError(
-            current.registry_code, successor.registry_code, reason="retired", detail=detail
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Why:
-    """Why an address changes: the kind of change, the reason given and who made it."""
-
-    change: ChangeKind
-    reason: str
-    changed_by: str | None
-
-
-def _retire(conn: Connection, current: _Current, successor: str | _Current | None, *, why: _Why) -> None:
-    """Retire a locked address, pointing to a successor (locked here when given as a code)."""
-    _check_transition(current, "retired")
-    target = _lock(conn, successor) if isinstance(successor, str) else successor
-    if target is not None:
-        _check_successor(conn, current, target)
-    _snapshot(conn, current, why.change, changed_by=why.changed_by, reason=why.reason)
-    successor_id = None if target is None else target.id
-    _write(conn, current, {"status": "retired", "retired_at": func.now(), "successor_id": successor_id})
-
-
-def retire_address(
-    conn: Connection,
-    registry_code: str,
-    *,
-    reason: str,
-    successor: str | None = None,
-    expected_version: int | None = None,
-    changed_by: str | None = None,
-) -> AddressRecord:
-    """Retire an active address, optionally naming the address that replaces it.
-
-    The address is kept (never deleted) with status "retired"; its registry code
-    then leads to ``successor``. Retiring a retired or proposed address raises
-    StatusTransitionError; a successor that is the address itself or is retired
-    raises InvalidSuccessorError. The reason is kept in address_history.
-    """
-    text = _required_text("reason", reason)
-    with conn.begin_nested():
-        current = _lock(conn, registry_code)
-        _check_version(current, expected_version)
-        _retire(conn, current, successor, why=_Why("retire", text, changed_by))
-    return _record(conn, current.id)
-
-
-def _distinct_codes(registry_codes: Iterable[str]) -> list[str]:
-    """Return canonical registry codes without repeats, in the order given."""
-    codes = list(dict.fromkeys(normalise_registry_code(code) for code in registry_codes))
-    if not codes:
-        raise InvalidParameterError("registry_codes", "name at least one address to merge")
-    return codes
-
-
-def merge_addresses(
-    conn: Connection,
-    registry_codes: Iterable[str],
-    *,
-    into: str,
-    reason: str = "merged",
-    changed_by: str | None = None,
-) -> MergeResult:
-    """Retire several addresses at once, all with ``into`` as their successor.
-
-    All or nothing: one address that cannot be retired (already retired, proposed,
-    or ``into`` itself) fails the whole merge.
-    """
-    text = _required_text("reason", reason)
-    codes = _distinct_codes(registry_codes)
-    with conn.begin_nested():
-        survivor = _lock(conn, into)
-        retired = []
-        for code in codes:
-            current = _lock(conn, code)
-            _retire(conn, current, survivor, why=_Why("merge", text, changed_by))
-            retired.append(current.id)
-    return MergeResult(survivor=_record(conn, survivor.id), retired=tuple(address_records(conn, ids=retired)))
 
 
 # ============================================================================== look-ups
@@ -770,6 +346,11 @@ def _retirement_reason(conn: Connection, address_id: int) -> str | None:
     )
     reason = conn.execute(query).scalar()
     return None if reason is None else str(reason)
+
+
+def _not_issued(code: str) -> NotFoundError:
+    """Return the error for a well-formed registry code that no address carries."""
+    return NotFoundError(f"registry code {format_registry_code(code)} is well formed but has not been issued")
 
 
 def lookup_registry(conn: Connection, text: str) -> RegistryLookup:

@@ -383,11 +383,13 @@ changeset = Table(
     Column("account_id", Integer, ForeignKey("account.id"), comment="NULL for imports and the CLI"),
     Column("author", Text, nullable=False, comment="the username, or e.g. 'import:gso' for an import"),
     Column("comment", Text, comment="why: the editor's changeset comment"),
-    Column("kind", Text, nullable=False, server_default="edit", comment="edit, review, revert or import"),
+    Column(
+        "kind", Text, nullable=False, server_default="edit", comment="edit, review, revert, import or merge"
+    ),
     Column("reverts_id", BigInteger, ForeignKey("changeset.id"), comment="the changeset a revert undoes"),
     Column("bbox", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="what it touched"),
     _created_at(),
-    CheckConstraint("kind IN ('edit', 'review', 'revert', 'import')", name="kind"),
+    CheckConstraint("kind IN ('edit', 'review', 'revert', 'import', 'merge')", name="kind"),
     Index("ix_changeset_account_id", "account_id"),
     comment="One coherent set of writes by one author with one comment, in one transaction.",
 )
@@ -404,14 +406,15 @@ feature_version = Table(
         "action",
         Text,
         nullable=False,
-        comment="create, update, retire, restore, approve, reject or import",
+        comment="create, update, retire, restore, approve, reject, import or merge",
     ),
     Column("properties", JSONB, nullable=False, comment="the feature's attributes after the write"),
     Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="its geometry after"),
     _created_at(),
     UniqueConstraint("dataset", "feature_id", "version"),
     CheckConstraint(
-        "action IN ('create', 'update', 'retire', 'restore', 'approve', 'reject', 'import')", name="action"
+        "action IN ('create', 'update', 'retire', 'restore', 'approve', 'reject', 'import', 'merge')",
+        name="action",
     ),
     Index("ix_feature_version_changeset_id", "changeset_id"),
     comment="Every version of every edited feature, as it was after each write.",

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement
 
 __all__ = [
     "DEFAULT_STATUS",
@@ -23,8 +23,6 @@ __all__ = [
     "BBox",
     "Expression",
     "LineageRow",
-    "LonLat",
-    "Query",
     "Status",
     "UnitKey",
     "UnitLevel",
@@ -40,13 +38,9 @@ DEFAULT_STATUS: Final[Status] = "active"
 
 BBox: TypeAlias = tuple[float, float, float, float]
 """(min x, min y, max x, max y): west, south, east, north in degrees unless a CRS says otherwise."""
-LonLat: TypeAlias = tuple[float, float]
-"""A point as (longitude, latitude) in degrees, WGS 84."""
 
 Expression: TypeAlias = ColumnElement[Any]
 """A SQLAlchemy column expression of any type."""
-Query: TypeAlias = Select[Any]
-"""A SQLAlchemy SELECT of any row type."""
 
 UnitLevel: TypeAlias = Literal["province", "district", "commune"]
 UNIT_LEVEL_NAMES: Final[dict[int, UnitLevel]] = {1: "province", 2: "district", 3: "commune"}

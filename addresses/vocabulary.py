@@ -17,7 +17,7 @@ English labels and the fold used by SQL look-ups.
   what Vietnamese writes otherwise ("xa̭ Pa̒ Ko̒" is "xã Pà Cò");
   :func:`addresses.text.canonical_tones` handles the tone placement (Hoà/Hòa);
 * :data:`FOLD_TABLE` - the fold (marks removed, đ -> d);
-* :class:`UnitLevel` and :data:`REORGANISATIONS` - levels and the dates units changed.
+* :class:`UnitLevel` - the levels of units and of address parts.
 """
 
 from __future__ import annotations
@@ -245,25 +245,10 @@ def initials_confusable(first: str, other: str) -> bool:
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
 
-REORGANISATIONS: Final = {
-    "2008 Hà Nội expansion (NQ 15/2008/QH12)": dt.date(2008, 8, 1),
-    "NQ 830/NQ-UBTVQH14 (Hòa Bình 210 -> 151 communes, Kỳ Sơn dissolved)": dt.date(2020, 1, 1),
-    "NQ 1189/NQ-UBTVQH14 (new wards of Hòa Bình city)": dt.date(2021, 2, 1),
-    "NQ 1676/NQ-UBTVQH15 (two-level government, Hòa Bình into Phú Thọ)": dt.date(2025, 7, 1),
-}
-"""The reorganisations that changed the units of Hòa Bình, with the date each took effect."""
-
 REORGANISATION_2025: Final = dt.date(2025, 7, 1)
 
 
 # --- derived tables -----------------------------------------------------------------
-
-
-def _strip(text: str) -> str:
-    """Remove marks, đ -> d (for the derived folded keys)."""
-    return "".join(
-        c for c in unicodedata.normalize("NFD", text.replace("đ", "d")) if not unicodedata.combining(c)
-    )
 
 
 ADMIN_UNIT_WORDS: Final = tuple(term.word for term in UNIT_TERMS if term.admin)

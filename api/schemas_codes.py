@@ -11,31 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pyproj import Geod
 
-from addresses import validation
 from addresses.codes import Cell
-from addresses.errors import InvalidParameterError
 from addresses.limits import MAX_TEXT
 from addresses.queries import AddressRecord
-from addresses.registry import KEEP, Keep, LocationLookup, RegistryLookup, TextChange
+from addresses.registry import LocationLookup, RegistryLookup
 from addresses.types import Status, UnitRef
 from api.responses import GEOJSON
 from api.schemas import Link
 from api.schemas_geocode import PointGeometry
 
-"""The longest address part an edit may send (a house number: validation.MAX_LENGTHS; as imports)."""
 MAX_CODE_CHARS: Final = 40
 """The longest typed code accepted (a code with generous spaces and dashes)."""
 MAX_MERGE: Final = 100
 """The most addresses one merge may retire."""
 
-NewStatus = Literal["proposed", "active"]
 TEXT_FIELDS: Final = ("house_number", "alley", "street", "village_name")
 
 
@@ -199,116 +194,10 @@ def _plain_text(value: str) -> str:
     return value
 
 
-def _shared(field: str, check: Callable[[str, Any], Any]) -> Callable[[Any], Any]:
-    """Run one of the checks imports run too (addresses.validation) on a member, as a pydantic error."""
-
-    def validate(value: Any) -> Any:
-        try:
-            return check(field, value)
-        except InvalidParameterError as error:
-            raise ValueError(str(error).removeprefix(f"{field}: ")) from None
-
-    return validate
-
-
-def _part_limit(field: str) -> StringConstraints:
-    """The length limit of an address part (in the OpenAPI document too)."""
-    return StringConstraints(max_length=validation.max_length(field))
-
-
-def _part_check(field: str) -> AfterValidator:
-    """No controls, no invisible formatting: addresses.validation.check_text."""
-    return AfterValidator(_shared(field, validation.check_text))
-
-
-def _number(field: str) -> BeforeValidator:
-    """A finite JSON number (``true`` is not one): addresses.validation.finite_number."""
-    return BeforeValidator(_shared(field, validation.finite_number))
-
-
-HouseNumber = Annotated[str, _part_limit("house_number"), _part_check("house_number")]
-Alley = Annotated[str, _part_limit("alley"), _part_check("alley")]
-Street = Annotated[str, _part_limit("street"), _part_check("street")]
-VillageName = Annotated[str, _part_limit("village_name"), _part_check("village_name")]
 RequiredText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT), AfterValidator(_plain_text)
 ]
 TypedCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_CHARS)]
-# a finite JSON number only (true is not 1.0, "105" is not 105, 1e400 is not infinity): the shared rule
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), _number("lon")]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), _number("lat")]
-Version = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
-
-
-class NewAddress(BaseModel):
-    """A new address: its point (in a commune of the province) and its parts; both codes are issued."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lon: Longitude = Field(description="Longitude, WGS 84 degrees.", examples=[105.338])
-    lat: Latitude = Field(description="Latitude, WGS 84 degrees.", examples=[20.817])
-    house_number: HouseNumber | None = Field(default=None, examples=["12A"])
-    alley: Alley | None = Field(default=None, examples=["3"])
-    street: Street | None = Field(default=None, examples=["Trần Hưng Đạo"])
-    village_name: VillageName | None = Field(default=None, examples=["Xóm Lác"])
-    status: NewStatus = Field(default="active", description="'active', or 'proposed' until it is confirmed.")
-
-
-class AddressChanges(BaseModel):
-    """Changes to an address: only the members sent change; null (or "") clears a text part.
-
-    A new lon/lat moves the point: it gets a new location code (and commune), never a new
-    registry code. ``status`` may only go from 'proposed' to 'active' (retire with
-    POST .../retire). The version edited comes in the If-Match header, or here.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    lon: Longitude | None = Field(
-        default=None, description="New longitude (null: unchanged).", examples=[105.3381]
-    )
-    lat: Latitude | None = Field(
-        default=None, description="New latitude (null: unchanged).", examples=[20.8171]
-    )
-    house_number: HouseNumber | None = Field(default=None, examples=["12B"])
-    alley: Alley | None = Field(default=None, examples=["3"])
-    street: Street | None = Field(default=None, examples=["Trần Hưng Đạo"])
-    village_name: VillageName | None = Field(default=None, examples=["Xóm Lác"])
-    status: NewStatus | None = Field(default=None, description="'active' to confirm a proposed address.")
-    expected_version: Version | None = Field(
-        default=None, description="The version edited, when no If-Match header is sent.", examples=[1]
-    )
-
-    def text_change(self, name: str) -> TextChange:
-        """Return the new text of a part (None clears it), or KEEP when the member was not sent."""
-        if name not in self.model_fields_set:
-            return KEEP
-        value: str | None = getattr(self, name)
-        return value
-
-    def point_change(self) -> tuple[float | Keep, float | Keep]:
-        """Return the new lon and lat, KEEP for each one not sent (or null)."""
-        return (KEEP if self.lon is None else self.lon, KEEP if self.lat is None else self.lat)
-
-    def status_change(self) -> NewStatus | Keep:
-        """Return the new status, or KEEP when it was not sent (or null)."""
-        return KEEP if self.status is None else self.status
-
-
-class RetireRequest(BaseModel):
-    """Why an address is retired and, optionally, the address that replaces it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: RequiredText = Field(description="Why, kept in the history.", examples=["house demolished"])
-    successor: TypedCode | None = Field(
-        default=None,
-        description="Registry code of the active address that replaces it (any spelling).",
-        examples=["1000-000-013"],
-    )
-    expected_version: Version | None = Field(
-        default=None, description="The version retired, if checked (or send If-Match).", examples=[1]
-    )
 
 
 class MergeRequest(BaseModel):

@@ -47,8 +47,8 @@ from geocoder.normalize import strip_marks
 from geocoder.search import search
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests import databases
+from tests.synthetic import generate_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"

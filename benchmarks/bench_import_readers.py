@@ -34,8 +34,8 @@ from benchmarks.scratch import bundled_database
 from geocoder.reverse import ReverseQuery, reverse
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests import databases
+from tests.synthetic import generate_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "hoabinh"

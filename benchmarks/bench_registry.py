@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_registry.py [--rows N] [--repeats R]`` 
 minutes for 1M on a busy 2-CPU machine, a minute of it loading the points). It creates a
 throwaway database ``diachiso_bench_registry`` on the running cluster (or
 DIACHISO_DATABASE_URL's server), migrates it, loads N generated addresses
-(``importers.synthetic``, source "generated", ``is_generated``) with COPY and no codes,
+(``tests.synthetic``, source "generated", ``is_generated``) with COPY and no codes,
 then times, each in a transaction that is rolled back (best of R, VACUUM in between):
 
 * codes for N new rows before they are written, as the importers do
@@ -45,8 +45,8 @@ from addresses.db import make_engine
 from addresses.registry import assign_codes, next_serials
 from addresses.schema import SRID, address
 from importers import locate
-from importers.synthetic import generate_addresses
 from tests import databases
+from tests.synthetic import generate_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
 WARDS = ROOT / "data" / "hoabinh" / "wards_2025.geojson"
@@ -190,7 +190,8 @@ def before_insert(frame: pd.DataFrame) -> Callable[[Connection], int]:
 
     def run(conn: Connection) -> int:
         location = locate.location_codes(points)
-        registry = locate.registry_codes_for_new(conn, "fresh", ids)
+        known = locate.known_source_ids(conn, address, "fresh")  # as importers.pipeline does
+        registry = locate.registry_codes(conn, locate.is_new(pd.Series(ids, dtype=object), known))
         return int(len(location) == len(registry) and len(registry))
 
     return run

@@ -44,16 +44,16 @@ from typing import Final
 
 import httpx
 import mapbox_vector_tile
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, insert, inspect, select
 from sqlalchemy.engine import make_url
 
 from addresses import pgcluster
-from addresses.changes import CHANGE_LAYERS, record_change
+from addresses.changes import CHANGE_LAYERS
 from addresses.db import make_engine
-from addresses.schema import address, tile_invalidation
+from addresses.schema import SRID, address, tile_invalidation
 from addresses.settings import DatabaseSettings
 from tiles.layers import LAYERS
-from tiles.tilematrix import TileId, tiles_covering
+from tiles.tilematrix import TileId, tile_range
 
 ROOT = Path(__file__).resolve().parent.parent
 TIPG_VENV = ROOT / ".diachiso" / "bench" / "tipg-venv"
@@ -117,7 +117,7 @@ def tile_list(with_addresses: bool) -> list[Request]:
     requests: list[Request] = []
     for name in layers:
         zooms = [z for z in ZOOMS if LAYERS[name].serves(z)]
-        tiles = {tile for bbox in AREAS.values() for tile in tiles_covering(bbox, zooms)}
+        tiles = {tile for bbox in AREAS.values() for z in zooms for tile in tile_range(bbox, z)}
         requests += [Request(name, tile) for tile in sorted(tiles)]
     return requests
 
@@ -254,8 +254,9 @@ class Results:
 def clear_caches(engine: Engine) -> None:
     """Make every diachiso process evict every tile, as an edit of everything would, and wait for it."""
     with engine.begin() as conn:
+        everywhere = func.ST_MakeEnvelope(-180.0, -85.06, 180.0, 85.06, SRID)
         for layer in CHANGE_LAYERS:
-            record_change(conn, layer=layer, bbox=(-180.0, -85.06, 180.0, 85.06))
+            conn.execute(insert(tile_invalidation).values(layer=layer, bbox=everywhere))
     time.sleep(POLL_WAIT_SECONDS)
 
 

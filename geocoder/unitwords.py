@@ -18,9 +18,6 @@ from rapidfuzz.distance import OSA
 from addresses.vocabulary import ENGLISH_TERMS, UNIT_TERMS, UnitLevel
 from geocoder.normalize import strip_marks
 
-PROVINCE: Final = int(UnitLevel.PROVINCE)
-DISTRICT: Final = int(UnitLevel.DISTRICT)
-COMMUNE: Final = int(UnitLevel.COMMUNE)
 VILLAGE: Final = int(UnitLevel.VILLAGE)
 STREET: Final = int(UnitLevel.STREET)
 ALLEY: Final = int(UnitLevel.ALLEY)

@@ -13,7 +13,7 @@ saying which parameters apply is refused with a message naming the fix.
 >>> resolved = resolve_crs(None, override="EPSG:9211")
 >>> resolved.source, resolved.is_vn2000, resolved.crs.is_bound
 ('override', True, True)
->>> lons, lats = to_wgs84([431000.0], [2302800.0], crs=resolved)
+>>> lons, lats = wgs84_transformer(resolved).transform([431000.0], [2302800.0])
 >>> print(f"{lons[0]:.6f} {lats[0]:.6f}")
 105.338977 20.816674
 """
@@ -51,7 +51,6 @@ __all__ = [
     "geometries_to_wgs84",
     "parse_crs",
     "resolve_crs",
-    "to_wgs84",
     "wgs84_transformer",
 ]
 
@@ -204,23 +203,6 @@ def wgs84_transformer(crs: ResolvedCrs | CRS | str) -> Transformer:
     transformer = _cached_transformer(resolved.crs.to_json())
     _check_shift_count(resolved, transformer)
     return transformer
-
-
-def to_wgs84(
-    xs: ArrayLike, ys: ArrayLike, *, crs: ResolvedCrs | CRS | str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Transform coordinate arrays to WGS 84 ``(lons, lats)`` in one vectorized call.
-
-    >>> lons, lats = to_wgs84([105.338], [20.817], crs="EPSG:4326")
-    >>> float(lons[0]), float(lats[0])
-    (105.338, 20.817)
-    """
-    x = np.asarray(xs, dtype=np.float64)
-    y = np.asarray(ys, dtype=np.float64)
-    if x.shape != y.shape:
-        raise ValueError(f"xs and ys differ in shape: {x.shape} != {y.shape}")
-    lons, lats = wgs84_transformer(crs).transform(x, y)
-    return np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
 
 
 def geometries_to_wgs84(

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from addresses import registry
 from addresses.codes import encode_array, registry_codes_array
-from addresses.schema import address, admin_unit
+from addresses.schema import admin_unit
 
 #: A point this close (degrees, ~2 km) to a commune but outside every polygon belongs to the nearest.
 NEAREST_MARGIN_DEG = 0.02
@@ -93,11 +93,3 @@ def registry_codes(conn: Connection, is_new: NDArray[np.bool_]) -> NDArray[np.ob
     codes = np.full(len(is_new), None, dtype=object)
     codes[is_new] = registry_codes_array(registry.next_serials(conn, int(is_new.sum()))).astype(str)
     return codes
-
-
-def registry_codes_for_new(
-    conn: Connection, source: str, source_ids: NDArray[np.object_]
-) -> NDArray[np.object_]:
-    """Fresh registry codes for the ids this source has not imported yet (None for the others)."""
-    known = known_source_ids(conn, address, source)
-    return registry_codes(conn, is_new(pd.Series(source_ids, dtype=object), known))

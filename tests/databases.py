@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -83,3 +84,8 @@ def loaded_database(name: str) -> Iterator[tuple[str, Engine]]:
     finally:
         engine.dispose()
         drop_database(url)
+
+
+def head_revision(engine: Engine) -> str | None:
+    """The newest migration shipped with the code (the revision a migrated database is at)."""
+    return ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()

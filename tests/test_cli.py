@@ -20,8 +20,8 @@ from sqlalchemy import Engine, func, insert, inspect, select, text
 from addresses.codes import encode, is_valid_registry_code
 from addresses.queries import point_expression
 from addresses.schema import address, import_run, registry_counter
-from importers.synthetic import generate_addresses
 from tests.databases import loaded_database
+from tests.synthetic import generate_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
 

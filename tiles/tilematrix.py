@@ -3,9 +3,7 @@
 Tile ``z/x/y`` covers ``1 / 2**z`` of the world's width; ``y`` counts down from the
 north. Bounds are given in degrees (west, south, east, north), WGS 84.
 
->>> tile = tile_for(105.338, 20.817, 12)
->>> tile
-TileId(z=12, x=3246, y=1805)
+>>> tile = TileId(12, 3246, 1805)  # the tile of Hòa Bình city at zoom 12
 >>> [round(v, 4) for v in tile_bounds(tile)]
 [105.293, 20.7972, 105.3809, 20.8793]
 """
@@ -132,14 +130,6 @@ def latitude_of(row: float, z: int) -> float:
     return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / (1 << z)))))
 
 
-def tile_for(lon: float, lat: float, z: int) -> TileId:
-    """The tile of zoom ``z`` that contains a point."""
-    last = (1 << z) - 1
-    x = min(last, max(0, math.floor(column_of(lon, z))))
-    y = min(last, max(0, math.floor(row_of(lat, z))))
-    return TileId(z, x, y)
-
-
 def tile_bounds(tile: TileId, *, margin: float = 0.0) -> BBox:
     """The tile's bounds in degrees, grown by ``margin`` tile widths on every side.
 
@@ -175,15 +165,6 @@ def tile_range(bbox: Sequence[float], z: int, *, margin: float = 0.0) -> TileRan
         clamp(column_of(east, z) + margin),
         clamp(row_of(south, z) + margin),
     )
-
-
-def tiles_covering(bbox: Sequence[float], zooms: Sequence[int]) -> list[TileId]:
-    """Every tile of the given zooms that a box touches, zoom by zoom.
-
-    >>> [str(t) for t in tiles_covering((105.30, 20.80, 105.38, 20.87), [11, 12])]
-    ['11/1623/902', '12/3246/1805']
-    """
-    return [tile for z in zooms for tile in tile_range(bbox, z)]
 
 
 def degrees_per_unit(tile: TileId) -> float:

@@ -1,7 +1,7 @@
 """Digital address codes and the address registry over HTTP: look-ups, plates and staff edits.
 
-Thin glue over :mod:`addresses.registry` and :mod:`addresses.plates`. A typed code may
-be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
+Thin glue over :mod:`addresses.registry`, :mod:`addresses.merging` and :mod:`addresses.plates`.
+A typed code may be spelt any way people write it (spaces, dashes, lower case); a mistyped one answers
 400 saying why, a well-formed one never issued 404, and a retired registry code
 answers with the address in force (never "not found"). Every edit runs in one
 transaction (``db.begin()``) committed before the answer is sent; edits need an
@@ -16,18 +16,14 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from addresses.access import check_address_access
 from addresses.accounts import Principal
 from addresses.errors import GoneError, InvalidParameterError
+from addresses.feed import Changeset
 from addresses.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from addresses.merging import merge_addresses
 from addresses.plates import plate_png, plate_svg
 from addresses.queries import AddressRecord
-from addresses.registry import (
-    RegistryLookup,
-    lookup_code,
-    lookup_registry,
-    merge_addresses,
-)
+from addresses.registry import RegistryLookup, lookup_code, lookup_registry
 from api.deps import Db, require_role, settings
 from api.responses import GeoJSONResponse, Responses, error_responses
 from api.schemas_codes import (
@@ -286,19 +282,20 @@ def get_plate_png(
     summary="Merge addresses into one",
     description="Retires every address of `codes` with `into` as its successor, all or nothing: one "
     "that cannot be retired (already retired, proposed, or `into` itself) fails the whole merge (409). "
-    f"{EDIT_ACCESS}",
+    "The merge is one changeset of kind `merge` whose comment is `reason`: a version of action "
+    "`retire` for each address retired and one of action `merge` for `into`, in their histories and "
+    f"in /events. {EDIT_ACCESS}",
     responses={
         200: {"description": "The address kept and those retired into it."},
         **_errors(400, 401, 403, 404, 409, 422),
     },
 )
 def post_merge(*, db: Db, who: Editor, merge: MergeRequest) -> MergeAnswer:
-    """Retire the addresses into one, all or nothing."""
+    """Retire the addresses into one, all or nothing, in one changeset of kind merge."""
     with db.begin() as conn:
-        check_address_access(conn, who, [*merge.codes, merge.into])
-        result = merge_addresses(
-            conn, merge.codes, into=merge.into, reason=merge.reason, changed_by=who.username
-        )
+        merging = Changeset(conn, who, comment=merge.reason, kind="merge")
+        result = merge_addresses(merging, merge.codes, into=merge.into)
+        merging.close()
     return MergeAnswer(
         survivor=address_feature(result.survivor),
         retired=[address_feature(record) for record in result.retired],

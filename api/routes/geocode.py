@@ -48,7 +48,7 @@ from geocoder.geocodejson import (
     search_feature,
     search_query_json,
 )
-from geocoder.index import GeocoderIndex, IndexState
+from geocoder.index import IndexState
 from geocoder.parse import parse
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
@@ -60,14 +60,6 @@ MAX_RESULTS: Final = 50
 MAX_QUERY_CHARS: Final = 300
 
 SearchType = ResultType
-
-
-async def current_index(state: State) -> GeocoderIndex:
-    """The application's index as it stands (the background refresher keeps it current)."""
-    return state.geocoder
-
-
-Index = Annotated[GeocoderIndex, Depends(current_index)]
 
 
 # --- parameters ------------------------------------------------------------------------------------

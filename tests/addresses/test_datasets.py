@@ -40,9 +40,9 @@ from geocoder.search import search
 from importers.mapping import FieldMapping, default_mapping
 from importers.pipeline import ImportOptions, import_file
 from tests.files import point_file
+from tests.tilemath import tile_for
 from tiles import layers
 from tiles.mvt import build_tile
-from tiles.tilematrix import tile_for
 
 pytestmark = pytest.mark.db
 

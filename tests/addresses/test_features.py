@@ -13,7 +13,7 @@ from addresses.datasets import DATASETS
 from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import address, admin_unit
 from addresses.types import BBox
-from importers.crs import VN2000_TOWGS84, to_wgs84, wgs84_transformer
+from importers.crs import VN2000_TOWGS84, wgs84_transformer
 
 spatial_ref_sys = Table(
     "spatial_ref_sys",
@@ -48,7 +48,7 @@ def _add_address(conn: Connection, lon: float, lat: float, source_id: str, commu
 
 def _city_address(conn: Connection) -> int:
     """An address exactly at (CITY_E, CITY_N) of EPSG:9211, placed with importers.crs."""
-    lons, lats = to_wgs84([CITY_E], [CITY_N], crs="EPSG:9211")
+    lons, lats = wgs84_transformer("EPSG:9211").transform([CITY_E], [CITY_N])
     return _add_address(conn, float(lons[0]), float(lats[0]), "city")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from addresses.errors import InvalidParameterError, StatusTransitionError
 from addresses.plates import plate_png, plate_size_px, plate_svg, plate_url
 from addresses.queries import AddressRecord
-from addresses.registry import create_address, retire_address
+from tests.records import new_address, retire_address
 
 BASE_URL = "https://diachiso.phutho.gov.vn"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -25,9 +25,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def record(conn: Connection) -> AddressRecord:
     """A real address in Xã Mai Châu, with text that needs escaping."""
-    return create_address(
-        conn, lon=105.0833, lat=20.6601, house_number="12A", alley="3 <b>&", village_name="Xóm Lác"
-    )
+    return new_address(conn, 105.0833, 20.6601, house_number="12A", alley="3 <b>&", village_name="Xóm Lác")
 
 
 def _texts(svg: str) -> list[str]:
@@ -97,9 +95,9 @@ def test_png_scale(record: AddressRecord) -> None:
 
 
 def test_proposed_plates_say_so_and_retired_addresses_get_none(conn: Connection) -> None:
-    proposed = create_address(conn, lon=105.338, lat=20.817, house_number="5", status="proposed")
+    proposed = new_address(conn, 105.338, 20.817, house_number="5", status="proposed")
     assert _texts(plate_svg(proposed, base_url=BASE_URL))[0] == "MÃ ĐỊA CHỈ SỐ · ĐỀ XUẤT"
-    active = create_address(conn, lon=105.338, lat=20.817, house_number="7")
+    active = new_address(conn, 105.338, 20.817, house_number="7")
     assert _texts(plate_svg(active, base_url=BASE_URL))[0] == "MÃ ĐỊA CHỈ SỐ"
     retired = retire_address(conn, active.registry_code, reason="demolished")
     with pytest.raises(StatusTransitionError, match="print a plate"):
@@ -107,10 +105,10 @@ def test_proposed_plates_say_so_and_retired_addresses_get_none(conn: Connection)
 
 
 def test_a_long_address_wraps_and_stays_left_of_the_qr_code(conn: Connection) -> None:
-    record = create_address(
+    record = new_address(
         conn,
-        lon=105.338,
-        lat=20.817,
+        105.338,
+        20.817,
         house_number="1806/127/2",
         alley="ngách 5/12",
         street="Đường Trần Hưng Đạo kéo dài",

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from addresses import migrate
 from addresses.schema import admin_unit, metadata
+from tests import databases
 
 
 def test_migrations_produce_exactly_the_schema(engine: Engine) -> None:
@@ -23,7 +24,7 @@ def test_migrations_produce_exactly_the_schema(engine: Engine) -> None:
 
 
 def test_database_is_at_the_head_revision(engine: Engine) -> None:
-    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    assert migrate.current_revision(engine) == databases.head_revision(engine)
 
 
 def _unit(code: str, valid_from: dt.date | None, valid_to: dt.date | None) -> dict[str, object]:

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, delete
 
 from addresses.queries import AddressRecord
-from addresses.registry import create_address
 from addresses.schema import address, address_history, tile_invalidation
+from tests.records import new_address
 
 CITY_CENTRE = (105.338, 20.817)
 """A point in Hoa Binh city, lon and lat (the tiles and pages tests look there)."""
@@ -22,7 +22,7 @@ def committed_address(
     """An address in the city centre, committed (the app's pool has other connections), deleted after."""
     with engine.begin() as conn:
         lon, lat = CITY_CENTRE
-        record = create_address(conn, lon=lon, lat=lat, house_number=house_number, street=street)
+        record = new_address(conn, lon, lat, house_number=house_number, street=street)
     try:
         yield record
     finally:

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, delete
 
 from addresses.codes import registry_code
 from addresses.queries import AddressRecord
-from addresses.registry import create_address
 from addresses.schema import address, address_history, tile_invalidation
 from api.deps import app_state_of
+from tests.records import new_address
 
 MAI_HA = "05200"
 
@@ -24,9 +24,7 @@ MAI_HA = "05200"
 def record(engine: Engine, client: TestClient) -> Iterator[AddressRecord]:
     """An address committed for the app to see, deleted afterwards (and forgotten by the app's index)."""
     with engine.begin() as conn:
-        created = create_address(
-            conn, lon=105.0717, lat=20.6512, house_number="12A", alley="3", village_name="Xóm Lác"
-        )
+        created = new_address(conn, 105.0717, 20.6512, house_number="12A", alley="3", village_name="Xóm Lác")
     yield created
     with engine.begin() as conn:
         conn.execute(delete(address_history).where(address_history.c.address_id == created.id))

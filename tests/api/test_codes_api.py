@@ -302,9 +302,22 @@ def test_retire_leads_the_old_code_to_its_successor(client: TestClient, created:
 
 def test_merge_retires_several_into_one_all_or_nothing(client: TestClient, created: list[str]) -> None:
     first, second, third = (_create(client, created, *_point(10 + n))["id"] for n in range(3))
+    start = client.get("/events", params={"after": 0, "limit": 1}).json()["last_seq"]
 
-    merged = client.post("/addresses/merge", json={"codes": [first, _grouped(second)], "into": third})
+    merged = client.post(
+        "/addresses/merge", json={"codes": [first, _grouped(second)], "into": third, "reason": "one house"}
+    )
     assert merged.status_code == 200, merged.text
+    events = client.get("/events", params={"after": start}).json()["events"]
+    assert [(e["key"], e["version"], e["action"]) for e in events] == [
+        (first, 2, "retire"),
+        (second, 2, "retire"),
+        (third, 2, "merge"),
+    ]
+    assert len({e["changeset_id"] for e in events}) == 1
+    for code, action in ((first, "retire"), (third, "merge")):
+        last = client.get(f"/addresses/{code}/history").json()["versions"][-1]
+        assert (last["version"], last["action"], last["comment"]) == (2, action, "one house")
     body = merged.json()
     assert body["survivor"]["id"] == third
     assert [(f["id"], f["properties"]["status"]) for f in body["retired"]] == [

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, delete, update
 
 from addresses import changes
 from addresses.codes import decode
-from addresses.registry import create_address, retire_address
 from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
 from tests.api.test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, _watch
 from tests.fresh_database import live_server
+from tests.records import new_address, retire_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -33,12 +33,8 @@ NEW_POINT = (105.3352, 20.8151)
 def retired_pair(engine: Engine) -> Iterator[tuple[str, str]]:
     """(retired code, successor code): committed, so the server sees them."""
     with engine.begin() as conn:
-        old = create_address(
-            conn, lon=OLD_POINT[0], lat=OLD_POINT[1], house_number="3", village_name="Xóm Lác"
-        )
-        new = create_address(
-            conn, lon=NEW_POINT[0], lat=NEW_POINT[1], house_number="3A", village_name="Xóm Lác"
-        )
+        old = new_address(conn, OLD_POINT[0], OLD_POINT[1], house_number="3", village_name="Xóm Lác")
+        new = new_address(conn, NEW_POINT[0], NEW_POINT[1], house_number="3A", village_name="Xóm Lác")
         retire_address(conn, old.registry_code, reason="rebuilt", successor=new.registry_code)
     yield old.registry_code_display, new.registry_code_display
     ours = address.c.id.in_([old.id, new.id])

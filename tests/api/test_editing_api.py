@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from addresses.schema import change_event, changeset, feature_version, registry_counter, tile_invalidation
 from tests.accounts import create_account, create_token, remove_rows_after, row_marks
 from tests.addresses.test_editing import Commune, _communes
-from tiles.tilematrix import tile_for
+from tests.tilemath import tile_for
 
 INJECTIONS = (
     "'; DROP TABLE address; --",

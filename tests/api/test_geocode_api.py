@@ -28,7 +28,6 @@ from sqlalchemy import Engine, delete
 
 from addresses import changes
 from addresses.codes import encode
-from addresses.registry import create_address
 from addresses.schema import address, address_history
 from addresses.settings import DatabaseSettings
 from api.app import create_app
@@ -37,6 +36,7 @@ from api.routes.geocode import SearchType
 from api.settings import ApiSettings
 from geocoder.batch_stream import ClientGoneError, CsvPipe
 from geocoder.search import RESULT_TYPES
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
@@ -285,7 +285,7 @@ def test_reverse_at_a_day_before_2025_reads_the_old_units(client: TestClient) ->
 def test_reverse_finds_the_registry_code_of_an_address_there(client: TestClient, engine: Engine) -> None:
     lon, lat = 105.0717458, 20.6512401
     with engine.begin() as conn:
-        record = create_address(conn, lon=lon + 0.00002, lat=lat, house_number="9", village_name="Xóm Lác")
+        record = new_address(conn, lon + 0.00002, lat, house_number="9", village_name="Xóm Lác")
     try:
         # /reverse answers from the index: a new address shows up once the refresher has seen it (this
         # call or the refresher's own period, whichever came first: either way under the index's lock)
@@ -467,7 +467,7 @@ def test_a_new_address_is_found_by_its_registry_code_after_the_background_refres
     eager_client: TestClient, engine: Engine
 ) -> None:
     with engine.begin() as conn:
-        record = create_address(conn, lon=105.0717, lat=20.6513, house_number="11", village_name="Xóm Lác")
+        record = new_address(conn, 105.0717, 20.6513, house_number="11", village_name="Xóm Lác")
     try:
         [feature] = _search_until(eager_client, record.registry_code_display, found=True)
         geocoding = _geocoding(feature)
@@ -477,6 +477,48 @@ def test_a_new_address_is_found_by_its_registry_code_after_the_background_refres
     finally:
         remove_address(engine, record.id)
     assert _search_until(eager_client, record.registry_code_display, found=False) == []
+
+
+def _top_code_until(client: TestClient, q: str, code: str, within_s: float = 60) -> str | None:
+    """Search until the first answer carries ``code`` (the background refresh catching up); its code."""
+    deadline = time.monotonic() + within_s
+    while True:
+        features = _features(client, "/search", q=q)
+        top = _geocoding(features[0])["registry_code"] if features else None
+        if top == code or time.monotonic() > deadline:
+            return top
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def feed_client(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """An app whose refresher only follows the change feed (its periodic look is an hour away)."""
+    monkeypatch.setenv("DIACHISO_GEOCODE_CHECK_EVERY_S", "3600")
+    app = create_app(DatabaseSettings(database_url=database_url), ApiSettings())
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_a_merged_address_leads_search_to_the_one_kept_through_the_change_feed(
+    feed_client: TestClient, engine: Engine, staff_token: str
+) -> None:
+    with engine.begin() as conn:
+        kept = new_address(conn, 105.0717, 20.6516, house_number="15", village_name="Xóm Lác")
+        merged = new_address(conn, 105.07172, 20.6516, house_number="15B", village_name="Xóm Lác")
+    staff = TestClient(feed_client.app, headers={"Authorization": f"Bearer {staff_token}"})
+    code = merged.registry_code
+    try:
+        assert _top_code_until(feed_client, code, code) == code  # the feed's create events got it in
+        body = {"codes": [code], "into": kept.registry_code, "reason": "one house"}
+        assert staff.post("/addresses/merge", json=body).status_code == 200
+        assert _top_code_until(feed_client, code, kept.registry_code) == kept.registry_code
+        note = _geocoding(_features(feed_client, "/search", q=code)[0]).get("note")
+        assert "retired" in str(note)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(address.update().where(address.c.id == merged.id).values(successor_id=None))
+        remove_address(engine, merged.id)
+        remove_address(engine, kept.id)
 
 
 # --- generated requests (schemathesis) -------------------------------------------------------------

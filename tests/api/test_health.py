@@ -5,18 +5,18 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.deps import app_state_of
 from api.settings import ApiSettings
+from tests import databases
 
 
 def test_status_counts_the_bundled_data(client: TestClient, engine: Engine) -> None:
     body = client.get("/status").json()
     assert body["status"] == "ok"
-    assert body["schema_revision"] == migrate.head_revision(engine)
+    assert body["schema_revision"] == databases.head_revision(engine)
     assert body["counts"]["admin_unit"] == 210 + 111  # and the communes' periods before 2020
     assert body["counts"]["unit_lineage"] == 155 + 116  # 2025 links, then those of 2008-2021
 

@@ -21,9 +21,9 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import Engine, delete
 
-from addresses.registry import create_address
 from addresses.schema import address, address_history, tile_invalidation
 from tests.api.test_viewer_browser import ARTIFACTS, browser, live_url  # noqa: F401 (fixtures)
+from tests.records import new_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -187,7 +187,7 @@ def test_a_chosen_geojson_file_shows_its_features(
 def plate_address(engine: Engine) -> Iterator[tuple[str, float, float]]:
     """An address registered for the plate test (committed: the server must see it)."""
     with engine.begin() as conn:
-        record = create_address(conn, lon=105.3381, lat=20.8172, house_number="15", street="Trần Hưng Đạo")
+        record = new_address(conn, 105.3381, 20.8172, house_number="15", street="Trần Hưng Đạo")
     yield record.registry_code, record.lon, record.lat
     with engine.begin() as conn:
         conn.execute(delete(address_history).where(address_history.c.address_id == record.id))

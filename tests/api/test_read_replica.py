@@ -19,7 +19,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from tests.accounts import create_token
 from tests.databases import loaded_database
-from tiles.tilematrix import tile_for
+from tests.tilemath import tile_for
 
 pytestmark = pytest.mark.db
 

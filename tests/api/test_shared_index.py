@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from addresses import changes
-from addresses.registry import create_address
 from addresses.schema import address, address_history
 from tests.api.live import live_server
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
@@ -80,7 +80,7 @@ def test_an_edit_shows_in_both_workers_after_the_refresh(shared: tuple[str, Path
     base = shared[0]
     before = {status["source"] for status in _statuses(base).values()}
     with engine.begin() as conn:
-        record = create_address(conn, lon=105.0717, lat=20.6512, house_number="77", village_name="Xóm Lác")
+        record = new_address(conn, 105.0717, 20.6512, house_number="77", village_name="Xóm Lác")
     try:
         code = record.registry_code
         statuses = _statuses(base, lambda index: index["source"] not in before)

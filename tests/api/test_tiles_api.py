@@ -24,13 +24,13 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine, column, delete, func, insert, select, table
 
-from addresses.changes import record_change
 from addresses.schema import village
 from addresses.settings import DatabaseSettings
 from api.app import create_app
 from api.settings import ApiSettings, TileSettings
+from tests.records import record_change
+from tests.tilemath import tile_for
 from tiles.layers import get_layer
-from tiles.tilematrix import tile_for
 from tiles.workers import open_tiles
 
 MVT = "application/vnd.mapbox-vector-tile"

@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from addresses.codes import decode, encode
-from addresses.registry import create_address
 from addresses.schema import address, address_history, tile_invalidation
 from addresses.settings import DatabaseSettings
 from api.app import STATIC_DIR, create_app
 from api.settings import ApiSettings
 from tests.fresh_database import live_server
+from tests.records import new_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -70,7 +70,7 @@ def registered_address(engine: Engine, first_result: dict[str, Any]) -> Iterator
     """An address registered at the first result's point (committed: the server must see it)."""
     lon, lat = first_result["geometry"]["coordinates"]
     with engine.begin() as conn:
-        record = create_address(conn, lon=lon, lat=lat, house_number="7", village_name="Xóm Lác")
+        record = new_address(conn, lon, lat, house_number="7", village_name="Xóm Lác")
     yield record.registry_code
     with engine.begin() as conn:
         conn.execute(delete(address_history).where(address_history.c.address_id == record.id))

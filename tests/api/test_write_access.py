@@ -27,7 +27,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
-from addresses.registry import create_address
 from addresses.schema import (
     address,
     address_history,
@@ -40,6 +39,7 @@ from addresses.schema import (
     village,
 )
 from tests.accounts import create_account, create_token, login
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
@@ -101,8 +101,8 @@ def _existing(conn: Connection, table: Table, commune_id: int) -> tuple[str, int
 def targets(engine: Engine) -> Iterator[Fixture]:
     """Two active addresses in Phường Hòa Bình, committed; removed at the end."""
     with engine.begin() as conn:
-        one = create_address(conn, lon=POINT[0], lat=POINT[1], house_number="31", village_name="Xóm Lác")
-        two = create_address(conn, lon=POINT[0] + 0.0002, lat=POINT[1], house_number="33")
+        one = new_address(conn, POINT[0], POINT[1], house_number="31", village_name="Xóm Lác")
+        two = new_address(conn, POINT[0] + 0.0002, POINT[1], house_number="33")
         unit = conn.execute(
             select(admin_unit.c.id, admin_unit.c.version).where(
                 admin_unit.c.code == HOA_BINH, admin_unit.c.level == 3, admin_unit.c.valid_to.is_(None)

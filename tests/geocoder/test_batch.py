@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine
 
 from addresses.codes import encode
 from addresses.errors import InvalidParameterError
-from addresses.registry import create_address
 from geocoder.batch import OUTPUT_COLUMNS, BatchOptions, cache_key, geocode_csv, skeleton
 from geocoder.index import GeocoderIndex
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
@@ -109,8 +109,8 @@ def test_added_columns_never_clobber_input_columns(index: GeocoderIndex) -> None
 
 
 def test_house_numbers_reuse_the_street_found_first(conn: Connection) -> None:
-    first = create_address(conn, lon=105.3405, lat=20.8165, house_number="14", street="Trần Hưng Đạo")
-    second = create_address(conn, lon=105.3409, lat=20.8168, house_number="16", street="Trần Hưng Đạo")
+    first = new_address(conn, 105.3405, 20.8165, house_number="14", street="Trần Hưng Đạo")
+    second = new_address(conn, 105.3409, 20.8168, house_number="16", street="Trần Hưng Đạo")
     index = GeocoderIndex.load(conn)
     text = (
         "address\n"
@@ -130,7 +130,7 @@ def test_house_numbers_reuse_the_street_found_first(conn: Connection) -> None:
 
 def test_refreshes_the_index_when_given_a_connection(conn: Connection) -> None:
     index = GeocoderIndex.load(conn, check_every_s=0)
-    create_address(conn, lon=105.3405, lat=20.8165, house_number="14", street="Trần Hưng Đạo")
+    new_address(conn, 105.3405, 20.8165, house_number="14", street="Trần Hưng Đạo")
     out = io.StringIO()
     text = io.StringIO('a\n"Số 14 Trần Hưng Đạo, Hòa Bình"\n')
     geocode_csv(index, conn, text, out, options=BatchOptions(column="a"))

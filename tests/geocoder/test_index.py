@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from addresses.registry import create_address
 from addresses.schema import admin_unit, village
 from geocoder.entries import Entry
 from geocoder.houses import HouseRows, HouseStore, house_key
 from geocoder.index import GeocoderIndex
 from geocoder.search import search
+from tests.records import new_address
 
 pytestmark = pytest.mark.db
 
@@ -141,8 +141,8 @@ def test_refresh_after_inserting_a_village(conn: Connection) -> None:
 
 def test_refresh_after_new_addresses_reloads_the_arrays(conn: Connection) -> None:
     fresh = GeocoderIndex.load(conn)
-    create_address(conn, lon=105.3405, lat=20.8165, house_number="14", street="Trần Hưng Đạo")
-    create_address(conn, lon=105.3409, lat=20.8168, house_number="16", street="Trần Hưng Đạo")
+    new_address(conn, 105.3405, 20.8165, house_number="14", street="Trần Hưng Đạo")
+    new_address(conn, 105.3409, 20.8168, house_number="16", street="Trần Hưng Đạo")
     assert fresh.refresh_if_stale(conn, force=True) is True
     stats = fresh.stats()
     assert stats.addresses == 2

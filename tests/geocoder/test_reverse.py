@@ -14,10 +14,10 @@ from shapely.geometry import LineString, shape
 from sqlalchemy import Connection, func, select
 
 from addresses.errors import InvalidParameterError, OutOfTerritoryError
-from addresses.registry import create_address, retire_address
 from addresses.schema import admin_unit
 from geocoder.results import OLD_UNITS_PRECISION
 from geocoder.reverse import ReverseQuery, reverse
+from tests.records import new_address, retire_address
 
 pytestmark = pytest.mark.db
 
@@ -165,8 +165,8 @@ def test_impossible_parameters(conn: Connection) -> None:
 
 
 def test_nearest_address_within_the_radius(conn: Connection) -> None:
-    near = create_address(conn, lon=105.3382, lat=20.8171, house_number="7", street="Cù Chính Lan")
-    gone = create_address(conn, lon=105.33801, lat=20.81701, house_number="9", street="Cù Chính Lan")
+    near = new_address(conn, 105.3382, 20.8171, house_number="7", street="Cù Chính Lan")
+    gone = new_address(conn, 105.33801, 20.81701, house_number="9", street="Cù Chính Lan")
     retire_address(conn, gone.registry_code, reason="demolished")
     result = reverse(conn, query=ReverseQuery(*HOA_BINH))
     assert result.address is not None

@@ -23,13 +23,13 @@ from shapely.geometry import shape
 from sqlalchemy import Connection, select
 
 from addresses.errors import OutOfTerritoryError
-from addresses.registry import retire_address
 from addresses.schema import address
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
 from geocoder.reverse import ReverseQuery, reverse_in_db
 from geocoder.reverse_memory import Connect, ReverseIndex, reverse_in_memory
 from importers import synth
+from tests.records import retire_address
 
 pytestmark = pytest.mark.db
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from benchmarks import devset, variants
-from geocoder.batch import geocode_csv
+from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.parse import parse
@@ -193,7 +193,7 @@ def test_the_batch_says_what_was_matched_and_how_sure_each_column_is(index: Geoc
     """match_level, point_precision and old_units_precision: exact only when they are."""
     text = 'address\n"Xã Pà Cò"\n"xa Ha Bi, huyen Kim Boi"\n"xom Lac, Chieng Chau, Mai Chau"\n'
     out = io.StringIO()
-    geocode_csv(index, None, io.StringIO(text), out, column="address")
+    geocode_csv(index, None, io.StringIO(text), out, options=BatchOptions(column="address"))
     pa_co, ha_bi, lac = csv.DictReader(io.StringIO(out.getvalue()))
     # a 2025 commune formed from four: the old commune column shows one, and says so
     assert (pa_co["match_level"], pa_co["commune_code"]) == ("commune", "05212")

@@ -13,10 +13,10 @@ from sqlalchemy import Connection, Engine
 
 from addresses.codes import encode, format_location_code
 from addresses.errors import InvalidCodeError, InvalidParameterError
-from addresses.registry import create_address, retire_address
 from geocoder.index import GeocoderIndex
 from geocoder.results import GeocodeResult
 from geocoder.search import SearchFilters, autocomplete, search
+from tests.records import new_address, retire_address
 
 pytestmark = pytest.mark.db
 
@@ -239,10 +239,10 @@ def test_house_number_found_on_a_place_address(index: GeocoderIndex) -> None:
 @pytest.fixture
 def with_addresses(conn: Connection) -> dict[str, str]:
     """Three addresses on Trần Hưng Đạo (one retired into another), one in a village; their codes."""
-    first = create_address(conn, lon=105.3401, lat=20.8162, house_number="12A", street="Trần Hưng Đạo")
-    second = create_address(conn, lon=105.3405, lat=20.8165, house_number="14", street="Trần Hưng Đạo")
-    third = create_address(conn, lon=105.3409, lat=20.8168, house_number="16", street="Trần Hưng Đạo")
-    village = create_address(conn, lon=105.0830, lat=20.6600, house_number="5", village_name="Bản Lác")
+    first = new_address(conn, 105.3401, 20.8162, house_number="12A", street="Trần Hưng Đạo")
+    second = new_address(conn, 105.3405, 20.8165, house_number="14", street="Trần Hưng Đạo")
+    third = new_address(conn, 105.3409, 20.8168, house_number="16", street="Trần Hưng Đạo")
+    village = new_address(conn, 105.0830, 20.6600, house_number="5", village_name="Bản Lác")
     retire_address(conn, first.registry_code, reason="renumbered", successor=third.registry_code)
     return {
         "retired": first.registry_code,
@@ -397,8 +397,8 @@ def test_a_street_in_every_commune_is_found_in_the_one_named(conn: Connection) -
     wards = [e for e in index.state.entries if e.kind == "commune"]
     codes = {}
     for number, ward_entry in enumerate(wards, start=1):
-        record = create_address(
-            conn, lon=ward_entry.lon, lat=ward_entry.lat, house_number=str(number), street="Quốc lộ 6"
+        record = new_address(
+            conn, ward_entry.lon, ward_entry.lat, house_number=str(number), street="Quốc lộ 6"
         )
         assert ward_entry.current_unit is not None
         codes[ward_entry.current_unit.code] = (number, record.registry_code)

@@ -12,8 +12,8 @@ from addresses.codes import decode, is_valid_registry_code, registry_serial
 from addresses.schema import address
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import write
+from tests.synthetic import generate_addresses
 
 
 def _wards(data_dir: Path) -> gpd.GeoSeries:

@@ -22,8 +22,8 @@ from addresses.schema import address, tile_invalidation, village
 from importers import load, prepare
 from importers.mapping import FieldMapping, default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import INSIDE, village_frame, write
+from tests.synthetic import generate_addresses
 
 MAPPING = FieldMapping("villages", {"source_id": ("id",), "name": ("ten",)})
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from pyproj.transformer import TransformerGroup
 
@@ -24,7 +24,6 @@ from importers.crs import (
     bind_official_vn2000,
     geometries_to_wgs84,
     resolve_crs,
-    to_wgs84,
     wgs84_transformer,
 )
 
@@ -84,6 +83,18 @@ TM3_106 = "+proj=tmerc +lat_0=0 +lon_0=106 +k=0.9999 +x_0=500000 +y_0=0 +ellps=W
 
 
 # --- independent reference: inverse TM, geocentric, Helmert (coordinate frame) -------------
+
+
+def to_wgs84(
+    xs: ArrayLike, ys: ArrayLike, *, crs: ResolvedCrs | CRS | str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Transform coordinate arrays to WGS 84 ``(lons, lats)`` with the importers' transformer."""
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"xs and ys differ in shape: {x.shape} != {y.shape}")
+    lons, lats = wgs84_transformer(crs).transform(x, y)
+    return np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
 
 
 def inverse_tm(

@@ -18,8 +18,9 @@ from addresses.schema import address, address_history, registry_counter
 from importers import load
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import write
+from tests.records import new_address
+from tests.synthetic import generate_addresses
 
 
 def _generated(data_dir: Path, count: int, seed: int) -> gpd.GeoDataFrame:
@@ -139,7 +140,7 @@ def test_an_aborted_import_burns_no_registry_serial(
 def test_serials_are_drawn_in_one_block_and_a_created_address_takes_the_next(conn: Connection) -> None:
     first = registry.next_serials(conn, 1000)
     assert first.tolist() == list(range(int(first[0]), int(first[0]) + 1000))
-    created = registry.create_address(conn, lon=105.338, lat=20.817, house_number="1")
+    created = new_address(conn, 105.338, 20.817, house_number="1")
     assert registry_serial(created.registry_code) == int(first[-1]) + 1
     assert registry.next_serials(conn, 0).size == 0
     counter = conn.execute(select(func.count()).select_from(registry_counter)).scalar_one()
@@ -154,7 +155,7 @@ def test_an_editor_never_holds_the_counter_while_a_large_load_holds_the_table(en
 
         def draw() -> None:
             editor.begin()
-            created = registry.create_address(editor, lon=105.338, lat=20.817)  # a serial, then a row
+            created = new_address(editor, 105.338, 20.817)  # a serial, then a row
             drawn.append(registry_serial(created.registry_code))
             editor.rollback()
 

@@ -28,8 +28,8 @@ from addresses.settings import DatabaseSettings
 from geocoder.reverse import ReverseQuery, reverse
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
-from importers.synthetic import generate_addresses
 from tests.importers.builders import INSIDE
+from tests.synthetic import generate_addresses
 
 READERS = 12
 MAX_WAIT_S = 2.0

@@ -12,12 +12,14 @@ import pytest
 import shapely
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from addresses.changes import record_change, record_rows, record_written, snapshot
+from addresses.changes import record_rows, record_written, snapshot
 from addresses.errors import InvalidParameterError, NotFoundError
 from addresses.schema import admin_unit, tile_invalidation, village
 from importers.mapping import FieldMapping
 from importers.pipeline import ImportOptions, import_file
 from tests.files import point_file
+from tests.records import record_change
+from tests.tilemath import tile_for, tiles_covering
 from tiles.cache import EMPTY_TILE, TileCache, encode_tile
 from tiles.invalidation import changed_bboxes, watermark_now
 from tiles.layers import LAYERS, get_layer, layers_fed_by
@@ -28,10 +30,8 @@ from tiles.tilematrix import (
     EXTENT,
     TileId,
     tile_bounds,
-    tile_for,
     tile_id,
     tile_range,
-    tiles_covering,
 )
 
 HOA_BINH_CITY = (105.338, 20.817)

@@ -1,4 +1,4 @@
-"""Synthetic address points for scale tests and benchmarks, labelled as generated in the data.
+"""Synthetic address points for tests and benchmarks (not the app: `diachiso synth` is importers.synth).
 
 Every row carries ``generated = true`` and the source label "generated", so generated
 points can never be mistaken for surveyed ones. Points are drawn uniformly inside the
@@ -56,7 +56,7 @@ def generate_addresses(wards: gpd.GeoSeries, count: int, *, seed: int = 2025) ->
             "house_number": house_numbers(count, rng),
             "street": STREETS[rng.integers(0, len(STREETS), count)],
             "generated": True,
-            "source_note": f"{GENERATED_SOURCE} by importers.synthetic (seed {seed}), not surveyed",
+            "source_note": f"{GENERATED_SOURCE} by tests.synthetic (seed {seed}), not surveyed",
         },
         geometry=points_in(wards, count, rng),
         crs="EPSG:4326",
