@@ -107,9 +107,20 @@ def check_text(rows: pd.DataFrame, features: NDArray[np.int64], spec: DatasetSpe
     Everything :func:`importers.pipeline.validate_rows` checks that one row decides
     alone (repeated ids are checked over the whole file).
     """
-    rows, stripped = strip_by_field(normalise_text(rows), features)
+    rows, stripped = strip_by_field(normalise_text(_gaps_as_none(rows)), features)
     problems = required_problems(rows, features, spec) + text_problems(rows, features)
     return TextChecks(rows, problems + status_problems(rows, features), stripped)
+
+
+def _gaps_as_none(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns holding no value as None objects, as mapping gives a file's empty columns.
+
+    A chunk of a text column may hold only its gaps (NaN), which pandas would then
+    take for a float column.
+    """
+    nothing = np.full(len(rows), None, dtype=object)
+    empty = {str(name): pd.Series(nothing, index=rows.index) for name in rows if rows[name].isna().all()}
+    return rows.assign(**empty) if empty else rows
 
 
 def strip_by_field(
@@ -192,7 +203,7 @@ def row_chunks(
     ImportValidationError (inside the COPY consuming the chunks, which aborts it).
     """
     kept_before = 0
-    for rows in chunk_bounds(len(chunked.rows)):
+    for rows in chunk_bounds(len(chunked.rows), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
         keep = chunked.shapes.keep[rows]
         text = check_text(chunked.rows.iloc[rows], chunked.features[rows], chunked.spec)
         findings.add(text, unstorable_problems(chunked.fields.iloc[rows], chunked.features[rows]), keep)
