@@ -28,6 +28,8 @@ from numpy.typing import NDArray
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from importers import prepare
+from importers.mapping import FieldMapping, apply_mapping
+from importers.readers import FEATURE
 from importers.validate import (
     Rejection,
     Validated,
@@ -156,20 +158,28 @@ def raise_on(file_name: str, problems: list[Rejection]) -> None:
         raise ImportValidationError(file_name, [str(p) for p in ordered])
 
 
+def original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each row's original fields (geometry and row number left out), kept as ``raw``."""
+    return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
+
+
 @dataclass(frozen=True)
 class Chunked:
-    """A file whose rows are all new to their source, ready to be checked and built chunk by chunk."""
+    """A file whose rows are all new to their source, ready to be mapped, checked and built chunk by chunk."""
 
     frame: gpd.GeoDataFrame
     """The rows as read (their original fields are kept as ``raw``)."""
-    fields: pd.DataFrame
-    """The original fields of every row (``frame`` without its geometry and row number)."""
-    rows: pd.DataFrame
-    """The mapped fields of every row, before the text checks."""
+    mapping: FieldMapping
+    columns: pd.Index
+    """The fields the mapping gives, in order."""
     features: NDArray[np.int64]
     shapes: Shapes
-    spec: DatasetSpec
     source: str
+
+    @property
+    def spec(self) -> DatasetSpec:
+        """The dataset the rows become."""
+        return self.mapping.spec
 
 
 @dataclass
@@ -203,19 +213,20 @@ def row_chunks(
     ImportValidationError (inside the COPY consuming the chunks, which aborts it).
     """
     kept_before = 0
-    for rows in chunk_bounds(len(chunked.rows), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
-        keep = chunked.shapes.keep[rows]
-        text = check_text(chunked.rows.iloc[rows], chunked.features[rows], chunked.spec)
-        findings.add(text, unstorable_problems(chunked.fields.iloc[rows], chunked.features[rows]), keep)
+    for rows in chunk_bounds(len(chunked.frame), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
+        keep, features, frame = chunked.shapes.keep[rows], chunked.features[rows], chunked.frame.iloc[rows]
+        text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, chunked.spec)
+        fields = original_fields(frame)
+        findings.add(text, unstorable_problems(fields, features), keep)
         kept = int(keep.sum())
         if kept and not findings.problems:
             where = placement.take(np.arange(kept_before, kept_before + kept))
             checked = Validated(text.rows[keep], chunked.shapes.geoms[rows][keep])
-            built = prepare.SourceRows(checked, chunked.fields.iloc[rows][keep], chunked.source)
+            built = prepare.SourceRows(checked, fields[keep], chunked.source)
             yield from prepare.row_batches(built, np.arange(kept), spec=chunked.spec, placement=where)
         kept_before += kept
     raise_on(file_name, findings.problems)
-    findings.warnings = field_order(findings.stripped, chunked.rows.columns) + _repeated(chunked, findings)
+    findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(chunked, findings)
 
 
 def _repeated(chunked: Chunked, findings: Findings) -> list[str]:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -22,7 +21,7 @@ from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, import_run
 from importers import chunked, load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
-from importers.mapping import FieldMapping, apply_mapping, unmapped_fields
+from importers.mapping import FieldMapping, apply_mapping, only_field, unmapped_fields
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
 from importers.validate import Validated, duplicate_problems, duplicate_warnings, unstorable_problems
 
@@ -146,10 +145,9 @@ def import_source(
         ys=sample[:, 1],
         assume_official_vn2000=options.assume_official_vn2000,
     )
+    columns = apply_mapping(frame.iloc[:0], options.mapping, source_frame.file_name).columns  # checks columns
     mapped = Mapped(
-        source_frame,
-        apply_mapping(frame, options.mapping, source_frame.file_name),
-        geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy(),
+        source_frame, options.mapping, columns, geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy()
     )
     report = ImportReport(
         file_name=source_frame.file_name,
@@ -167,13 +165,27 @@ def import_source(
     return report
 
 
-@dataclass(frozen=True)
+@dataclass
 class Mapped:
-    """A file as read, with its fields mapped and its geometries in WGS 84."""
+    """A file as read, how its fields map, and its geometries in WGS 84."""
 
     read: SourceFrame
-    rows: pd.DataFrame
+    mapping: FieldMapping
+    columns: pd.Index
+    """The fields the mapping gives, in order."""
     geoms: NDArray[np.object_]
+
+    @functools.cached_property
+    def rows(self) -> pd.DataFrame:
+        """The mapped fields of every row (mapped once, when first asked for)."""
+        return apply_mapping(self.read.frame, self.mapping, self.read.file_name)
+
+    @functools.cached_property
+    def ids(self) -> pd.DataFrame:
+        """The mapped source id of every row, the other fields left empty (cheaper than all of them)."""
+        if "rows" in self.__dict__:
+            return self.rows
+        return apply_mapping(self.read.frame, only_field(self.mapping, "source_id"), self.read.file_name)
 
     @property
     def features(self) -> NDArray[np.int64]:
@@ -186,7 +198,7 @@ def _import_checked(conn: Connection, mapped: Mapped, options: ImportOptions, re
     """Check the whole file, then write it (or, for a dry run, say what writing it would do)."""
     frame, rows, features = mapped.read.frame, mapped.rows, mapped.features
     checked = validate_rows(rows, mapped.geoms, features, options, territory(conn))
-    checked.problems += unstorable_problems(_original_fields(frame), features)
+    checked.problems += unstorable_problems(chunked.original_fields(frame), features)
     _raise_on_problems(report.file_name, checked, options.strict)
     options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
@@ -199,7 +211,7 @@ def _import_checked(conn: Connection, mapped: Mapped, options: ImportOptions, re
         report.warnings = [*notes, *report.warnings]
         return
     kept = frame.loc[checked.rows.index]
-    written = prepare.SourceRows(checked, _original_fields(kept), report.source)
+    written = prepare.SourceRows(checked, chunked.original_fields(kept), report.source)
     counts = write_rows(conn, written, options, blanks=blanks)
     report.inserted, report.updated = counts.inserted, counts.updated
     report.indexes_rebuilt = counts.indexes_rebuilt
@@ -219,7 +231,7 @@ def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, re
         return False
     features = mapped.features
     shapes = chunked.check_shapes(mapped.geoms, features, spec, territory(conn))
-    ids, problems = chunked.early_problems(mapped.rows, features, shapes)
+    ids, problems = chunked.early_problems(mapped.ids, features, shapes)
     if problems or not shapes.keep.any() or (options.strict and shapes.rejections):
         return False
     kept_ids = prepare.source_ids(ids[shapes.keep].to_frame())
@@ -227,8 +239,9 @@ def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, re
     if not locate.is_new(kept_ids, locate.known_source_ids(conn, spec.table, report.source)).all():
         return False
     frame = mapped.read.frame
-    rows = chunked.Chunked(frame, _original_fields(frame), mapped.rows, features, shapes, spec, report.source)
+    rows = chunked.Chunked(frame, mapped.mapping, mapped.columns, features, shapes, report.source)
     _write_chunked(conn, rows, options, report)
+    report.warnings = [*_keying_warnings(mapped.ids), *report.warnings]
     return True
 
 
@@ -253,7 +266,7 @@ def _write_chunked(
         )
     report.inserted, report.unchanged, report.indexes_rebuilt = inserted, new_rows - inserted, rebuild
     report.repaired, report.rejected = rows.shapes.repaired, [str(r) for r in rows.shapes.rejections]
-    report.warnings = [*_keying_warnings(rows.rows), *findings.warnings]
+    report.warnings = findings.warnings
 
 
 def validate_rows(
@@ -289,11 +302,6 @@ def _keying_warnings(rows: pd.DataFrame) -> list[str]:
 def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None:
     """Fail the whole file on problems (and on rejections when strict)."""
     chunked.raise_on(file_name, [*checked.problems, *(checked.rejections if strict else [])])
-
-
-def _original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Each row's original fields (geometry and row number left out), kept as ``raw``."""
-    return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
 
 
 @dataclass(frozen=True)
