@@ -62,7 +62,9 @@ def chunk_bounds(count: int, *, first: int = FIRST_CHUNK_ROWS, size: int = CHUNK
     >>> chunk_bounds(0)
     []
     """
-    starts = [0, *range(min(first, count), count, size)] if count else []
+    if count == 0:
+        return []
+    starts = [0, *range(min(first, count), count, size)]
     return [slice(start, end) for start, end in zip(starts, [*starts[1:], count], strict=True)]
 
 
