@@ -12,6 +12,8 @@ point (spatial join) and both digital codes. The peers only copy rows into a tab
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import os
 import statistics
 import subprocess
@@ -48,6 +50,7 @@ from addresses.datasets import get_dataset
 from addresses.db import make_engine
 from addresses.schema import address, import_run
 from addresses.settings import DatabaseSettings
+from importers import pipeline
 from importers.bundled import BUNDLED_UNITS, import_bundled
 from importers.mapping import apply_mapping, default_mapping
 from importers.pipeline import ImportOptions, import_file, territory, validate_rows
@@ -252,24 +255,45 @@ def vacuum(engine: Engine) -> None:
         conn.execute(text("VACUUM address"))
 
 
-def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
+FLOOR_KINDS = ("floor", "import", "forced", "rebuild", "gist", "bare")
+"""The runs of each round of the full benchmark (``--floor-only`` runs floor, import, whole)."""
+FLOOR_LABELS = {
+    "import": "diachiso import (everything, as it decides)",
+    "whole": "diachiso import, the whole file checked before the COPY (as before issue 13 item 6)",
+    "forced": "diachiso import --rebuild-indexes",
+    "floor": "PostgreSQL COPY alone into address (6 indexes, FK, checks)",
+    "rebuild": "the same COPY with the indexes, unique keys and FKs dropped, then rebuilt",
+    "gist": "the same COPY into a temporary table, then only a GiST index built",
+    "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
+}
+
+
+def floor_rounds(
+    engine: Engine, path: Path, rounds: int, *, kinds: tuple[str, ...] = FLOOR_KINDS
+) -> list[Result]:
     """diachiso's whole import against PostgreSQL alone COPYing the same prepared rows, in turns.
 
     Each round runs, on the same table state (all rolled back): the COPY of the prepared
     rows (CSV already in memory) into ``address``; the full diachiso import of the file, as
     it decides and with ``--rebuild-indexes``; the same COPY with the indexes and keys
     dropped first and rebuilt after; the same COPY into a temporary table with no index,
-    constraint or WAL, with and without a GiST index built after it. Medians.
+    constraint or WAL, with and without a GiST index built after it (those of ``kinds``). Medians.
     """
     frame = prepared_rows(engine, path, "generated-bench-floor")
-    columns = [str(c) for c in frame.columns]
-    batches = list(bulk.csv_batches(frame))
+    work = floor_work(path, [str(c) for c in frame.columns], list(bulk.csv_batches(frame)))
+    runs: dict[str, list[Timing]] = {k: [] for k in kinds}
+    for _ in range(rounds):
+        for kind in kinds:
+            runs[kind].append(rolled_back(engine, work[kind]))
+    return [_median(FLOOR_LABELS[k], len(frame), runs[k]) for k in FLOOR_LABELS if k in kinds]
+
+
+def floor_work(
+    path: Path, columns: list[str], batches: list[bytes]
+) -> dict[str, Callable[[Connection], object]]:
+    """What each kind of run of :func:`floor_rounds` does on its connection."""
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")
     forced = replace(options, rebuild_indexes=True)
-    runs: dict[str, list[Timing]] = {k: [] for k in ("floor", "import", "forced", "rebuild", "gist", "bare")}
-
-    def copy_into_temporary(conn: Connection) -> None:
-        bulk.copy_csv(conn, bulk.staging_table(conn, columns), columns, batches)
 
     def copy_then_spatial_index(conn: Connection) -> None:
         staged = bulk.staging_table(conn, columns)
@@ -280,22 +304,30 @@ def floor_rounds(engine: Engine, path: Path, rounds: int) -> list[Result]:
         with indexes_rebuilt(conn, address):
             bulk.copy_csv(conn, address, columns, batches)
 
-    for _ in range(rounds):
-        runs["floor"].append(rolled_back(engine, lambda c: bulk.copy_csv(c, address, columns, batches)))
-        runs["import"].append(rolled_back(engine, lambda c: import_file(c, path, options=options)))
-        runs["forced"].append(rolled_back(engine, lambda c: import_file(c, path, options=forced)))
-        runs["rebuild"].append(rolled_back(engine, copy_then_rebuild))
-        runs["gist"].append(rolled_back(engine, copy_then_spatial_index))
-        runs["bare"].append(rolled_back(engine, copy_into_temporary))
-    labels = {
-        "import": "diachiso import (everything, as it decides)",
-        "forced": "diachiso import --rebuild-indexes",
-        "floor": "PostgreSQL COPY alone into address (6 indexes, FK, checks)",
-        "rebuild": "the same COPY with the indexes, unique keys and FKs dropped, then rebuilt",
-        "gist": "the same COPY into a temporary table, then only a GiST index built",
-        "bare": "PostgreSQL COPY alone into a temporary table (no index, no WAL)",
+    def whole_file_first(conn: Connection) -> None:
+        with checked_whole_first():
+            import_file(conn, path, options=options)
+
+    return {
+        "floor": lambda c: bulk.copy_csv(c, address, columns, batches),
+        "import": lambda c: import_file(c, path, options=options),
+        "whole": whole_file_first,
+        "forced": lambda c: import_file(c, path, options=forced),
+        "rebuild": copy_then_rebuild,
+        "gist": copy_then_spatial_index,
+        "bare": lambda c: bulk.copy_csv(c, bulk.staging_table(c, columns), columns, batches),
     }
-    return [_median(labels[k], len(frame), runs[k]) for k in labels]
+
+
+@contextlib.contextmanager
+def checked_whole_first() -> Iterator[None]:
+    """Imports check their whole file before writing it, as before the chunked import (a benchmark switch)."""
+    chunked = pipeline._import_chunked
+    pipeline._import_chunked = lambda *_: False
+    try:
+        yield
+    finally:
+        pipeline._import_chunked = chunked
 
 
 def _median(label: str, rows: int, timings: list[Timing]) -> Result:
@@ -378,16 +410,54 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def fill_table(engine: Engine, path: Path, copies: int) -> None:
+    """Commit ``copies`` imports of ``path`` under distinct sources (the table the floor-only run needs)."""
+    for copy in range(copies):
+        diachiso_import(engine, path, f"generated-bench-fill-{copy}")()
+
+
+def profiled_import(engine: Engine, path: Path, output: Path) -> None:
+    """One import of ``path`` under cProfile (rolled back); the statistics go to ``output``."""
+    options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-profile")
+    profile = cProfile.Profile()
+    timing = rolled_back(engine, lambda c: profile.runcall(import_file, c, path, options=options))
+    profile.dump_stats(output)
+    print(
+        f"profiled import: {timing.seconds:.2f} s wall, client CPU {timing.client_cpu:.2f} s, "
+        f"server CPU {timing.server_cpu:.2f} s; statistics in {output}"
+    )
+
+
+def floor_only(engine: Engine, paths: dict[str, Path], args: argparse.Namespace) -> None:
+    """Only the import against the floor, into a table three times the load (and a profile if asked)."""
+    fill_table(engine, paths["geoparquet"], 3)
+    if args.profile:
+        profiled_import(engine, paths["geoparquet"], Path(args.profile))
+    full = floor_rounds(engine, paths["geoparquet"], args.rounds, kinds=("floor", "import", "whole"))
+    print(f"\nInto the address table of {3 * args.rows:,} rows:\n")
+    print(floor_table(full))
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     """Generate, load with every tool, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of import vs floor")
+    parser.add_argument("--database", default=BENCH_DB, help="name of the throwaway database")
+    parser.add_argument(
+        "--floor-only", action="store_true", help="only the import vs the floor into a table 3x the load"
+    )
+    parser.add_argument("--profile", help="with --floor-only: cProfile one import into this file")
     args = parser.parse_args()
-    url = fresh_database(DatabaseSettings())
+    url = databases.recreate_database(databases.server_url(DatabaseSettings()), args.database)
     engine = make_engine(url)
     prepare(engine)
     with tempfile.TemporaryDirectory() as folder:
+        if args.floor_only:
+            floor_only(engine, {"geoparquet": write_files(args.rows, Path(folder))["geoparquet"]}, args)
+            engine.dispose()
+            return
         paths = write_files(args.rows, Path(folder))
         empty = floor_rounds(engine, paths["geoparquet"], args.rounds)
         results = measure(url, engine, paths, args.rows)

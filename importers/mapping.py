@@ -67,6 +67,21 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
     return out
 
 
+def only_field(mapping: FieldMapping, name: str) -> FieldMapping:
+    """The mapping of field ``name`` alone: :func:`apply_mapping` then leaves the other fields empty.
+
+    >>> m = FieldMapping("addresses", {"source_id": ("id",), "street": ("duong",)}, category_columns=("x",))
+    >>> only_field(m, "source_id").columns, only_field(m, "source_id").category_columns
+    ({'source_id': ('id',)}, ())
+    """
+    return replace(
+        mapping,
+        columns={k: v for k, v in mapping.columns.items() if k == name},
+        constants={k: v for k, v in mapping.constants.items() if k == name},
+        category_columns=(),
+    )
+
+
 def unmapped_fields(frame: pd.DataFrame, mapping: FieldMapping) -> tuple[str, ...]:
     """The fields a re-import would overwrite that neither a column of the file nor a constant gives.
 

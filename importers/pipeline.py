@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -20,26 +19,11 @@ from addresses import bulk, changes, feed, swap
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, import_run
-from importers import load, locate, prepare
+from importers import chunked, load, locate, prepare
 from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
-from importers.mapping import FieldMapping, apply_mapping, unmapped_fields
+from importers.mapping import FieldMapping, apply_mapping, only_field, unmapped_fields
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
-from importers.validate import (
-    Rejection,
-    Validated,
-    coordinate_problems,
-    duplicate_problems,
-    duplicate_warnings,
-    geometry_rejections,
-    normalise_text,
-    repair_geometries,
-    required_problems,
-    status_problems,
-    strip_formatting,
-    territory_rejections,
-    text_problems,
-    unstorable_problems,
-)
+from importers.validate import Validated, duplicate_problems, duplicate_warnings, unstorable_problems
 
 #: Old Hoa Binh province with a margin: the territory before any polygon is loaded.
 HOA_BINH_BOX = (104.75, 20.25, 105.95, 21.20)
@@ -145,7 +129,11 @@ def import_file(conn: Connection, path: Path, *, options: ImportOptions) -> Impo
 def import_source(
     conn: Connection, source_frame: SourceFrame, *, options: ImportOptions, sha256: str, source: str
 ) -> ImportReport:
-    """Import rows already read (from a file or a converter) inside the caller's transaction."""
+    """Import rows already read (from a file or a converter) inside the caller's transaction.
+
+    A file whose rows are all new to their source is checked and built chunk by chunk
+    while the database stores them (importers.chunked); any other is checked whole first.
+    """
     started = time.perf_counter()
     frame = source_frame.frame
     options.progress("read", len(frame), len(frame))
@@ -157,8 +145,10 @@ def import_source(
         ys=sample[:, 1],
         assume_official_vn2000=options.assume_official_vn2000,
     )
-    geoms = geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy()
-    rows = apply_mapping(frame, options.mapping, source_frame.file_name)
+    columns = apply_mapping(frame.iloc[:0], options.mapping, source_frame.file_name).columns  # checks columns
+    mapped = Mapped(
+        source_frame, options.mapping, columns, geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy()
+    )
     report = ImportReport(
         file_name=source_frame.file_name,
         dataset=options.mapping.dataset,
@@ -167,30 +157,116 @@ def import_source(
         rows_read=len(frame),
         dry_run=options.dry_run,
     )
-    features = frame[FEATURE].to_numpy()
-    checked = validate_rows(rows, geoms, features, options, territory(conn))
-    checked.problems += unstorable_problems(_original_fields(frame), features)
-    _raise_on_problems(source_frame.file_name, checked, options.strict)
+    if not _import_chunked(conn, mapped, options, report):
+        _import_checked(conn, mapped, options, report)
+    if not options.dry_run:
+        _record_run(conn, sha256, report)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+@dataclass
+class Mapped:
+    """A file as read, how its fields map, and its geometries in WGS 84."""
+
+    read: SourceFrame
+    mapping: FieldMapping
+    columns: pd.Index
+    """The fields the mapping gives, in order."""
+    geoms: NDArray[np.object_]
+
+    @functools.cached_property
+    def rows(self) -> pd.DataFrame:
+        """The mapped fields of every row (mapped once, when first asked for)."""
+        return apply_mapping(self.read.frame, self.mapping, self.read.file_name)
+
+    @functools.cached_property
+    def ids(self) -> pd.DataFrame:
+        """The mapped source id of every row, the other fields left empty (cheaper than all of them)."""
+        if "rows" in self.__dict__:
+            return self.rows
+        return apply_mapping(self.read.frame, only_field(self.mapping, "source_id"), self.read.file_name)
+
+    @property
+    def features(self) -> NDArray[np.int64]:
+        """The row number of each row."""
+        features: NDArray[np.int64] = self.read.frame[FEATURE].to_numpy()
+        return features
+
+
+def _import_checked(conn: Connection, mapped: Mapped, options: ImportOptions, report: ImportReport) -> None:
+    """Check the whole file, then write it (or, for a dry run, say what writing it would do)."""
+    frame, rows, features = mapped.read.frame, mapped.rows, mapped.features
+    checked = validate_rows(rows, mapped.geoms, features, options, territory(conn))
+    checked.problems += unstorable_problems(chunked.original_fields(frame), features)
+    _raise_on_problems(report.file_name, checked, options.strict)
     options.progress("checked", len(checked.rows), len(checked.rows))
     report.repaired, report.warnings = checked.repaired, [*_keying_warnings(rows), *checked.warnings]
     report.rejected = [str(r) for r in checked.rejections]
     blanks = Blanks(
-        source_frame.file_name, unmapped_fields(frame, options.mapping), allowed=options.allow_blank_fields
+        report.file_name, unmapped_fields(frame, options.mapping), allowed=options.allow_blank_fields
     )
     if options.dry_run:
         notes = _dry_run_blanks(conn, checked, report.source, options, blanks)
         report.warnings = [*notes, *report.warnings]
-    else:
-        kept = frame.loc[checked.rows.index]
-        written = prepare.SourceRows(checked, _original_fields(kept), report.source)
-        counts = write_rows(conn, written, options, blanks=blanks)
-        report.inserted, report.updated = counts.inserted, counts.updated
-        report.indexes_rebuilt = counts.indexes_rebuilt
-        report.warnings = [*counts.warnings, *report.warnings]
-        report.unchanged = len(checked.rows) - counts.inserted - counts.updated
-        _record_run(conn, sha256, report)
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+        return
+    kept = frame.loc[checked.rows.index]
+    written = prepare.SourceRows(checked, chunked.original_fields(kept), report.source)
+    counts = write_rows(conn, written, options, blanks=blanks)
+    report.inserted, report.updated = counts.inserted, counts.updated
+    report.indexes_rebuilt = counts.indexes_rebuilt
+    report.warnings = [*counts.warnings, *report.warnings]
+    report.unchanged = len(checked.rows) - counts.inserted - counts.updated
+
+
+def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, report: ImportReport) -> bool:
+    """Import a file chunk by chunk when every row it keeps is new to its source; say whether it did.
+
+    Not for a dry run, a dataset not keyed by source, a file with stored rows, with
+    nothing to write, or failing before any chunk (bad coordinates, repeated ids,
+    rejections when strict): those are checked whole first.
+    """
+    spec = options.mapping.spec
+    if options.dry_run or not spec.keyed_by_source:
+        return False
+    features = mapped.features
+    shapes = chunked.check_shapes(mapped.geoms, features, spec, territory(conn))
+    ids, problems = chunked.early_problems(mapped.ids, features, shapes)
+    if problems or not shapes.keep.any() or (options.strict and shapes.rejections):
+        return False
+    kept_ids = prepare.source_ids(ids[shapes.keep].to_frame())
+    _lock_for_writing(conn, spec.table, report.source, options, rows=len(kept_ids))
+    if not locate.is_new(kept_ids, locate.known_source_ids(conn, spec.table, report.source)).all():
+        return False
+    frame = mapped.read.frame
+    rows = chunked.Chunked(frame, mapped.mapping, mapped.columns, features, shapes, report.source)
+    _write_chunked(conn, rows, options, report)
+    report.warnings = [*_keying_warnings(mapped.ids), *report.warnings]
+    return True
+
+
+def _write_chunked(
+    conn: Connection, rows: chunked.Chunked, options: ImportOptions, report: ImportReport
+) -> None:
+    """COPY new rows while checking and building them; a problem rolls back to before the first row."""
+    target, keep = rows.spec.table, rows.shapes.keep
+    new_rows = int(keep.sum())
+    options.progress("checked", new_rows, new_rows)
+    rebuild = _rebuilds_indexes(conn, target, options, new_rows=new_rows)
+    findings = chunked.Findings()
+    with conn.begin_nested():  # a problem in a later chunk: the rows of the earlier ones go
+        if rebuild:
+            swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
+        placed = prepare.placement(conn, spec=rows.spec, is_new=np.ones(new_rows, dtype=bool))
+        built = chunked.row_chunks(rows, placed, findings, file_name=report.file_name)
+        counted = _counted(built, progress=options.progress, done=0, total=new_rows)
+        geoms = prepare.written_geoms(rows.shapes.geoms[keep], rows.spec)
+        inserted = _insert_new(
+            conn, target, NewRows(counted, geoms), rebuild=rebuild, progress=options.progress
+        )
+    report.inserted, report.unchanged, report.indexes_rebuilt = inserted, new_rows - inserted, rebuild
+    report.repaired, report.rejected = rows.shapes.repaired, [str(r) for r in rows.shapes.rejections]
+    report.warnings = findings.warnings
 
 
 def validate_rows(
@@ -202,18 +278,14 @@ def validate_rows(
 ) -> Validated:
     """Run every check; keep the rows that pass."""
     spec = options.mapping.spec
-    rows, stripped = strip_formatting(normalise_text(rows), features)
-    problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
-    geoms, repaired = repair_geometries(geoms)
-    problems += required_problems(rows, features, spec) + duplicate_problems(rows, features)
-    problems += text_problems(rows, features) + status_problems(rows, features)
-    rejections = geometry_rejections(geoms, features, spec)
-    rejected_rows = {r.feature for r in rejections}
-    candidates = ~np.isin(features, list(rejected_rows))
-    rejections += territory_rejections(geoms[candidates], features[candidates], province)
-    keep = ~np.isin(features, [r.feature for r in rejections])
-    warnings = stripped + duplicate_warnings(rows[keep], geoms[keep], features[keep])
-    return Validated(rows[keep], geoms[keep], rejections, problems, warnings, repaired)
+    text = chunked.check_text(rows, features, spec)
+    shapes = chunked.check_shapes(geoms, features, spec, province)
+    problems = shapes.problems + text.problems + duplicate_problems(text.rows, features)
+    keep = shapes.keep
+    rows = text.rows
+    warnings = chunked.field_order(text.stripped, rows.columns)
+    warnings += duplicate_warnings(rows[keep], shapes.geoms[keep], features[keep])
+    return Validated(rows[keep], shapes.geoms[keep], shapes.rejections, problems, warnings, shapes.repaired)
 
 
 def _keying_warnings(rows: pd.DataFrame) -> list[str]:
@@ -229,17 +301,7 @@ def _keying_warnings(rows: pd.DataFrame) -> list[str]:
 
 def _raise_on_problems(file_name: str, checked: Validated, strict: bool) -> None:
     """Fail the whole file on problems (and on rejections when strict)."""
-    problems: list[Rejection] = list(checked.problems)
-    if strict:
-        problems += checked.rejections
-    if problems:
-        ordered = sorted(problems, key=lambda r: (r.feature, r.field))
-        raise ImportValidationError(file_name, [str(p) for p in ordered])
-
-
-def _original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Each row's original fields (geometry and row number left out), kept as ``raw``."""
-    return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
+    chunked.raise_on(file_name, [*checked.problems, *(checked.rejections if strict else [])])
 
 
 @dataclass(frozen=True)
@@ -271,9 +333,7 @@ def write_rows(
         unit_counts = prepare.write_units(conn, checked, rows.fields, source, fill_only=options.fill_only)
         changes.record_written(conn, table=target, previous=before)
         return unit_counts
-    if options.rebuild_indexes or len(checked.rows) >= load.REBUILD_MIN_ROWS:
-        load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
-    load.lock_source(conn, target, source)
+    _lock_for_writing(conn, target, source, options, rows=len(checked.rows))
     ids = prepare.source_ids(checked.rows)
     is_new = locate.is_new(ids, locate.known_source_ids(conn, target, source))
     notes = _check_blanks(conn, target, source, ids[~is_new], blanks)
@@ -294,6 +354,15 @@ def write_rows(
     return load.UpsertCounts(
         counts.inserted + inserted, counts.updated, indexes_rebuilt=rebuild, warnings=tuple(notes)
     )
+
+
+def _lock_for_writing(
+    conn: Connection, target: Table, source: str, options: ImportOptions, *, rows: int
+) -> None:
+    """Take the locks a write of ``rows`` rows of ``source`` needs, before reading what is stored."""
+    if options.rebuild_indexes or rows >= load.REBUILD_MIN_ROWS:
+        load.lock_large_loads(conn, target)  # before reading the table: see lock_large_loads
+    load.lock_source(conn, target, source)
 
 
 def _dry_run_blanks(

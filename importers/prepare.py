@@ -92,8 +92,12 @@ def village_type(names: pd.Series) -> pd.Series:
 
 def source_ids(rows: pd.DataFrame) -> pd.Series:
     """The mapped source id, or the 1-based feature number where the file has none."""
+    ids = rows["source_id"]
+    missing = ids.isna().to_numpy()
+    if not missing.any():
+        return ids.copy()
     fallback = pd.Series((rows.index + 1).astype(str), index=rows.index)
-    return rows["source_id"].where(rows["source_id"].notna(), fallback)
+    return ids.where(~missing, fallback)
 
 
 @dataclass(frozen=True)

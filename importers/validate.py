@@ -87,7 +87,8 @@ def _canonical_cells(values: pd.Series) -> NDArray[np.object_]:
     """The cells as objects, non-ASCII text replaced by its canonical form (computed once per value)."""
     cells = values.to_numpy(dtype=object)
     present = values.notna().to_numpy(copy=True)
-    present[present] = [not text.isascii() for text in cells[present].tolist()]
+    texts = cells[present].tolist()
+    present[present] = ~np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))  # in C
     if present.any():
         cells = cells.copy()
         codes, uniques = pd.factorize(cells[present])

@@ -1,0 +1,251 @@
+"""Check and build the rows of a first import chunk by chunk, while the database stores them.
+
+An import of rows its source never imported (every large first load) needs only a
+few cheap things from the whole file before its COPY can start: the geometry checks
+(which rows are kept, vectorised), the source ids (repeated ids, and that none is
+stored yet) and how many registry codes to draw. The text checks (NFC, invisible
+formatting, lengths, required fields, statuses, unstorable original fields) and the
+building of the rows (commune, codes, ``raw`` JSON, EWKB), most of the client's work,
+then run on one chunk while the database stores the one before
+(:func:`addresses.bulk.copy_frames`), so the import takes about as long as the COPY.
+
+A problem found in a chunk stops the writing; the remaining chunks are still checked,
+so the error lists every problem of the file, as when the whole file is checked
+first, and raising it inside the COPY aborts it (the caller rolls the rows back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from addresses.datasets import DatasetSpec
+from addresses.errors import ImportValidationError
+from importers import prepare
+from importers.mapping import FieldMapping, apply_mapping
+from importers.readers import FEATURE
+from importers.validate import (
+    Rejection,
+    Validated,
+    canonical_column,
+    coordinate_problems,
+    duplicate_problems,
+    duplicate_warnings,
+    geometry_rejections,
+    normalise_text,
+    repair_geometries,
+    required_problems,
+    status_problems,
+    strip_formatting,
+    territory_rejections,
+    text_problems,
+    unstorable_problems,
+)
+
+FIRST_CHUNK_ROWS = 5_000
+"""Rows checked and built before the COPY starts: few, so that it starts almost at once."""
+CHUNK_ROWS = prepare.BATCH_ROWS
+"""Rows checked and built at a time after the first chunk."""
+
+
+def chunk_bounds(count: int, *, first: int = FIRST_CHUNK_ROWS, size: int = CHUNK_ROWS) -> list[slice]:
+    """The row ranges of the chunks: a small first one, then ``size`` rows at a time.
+
+    >>> chunk_bounds(12, first=2, size=5)
+    [slice(0, 2, None), slice(2, 7, None), slice(7, 12, None)]
+    >>> chunk_bounds(0)
+    []
+    """
+    if count == 0:
+        return []
+    starts = [0, *range(min(first, count), count, size)]
+    return [slice(start, end) for start, end in zip(starts, [*starts[1:], count], strict=True)]
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The geometry verdict of a whole file: repaired geometries, the rows kept, and why others are not."""
+
+    geoms: NDArray[np.object_]
+    keep: NDArray[np.bool_]
+    rejections: list[Rejection]
+    problems: list[Rejection]
+    repaired: int
+
+
+def check_shapes(
+    geoms: NDArray[np.object_],
+    features: NDArray[np.int64],
+    spec: DatasetSpec,
+    province: shapely.Geometry | None,
+) -> Shapes:
+    """Check and repair every geometry; reject those missing, of a wrong kind or outside the province."""
+    problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
+    geoms, repaired = repair_geometries(geoms)
+    rejections = geometry_rejections(geoms, features, spec)
+    candidates = ~np.isin(features, [r.feature for r in rejections])
+    rejections += territory_rejections(geoms[candidates], features[candidates], province)
+    keep = ~np.isin(features, [r.feature for r in rejections])
+    return Shapes(geoms, keep, rejections, problems, repaired)
+
+
+@dataclass(frozen=True)
+class TextChecks:
+    """A chunk's rows with their text normalised, and what checking them found."""
+
+    rows: pd.DataFrame
+    problems: list[Rejection]
+    stripped: dict[str, list[str]]
+    """The invisible-formatting warnings, by field."""
+
+
+def check_text(rows: pd.DataFrame, features: NDArray[np.int64], spec: DatasetSpec) -> TextChecks:
+    """The row-by-row text checks: NFC and tone marks, formatting stripped, required, length, status.
+
+    Everything :func:`importers.pipeline.validate_rows` checks that one row decides
+    alone (repeated ids are checked over the whole file).
+    """
+    rows, stripped = strip_by_field(normalise_text(_gaps_as_none(rows)), features)
+    problems = required_problems(rows, features, spec) + text_problems(rows, features)
+    return TextChecks(rows, problems + status_problems(rows, features), stripped)
+
+
+def _gaps_as_none(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns holding no value as None objects, as mapping gives a file's empty columns.
+
+    A chunk of a text column may hold only its gaps (NaN), which pandas would then
+    take for a float column.
+    """
+    nothing = np.full(len(rows), None, dtype=object)
+    empty = {str(name): pd.Series(nothing, index=rows.index) for name in rows if rows[name].isna().all()}
+    return rows.assign(**empty) if empty else rows
+
+
+def strip_by_field(
+    rows: pd.DataFrame, features: NDArray[np.int64]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """:func:`importers.validate.strip_formatting`, with its warnings kept by field."""
+    notes: dict[str, list[str]] = {}
+    changed: dict[str, pd.Series] = {}
+    for name in rows.columns:
+        column, found = strip_formatting(rows[[name]], features)
+        if found:
+            notes[str(name)], changed[str(name)] = found, column[name]
+    return (rows.assign(**changed) if changed else rows), notes
+
+
+def field_order(notes: dict[str, list[str]], fields: pd.Index) -> list[str]:
+    """The warnings of every field, field after field in the order of ``fields``."""
+    return [note for name in fields for note in notes.get(str(name), [])]
+
+
+def checked_ids(rows: pd.DataFrame, features: NDArray[np.int64]) -> pd.Series:
+    """The source id column of every row as the text checks leave it (NFC, formatting stripped)."""
+    column = canonical_column(rows["source_id"])
+    stripped, _ = strip_formatting(column.to_frame(), features)
+    ids: pd.Series = stripped["source_id"]
+    return ids
+
+
+def raise_on(file_name: str, problems: list[Rejection]) -> None:
+    """Fail the whole file (ImportValidationError) when there are problems, listed by row and field."""
+    if problems:
+        ordered = sorted(problems, key=lambda r: (r.feature, r.field))
+        raise ImportValidationError(file_name, [str(p) for p in ordered])
+
+
+def original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each row's original fields (geometry and row number left out), kept as ``raw``."""
+    return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A file whose rows are all new to their source, ready to be mapped, checked and built chunk by chunk."""
+
+    frame: gpd.GeoDataFrame
+    """The rows as read (their original fields are kept as ``raw``)."""
+    mapping: FieldMapping
+    columns: pd.Index
+    """The fields the mapping gives, in order."""
+    features: NDArray[np.int64]
+    shapes: Shapes
+    source: str
+
+    @property
+    def spec(self) -> DatasetSpec:
+        """The dataset the rows become."""
+        return self.mapping.spec
+
+
+@dataclass
+class Findings:
+    """What checking the chunks found so far."""
+
+    problems: list[Rejection] = field(default_factory=list)
+    stripped: dict[str, list[str]] = field(default_factory=dict)
+    labels: list[pd.Series] = field(default_factory=list)
+    """The checked name (else house number) of each kept row, for the repeated-row warnings."""
+    warnings: list[str] = field(default_factory=list)
+    """Every warning of the text checks, once all chunks are checked."""
+
+    def add(self, text: TextChecks, unstorable: list[Rejection], keep: NDArray[np.bool_]) -> None:
+        """Add one chunk's findings."""
+        self.problems += text.problems + unstorable
+        for name, notes in text.stripped.items():
+            self.stripped.setdefault(name, []).extend(notes)
+        label = text.rows.get("name", text.rows.get("house_number"))
+        if label is not None:
+            self.labels.append(label[keep])
+
+
+def row_chunks(
+    chunked: Chunked, placement: prepare.Placement, findings: Findings, *, file_name: str
+) -> Iterator[pd.DataFrame]:
+    """Check each chunk, and build the kept rows of each while no problem is found; then finish.
+
+    ``placement`` holds one registry code per kept row, in file order. After the last
+    chunk, the repeated-row warnings go to ``findings``; any problem raises
+    ImportValidationError (inside the COPY consuming the chunks, which aborts it).
+    """
+    kept_before = 0
+    for rows in chunk_bounds(len(chunked.frame), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
+        keep, features, frame = chunked.shapes.keep[rows], chunked.features[rows], chunked.frame.iloc[rows]
+        text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, chunked.spec)
+        fields = original_fields(frame)
+        findings.add(text, unstorable_problems(fields, features), keep)
+        kept = int(keep.sum())
+        if kept and not findings.problems:
+            where = placement.take(np.arange(kept_before, kept_before + kept))
+            checked = Validated(text.rows[keep], chunked.shapes.geoms[rows][keep])
+            built = prepare.SourceRows(checked, fields[keep], chunked.source)
+            yield from prepare.row_batches(built, np.arange(kept), spec=chunked.spec, placement=where)
+        kept_before += kept
+    raise_on(file_name, findings.problems)
+    findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(chunked, findings)
+
+
+def _repeated(chunked: Chunked, findings: Findings) -> list[str]:
+    """The warnings for kept rows repeating the name and geometry of an earlier row."""
+    if not findings.labels:
+        return []
+    keep = chunked.shapes.keep
+    labels = pd.DataFrame({"name": pd.concat(findings.labels)})
+    return duplicate_warnings(labels, chunked.shapes.geoms[keep], chunked.features[keep])
+
+
+def early_problems(
+    chunked_rows: pd.DataFrame, features: NDArray[np.int64], shapes: Shapes
+) -> tuple[pd.Series, list[Rejection]]:
+    """The checked source ids of every row, and the problems the whole file shows before any chunk.
+
+    Those are the non-finite coordinates and the repeated source ids.
+    """
+    ids = checked_ids(chunked_rows, features)
+    return ids, shapes.problems + duplicate_problems(ids.to_frame(), features)

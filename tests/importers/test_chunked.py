@@ -1,0 +1,148 @@
+"""A first load checked and built chunk by chunk writes what checking the whole file first wrote.
+
+The chunks are made small here (a few rows) so that a file of a few hundred rows spans
+many of them: the rows, codes, warnings and rejections must be those of the whole-file
+path, and a problem in a later chunk, found after earlier chunks were sent to the
+server, must leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+from sqlalchemy import Connection, Engine, func, select
+
+from addresses.codes import registry_serial
+from addresses.errors import ImportValidationError
+from addresses.schema import address, import_run
+from importers import chunked, pipeline
+from importers.mapping import default_mapping
+from importers.pipeline import ImportOptions, ImportReport, import_file
+from tests.importers.builders import write
+from tests.synthetic import generate_addresses
+
+ROWS = 300
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 7 rows, then 40 rows at a time."""
+    monkeypatch.setattr(chunked, "FIRST_CHUNK_ROWS", 7)
+    monkeypatch.setattr(chunked, "CHUNK_ROWS", 40)
+
+
+def _messy_file(data_dir: Path, path: Path) -> Path:
+    """Generated addresses with what the checks act on spread over the chunks."""
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, ROWS, seed=21)
+    frame["status"] = ["proposed" if i % 50 == 3 else None for i in range(ROWS)]
+    frame.loc[[12, 150], "street"] = unicodedata.normalize("NFD", "Đường Hoà Bình")  # NFC on the way in
+    frame.loc[[60, 250], "street"] = "Phố\u200b Mới"  # invisible formatting: stripped, with a warning
+    frame.loc[[99, 260], "id"] = None  # keyed by row number
+    frame.loc[[40, 200], "geometry"] = shapely.Point(106.5, 21.9)  # outside the province: rejected
+    frame.loc[[120], "geometry"] = None  # no geometry: rejected
+    frame.loc[231, ["house_number", "geometry"]] = frame.loc[230, ["house_number", "geometry"]].to_list()
+    return write(frame, path)
+
+
+def _stored(conn: Connection, source: str) -> list[tuple[Any, ...]]:
+    """Every column of the source's rows but its id, source and timestamps, by source id."""
+    skipped = {"id", "source", "created_at", "updated_at", "geom"}
+    columns = [c for c in address.c if c.name not in skipped]
+    query = select(*columns, func.ST_AsEWKB(address.c.geom)).where(address.c.source == source)
+    return [tuple(r) for r in conn.execute(query.order_by(address.c.source_id))]
+
+
+def _whole_file_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every import check its whole file before writing (the path taken before chunks)."""
+    monkeypatch.setattr(pipeline, "_import_chunked", lambda *_: False)
+
+
+def _same_report(chunks: ImportReport, whole: ImportReport) -> None:
+    """The two reports agree on everything but the source and the time taken."""
+    ignored = {"source", "seconds"}
+    assert {k: v for k, v in chunks.to_dict().items() if k not in ignored} == {
+        k: v for k, v in whole.to_dict().items() if k not in ignored
+    }
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_chunks_write_the_rows_the_whole_file_wrote(
+    conn: Connection, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _messy_file(data_dir, tmp_path / "messy.parquet")
+    told: list[tuple[str, int, int]] = []
+    options = ImportOptions(mapping=default_mapping("addresses"), progress=lambda *step: told.append(step))
+    chunks = import_file(conn, path, options=replace_source(options, "chunks"))
+    assert [step for step in told if step[0] == "written"][-1] == ("written", ROWS - 3, ROWS - 3)
+    assert len([step for step in told if step[0] == "written"]) > 2  # it did go chunk by chunk
+    _whole_file_first(monkeypatch)
+    whole = import_file(conn, path, options=replace_source(options, "whole"))
+    _same_report(chunks, whole)
+    assert chunks.inserted == ROWS - 3
+    assert len(chunks.rejected) == 3
+    for row in (61, 251):  # in two chunks: warned in file order
+        assert any(w.startswith(f"row {row}, field 'street': removed invisible") for w in chunks.warnings)
+    assert "row 232 repeats the name and geometry of an earlier row" in chunks.warnings
+    by_chunks, by_whole = _stored(conn, "chunks"), _stored(conn, "whole")
+    registry = [
+        c.name for c in address.c if c.name not in {"id", "source", "created_at", "updated_at", "geom"}
+    ]
+    code = registry.index("registry_code")
+    # the same rows; registry codes drawn in file order, so the same up to where the counter stood
+    assert [r[:code] + r[code + 1 :] for r in by_chunks] == [r[:code] + r[code + 1 :] for r in by_whole]
+    shift = {_serial(w[code]) - _serial(c[code]) for c, w in zip(by_chunks, by_whole, strict=True)}
+    assert shift == {ROWS - 3}
+
+
+def replace_source(options: ImportOptions, source: str) -> ImportOptions:
+    """The options with another source."""
+    return ImportOptions(mapping=options.mapping, source=source, progress=options.progress)
+
+
+def _serial(code: object) -> int:
+    """A registry code's serial."""
+    return registry_serial(str(code))
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_problem_in_a_later_chunk_leaves_nothing(
+    engine: Engine, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, ROWS, seed=22)
+    frame.loc[[230, 290], "street"] = "Phố\x01Mới"  # a control character, in the last chunks
+    path = write(frame, tmp_path / "bad.parquet")
+    told: list[tuple[str, int, int]] = []
+    options = ImportOptions(
+        mapping=default_mapping("addresses"), source="late-problem", progress=lambda *step: told.append(step)
+    )
+    with engine.begin() as conn:
+        before = conn.execute(select(func.count()).select_from(address)).scalar_one()
+        with pytest.raises(ImportValidationError) as chunks:
+            import_file(conn, path, options=options)
+        assert any(step[0] == "written" and step[1] > 0 for step in told)  # earlier chunks were sent
+        # the transaction is still usable, and holds none of the rows sent
+        assert conn.execute(select(func.count()).select_from(address)).scalar_one() == before
+        assert (
+            conn.execute(select(func.count()).where(import_run.c.source == "late-problem")).scalar_one() == 0
+        )
+    _whole_file_first(monkeypatch)
+    with engine.begin() as conn, pytest.raises(ImportValidationError) as whole:
+        import_file(conn, path, options=options)
+    assert str(chunks.value) == str(whole.value)  # every problem, by row and field, as before
+    assert "row 231, field 'street'" in str(chunks.value)
+    assert "row 291, field 'street'" in str(chunks.value)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).where(address.c.source == "late-problem")).scalar_one() == 0
+
+
+def test_chunks_are_a_small_first_one_then_full_ones() -> None:
+    bounds = chunked.chunk_bounds(100, first=5, size=40)
+    assert [(b.start, b.stop) for b in bounds] == [(0, 5), (5, 45), (45, 85), (85, 100)]
+    assert chunked.chunk_bounds(3, first=5, size=40) == [slice(0, 3)]
