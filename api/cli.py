@@ -9,7 +9,6 @@ import codecs
 import csv
 import datetime as dt
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,8 +30,7 @@ from api.cli_accounts import token_app, user_app
 from geocoder.batch import BatchOptions, address_columns, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.results import BatchReport
-from geocoder.reverse import ReverseQuery
-from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
+from geocoder.reverse import ReverseQuery, reverse
 from geocoder.search import search
 from importers import synth
 from importers.bundled import default_data_dir, import_bundled
@@ -349,12 +347,13 @@ def reverse_command(
         str | None, typer.Option(help="answer with the units valid on this date (YYYY-MM-DD)")
     ] = None,
 ) -> None:
-    """What lies at a point: units of both periods, nearest village and address, as JSON."""
+    """What lies at a point: units of both periods, nearest village and address, as JSON.
+
+    One point is asked of the database directly (a few queries), not of the in-memory index
+    the server loads once for all its requests; the answers are the same (tests compare them).
+    """
     with engine_for(DatabaseSettings()).connect() as conn:
-        index = ReverseIndex.load(conn)
-        connect = lambda: nullcontext(conn)  # noqa: E731 - the one connection this command opened
-        query = ReverseQuery(lon, lat, radius_m=radius, at=_date(at))
-        answer = reverse_in_memory(index, query=query, connect=connect)
+        answer = reverse(conn, query=ReverseQuery(lon, lat, radius_m=radius, at=_date(at)))
     _print_json(answer.to_dict())
 
 

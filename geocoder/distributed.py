@@ -164,16 +164,6 @@ class _Job:
     plugin: str
 
 
-def place_key(fields: list[str], positions: tuple[int, ...], width: int) -> str:
-    """The key under which the batch caches know a row's street or village ("" for a bad row).
-
-    >>> first = place_key(["1", "Số 12 Trần Hưng Đạo, P. Hòa Bình"], (1,), 2)
-    >>> first == place_key(["2", "số 14 trần hưng đạo P. Hòa Bình"], (1,), 2), place_key(["3"], (1,), 2)
-    (True, '')
-    """
-    return text_key(row_text(fields, positions, width))
-
-
 def row_text(fields: list[str], positions: tuple[int, ...], width: int) -> str:
     """The address text of a row as the batch joins it ("" for a row of the wrong width).
 

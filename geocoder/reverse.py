@@ -529,8 +529,8 @@ class _InDatabase:
 def reverse(conn: Connection, *, query: ReverseQuery) -> ReverseResult:
     """What lies at a WGS 84 point, asked of the database: 2025 ward, pre-2025 units, village, address, code.
 
-    The API and the CLI answer from memory (:func:`geocoder.reverse_memory.reverse_in_memory`,
-    the same answers); this path stays as the reference the tests compare it with.
+    ``diachiso reverse`` (one point) asks here; the API answers from memory
+    (:func:`geocoder.reverse_memory.reverse_in_memory`, the same answers, which the tests compare).
     Raises OutOfTerritoryError farther than ``query.margin_m`` from every ward, and
     InvalidParameterError for impossible coordinates or distances.
     """

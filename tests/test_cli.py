@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from contextlib import nullcontext
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,6 +21,8 @@ from sqlalchemy import Engine, func, insert, inspect, select, text
 from addresses.codes import encode, is_valid_registry_code
 from addresses.queries import point_expression
 from addresses.schema import address, import_run, registry_counter
+from geocoder.reverse import ReverseQuery
+from geocoder.reverse_memory import ReverseIndex, reverse_in_memory
 from tests.databases import loaded_database
 from tests.synthetic import generate_addresses
 
@@ -417,3 +420,20 @@ def test_codes_backfill_gives_missing_codes_in_one_transaction() -> None:
         again = run("codes", "backfill", env=env)
         assert again.stderr.strip() == "0 registry code(s) issued"
         assert _codes_of(engine, "cli") == codes
+
+
+def test_reverse_answers_from_the_database_what_the_server_answers_from_memory(
+    engine: Engine, database_url: str
+) -> None:
+    """``diachiso reverse`` asks the database for its one point: the same JSON as the in-memory path."""
+    with engine.connect() as conn:
+        expected = reverse_in_memory(
+            ReverseIndex.load(conn),
+            query=ReverseQuery(105.3380, 20.8170, radius_m=500),
+            connect=lambda: nullcontext(conn),
+        ).to_dict()
+    result = run("reverse", "105.3380", "20.8170", env={"DIACHISO_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["current_unit"]["level"] == "commune"
+    assert answer == json.loads(json.dumps(expected, default=str))

@@ -45,11 +45,6 @@ KNOWN_ORPHANS: dict[Symbol, str] = {
     ("addresses.codes", "is_valid_location_code"): "docs/codes.md 1.8",
     ("addresses.codes", "registry_serial"): "docs/codes.md 2",
     # Files other helpers own this round (the brief says not to touch them): remove at the merge.
-    ("geocoder.distributed", "place_key"): "geocoder/distributed.py: options-objects branch",
-    # the in-database reverse, the peer of reverse_memory in tests and benchmarks; notebooks/quickstart
-    # imports it, but geocoder/reverse.py has no __all__ saying it is public
-    ("geocoder.reverse", "reverse"): "geocoder/reverse.py: options-objects branch",
-    ("geocoder.reverse", "commune_on"): "geocoder/reverse.py (reached only from reverse)",
 }
 
 REGISTERING = frozenset({"get", "post", "put", "patch", "delete", "head", "api_route", "command", "callback"})
