@@ -37,23 +37,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 from sqlalchemy import Connection, Engine, func, select
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
-from addresses.settings import DatabaseSettings
 from benchmarks import devset
+from benchmarks.common import DATA, fresh_database, load_bundled
 from geocoder.batch import geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import strip_marks
 from geocoder.search import search
-from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
-from tests import databases
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_batch"
 
 
@@ -73,16 +68,9 @@ class Result:
         return self.rows / self.seconds
 
 
-def fresh_database(settings: DatabaseSettings) -> str:
-    """Drop and create the benchmark database; return its URL."""
-    return databases.recreate_database(databases.server_url(settings), BENCH_DB)
-
-
 def load_data(engine: Engine, count: int, folder: Path) -> None:
     """Schema, bundled data, and ``count`` generated addresses (through the importer)."""
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    load_bundled(engine)
     wards = gpd.read_file(DATA / "wards_2025.geojson").geometry
     frame = generate_addresses(wards, count, seed=17)
     path = folder / "generated_addresses.csv"
@@ -247,7 +235,7 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=100_000)
     parser.add_argument("--peer-rows", type=int, default=20_000)
     args = parser.parse_args()
-    engine = make_engine(fresh_database(DatabaseSettings()))
+    engine = make_engine(fresh_database(BENCH_DB))
     with tempfile.TemporaryDirectory(prefix="diachiso-batch-") as name:
         folder = Path(name)
         started = time.perf_counter()

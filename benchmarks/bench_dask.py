@@ -32,18 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from benchmarks.common import DATA, drop_database, fresh_database, load_bundled
 from geocoder.batch import geocode_csv
 from geocoder.distributed import connect, geocode_csv_dask
 from geocoder.index import GeocoderIndex
 from importers import synth
-from importers.bundled import import_bundled
-from tests import databases
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_dask"
 SEED = 2025
 
@@ -68,9 +64,7 @@ class Run:
 def prepare(url: str, addresses: int, rows: int, folder: Path) -> Path:
     """Migrate and load the database; write the input CSV; return its path."""
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    load_bundled(engine)
     with engine.begin() as conn:
         synth.load(conn, synth.generate(DATA, addresses, seed=SEED, messy=0.2), name="bench")
     engine.dispose()
@@ -138,7 +132,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args()
     settings = DatabaseSettings()
-    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
+    url = fresh_database(BENCH_DB, settings)
     try:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
@@ -156,7 +150,7 @@ def main() -> None:
         print(table(runs))
     finally:
         if not options.keep:
-            databases.drop_database(url)
+            drop_database(url)
 
 
 if __name__ == "__main__":

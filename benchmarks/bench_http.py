@@ -62,7 +62,7 @@ from addresses.account_store import create_account, create_api_token
 from addresses.db import make_engine
 from addresses.schema import address, admin_unit
 from benchmarks.bench_batch import _written, load_data
-from tests import databases
+from benchmarks.common import drop_database, fresh_database
 from tests.api.live import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,7 +334,7 @@ def scratch_database(addresses: int, folder: Path) -> tuple[str, list[tuple[str,
 
     The token is an admin's API token: the edits are made with it.
     """
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = fresh_database(BENCH_DB)
     engine = make_engine(url)
     try:
         load_data(engine, addresses, folder)
@@ -500,7 +500,7 @@ def run(args: argparse.Namespace, folder: Path) -> list[Load]:
                     print(table(loads[-1:]).splitlines()[-1], flush=True)
     finally:
         engine.dispose()
-        databases.drop_database(url)
+        drop_database(url)
     return loads
 
 

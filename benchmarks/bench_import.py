@@ -30,21 +30,17 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Index, func, select, text
 from sqlalchemy.engine import make_url
 
-from addresses import bulk, migrate
+from addresses import bulk
 from addresses.datasets import get_dataset
 from addresses.db import make_engine
 from addresses.schema import address, import_run
-from addresses.settings import DatabaseSettings
-from importers.bundled import BUNDLED_UNITS, import_bundled
+from benchmarks.common import DATA, fresh_database, load_bundled
 from importers.mapping import apply_mapping, default_mapping
 from importers.pipeline import ImportOptions, import_file, territory, validate_rows
 from importers.prepare import placement, source_rows
 from importers.readers import FEATURE, read_source
 from importers.synthetic import generate_addresses
-from tests import databases
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_import"
 
 
@@ -68,18 +64,9 @@ class Result:
         return self.rows / self.seconds
 
 
-def fresh_database(settings: DatabaseSettings) -> str:
-    """Drop and create the benchmark database; return its URL."""
-    return databases.recreate_database(databases.server_url(settings), BENCH_DB)
-
-
 def prepare(engine: Engine) -> None:
     """Schema and the administrative units (the import places points in communes)."""
-    migrate.upgrade(engine)
-    units = {b.file_name for b in BUNDLED_UNITS}
-    for _report in import_bundled(engine, DATA):
-        pass
-    assert units
+    load_bundled(engine)
 
 
 def write_files(count: int, folder: Path) -> dict[str, Path]:
@@ -350,7 +337,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of import vs floor")
     args = parser.parse_args()
-    url = fresh_database(DatabaseSettings())
+    url = fresh_database(BENCH_DB)
     engine = make_engine(url)
     prepare(engine)
     with tempfile.TemporaryDirectory() as folder:

@@ -27,18 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 from sqlalchemy import Engine
 
-from addresses import migrate, queries
+from addresses import queries
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from benchmarks.common import DATA, drop_database, fresh_database, load_bundled
 from geocoder.reverse import reverse
-from importers.bundled import import_bundled
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, import_file
 from importers.synthetic import generate_addresses
-from tests import databases
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_import_readers"
 POINTS = [(105.338, 20.817), (105.0833, 20.6601), (105.5300, 20.8500)]
 
@@ -75,11 +72,8 @@ def read_loop(engine: Engine, point: tuple[float, float], stop: threading.Event,
 
 def fresh_engine(settings: DatabaseSettings, readers: int) -> Engine:
     """A throwaway database with the schema and the bundled units, and an engine on it."""
-    url = databases.recreate_database(databases.server_url(settings), BENCH_DB)
-    engine = make_engine(url, DatabaseSettings(pool_size=readers + 2))
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    engine = make_engine(fresh_database(BENCH_DB, settings), DatabaseSettings(pool_size=readers + 2))
+    load_bundled(engine)
     return engine
 
 
@@ -104,7 +98,7 @@ def one_run(settings: DatabaseSettings, path: Path, *, rebuild: bool, readers: i
         for thread in threads:
             thread.join()
         engine.dispose()
-        databases.drop_database(engine.url.render_as_string(hide_password=False))
+        drop_database(engine.url.render_as_string(hide_password=False))
     return seconds, waits
 
 

@@ -30,16 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, make_url, select
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address
+from benchmarks.common import DATA, drop_database, fresh_database, load_bundled, server_url
 from importers import synth
-from importers.bundled import import_bundled
-from tests import databases
 from tests.api.live import live_server
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_memory"
 MB = 1024 * 1024
 
@@ -59,7 +55,7 @@ class Sample:
 
 def database(addresses: int) -> str:
     """The scratch database with ``addresses`` generated addresses (reused when it has them)."""
-    url = make_url(databases.server_url()).set(database=BENCH_DB).render_as_string(hide_password=False)
+    url = make_url(server_url()).set(database=BENCH_DB).render_as_string(hide_password=False)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -69,12 +65,10 @@ def database(addresses: int) -> str:
         pass
     finally:
         engine.dispose()
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = fresh_database(BENCH_DB)
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
-        for _report in import_bundled(engine, DATA):
-            pass
+        load_bundled(engine)
         with engine.begin() as conn:
             synth.load(conn, synth.generate(DATA, addresses, seed=2025), name=f"synth-bench-{addresses}")
     finally:
@@ -149,7 +143,7 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if not args.keep:
-            databases.drop_database(url)
+            drop_database(url)
     print(f"\n{args.addresses:,} generated addresses and the bundled data")
     print(table(samples))
 

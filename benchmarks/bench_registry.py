@@ -37,32 +37,20 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
-from sqlalchemy.engine import make_url
 
 from addresses import bulk, migrate
 from addresses.codes import encode_array, registry_codes_array
 from addresses.db import make_engine
 from addresses.registry import assign_codes, next_serials
 from addresses.schema import SRID, address
+from benchmarks.common import DATA, drop_database, fresh_database
 from importers import locate
 from importers.synthetic import generate_addresses
-from tests import databases
 
-ROOT = Path(__file__).resolve().parent.parent
-WARDS = ROOT / "data" / "hoabinh" / "wards_2025.geojson"
+WARDS = DATA / "wards_2025.geojson"
 DATABASE = "diachiso_bench_registry"
 SOURCE = "generated"
 INCREMENT = 1_000
-
-
-def recreate(url: str, name: str) -> str:
-    """Drop and create a database; return its SQLAlchemy URL."""
-    return databases.recreate_database(url, name)
-
-
-def drop(url: str, name: str) -> None:
-    """Drop a database."""
-    databases.drop_database(make_url(url).set(database=name).render_as_string(hide_password=False))
 
 
 def address_frame(count: int, *, seed: int) -> pd.DataFrame:
@@ -286,8 +274,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
-    server = databases.server_url()
-    engine = make_engine(recreate(server, DATABASE))
+    url = fresh_database(DATABASE)
+    engine = make_engine(url)
     try:
         migrate.upgrade(engine)
         started = time.perf_counter()
@@ -300,7 +288,7 @@ def main() -> None:
     finally:
         engine.dispose()
         if not options.keep:
-            drop(server, DATABASE)
+            drop_database(url)
 
 
 if __name__ == "__main__":

@@ -27,17 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Connection
 
-from addresses import migrate
 from addresses.db import make_engine
+from benchmarks.common import DATA, drop_database, fresh_database, load_bundled
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
 from geocoder.reverse import DEFAULT_RADIUS_M, reverse_in_db
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
-from importers.bundled import import_bundled
-from tests import databases
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "hoabinh"
 Point = tuple[float, float]
 BENCH_DB = "diachiso_bench_reverse"
 
@@ -103,12 +100,10 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=0, help="generated addresses to load first")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 400 points")
     args = parser.parse_args()
-    url = databases.recreate_database(databases.server_url(), BENCH_DB)
+    url = fresh_database(BENCH_DB)
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
-        for _report in import_bundled(engine, DATA):
-            pass
+        load_bundled(engine)
         with engine.connect() as conn:
             transaction = conn.begin()
             try:
@@ -117,7 +112,7 @@ def main() -> None:
                 transaction.rollback()
     finally:
         engine.dispose()
-        databases.drop_database(url)
+        drop_database(url)
     print()
     print(table(args.addresses, rows))
 

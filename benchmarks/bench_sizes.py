@@ -45,20 +45,17 @@ import httpx
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from addresses import migrate
 from addresses.db import make_engine
 from addresses.schema import address
 from addresses.settings import DatabaseSettings
+from benchmarks.common import DATA, drop_database, fresh_database, load_bundled
 from geocoder.index import GeocoderIndex
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import search
 from importers import synth
-from importers.bundled import import_bundled
-from tests import databases
 from tests.api.live import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "hoabinh"
 BENCH_DB = "diachiso_bench_sizes"
 SEED = 2025
 HOUSE_M = 10.0
@@ -267,9 +264,7 @@ def reverse(conn: Connection, index: GeocoderIndex, sample: gpd.GeoDataFrame) ->
 
 def load_data(engine: Engine, count: int) -> tuple[float, float, gpd.GeoDataFrame]:
     """Bundled data, then ``count`` generated addresses; (generate s, import s, the generated frame)."""
-    migrate.upgrade(engine)
-    for _report in import_bundled(engine, DATA):
-        pass
+    load_bundled(engine)
     started = time.perf_counter()
     frame = synth.generate(DATA, count, seed=SEED)
     generate_s = time.perf_counter() - started
@@ -313,9 +308,9 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def measure(server_url: str, count: int, queries: int) -> Size:
+def measure(settings: DatabaseSettings, count: int, queries: int) -> Size:
     """One size, end to end, in a fresh scratch database (dropped afterwards)."""
-    url = databases.recreate_database(server_url, BENCH_DB)
+    url = fresh_database(BENCH_DB, settings)
     engine = make_engine(url)
     try:
         generate_s, import_s, frame = load_data(engine, count)
@@ -327,7 +322,7 @@ def measure(server_url: str, count: int, queries: int) -> Size:
         del frame
     finally:
         engine.dispose()
-        databases.drop_database(url)
+        drop_database(url)
     return Size(count, generate_s, import_s, coded, start_s, workers, **figures)  # type: ignore[arg-type]
 
 
@@ -392,11 +387,11 @@ def main() -> int:
     parser.add_argument("--addresses", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--queries", type=int, default=1_000, help="forward and reverse calls per size")
     args = parser.parse_args()
-    server_url = databases.server_url(DatabaseSettings())
+    settings = DatabaseSettings()
     sizes, failed = [], []
     for count in sorted(args.addresses):
         try:
-            sizes.append(measure(server_url, count, args.queries))
+            sizes.append(measure(settings, count, args.queries))
         except Exception as error:  # the sizes measured still get printed
             note(f"{count:,}: FAILED: {error!r}")
             failed.append(count)
