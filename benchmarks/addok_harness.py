@@ -404,41 +404,36 @@ def _located(row: Row[Any], p: Provinces) -> tuple[list[str], list[list[str | No
     return context, chains
 
 
-def village_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
-    """A village in its 2025 ward (``city``) with the former commune and district as context."""
-    names = unique([row.name, without_type(row.name, [row.village_type])])
+def _in_ward(row: Row[Any], p: Provinces, options: AddokOptions, names: list[str]) -> Doc:
+    """The keys of a document in its 2025 ward: names, ward (``city``), context, point, ward code, labels."""
     context, chains = _located(row, p)
     return {
-        "_id": f"village-{row.id}",
-        "type": "village",
         "name": names,
         "city": row.ward,
         "context": context,
         "lat": row.lat,
         "lon": row.lon,
-        "importance": 0.4,
         "ward_code": row.ward_code,
         "labels": labels(names, chains, enabled=options.context_labels),
+    }
+
+
+def village_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
+    """A village in its 2025 ward (``city``) with the former commune and district as context."""
+    names = unique([row.name, without_type(row.name, [row.village_type])])
+    return {
+        "_id": f"village-{row.id}",
+        "type": "village",
+        "importance": 0.4,
+        **_in_ward(row, p, options, names),
     }
 
 
 def place_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
     """A named place (aliases from name:en/name:vi) in its 2025 ward."""
     names = unique([row.name, row.name_en, row.name_vi])
-    context, chains = _located(row, p)
-    return {
-        "_id": f"place-{row.id}",
-        "type": "poi",
-        "name": names,
-        "street": row.street,
-        "city": row.ward,
-        "context": context,
-        "lat": row.lat,
-        "lon": row.lon,
-        "importance": 0.2,
-        "ward_code": row.ward_code,
-        "labels": labels(names, chains, enabled=options.context_labels),
-    }
+    document = {"_id": f"place-{row.id}", "type": "poi", "street": row.street, "importance": 0.2}
+    return document | _in_ward(row, p, options, names)
 
 
 def street_documents(rows: Sequence[Row[Any]], p: Provinces, options: AddokOptions) -> list[Doc]:
