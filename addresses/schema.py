@@ -56,6 +56,25 @@ FIRST_REGISTRY_SERIAL = 100_000_000
 """Serials start here so that no registry code begins with 0 (migration 0004)."""
 
 
+_ROLE_CHECK = f"role IN ({', '.join(map(repr, ROLES))})"
+"""The staff roles as a CHECK (accounts and the API tokens they hold)."""
+
+
+def _id(type_: type[Integer] | type[BigInteger] = Integer) -> Column[object]:
+    """The surrogate key every table but the singletons and link tables starts with."""
+    return Column("id", type_, Identity(), primary_key=True)
+
+
+def _geometry(name: str, kind: str, *, nullable: bool = True, comment: str | None = None) -> Column[object]:
+    """A WGS 84 geometry column; its GiST index, where it has one, is declared by the table."""
+    return Column(name, Geometry(kind, srid=SRID, spatial_index=False), nullable=nullable, comment=comment)
+
+
+def _gist(table: str, column: str) -> Index:
+    """The GiST index on a table's geometry column, named like the others."""
+    return Index(f"ix_{table}_{column}", column, postgresql_using="gist")
+
+
 def _created_at() -> Column[object]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -73,10 +92,42 @@ def _source_columns() -> list[Column[object]]:
     ]
 
 
+def _imported_columns() -> list[Column[object]]:
+    """The columns every imported dataset ends with: its source, then when the row was made and changed."""
+    return [*_source_columns(), _created_at(), _updated_at()]
+
+
+def _status() -> Column[object]:
+    """An editable feature's status (draft, published, retired...: addresses.types.STATUSES)."""
+    return Column("status", Text, nullable=False, server_default=DEFAULT_STATUS)
+
+
+def _version() -> Column[object]:
+    """The feature's version, counted up by every write."""
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
+def _retired_at() -> Column[object]:
+    return Column("retired_at", DateTime(timezone=True))
+
+
+def _editable_constraints() -> list[UniqueConstraint | CheckConstraint]:
+    """What an editable dataset enforces: one row per source id, a known status."""
+    return [UniqueConstraint("source", "source_id"), CheckConstraint(_STATUS_CHECK, name="status")]
+
+
+def _one_row() -> list[Column[object] | CheckConstraint]:
+    """The key of a table that holds one row (a counter): always true, checked."""
+    return [
+        Column("id", Boolean, primary_key=True, server_default=text("true"), comment="always true: one row"),
+        CheckConstraint("id", name="one_row"),
+    ]
+
+
 admin_unit = Table(
     "admin_unit",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("code", String(10), nullable=False, comment="GSO code, as published (e.g. 04795)"),
     Column("level", SmallInteger, nullable=False, comment="1 province, 2 district, 3 commune/ward"),
     Column("unit_type", Text, nullable=False, comment="tỉnh, thành phố, huyện, thị xã, xã, phường..."),
@@ -86,20 +137,18 @@ admin_unit = Table(
     Column("parent_id", Integer, ForeignKey("admin_unit.id")),
     Column("valid_from", Date, comment="first day; NULL when the sources do not say"),
     Column("valid_to", Date, comment="exclusive end; NULL while the unit exists"),
-    Column("geom", Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)),
-    Column("label_point", Geometry("POINT", srid=SRID, spatial_index=False)),
+    _geometry("geom", "MULTIPOLYGON"),
+    _geometry("label_point", "POINT"),
     Column("geom_quality", Text, comment="polygon, point, bbox or none: how precise geom is"),
     Column("population", Integer),
     Column("area_km2", Float),
-    Column("version", Integer, nullable=False, server_default="1"),
-    *_source_columns(),
-    _created_at(),
-    _updated_at(),
+    _version(),
+    *_imported_columns(),
     UniqueConstraint("level", "code", "valid_from", postgresql_nulls_not_distinct=True),
     CheckConstraint("level IN (1, 2, 3)", name="level"),
     CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
-    Index("ix_admin_unit_geom", "geom", postgresql_using="gist"),
-    Index("ix_admin_unit_label_point", "label_point", postgresql_using="gist"),
+    _gist("admin_unit", "geom"),
+    _gist("admin_unit", "label_point"),
     Index("ix_admin_unit_parent_id", "parent_id"),
     comment="Administrative units of every level and period, side by side.",
 )
@@ -117,7 +166,7 @@ admin_unit.append_constraint(
 unit_lineage = Table(
     "unit_lineage",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("predecessor_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
     Column(
         "successor_id",
@@ -154,20 +203,17 @@ unit_lineage = Table(
 village = Table(
     "village",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("name", Text, nullable=False, comment="NFC, canonical tone marks, with the type word"),
     Column("village_type", Text, comment="thôn, xóm, bản, làng, tổ dân phố, khu..."),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
-    Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("retired_at", DateTime(timezone=True)),
-    *_source_columns(),
-    _created_at(),
-    _updated_at(),
-    UniqueConstraint("source", "source_id"),
-    CheckConstraint(_STATUS_CHECK, name="status"),
-    Index("ix_village_geom", "geom", postgresql_using="gist"),
+    _geometry("geom", "GEOMETRY", nullable=False),
+    _status(),
+    _version(),
+    _retired_at(),
+    *_imported_columns(),
+    *_editable_constraints(),
+    _gist("village", "geom"),
     Index("ix_village_commune_id", "commune_id"),
     comment="Villages (thôn, xóm, bản, tổ dân phố...) as points or polygons.",
 )
@@ -175,7 +221,7 @@ village = Table(
 place = Table(
     "place",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("name", Text, comment="NULL for unnamed places (e.g. a fuel station)"),
     Column("category", Text, nullable=False, comment="e.g. amenity, tourism, shop"),
     Column("kind", Text, nullable=False, comment="e.g. school, guest_house, fuel"),
@@ -183,46 +229,40 @@ place = Table(
     Column("house_number", Text),
     Column("street", Text),
     Column("commune_id", Integer, ForeignKey("admin_unit.id")),
-    Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
-    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("retired_at", DateTime(timezone=True)),
-    *_source_columns(),
-    _created_at(),
-    _updated_at(),
-    UniqueConstraint("source", "source_id"),
-    CheckConstraint(_STATUS_CHECK, name="status"),
-    Index("ix_place_geom", "geom", postgresql_using="gist"),
+    _geometry("geom", "POINT", nullable=False),
+    _status(),
+    _version(),
+    _retired_at(),
+    *_imported_columns(),
+    *_editable_constraints(),
+    _gist("place", "geom"),
     comment="Points of interest with category and tags.",
 )
 
 address = Table(
     "address",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
-    Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=False),
+    _id(BigInteger),
+    _geometry("geom", "POINT", nullable=False),
     Column("house_number", Text, comment="free text: 12A, 40bis, 1806/127/2"),
     Column("alley", Text, comment="ngõ / ngách / hẻm / kiệt"),
     Column("street", Text),
     Column("village_name", Text, comment="the village as the source wrote it"),
     Column("village_id", Integer, ForeignKey("village.id")),
     Column("commune_id", Integer, ForeignKey("admin_unit.id"), comment="the current unit"),
-    Column("status", Text, nullable=False, server_default=DEFAULT_STATUS),
-    Column("version", Integer, nullable=False, server_default="1"),
+    _status(),
+    _version(),
     Column("official_code", Text, comment="a national code the source carried, kept as-is"),
     Column("location_code", String(9), comment="mã vị trí: grid cell code with check character"),
     Column("registry_code", String(10), comment="mã địa chỉ số: 9-digit serial + Damm check digit"),
     Column("successor_id", BigInteger, ForeignKey("address.id"), comment="set when retired"),
-    Column("retired_at", DateTime(timezone=True)),
+    _retired_at(),
     Column("is_generated", Boolean, nullable=False, server_default="false"),
-    *_source_columns(),
-    _created_at(),
-    _updated_at(),
-    UniqueConstraint("source", "source_id"),
+    *_imported_columns(),
+    *_editable_constraints(),
     UniqueConstraint("registry_code"),
-    CheckConstraint(_STATUS_CHECK, name="status"),
     CheckConstraint("status <> 'retired' OR retired_at IS NOT NULL", name="retired_at"),
-    Index("ix_address_geom", "geom", postgresql_using="gist"),
+    _gist("address", "geom"),
     Index("ix_address_location_code", "location_code"),
     Index("ix_address_commune_id", "commune_id"),
     Index("ix_address_successor_id", "successor_id"),
@@ -232,7 +272,7 @@ address = Table(
 address_history = Table(
     "address_history",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("address_id", BigInteger, ForeignKey("address.id"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("snapshot", JSONB, nullable=False, comment="the row as it was before the change"),
@@ -246,9 +286,8 @@ address_history = Table(
 registry_counter = Table(
     "registry_counter",
     metadata,
-    Column("id", Boolean, primary_key=True, server_default=text("true"), comment="always true: one row"),
+    *_one_row(),
     Column("next_serial", BigInteger, nullable=False, comment="the serial the next registry code gets"),
-    CheckConstraint("id", name="one_row"),
     CheckConstraint(f"next_serial >= {FIRST_REGISTRY_SERIAL}", name="next_serial"),
     comment="Where registry serials stand: drawn by an UPDATE in the drawing transaction, so a "
     "transaction that rolls back burns none (a sequence would).",
@@ -257,7 +296,7 @@ registry_counter = Table(
 import_run = Table(
     "import_run",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("dataset", Text, nullable=False, comment="what kind of data: units_2025, villages..."),
     Column("source", Text, nullable=False, comment="the source label rows carry"),
     Column("file_name", Text, nullable=False),
@@ -273,11 +312,11 @@ import_run = Table(
 tile_invalidation = Table(
     "tile_invalidation",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("layer", Text, nullable=False, comment="the table whose rows changed: admin_unit, village..."),
-    Column(
+    _geometry(
         "bbox",
-        Geometry("GEOMETRY", srid=SRID, spatial_index=False),
+        "GEOMETRY",
         nullable=False,
         comment="where they were and are: a box (or a point) around the changed rows",
     ),
@@ -296,7 +335,7 @@ tile_invalidation = Table(
 account = Table(
     "account",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("username", Text, nullable=False),
     Column("display_name", Text),
     Column("password_hash", Text, comment="argon2id; NULL for an account that only uses API tokens"),
@@ -308,7 +347,7 @@ account = Table(
     _created_at(),
     _updated_at(),
     UniqueConstraint("username"),
-    CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name="role"),
+    CheckConstraint(_ROLE_CHECK, name="role"),
     comment="Staff and machine accounts; who may write where is role + assigned communes.",
 )
 
@@ -324,7 +363,7 @@ account_commune = Table(
 api_token = Table(
     "api_token",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
+    _id(),
     Column("account_id", Integer, ForeignKey("account.id"), nullable=False),
     Column("name", Text, nullable=False, comment="what the token is for, e.g. 'post office sync'"),
     Column(
@@ -338,7 +377,7 @@ api_token = Table(
     Column("revoked_at", DateTime(timezone=True)),
     _created_at(),
     UniqueConstraint("token_hash"),
-    CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name="role"),
+    CheckConstraint(_ROLE_CHECK, name="role"),
     Index("ix_api_token_account_id", "account_id"),
     comment="API tokens for machines: scoped to a role and communes, stored hashed, revocable.",
 )
@@ -346,7 +385,7 @@ api_token = Table(
 login_session = Table(
     "login_session",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("account_id", Integer, ForeignKey("account.id"), nullable=False),
     Column("token_hash", String(64), nullable=False, comment="SHA-256 hex of the session cookie's value"),
     Column(
@@ -366,7 +405,7 @@ login_session = Table(
 login_attempt = Table(
     "login_attempt",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("username", Text, nullable=False, comment="as typed (the account may not exist)"),
     Column("remote", Text),
     Column("succeeded", Boolean, nullable=False),
@@ -379,7 +418,7 @@ login_attempt = Table(
 changeset = Table(
     "changeset",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("account_id", Integer, ForeignKey("account.id"), comment="NULL for imports and the CLI"),
     Column("author", Text, nullable=False, comment="the username, or e.g. 'import:gso' for an import"),
     Column("comment", Text, comment="why: the editor's changeset comment"),
@@ -387,7 +426,7 @@ changeset = Table(
         "kind", Text, nullable=False, server_default="edit", comment="edit, review, revert, import or merge"
     ),
     Column("reverts_id", BigInteger, ForeignKey("changeset.id"), comment="the changeset a revert undoes"),
-    Column("bbox", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="what it touched"),
+    _geometry("bbox", "GEOMETRY", comment="what it touched"),
     _created_at(),
     CheckConstraint("kind IN ('edit', 'review', 'revert', 'import', 'merge')", name="kind"),
     Index("ix_changeset_account_id", "account_id"),
@@ -397,7 +436,7 @@ changeset = Table(
 feature_version = Table(
     "feature_version",
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
+    _id(BigInteger),
     Column("dataset", Text, nullable=False, comment="units, villages, places or addresses"),
     Column("feature_id", BigInteger, nullable=False, comment="the row's id in the dataset's table"),
     Column("version", Integer, nullable=False, comment="the version this write made"),
@@ -409,7 +448,7 @@ feature_version = Table(
         comment="create, update, retire, restore, approve, reject, import or merge",
     ),
     Column("properties", JSONB, nullable=False, comment="the feature's attributes after the write"),
-    Column("geom", Geometry("GEOMETRY", srid=SRID, spatial_index=False), comment="its geometry after"),
+    _geometry("geom", "GEOMETRY", comment="its geometry after"),
     _created_at(),
     UniqueConstraint("dataset", "feature_id", "version"),
     CheckConstraint(
@@ -437,9 +476,8 @@ change_event = Table(
 event_counter = Table(
     "event_counter",
     metadata,
-    Column("id", Boolean, primary_key=True, server_default=text("true"), comment="always true: one row"),
+    *_one_row(),
     Column("next_seq", BigInteger, nullable=False, server_default="1"),
-    CheckConstraint("id", name="one_row"),
     comment="Where the feed's sequence stands: drawn by an UPDATE at the end of the writing "
     "transaction, whose row lock orders the numbers by commit (a sequence would not).",
 )

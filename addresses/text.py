@@ -36,11 +36,14 @@ _TONE_RE: Final = re.compile(
 
 
 def _retone(match: re.Match[str]) -> str:
-    """Old-style spelling of one open pair; the "u" of "qu" is part of the consonant."""
+    """Old-style spelling of one open pair; the "u" of "qu" is part of the consonant.
+
+    The pattern also meets pairs that are not open ones ("uè", "oỳ"): they stay as written.
+    """
     start = match.start()
     if start and match.string[start - 1] in "qQ":
         return match.group()
-    return _TONE_TABLE[match.group()]
+    return _TONE_TABLE.get(match.group(), match.group())
 
 
 def canonical_tones(text: str) -> str:
@@ -48,6 +51,8 @@ def canonical_tones(text: str) -> str:
 
     >>> canonical_tones("Hoà Bình, Thuỷ, khoẻ, Quý, hoàng, Huỳnh")
     'Hòa Bình, Thủy, khỏe, Quý, hoàng, Huỳnh'
+    >>> canonical_tones("thuè, Thuà, loỳ")
+    'thuè, Thuà, loỳ'
     """
     return _TONE_RE.sub(_retone, text)
 

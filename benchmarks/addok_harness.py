@@ -53,7 +53,7 @@ from addok.config import config as addok_config
 from addok.core import reverse as addok_reverse
 from addok.core import search as addok_search
 from addok.helpers.text import EntityTooLarge
-from sqlalchemy import Connection, Label, Row, Select, String, and_, case, func, literal, select, true
+from sqlalchemy import Connection, Label, Row, Select, String, Table, and_, case, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from addresses.schema import admin_unit, place, unit_lineage, village
@@ -281,32 +281,38 @@ def _covering_district(point: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
+def _where_it_lies(table: Table, point: ColumnElement[Any]) -> tuple[list[Any], Any]:
+    """The columns saying where a village or place lies, and the FROM clause they read.
+
+    Its point, 2025 ward (code and name), former commune and district, and the district
+    covering it; the table's ``commune_id`` names the ward.
+    """
+    ward = admin_unit.alias("ward")
+    former = _former_units(point, table.c.commune_id)
+    columns = [
+        *_xy(point),
+        ward.c.code.label("ward_code"),
+        ward.c.full_name.label("ward"),
+        former.c.old_commune,
+        former.c.old_district,
+        _covering_district(point).label("district"),
+    ]
+    return columns, table.join(ward, ward.c.id == table.c.commune_id).outerjoin(former, true())
+
+
 def village_select() -> Select[Any]:
     """Villages with their point, 2025 ward, former commune and former district."""
-    ward = admin_unit.alias("ward")
-    point = func.ST_PointOnSurface(village.c.geom)
-    former = _former_units(point, village.c.commune_id)
+    located, source = _where_it_lies(village, func.ST_PointOnSurface(village.c.geom))
     return (
-        select(
-            village.c.id,
-            village.c.name,
-            village.c.village_type,
-            *_xy(point),
-            ward.c.code.label("ward_code"),
-            ward.c.full_name.label("ward"),
-            former.c.old_commune,
-            former.c.old_district,
-            _covering_district(point).label("district"),
-        )
-        .select_from(village.join(ward, ward.c.id == village.c.commune_id).outerjoin(former, true()))
+        select(village.c.id, village.c.name, village.c.village_type, *located)
+        .select_from(source)
         .order_by(village.c.id)
     )
 
 
 def place_select() -> Select[Any]:
     """Named places with aliases (name:en, name:vi), street, house number, ward and former units."""
-    ward = admin_unit.alias("ward")
-    former = _former_units(place.c.geom, place.c.commune_id)
+    located, source = _where_it_lies(place, place.c.geom)
     return (
         select(
             place.c.id,
@@ -315,14 +321,9 @@ def place_select() -> Select[Any]:
             place.c.tags["name:vi"].astext.label("name_vi"),
             place.c.street,
             place.c.house_number,
-            *_xy(place.c.geom),
-            ward.c.code.label("ward_code"),
-            ward.c.full_name.label("ward"),
-            former.c.old_commune,
-            former.c.old_district,
-            _covering_district(place.c.geom).label("district"),
+            *located,
         )
-        .select_from(place.join(ward, ward.c.id == place.c.commune_id).outerjoin(former, true()))
+        .select_from(source)
         .where(
             and_(place.c.name.is_not(None), place.c.name != literal("", String)) | place.c.street.is_not(None)
         )
@@ -403,41 +404,36 @@ def _located(row: Row[Any], p: Provinces) -> tuple[list[str], list[list[str | No
     return context, chains
 
 
-def village_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
-    """A village in its 2025 ward (``city``) with the former commune and district as context."""
-    names = unique([row.name, without_type(row.name, [row.village_type])])
+def _in_ward(row: Row[Any], p: Provinces, options: AddokOptions, names: list[str]) -> Doc:
+    """The keys of a document in its 2025 ward: names, ward (``city``), context, point, ward code, labels."""
     context, chains = _located(row, p)
     return {
-        "_id": f"village-{row.id}",
-        "type": "village",
         "name": names,
         "city": row.ward,
         "context": context,
         "lat": row.lat,
         "lon": row.lon,
-        "importance": 0.4,
         "ward_code": row.ward_code,
         "labels": labels(names, chains, enabled=options.context_labels),
+    }
+
+
+def village_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
+    """A village in its 2025 ward (``city``) with the former commune and district as context."""
+    names = unique([row.name, without_type(row.name, [row.village_type])])
+    return {
+        "_id": f"village-{row.id}",
+        "type": "village",
+        "importance": 0.4,
+        **_in_ward(row, p, options, names),
     }
 
 
 def place_document(row: Row[Any], p: Provinces, options: AddokOptions) -> Doc:
     """A named place (aliases from name:en/name:vi) in its 2025 ward."""
     names = unique([row.name, row.name_en, row.name_vi])
-    context, chains = _located(row, p)
-    return {
-        "_id": f"place-{row.id}",
-        "type": "poi",
-        "name": names,
-        "street": row.street,
-        "city": row.ward,
-        "context": context,
-        "lat": row.lat,
-        "lon": row.lon,
-        "importance": 0.2,
-        "ward_code": row.ward_code,
-        "labels": labels(names, chains, enabled=options.context_labels),
-    }
+    document = {"_id": f"place-{row.id}", "type": "poi", "street": row.street, "importance": 0.2}
+    return document | _in_ward(row, p, options, names)
 
 
 def street_documents(rows: Sequence[Row[Any]], p: Provinces, options: AddokOptions) -> list[Doc]:

@@ -34,9 +34,10 @@ PLACE_NAME_TAGS: Final = ("name", "name:vi", "name:en", "alt_name", "old_name", 
 """Tags whose values name a place (the first non-empty one is its display name)."""
 
 VILLAGE_NAME_KEYS: Final = ("name", "gn_name", "gn_asciiname")
+"""Fields of a village's raw record that hold other spellings of its name."""
+
 REORG_SOURCE: Final = "reorg_2020"
 """The source whose raw record of a unit may list ``name_variants`` (other spellings)."""
-"""Fields of a village's raw record that hold other spellings of its name."""
 
 
 @dataclass(frozen=True, slots=True)

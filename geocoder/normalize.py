@@ -390,15 +390,24 @@ class NormalizedText:
     folded_tokens: tuple[str, ...]
 
 
+def run_steps(steps: Iterable[Step], text: str) -> str:
+    """Run ``text`` through the steps in order, each given the one before's output.
+
+    >>> run_steps((lower_case, clean_punctuation), "X.Độc Lập")
+    'x độc lập'
+    """
+    for step in steps:
+        text = step(text)
+    return text
+
+
 def prepare(text: str) -> str:
     """Run :data:`PREPARE_STEPS`: canonical lower-case text that still has its commas.
 
     >>> prepare("X.Độc Lập, TP.HB, Việt Nam")
     'xã độc lập, thành phố hòa bình'
     """
-    for step in PREPARE_STEPS:
-        text = step(text)
-    return text
+    return run_steps(PREPARE_STEPS, text)
 
 
 def normalize(text: str) -> str:
@@ -409,9 +418,7 @@ def normalize(text: str) -> str:
     >>> normalize("Số 1806/127/2 QL6, P.Tân Hoà")
     'số 1806/127/2 quốc lộ 6 phường tân hòa'
     """
-    for step in PIPELINE:
-        text = step(text)
-    return text
+    return run_steps(PIPELINE, text)
 
 
 def fold(text: str) -> str:

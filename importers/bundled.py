@@ -213,24 +213,21 @@ class BundledFile:
     fill_only: bool = False
 
 
+_DISTRICT_2020_FIELDS = ("code", "level", "unit_type", "short_name", "parent_code", "valid_to")
+"""The fields both 2020 district files carry under the unit table's names."""
+
 BUNDLED_UNITS: tuple[BundledFile, ...] = (
     BundledFile("admin_units_gso_20250301.json", gso_units, identity(UNIT_FIELDS)),
     BundledFile(
         "province_districts_2020_gov.geojson",
         districts_gov,
-        identity(
-            ("code", "level", "unit_type", "short_name", "parent_code", "valid_to"),
-            full_name="name",
-        ),
+        identity(_DISTRICT_2020_FIELDS, full_name="name"),
         fill_only=True,
     ),
     BundledFile(
         "province_districts_2020_wof.geojson",
         districts_wof,
-        identity(
-            ("code", "level", "unit_type", "short_name", "parent_code", "valid_to"),
-            source_id="wof:id",
-        ),
+        identity(_DISTRICT_2020_FIELDS, source_id="wof:id"),
         fill_only=True,
     ),
     BundledFile(

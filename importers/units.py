@@ -6,11 +6,12 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from addresses import vocabulary
@@ -165,36 +166,45 @@ def start_units(conn: Connection, starts: dict[str, dt.date], *, level: int = 3,
     A database loaded before the 2008-2021 changes were known holds these units with no
     start; without one they would overlap their old periods. Returns the units changed.
     """
-    changed = 0
-    for code, start in starts.items():
-        statement = (
-            update(admin_unit)
-            .where(
-                admin_unit.c.level == level,
-                admin_unit.c.code == code,
-                admin_unit.c.valid_to == ends,
-                admin_unit.c.valid_from.is_distinct_from(start),
-            )
-            .values(valid_from=start, updated_at=func.now())
-        )
-        changed += conn.execute(statement).rowcount
-    return changed
+    return _date_units(
+        conn, starts, level=level, field="valid_from", where=lambda _day: [admin_unit.c.valid_to == ends]
+    )
 
 
 def end_units(conn: Connection, ends: dict[str, dt.date], *, level: int) -> int:
     """Set the last day (exclusive) of units of ``level`` by code; returns the units changed."""
+    return _date_units(
+        conn,
+        ends,
+        level=level,
+        field="valid_to",
+        where=lambda day: [
+            admin_unit.c.valid_to.is_not(None),
+            or_(admin_unit.c.valid_from.is_(None), admin_unit.c.valid_from < day),
+        ],
+    )
+
+
+def _date_units(
+    conn: Connection,
+    days: dict[str, dt.date],
+    *,
+    level: int,
+    field: str,
+    where: Callable[[dt.date], list[ColumnElement[bool]]],
+) -> int:
+    """Set a validity date (``field``) of units of ``level`` by code, where it differs and ``where`` holds."""
     changed = 0
-    for code, end in ends.items():
+    for code, day in days.items():
         statement = (
             update(admin_unit)
             .where(
                 admin_unit.c.level == level,
                 admin_unit.c.code == code,
-                admin_unit.c.valid_to.is_not(None),
-                admin_unit.c.valid_to.is_distinct_from(end),
-                or_(admin_unit.c.valid_from.is_(None), admin_unit.c.valid_from < end),
+                admin_unit.c[field].is_distinct_from(day),
+                *where(day),
             )
-            .values(valid_to=end, updated_at=func.now())
+            .values({field: day, "updated_at": func.now()})
         )
         changed += conn.execute(statement).rowcount
     return changed

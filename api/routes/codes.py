@@ -11,6 +11,7 @@ address's commune, before and after a move; the history records its user name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -215,6 +216,24 @@ def _plate_headers(record: AddressRecord, extension: str) -> dict[str, str]:
     return {"ETag": f'"{record.version}"', "Content-Disposition": f'inline; filename="{name}"'}
 
 
+_PLATE_TYPES: Final = {"svg": "image/svg+xml", "png": "image/png"}
+"""The media type of each plate format, by file extension."""
+
+
+def _plate(
+    request: Request,
+    db: Db,
+    registry_code: str,
+    extension: str,
+    render: Callable[[AddressRecord, str], str | bytes],
+) -> Response:
+    """An address plate in one format: looked up, rendered for the public URL, with ETag and file name."""
+    with db.connect() as conn:
+        record = _plate_record(conn, registry_code)
+    body = render(record, settings(request).public_base_url)
+    return Response(body, media_type=_PLATE_TYPES[extension], headers=_plate_headers(record, extension))
+
+
 PLATE_DOC: Final = (
     "A 300 x 200 mm house plate: the registry code large, the location code, the address in Vietnamese "
     "and a QR code of `{public_base_url}/?code={registry_code}` (DIACHISO_PUBLIC_BASE_URL): a phone opens "
@@ -236,10 +255,7 @@ PLATE_DOC: Final = (
 )
 def get_plate_svg(*, request: Request, db: Db, registry_code: RegistryCode) -> Response:
     """The plate as SVG (the route's description says what is on it)."""
-    with db.connect() as conn:
-        record = _plate_record(conn, registry_code)
-    svg = plate_svg(record, base_url=settings(request).public_base_url)
-    return Response(svg, media_type="image/svg+xml", headers=_plate_headers(record, "svg"))
+    return _plate(request, db, registry_code, "svg", lambda record, url: plate_svg(record, base_url=url))
 
 
 @router.get(
@@ -266,10 +282,9 @@ def get_plate_png(
     ] = 2,
 ) -> Response:
     """The plate rendered as PNG."""
-    with db.connect() as conn:
-        record = _plate_record(conn, registry_code)
-    png = plate_png(record, base_url=settings(request).public_base_url, scale=scale)
-    return Response(png, media_type="image/png", headers=_plate_headers(record, "png"))
+    return _plate(
+        request, db, registry_code, "png", lambda record, url: plate_png(record, base_url=url, scale=scale)
+    )
 
 
 # --- edits ---------------------------------------------------------------------------------------------

@@ -95,6 +95,12 @@ class SearchRequest:
         return search_query_json(self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
 
 
+def _degrees(axis: Literal["lon", "lat"], description: str, example: float) -> Any:
+    """A query parameter in WGS 84 degrees, bounded by its axis (longitude ±180, latitude ±90)."""
+    bound = 180 if axis == "lon" else 90
+    return Query(ge=-bound, le=bound, description=description, examples=[example])
+
+
 def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
     """The (lon, lat) point to search near; both or neither must be given."""
     if lon is None and lat is None:
@@ -147,22 +153,10 @@ async def search_request(
         ),
     ] = None,
     lat: Annotated[
-        float | None,
-        Query(
-            ge=-90,
-            le=90,
-            description="Latitude of a point to prefer results near (with lon).",
-            examples=[20.65],
-        ),
+        float | None, _degrees("lat", "Latitude of a point to prefer results near (with lon).", 20.65)
     ] = None,
     lon: Annotated[
-        float | None,
-        Query(
-            ge=-180,
-            le=180,
-            description="Longitude of a point to prefer results near (with lat).",
-            examples=[105.07],
-        ),
+        float | None, _degrees("lon", "Longitude of a point to prefer results near (with lat).", 105.07)
     ] = None,
     lang: LangParam = "vi",
 ) -> SearchRequest:
@@ -300,12 +294,8 @@ def _admitted_read(db: Database) -> Iterator[Connection]:
 async def reverse_route(
     *,
     state: State,
-    lon: Annotated[
-        float, Query(ge=-180, le=180, description="Longitude, WGS 84 degrees (east).", examples=[105.0717])
-    ],
-    lat: Annotated[
-        float, Query(ge=-90, le=90, description="Latitude, WGS 84 degrees (north).", examples=[20.6512])
-    ],
+    lon: Annotated[float, _degrees("lon", "Longitude, WGS 84 degrees (east).", 105.0717)],
+    lat: Annotated[float, _degrees("lat", "Latitude, WGS 84 degrees (north).", 20.6512)],
     radius_m: Annotated[
         float,
         Query(

@@ -469,6 +469,18 @@
     return new protomapsL.OffsetTextSymbolizer({ offsetX: 6, offsetY: 4, fontFamily: FONT, ...halo, ...options });
   }
 
+  /** A layer of white-ringed dots (swatch in the same colour), proposed rows over them, labels from ``minzoom``. */
+  function pointLayer(dataLayer, dot, label) {
+    return {
+      swatch: { kind: "point", fill: dot.fill },
+      paint: [
+        { dataLayer, symbolizer: new protomapsL.CircleSymbolizer({ stroke: "#ffffff", ...dot }) },
+        proposedRule(dataLayer),
+      ],
+      labels: [{ dataLayer, minzoom: label.minzoom, symbolizer: pointLabel(label.text) }],
+    };
+  }
+
   /** Paint and label rules per tile layer, and how its legend swatch looks. */
   const STYLES = {
     units: {
@@ -529,56 +541,21 @@
         },
       ],
     },
-    villages: {
-      swatch: { kind: "point", fill: "#2e7d32" },
-      paint: [
-        {
-          dataLayer: "villages",
-          symbolizer: new protomapsL.CircleSymbolizer({
-            radius: (z) => (z < 12 ? 2.5 : 4),
-            fill: "#2e7d32",
-            stroke: "#ffffff",
-            width: 1,
-          }),
-        },
-        proposedRule("villages"),
-      ],
-      labels: [
-        {
-          dataLayer: "villages",
-          minzoom: 12,
-          symbolizer: pointLabel({ fill: "#1f5a23", fontSize: 12, fontWeight: 600 }),
-        },
-      ],
-    },
-    places: {
-      swatch: { kind: "point", fill: "#7b1fa2" },
-      paint: [
-        {
-          dataLayer: "places",
-          symbolizer: new protomapsL.CircleSymbolizer({ radius: 3.5, fill: "#7b1fa2", stroke: "#ffffff", width: 1 }),
-        },
-        proposedRule("places"),
-      ],
-      labels: [{ dataLayer: "places", minzoom: 15, symbolizer: pointLabel({ fill: "#5a1577", fontSize: 11 }) }],
-    },
-    addresses: {
-      swatch: { kind: "point", fill: "#d84315" },
-      paint: [
-        {
-          dataLayer: "addresses",
-          symbolizer: new protomapsL.CircleSymbolizer({ radius: 4, fill: "#d84315", stroke: "#ffffff", width: 1.2 }),
-        },
-        proposedRule("addresses"),
-      ],
-      labels: [
-        {
-          dataLayer: "addresses",
-          minzoom: 17,
-          symbolizer: pointLabel({ labelProps: ["house_number"], fill: "#8a2a0c", fontSize: 11, fontWeight: 700 }),
-        },
-      ],
-    },
+    villages: pointLayer(
+      "villages",
+      { radius: (z) => (z < 12 ? 2.5 : 4), fill: "#2e7d32", width: 1 },
+      { minzoom: 12, text: { fill: "#1f5a23", fontSize: 12, fontWeight: 600 } },
+    ),
+    places: pointLayer(
+      "places",
+      { radius: 3.5, fill: "#7b1fa2", width: 1 },
+      { minzoom: 15, text: { fill: "#5a1577", fontSize: 11 } },
+    ),
+    addresses: pointLayer(
+      "addresses",
+      { radius: 4, fill: "#d84315", width: 1.2 },
+      { minzoom: 17, text: { labelProps: ["house_number"], fill: "#8a2a0c", fontSize: 11, fontWeight: 700 } },
+    ),
   };
 
   const DEFAULT_ON = new Set(["units", "villages", "places", "addresses", "grid"]);
