@@ -206,6 +206,9 @@ class Matcher:
         self._spans: dict[int, tuple[Span, ...]] | None = None
         self._segments: list[tuple[int, int | None, int, int]] | None = None
         self._typed: list[tuple[int, int, int]] | None = None
+        self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
+        self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
+        self._categories: dict[tuple[int, int], bool] = {}
 
     # ------------------------------------------------------------------ tokens
 
@@ -215,16 +218,33 @@ class Matcher:
         A misspelling (a typo reading, not a completion) must keep the marks typed: a token
         written with marks the name's token lacks is another word ("rằng" is not "hang"),
         unless the name (``names``: its forms) is written without any marks at all.
+        Computed once per (position, name token) and query: many candidates share tokens.
         """
-        found = self.expansions[position].get(folded)
-        if found is None:
-            return 0.0
-        typed = self.query.accented[position]
-        if found >= 1.0:
-            return accent_score(typed, accented) or found
-        if self._typo(position, found) and not marks_fit(typed, accented) and written_with_marks(names):
+        key = (position, folded, accented)
+        known = self._qualities.get(key)
+        if known is None:
+            known = self._qualities[key] = self._token_quality(position, folded, accented)
+        found, needs_marks = known
+        if needs_marks and written_with_marks(names):
             return 0.0
         return found
+
+    def _token_quality(self, position: int, folded: str, accented: str) -> tuple[float, bool]:
+        """The quality of a reading, and whether it holds only for a name written without marks."""
+        found = self.expansions[position].get(folded)
+        if found is None:
+            return 0.0, False
+        typed = self.query.accented[position]
+        if found >= 1.0:
+            return accent_score(typed, accented) or found, False
+        return found, self._typo(position, found) and not marks_fit(typed, accented)
+
+    def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
+        """The unit word qualifying tokens ``start:end`` (:meth:`Query.unit_word_around`), once per span."""
+        key = (start, end)
+        if key not in self._around:
+            self._around[key] = self.query.unit_word_around(start, end)
+        return self._around[key]
 
     def _typo(self, position: int, quality: float) -> bool:
         """Whether a reading of a query token below 1 is a misspelling (not a prefix completion)."""
@@ -396,7 +416,7 @@ class Matcher:
 
     def _with_unit_word(self, context: Context, start: int, end: int, explained: float) -> Span | None:
         """A span plus the unit word around it; None when that word contradicts the context."""
-        around = self.query.unit_word_around(start, end)
+        around = self.unit_word_around(start, end)
         if around is None:
             return Span(_mask(start, end), explained)
         begin, word = around
@@ -417,7 +437,7 @@ class Matcher:
         """
         used = _mask(run.start, run.end)
         explained, penalty = run.explained, 0.0
-        word = self.query.unit_word_around(run.start, run.end)
+        word = self.unit_word_around(run.start, run.end)
         if word is not None:
             begin, unit = word
             fit = type_fit(unit, entry.type_level, entry.unit_type)
@@ -535,14 +555,21 @@ class Matcher:
         community hall of xóm Lác, not any other health station or hall (:data:`MISNAMED`);
         "Cây xăng, xã Tân Lạc" is any fuel station the commune named holds (1: no change).
         """
-        generic = entry.names[run.variant].generic
-        if not generic and " ".join(self.query.folded[run.start : run.end]) not in CATEGORY_FOLDED:
+        if not entry.names[run.variant].generic and not self._category(run.start, run.end):
             return 1.0
         for mask, level, _start, _end in self._segment_masks():
             free = mask & ~used
             if free and (level is not None or self._names_a_unit(free)):
                 return MISNAMED
         return 1.0
+
+    def _category(self, start: int, end: int) -> bool:
+        """Whether query tokens ``start:end`` name a kind of place ("trạm y tế"), once per span."""
+        key = (start, end)
+        known = self._categories.get(key)
+        if known is None:
+            known = self._categories[key] = " ".join(self.query.folded[start:end]) in CATEGORY_FOLDED
+        return known
 
     def _names_a_unit(self, free: int) -> bool:
         """Whether the tokens under ``free`` hold the whole name of some unit (a context)."""
@@ -565,7 +592,7 @@ class Matcher:
         if not ignored:
             return 1.0, None
         factor, start, end = min(ignored)
-        word = self.query.unit_word_around(start, end)
+        word = self.unit_word_around(start, end)
         first = min(start, word[0]) if word else start
         last = max(end, word[0] + word[1].size) if word else end
         return factor, " ".join(self.query.accented[first:last])
