@@ -381,7 +381,15 @@ def format_location_code(text: str) -> str:
     >>> format_location_code("8vgdhs6hb"), format_location_code("8VGDP")
     ('8VG-DHS-6HB', '8VG-DP')
     """
-    code = normalise_location_code(text)
+    return group_location_code(normalise_location_code(text))
+
+
+def group_location_code(code: str) -> str:
+    """Return a canonical location code (as :func:`encode` gives it) in groups of three, unchecked.
+
+    >>> group_location_code("8VGDHS6HB")
+    '8VG-DHS-6HB'
+    """
     return "-".join(code[start : start + 3] for start in range(0, len(code), 3))
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 
 from addresses.schema import tile_invalidation
 from geocoder.build import AddressPart, StreetGroups, address_part, build_entries
+from geocoder.candidates import CandidateArrays
 from geocoder.entries import Context, Entry
 from geocoder.houses import HouseStore
 from geocoder.loading import (
@@ -64,6 +65,8 @@ class IndexState:
     addresses: AddressPart
     streets: StreetGroups
     name_weights: tuple[tuple[tuple[float, ...], ...], ...]
+    candidate_arrays: CandidateArrays
+    """The entry postings and entry facts as arrays, for ranking candidates (:mod:`geocoder.candidates`)."""
     reverse: ReverseIndex
     """Polygons, lineage, villages, address points: :func:`geocoder.reverse_memory.reverse_in_memory`."""
     fingerprint: Fingerprint
@@ -136,6 +139,7 @@ def build_state(
         addresses=part,
         streets=built.streets,
         name_weights=weights,
+        candidate_arrays=CandidateArrays.build(entry_postings.postings, built.entries, len(contexts)),
         reverse=ReverseIndex.build(
             units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired), part.store
         ),

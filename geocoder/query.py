@@ -7,6 +7,7 @@ Each token gets a weight for scoring: a name token weighs 1, the tokens of a uni
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -20,6 +21,8 @@ from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 UNIT_WORD_WEIGHT: Final = 0.5
 HOUSE_WEIGHT: Final = 0.6
 MAX_TOKENS: Final = 40
+PARSES_KEPT: Final = 256
+"""Texts whose parse :func:`parsed_text` keeps (a request reads its text twice: to search, to echo it)."""
 FILLER_WEIGHT: Final = 0.1
 """Weight of an English filler word ("of", "in", "now"): it names nothing."""
 
@@ -291,6 +294,16 @@ def segments(
     return tuple(reader.found)
 
 
+@functools.lru_cache(maxsize=PARSES_KEPT)
+def parsed_text(text: str) -> ParsedAddress:
+    """The components of a text read with the default names (:func:`geocoder.parse.parse`), kept a while.
+
+    >>> parsed_text("xom lac mai chau") is parsed_text("xom lac mai chau")
+    True
+    """
+    return parse(text)
+
+
 def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNames | None = None) -> Query:
     """Normalise, tokenise and parse a query once (at most :data:`MAX_TOKENS` tokens).
 
@@ -301,7 +314,7 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     if words:
         folded, accented = merge_split_words(folded, accented, words)
     units = _unit_words(folded, accented)
-    parsed = parse(text) if known is None else parse(text, known=known)
+    parsed = parsed_text(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
     filler = fillers(folded, accented)
     weights = _weights(filler, units, house)

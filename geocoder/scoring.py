@@ -38,11 +38,13 @@ the first places are weighed (:meth:`Matcher.cohere_best`).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
+from geocoder.candidates import Covers, Floats, Ints
 from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit
@@ -212,6 +214,9 @@ class Matcher:
         self._spans: dict[int, tuple[Span, ...]] | None = None
         self._segments: list[tuple[int, int | None, int, int]] | None = None
         self._typed: list[tuple[int, int, int]] | None = None
+        self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
+        self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
+        self._categories: dict[tuple[int, int], bool] = {}
 
     # ------------------------------------------------------------------ tokens
 
@@ -221,16 +226,33 @@ class Matcher:
         A misspelling (a typo reading, not a completion) must keep the marks typed: a token
         written with marks the name's token lacks is another word ("rằng" is not "hang"),
         unless the name (``names``: its forms) is written without any marks at all.
+        Computed once per (position, name token) and query: many candidates share tokens.
         """
-        found = self.expansions[position].get(folded)
-        if found is None:
-            return 0.0
-        typed = self.query.accented[position]
-        if found >= 1.0:
-            return accent_score(typed, accented) or found
-        if self._typo(position, found) and not marks_fit(typed, accented) and written_with_marks(names):
+        key = (position, folded, accented)
+        known = self._qualities.get(key)
+        if known is None:
+            known = self._qualities[key] = self._token_quality(position, folded, accented)
+        found, needs_marks = known
+        if needs_marks and written_with_marks(names):
             return 0.0
         return found
+
+    def _token_quality(self, position: int, folded: str, accented: str) -> tuple[float, bool]:
+        """The quality of a reading, and whether it holds only for a name written without marks."""
+        found = self.expansions[position].get(folded)
+        if found is None:
+            return 0.0, False
+        typed = self.query.accented[position]
+        if found >= 1.0:
+            return accent_score(typed, accented) or found, False
+        return found, self._typo(position, found) and not marks_fit(typed, accented)
+
+    def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
+        """The unit word qualifying tokens ``start:end`` (:meth:`Query.unit_word_around`), once per span."""
+        key = (start, end)
+        if key not in self._around:
+            self._around[key] = self.query.unit_word_around(start, end)
+        return self._around[key]
 
     def _typo(self, position: int, quality: float) -> bool:
         """Whether a reading of a query token below 1 is a misspelling (not a prefix completion)."""
@@ -244,53 +266,49 @@ class Matcher:
     ) -> list[tuple[Entry, list[Seed]]]:
         """Entries whose names share tokens with the query, best covered first.
 
-        One pass over the posting lists sums, per name variant, the idf share of its tokens
-        the query hits and the query weight its tokens hit; the best variant of each entry
-        ranks it (see :meth:`_rank`). ``admit`` leaves entries out before the cut (filters).
+        One pass over the posting lists (as arrays, :mod:`geocoder.candidates`) sums, per
+        name variant, the idf share of its tokens the query hits and the query weight its
+        tokens hit; the best variant of each entry ranks it (see :meth:`_rank`). ``admit``
+        leaves entries out before the cut (filters).
         """
-        postings = self.state.entry_postings.postings
-        names: dict[int, float] = {}
-        hits: dict[int, float] = {}
-        seen: dict[int, float] = {}
-        seeds: dict[int, list[Seed]] = {}
-        weights = self.query.weights
-        for position, expansion in enumerate(self.expansions):
-            weight = weights[position]
-            for token in expansion:
-                quality = expansion[token]
-                for owner, variant, index, share in postings.get(token, ()):
-                    key = owner << 8 | variant
-                    gain = share * quality - seen.get(key << 8 | index, 0.0)
-                    if gain > 0:
-                        seen[key << 8 | index] = share * quality
-                        names[key] = names.get(key, 0.0) + gain
-                    hits[key] = hits.get(key, 0.0) + weight * quality
-                    seeds.setdefault(owner, []).append((variant, index, position))
+        arrays = self.state.candidate_arrays
+        hits = arrays.hits(self.expansions, self.query.weights)
+        covers = arrays.covers(hits)
         entries = self.state.entries
         if admit is not None:
-            names = {key: share for key, share in names.items() if admit(entries[key >> 8])}
-        return [(entries[owner], seeds[owner]) for owner in self._rank(names, hits, limit)]
+            owners = covers.owners
+            kept = [owner for owner in np.unique(owners).tolist() if admit(entries[owner])]
+            keep = arrays.mask(np.asarray(kept, dtype=np.int64))[owners]
+            covers = Covers(covers.keys[keep], covers.names[keep], covers.hits[keep])
+        chosen = self._rank(covers, limit)
+        seeds = arrays.seeds(hits, chosen)
+        return [(entries[owner], seeds[owner]) for owner in chosen]
 
-    def _rank(self, names: dict[int, float], hits: dict[int, float], limit: int) -> list[int]:
+    def _rank(self, covers: Covers, limit: int) -> list[int]:
         """The owners of the best-covered variants: name share x (1 + query share) / 2.
 
         While a prefix is typed (autocomplete) the roles swap: the share of the query the
         name explains ranks first, since the rest of the name is still to be typed.
         """
         total = self.query.total_weight or 1.0
-        best: dict[int, float] = {}
-        entries = self.state.entries
-        typed = self._unit_word_weights()
-        for key, share in names.items():
-            owner = key >> 8
-            query_share = min(1.0, (hits[key] + typed.get(entries[owner].type_level, 0.0)) / total)
-            # typing a prefix, the rest of a name is still to come: what was typed counts most
-            cover = query_share * (0.5 + 0.5 * share) if self.prefix else share * (0.5 + 0.5 * query_share)
-            if cover >= MIN_COVERAGE and cover > best.get(owner, 0.0):
-                best[owner] = cover
-        if len(best) > limit:
-            self._weigh_contexts(best)
-        return heapq.nlargest(limit, best, key=lambda owner: (best[owner], entries[owner].priority, -owner))
+        arrays = self.state.candidate_arrays
+        owners = covers.owners
+        levels = arrays.type_level[owners]
+        typed = np.zeros(int(levels.max(initial=0)) + 1, dtype=np.float64)
+        for level, weight in self._unit_word_weights().items():
+            if level < len(typed):
+                typed[level] = weight
+        query_share = np.minimum(1.0, (covers.hits + typed[levels]) / total)
+        # typing a prefix, the rest of a name is still to come: what was typed counts most
+        if self.prefix:
+            cover = query_share * (0.5 + 0.5 * covers.names)
+        else:
+            cover = covers.names * (0.5 + 0.5 * query_share)
+        found, best = arrays.best_by_owner(covers, cover, MIN_COVERAGE)
+        if len(found) > limit:
+            best = self._weigh_contexts(found, best)
+        order = np.lexsort((found, -arrays.priority[found], -best))[:limit]
+        return [int(owner) for owner in found[order]]
 
     def _unit_word_weights(self) -> dict[int, float]:
         """The query weight of its unit words, by level: what an entry of that level explains too."""
@@ -301,7 +319,7 @@ class Matcher:
                 found[word.level] = found.get(word.level, 0.0) + sum(weights[start : start + word.size])
         return found
 
-    def _weigh_contexts(self, best: dict[int, float]) -> None:
+    def _weigh_contexts(self, owners: Ints, best: Floats) -> Floats:
         """Scale each cover by what else the query says about it, so the right few survive the cut.
 
         The best context the query names: a street name found in every commune ("Quốc lộ
@@ -310,17 +328,15 @@ class Matcher:
         """
         spans = self.spans_by_context()
         levels = {context: LEVEL_WEIGHT.get(self.state.contexts[context].level, 0.0) for context in spans}
-        typed = {word.level for word in self.query.unit_words if word is not None}
-        entries = self.state.entries
-        for owner, cover in best.items():
-            entry = entries[owner]
-            links = entry.contexts
-            named = max(
-                (link.weight * levels[link.context] for link in links if link.context in levels), default=0.0
-            )
-            fits = not typed or entry.type_level in typed
-            factor = 1.0 if fits else UNTYPED_FACTOR if entry.type_level == NO_TYPE else OTHER_TYPE_FACTOR
-            best[owner] = cover * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named) * factor
+        arrays = self.state.candidate_arrays
+        named = arrays.named(levels, owners)
+        typed = [word.level for word in self.query.unit_words if word is not None]
+        entry_levels = arrays.type_level[owners]
+        factor = np.ones(len(owners))
+        if typed:  # an entry of a kind no unit word names is less likely meant
+            other = np.where(entry_levels == NO_TYPE, UNTYPED_FACTOR, OTHER_TYPE_FACTOR)
+            factor = np.where(np.isin(entry_levels, typed), 1.0, other)
+        return best * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named) * factor
 
     # ------------------------------------------------------------------ runs
 
@@ -408,7 +424,7 @@ class Matcher:
 
     def _with_unit_word(self, context: Context, start: int, end: int, explained: float) -> Span | None:
         """A span plus the unit word around it; None when that word contradicts the context."""
-        around = self.query.unit_word_around(start, end)
+        around = self.unit_word_around(start, end)
         if around is None:
             return Span(_mask(start, end), explained)
         begin, word = around
@@ -429,7 +445,7 @@ class Matcher:
         """
         used = _mask(run.start, run.end)
         explained, penalty = run.explained, 0.0
-        word = self.query.unit_word_around(run.start, run.end)
+        word = self.unit_word_around(run.start, run.end)
         if word is not None:
             begin, unit = word
             fit = type_fit(unit, entry.type_level, entry.unit_type)
@@ -441,8 +457,9 @@ class Matcher:
         house, tried, extra, used = self._house(entry, used)
         explained += extra
         contexts: list[int] = []
+        found = self.spans_by_context()
         for link in entry.contexts:
-            for span in self.spans(link.context):
+            for span in found.get(link.context, ()):
                 if not span.mask & used:
                     explained += span.explained * link.weight
                     used |= span.mask
@@ -471,7 +488,18 @@ class Matcher:
         if factor == 1.0 and conflict is None:
             return match
         score = max(0.0, min(1.0, match.base * factor - match.penalty))
-        return replace(match, score=score, conflict=conflict)
+        return Match(
+            match.entry,
+            score,
+            match.run,
+            match.house,
+            match.house_tried,
+            match.contexts,
+            conflict,
+            match.base,
+            match.penalty,
+            match.used,
+        )
 
     def cohere_best(self, matches: list[Match], limit: int) -> list[Match]:
         """Cohere the matches that may still reach the first ``limit`` places (best upper bounds first).
@@ -557,14 +585,21 @@ class Matcher:
         community hall of xóm Lác, not any other health station or hall (:data:`MISNAMED`);
         "Cây xăng, xã Tân Lạc" is any fuel station the commune named holds (1: no change).
         """
-        generic = entry.names[run.variant].generic
-        if not generic and " ".join(self.query.folded[run.start : run.end]) not in CATEGORY_FOLDED:
+        if not entry.names[run.variant].generic and not self._category(run.start, run.end):
             return 1.0
         for mask, level, _start, _end in self._segment_masks():
             free = mask & ~used
             if free and (level is not None or self._names_a_unit(free)):
                 return MISNAMED
         return 1.0
+
+    def _category(self, start: int, end: int) -> bool:
+        """Whether query tokens ``start:end`` name a kind of place ("trạm y tế"), once per span."""
+        key = (start, end)
+        known = self._categories.get(key)
+        if known is None:
+            known = self._categories[key] = " ".join(self.query.folded[start:end]) in CATEGORY_FOLDED
+        return known
 
     def _names_a_unit(self, free: int) -> bool:
         """Whether the tokens under ``free`` hold the whole name of some unit (a context)."""
@@ -587,7 +622,7 @@ class Matcher:
         if not ignored:
             return 1.0, None
         factor, start, end = min(ignored)
-        word = self.query.unit_word_around(start, end)
+        word = self.unit_word_around(start, end)
         first = min(start, word[0]) if word else start
         last = max(end, word[0] + word[1].size) if word else end
         return factor, " ".join(self.query.accented[first:last])

@@ -17,7 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
-from addresses.codes import decode, encode, format_location_code, format_registry_code, parse_any_code
+from addresses.codes import (
+    decode,
+    encode,
+    format_location_code,
+    format_registry_code,
+    group_location_code,
+    parse_any_code,
+)
 from addresses.errors import InvalidCodeError, InvalidParameterError, OutOfTerritoryError
 from addresses.queries import AddressParts, format_address
 from geocoder.build import label
@@ -156,7 +163,7 @@ def point_codes(lon: float, lat: float, registry: str | None = None) -> Codes:
         location = ""
     return Codes(
         location_code=location,
-        location_code_display=format_location_code(location) if location else "",
+        location_code_display=group_location_code(location) if location else "",
         registry_code=registry,
         registry_code_display=format_registry_code(registry) if registry else None,
     )

@@ -50,6 +50,7 @@ from geocoder.geocodejson import (
 )
 from geocoder.index import IndexState
 from geocoder.parse import parse
+from geocoder.query import parsed_text
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseQuery
 from geocoder.reverse_memory import reverse_in_memory
 from geocoder.search import ResultType, SearchFilters, autocomplete, search
@@ -91,7 +92,7 @@ class SearchRequest:
             shown["bbox"] = list(filters.bbox)
         if filters.near is not None:
             shown["near"] = list(filters.near)
-        parsed = parse(self.text).to_dict()
+        parsed = parsed_text(self.text).to_dict()
         return search_query_json(self.text, parsed=parsed, limit=self.limit, lang=self.lang, filters=shown)
 
 
