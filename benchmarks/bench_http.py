@@ -178,6 +178,8 @@ class Load:
     probe: str = "-"
     accept_queue: int = 0
     """The most connections seen waiting in the listen socket's accept queue (``ss``'s Recv-Q)."""
+    answer_cache: str = "on"
+    """The server's answer cache: "on", or "off" (``--answer-cache 0``: every answer computed)."""
 
     @property
     def rate(self) -> float:
@@ -477,17 +479,18 @@ def table(loads: list[Load]) -> str:
     """Markdown table: rate and its ratio to the tile's, latency, answers by status, errors."""
     tile_rates = {x.connections: x.rate for x in loads if x.endpoint == "tile"}
     lines = [
-        "| connections | endpoint | answers/s | x tile | p50 ms | p99 ms | max ms | 2xx | "
+        "| connections | endpoint | answer cache | answers/s | x tile | p50 ms | p99 ms | max ms | 2xx | "
         "non-2xx by status | timeouts | socket errors | most waiting to be accepted | "
         "probe: status: answers (slowest) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for x in loads:
         others = ", ".join(f"{status}: {n}" for status, n in sorted(x.statuses.items()) if status >= 300)
         tile = tile_rates.get(x.connections)
         ratio = f"{x.rate / tile:.2f}" if tile else "-"
         lines.append(
-            f"| {x.connections} | {x.endpoint} | {x.rate:,.0f} | {ratio} | {x.p50_ms:.1f} | {x.p99_ms:.1f} | "
+            f"| {x.connections} | {x.endpoint} | {x.answer_cache} | {x.rate:,.0f} | {ratio} | "
+            f"{x.p50_ms:.1f} | {x.p99_ms:.1f} | "
             f"{x.max_ms:.1f} | {x.count(200, 300):,} | {others or '-'} | {x.timeouts} | {x.socket_errors} | "
             f"{x.accept_queue} | {x.probe} |"
         )
@@ -560,6 +563,7 @@ def run(args: argparse.Namespace, folder: Path) -> list[Load]:
                     lua = script(endpoint, folder, listings[endpoint], options.threads, token)
                     paths = [] if endpoint == "edit" else listings[endpoint]
                     loads.append(measure(base, endpoint, lua, options, (targets[-1], paths, token)))
+                    loads[-1].answer_cache = "off" if args.answer_cache == 0 else "on"
                     print(table(loads[-1:]).splitlines()[-1], flush=True)
     finally:
         engine.dispose()

@@ -8,12 +8,11 @@ The expected 2025 units are derived from the data files themselves: reorg_2020.j
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import shapely
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from geocoder.index import GeocoderIndex
 from geocoder.loading import load_units
@@ -22,13 +21,6 @@ from geocoder.search import search
 pytestmark = pytest.mark.db
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "hoabinh"
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
 
 
 def _json(name: str) -> dict[str, object]:

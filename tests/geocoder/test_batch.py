@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,6 @@ from geocoder.index import GeocoderIndex
 from tests.records import new_address
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
 
 
 def run(index: GeocoderIndex, text: str, **options: Any) -> tuple[list[dict[str, str]], object]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from geocoder.index import GeocoderIndex
 from geocoder.reverse import ReverseQuery, reverse
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.db
 
 FORWARD_GATE = 0.99
 STRICT_GATE = 0.97
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -16,13 +14,6 @@ from geocoder.search import search
 from tests.records import new_address
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
 
 
 def entry(index: GeocoderIndex, ref: str) -> Entry:

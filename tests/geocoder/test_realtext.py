@@ -7,16 +7,13 @@ half through the shared judge (benchmarks/devset.py) and prints only aggregate r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-from sqlalchemy import Engine
 
 from benchmarks import devset
 from geocoder.index import GeocoderIndex
-from geocoder.results import GeocodeResult
 from geocoder.search import search
+from tests.geocoder.answers import top, ward
 
 pytestmark = pytest.mark.db
 
@@ -32,25 +29,6 @@ PA_CO = "05212"
 
 HOLDOUT_FLOOR = 0.96  # the holdout reached 96.4% (133/138) when set (deterministic: one miss more fails)
 HOLDOUT_FORM_FLOOR = 0.95  # each form with 20+ holdout entries (lowest reached: Vietnamese 95.7%, 90/94)
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
-
-
-def top(index: GeocoderIndex, query: str) -> GeocodeResult:
-    """The best result (the search must find something)."""
-    results = search(index, query)
-    assert results, f"nothing found for {query!r}"
-    return results[0]
-
-
-def ward(result: GeocodeResult) -> str | None:
-    """The 2025 commune/ward code of a result."""
-    return None if result.current_unit is None else result.current_unit.code
 
 
 ENGLISH = [

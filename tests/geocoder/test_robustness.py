@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 
 from benchmarks import devset, variants
 from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.parse import parse
-from geocoder.results import GeocodeResult
 from geocoder.search import search
 from geocoder.vocab import Vocabulary
+from tests.geocoder.answers import top, ward
 
 pytestmark = pytest.mark.db
 
@@ -36,25 +34,6 @@ CAO_SON = "04876"  # the 2025 xã Cao Sơn (the old one of Đà Bắc)
 LIEN_SON = "04960"
 LUONG_SON = "04924"
 NGOC_SON = "05329"  # holds the old xã Ngọc Lâu (Lạc Sơn) since 2025
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
-
-
-def top(index: GeocoderIndex, query: str) -> GeocodeResult:
-    """The best result (the search must find something)."""
-    results = search(index, query)
-    assert results, f"nothing found for {query!r}"
-    return results[0]
-
-
-def ward(result: GeocodeResult) -> str | None:
-    """The 2025 commune/ward code of a result."""
-    return None if result.current_unit is None else result.current_unit.code
 
 
 def test_every_writing_of_the_tune_half_keeps_its_rate(index: GeocoderIndex) -> None:

@@ -6,38 +6,17 @@ answers come from the data files (GSO lists, lineage, village and place records)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from addresses.codes import encode, format_location_code
 from addresses.errors import InvalidCodeError, InvalidParameterError
 from geocoder.index import GeocoderIndex
-from geocoder.results import GeocodeResult
 from geocoder.search import SearchFilters, autocomplete, search
+from tests.geocoder.answers import top, ward
 from tests.records import new_address, retire_address
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
-
-
-def top(index: GeocoderIndex, query: str, **options: object) -> GeocodeResult:
-    """The best result (the search must find something)."""
-    results = search(index, query, **options)  # type: ignore[arg-type]
-    assert results, f"nothing found for {query!r}"
-    return results[0]
-
-
-def ward(result: GeocodeResult) -> str | None:
-    """The 2025 commune/ward code of a result."""
-    return None if result.current_unit is None else result.current_unit.code
 
 
 # ------------------------------------------------------------------ 2025 units

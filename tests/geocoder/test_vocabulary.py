@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import get_args
 
 import pytest
-from sqlalchemy import Engine
 
 from addresses.vocabulary import (
     ABBREVIATIONS,
@@ -102,13 +100,6 @@ def test_fillers_weigh_little() -> None:
     query = read_query("xóm Lác thuộc xã Mai Hạ")
     assert query.weights[query.folded.index("thuoc")] == FILLER_WEIGHT
     assert [query.folded[s.start : s.end] for s in query.segments] == [("lac",), ("mai", "ha")]
-
-
-@pytest.fixture(scope="module")
-def index(engine: Engine) -> Iterator[GeocoderIndex]:
-    """The index of the bundled data, built once for the module."""
-    with engine.connect() as conn:
-        yield GeocoderIndex.load(conn)
 
 
 SCORED = [t for t in UNIT_TERMS if t.level in MATCH_LEVELS and not t.numbered]
