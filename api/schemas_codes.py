@@ -17,7 +17,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pyproj import Geod
 
-from addresses.codes import Cell
+from addresses.codes import Cell, Direction, neighbours
 from addresses.limits import MAX_TEXT
 from addresses.queries import AddressRecord
 from addresses.registry import LocationLookup, RegistryLookup
@@ -141,6 +141,11 @@ class CellModel(BaseModel):
     size_m: tuple[float, float] = Field(
         description="[width, height] of the cell in metres, measured through its centre (WGS 84 ellipsoid).",
         examples=[[1.8, 2.16]],
+    )
+    neighbours: dict[Direction, str] = Field(
+        description="The codes of the up to 8 cells around it at the same length, by direction (N, NE, "
+        "E, SE, S, SW, W, NW; none beyond the edge of the code grid): to step to the next cell.",
+        examples=[{"N": "8VGET", "E": "8VGDR", "S": "8VGCQ", "W": "8VGDM"}],
     )
 
 
@@ -319,7 +324,12 @@ def location_answer(found: LocationLookup) -> LocationCodeAnswer:
         code=cell.code,
         display=found.display,
         length=cell.length,
-        cell=CellModel(center=(cell.lon, cell.lat), bounds=cell.bounds, size_m=cell_size_m(cell)),
+        cell=CellModel(
+            center=(cell.lon, cell.lat),
+            bounds=cell.bounds,
+            size_m=cell_size_m(cell),
+            neighbours=neighbours(cell.code),
+        ),
         addresses=[address_feature(record) for record in found.addresses],
         truncated=found.truncated,
     )

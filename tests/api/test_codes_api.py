@@ -178,6 +178,16 @@ def test_codes_answers_a_location_code_full_and_shorter(client: TestClient, crea
     assert (body["code"], body["length"]) == (block, 6)
     assert body["cell"]["size_m"] == pytest.approx([55.91, 66.9], abs=0.02)
     assert {feature["id"] for feature in body["addresses"]} == {first["id"], second["id"]}
+    west, south, east, north = body["cell"]["bounds"]
+    width, height = east - west, north - south
+    steps = {"N": (0, 1), "NE": (1, 1), "E": (1, 0), "SE": (1, -1), "S": (0, -1), "SW": (-1, -1)}
+    steps |= {"W": (-1, 0), "NW": (-1, 1)}
+    assert set(body["cell"]["neighbours"]) == set(steps)  # inside the grid: all eight
+    for direction, (dx, dy) in steps.items():  # each the same-size cell one step that way
+        beside = decode(body["cell"]["neighbours"][direction])
+        assert beside.length == 6
+        assert beside.west == pytest.approx(west + dx * width)
+        assert beside.south == pytest.approx(south + dy * height)
     one = client.get(f"/codes/{block}", params={"limit": 1}).json()
     assert len(one["addresses"]) == 1
     assert one["truncated"] is True
