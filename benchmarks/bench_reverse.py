@@ -32,7 +32,7 @@ from addresses.db import make_engine
 from benchmarks.scratch import bundled_database
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
-from geocoder.reverse import DEFAULT_RADIUS_M, ReverseQuery, reverse_in_db
+from geocoder.reverse import DEFAULT_RADIUS_M, ReverseQuery, reverse
 from geocoder.reverse_memory import reverse_in_memory
 from importers import synth
 from tests import databases
@@ -94,7 +94,7 @@ def measure(
         f"an address lies within {DEFAULT_RADIUS_M:g} m of {near} of {len(points)} points; "
         "the in-memory path reads the nearest address from the database at every point"
     )
-    in_db = timed(lambda lon, lat: reverse_in_db(conn, query=ReverseQuery(lon, lat)), points, rounds)
+    in_db = timed(lambda lon, lat: reverse(conn, query=ReverseQuery(lon, lat)), points, rounds)
     in_memory = timed(
         lambda lon, lat: reverse_in_memory(index, query=ReverseQuery(lon, lat), connect=connect),
         points,

@@ -536,6 +536,3 @@ def reverse(conn: Connection, *, query: ReverseQuery) -> ReverseResult:
     """
     return reverse_with(_InDatabase(conn, point_expression(query.lon, query.lat)), query)
 
-
-reverse_in_db = reverse
-"""The database path under the name the comparison tests use."""

@@ -72,6 +72,18 @@ def new_address(
     return _record(conn, in_changeset(conn, create))
 
 
+def _at_current_version(
+    conn: Connection,
+    registry_code: str,
+    write: Callable[[Changeset, int], Feature],
+    *,
+    comment: str | None = None,
+) -> AddressRecord:
+    """Run a write of an address at the version it is at now, in a changeset of its own."""
+    version = read_feature(conn, "addresses", registry_code).version
+    return _record(conn, in_changeset(conn, lambda cs: write(cs, version), comment=comment))
+
+
 def edit_address(
     conn: Connection,
     registry_code: str,
@@ -80,36 +92,24 @@ def edit_address(
     geometry: Mapping[str, Any] | None = None,
 ) -> AddressRecord:
     """Change an address at the version it is at now."""
-    current = read_feature(conn, "addresses", registry_code)
+    edit = FeatureEdit(properties=properties, geometry=geometry)
 
-    def update(cs: Changeset) -> Feature:
-        return update_feature(
-            cs,
-            "addresses",
-            registry_code,
-            expected_version=current.version,
-            edit=FeatureEdit(properties=properties, geometry=geometry),
-        )
+    def update(cs: Changeset, version: int) -> Feature:
+        return update_feature(cs, "addresses", registry_code, expected_version=version, edit=edit)
 
-    return _record(conn, in_changeset(conn, update))
+    return _at_current_version(conn, registry_code, update)
 
 
 def retire_address(
     conn: Connection, registry_code: str, *, reason: str, successor: str | None = None
 ) -> AddressRecord:
     """Retire an address (the reason is the changeset comment), optionally pointing to its successor."""
-    current = read_feature(conn, "addresses", registry_code)
+    change = StatusChange("retire", successor=successor)
 
-    def retire(cs: Changeset) -> Feature:
-        return change_status(
-            cs,
-            "addresses",
-            registry_code,
-            expected_version=current.version,
-            change=StatusChange("retire", successor=successor),
-        )
+    def retire(cs: Changeset, version: int) -> Feature:
+        return change_status(cs, "addresses", registry_code, expected_version=version, change=change)
 
-    return _record(conn, in_changeset(conn, retire, comment=reason))
+    return _at_current_version(conn, registry_code, retire, comment=reason)
 
 
 def record_change(conn: Connection, *, layer: str, bbox: tuple[float, ...]) -> None:

@@ -26,7 +26,7 @@ from addresses.errors import OutOfTerritoryError
 from addresses.schema import address
 from geocoder.index import GeocoderIndex
 from geocoder.results import ReverseResult
-from geocoder.reverse import ReverseQuery, reverse_in_db
+from geocoder.reverse import ReverseQuery, reverse
 from geocoder.reverse_memory import Connect, ReverseIndex, reverse_in_memory
 from importers import synth
 from tests.records import retire_address
@@ -80,7 +80,7 @@ def _differences(
     connect = _connect(conn)
     for lon, lat in points:
         query = ReverseQuery(lon, lat, **options)
-        in_db = _answer(lambda: reverse_in_db(conn, query=query))  # noqa: B023
+        in_db = _answer(lambda: reverse(conn, query=query))  # noqa: B023
         in_memory = _answer(
             lambda: reverse_in_memory(index, query=query, connect=connect, fresh=fresh)  # noqa: B023
         )
