@@ -377,10 +377,15 @@ def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResul
             continue
         lowered = replace(result, score=result.score * factor)
         if index in tied and len(tied) > 1:
-            others = "; ".join(_describe(result, found[i][0]) for i in tied if i != index)
-            lowered = _noted(lowered, TIE_NOTE.format(others=others))
+            lowered = _noted(lowered, TIE_NOTE.format(others=_others(found, tied, result)))
         out.append((lowered, entry))
     return out
+
+
+def _others(found: list[tuple[GeocodeResult, Entry]], tied: list[int], result: GeocodeResult) -> str:
+    """The tied answers other than ``result`` (and than what is one answer with it), for its note."""
+    others = [o for i in tied if (o := found[i][0]) is not result and _apart(result, o)]
+    return "; ".join(dict.fromkeys(_describe(result, other) for other in others))
 
 
 def _describe(result: GeocodeResult, other: GeocodeResult) -> str:
