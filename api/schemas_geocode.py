@@ -99,7 +99,9 @@ class DiachisoProperties(BaseModel):
         examples=["village"],
     )
     score: float | None = Field(
-        description="Relevance in [0, 1]; null for reverse geocoding.", examples=[0.93]
+        description="How much of the text the answer explains, in [0, 1]; null for reverse geocoding. "
+        "0.8 or more only for a first answer nothing ties; ties and alternatives score at most 0.75.",
+        examples=[0.93],
     )
     location_code: str | None = Field(description="Location code of the point (mã vị trí), canonical.")
     location_code_display: str | None = Field(description="The same in groups of three, e.g. 8VG-DHS-6HB.")
@@ -108,7 +110,9 @@ class DiachisoProperties(BaseModel):
     current_unit: UnitModel | None = Field(description="The commune or ward (since 1 July 2025).")
     old_units: list[OldUnitModel] = Field(description="The units before 1 July 2025, finest first.")
     point_precision: str = Field(description="'exact' for a surveyed point, else why it is approximate.")
-    note: str | None = Field(default=None, description="Anything unusual (a split commune...).")
+    note: str | None = Field(
+        default=None, description="Anything unusual (a split commune, another answer that ties this one...)."
+    )
     ref: str | None = Field(default=None, description="What was found in the database, e.g. 'village:434'.")
     distance_m: float | None = Field(
         default=None,

@@ -12,11 +12,14 @@ with the bundled data):
    the other answers (2nd to 5th) that lie outside every truth ward, on the tune half (all
    variants pooled) and on the generated set (``geocoding_dev_queries.jsonl``, forward).
    A wrong answer should score low, and a right one high.
+3. What a score means: the first answers of both sets by score bin (0-0.2, ..., 0.8-1.0),
+   with the share of them that is right (a reliability table).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +42,8 @@ ALTERNATIVES = 5
 """Answers looked at per query (the first and the alternatives after it)."""
 HIGH = 0.8
 """A score from which an answer reads as sure."""
+BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+"""Edges of the score bins of the reliability table (the last bin holds 1.0)."""
 
 Search = Callable[[str], list[Any]]
 
@@ -66,8 +71,40 @@ class Scores:
         return "| " + " | ".join(cells) + " |"
 
 
-def score_groups(name: str, search: Search, queries: Sequence[devset.DevQuery]) -> list[Scores]:
-    """Scores of right and wrong first answers and of the wrong alternatives, for one query set."""
+@dataclass(frozen=True)
+class FirstAnswers:
+    """The scores of the first answers of one query set and whether each is right."""
+
+    name: str
+    scores: NDArray[np.float64]
+    right: NDArray[np.bool_]
+
+    def rows(self) -> list[str]:
+        """Markdown rows of the reliability table: per score bin, n and the share right."""
+        bins = np.clip(np.digitize(self.scores, BINS[1:-1]), 0, len(BINS) - 2)
+        out = []
+        for index, (low, high) in enumerate(itertools.pairwise(BINS)):
+            chosen = self.right[bins == index]
+            share = f"{float(np.mean(chosen)):.1%}" if len(chosen) else "-"
+            out.append(
+                f"| {self.name} | {low:.1f}-{high:.1f} | {len(chosen)} | {int(chosen.sum())} | {share} |"
+            )
+        return out
+
+
+def reliability_table(sets: Sequence[FirstAnswers]) -> str:
+    """The Markdown reliability table: what share of the first answers in each score bin is right."""
+    head = ["| set | score | n | right | share right |", "|---|---|---:|---:|---:|"]
+    return "\n".join([*head, *(row for answers in sets for row in answers.rows())])
+
+
+def score_groups(
+    name: str, search: Search, queries: Sequence[devset.DevQuery]
+) -> tuple[list[Scores], FirstAnswers]:
+    """Scores of right and wrong first answers and of the wrong alternatives, for one query set.
+
+    With them the first answers' scores and verdicts (for the reliability table).
+    """
     found = [search(query.text) for query in queries]
     first = [(r[0].lon, r[0].lat) if r else None for r in found]
     hit = devset.judge(queries, first).hit
@@ -78,11 +115,12 @@ def score_groups(name: str, search: Search, queries: Sequence[devset.DevQuery]) 
     wrong_alternatives = np.array(
         [r.score for (_, r), inside in zip(pairs, others, strict=True) if not inside]
     )
-    return [
+    groups = [
         Scores(f"{name}: first answer right", scores[answered & hit]),
         Scores(f"{name}: first answer wrong", scores[answered & ~hit]),
         Scores(f"{name}: alternatives in another ward", wrong_alternatives),
     ]
+    return groups, FirstAnswers(name, scores[answered], hit[answered])
 
 
 def score_table(groups: Sequence[Scores]) -> str:
@@ -125,10 +163,12 @@ def run(url: str) -> None:
     print("\nReal-text set, tune half, by writing:\n")
     print(variants.rate_table(variants.rates_by_variant(forward, tune)))
     generated = [q for q in devset.load_queries() if not q.is_reverse]
-    groups = [*score_groups("tune (all writings)", top, pooled_variants(tune))]
-    groups += score_groups("generated", top, generated)
+    tune_groups, tune_first = score_groups("tune (all writings)", top, pooled_variants(tune))
+    generated_groups, generated_first = score_groups("generated", top, generated)
     print("\nScores of right and wrong answers:\n")
-    print(score_table(groups))
+    print(score_table([*tune_groups, *generated_groups]))
+    print("\nWhat a score means: first answers by score, and the share of them that is right:\n")
+    print(reliability_table([tune_first, generated_first]))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -31,7 +31,6 @@ from geocoder.build import label
 from geocoder.entries import Entry, Successor
 from geocoder.houses import HouseHit
 from geocoder.index import GeocoderIndex, IndexState
-from geocoder.normalize import strip_marks
 from geocoder.parse import ParsedAddress
 from geocoder.query import Query, read_query
 from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, ResultKind
@@ -45,9 +44,16 @@ COHERE_MARGIN: Final = 2
 """Matches weighed in full beyond ``limit`` (repeats and filters may drop some)."""
 NEAR_SHARE: Final = 0.25
 """How much of the score a ``near`` point can move (by distance, exponentially)."""
-NAMESAKE_SHARE: Final = 0.9
-"""Score factor of answers tied with a namesake in another 2025 unit (the text tells them not apart)."""
-NAMESAKE_NOTE: Final = "another unit bears this name and nothing in the text tells them apart: also {others}"
+UNSURE_CEILING: Final = 0.75
+"""The highest score of an answer that another answer ties or beats (a tie, or an alternative).
+
+Below 0.8, from which a score reads as sure: only a first answer that nothing ties can be
+sure. When the first answer scores more than the ceiling, such answers are scaled by
+``UNSURE_CEILING / first score``, so their order is kept."""
+TIE_NOTE: Final = "nothing in the text tells this answer apart from another of the same score: also {others}"
+SAME_UNIT_TIE: Final = "{label} (another {kind} in the same commune/ward, {distance} m away, at {code})"
+APART_M: Final = 200.0
+"""Two tied answers in one 2025 unit are different things when their points lie this far apart."""
 HOUSE_NOT_FOUND: Final = "house number {house} not found in this street or village: the answer is its middle"
 
 ResultType = Literal[
@@ -322,54 +328,76 @@ def _collect(
     return out
 
 
-def _namesake_key(result: GeocodeResult) -> tuple[str, str]:
-    """What makes two answers namesakes: the level matched and the folded name."""
-    return result.match_level, strip_marks(result.name).lower()
-
-
 def _may_tie(ranked: list[tuple[float, Match]]) -> bool:
-    """Whether the two best matches are namesakes of equal score (only then are more answers built)."""
-    if len(ranked) < 2:
-        return False
-    (first, one), (second, other) = ranked[0], ranked[1]
-    same_name = strip_marks(one.entry.name).lower() == strip_marks(other.entry.name).lower()
-    return same_name and math.isclose(first, second, rel_tol=1e-9)
+    """Whether the two best matches score the same (only then are more answers built)."""
+    return len(ranked) >= 2 and math.isclose(ranked[0][0], ranked[1][0], rel_tol=1e-9)
 
 
-def _namesakes(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
-    """Answers tied with a namesake in another 2025 unit get a lower score and a note naming the others.
+def _apart(one: GeocodeResult, other: GeocodeResult) -> bool:
+    """Whether two answers are different things: in other 2025 units, or of one kind and far apart.
+
+    A village and the commune of its name, or an old commune and the 2025 commune that
+    continues it, are one answer in one unit: the unit holds both.
+    """
+    unit, other_unit = one.current_unit, other.current_unit
+    if unit is None or other_unit is None or unit.code != other_unit.code:
+        return True
+    far = planar_distance(one.lon, one.lat, other.lon, other.lat) > APART_M
+    return one.kind == other.kind and far
+
+
+def _tied(found: list[tuple[GeocodeResult, Entry]]) -> list[int]:
+    """The first answer and the answers of its score that are other things (nothing tells them apart)."""
+    first = found[0][0]
+    return [0] + [
+        index
+        for index, (result, _entry) in enumerate(found[1:], start=1)
+        if math.isclose(result.score, first.score, rel_tol=1e-9) and _apart(first, result)
+    ]
+
+
+def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
+    """Answers that another answer ties or beats score at most :data:`UNSURE_CEILING`; ties say so.
 
     Two communes (or villages) of one name with nothing in the text to choose between them
-    ("xã Cao Sơn" without its district) are returned as alternatives, none of them sure.
+    ("xã Cao Sơn" without its district), or two villages of one name in one commune, are
+    returned as alternatives, none of them sure, each with a note naming the others. The
+    alternatives behind a first answer are scaled below the ceiling in the same way (their
+    order kept): an alternative never reads as sure.
     """
     if len(found) < 2:
         return found
-    first = found[0][0]
-    tied = [
-        index
-        for index, (result, _entry) in enumerate(found)
-        if math.isclose(result.score, first.score, rel_tol=1e-9)
-        and _namesake_key(result) == _namesake_key(first)
-    ]
-    units = {unit.code for i in tied if (unit := found[i][0].current_unit) is not None}
-    if len(units) < 2:
-        return found
-    key, top = _namesake_key(first), first.score * NAMESAKE_SHARE
+    tied = _tied(found)
+    first = found[0][0].score
+    factor = min(1.0, UNSURE_CEILING / first) if first > 0 else 1.0
     out = []
     for index, (result, entry) in enumerate(found):
-        shared = _namesake_key(result) == key
-        lowered = replace(result, score=result.score * NAMESAKE_SHARE if shared else min(result.score, top))
-        if index in tied:
-            lowered = _noted(lowered, NAMESAKE_NOTE.format(others=_other_labels(found, tied, result)))
+        if index == 0 and len(tied) == 1:
+            out.append((result, entry))
+            continue
+        lowered = replace(result, score=result.score * factor)
+        if index in tied and len(tied) > 1:
+            lowered = _noted(lowered, TIE_NOTE.format(others=_others(found, tied, result)))
         out.append((lowered, entry))
     return out
 
 
-def _other_labels(found: list[tuple[GeocodeResult, Entry]], tied: list[int], result: GeocodeResult) -> str:
-    """The labels of the tied answers in other 2025 units than ``result``'s."""
-    unit = result.current_unit.code if result.current_unit else None
-    others = (found[i][0] for i in tied)
-    return "; ".join(dict.fromkeys(r.label for r in others if r.current_unit and r.current_unit.code != unit))
+def _others(found: list[tuple[GeocodeResult, Entry]], tied: list[int], result: GeocodeResult) -> str:
+    """The tied answers other than ``result`` (and than what is one answer with it), for its note."""
+    others = [o for i in tied if (o := found[i][0]) is not result and _apart(result, o)]
+    return "; ".join(dict.fromkeys(_describe(result, other) for other in others))
+
+
+def _describe(result: GeocodeResult, other: GeocodeResult) -> str:
+    """How a tie note names another answer: its label, and where it lies when in the same unit."""
+    same_unit = result.current_unit is not None and other.current_unit == result.current_unit
+    if not same_unit:
+        return other.label
+    distance = planar_distance(result.lon, result.lat, other.lon, other.lat)
+    code = other.codes.location_code_display or f"{other.lon:.5f}, {other.lat:.5f}"
+    return SAME_UNIT_TIE.format(
+        label=other.label, kind=other.kind.replace("_", " "), distance=round(distance), code=code
+    )
 
 
 # ------------------------------------------------------------------ codes
@@ -505,8 +533,8 @@ def _run(
     )
     ranked = _ranked(matches, filters)
     if not _may_tie(ranked):
-        return _collect(ranked, query, filters, limit)
-    return _namesakes(_collect(ranked, query, filters, limit + COHERE_MARGIN))[:limit]
+        return _unsure(_collect(ranked, query, filters, limit))
+    return _unsure(_collect(ranked, query, filters, limit + COHERE_MARGIN))[:limit]
 
 
 def _code_results(state: IndexState, text: str) -> list[GeocodeResult] | None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
+from benchmarks.bench_robustness import FirstAnswers, reliability_table
 from benchmarks.devset import (
     FORM_ABBREVIATION,
     FORM_ALL,
@@ -190,3 +191,21 @@ def test_by_form_counts_an_entry_once_per_form() -> None:
     tune = [entry for entry in entries if entry.half == TUNE]
     assert len(queries) == sum(len(entry.forms) for entry in tune)
     assert sum(q.kind == FORM_ALL for q in queries) == len(tune)
+
+
+def test_the_reliability_table_bins_scores_with_the_top_edge_in_the_last_bin() -> None:
+    """0.2 opens the second bin, 0.8 and 1.0 fall in the last; each row says n, right and the share."""
+    answers = FirstAnswers(
+        "set",
+        np.array([0.1, 0.2, 0.79, 0.8, 1.0, 1.0]),
+        np.array([True, False, True, True, False, True]),
+    )
+    rows = answers.rows()
+    assert rows == [
+        "| set | 0.0-0.2 | 1 | 1 | 100.0% |",
+        "| set | 0.2-0.4 | 1 | 0 | 0.0% |",
+        "| set | 0.4-0.6 | 0 | 0 | - |",
+        "| set | 0.6-0.8 | 1 | 1 | 100.0% |",
+        "| set | 0.8-1.0 | 3 | 2 | 66.7% |",
+    ]
+    assert reliability_table([answers]).splitlines()[2:] == rows

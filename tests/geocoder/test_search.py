@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from addresses.codes import encode, format_location_code
 from addresses.errors import InvalidCodeError, InvalidParameterError
 from geocoder.index import GeocoderIndex
-from geocoder.search import SearchFilters, autocomplete, search
+from geocoder.search import UNSURE_CEILING, SearchFilters, autocomplete, search
 from tests.geocoder.answers import top, ward
 from tests.records import new_address, retire_address
 
@@ -175,6 +175,52 @@ def test_village_result_carries_both_periods(index: GeocoderIndex) -> None:
     assert any(unit.full_name == "Huyện Đà Bắc" for unit in result.old_units)
     assert result.label == "Làng Hai, Xã Đà Bắc, Tỉnh Phú Thọ"
     assert len(result.codes.location_code) == 9
+
+
+def test_namesakes_in_one_commune_are_alternatives_with_a_note(index: GeocoderIndex) -> None:
+    """Two villages Yên Lệ in xã Thịnh Minh, 1.9 km apart: neither is sure, each names the other's point."""
+    results = search(index, "thôn Yên Lệ, xã Thịnh Minh", limit=5)
+    tied = [r for r in results if r.name == "Yên Lệ"]
+    assert len(tied) == 2
+    assert {ward(r) for r in tied} == {"04897"}
+    assert (tied[0].lon, tied[0].lat) != (tied[1].lon, tied[1].lat)
+    assert tied[0].score == tied[1].score <= UNSURE_CEILING
+    for result, other in zip(tied, tied[::-1], strict=True):
+        assert result.note is not None
+        assert "another village in the same commune/ward" in result.note
+        assert other.codes.location_code_display in result.note
+
+
+def test_an_old_commune_and_the_commune_continuing_it_are_one_answer(index: GeocoderIndex) -> None:
+    """Xã Thịnh Minh (2025) and the old xã Thịnh Minh lie in one unit: no tie, the first answer is sure."""
+    first, second = search(index, "Xã Thịnh Minh", limit=2)
+    assert (first.kind, second.kind) == ("commune", "old_commune")
+    assert first.score == pytest.approx(1.0)
+    assert first.note is None
+
+
+def test_a_village_and_a_commune_of_one_name_tie_when_nothing_tells_them_apart(index: GeocoderIndex) -> None:
+    """ "Tây Phong" is a village of xã Cao Phong and the old xã Tây Phong (now in Mường Thàng)."""
+    results = search(index, "Tây Phong", limit=5)
+    assert {r.kind for r in results[:2]} == {"village", "old_commune"}
+    first, second = results[:2]
+    assert first.score == second.score <= UNSURE_CEILING
+    assert second.label in (first.note or "")
+    assert first.label in (second.note or "")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Phường Thống Nhất, Phú Thọ", "Xã Vân Sơn, tỉnh Phú Thọ", "Làng Chiêng, Huyện Đà Bắc", "Đông Sầm"],
+)
+def test_alternatives_never_read_as_sure(index: GeocoderIndex, query: str) -> None:
+    """Behind a sure first answer every alternative scores at most the ceiling, in the order found."""
+    results = search(index, query, limit=5)
+    assert results[0].score > UNSURE_CEILING
+    scores = [r.score for r in results[1:]]
+    assert scores
+    assert max(scores) <= UNSURE_CEILING
+    assert scores == sorted(scores, reverse=True)
 
 
 # ------------------------------------------------------------------ places and streets
