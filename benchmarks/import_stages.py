@@ -88,7 +88,7 @@ def stages(path: Path, runs: int) -> list[tuple[str, str, float]]:
         (
             before,
             "source ids checked (NFC, formatting, repeats)",
-            cpu(lambda: chunked.early_problems(rows, features, shapes), runs),
+            cpu(lambda: chunked.id_problems(rows, features), runs),
         ),
         (during, "map every field", cpu(lambda: apply_mapping(frame, mapping, read.file_name), runs)),
         (
