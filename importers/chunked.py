@@ -222,8 +222,8 @@ class Findings:
 
     def _add_ids(self, ids: pd.Series) -> None:
         """Note a chunk's source ids, and whether one repeats an id of this or an earlier chunk."""
-        present = ids[ids.notna()]
-        self.repeated = self.repeated or bool(present.duplicated().any() or present.isin(self.seen).any())
+        present = ids[ids.notna()].tolist()
+        self.repeated = self.repeated or len(set(present)) < len(present) or not self.seen.isdisjoint(present)
         self.seen.update(present)
         self.ids.append(ids)
 
