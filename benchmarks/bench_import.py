@@ -282,10 +282,18 @@ def floor_rounds(
     frame = prepared_rows(engine, path, "generated-bench-floor")
     work = floor_work(path, [str(c) for c in frame.columns], list(bulk.csv_batches(frame)))
     runs: dict[str, list[Timing]] = {k: [] for k in kinds}
-    for _ in range(rounds):
+    for round_number in range(1, rounds + 1):
         for kind in kinds:
             runs[kind].append(rolled_back(engine, work[kind]))
+        print(round_line(round_number, {kind: runs[kind][-1] for kind in kinds}), flush=True)
     return [_median(FLOOR_LABELS[k], len(frame), runs[k]) for k in FLOOR_LABELS if k in kinds]
+
+
+def round_line(round_number: int, timings: dict[str, Timing]) -> str:
+    """One round of :func:`floor_rounds`: each run's seconds and its time vs the floor's, and the load."""
+    floor = timings["floor"].seconds
+    runs = ", ".join(f"{kind} {t.seconds:.2f} s ({t.seconds / floor:.2f}x)" for kind, t in timings.items())
+    return f"round {round_number}: {runs}; load average {os.getloadavg()[0]:.1f}"
 
 
 def floor_work(

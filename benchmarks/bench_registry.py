@@ -191,7 +191,8 @@ def before_insert(frame: pd.DataFrame) -> Callable[[Connection], int]:
     def run(conn: Connection) -> int:
         location = locate.location_codes(points)
         known = locate.known_source_ids(conn, address, "fresh")  # as importers.pipeline does
-        registry = locate.registry_codes(conn, locate.is_new(pd.Series(ids, dtype=object), known))
+        is_new = locate.is_new(pd.Series(ids, dtype=object), known)
+        registry = locate.registry_codes(locate.registry_serials(conn, is_new))
         return int(len(location) == len(registry) and len(registry))
 
     return run

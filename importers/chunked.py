@@ -2,8 +2,9 @@
 
 An import of rows its source never imported (every large first load) needs only a
 few cheap things from the whole file before its COPY can start: the geometry checks
-(which rows are kept, vectorised), the source ids (repeated ids, and that none is
-stored yet) and how many registry codes to draw. The text checks (NFC, invisible
+(which rows are kept, vectorised), how many registry codes to draw and, only when
+its source has rows stored already, its source ids (that none is stored yet). A
+source id repeating an earlier one is found chunk by chunk. The text checks (NFC, invisible
 formatting, lengths, required fields, statuses, unstorable original fields) and the
 building of the rows (commune, codes, ``raw`` JSON, EWKB), most of the client's work,
 then run on one chunk while the database stores the one before
@@ -48,24 +49,32 @@ from importers.validate import (
     unstorable_problems,
 )
 
-FIRST_CHUNK_ROWS = 5_000
+FIRST_CHUNK_ROWS = 2_000
 """Rows checked and built before the COPY starts: few, so that it starts almost at once."""
 CHUNK_ROWS = prepare.BATCH_ROWS
-"""Rows checked and built at a time after the first chunk."""
+"""Rows checked and built at a time once the chunks have grown."""
+CHUNK_GROWTH = 3
+"""How many times larger each chunk is than the one before, up to ``CHUNK_ROWS``.
+
+The client builds rows about three times as fast as the server stores them into a
+large table: the next chunk is ready before the server has stored the one before.
+"""
 
 
 def chunk_bounds(count: int, *, first: int = FIRST_CHUNK_ROWS, size: int = CHUNK_ROWS) -> list[slice]:
-    """The row ranges of the chunks: a small first one, then ``size`` rows at a time.
+    """The row ranges of the chunks: a small first one, each next one larger, up to ``size`` rows.
 
-    >>> chunk_bounds(12, first=2, size=5)
-    [slice(0, 2, None), slice(2, 7, None), slice(7, 12, None)]
+    >>> [(c.start, c.stop) for c in chunk_bounds(30, first=2, size=10)]
+    [(0, 2), (2, 8), (8, 18), (18, 28), (28, 30)]
     >>> chunk_bounds(0)
     []
     """
-    if count == 0:
-        return []
-    starts = [0, *range(min(first, count), count, size)]
-    return [slice(start, end) for start, end in zip(starts, [*starts[1:], count], strict=True)]
+    bounds: list[slice] = []
+    start, length = 0, first
+    while start < count:
+        bounds.append(slice(start, min(start + length, count)))
+        start, length = start + length, min(length * CHUNK_GROWTH, size)
+    return bounds
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,12 @@ class Findings:
     stripped: dict[str, list[str]] = field(default_factory=dict)
     labels: list[pd.Series] = field(default_factory=list)
     """The checked name (else house number) of each kept row, for the repeated-row warnings."""
+    ids: list[pd.Series] = field(default_factory=list)
+    """The checked source id of every row, chunk after chunk."""
+    seen: set[object] = field(default_factory=set)
+    """The source ids of the chunks so far."""
+    repeated: bool = False
+    """Whether a source id repeats one of an earlier row (listed once all chunks are checked)."""
     warnings: list[str] = field(default_factory=list)
     """Every warning of the text checks, once all chunks are checked."""
 
@@ -203,6 +218,23 @@ class Findings:
         label = text.rows.get("name", text.rows.get("house_number"))
         if label is not None:
             self.labels.append(label[keep])
+        self._add_ids(text.rows["source_id"])
+
+    def _add_ids(self, ids: pd.Series) -> None:
+        """Note a chunk's source ids, and whether one repeats an id of this or an earlier chunk."""
+        present = ids[ids.notna()].tolist()
+        self.repeated = self.repeated or len(set(present)) < len(present) or not self.seen.isdisjoint(present)
+        self.seen.update(present)
+        self.ids.append(ids)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the file cannot be imported (nothing more is written)."""
+        return self.repeated or bool(self.problems)
+
+    def source_ids(self) -> pd.DataFrame:
+        """The checked source id of every row checked so far (the column ``source_id``)."""
+        return pd.DataFrame({"source_id": pd.concat(self.ids)})
 
 
 def row_chunks(
@@ -211,8 +243,9 @@ def row_chunks(
     """Check each chunk, and build the kept rows of each while no problem is found; then finish.
 
     ``placement`` holds one registry code per kept row, in file order. After the last
-    chunk, the repeated-row warnings go to ``findings``; any problem raises
-    ImportValidationError (inside the COPY consuming the chunks, which aborts it).
+    chunk, the repeated-row warnings go to ``findings``; any problem (repeated source
+    ids among them, found chunk by chunk) raises ImportValidationError (inside the COPY
+    consuming the chunks, which aborts it).
     """
     kept_before = 0
     for rows in chunk_bounds(len(chunked.frame), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
@@ -221,12 +254,14 @@ def row_chunks(
         fields = original_fields(frame)
         findings.add(text, unstorable_problems(fields, features), keep)
         kept = int(keep.sum())
-        if kept and not findings.problems:
+        if kept and not findings.failed:
             where = placement.take(np.arange(kept_before, kept_before + kept))
             checked = Validated(text.rows[keep], chunked.shapes.geoms[rows][keep])
             built = prepare.SourceRows(checked, fields[keep], chunked.source)
             yield from prepare.row_batches(built, np.arange(kept), spec=chunked.spec, placement=where)
         kept_before += kept
+    if findings.repeated:
+        findings.problems += duplicate_problems(findings.source_ids(), chunked.features)
     raise_on(file_name, findings.problems)
     findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(chunked, findings)
 
@@ -240,12 +275,7 @@ def _repeated(chunked: Chunked, findings: Findings) -> list[str]:
     return duplicate_warnings(labels, chunked.shapes.geoms[keep], chunked.features[keep])
 
 
-def early_problems(
-    chunked_rows: pd.DataFrame, features: NDArray[np.int64], shapes: Shapes
-) -> tuple[pd.Series, list[Rejection]]:
-    """The checked source ids of every row, and the problems the whole file shows before any chunk.
-
-    Those are the non-finite coordinates and the repeated source ids.
-    """
-    ids = checked_ids(chunked_rows, features)
-    return ids, shapes.problems + duplicate_problems(ids.to_frame(), features)
+def id_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[pd.Series, list[Rejection]]:
+    """The checked source id of every row, and the rows repeating the id of an earlier row."""
+    ids = checked_ids(rows, features)
+    return ids, duplicate_problems(ids.to_frame(), features)

@@ -223,26 +223,34 @@ def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, re
     """Import a file chunk by chunk when every row it keeps is new to its source; say whether it did.
 
     Not for a dry run, a dataset not keyed by source, a file with stored rows, with
-    nothing to write, or failing before any chunk (bad coordinates, repeated ids,
-    rejections when strict): those are checked whole first.
+    nothing to write, or failing before any chunk (bad coordinates, rejections when
+    strict, repeated ids when the source has stored rows): those are checked whole first.
     """
     spec = options.mapping.spec
     if options.dry_run or not spec.keyed_by_source:
         return False
     features = mapped.features
     shapes = chunked.check_shapes(mapped.geoms, features, spec, territory(conn))
-    ids, problems = chunked.early_problems(mapped.ids, features, shapes)
-    if problems or not shapes.keep.any() or (options.strict and shapes.rejections):
+    if shapes.problems or not shapes.keep.any() or (options.strict and shapes.rejections):
         return False
-    kept_ids = prepare.source_ids(ids[shapes.keep].to_frame())
-    _lock_for_writing(conn, spec.table, report.source, options, rows=len(kept_ids))
-    if not locate.is_new(kept_ids, locate.known_source_ids(conn, spec.table, report.source)).all():
+    _lock_for_writing(conn, spec.table, report.source, options, rows=int(shapes.keep.sum()))
+    known = locate.known_source_ids(conn, spec.table, report.source)
+    if len(known) and not _all_new(mapped, shapes, known):
         return False
     frame = mapped.read.frame
     rows = chunked.Chunked(frame, mapped.mapping, mapped.columns, features, shapes, report.source)
     _write_chunked(conn, rows, options, report)
-    report.warnings = [*_keying_warnings(mapped.ids), *report.warnings]
     return True
+
+
+def _all_new(mapped: Mapped, shapes: chunked.Shapes, known: pd.Index) -> bool:
+    """Whether the file's source ids are all distinct and the rows it keeps all new to its source.
+
+    Only asked when the source has rows stored: otherwise every row is new, and a
+    repeated id is found chunk by chunk, without a pass over the whole file first.
+    """
+    ids, problems = chunked.id_problems(mapped.ids, mapped.features)
+    return not problems and bool(locate.is_new(prepare.source_ids(ids[shapes.keep].to_frame()), known).all())
 
 
 def _write_chunked(
@@ -266,7 +274,7 @@ def _write_chunked(
         )
     report.inserted, report.unchanged, report.indexes_rebuilt = inserted, new_rows - inserted, rebuild
     report.repaired, report.rejected = rows.shapes.repaired, [str(r) for r in rows.shapes.rejections]
-    report.warnings = findings.warnings
+    report.warnings = [*_keying_warnings(findings.source_ids()), *findings.warnings]
 
 
 def validate_rows(

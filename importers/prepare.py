@@ -11,6 +11,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection
@@ -42,6 +43,8 @@ VILLAGE_TYPES = (
     "khối",
 )
 GENERATED_SOURCE = "generated"
+GENERATED_FIELD = r'"generated":\s*true'
+"""How a row's original fields (its ``raw`` JSON) say it is generated."""
 BATCH_ROWS = 25_000
 """Rows built and COPYed at a time when writing new rows."""
 
@@ -105,21 +108,26 @@ class Placement:
     """What building rows needs from the database, read before any COPY starts."""
 
     communes: locate.Communes
-    registry_codes: NDArray[np.object_]
-    """One per row: a fresh code for an address the source never imported, else None."""
+    registry_serials: NDArray[np.int64]
+    """One per row: the serial drawn for an address the source never imported, else -1."""
 
     def take(self, positions: NDArray[np.intp]) -> Placement:
         """The placement of the rows at ``positions``."""
-        return Placement(self.communes, self.registry_codes[positions])
+        return Placement(self.communes, self.registry_serials[positions])
+
+    @property
+    def registry_codes(self) -> NDArray[np.object_]:
+        """The registry code of each row (None for a stored one), made as its rows are built."""
+        return locate.registry_codes(self.registry_serials)
 
 
 def placement(conn: Connection, *, spec: DatasetSpec, is_new: NDArray[np.bool_]) -> Placement:
-    """Read the communes and draw registry codes for new rows of a dataset that has them."""
+    """Read the communes and draw registry serials for new rows of a dataset that has codes."""
     if "registry_code" in spec.table.c:
-        codes = locate.registry_codes(conn, is_new)
+        serials = locate.registry_serials(conn, is_new)
     else:
-        codes = np.full(len(is_new), None, dtype=object)
-    return Placement(locate.current_communes(conn), codes)
+        serials = np.full(len(is_new), -1, dtype=np.int64)
+    return Placement(locate.current_communes(conn), serials)
 
 
 def written_geoms(geoms: NDArray[np.object_], spec: DatasetSpec) -> NDArray[np.object_]:
@@ -216,8 +224,10 @@ def _tags(raw: pd.Series) -> pd.Series:
 
 
 def _generated(raw: pd.Series, source: str) -> pd.Series:
-    """Whether each row is generated data: its source is, or its original fields say so."""
-    return raw.str.contains(r'"generated":\s*true', regex=True) | (source == GENERATED_SOURCE)
+    """Whether each row is generated data: its source is, or its original fields say so (Arrow's regex)."""
+    texts = pa.array(raw.to_numpy(), type=pa.large_string(), from_pandas=True)
+    said = pc.fill_null(pc.match_substring_regex(texts, GENERATED_FIELD), False)
+    return pd.Series(said.to_numpy(zero_copy_only=False) | (source == GENERATED_SOURCE), index=raw.index)
 
 
 def unit_rows(checked: Validated, fields: pd.DataFrame, source: str) -> pd.DataFrame:

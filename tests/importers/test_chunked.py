@@ -142,7 +142,33 @@ def test_a_problem_in_a_later_chunk_leaves_nothing(
         assert conn.execute(select(func.count()).where(address.c.source == "late-problem")).scalar_one() == 0
 
 
-def test_chunks_are_a_small_first_one_then_full_ones() -> None:
+def test_chunks_are_a_small_first_one_then_growing_to_full_ones() -> None:
     bounds = chunked.chunk_bounds(100, first=5, size=40)
-    assert [(b.start, b.stop) for b in bounds] == [(0, 5), (5, 45), (45, 85), (85, 100)]
+    assert [(b.start, b.stop) for b in bounds] == [(0, 5), (5, 20), (20, 60), (60, 100)]
     assert chunked.chunk_bounds(3, first=5, size=40) == [slice(0, 3)]
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_source_id_repeated_in_a_later_chunk_fails_as_before(
+    engine: Engine, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, ROWS, seed=23)
+    frame.loc[[210, 280], "id"] = frame.loc[[3, 150], "id"].to_list()  # first seen in earlier chunks
+    path = write(frame, tmp_path / "repeats.parquet")
+    told: list[tuple[str, int, int]] = []
+    options = ImportOptions(
+        mapping=default_mapping("addresses"), source="repeated-ids", progress=lambda *step: told.append(step)
+    )
+    with engine.begin() as conn:
+        with pytest.raises(ImportValidationError) as chunks:
+            import_file(conn, path, options=options)
+        written = [step[1] for step in told if step[0] == "written"]
+        assert 0 < max(written) <= 210  # earlier chunks were sent; none from the repeat on
+        assert conn.execute(select(func.count()).where(address.c.source == "repeated-ids")).scalar_one() == 0
+    _whole_file_first(monkeypatch)
+    with engine.begin() as conn, pytest.raises(ImportValidationError) as whole:
+        import_file(conn, path, options=options)
+    assert str(chunks.value) == str(whole.value)
+    assert "row 211, field 'source_id'" in str(chunks.value)
+    assert "(first at row 4)" in str(chunks.value)
