@@ -38,6 +38,7 @@ the first places are weighed (:meth:`Matcher.cohere_best`).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -217,6 +218,8 @@ class Matcher:
         self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
         self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
         self._categories: dict[tuple[int, int], bool] = {}
+        self._runs: dict[tuple[int, tuple[Seed, ...]], list[Run]] = {}
+        self._houses: dict[int, HouseHit | None] = {}
 
     # ------------------------------------------------------------------ tokens
 
@@ -335,13 +338,27 @@ class Matcher:
         factor = np.ones(len(owners))
         if typed:  # an entry of a kind no unit word names is less likely meant
             other = np.where(entry_levels == NO_TYPE, UNTYPED_FACTOR, OTHER_TYPE_FACTOR)
-            factor = np.where(np.isin(entry_levels, typed), 1.0, other)
+            named_levels = np.zeros(max(int(entry_levels.max(initial=0)), *typed) + 1, dtype=np.bool_)
+            named_levels[typed] = True
+            factor = np.where(named_levels[entry_levels], 1.0, other)
         return best * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named) * factor
 
     # ------------------------------------------------------------------ runs
 
     def runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
-        """Maximal runs of the entry's names in the query, the best first (one per stretch)."""
+        """Maximal runs of the entry's names in the query, the best first (one per stretch).
+
+        Entries with the same name forms read alike (namesakes: one street name in many
+        communes), so the runs are found once per name forms and seeds.
+        """
+        key = (self.state.candidate_arrays.name_class[entry.id], tuple(seeds))
+        known = self._runs.get(key)
+        if known is None:
+            known = self._runs[key] = self._find_runs(entry, seeds)
+        return known
+
+    def _find_runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
+        """The runs of :meth:`runs`, found."""
         found: dict[tuple[int, int], list[Run]] = {}
         for variant, index, position in seeds:
             runs = found.setdefault((variant, position - index), [])
@@ -509,10 +526,16 @@ class Matcher:
         """
         ordered = sorted(matches, key=lambda m: -m.score)
         done: list[Match] = []
+        best: list[float] = []  # the ``limit`` best coherent scores so far (a min-heap)
         for index, match in enumerate(ordered):
-            if len(done) >= limit and match.score < sorted(m.score for m in done)[-limit]:
+            if len(best) == limit and match.score < best[0]:
                 return [*done, *ordered[index:]]
-            done.append(self.cohere(match))
+            cohered = self.cohere(match)
+            done.append(cohered)
+            if len(best) < limit:
+                heapq.heappush(best, cohered.score)
+            else:
+                heapq.heappushpop(best, cohered.score)
         return done
 
     # ------------------------------------------------------------------ coherence
@@ -654,7 +677,10 @@ class Matcher:
         free = [p for p in spec.positions if not used >> p & 1]
         if spec.positions and not free:
             return None, False, 0.0, used
-        hit = self._find_house(entry.group, spec.keys)
+        if entry.group in self._houses:
+            hit = self._houses[entry.group]
+        else:
+            hit = self._houses[entry.group] = self._find_house(entry.group, spec.keys)
         weight = sum(self.query.weights[p] for p in free) * (1.0 if hit is not None else HOUSE_MISSING)
         for p in free:
             used |= 1 << p
