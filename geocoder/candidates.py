@@ -75,6 +75,8 @@ class CandidateArrays:
     """Per context: the entries linked to it and the link weights."""
     name_class: tuple[int, ...]
     """Per entry: a number shared by the entries with the same name forms (they read alike)."""
+    entry_contexts: tuple[frozenset[int], ...]
+    """Per entry: the contexts it links to."""
 
     @classmethod
     def build(
@@ -108,6 +110,7 @@ class CandidateArrays:
             priority=np.asarray([entry.priority for entry in entries], dtype=np.float64),
             context_entries=_context_entries(entries, context_count),
             name_class=_name_classes(entries),
+            entry_contexts=tuple(frozenset(link.context for link in entry.contexts) for entry in entries),
         )
 
     def hits(self, expansions: Sequence[dict[str, float]], weights: Sequence[float]) -> Hits:

@@ -45,10 +45,10 @@ from typing import Final
 
 import numpy as np
 
-from geocoder.candidates import Covers, Floats, Ints
+from geocoder.candidates import VARIANT_BITS, Covers, Floats, Ints
 from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
-from geocoder.houses import HouseHit
+from geocoder.houses import HouseHit, house_hash
 from geocoder.index import IndexState
 from geocoder.normalize import accent_score, marks_fit
 from geocoder.query import Query
@@ -220,6 +220,8 @@ class Matcher:
         self._categories: dict[tuple[int, int], bool] = {}
         self._runs: dict[tuple[int, tuple[Seed, ...]], list[Run]] = {}
         self._houses: dict[int, HouseHit | None] = {}
+        self._hashes: dict[str, np.uint64] = {}
+        self._fits: dict[tuple[int, bool, int, int, float, float, int], tuple[float, str | None]] = {}
 
     # ------------------------------------------------------------------ tokens
 
@@ -410,18 +412,26 @@ class Matcher:
         return self._spans
 
     def _find_spans(self) -> dict[int, tuple[Span, ...]]:
-        """All context names found in the query: one pass over the context posting lists."""
-        postings = self.state.context_postings.postings
-        starts: dict[tuple[int, int, int], set[int]] = {}
-        for position, expansion in enumerate(self.expansions):
-            for token in expansion:
-                for owner, variant, index, _share in postings.get(token, ()):
-                    if position >= index:
-                        starts.setdefault((owner, variant, position - index), set()).add(index)
+        """All context names found in the query: one pass over the context posting lists (as arrays).
+
+        A name is found at a start when each of its tokens is reached at its place from
+        there; starts are tried in the order a loop over the postings would first meet them.
+        """
+        arrays = self.state.context_arrays
+        hits = arrays.hits(self.expansions, self.query.weights)
+        index = arrays.index[hits.rows]
+        kept = hits.positions >= index
+        rows = hits.rows[kept]
+        starts = hits.positions[kept] - index[kept]
+        keys = arrays.owner[rows] << 2 * VARIANT_BITS | arrays.variant[rows] << VARIANT_BITS | starts
+        unique, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        order = np.argsort(first)
         found: dict[int, list[Span]] = {}
-        for (owner, variant, start), indexes in starts.items():
+        byte = (1 << VARIANT_BITS) - 1
+        for key, count in zip(unique[order].tolist(), counts[order].tolist(), strict=True):
+            owner, variant, start = key >> 2 * VARIANT_BITS, key >> VARIANT_BITS & byte, key & byte
             form = self.state.contexts[owner].names[variant]
-            if len(indexes) == len(form.folded) and start + len(indexes) <= self.n:
+            if count == len(form.folded) and start + count <= self.n:
                 span = self._span(self.state.contexts[owner], form.folded, form.accented, start)
                 if span is not None:
                     found.setdefault(owner, []).append(span)
@@ -542,6 +552,25 @@ class Matcher:
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
+        generic = entry.names[run.variant].generic
+        key = (entry.type_level, generic, run.start, run.end, run.explained, run.name_coverage, used)
+        fit = self._fits.get(key)
+        if fit is None:
+            fit = self._fits[key] = self._fit(entry, run, used)
+        factor, missing = fit
+        conflict = self._contradiction(entry, used)
+        if conflict is not None:
+            factor *= CONTRADICTED
+        elif missing is not None:
+            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
+        return factor, conflict
+
+    def _fit(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
+        """The factor of :meth:`_coherence` but the contradiction, and the finer unit left out.
+
+        It depends on the entry's level and generic name, the run and the tokens used only:
+        computed once per query for namesakes read alike.
+        """
         factor = min(
             self._partial(entry, run, used),
             self._generic(entry, run, used),
@@ -549,13 +578,7 @@ class Matcher:
             self._unit_word_only(run),
         )
         finer, missing = self._ignored_finer(entry, used)
-        factor *= finer
-        conflict = self._contradiction(entry, used)
-        if conflict is not None:
-            factor *= CONTRADICTED
-        elif missing is not None:
-            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
-        return factor, conflict
+        return factor * finer, missing
 
     def _segment_masks(self) -> list[tuple[int, int | None, int, int]]:
         """Each segment of the query as (token mask, level, start, end), computed once."""
@@ -660,7 +683,7 @@ class Matcher:
             if (
                 context_level <= level
                 and not mask & used
-                and all(link.context != context_id for link in entry.contexts)
+                and context_id not in self.state.candidate_arrays.entry_contexts[entry.id]
             ):
                 return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(mask))
         return None
@@ -690,13 +713,24 @@ class Matcher:
         """The address (or place address) with one of the keys in a group."""
         store = self.state.houses
         for key in keys:
-            hit = store.find(group, key) if group < len(self.state.addresses.groups) else None
+            hit = (
+                store.find_hashed(group, self._house_hash(key))
+                if group < len(self.state.addresses.groups)
+                else None
+            )
             if hit is not None:
                 return hit
             place = self.state.streets.place_houses.get((group, key))
             if place is not None:
                 return HouseHit(-1, -1, place[0], place[1], None, place[2])
         return None
+
+    def _house_hash(self, key: str) -> np.uint64:
+        """The :func:`geocoder.houses.house_hash` of a house key, once per query."""
+        known = self._hashes.get(key)
+        if known is None:
+            known = self._hashes[key] = np.uint64(house_hash(key))
+        return known
 
     def best(self, entry: Entry, seeds: list[Seed], *, cohere: bool = True) -> Match | None:
         """The best-scoring reading of one entry (an upper bound without ``cohere``)."""
