@@ -67,8 +67,6 @@ class IndexState:
     name_weights: tuple[tuple[tuple[float, ...], ...], ...]
     candidate_arrays: CandidateArrays
     """The entry postings and entry facts as arrays, for ranking candidates (:mod:`geocoder.candidates`)."""
-    context_arrays: CandidateArrays
-    """The context postings as arrays, for finding context names in a query (no entry facts)."""
     reverse: ReverseIndex
     """Polygons, lineage, villages, address points: :func:`geocoder.reverse_memory.reverse_in_memory`."""
     fingerprint: Fingerprint
@@ -142,7 +140,6 @@ def build_state(
         streets=built.streets,
         name_weights=weights,
         candidate_arrays=CandidateArrays.build(entry_postings.postings, built.entries, len(contexts)),
-        context_arrays=CandidateArrays.build(context_postings.postings, (), 0),
         reverse=ReverseIndex.build(
             units, lineage, villages, (part.store.lon, part.store.lat, ~part.store.retired), part.store
         ),

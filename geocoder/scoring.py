@@ -45,7 +45,7 @@ from typing import Final
 
 import numpy as np
 
-from geocoder.candidates import VARIANT_BITS, Covers, Floats, Ints
+from geocoder.candidates import Covers, Floats, Ints
 from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit, house_hash
@@ -412,26 +412,18 @@ class Matcher:
         return self._spans
 
     def _find_spans(self) -> dict[int, tuple[Span, ...]]:
-        """All context names found in the query: one pass over the context posting lists (as arrays).
-
-        A name is found at a start when each of its tokens is reached at its place from
-        there; starts are tried in the order a loop over the postings would first meet them.
-        """
-        arrays = self.state.context_arrays
-        hits = arrays.hits(self.expansions, self.query.weights)
-        index = arrays.index[hits.rows]
-        kept = hits.positions >= index
-        rows = hits.rows[kept]
-        starts = hits.positions[kept] - index[kept]
-        keys = arrays.owner[rows] << 2 * VARIANT_BITS | arrays.variant[rows] << VARIANT_BITS | starts
-        unique, first, counts = np.unique(keys, return_index=True, return_counts=True)
-        order = np.argsort(first)
+        """All context names found in the query: one pass over the context posting lists."""
+        postings = self.state.context_postings.postings
+        starts: dict[tuple[int, int, int], set[int]] = {}
+        for position, expansion in enumerate(self.expansions):
+            for token in expansion:
+                for owner, variant, index, _share in postings.get(token, ()):
+                    if position >= index:
+                        starts.setdefault((owner, variant, position - index), set()).add(index)
         found: dict[int, list[Span]] = {}
-        byte = (1 << VARIANT_BITS) - 1
-        for key, count in zip(unique[order].tolist(), counts[order].tolist(), strict=True):
-            owner, variant, start = key >> 2 * VARIANT_BITS, key >> VARIANT_BITS & byte, key & byte
+        for (owner, variant, start), indexes in starts.items():
             form = self.state.contexts[owner].names[variant]
-            if count == len(form.folded) and start + count <= self.n:
+            if len(indexes) == len(form.folded) and start + len(indexes) <= self.n:
                 span = self._span(self.state.contexts[owner], form.folded, form.accented, start)
                 if span is not None:
                     found.setdefault(owner, []).append(span)
