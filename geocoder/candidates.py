@@ -178,7 +178,7 @@ class CandidateArrays:
         owners, values = covers.owners[kept], cover[kept]
         if not len(owners):
             return owners, values
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        starts = _firsts(owners)
         return owners[starts], np.maximum.reduceat(values, starts)
 
     def seeds(self, hits: Hits, chosen: Iterable[int]) -> dict[int, list[tuple[int, int, int]]]:
@@ -200,6 +200,18 @@ class CandidateArrays:
         return found
 
 
+def _firsts(ordered: Ints) -> Ints:
+    """Where each run of equal values of a sorted array starts.
+
+    >>> _firsts(np.array([3, 3, 5, 7, 7, 7])).tolist()
+    [0, 2, 3]
+    """
+    changes = np.empty(len(ordered), dtype=np.bool_)
+    changes[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
+    return np.flatnonzero(changes)
+
+
 def _gains(slots: Ints, values: Floats) -> Floats:
     """What each reading adds to its name token's best so far (0 when it is not better), in order.
 
@@ -211,10 +223,10 @@ def _gains(slots: Ints, values: Floats) -> Floats:
     """
     order = np.argsort(slots, kind="stable")
     ordered = slots[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    starts = _firsts(ordered)
     if len(starts) >= len(slots):  # no slot read twice
         return values
-    depth = np.arange(len(slots)) - np.repeat(starts, np.diff(np.r_[starts, len(slots)]))
+    depth = np.arange(len(slots)) - np.repeat(starts, np.diff(starts, append=len(slots)))
     sorted_values = values[order]
     before = np.zeros(len(slots), dtype=np.float64)
     for distance in range(1, int(depth.max()) + 1):

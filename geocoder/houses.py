@@ -286,7 +286,7 @@ class HouseStore:
         if bounds is None:
             return None
         start, end = bounds
-        row = start + int(np.searchsorted(self.hashes[start:end], wanted))
+        row = start + int(self.hashes[start:end].searchsorted(wanted))
         while row < end and self.hashes[row] == wanted:
             if not self.retired[row]:
                 return self.hit(row)
