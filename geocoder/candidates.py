@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from geocoder.entries import Entry
+from geocoder.entries import Entry, NameForm
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -73,6 +73,10 @@ class CandidateArrays:
     priority: Floats
     context_entries: tuple[tuple[Ints, Floats], ...]
     """Per context: the entries linked to it and the link weights."""
+    name_class: tuple[int, ...]
+    """Per entry: a number shared by the entries with the same name forms (they read alike)."""
+    entry_contexts: tuple[frozenset[int], ...]
+    """Per entry: the contexts it links to."""
 
     @classmethod
     def build(
@@ -105,6 +109,8 @@ class CandidateArrays:
             type_level=np.asarray([entry.type_level for entry in entries], dtype=np.int64),
             priority=np.asarray([entry.priority for entry in entries], dtype=np.float64),
             context_entries=_context_entries(entries, context_count),
+            name_class=_name_classes(entries),
+            entry_contexts=tuple(frozenset(link.context for link in entry.contexts) for entry in entries),
         )
 
     def hits(self, expansions: Sequence[dict[str, float]], weights: Sequence[float]) -> Hits:
@@ -172,7 +178,7 @@ class CandidateArrays:
         owners, values = covers.owners[kept], cover[kept]
         if not len(owners):
             return owners, values
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        starts = _firsts(owners)
         return owners[starts], np.maximum.reduceat(values, starts)
 
     def seeds(self, hits: Hits, chosen: Iterable[int]) -> dict[int, list[tuple[int, int, int]]]:
@@ -194,26 +200,56 @@ class CandidateArrays:
         return found
 
 
+def _firsts(ordered: Ints) -> Ints:
+    """Where each run of equal values of a sorted array starts.
+
+    >>> _firsts(np.array([3, 3, 5, 7, 7, 7])).tolist()
+    [0, 2, 3]
+    """
+    changes = np.empty(len(ordered), dtype=np.bool_)
+    changes[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
+    return np.flatnonzero(changes)
+
+
 def _gains(slots: Ints, values: Floats) -> Floats:
     """What each reading adds to its name token's best so far (0 when it is not better), in order.
+
+    The best so far of a reading is the largest value of the readings of its slot before
+    it (0 for the first): compared at each distance within the slot, a few array steps.
 
     >>> _gains(np.array([1, 2, 1, 1]), np.array([0.25, 0.5, 0.75, 0.5])).tolist()
     [0.25, 0.5, 0.5, 0.0]
     """
-    ordered = np.sort(slots)
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not len(twice):
+    order = np.argsort(slots, kind="stable")
+    ordered = slots[order]
+    starts = _firsts(ordered)
+    if len(starts) >= len(slots):  # no slot read twice
         return values
-    repeated = np.flatnonzero(np.isin(slots, twice))
-    gains = values.copy()
-    seen: dict[int, float] = {}
-    rows = zip(repeated.tolist(), slots[repeated].tolist(), values[repeated].tolist(), strict=True)
-    for row, slot, value in rows:
-        gain = value - seen.get(slot, 0.0)
-        if gain > 0:
-            seen[slot] = value
-        gains[row] = gain if gain > 0 else 0.0
+    depth = np.arange(len(slots)) - np.repeat(starts, np.diff(starts, append=len(slots)))
+    sorted_values = values[order]
+    before = np.zeros(len(slots), dtype=np.float64)
+    for distance in range(1, int(depth.max()) + 1):
+        rows = np.flatnonzero(depth >= distance)
+        before[rows] = np.maximum(before[rows], sorted_values[rows - distance])
+    gain = sorted_values - before
+    gains = np.empty(len(slots), dtype=np.float64)
+    gains[order] = np.where(gain > 0, gain, 0.0)
     return gains
+
+
+def _name_classes(entries: Sequence[Entry]) -> tuple[int, ...]:
+    """Per entry, the number of its name forms: the first entry with the same forms gets it.
+
+    >>> from geocoder.entries import name_form
+    >>> def entry(id_, name):
+    ...     return Entry(id_, "village", "village", f"v:{id_}", name, name, (name_form(name),), "", 4, 0, 0,
+    ...                  None, None, (), (), 1.0)
+    >>> _name_classes([entry(0, "Lác"), entry(1, "Ngọc"), entry(2, "Lác")])
+    (0, 1, 0)
+    """
+    classes: dict[tuple[NameForm, ...], int] = {}
+    return tuple(classes.setdefault(entry.names, len(classes)) for entry in entries)
 
 
 def _context_entries(entries: Sequence[Entry], context_count: int) -> tuple[tuple[Ints, Floats], ...]:

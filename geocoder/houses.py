@@ -278,12 +278,15 @@ class HouseStore:
 
     def find(self, group: int, house: str) -> HouseHit | None:
         """The first address in force of a group with this house number key, or None."""
+        return self.find_hashed(group, np.uint64(house_hash(house)))
+
+    def find_hashed(self, group: int, wanted: np.uint64) -> HouseHit | None:
+        """:meth:`find` with the key's :func:`house_hash` (a query looks one key up in many groups)."""
         bounds = self.bounds.get(group)
         if bounds is None:
             return None
         start, end = bounds
-        wanted = np.uint64(house_hash(house))
-        row = start + int(np.searchsorted(self.hashes[start:end], wanted))
+        row = start + int(self.hashes[start:end].searchsorted(wanted))
         while row < end and self.hashes[row] == wanted:
             if not self.retired[row]:
                 return self.hit(row)

@@ -38,6 +38,7 @@ the first places are weighed (:meth:`Matcher.cohere_best`).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -47,7 +48,7 @@ import numpy as np
 from geocoder.candidates import Covers, Floats, Ints
 from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
-from geocoder.houses import HouseHit
+from geocoder.houses import HouseHit, house_hash
 from geocoder.index import IndexState
 from geocoder.normalize import accent_score, marks_fit
 from geocoder.query import Query
@@ -217,6 +218,10 @@ class Matcher:
         self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
         self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
         self._categories: dict[tuple[int, int], bool] = {}
+        self._runs: dict[tuple[int, tuple[Seed, ...]], list[Run]] = {}
+        self._houses: dict[int, HouseHit | None] = {}
+        self._hashes: dict[str, np.uint64] = {}
+        self._fits: dict[tuple[int, bool, int, int, float, float, int], tuple[float, str | None]] = {}
 
     # ------------------------------------------------------------------ tokens
 
@@ -335,13 +340,27 @@ class Matcher:
         factor = np.ones(len(owners))
         if typed:  # an entry of a kind no unit word names is less likely meant
             other = np.where(entry_levels == NO_TYPE, UNTYPED_FACTOR, OTHER_TYPE_FACTOR)
-            factor = np.where(np.isin(entry_levels, typed), 1.0, other)
+            named_levels = np.zeros(max(int(entry_levels.max(initial=0)), *typed) + 1, dtype=np.bool_)
+            named_levels[typed] = True
+            factor = np.where(named_levels[entry_levels], 1.0, other)
         return best * (1 - CONTEXT_SHARE + CONTEXT_SHARE * named) * factor
 
     # ------------------------------------------------------------------ runs
 
     def runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
-        """Maximal runs of the entry's names in the query, the best first (one per stretch)."""
+        """Maximal runs of the entry's names in the query, the best first (one per stretch).
+
+        Entries with the same name forms read alike (namesakes: one street name in many
+        communes), so the runs are found once per name forms and seeds.
+        """
+        key = (self.state.candidate_arrays.name_class[entry.id], tuple(seeds))
+        known = self._runs.get(key)
+        if known is None:
+            known = self._runs[key] = self._find_runs(entry, seeds)
+        return known
+
+    def _find_runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
+        """The runs of :meth:`runs`, found."""
         found: dict[tuple[int, int], list[Run]] = {}
         for variant, index, position in seeds:
             runs = found.setdefault((variant, position - index), [])
@@ -509,16 +528,41 @@ class Matcher:
         """
         ordered = sorted(matches, key=lambda m: -m.score)
         done: list[Match] = []
+        best: list[float] = []  # the ``limit`` best coherent scores so far (a min-heap)
         for index, match in enumerate(ordered):
-            if len(done) >= limit and match.score < sorted(m.score for m in done)[-limit]:
+            if len(best) == limit and match.score < best[0]:
                 return [*done, *ordered[index:]]
-            done.append(self.cohere(match))
+            cohered = self.cohere(match)
+            done.append(cohered)
+            if len(best) < limit:
+                heapq.heappush(best, cohered.score)
+            else:
+                heapq.heappushpop(best, cohered.score)
         return done
 
     # ------------------------------------------------------------------ coherence
 
     def _coherence(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
         """How well the reading fits the units the text sets apart: a factor, and the contradiction."""
+        generic = entry.names[run.variant].generic
+        key = (entry.type_level, generic, run.start, run.end, run.explained, run.name_coverage, used)
+        fit = self._fits.get(key)
+        if fit is None:
+            fit = self._fits[key] = self._fit(entry, run, used)
+        factor, missing = fit
+        conflict = self._contradiction(entry, used)
+        if conflict is not None:
+            factor *= CONTRADICTED
+        elif missing is not None:
+            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
+        return factor, conflict
+
+    def _fit(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
+        """The factor of :meth:`_coherence` but the contradiction, and the finer unit left out.
+
+        It depends on the entry's level and generic name, the run and the tokens used only:
+        computed once per query for namesakes read alike.
+        """
         factor = min(
             self._partial(entry, run, used),
             self._generic(entry, run, used),
@@ -526,13 +570,7 @@ class Matcher:
             self._unit_word_only(run),
         )
         finer, missing = self._ignored_finer(entry, used)
-        factor *= finer
-        conflict = self._contradiction(entry, used)
-        if conflict is not None:
-            factor *= CONTRADICTED
-        elif missing is not None:
-            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
-        return factor, conflict
+        return factor * finer, missing
 
     def _segment_masks(self) -> list[tuple[int, int | None, int, int]]:
         """Each segment of the query as (token mask, level, start, end), computed once."""
@@ -637,7 +675,7 @@ class Matcher:
             if (
                 context_level <= level
                 and not mask & used
-                and all(link.context != context_id for link in entry.contexts)
+                and context_id not in self.state.candidate_arrays.entry_contexts[entry.id]
             ):
                 return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(mask))
         return None
@@ -654,7 +692,10 @@ class Matcher:
         free = [p for p in spec.positions if not used >> p & 1]
         if spec.positions and not free:
             return None, False, 0.0, used
-        hit = self._find_house(entry.group, spec.keys)
+        if entry.group in self._houses:
+            hit = self._houses[entry.group]
+        else:
+            hit = self._houses[entry.group] = self._find_house(entry.group, spec.keys)
         weight = sum(self.query.weights[p] for p in free) * (1.0 if hit is not None else HOUSE_MISSING)
         for p in free:
             used |= 1 << p
@@ -664,13 +705,24 @@ class Matcher:
         """The address (or place address) with one of the keys in a group."""
         store = self.state.houses
         for key in keys:
-            hit = store.find(group, key) if group < len(self.state.addresses.groups) else None
+            hit = (
+                store.find_hashed(group, self._house_hash(key))
+                if group < len(self.state.addresses.groups)
+                else None
+            )
             if hit is not None:
                 return hit
             place = self.state.streets.place_houses.get((group, key))
             if place is not None:
                 return HouseHit(-1, -1, place[0], place[1], None, place[2])
         return None
+
+    def _house_hash(self, key: str) -> np.uint64:
+        """The :func:`geocoder.houses.house_hash` of a house key, once per query."""
+        known = self._hashes.get(key)
+        if known is None:
+            known = self._hashes[key] = np.uint64(house_hash(key))
+        return known
 
     def best(self, entry: Entry, seeds: list[Seed], *, cohere: bool = True) -> Match | None:
         """The best-scoring reading of one entry (an upper bound without ``cohere``)."""

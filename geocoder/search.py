@@ -11,6 +11,7 @@ resolves directly.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ from geocoder.scoring import Match, Matcher
 from geocoder.territory import planar_distance
 
 MAX_LIMIT: Final = 100
+POINTS_KEPT: Final = 16384
+"""Points whose codes :func:`point_codes` keeps (the points of the entries answered most)."""
 SPLIT_SHARE: Final = 0.98
 """Score of the other successors of a split commune, relative to the first."""
 COHERE_MARGIN: Final = 2
@@ -161,8 +164,13 @@ def _state(index: GeocoderIndex | IndexState) -> IndexState:
 # ------------------------------------------------------------------ results
 
 
+@functools.lru_cache(maxsize=POINTS_KEPT)
 def point_codes(lon: float, lat: float, registry: str | None = None) -> Codes:
-    """The codes of a point (and of the address there)."""
+    """The codes of a point (and of the address there), kept a while: entries answer often.
+
+    >>> point_codes(105.34, 20.82) is point_codes(105.34, 20.82)
+    True
+    """
     try:
         location = encode(lon, lat)
     except OutOfTerritoryError:
@@ -239,7 +247,7 @@ def _successor_answer(
     return _Answer(result, entry.unit_codes)
 
 
-def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query) -> _Answer:
+def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query, note: str | None) -> _Answer:
     """An address found by house number in the entry's street or village."""
     house = query.house.text if query.house else ""
     street = entry.name
@@ -261,6 +269,7 @@ def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query) -> _A
         codes=point_codes(hit.lon, hit.lat, hit.registry_code),
         parsed=query.parsed,
         house_number=house,
+        note=note,
     )
     return _Answer(result, entry.unit_codes)
 
@@ -283,19 +292,29 @@ def answers(match: Match, query: Query, filters: SearchFilters) -> list[_Answer]
             _successor_answer(entry, s, match.score * (1.0 if i == 0 else SPLIT_SHARE), query.parsed, split)
             for i, s in enumerate(successors)
         ]
-    elif match.house is not None:
-        found = [_house_answer(entry, match.house, match.score, query)]
-    else:
-        note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
-        found = [_plain(entry, match.score, query.parsed, note)]
-    if match.conflict is None:
-        return found
-    return [_Answer(_noted(a.result, match.conflict), a.unit_codes) for a in found]
+        if match.conflict is None:
+            return found
+        return [_Answer(_noted(a.result, match.conflict), a.unit_codes) for a in found]
+    if match.house is not None:
+        return [_house_answer(entry, match.house, match.score, query, match.conflict)]
+    note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
+    return [_plain(entry, match.score, query.parsed, _joined(note, match.conflict))]
+
+
+def _joined(note: str | None, more: str | None) -> str | None:
+    """Two notes as one ("; " between them), either may be None.
+
+    >>> _joined("a", "b"), _joined(None, "b"), _joined("a", None)
+    ('a; b', 'b', 'a')
+    """
+    if more is None:
+        return note
+    return f"{note}; {more}" if note else more
 
 
 def _noted(result: GeocodeResult, note: str) -> GeocodeResult:
     """The result with one more note."""
-    return replace(result, note=f"{result.note}; {note}" if result.note else note)
+    return replace(result, note=_joined(result.note, note))
 
 
 def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:

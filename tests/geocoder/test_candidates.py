@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from geocoder.candidates import _gains
 from geocoder.entries import NO_TYPE, Entry
 from geocoder.index import GeocoderIndex, IndexState
 from geocoder.query import read_query
@@ -147,3 +149,38 @@ def test_candidates_match_the_posting_loop(state: IndexState, prefix: bool) -> N
             assert fast(matcher, villages) == reference(matcher, villages), typed
         compared += bool(chosen)
     assert compared > len(texts) * 0.9
+
+
+def gains_loop(slots: list[int], values: list[float]) -> list[float]:
+    """What each reading adds to its slot's best so far, as a loop keeping the best per slot."""
+    best: dict[int, float] = {}
+    out = []
+    for slot, value in zip(slots, values, strict=True):
+        gain = value - best.get(slot, 0.0)
+        out.append(gain if gain > 0 else 0.0)
+        best[slot] = max(best.get(slot, 0.0), value)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gains_match_a_loop(seed: int) -> None:
+    """The array gains equal the loop's, to the bit, for slots read once, twice or many times."""
+    rng = np.random.default_rng(seed)
+    for _ in range(400):
+        count = int(rng.integers(0, 40))
+        slots = rng.integers(0, int(rng.integers(1, 12)), count)
+        values = rng.choice([0.0, 0.3, 0.5, 0.75, 0.9, 1.0], count) * rng.choice([1.0, 0.1234567], count)
+        assert _gains(slots, values).tolist() == gains_loop(slots.tolist(), values.tolist())
+
+
+def test_namesakes_share_a_name_class(state: IndexState) -> None:
+    """Entries share a name class exactly when their name forms are equal (they read alike)."""
+    classes = state.candidate_arrays.name_class
+    first: dict[int, Entry] = {}
+    shared = 0
+    for entry in state.entries:
+        known = first.setdefault(classes[entry.id], entry)
+        assert known.names == entry.names
+        shared += known is not entry
+    assert shared > 0
+    assert len({entry.names for entry in state.entries}) == len(first)
