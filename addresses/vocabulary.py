@@ -242,6 +242,18 @@ def initials_confusable(first: str, other: str) -> bool:
     return first == other or any(first in group and other in group for group in CONFUSED_INITIALS)
 
 
+ADDRESS_LABELS: Final = ("địa chỉ", "đ/c", "đc", "dia chi", "d/c", "address", "addr", "add")
+"""Labels written before an address ("Địa chỉ: xóm Lác", "Đ/c: ...", "Address: ..."): they name
+nothing. Lower case, NFC; each reads as a label only at the start of the text and before a colon
+("địa chỉ" and "address" also without it)."""
+
+PHONE_LABELS: Final = (
+    "điện thoại", "dien thoai", "đt", "dt", "sđt", "sdt", "đtdđ", "dđ", "di động", "tel", "phone",
+    "mobile", "hotline", "fax",
+)  # fmt: skip
+"""Labels written before a telephone number after an address ("- ĐT: 0218 3xx xxxx", ", Tel: +84 ...");
+"ĐT"/"DT" is also the đường tỉnh of "ĐT 433", which a telephone number's nine digits or more tell apart."""
+
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
 

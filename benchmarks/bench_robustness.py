@@ -7,7 +7,9 @@ with the bundled data):
 
 1. The tune half of ``geocoding_dev_real.jsonl`` in each writing of
    :data:`benchmarks.variants.VARIANTS` (no marks, lower case, other tone placement, no
-   commas, abbreviated), judged against the same truth. The holdout half is never read.
+   commas, abbreviated, the new province, no province or district, Việt Nam appended,
+   upper case, NFD, other separators, a label, a telephone number, one slip), judged
+   against the same truth. The holdout half is never read.
 2. Whether scores mean something: the scores of right and wrong first answers, and of
    the other answers (2nd to 5th) that lie outside every truth ward, on the tune half (all
    variants pooled) and on the generated set (``geocoding_dev_queries.jsonl``, forward).

@@ -10,17 +10,38 @@ the same truth: :data:`VARIANTS` names them in the order of the tables.
 * ``other tone placement``: the tone of open oa/oe/uy on the other vowel (Hòa <-> Hoà);
 * ``no commas``: commas dropped, the parts run together;
 * ``abbreviated``: the unit words written short (xã -> X., thị trấn -> TT, huyện -> H.,
-  thành phố -> TP, tiểu khu -> TK, tổ dân phố -> TDP).
+  thành phố -> TP, tiểu khu -> TK, tổ dân phố -> TDP);
+* ``new province``: Hòa Bình named as the province written Phú Thọ, its province since
+  1 July 2025 ("tỉnh Hòa Bình" -> "tỉnh Phú Thọ", "Hoa Binh province" -> "Phu Tho province");
+  ``new province, no district``: the district dropped as well, as districts were abolished
+  that day; ``no province``, ``no district``: one of them left out;
+* ``Việt Nam appended`` (", Vietnam" to text without marks);
+* ``upper case``, as letterheads write ("XÃ MAI HẠ, HUYỆN MAI CHÂU");
+* ``decomposed (NFD)``: each mark a character of its own, as text from some systems arrives;
+* ``dashes``, ``semicolons``, ``full stops``: " - ", "; " or ". " where the text has a comma;
+* ``label in front``: "Địa chỉ:", "Đ/c:" or "ĐC:" ("Address:" in English);
+* ``phone after``: a telephone number after the address ("- ĐT: 0218 3xx xxxx"), its digits
+  drawn at random (seeded by the text: fake);
+* ``one slip``: one name word of four letters or more with a letter dropped, doubled or
+  swapped with the next (the word and the slip drawn at random, seeded by the text).
+
+Whatever is drawn at random is seeded by the text itself, so each writing is the same on
+every run. The "no district" writings change the truth of the texts that named an old
+commune whose name another district's commune bears ("xã Cao Sơn" of Lương Sơn without
+"huyện Lương Sơn" is read as the 2025 xã Cao Sơn): they are held to a lower bar.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from addresses.vocabulary import ENGLISH_FILLERS, ENGLISH_TERMS, UNIT_TERMS
 from benchmarks import devset
 
 _TONE_MARKS: Final = "\u0300\u0301\u0309\u0303\u0323"
@@ -120,6 +141,301 @@ def abbreviate(text: str) -> str:
     return _SHORT_RE.sub(_short, _nfc(text))
 
 
+# --- the province and the districts since 1 July 2025 --------------------------------
+
+_PROVINCES: Final = ("hoa binh", "phu tho")
+_DISTRICTS: Final = (
+    "hoa binh", "da bac", "luong son", "kim boi", "cao phong", "tan lac", "mai chau", "lac son",
+    "yen thuy", "lac thuy", "ky son",
+)  # fmt: skip
+"""The districts of Hòa Bình (folded), the dissolved Kỳ Sơn with them, and the city (first: alone,
+"Hòa Bình" is read as the province)."""
+
+
+def _alternatives(names: Sequence[str]) -> str:
+    """A group matching any of the folded names, whole words."""
+    return r"(?<![a-z])(?:" + "|".join(names) + r")(?![a-z])"
+
+
+def _folded(text: str) -> str:
+    """Lower case, marks removed: one character for each of the text's (positions align).
+
+    A mark that composes with no letter (the Mường script's) becomes an apostrophe:
+
+    >>> _folded("Xã Đồng Bảng"), _folded("La\u032dc")
+    ('xa dong bang', "la'c")
+    """
+    return "".join(strip_marks(char) or "'" for char in text).lower()
+
+
+def _written_like(found: str, name: str) -> str:
+    """``name`` written as ``found`` is: without marks when it has none, upper case when it is."""
+    if found.isascii():
+        name = strip_marks(name)
+    return name.upper() if found.isupper() else name
+
+
+_OLD_PROVINCE_RE: Final = re.compile(
+    r"(?<![a-z])(?:tinh|t\.)\s*(?P<labelled>hoa binh)(?![a-z])"
+    r"|(?<![a-z])(?P<english>hoa binh)(?=\s+province(?![a-z]))"
+    r"|(?:[,(\u2013-]\s*|(?<=\sof\s))(?P<alone>hoa binh)(?=\s*\)?\s*$)"
+)
+"""Hòa Bình named as the province (folded text): after "tỉnh"/"T.", before "province", or alone
+ending the text after a comma, a dash, "of" or a bracket ("huyện Lạc Sơn (Hòa Bình)")."""
+_PROVINCE_PART_RE: Final = re.compile(
+    r"(?:\s*[,;\u2013-]\s*|\s+of\s+(?:northern\s+)?|\s+)?"
+    rf"(?:(?<![a-z])(?:tinh|t\.)\s*{_alternatives(_PROVINCES)}|{_alternatives(_PROVINCES)}\s+province(?![a-z]))"
+    rf"|\s*\(\s*{_alternatives(_PROVINCES)}\s*\)(?=\s*$)"
+    rf"|\s*[,;\u2013-]\s*{_alternatives(_PROVINCES)}(?=\s*\)?\s*$)"
+)
+"""The province with what joins it to the text before ("..., tỉnh Hòa Bình", "... of Hoa Binh province")."""
+_COMMUNE_WORD_RE: Final = re.compile(
+    r"(?<![a-z])(?:(?<!thi )xa|phuong|thi tran|tt|x\.|p\.|commune|ward|township|town)(?![a-z])"
+)
+"""A commune-level unit word (folded): a text naming none names its district for its place."""
+_DISTRICT_PART_RE: Final = re.compile(
+    rf"{_alternatives(_DISTRICTS)}\s+district['\u2019]s\s+|{_alternatives(_DISTRICTS)}['\u2019]s\s+"
+    r"|(?:\s*[,;\u2013-]\s*|\s+(?:of|in)\s+(?:the\s+)?|\s+)?"
+    rf"(?:(?<![a-z])(?:huyen|h\.|thanh pho|tp\.?|thi xa)\s*{_alternatives(_DISTRICTS)}"
+    rf"|{_alternatives(_DISTRICTS)}\s+(?:district|city)(?![a-z'\u2019]))"
+    rf"|\s*\(\s*{_alternatives(_DISTRICTS[1:])}\s*\)"
+    rf"|\s*[,\u2013-]\s*{_alternatives(_DISTRICTS[1:])}(?=\s*(?:[,;)\u2013-]|$))"
+)
+"""A district (folded text) with what joins it to the text before: labelled ("huyện Mai Châu",
+"H. Mai Châu", "Mai Chau district", "Lac Son district's", "thành phố Hòa Bình"), or alone in
+brackets or as a part ("xã Bắc Phong (Cao Phong)", "xóm Ké, Vầy Nưa, Đà Bắc")."""
+_TIDY: Final = (
+    (re.compile(r"\(\s*[,;\u2013-]?\s*\)"), ""),
+    (re.compile(r"\(\s*[,;\u2013-]\s*"), "("),
+    (re.compile(r"\s*[,;\u2013-]\s*\)"), ")"),
+    (re.compile(r"\s+\)"), ")"),
+    (re.compile(r"\s{2,}"), " "),
+)
+
+
+def _cut(text: str, pattern: re.Pattern[str]) -> str:
+    """The NFC text without the spans ``pattern`` finds in its fold, tidied (no empty brackets)."""
+    text = _nfc(text)
+    spans = [match.span() for match in pattern.finditer(_folded(text))]
+    for start, end in reversed(spans):
+        text = text[:start] + text[end:]
+    for tidy, replacement in _TIDY:
+        text = tidy.sub(replacement, text)
+    return text.strip(" ,;-\u2013")
+
+
+def new_province(text: str) -> str:
+    """Hòa Bình named as the province written Phú Thọ, its province since 1 July 2025.
+
+    "Hòa Bình" the city, or ahead of the end without a province word, stays:
+
+    >>> new_province("xã Tân Mai, huyện Mai Châu, tỉnh Hòa Bình")
+    'xã Tân Mai, huyện Mai Châu, tỉnh Phú Thọ'
+    >>> new_province("Tan Mai commune of Hoa Binh province"), new_province("huyện Lạc Sơn (Hoà Bình)")
+    ('Tan Mai commune of Phu Tho province', 'huyện Lạc Sơn (Phú Thọ)')
+    >>> new_province("TỈNH HÒA BÌNH"), new_province("phường Tân Hòa, thành phố Hòa Bình")
+    ('TỈNH PHÚ THỌ', 'phường Tân Hòa, thành phố Hòa Bình')
+    """
+    text = _nfc(text)
+    for match in reversed(list(_OLD_PROVINCE_RE.finditer(_folded(text)))):
+        start, end = match.span(match.lastgroup or 0)
+        text = text[:start] + _written_like(text[start:end], "Phú Thọ") + text[end:]
+    return text
+
+
+def drop_province(text: str) -> str:
+    """The province (Hòa Bình or Phú Thọ) left out, with the comma or word that joined it.
+
+    >>> drop_province("xã Tân Mai, huyện Mai Châu, tỉnh Hòa Bình")
+    'xã Tân Mai, huyện Mai Châu'
+    >>> drop_province("Tan Mai commune in Mai Chau district of Hoa Binh province")
+    'Tan Mai commune in Mai Chau district'
+    >>> drop_province("xã Mai Châu (Phú Thọ)"), drop_province("xã Tân Mai (Mai Châu, Hòa Bình)")
+    ('xã Mai Châu', 'xã Tân Mai (Mai Châu)')
+    """
+    return _cut(text, _PROVINCE_PART_RE)
+
+
+def drop_district(text: str) -> str:
+    """The district left out, as since 1 July 2025, when the text names a commune-level unit.
+
+    >>> drop_district("xã Tân Mai, huyện Mai Châu, tỉnh Hòa Bình")
+    'xã Tân Mai, tỉnh Hòa Bình'
+    >>> drop_district("Lac Son district's Tan Mai commune"), drop_district("xã Tân Mai (Mai Châu)")
+    ('Tan Mai commune', 'xã Tân Mai')
+    >>> drop_district("Tan Mai commune of Mai Chau district, Hoa Binh province")
+    'Tan Mai commune, Hoa Binh province'
+    >>> drop_district("đoạn qua huyện Mai Châu")  # the district is all it names
+    'đoạn qua huyện Mai Châu'
+    """
+    if _COMMUNE_WORD_RE.search(_folded(text)) is None:
+        return text
+    return _cut(text, _DISTRICT_PART_RE)
+
+
+def new_province_without_district(text: str) -> str:
+    """The 2025 writing: Phú Thọ for the province, the district left out.
+
+    >>> new_province_without_district("xóm Lác, xã Chiềng Châu, huyện Mai Châu, tỉnh Hòa Bình")
+    'xóm Lác, xã Chiềng Châu, tỉnh Phú Thọ'
+    """
+    return drop_district(new_province(text))
+
+
+def _unmarked(text: str) -> bool:
+    """Whether the text carries no Vietnamese mark (English, or Vietnamese typed without marks)."""
+    return strip_marks(text) == text
+
+
+def add_country(text: str) -> str:
+    """ ", Việt Nam" appended (", Vietnam" to a text without marks).
+
+    >>> add_country("xã Tân Mai"), add_country("Tan Mai commune")
+    ('xã Tân Mai, Việt Nam', 'Tan Mai commune, Vietnam')
+    """
+    return text + (", Vietnam" if _unmarked(text) else ", Việt Nam")
+
+
+def upper_case(text: str) -> str:
+    """Upper case, as letterheads write names.
+
+    >>> upper_case("Xã Mai Hạ, huyện Mai Châu")
+    'XÃ MAI HẠ, HUYỆN MAI CHÂU'
+    """
+    return text.upper()
+
+
+def decompose(text: str) -> str:
+    """Unicode NFD: each mark a character of its own after its letter, as some systems send text.
+
+    >>> decompose("Hạ") == "Ha\u0323", len(decompose("xã Mai Hạ"))
+    (True, 11)
+    """
+    return unicodedata.normalize("NFD", text)
+
+
+_COMMA_RE: Final = re.compile(r"\s*,\s*")
+
+
+def separated_by(separator: str) -> Callable[[str], str]:
+    """A rewrite that writes ``separator`` where the text has a comma.
+
+    >>> separated_by(" - ")("xóm Lác, xã Chiềng Châu ,Mai Châu")
+    'xóm Lác - xã Chiềng Châu - Mai Châu'
+    >>> separated_by(". ")("xóm Lác, xã Chiềng Châu")
+    'xóm Lác. xã Chiềng Châu'
+    """
+
+    def rewrite(text: str) -> str:
+        return _COMMA_RE.sub(separator, text)
+
+    return rewrite
+
+
+def _rng(text: str, salt: str) -> random.Random:
+    """A random generator seeded by the text and a salt: the same text gets the same rewrite."""
+    return random.Random(zlib.crc32(f"{salt}:{text}".encode()))
+
+
+LABELS: Final = ("Địa chỉ: ", "Đ/c: ", "ĐC: ")
+"""Labels people write before a Vietnamese address ("Address: " before an English one)."""
+
+
+def add_label(text: str) -> str:
+    """A label in front: "Địa chỉ:", "Đ/c:" or "ĐC:" (one chosen by the text), "Address:" in English.
+
+    >>> add_label("xã Tân Mai") in {label + "xã Tân Mai" for label in LABELS}
+    True
+    >>> add_label("Tan Mai commune")
+    'Address: Tan Mai commune'
+    """
+    if _unmarked(text):
+        return "Address: " + text
+    return _rng(text, "label").choice(LABELS) + text
+
+
+LANDLINE_SHARE: Final = 0.5
+"""Share of the telephone numbers that are landlines (the others are mobile numbers)."""
+
+
+def add_phone(text: str) -> str:
+    r"""A telephone number after the address, its digits drawn at random (seeded by the text: fake).
+
+    A landline of Hòa Bình (0218 3xx xxxx) or a mobile number (09xx xxx xxx), "- ĐT:" or "- SĐT:" before it in
+    Vietnamese, ", Tel:" with the country code in English:
+
+    >>> add_phone("Tan Mai commune").startswith("Tan Mai commune, Tel: +84 ")
+    True
+    >>> phone = r"xã Tân Mai - (ĐT: 0218 3\d\d \d{4}|SĐT: 09\d\d \d{3} \d{3})"
+    >>> re.fullmatch(phone, add_phone("xã Tân Mai")) is not None
+    True
+    """
+    rng = _rng(text, "phone")
+    digits = "".join(str(rng.randrange(10)) for _ in range(8))
+    landline = rng.random() < LANDLINE_SHARE
+    number = f"218 3{digits[:2]} {digits[2:6]}" if landline else f"9{digits[:2]} {digits[2:5]} {digits[5:]}"
+    if _unmarked(text):
+        return f"{text}, Tel: +84 {number}"
+    return f"{text} - {'ĐT' if landline else 'SĐT'}: 0{number}"
+
+
+def _unit_words() -> frozenset[str]:
+    """The folded words of unit words, English unit words and fillers (no slip is made in them)."""
+    words = {strip_marks(w) for term in UNIT_TERMS for w in term.word.split()}
+    words |= {w for term in ENGLISH_TERMS for w in term.word.split()} | set(ENGLISH_FILLERS)
+    return frozenset(words)
+
+
+_NOT_NAMES: Final = _unit_words()
+_WORD_RE: Final = re.compile(r"[^\W\d_]+")
+SLIP_MIN_LETTERS: Final = 4
+
+
+def _slip(word: str, rng: random.Random) -> str:
+    """One slip in a word: a letter dropped, doubled or swapped with the next; the first letter kept.
+
+    A doubled letter is typed again without its marks (the keyboard's marks go on one letter):
+
+    >>> [_slip("Khoè", random.Random(seed)) for seed in (2, 5, 9)]
+    ['Koè', 'Khèo', 'Khoèe']
+    """
+    kind = rng.choice(("drop", "double", "swap"))
+    if kind == "swap":
+        k = rng.randrange(1, len(word) - 1)
+        return word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+    k = rng.randrange(1, len(word))
+    if kind == "drop":
+        return word[:k] + word[k + 1 :]
+    return word[: k + 1] + strip_marks(word[k]) + word[k + 1 :]
+
+
+def one_slip(text: str) -> str:
+    """One typing slip in one name word of four letters or more (chosen at random, seeded by the text).
+
+    Name words start with a capital and are no unit word ("Xã", "Commune"); the slip drops,
+    doubles or swaps a letter after the first:
+
+    >>> one_slip("xã Mai Hạ"), one_slip("Xã Mai Hạ") == one_slip("Xã Mai Hạ")
+    ('xã Mai Hạ', True)
+    >>> slipped = one_slip("xóm Chiềng, Xã Mai Hạ")
+    >>> slipped != "xóm Chiềng, Xã Mai Hạ", slipped.startswith("xóm Ch"), slipped.endswith(", Xã Mai Hạ")
+    (True, True, True)
+    """
+    text = _nfc(text)
+    names = [
+        m
+        for m in _WORD_RE.finditer(text)
+        if m.group()[0].isupper()
+        and len(m.group()) >= SLIP_MIN_LETTERS
+        and _folded(m.group()) not in _NOT_NAMES
+    ]
+    if not names:
+        return text
+    rng = _rng(text, "slip")
+    chosen = rng.choice(names)
+    return text[: chosen.start()] + _slip(chosen.group(), rng) + text[chosen.end() :]
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -127,6 +443,19 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "other tone placement": other_tone_placement,
     "no commas": drop_commas,
     "abbreviated": abbreviate,
+    "new province": new_province,
+    "new province, no district": new_province_without_district,
+    "no province": drop_province,
+    "no district": drop_district,
+    "Việt Nam appended": add_country,
+    "upper case": upper_case,
+    "decomposed (NFD)": decompose,
+    "dashes": separated_by(" - "),
+    "semicolons": separated_by("; "),
+    "full stops": separated_by(". "),
+    "label in front": add_label,
+    "phone after": add_phone,
+    "one slip": one_slip,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

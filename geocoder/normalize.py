@@ -32,7 +32,10 @@ Canonical choices
   consonant is written "i" (:func:`addresses.vocabulary.canonical_i`: "Mỵ"/"Mị", "Kỳ"/"Kì"
   are one word). The English possessive "'s" is dropped.
 * "Việt Nam" / "Viet Nam" / "Vietnam" / "VN" is dropped when it is a whole part or ends
-  the text.
+  the text; so are a label before the address ("Địa chỉ:", "Đ/c:", "Address:") and a
+  telephone number with its label ("- ĐT: 0218 3xx xxxx", ", Tel: +84 ...": nine digits or
+  more after 0 or +84; the labels are :data:`addresses.vocabulary.ADDRESS_LABELS` and
+  :data:`addresses.vocabulary.PHONE_LABELS`).
 * Punctuation becomes spaces, except ``/`` between a number and a digit ("1806/127/2",
   "27b/3"); digits and letters stay together ("12a", "40bis").
 """
@@ -49,10 +52,12 @@ from typing import Final
 from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
+    ADDRESS_LABELS,
     FOLD_TABLE,
     MUONG_MARKS,
     MUONG_SPELLINGS,
     MUONG_TONES,
+    PHONE_LABELS,
     PROVINCE_CODES,
     ROAD_ABBREVIATIONS,
     UNIT_TERMS,
@@ -296,6 +301,35 @@ def drop_country(text: str) -> str:
     return text
 
 
+_LABEL_RE: Final = re.compile(
+    r"\s*(?:(?:{})\s*:|(?:địa chỉ|dia chi|address)(?![^\W_]))\s*".format(
+        "|".join(re.escape(label) for label in ADDRESS_LABELS)
+    )
+)
+_PHONE_RE: Final = re.compile(
+    r"\s*[-–,;(]?\s*(?:(?<![^\W_])(?:{})\s*[:.]?\s*)?(?<![\d/])(?:\+\s?84|0)(?:[\s.]?\d){{8,10}}(?![\d/])\)?".format(
+        "|".join(re.escape(label) for label in PHONE_LABELS)
+    )
+)
+
+
+def drop_labels(text: str) -> str:
+    """Drop a label before the address ("địa chỉ:", "đ/c:", "address:") and telephone numbers
+    (0 or +84 and nine digits or more), with the label before them ("đt:", "sđt", "tel:").
+
+    >>> drop_labels("đ/c: xóm lác, xã mai hạ - đt: 0218 3851 234")
+    'xóm lác, xã mai hạ'
+    >>> drop_labels("address: lac hamlet, tel: +84 912 345 678, mai ha commune")
+    'lac hamlet, mai ha commune'
+    >>> drop_labels("đt 433, số 0218")  # a road and a house number stay
+    'đt 433, số 0218'
+    """
+    label = _LABEL_RE.match(text)
+    if label:
+        text = text[label.end() :]
+    return _PHONE_RE.sub("", text) if any(char.isdigit() for char in text) else text
+
+
 def expand_abbreviations(text: str) -> str:
     """Expand unit abbreviations of lower-cased text to the full unit words.
 
@@ -366,6 +400,7 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     to_nfc,
     lower_case,
     canonical_tones,
+    drop_labels,
     drop_possessive,
     drop_country,
     expand_abbreviations,

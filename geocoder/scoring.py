@@ -50,7 +50,7 @@ from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit, house_hash
 from geocoder.index import IndexState
-from geocoder.normalize import accent_score, marks_fit
+from geocoder.normalize import UNACCENTED_SCORE, accent_score, marks_fit
 from geocoder.query import Query
 from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
@@ -599,9 +599,18 @@ class Matcher:
         for mask, level, start, end in self._segment_masks():
             if start <= run.start < end:
                 if not mask & ~used:
-                    return 1.0
+                    return MISNAMED if self._misread(level, entry, run) else 1.0
                 return MISNAMED if level is not None and level <= entry.type_level else PARTIAL
         return 1.0
+
+    def _misread(self, level: int | None, entry: Entry, run: Run) -> bool:
+        """Whether a segment labelled a coarser unit ("xã Cố Nghĩa") is read as a finer one through
+        other marks or a slip (the village "Cô Nghĩa"): the text names the unit it labels. Text typed
+        without marks reads every name alike ("Lac village" may be the street "Lác")."""
+        typed = sum(self.query.weights[run.start : run.end])
+        return (
+            level is not None and level < entry.type_level and run.explained < typed * UNACCENTED_SCORE - 1e-9
+        )
 
     def _unit_word_only(self, run: Run) -> float:
         """The factor for a name read only from the words of a unit word ("lo" of "quoc lo" is not "Lô")."""

@@ -104,25 +104,36 @@ def unit_word_at(folded: tuple[str, ...], accented: tuple[str, ...], i: int) -> 
     """The unit word starting at token ``i``, longest first, or None.
 
     Written with marks, a unit word must carry exactly its own marks ("huyền" is a name);
-    written without marks it matches its fold. The typo-prone words also match with one slip.
+    written without marks it matches its fold. The typo-prone words also match with one slip,
+    when a name follows (a slip of a name is as likely: "Phhong commune" is "Phong" misspelt).
 
     >>> unit_word_at(("thanh", "pho", "hoa", "binh"), ("thành", "phố", "hòa", "bình"), 0)
     UnitWord(folded='thanh pho', level=2, postfix=False, types=frozenset())
     >>> unit_word_at(("huyen",), ("huyền",), 0) is None
     True
+    >>> unit_word_at(("phhong", "lam"), ("phhong", "lam"), 0).folded
+    'phuong'
+    >>> unit_word_at(("phhong", "commune"), ("phhong", "commune"), 0) is None
+    True
     """
     first = folded[i]
     if first not in _FIRST_TOKENS:
-        typo = typo_of_unit_word(first, accented[i])
-        if typo is None:
+        meant = typo_of_unit_word(first, accented[i])
+        if meant is None:
             return None
-        first = typo
+        first = meant
+    slipped = first != folded[i]
     for size in range(min(_MAX_SIZE, len(folded) - i), 0, -1):
         key = " ".join((first, *folded[i + 1 : i + size]))
         word = UNIT_WORDS.get(key)
-        if word is not None and _spelled(accented[i : i + size], ACCENTED[key], first != folded[i]):
-            return word
+        if word is not None and _spelled(accented[i : i + size], ACCENTED[key], slipped):
+            return word if not slipped or _name_at(folded, i + size) else None
     return None
+
+
+def _name_at(folded: tuple[str, ...], i: int) -> bool:
+    """Whether token ``i`` may start a name: there is one, and it starts no unit word."""
+    return i < len(folded) and folded[i] not in _FIRST_TOKENS
 
 
 def _spelled(accented: tuple[str, ...], canonical: str, typo: bool) -> bool:

@@ -6,7 +6,9 @@ into the vocabulary tokens they may stand for, each with a quality:
 
 * ``EXACT_FOLD`` - the same folded token (marks are compared later, on the accented forms);
 * ``TYPO_1`` - one deletion, insertion, substitution or swap of neighbours (SymSpell); a
-  known token of three letters or less is taken as typed (too many words are one edit away);
+  known token of three letters or less is taken as typed (too many words are one edit away),
+  or as a four-letter word with a letter after its first dropped (``TYPO_DROPPED_SHORT``:
+  "soi" may be "suối" typed short, a slip that leaves another word);
 * ``TYPO_2`` - two edits, for long tokens only, when nothing closer exists;
 * prefix completions for autocomplete, by how much of the token was typed.
 """
@@ -28,6 +30,8 @@ EXACT_FOLD: Final = 1.0
 TYPO_1: Final = 0.75
 TYPO_1_SHORT: Final = 0.6
 TYPO_2: Final = 0.6
+TYPO_DROPPED_SHORT: Final = 0.5
+"""A known word of three letters read as a longer one with a letter dropped ("Soi" for "Suối")."""
 PREFIX_BASE: Final = 0.8
 MIN_TYPO_LENGTH: Final = 3
 MIN_TYPO_2_LENGTH: Final = 7
@@ -110,6 +114,8 @@ class Vocabulary:
         known_short = token in self.words and len(token) <= MIN_TYPO_LENGTH
         if len(token) >= MIN_TYPO_LENGTH and not token.isdigit() and not known_short:
             self._add_typos(token, out)
+        elif known_short and len(token) == MIN_TYPO_LENGTH:
+            self._add_dropped(token, out)
         if len(out) <= int(token in self.words) and len(token) >= MIN_TYPO_2_LENGTH:
             self._add_far_typos(token, out)
         return out
@@ -123,6 +129,16 @@ class Vocabulary:
                     continue
                 if OSA.distance(token, word) <= 1:
                     out[word] = quality
+
+    def _add_dropped(self, token: str, out: Expansion) -> None:
+        """Words a known short token is with one letter dropped after the first ("soi" for "suoi").
+
+        >>> Vocabulary.build(["soi", "suoi", "sai", "xoi"]).expand("soi")
+        {'soi': 1.0, 'suoi': 0.5}
+        """
+        for word in self._deletes.get(token, ()):
+            if len(word) == len(token) + 1 and word[0] == token[0]:
+                out[word] = TYPO_DROPPED_SHORT
 
     def _add_far_typos(self, token: str, out: Expansion) -> None:
         """Words two edits away, for long tokens that found nothing closer."""

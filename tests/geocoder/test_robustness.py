@@ -1,7 +1,9 @@
 """Robustness to how people write addresses: other writings of the tune half, and the rules behind them.
 
 The tune half of the real-text set is rewritten as people also write it (no marks, lower
-case, the other tone placement, no commas, unit words abbreviated: benchmarks/variants.py)
+case, the other tone placement, no commas, unit words abbreviated, the new province, no
+province or district, upper case, NFD, other separators, a label, a telephone number, a
+slip: benchmarks/variants.py)
 and must keep its rate; the rules that made it so are each tested on strings written here
 (from the bundled GSO lists, villages and lineage), not taken from the real-text set.
 """
@@ -9,7 +11,9 @@ and must keep its rate; the rules that made it so are each tested on strings wri
 from __future__ import annotations
 
 import csv
+import doctest
 import io
+import unicodedata
 
 import pytest
 
@@ -18,6 +22,7 @@ from geocoder.batch import BatchOptions, geocode_csv
 from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.parse import parse
+from geocoder.query import read_query
 from geocoder.search import search
 from geocoder.vocab import Vocabulary
 from tests.geocoder.answers import top, ward
@@ -25,7 +30,10 @@ from tests.geocoder.answers import top, ward
 pytestmark = pytest.mark.db
 
 VARIANT_FLOOR = 0.99
-"""Each writing of the tune half (137 entries): reached 100%, "no marks" 99.3% (136/137) when set."""
+"""Each writing of the tune half (137 entries): reached 100%, "no marks" and "one slip" 99.3% (136/137)."""
+FLOORS = {"no district": 0.985, "new province, no district": 0.985}
+"""Writings held lower: without its district, "xã Cao Sơn" is the 2025 xã Cao Sơn (Đà Bắc), and the two
+entries that meant the old one of Lương Sơn cannot tell (135/137 reached; the answer's note names both)."""
 
 MAI_HA = "05251"  # holds the old xã Chiềng Châu (xóm Lác) since 2025
 KIM_BOI = "04978"  # holds the old thị trấn Bo and xã Hạ Bì since 2025
@@ -34,6 +42,10 @@ CAO_SON = "04876"  # the 2025 xã Cao Sơn (the old one of Đà Bắc)
 LIEN_SON = "04960"
 LUONG_SON = "04924"
 NGOC_SON = "05329"  # holds the old xã Ngọc Lâu (Lạc Sơn) since 2025
+MUONG_HOA = "05134"  # holds the old xã Suối Hoa (Tân Lạc) since 2025
+TIEN_PHONG = "04891"
+AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
+CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
 
 
 def test_every_writing_of_the_tune_half_keeps_its_rate(index: GeocoderIndex) -> None:
@@ -47,7 +59,16 @@ def test_every_writing_of_the_tune_half_keeps_its_rate(index: GeocoderIndex) -> 
     rates = variants.rates_by_variant(forward, queries)
     assert [rate.variant for rate in rates] == list(variants.VARIANTS)
     assert all(rate.changed > 0 for rate in rates[1:])  # each writing rewrites some strings
-    assert all(rate.rate >= VARIANT_FLOOR for rate in rates), variants.rate_table(rates)
+    assert all(rate.rate >= FLOORS.get(rate.variant, VARIANT_FLOOR) for rate in rates), variants.rate_table(
+        rates
+    )
+
+
+def test_the_writings_do_what_their_examples_say() -> None:
+    """The doctests of benchmarks/variants.py (outside the packages pytest collects)."""
+    failed, tried = doctest.testmod(variants)
+    assert tried > 20
+    assert failed == 0
 
 
 # --- the rules ------------------------------------------------------------------------
@@ -112,6 +133,64 @@ def test_a_road_number_without_commas_leaves_the_commune_after_it_to_name_the_pl
     result = top(index, query)
     assert "Lô" not in result.name
     assert ward(result) == LUONG_SON
+
+
+def test_a_slip_that_leaves_another_short_word_still_reads_as_the_name(index: GeocoderIndex) -> None:
+    """ "Soi" is "Suối" with a letter dropped, "Tiề" is "Tiền": a known word of three letters may
+    be a longer one typed short (the known word itself still reads first)."""
+    assert ward(top(index, "xã Soi Hoa")) == MUONG_HOA
+    assert ward(top(index, "xã Tiề Phong")) == TIEN_PHONG
+    assert ward(top(index, "xã Suối Hoa")) == MUONG_HOA
+    assert top(index, "xã Suối Hoa").score > top(index, "xã Soi Hoa").score
+
+
+def test_a_slip_of_a_unit_word_needs_a_name_after_it(index: GeocoderIndex) -> None:
+    """ "Phhong" before "commune" is the name "Phong" misspelt, not "phường": no name follows it."""
+    assert read_query("Thu Phhong commune").unit_words[1] is None
+    assert read_query("phhong Tân Hòa").unit_words[0] is not None
+    result = top(index, "Thu Phhong commune")
+    assert result.name == "Xã Thu Phong"
+    assert result.score >= 0.8
+
+
+def test_a_name_labelled_a_commune_is_not_a_village_of_other_marks(index: GeocoderIndex) -> None:
+    """ "xã Cố Nghĩa" is the commune, not the village "Cô Nghĩa" of Chi Nê, though Chi Nê is named too;
+    written as that village, it is the village."""
+    result = top(index, "chợ Chi Nê, xã Cố Nghĩa")
+    assert (ward(result), result.name) == (AN_NGHIA, "Xã Cố Nghĩa")
+    result = top(index, "xóm Cô Nghĩa, thị trấn Chi Nê")
+    assert (ward(result), result.name) == (CHI_NE, "Cô Nghĩa")
+
+
+@pytest.mark.parametrize(
+    "labelled",
+    [
+        "Đ/c: Thu Phong commune, Tel: +84 912 345 678",
+        "Địa chỉ: Thu Phong commune - ĐT: 0218 3851 234",
+        "ĐC: Thu Phong commune; SĐT 0912.345.678",
+    ],
+)
+def test_a_label_and_a_telephone_number_name_nothing(index: GeocoderIndex, labelled: str) -> None:
+    plain = top(index, "Thu Phong commune")
+    result = top(index, labelled)
+    assert (result.name, result.score) == (plain.name, plain.score)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("xã Hạ Bì, tỉnh Phú Thọ", KIM_BOI),  # the province since 1 July 2025, no district
+        ("Ha Bi commune, Phu Tho province, Vietnam", KIM_BOI),
+        ("XÃ TÂN MAI, HUYỆN MAI CHÂU, TỈNH HÒA BÌNH", TAN_MAI),  # a letterhead
+        (unicodedata.normalize("NFD", "xã Tân Mai - Mai Châu"), TAN_MAI),
+        ("xóm Lác; xã Chiềng Châu; huyện Mai Châu", MAI_HA),
+        ("Xóm Lác. Xã Chiềng Châu. Phú Thọ", MAI_HA),
+    ],
+)
+def test_the_new_province_upper_case_decomposed_and_other_separators(
+    index: GeocoderIndex, query: str, code: str
+) -> None:
+    assert ward(top(index, query)) == code
 
 
 # --- the forms of issue 10 ------------------------------------------------------------
