@@ -225,8 +225,10 @@ class PlainRoute(Route, Generic[Asked]):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """FULL for a plain GET of the path (the request read into the child scope), else NONE."""
+        if scope["type"] != "http" or scope["method"] != "GET" or not str(scope["path"]).endswith(self.path):
+            return Match.NONE, {}  # every other request, for a comparison (the path may have a root)
         match, child_scope = super().matches(scope)
-        if match != Match.FULL or scope["method"] != "GET":
+        if match != Match.FULL:
             return Match.NONE, {}
         try:
             asked = self.read(query_values(scope.get("query_string", b"")))
