@@ -27,6 +27,7 @@ from api.deps import (
 from api.errors import add_exception_handlers
 from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
+from api.routes.geocode_plain import plain_routes
 from api.settings import ApiSettings, GeocodeSettings, TileSettings
 from api.viewer import ViewerFiles
 from geocoder.answer_cache import AnswerCache
@@ -61,6 +62,7 @@ def create_app(database: DatabaseSettings, api: ApiSettings) -> FastAPI:
     )
     add_middleware(app, api)
     add_exception_handlers(app)
+    app.router.routes.extend(plain_routes())  # first: plain geocoding requests skip the routers' machinery
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tiles.router)

@@ -136,7 +136,12 @@ def query_problem(query_string: bytes) -> tuple[str, str] | None:
     (None, ('q', 'contains the control character U+0000 at position 2; remove it'))
     >>> query_problem(b"unit=%FF")
     ('unit', 'is not UTF-8 text (percent-encode UTF-8 bytes)')
+    >>> query_problem(b"q=%C3&lang=%A1vi")  # a character cut by '&' is the first parameter's fault
+    ('q', 'is not UTF-8 text (percent-encode UTF-8 bytes)')
     """
+    whole = _decoded(query_string)
+    if whole is not None and text_problem(whole) is None:
+        return None  # the usual case, in one look: a parameter's problem would be the whole query's
     for part in query_string.split(b"&"):
         raw_name, _, raw_value = part.partition(b"=")
         name = _decoded(raw_name)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import functools
 import io
 import re
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
@@ -52,7 +54,7 @@ from geocoder.index import IndexState
 from geocoder.parse import parse
 from geocoder.query import parsed_text
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M, ReverseQuery
-from geocoder.reverse_memory import reverse_in_memory
+from geocoder.reverse_memory import Connect, reverse_in_memory
 from geocoder.search import ResultType, SearchFilters, autocomplete, search
 
 router = APIRouter(tags=["geocoding"])
@@ -102,14 +104,44 @@ def _degrees(axis: Literal["lon", "lat"], description: str, example: float) -> A
     return Query(ge=-bound, le=bound, description=description, examples=[example])
 
 
-def _near(lon: float | None, lat: float | None) -> tuple[float, float] | None:
-    """The (lon, lat) point to search near; both or neither must be given."""
-    if lon is None and lat is None:
-        return None
-    if lon is None or lat is None:
-        missing = "lon" if lon is None else "lat"
-        raise InvalidParameterError(missing, "give lat and lon together to search near a point")
-    return lon, lat
+@dataclass(frozen=True, slots=True)
+class Near:
+    """The ``lon`` and ``lat`` of a point to search near, as given (both or neither)."""
+
+    lon: float | None = None
+    lat: float | None = None
+
+    def point(self) -> tuple[float, float] | None:
+        """The (lon, lat) point; raises InvalidParameterError when only one of them is given."""
+        lon, lat = self.lon, self.lat
+        if lon is None and lat is None:
+            return None
+        if lon is None or lat is None:
+            missing = "lon" if lon is None else "lat"
+            raise InvalidParameterError(missing, "give lat and lon together to search near a point")
+        return lon, lat
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    """The parameters of /search and /autocomplete as given, each of them checked alone."""
+
+    q: str
+    limit: int = 10
+    unit: str | None = None
+    types: tuple[SearchType, ...] | None = None
+    bbox: str | None = None
+    near: Near = Near()
+
+    def asked(self, lang: Lang) -> SearchRequest:
+        """The request they make together (raises InvalidParameterError for a bad box or a half point)."""
+        filters = SearchFilters(
+            unit_code=self.unit.strip() if self.unit else None,
+            types=frozenset(self.types) if self.types else None,
+            bbox=parse_bbox(self.bbox) if self.bbox else None,
+            near=self.near.point(),
+        )
+        return SearchRequest(text=self.q, limit=self.limit, filters=filters, lang=lang)
 
 
 async def search_request(
@@ -162,13 +194,9 @@ async def search_request(
     lang: LangParam = "vi",
 ) -> SearchRequest:
     """Read and check the parameters shared by /search and /autocomplete."""
-    filters = SearchFilters(
-        unit_code=unit.strip() if unit else None,
-        types=frozenset(type_) if type_ else None,
-        bbox=parse_bbox(bbox) if bbox else None,
-        near=_near(lon, lat),
-    )
-    return SearchRequest(text=q, limit=limit, filters=filters, lang=lang)
+    types = tuple(type_) if type_ else None
+    params = SearchParams(q, limit, unit=unit, types=types, bbox=bbox, near=Near(lon=lon, lat=lat))
+    return params.asked(lang)
 
 
 Searched = Annotated[SearchRequest, Depends(search_request)]
@@ -192,34 +220,28 @@ def json_answer(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-async def _answered(
-    state: AppState, key: Hashable, compute: Callable[[IndexState], bytes], *, keep: bool = True
-) -> Response:
-    """The answer kept for ``key`` from the index's current snapshot, else computed in turn (and kept)."""
-    cache = state.answer_cache
-    snapshot = state.geocoder.state
-    body = cache.get(snapshot, key) if keep else None
-    if body is None:
-        body = await anyio.to_thread.run_sync(compute, snapshot, limiter=state.search_turns)
-        if keep:
-            cache.put(snapshot, key, body)
-    return json_answer(body)
-
-
 async def _in_turn(
     state: AppState,
     answer: Callable[[IndexState, SearchRequest], bytes],
     asked: SearchRequest,
 ) -> Response:
-    """Answer a search from the cache, or run it on a worker thread when its turn comes."""
-    compute = functools.partial(_swapped, answer, asked)
-    return await _answered(state, (answer.__name__, asked), compute)
+    """Answer a search from the cache, or run it on a worker thread when its turn comes (and keep it)."""
+    cache, snapshot, key = state.answer_cache, state.geocoder.state, (answer.__name__, asked)
+    body = cache.get(snapshot, key)
+    if body is None:
+        body = await anyio.to_thread.run_sync(answer, snapshot, asked, limiter=state.search_turns)
+        cache.put(snapshot, key, body)
+    return json_answer(body)
 
 
-def _swapped(
-    answer: Callable[[IndexState, SearchRequest], bytes], asked: SearchRequest, snapshot: IndexState
-) -> bytes:
-    return answer(snapshot, asked)
+async def search_answer(state: AppState, asked: SearchRequest) -> Response:
+    """The answer of /search: kept, or computed on a worker thread in turn."""
+    return await _in_turn(state, _search_answer, asked)
+
+
+async def autocomplete_answer(state: AppState, asked: SearchRequest) -> Response:
+    """The answer of /autocomplete: kept, or computed on a worker thread in turn."""
+    return await _in_turn(state, _autocomplete_answer, asked)
 
 
 @router.get(
@@ -237,7 +259,7 @@ async def search_route(state: State, asked: Searched) -> Response:
     house, street, locality, city, county or state), ``properties.diachiso`` the score, the
     match level, both codes and the units of both periods.
     """
-    return await _in_turn(state, _search_answer, asked)
+    return await search_answer(state, asked)
 
 
 @router.get(
@@ -248,7 +270,7 @@ async def search_route(state: State, asked: Searched) -> Response:
 )
 async def autocomplete_route(state: State, asked: Searched) -> Response:
     """Suggestions while typing: the earlier words must match, the last one may be a prefix."""
-    return await _in_turn(state, _autocomplete_answer, asked)
+    return await autocomplete_answer(state, asked)
 
 
 @router.get(
@@ -284,6 +306,67 @@ def _admitted_read(db: Database) -> Iterator[Connection]:
             yield conn
     finally:
         anyio.from_thread.run_sync(db.release)
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseRequest:
+    """What a reverse request asks for, read and checked."""
+
+    lon: float
+    lat: float
+    radius_m: float = DEFAULT_RADIUS_M
+    at: dt.date | None = None
+    lang: Lang = "vi"
+
+
+class NeedsDatabaseError(Exception):
+    """An answer computed from memory on the event loop needed the database after all."""
+
+
+def _memory_only() -> AbstractContextManager[Connection]:
+    """The ``connect`` of an answer computed on the event loop: no database there (the rare parts raise)."""
+    raise NeedsDatabaseError
+
+
+def _reverse_body(snapshot: IndexState, asked: ReverseRequest, *, connect: Connect, fresh: bool) -> bytes:
+    query = ReverseQuery(asked.lon, asked.lat, radius_m=asked.radius_m, at=asked.at)
+    result = reverse_in_memory(snapshot.reverse, query=query, connect=connect, fresh=fresh)
+    echo = reverse_query_json((asked.lon, asked.lat), radius_m=asked.radius_m, at=asked.at, lang=asked.lang)
+    return encode(collection([reverse_feature(result, lang=asked.lang)], echo))
+
+
+def _from_memory(snapshot: IndexState, asked: ReverseRequest) -> bytes | None:
+    """The answer wholly from memory, or None when it needs the database (a point just outside every ward)."""
+    try:
+        return _reverse_body(snapshot, asked, connect=_memory_only, fresh=True)
+    except NeedsDatabaseError:
+        return None
+
+
+async def reverse_answer(state: AppState, asked: ReverseRequest) -> Response:
+    """The answer of /reverse: kept, else from memory on the event loop, else on a worker thread.
+
+    While the index's addresses are known fresh, the answer comes wholly from memory (its own
+    work measured at 1.24 million instructions, 0.14-0.2 ms of CPU, with 20,000 addresses): it
+    is computed on the event loop, without the hop to a worker thread and back. Otherwise (or
+    when it needs the database after all: a point just outside every ward) it is computed on
+    a worker thread in turn, with a read connection once admitted. Only an answer wholly from
+    memory is kept: the database's nearest address may change any time.
+    """
+    fresh = state.geocoder.addresses_fresh(state.settings.geocode.fresh_s)
+    cache, snapshot = state.answer_cache, state.geocoder.state
+    if fresh:
+        body = cache.get(snapshot, asked)
+        if body is None and (body := _from_memory(snapshot, asked)) is not None:
+            cache.put(snapshot, asked, body)
+        if body is not None:
+            return json_answer(body)
+    connect = functools.partial(_admitted_read, state.database)  # admission only when the database is asked
+    compute = functools.partial(_reverse_body, asked=asked, connect=connect, fresh=fresh)
+    body = await anyio.to_thread.run_sync(compute, snapshot, limiter=state.search_turns)
+    if fresh:
+        cache.put(snapshot, asked, body)
+    return json_answer(body)
 
 
 @router.get(
@@ -324,17 +407,7 @@ async def reverse_route(
     known to be the database's (seen unchanged within ``DIACHISO_GEOCODE_FRESH_S``), else from
     the database.
     """
-    fresh = state.geocoder.addresses_fresh(state.settings.geocode.fresh_s)
-    connect = functools.partial(_admitted_read, state.database)  # admission only when the database is asked
-
-    def answer(state: IndexState) -> bytes:
-        asked = ReverseQuery(lon, lat, radius_m=radius_m, at=at)
-        result = reverse_in_memory(state.reverse, query=asked, connect=connect, fresh=fresh)
-        query = reverse_query_json((lon, lat), radius_m=radius_m, at=at, lang=lang)
-        return encode(collection([reverse_feature(result, lang=lang)], query))
-
-    # only an answer wholly from memory is kept: the database's nearest address may change any time
-    return await _answered(state, ("reverse", lon, lat, radius_m, at, lang), answer, keep=fresh)
+    return await reverse_answer(state, ReverseRequest(lon, lat, radius_m=radius_m, at=at, lang=lang))
 
 
 # --- batch -----------------------------------------------------------------------------------------
