@@ -131,7 +131,7 @@ def _key_condition(spec: DatasetSpec, key: str | int) -> ColumnElement[bool]:
         except InvalidCodeError:
             raise NotFoundError(f"no address has the registry code {key!r}") from None
     text = str(key).strip()
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFoundError(f"no {_SINGULAR[spec.name]} {key!r}: the key of {spec.name} is a number")
     return spec.id == int(text)
 

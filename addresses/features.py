@@ -324,7 +324,8 @@ def _registry_code_or_none(text: str) -> str | None:
 def _level(text: str) -> int:
     """Parse a unit level: 1, 2, 3 or province, district, commune."""
     names = {"province": 1, "district": 2, "commune": 3}
-    value = names.get(text.strip().lower()) or (int(text) if text.strip().isdigit() else 0)
+    number = text.strip()
+    value = names.get(number.lower()) or (int(number) if number.isascii() and number.isdigit() else 0)
     if value not in (1, 2, 3):
         raise ValueError("expected 1, 2, 3, province, district or commune")
     return value

@@ -311,7 +311,7 @@ class RequestSizeLimit:
             return
         limit = self.limit_for(str(scope.get("path", "")))
         length = _header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
             message = f"request body of {int(length)} bytes is larger than the limit of {limit} bytes"
             await send_error(send, PayloadTooLargeError(message, parameter="body"))
             return

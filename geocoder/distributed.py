@@ -63,7 +63,7 @@ def connect(spec: str) -> Iterator[Client]:
             yield client
         return
     count = spec.removeprefix("local:")
-    if not count.isdigit() or int(count) < 1:
+    if not (count.isascii() and count.isdigit()) or int(count) < 1:
         raise InvalidParameterError("dask", f"local:N takes a number of workers, not {count!r}")
     cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, Client(cluster) as client:

@@ -535,4 +535,3 @@ def reverse(conn: Connection, *, query: ReverseQuery) -> ReverseResult:
     InvalidParameterError for impossible coordinates or distances.
     """
     return reverse_with(_InDatabase(conn, point_expression(query.lon, query.lat)), query)
-

@@ -441,7 +441,7 @@ def _too_large(limit: int) -> PayloadTooLargeError:
 def _check_declared_size(request: Request, limit: int) -> None:
     """Refuse a body whose Content-Length is over the limit before reading any of it."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
 
 

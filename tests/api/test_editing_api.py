@@ -398,3 +398,11 @@ def test_a_moved_point_shows_in_tiles_and_search_within_a_second(client: TestCli
     assert seen_tile, "the tile at the new point does not show it a second after the edit"
     same_tile = tile_for(lon, lat, 16) == tile_for(target[0], target[1], 16)
     assert same_tile or feature["id"] not in _tile_codes(client, lon, lat)
+
+
+@pytest.mark.parametrize("key", ["%C2%B2", "%C2%B9", "%D9%A3", "12a"])
+def test_a_key_of_digits_other_than_ascii_is_not_found(client: TestClient, key: str) -> None:
+    """'²', '¹' and Arabic-Indic '٣' pass str.isdigit() but are no id: 404 naming the key, never a 500."""
+    answer = client.get(f"/units/{key}/history")
+    assert answer.status_code == 404, answer.text
+    assert "is a number" in answer.json()["error"]["message"]
