@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 BENCH_STAMP := $(VENV)/.bench-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test setup install lint typecheck pytest bench bench-quick clean
+.PHONY: run test setup install native lint typecheck pytest bench bench-quick clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh api/static/package-lock.json
 	bash scripts/bootstrap.sh
@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh api/static/package-lock.json
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# The geocoder's hot modules compiled with mypyc into .native/<hash of the sources>/ (geocoder/native.py):
+# rebuilt whenever a source changes, a no-op otherwise; an edited source runs as pure Python until then.
+native: $(STAMP)
+	$(BIN)/python scripts/build_native.py
+
+install: $(STAMP) native
 
 setup: install
 	$(BIN)/diachiso db start
@@ -52,4 +57,4 @@ bench-quick: setup $(BENCH_STAMP)
 
 clean:
 	-$(BIN)/diachiso db stop
-	rm -rf .diachiso $(VENV)
+	rm -rf .diachiso $(VENV) .native
