@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from addresses.codes import registry_serial
 from addresses.errors import ImportValidationError
-from addresses.schema import address, import_run
-from importers import chunked, pipeline
+from addresses.schema import address, import_run, registry_counter
+from importers import chunked, pipeline, readers
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, ImportReport, import_file
 from tests.importers.builders import write
@@ -172,3 +172,94 @@ def test_a_source_id_repeated_in_a_later_chunk_fails_as_before(
     assert str(chunks.value) == str(whole.value)
     assert "row 211, field 'source_id'" in str(chunks.value)
     assert "(first at row 4)" in str(chunks.value)
+
+
+@pytest.mark.usefixtures("small_chunks")
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_bad_geometry_in_a_later_chunk_fails_as_before(
+    engine: Engine, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, strict: bool
+) -> None:
+    """Geometries are decoded and checked chunk by chunk: a late bad one still fails the file as before."""
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, ROWS, seed=24)
+    frame.loc[[270], "geometry"] = shapely.Point(float("inf"), 21.0)  # a problem: the file fails
+    frame.loc[[250], "geometry"] = shapely.Point(106.5, 21.9)  # outside: a problem only when strict
+    frame.loc[[280], "street"] = "Phố\x01Mới"  # and a text problem after them
+    path = write(frame, tmp_path / "late-geometry.parquet")
+    told: list[tuple[str, int, int]] = []
+    options = ImportOptions(
+        mapping=default_mapping("addresses"),
+        source="late-geometry",
+        strict=strict,
+        progress=lambda *step: told.append(step),
+    )
+    with engine.begin() as conn:
+        serial = _next_serial(conn)
+        with pytest.raises(ImportValidationError) as chunks:
+            import_file(conn, path, options=options)
+        assert any(step[0] == "written" and step[1] > 0 for step in told)  # earlier chunks were sent
+        assert conn.execute(select(func.count()).where(address.c.source == "late-geometry")).scalar_one() == 0
+        assert _next_serial(conn) == serial  # the serials drawn are given back with the rows
+    _whole_file_first(monkeypatch)
+    with engine.begin() as conn, pytest.raises(ImportValidationError) as whole:
+        import_file(conn, path, options=options)
+    assert str(chunks.value) == str(whole.value)
+    assert "row 271, field 'geometry': coordinates must be finite numbers" in str(chunks.value)
+    assert "row 281, field 'street'" in str(chunks.value)
+    assert ("row 251, field 'geometry'" in str(chunks.value)) is strict
+
+
+def _next_serial(conn: Connection) -> int:
+    """The registry serial the next draw starts at."""
+    return int(conn.execute(select(registry_counter.c.next_serial)).scalar_one())
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_the_copy_starts_before_the_file_is_decoded_and_serials_not_kept_are_given_back(
+    conn: Connection, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load decodes its geometries chunk by chunk: the first rows go before the rest is decoded."""
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, ROWS, seed=25)
+    frame.loc[[5, 200], "geometry"] = shapely.Point(106.5, 21.9)  # rejected: no serial kept for them
+    path = write(frame, tmp_path / "lazy.parquet")
+    events: list[object] = []
+    decode = readers.SourceFrame.geometries
+
+    def noted(self: readers.SourceFrame, rows: slice = slice(None)) -> Any:
+        events.append(("decoded", rows.start, rows.stop))
+        return decode(self, rows)
+
+    monkeypatch.setattr(readers.SourceFrame, "geometries", noted)
+    options = ImportOptions(
+        mapping=default_mapping("addresses"), source="lazy", progress=lambda *step: events.append(step)
+    )
+    serial = _next_serial(conn)
+    report = import_file(conn, path, options=options)
+    assert report.inserted == ROWS - 2
+    assert _next_serial(conn) == serial + ROWS - 2  # the two serials not needed were given back
+    decoded = [e for e in events if isinstance(e, tuple) and e[0] == "decoded"]
+    assert ("decoded", None, None) not in decoded  # never the whole file at once
+    assert decoded[0] == ("decoded", 0, 1000)  # the sample the CRS is checked on
+    assert decoded[1:3] == [("decoded", 0, 7), ("decoded", 7, 28)]  # then chunk by chunk
+    first_written = next(i for i, e in enumerate(events) if isinstance(e, tuple) and e[0] == "written")
+    assert ("decoded", 7, 28) in events[first_written:]  # the second chunk decoded after the first was sent
+    codes = conn.execute(select(address.c.registry_code).where(address.c.source == "lazy")).scalars().all()
+    assert sorted(_serial(c) for c in codes) == list(range(serial, serial + ROWS - 2))  # no gap
+
+
+def test_a_geoparquet_file_read_undecoded_is_the_file_read(tmp_path: Path, data_dir: Path) -> None:
+    wards = gpd.read_file(data_dir / "wards_2025.geojson").geometry
+    frame = generate_addresses(wards, 50, seed=26)
+    frame.loc[[3], "geometry"] = None
+    for crs in ("EPSG:4326", "EPSG:3405"):
+        path = write(frame.to_crs(crs), tmp_path / f"{crs.replace(':', '')}.parquet")
+        whole, lazy = readers.read_source(path), readers.read_source(path, decode=False)
+        assert lazy.wkb is not None
+        assert whole.wkb is None
+        assert lazy.declared_crs == whole.declared_crs
+        assert lazy.frame.drop(columns="geometry").equals(whole.frame.drop(columns="geometry"))
+        assert list(lazy.frame.columns) == list(whole.frame.columns)
+        assert shapely.equals_exact(lazy.geometries(), whole.geometries(), 0).sum() == 49
+        assert shapely.is_missing(lazy.geometries(slice(3, 4))).all()
+        assert shapely.equals_exact(lazy.geometries(slice(10, 20)), whole.geometries(slice(10, 20)), 0).all()
