@@ -122,7 +122,8 @@ def _read_geoparquet_wkb(path: Path) -> tuple[gpd.GeoDataFrame, NDArray[np.objec
         return None
     meta = columns[name]
     plain = meta.get("encoding") == "WKB" and meta.get("edges", "planar") == "planar"
-    if not plain or not pa.types.is_binary(table.schema.field(name).type):
+    kind = table.schema.field(name).type
+    if not plain or not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
         return None
     order = list(table.slice(0, 0).to_pandas().columns)
     fields = table.drop_columns([name]).to_pandas()
