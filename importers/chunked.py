@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from addresses import changes
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from importers import prepare
@@ -224,6 +225,8 @@ class Findings:
     geoms: list[NDArray[np.object_]] = field(default_factory=list)
     """The (repaired) geometry of each kept row, chunk after chunk."""
     kept_features: list[NDArray[np.int64]] = field(default_factory=list)
+    boxes: list[NDArray[np.float64]] = field(default_factory=list)
+    """The tile-invalidation boxes around the kept rows as written, chunk by chunk (changes.grid_boxes)."""
     ids: list[pd.Series] = field(default_factory=list)
     """The checked source id of every row, chunk after chunk."""
     seen: set[object] = field(default_factory=set)
@@ -274,6 +277,10 @@ class Findings:
         """How many rows the chunks so far keep."""
         return sum(len(g) for g in self.geoms)
 
+    def all_boxes(self) -> NDArray[np.float64]:
+        """The tile-invalidation boxes around every kept row so far (the chunks' boxes grouped again)."""
+        return changes.grid_boxes(np.concatenate(self.boxes)) if self.boxes else np.empty((0, 4))
+
     def kept_geoms(self) -> NDArray[np.object_]:
         """The geometry of every kept row so far, in file order."""
         return np.concatenate(self.geoms) if self.geoms else np.empty(0, dtype=object)
@@ -300,6 +307,8 @@ def row_chunks(
         kept_before = findings.kept
         shapes = check_shapes(chunked.geometries(rows), features, spec, chunked.province)
         findings.add_shapes(shapes, features, strict=chunked.strict)
+        written = prepare.written_geoms(shapes.geoms[shapes.keep], spec)
+        findings.boxes.append(changes.grid_boxes(shapely.bounds(written)))  # while the server stores rows
         text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, spec)
         fields = original_fields(frame)
         keep = shapes.keep

@@ -295,9 +295,7 @@ def _write_chunked(
         counted = _counted(built, progress=options.progress, done=0, total=most)
         inserted = _copy_new(conn, target, counted, rebuild=rebuild, progress=options.progress)
         locate.give_back_serials(conn, placed.registry_serials, used=findings.kept)
-        geoms = prepare.written_geoms(findings.kept_geoms(), rows.spec)
-        if len(geoms):
-            changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(geoms))
+        changes.insert_boxes(conn, layer=target.name, boxes=findings.all_boxes())
     options.progress("checked", findings.kept, findings.kept)
     options.progress("written", inserted, findings.kept)
     report.inserted, report.unchanged, report.indexes_rebuilt = inserted, findings.kept - inserted, rebuild

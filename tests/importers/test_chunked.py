@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from addresses.codes import registry_serial
 from addresses.errors import ImportValidationError
-from addresses.schema import address, import_run, registry_counter
+from addresses.schema import address, import_run, registry_counter, tile_invalidation
 from importers import chunked, pipeline, readers
 from importers.mapping import default_mapping
 from importers.pipeline import ImportOptions, ImportReport, import_file
@@ -78,11 +78,15 @@ def test_chunks_write_the_rows_the_whole_file_wrote(
     path = _messy_file(data_dir, tmp_path / "messy.parquet")
     told: list[tuple[str, int, int]] = []
     options = ImportOptions(mapping=default_mapping("addresses"), progress=lambda *step: told.append(step))
+    boxes_before = _boxes(conn)
     chunks = import_file(conn, path, options=replace_source(options, "chunks"))
+    boxes_chunks = _boxes(conn)[len(boxes_before) :]
     assert [step for step in told if step[0] == "written"][-1] == ("written", ROWS - 3, ROWS - 3)
     assert len([step for step in told if step[0] == "written"]) > 2  # it did go chunk by chunk
     _whole_file_first(monkeypatch)
     whole = import_file(conn, path, options=replace_source(options, "whole"))
+    assert _boxes(conn)[len(boxes_before) + len(boxes_chunks) :] == boxes_chunks  # the same tile boxes
+    assert len(boxes_chunks) > 1
     _same_report(chunks, whole)
     assert chunks.inserted == ROWS - 3
     assert len(chunks.rejected) == 3
@@ -98,6 +102,12 @@ def test_chunks_write_the_rows_the_whole_file_wrote(
     assert [r[:code] + r[code + 1 :] for r in by_chunks] == [r[:code] + r[code + 1 :] for r in by_whole]
     shift = {_serial(w[code]) - _serial(c[code]) for c, w in zip(by_chunks, by_whole, strict=True)}
     assert shift == {ROWS - 3}
+
+
+def _boxes(conn: Connection) -> list[str]:
+    """The tile-invalidation boxes of the address layer, in the order recorded."""
+    query = select(func.ST_AsText(tile_invalidation.c.bbox)).where(tile_invalidation.c.layer == "address")
+    return list(conn.execute(query.order_by(tile_invalidation.c.id)).scalars())
 
 
 def replace_source(options: ImportOptions, source: str) -> ImportOptions:
