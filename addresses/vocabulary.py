@@ -90,11 +90,13 @@ class EnglishTerm:
 
     ``types``: the Vietnamese unit words it translates ("commune" is xã, "ward" phường,
     "township" thị trấn); empty when it translates any unit word of its level ("village").
+    ``typo_prone``: one slip accepted ("villafe", "comune"), after a name.
     """
 
     word: str
     level: UnitLevel
     types: tuple[str, ...] = ()
+    typo_prone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +157,15 @@ UNIT_TERMS: Final[tuple[UnitTerm, ...]] = (
 """Every Vietnamese unit word, coarsest level first."""
 
 ENGLISH_TERMS: Final[tuple[EnglishTerm, ...]] = (
-    EnglishTerm("province", _P, ("tỉnh",)),
-    EnglishTerm("district", _D, ("huyện", "quận", "thị xã")),
+    EnglishTerm("province", _P, ("tỉnh",), typo_prone=True),
+    EnglishTerm("district", _D, ("huyện", "quận", "thị xã"), typo_prone=True),
     EnglishTerm("city", _D, ("thành phố",)),
-    EnglishTerm("commune", _C, ("xã",)),
+    EnglishTerm("commune", _C, ("xã",), typo_prone=True),
     EnglishTerm("ward", _C, ("phường",)),
     EnglishTerm("town", _C, ("thị trấn",)),
-    EnglishTerm("township", _C, ("thị trấn",)),
-    EnglishTerm("village", _V),
-    EnglishTerm("hamlet", _V),
+    EnglishTerm("township", _C, ("thị trấn",), typo_prone=True),
+    EnglishTerm("village", _V, typo_prone=True),
+    EnglishTerm("hamlet", _V, typo_prone=True),
     EnglishTerm("residential group", _V),
     EnglishTerm("residential area", _V),
     EnglishTerm("street", _S),

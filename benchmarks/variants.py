@@ -596,6 +596,29 @@ def house_number_in_front(text: str) -> str:
     return (f"No. {number}, " if _unmarked(text) else f"Số {number}, ") + text
 
 
+_LONG_UNIT_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?:commune|district|province|hamlet|village|township|huyện|phường)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def unit_word_slip(text: str) -> str:
+    """One slip in a long unit word (commune, district, village, huyện, phường...), as "Mit villafe" has.
+
+    >>> unit_word_slip("Lac village") != "Lac village", unit_word_slip("Lac village").startswith("Lac v")
+    (True, True)
+    >>> unit_word_slip("xóm Lác")
+    'xóm Lác'
+    """
+    text = _nfc(text)
+    words = list(_LONG_UNIT_WORD_RE.finditer(text))
+    if not words:
+        return text
+    rng = _rng(text, "unit slip")
+    chosen = rng.choice(words)
+    return text[: chosen.start()] + _slip(chosen.group(), rng) + text[chosen.end() :]
+
+
 _TONES: Final = "\u0300\u0301\u0309\u0303\u0323"
 
 
@@ -646,6 +669,7 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "distance after": distance_after,
     "house number in front": house_number_in_front,
     "wrong tone": wrong_tone,
+    "slip in a unit word": unit_word_slip,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 
