@@ -53,6 +53,7 @@ from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_LABELS,
+    ENGLISH_ABBREVIATIONS,
     FOLD_TABLE,
     MUONG_MARKS,
     MUONG_SPELLINGS,
@@ -341,6 +342,40 @@ def expand_abbreviations(text: str) -> str:
     return _ABBREV_RE.sub(_expansion, text)
 
 
+def english_abbreviation_pattern(abbreviations: Iterable[Abbreviation]) -> str:
+    """The regular expression of the English short forms of a table, each after a name word.
+
+    A short form ending in a dot needs it; the others may have one. Longest first:
+
+    >>> table = [Abbreviation("com.", "commune"), Abbreviation("dist", "district")]
+    >>> re.compile(english_abbreviation_pattern(table)).sub("<>", "tan mai com. mai dist com dist. ,com.")
+    'tan mai <> mai <> com <> ,com.'
+    """
+    table = sorted(abbreviations, key=lambda a: -len(a.short))
+    forms = [re.escape(a.short) if a.short.endswith(".") else re.escape(a.short) + r"\.?" for a in table]
+    return r"(?<=[^\W\d_]\s)(?:" + "|".join(forms) + r")(?![^\W_])"
+
+
+_ENGLISH_SHORT: Final = {a.short.rstrip("."): a.word for a in ENGLISH_ABBREVIATIONS}
+_ENGLISH_ABBREV_RE: Final = re.compile(english_abbreviation_pattern(ENGLISH_ABBREVIATIONS))
+_ENGLISH_HINT: Final = frozenset(short[:3] for short in _ENGLISH_SHORT)
+
+
+def expand_english_abbreviations(text: str) -> str:
+    """Expand the short forms of English unit words after a name ("Dist.", "Prov.", "Com.").
+
+    The forms are :data:`addresses.vocabulary.ENGLISH_ABBREVIATIONS`; "com" needs its dot.
+
+    >>> expand_english_abbreviations("tan mai com., mai chau dist., hoa binh prov")
+    'tan mai commune, mai chau district, hoa binh province'
+    >>> expand_english_abbreviations("com hamlet, dong lai commune, dist 5, gmail.com.")
+    'com hamlet, dong lai commune, dist 5, gmail.com.'
+    """
+    if not any(hint in text for hint in _ENGLISH_HINT):
+        return text
+    return _ENGLISH_ABBREV_RE.sub(lambda m: _ENGLISH_SHORT[m.group().rstrip(".")], text)
+
+
 def expand_province_code(text: str) -> str:
     """Expand "hb" to "hòa bình" after thành phố/tỉnh or when it ends a part.
 
@@ -404,6 +439,7 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     drop_possessive,
     drop_country,
     expand_abbreviations,
+    expand_english_abbreviations,
     expand_province_code,
 )
 """Steps that keep part separators (commas) so a parser can still split on them."""

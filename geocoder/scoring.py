@@ -657,14 +657,18 @@ class Matcher:
     def _ignored_finer(self, entry: Entry, used: int) -> tuple[float, str | None]:
         """The factor for a commune or village the text names, finer than the entry and unexplained.
 
-        With it, the text of that unit (for the note saying it was not found).
+        A village the text names with its unit word ("xóm Thung Dao Bắc") and leaves unexplained counts
+        against another village too: the answer is not the village named. With it, the text of that
+        unit (for the note saying it was not found).
         """
         if entry.type_level == NO_TYPE:
             return 1.0, None
         ignored = [
             (FINER_IGNORED.get(level, 1.0), start, end)
             for mask, level, start, end in self._segment_masks()
-            if level is not None and entry.type_level < level <= VILLAGE and not mask & used
+            if level is not None
+            and (entry.type_level < level <= VILLAGE or level == entry.type_level == VILLAGE)
+            and not mask & used
         ]
         if not ignored:
             return 1.0, None
