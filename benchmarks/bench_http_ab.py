@@ -13,7 +13,11 @@ each endpoint is first warmed ``--warm`` seconds on every variant (uncounted). I
 run, then the median rate of every (connections, endpoint, variant), its ratio to the same
 variant's tile median at those connections (``x tile``) and to the first variant's (``x first``).
 ``--mixed N``: also a mixed load, wrk on the cached tile (10 connections) while another wrk runs
-/search with N connections: the tile's rate beside searches, and the searches'.
+/search with N connections: the tile's rate beside searches, and the searches'. Beside the
+rates, each server's CPU per answer (every process and thread, from ``/proc``) and its waits per
+answer (voluntary context switches of every thread: a wait for the GIL, a hand-off between
+threads, an idle ``epoll``); both move less with the machine's other load than the rates do.
+``--keep`` keeps the scratch database, ``--database URL`` uses a kept one (no build, no drop).
 """
 
 from __future__ import annotations
@@ -116,7 +120,10 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def context_switches(pids: list[int]) -> int:
-    """Context switches (voluntary: a wait, for the GIL too; and forced) of every thread of the processes."""
+    """Voluntary context switches of every thread of the processes: each wait (GIL, hand-off, epoll).
+
+    (The forced ones count the machine's other load more than the server's own work.)
+    """
     total = 0
     for pid in pids:
         for status in Path(f"/proc/{pid}/task").glob("*/status"):
@@ -124,9 +131,7 @@ def context_switches(pids: list[int]) -> int:
                 text = status.read_text()
             except OSError:  # a thread gone meanwhile
                 continue
-            total += sum(
-                int(n) for n in re.findall(r"^\w*voluntary_ctxt_switches:\s+(\d+)", text, re.MULTILINE)
-            )
+            total += sum(int(n) for n in re.findall(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.MULTILINE))
     return total
 
 
@@ -213,7 +218,7 @@ class Bench:
         self.switches.setdefault(key, []).append(per_answer)
         print(
             f"round {r} c={connections} {endpoint} {name}: {load.rate:,.0f}/s, server CPU {cpu_us:,.0f} us "
-            f"and {per_answer:.1f} context switches per answer, p50 {load.p50_ms:.1f} ms, "
+            f"and {per_answer:.1f} waits (voluntary context switches) per answer, p50 {load.p50_ms:.1f} ms, "
             f"p99 {load.p99_ms:.1f} ms, errors {errors(load)}",
             flush=True,
         )
@@ -277,7 +282,7 @@ def main() -> None:
     print(
         "\n".join(report(bench.cpus, names)).replace("runs (answers/s)", "runs").replace("x tile", "x tile's")
     )
-    print("\ncontext switches per answer (all its threads):")
+    print("\nwaits (voluntary context switches) per answer (all its threads):")
     print(
         "\n".join(report(bench.switches, names))
         .replace("runs (answers/s)", "runs")
