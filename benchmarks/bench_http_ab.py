@@ -119,20 +119,31 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def context_switches(pids: list[int]) -> int:
-    """Voluntary context switches of every thread of the processes: each wait (GIL, hand-off, epoll).
+def waits(pids: list[int]) -> dict[int, int]:
+    """Voluntary context switches of each thread of the processes: each wait (GIL, hand-off, epoll).
 
     (The forced ones count the machine's other load more than the server's own work.)
     """
-    total = 0
+    counts = {}
     for pid in pids:
         for status in Path(f"/proc/{pid}/task").glob("*/status"):
             try:
                 text = status.read_text()
             except OSError:  # a thread gone meanwhile
                 continue
-            total += sum(int(n) for n in re.findall(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.MULTILINE))
-    return total
+            found = re.search(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.MULTILINE)
+            if found:
+                counts[int(status.parent.name)] = int(found.group(1))
+    return counts
+
+
+def waits_since(before: dict[int, int], after: dict[int, int]) -> int:
+    """The waits of the threads alive at the end since ``before`` (a thread that ended meanwhile is missed).
+
+    >>> waits_since({1: 10, 2: 5}, {1: 15, 3: 2})
+    7
+    """
+    return sum(n - before.get(tid, 0) for tid, n in after.items())
 
 
 def errors(load: Load) -> int:
@@ -205,13 +216,13 @@ class Bench:
     def run(self, r: int, connections: int, endpoint: str, name: str) -> None:
         """One counted run: rate, server CPU and context switches per answer."""
         pids = self.pids[name]
-        cpu, switched = cpu_seconds(pids), context_switches(pids)
+        cpu, waited = cpu_seconds(pids), waits(pids)
         load = wrk(
             self.bases[name], endpoint, self.luas[endpoint], WrkOptions(2, connections, self.seconds, 5)
         )
         answers = max(load.requests, 1)
         cpu_us = (cpu_seconds(pids) - cpu) / answers * 1e6
-        per_answer = (context_switches(pids) - switched) / answers
+        per_answer = waits_since(waited, waits(pids)) / answers
         key = (connections, endpoint, name)
         self.rates.setdefault(key, []).append(load.rate)
         self.cpus.setdefault(key, []).append(cpu_us)
