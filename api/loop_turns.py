@@ -33,10 +33,9 @@ Result = TypeVar("Result")
 class LoopTurns:
     """Computations on the event loop, one per turn of the loop, in the order they were asked.
 
-        >>> import asyncio
-    import weakref
-        >>> asyncio.run(LoopTurns().run(sum, [1, 2, 3]))
-        6
+    >>> import asyncio
+    >>> asyncio.run(LoopTurns().run(sum, [1, 2, 3]))
+    6
     """
 
     def __init__(self) -> None:
