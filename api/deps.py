@@ -55,9 +55,10 @@ RETRY_AFTER_S: Final = 1
 BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
 """Retry-After of a batch refused because every job slot is taken, seconds."""
 SEARCH_THREADS: Final = 2
-"""Reverse answers needing the database that one worker computes at once on worker threads; the
-others wait their turn in arrival order. (Searches and autocompletes, CPU-bound, take their turns
-on the event loop itself: :class:`api.loop_turns.LoopTurns`.)"""
+"""Reverse answers needing the database that one worker computes at once on worker threads (and
+searches, with ``DIACHISO_GEOCODE_SEARCH_ON_LOOP=false``); the others wait their turn in arrival
+order. (Searches and autocompletes, CPU-bound, otherwise take their turns on the event loop
+itself: :class:`api.loop_turns.LoopTurns`.)"""
 
 
 class ServiceBusyError(Exception):
@@ -128,7 +129,7 @@ class AppState:
     database: Database
     geocoder: GeocoderIndex
     search_turns: anyio.CapacityLimiter
-    """The turn-taking of reverse answers that need the database (:data:`SEARCH_THREADS` at once)."""
+    """Turns on worker threads (:data:`SEARCH_THREADS` at once): reverse answers needing the database."""
     loop_turns: LoopTurns
     """The turn-taking of searches and autocompletes, computed on the event loop one per turn of it."""
     answer_cache: AnswerCache

@@ -225,11 +225,18 @@ async def _in_turn(
     answer: Callable[[IndexState, SearchRequest], bytes],
     asked: SearchRequest,
 ) -> Response:
-    """Answer a search from the cache, or compute it on the event loop when its turn comes (and keep it)."""
+    """Answer a search from the cache, or compute it when its turn comes (and keep it).
+
+    On the event loop (:mod:`api.loop_turns`), or with ``DIACHISO_GEOCODE_SEARCH_ON_LOOP=false``
+    on worker threads, :data:`api.deps.SEARCH_THREADS` at once.
+    """
     cache, snapshot, key = state.answer_cache, state.geocoder.state, (answer.__name__, asked)
     body = cache.get(snapshot, key)
     if body is None:
-        body = await state.loop_turns.run(answer, snapshot, asked)
+        if state.settings.geocode.search_on_loop:
+            body = await state.loop_turns.run(answer, snapshot, asked)
+        else:
+            body = await anyio.to_thread.run_sync(answer, snapshot, asked, limiter=state.search_turns)
         cache.put(snapshot, key, body)
     return json_answer(body)
 
