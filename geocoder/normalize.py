@@ -446,6 +446,8 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
 
 PIPELINE: Final[tuple[Step, ...]] = (*PREPARE_STEPS, clean_punctuation, canonical_i)
 """The whole normalisation, in order."""
+PREPARED_KEPT: Final = 1024
+"""Texts whose :func:`prepare` output is kept (each query is prepared three times)."""
 
 
 # --- public API ----------------------------------------------------------------------
@@ -472,8 +474,11 @@ def run_steps(steps: Iterable[Step], text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=PREPARED_KEPT)
 def prepare(text: str) -> str:
     """Run :data:`PREPARE_STEPS`: canonical lower-case text that still has its commas.
+
+    Kept a while: a query is prepared to tokenise it, to find its parts and to parse it.
 
     >>> prepare("X.Độc Lập, TP.HB, Việt Nam")
     'xã độc lập, thành phố hòa bình'
@@ -489,7 +494,7 @@ def normalize(text: str) -> str:
     >>> normalize("Số 1806/127/2 QL6, P.Tân Hoà")
     'số 1806/127/2 quốc lộ 6 phường tân hòa'
     """
-    return run_steps(PIPELINE, text)
+    return run_steps(PIPELINE[len(PREPARE_STEPS) :], prepare(text))
 
 
 def fold(text: str) -> str:
