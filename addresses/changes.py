@@ -85,25 +85,44 @@ def record_boxes(conn: Connection, *, layer: str, bounds: NDArray[np.float64]) -
     Rows are grouped by the grid cell of their south-west corner, as :func:`record_rows`
     groups them in SQL: a writer that knows its rows' places skips reading them back.
     """
-    check_layer(layer)
-    bounds = bounds[~np.isnan(bounds).any(axis=1)]
-    if len(bounds) == 0:
-        return 0
-    cells = np.floor(bounds[:, :2] / GRID_DEG).astype(np.int64)
+    return insert_boxes(conn, layer=layer, boxes=grid_boxes(bounds))
+
+
+def grid_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One box per grid cell around the ``bounds`` whose south-west corner is in it (NaN rows left out).
+
+    Boxes grouped again give the same boxes: a writer may group its rows part by part,
+    then the parts' boxes together.
+
+    >>> grid_boxes(np.array([[105.01, 20.01, 105.02, 20.02], [105.03, 20.0, 105.06, 20.03]])).tolist()
+    [[105.01, 20.0, 105.06, 20.03]]
+    """
+    check = bounds[~np.isnan(bounds).any(axis=1)]
+    if len(check) == 0:
+        return np.empty((0, 4))
+    cells = np.floor(check[:, :2] / GRID_DEG).astype(np.int64)
     _, group = np.unique((cells[:, 0] << 32) + cells[:, 1], return_inverse=True)  # one key per cell
     count = int(group.max()) + 1
     boxes = np.empty((count, 4))
     boxes[:, :2], boxes[:, 2:] = np.inf, -np.inf
-    np.minimum.at(boxes[:, 0], group, bounds[:, 0])
-    np.minimum.at(boxes[:, 1], group, bounds[:, 1])
-    np.maximum.at(boxes[:, 2], group, bounds[:, 2])
-    np.maximum.at(boxes[:, 3], group, bounds[:, 3])
+    np.minimum.at(boxes[:, 0], group, check[:, 0])
+    np.minimum.at(boxes[:, 1], group, check[:, 1])
+    np.maximum.at(boxes[:, 2], group, check[:, 2])
+    np.maximum.at(boxes[:, 3], group, check[:, 3])
+    return boxes
+
+
+def insert_boxes(conn: Connection, *, layer: str, boxes: NDArray[np.float64]) -> int:
+    """Record the boxes (west, south, east, north rows) of ``layer`` for the tile caches; return how many."""
+    check_layer(layer)
+    if len(boxes) == 0:
+        return 0
     rows = [{"layer": layer, "west": w, "south": s, "east": e, "north": n} for w, s, e, n in boxes.tolist()]
     envelope = func.ST_MakeEnvelope(
         bindparam("west"), bindparam("south"), bindparam("east"), bindparam("north"), SRID
     )
     conn.execute(insert(tile_invalidation).values(layer=bindparam("layer"), bbox=envelope), rows)
-    return count
+    return len(rows)
 
 
 def place_of(table: Table) -> ColumnElement[Any]:

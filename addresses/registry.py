@@ -166,6 +166,24 @@ def next_serials(conn: Connection, count: int) -> NDArray[np.int64]:
     return np.arange(int(after) - count, int(after), dtype=np.int64)
 
 
+def give_back_serials(conn: Connection, drawn: NDArray[np.int64], *, used: int) -> None:
+    """Return the serials of ``drawn`` (one :func:`next_serials` draw) after its first ``used`` ones.
+
+    For a writer that draws as many serials as it may need before it knows how many it
+    keeps (a chunked import). Safe because the draw's UPDATE holds the counter row until
+    the transaction ends: no one else has drawn since, so the counter still stands just
+    after ``drawn`` (checked: otherwise nothing is given back).
+    """
+    if used >= len(drawn):
+        return
+    after = int(drawn[-1]) + 1
+    conn.execute(
+        update(registry_counter)
+        .where(registry_counter.c.next_serial == after)
+        .values(next_serial=after - (len(drawn) - used))
+    )
+
+
 def _padded(column: ColumnElement[Any], width: int) -> ColumnElement[Any]:
     """Return a nullable code column as fixed-width text (spaces for NULL)."""
     return func.rpad(func.coalesce(column, ""), width)

@@ -8,10 +8,11 @@ English labels and the fold used by SQL look-ups.
   nhà...) with their level, English name and where they count in a text;
 * :data:`ENGLISH_TERMS` - English unit words, written after the name ("Tân Mai
   commune", "Hạ Bì village");
+* :data:`ENGLISH_ABBREVIATIONS` - short forms of English unit words ("Dist.", "Prov.", "Com.");
 * :data:`ABBREVIATIONS` - short forms (X., P., TT, TX, TP, H., T., TK, KDC, TDP, KP,
   QL, ĐT, TL, HL, SN...) with what they expand to, before a word or before a number;
-* :data:`ENGLISH_FILLERS`, :data:`VIETNAMESE_FILLERS` - words that join the parts of an
-  address ("in", "of", "thuộc", "tại") and name nothing;
+* :data:`ENGLISH_FILLERS`, :data:`VIETNAMESE_FILLERS`, :data:`FILLER_PHRASES` - words that join
+  the parts of an address ("in", "of", "thuộc", "tại", "địa phận") and name nothing;
 * :func:`canonical_i` - the y/i spelling variant (Mỵ/Mị, Kỳ/Kì, Lý/Lí);
 * :data:`MUONG_TONES`, :data:`MUONG_SPELLINGS` - how the Mường script of Hòa Bình writes
   what Vietnamese writes otherwise ("xa̭ Pa̒ Ko̒" is "xã Pà Cò");
@@ -89,11 +90,13 @@ class EnglishTerm:
 
     ``types``: the Vietnamese unit words it translates ("commune" is xã, "ward" phường,
     "township" thị trấn); empty when it translates any unit word of its level ("village").
+    ``typo_prone``: one slip accepted ("villafe", "comune"), after a name.
     """
 
     word: str
     level: UnitLevel
     types: tuple[str, ...] = ()
+    typo_prone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,21 +157,30 @@ UNIT_TERMS: Final[tuple[UnitTerm, ...]] = (
 """Every Vietnamese unit word, coarsest level first."""
 
 ENGLISH_TERMS: Final[tuple[EnglishTerm, ...]] = (
-    EnglishTerm("province", _P, ("tỉnh",)),
-    EnglishTerm("district", _D, ("huyện", "quận", "thị xã")),
+    EnglishTerm("province", _P, ("tỉnh",), typo_prone=True),
+    EnglishTerm("district", _D, ("huyện", "quận", "thị xã"), typo_prone=True),
     EnglishTerm("city", _D, ("thành phố",)),
-    EnglishTerm("commune", _C, ("xã",)),
+    EnglishTerm("commune", _C, ("xã",), typo_prone=True),
     EnglishTerm("ward", _C, ("phường",)),
     EnglishTerm("town", _C, ("thị trấn",)),
-    EnglishTerm("township", _C, ("thị trấn",)),
-    EnglishTerm("village", _V),
-    EnglishTerm("hamlet", _V),
+    EnglishTerm("township", _C, ("thị trấn",), typo_prone=True),
+    EnglishTerm("village", _V, typo_prone=True),
+    EnglishTerm("hamlet", _V, typo_prone=True),
     EnglishTerm("residential group", _V),
     EnglishTerm("residential area", _V),
     EnglishTerm("street", _S),
     EnglishTerm("road", _S),
 )
 """English unit words; they follow the name ("Tân Mai commune, Mai Châu district")."""
+
+ENGLISH_ABBREVIATIONS: Final[tuple[Abbreviation, ...]] = (
+    Abbreviation("dist", word="district"),
+    Abbreviation("prov", word="province"),
+    Abbreviation("comm", word="commune"),
+    Abbreviation("com.", word="commune"),
+)
+"""Short forms of English unit words, after a name ("Mai Chau Dist., Hoa Binh Prov.", "Tan Mai Com.").
+A short form ending in a dot is one only with it ("Com Hamlet" is the hamlet Cóm)."""
 
 ABBREVIATIONS: Final[tuple[Abbreviation, ...]] = (
     Abbreviation("t", word="tỉnh"),
@@ -226,6 +238,11 @@ ENGLISH_FILLERS: Final = frozenset(
 VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên"})
 """Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their
 marks (unmarked, "tai", "o", "la" may be names)."""
+
+FILLER_PHRASES: Final = (("dia", "phan"), ("dia", "ban"), ("doan", "qua"))
+"""Folded phrases that join the parts of an address and name nothing: "địa phận", "địa bàn" (the
+territory of: "thuộc địa phận xã Mai Châu", "nằm trên địa bàn Mai Châu commune"), "đoạn qua" (the
+stretch through). Read with or without marks: no name of a place holds one."""
 
 CONFUSED_INITIALS: Final = (frozenset("sx"), frozenset("dgrv"), frozenset("ln"), frozenset("ckq"))
 """First letters Vietnamese writers mix up (s/x, d/gi/r/v, l/n, c/k/q: regional speech and the

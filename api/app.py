@@ -25,6 +25,7 @@ from api.deps import (
     set_app_state,
 )
 from api.errors import add_exception_handlers
+from api.loop_turns import LoopTurns
 from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
 from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
 from api.routes.geocode_plain import plain_routes
@@ -90,6 +91,7 @@ def open_state(database: DatabaseSettings, api: ApiSettings) -> AppState:
         database=Database(engine, read=read, slots=slots, wait_s=database.pool_timeout),
         geocoder=index,
         search_turns=anyio.CapacityLimiter(SEARCH_THREADS),
+        loop_turns=LoopTurns(),
         answer_cache=AnswerCache(api.geocode.answer_cache),
         tiles=workers,
         batches=BatchPool(api.geocode.batch_jobs, retry_after_s=BATCH_RETRY_AFTER_S),

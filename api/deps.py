@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine
 from addresses.account_store import SessionPrincipal, resolve_session, resolve_token
 from addresses.accounts import Principal, Role
 from addresses.errors import AuthenticationError, PermissionDeniedError
+from api.loop_turns import LoopTurns
 from api.settings import ApiSettings
 from geocoder.answer_cache import AnswerCache
 from geocoder.batch_stream import BatchPool
@@ -54,8 +55,10 @@ RETRY_AFTER_S: Final = 1
 BATCH_RETRY_AFTER_S: Final = 5 * RETRY_AFTER_S
 """Retry-After of a batch refused because every job slot is taken, seconds."""
 SEARCH_THREADS: Final = 2
-"""Searches one worker runs at once: they are CPU-bound (more threads would only share the GIL);
-the others wait their turn in arrival order, so under load every search waits about as long."""
+"""Reverse answers needing the database that one worker computes at once on worker threads (and
+searches, with ``DIACHISO_GEOCODE_SEARCH_ON_LOOP=false``); the others wait their turn in arrival
+order. (Searches and autocompletes, CPU-bound, otherwise take their turns on the event loop
+itself: :class:`api.loop_turns.LoopTurns`.)"""
 
 
 class ServiceBusyError(Exception):
@@ -126,7 +129,9 @@ class AppState:
     database: Database
     geocoder: GeocoderIndex
     search_turns: anyio.CapacityLimiter
-    """The turn-taking of searches (:data:`SEARCH_THREADS` at once)."""
+    """Turns on worker threads (:data:`SEARCH_THREADS` at once): reverse answers needing the database."""
+    loop_turns: LoopTurns
+    """The turn-taking of searches and autocompletes, computed on the event loop one per turn of it."""
     answer_cache: AnswerCache
     """Encoded answers of /search, /autocomplete and /reverse for the index snapshot they came from."""
     tiles: TileWorkers

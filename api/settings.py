@@ -74,6 +74,12 @@ class GeocodeSettings(BaseSettings):
     index_dir: Path | None = Field(
         default=None, description="Folder of the shared address arrays; default: <DIACHISO_HOME>/index."
     )
+    search_on_loop: bool = Field(
+        default=True,
+        description="/search and /autocomplete computed on the event loop, one per turn of it, in arrival "
+        "order (no GIL convoy between the loop and search threads); false: on two worker threads per "
+        "worker, as before (to compare).",
+    )
     answer_cache: int = Field(
         default=4096,
         ge=0,

@@ -1,6 +1,6 @@
 """CPU per request of the app itself, in process: tile, /search, /autocomplete, /reverse, no sockets.
 
-Run: ``.venv/bin/python -m benchmarks.bench_http_cpu [--rounds 3] [--dump answers.jsonl]``.
+Run: ``.venv/bin/python -m benchmarks.bench_http_cpu [--rounds 3] [--dump answers.jsonl] [--database URL]``.
 It builds the scratch database of :mod:`benchmarks.bench_http` (the bundled data and 20,000
 generated addresses), makes the app with the answer cache off and its lifespan running, and
 calls it as uvicorn would (raw ASGI scopes, one request at a time) on the same request lists
@@ -188,17 +188,23 @@ def main() -> None:
     parser.add_argument("--endpoints", nargs="+", choices=DEFAULT_ENDPOINTS, default=list(DEFAULT_ENDPOINTS))
     parser.add_argument("--dump", help="write every answer (path, status, headers, body SHA-256) here")
     parser.add_argument("--profile", help="write a cProfile file per endpoint into this folder")
+    parser.add_argument(
+        "--database",
+        help="an existing scratch database of bench_http (e.g. kept by bench_http_ab --keep): used, kept",
+    )
     args = parser.parse_args()
-    url = bundled_database(BENCH_DB)
+    url = args.database or bundled_database(BENCH_DB)
     engine = make_engine(url)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            load_data(engine, ADDRESSES, Path(folder))
+        if not args.database:
+            with tempfile.TemporaryDirectory() as folder:
+                load_data(engine, ADDRESSES, Path(folder))
         listings = {endpoint: get_paths(endpoint, engine) for endpoint in args.endpoints}
         asyncio.run(serve(url, listings, args))
     finally:
         engine.dispose()
-        databases.drop_database(url)
+        if not args.database:
+            databases.drop_database(url)
     print(f"(process CPU of every thread, best of {args.rounds} passes)")
 
 

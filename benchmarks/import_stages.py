@@ -2,10 +2,11 @@
 
 Each stage of what ``diachiso import`` does on the client for a file of new rows is
 timed alone (process CPU seconds, the median of a few runs), in the order the chunked
-import runs them: what must precede the COPY (read, the geometry checks; the mapping
-and checks of the source ids only when the source has rows stored already) and what
-runs chunk by chunk while the database stores the previous chunk (mapping, text
-checks, building the rows with their registry codes, CSV).
+import runs them: what must precede the COPY (reading the file, its geometries left as
+WKB; the geometry checks, the mapping and checks of the source ids only when the source
+has rows stored already) and what runs chunk by chunk while the database stores the
+previous chunk (decoding the geometries, their checks, mapping, text checks, building
+the rows with their registry codes, CSV).
 
     python -m benchmarks.import_stages --rows 200000
 """
@@ -48,6 +49,11 @@ def cpu(work: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+def undecoded_read(path: Path) -> None:
+    """Read the file as a first load does: its geometries left as WKB."""
+    read_source(path, decode=False)
+
+
 def communes() -> locate.Communes:
     """The 2025 communes from the bundled file (their row numbers as ids)."""
     polygons = gpd.read_file(DATA / "wards_2025.geojson").geometry.to_numpy()
@@ -73,15 +79,17 @@ def stages(path: Path, runs: int) -> list[tuple[str, str, float]]:
     built = prepare.source_rows(checked, fields, source="bench", spec=spec, placement=placement)
     before, during = "before the COPY", "chunk by chunk, during the COPY"
     stored = "before the COPY, only when the source has rows stored"
+    undecoded = read_source(path, decode=False)
     return [
-        (before, "read the GeoParquet file", cpu(lambda: read_source(path), runs)),
+        (before, "read the GeoParquet file, geometries left as WKB", cpu(lambda: undecoded_read(path), runs)),
+        (during, "decode the WKB geometries", cpu(undecoded.geometries, runs)),
         (
             stored,
             "map the source ids",
             cpu(lambda: apply_mapping(frame, only_field(mapping, "source_id"), ""), runs),
         ),
         (
-            before,
+            during,
             "geometry checks (coordinates, repair, kinds, territory)",
             cpu(lambda: chunked.check_shapes(geoms, features, spec, province), runs),
         ),

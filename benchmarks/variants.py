@@ -436,6 +436,208 @@ def one_slip(text: str) -> str:
     return text[: chosen.start()] + _slip(chosen.group(), rng) + text[chosen.end() :]
 
 
+# --- more writings, generated from the real strings' own words (issue 10) -------------------
+
+_ENGLISH_OF: Final = (
+    ("tổ dân phố", "residential group"),
+    ("thị trấn", "town"),
+    ("thành phố", "city"),
+    ("tiểu khu", "zone"),
+    ("phường", "ward"),
+    ("huyện", "district"),
+    ("tỉnh", "province"),
+    ("xã", "commune"),
+    ("xóm", "hamlet"),
+    ("thôn", "village"),
+    ("bản", "village"),
+    ("làng", "village"),
+)
+"""Vietnamese unit words and the English words written after the name for them."""
+_VIETNAMESE_PART_RE: Final = re.compile(
+    r"(?<![^\W\d_])("
+    + "|".join(word for word, _ in _ENGLISH_OF)
+    + r")\s+([^,;()\-\u2013]+?)(?=\s*(?:[,;()\-\u2013]|$))",
+    re.IGNORECASE,
+)
+
+
+def english_unit_words(text: str) -> str:
+    """Each Vietnamese unit word written in English after its name, as English pages do.
+
+    >>> english_unit_words("xóm Lác, xã Chiềng Châu (huyện Mai Châu)")
+    'Lác hamlet, Chiềng Châu commune (Mai Châu district)'
+    """
+    english = dict(_ENGLISH_OF)
+    return _VIETNAMESE_PART_RE.sub(lambda m: f"{m.group(2)} {english[m.group(1).lower()]}", _nfc(text))
+
+
+ENGLISH_SHORT_FORMS: Final = (("district", "Dist."), ("province", "Prov."), ("commune", "Com."))
+_ENGLISH_SHORT_RE: Final = re.compile(r"\b(district|province|commune)\b", re.IGNORECASE)
+
+
+def english_short_forms(text: str) -> str:
+    """English unit words written short: district -> Dist., province -> Prov., commune -> Com.
+
+    >>> english_short_forms("Lac hamlet, Chieng Chau commune, Mai Chau District")
+    'Lac hamlet, Chieng Chau Com., Mai Chau Dist.'
+    """
+    return _ENGLISH_SHORT_RE.sub(lambda m: dict(ENGLISH_SHORT_FORMS)[m.group(1).lower()], text)
+
+
+def reverse_order(text: str) -> str:
+    """The comma-separated parts in reverse order: the province first, as forms and envelopes ask.
+
+    >>> reverse_order("xóm Lác, xã Chiềng Châu, huyện Mai Châu")
+    'huyện Mai Châu, xã Chiềng Châu, xóm Lác'
+    """
+    return ", ".join(reversed([part.strip() for part in _COMMA_RE.split(text) if part.strip()]))
+
+
+_Y_I_RE: Final = re.compile(
+    r"(?<![^\W\d_])((?:[bcdđghklmnprstvx]|ch|kh|nh|ph|th|tr))([yýỳỷỹỵiíìỉĩị])(?![^\W\d_])", re.IGNORECASE
+)
+_Y_TO_I: Final = str.maketrans("yýỳỷỹỵYÝỲỶỸỴ", "iíìỉĩịIÍÌỈĨỊ")
+_I_TO_Y: Final = str.maketrans("iíìỉĩịIÍÌỈĨỊ", "yýỳỷỹỵYÝỲỶỸỴ")
+
+
+def swap_y_i(text: str) -> str:
+    """In names, a syllable-final y after a consonant written i, and i written y (Sỹ/Sĩ, Kỳ/Kì, Mỹ/Mĩ).
+
+    Names are the words written with a capital that are no unit word ("Thị" of "Thị trấn" stays).
+
+    >>> swap_y_i("xã Lạc Sỹ, Ngọc Mỹ, Thị trấn Kỳ Sơn, Thủy, Quý")
+    'xã Lạc Sĩ, Ngọc Mĩ, Thị trấn Kì Sơn, Thủy, Quý'
+    >>> swap_y_i("Tú Lí")
+    'Tú Lý'
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        if not match.group()[0].isupper() or _folded(match.group()) in _NOT_NAMES:
+            return match.group()
+        vowel = match.group(2)
+        table = _Y_TO_I if vowel.lower() in "yýỳỷỹỵ" else _I_TO_Y
+        return match.group(1) + vowel.translate(table)
+
+    return _Y_I_RE.sub(swap, _nfc(text))
+
+
+_ADMIN_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?:thị trấn|thành phố|thị xã|phường|huyện|tỉnh|xã)\s+", re.IGNORECASE
+)
+
+
+def drop_admin_words(text: str) -> str:
+    """The words xã, phường, thị trấn, huyện, thành phố, tỉnh left out, the names kept.
+
+    >>> drop_admin_words("xóm Lác, xã Chiềng Châu, huyện Mai Châu, tỉnh Hòa Bình")
+    'xóm Lác, Chiềng Châu, Mai Châu, Hòa Bình'
+    """
+    return _ADMIN_WORD_RE.sub("", _nfc(text))
+
+
+_VILLAGE_WORDS: Final = {
+    "xóm": "thôn",
+    "thôn": "xóm",
+    "bản": "xóm",
+    "làng": "xóm",
+    "hamlet": "village",
+    "village": "hamlet",
+}
+_VILLAGE_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(xóm|thôn|bản|làng|hamlet|village)(?![^\W\d_])", re.IGNORECASE
+)
+
+
+def other_village_word(text: str) -> str:
+    """Another word for a village: xóm <-> thôn, bản/làng -> xóm, hamlet <-> village.
+
+    >>> other_village_word("Bản Lác, xóm Bưng, Lac village")
+    'Xóm Lác, thôn Bưng, Lac hamlet'
+    """
+
+    def other(match: re.Match[str]) -> str:
+        word = _VILLAGE_WORDS[match.group(1).lower()]
+        return word.capitalize() if match.group(1)[0].isupper() else word
+
+    return _VILLAGE_WORD_RE.sub(other, _nfc(text))
+
+
+SHOPS: Final = ("Cửa hàng tạp hóa Minh Anh, ", "Gần chợ, ", "Đối diện UBND xã, ", "Cạnh trường tiểu học, ")
+"""Words before an address naming a shop or a landmark near it ("Minh Anh grocery, " in English)."""
+SHOPS_ENGLISH: Final = ("Minh Anh grocery, ", "Near the market, ", "Opposite the school, ")
+
+
+def shop_in_front(text: str) -> str:
+    """A shop or landmark named before the address (chosen by the text).
+
+    >>> shop_in_front("xã Tân Mai") in {shop + "xã Tân Mai" for shop in SHOPS}
+    True
+    """
+    return _rng(text, "shop").choice(SHOPS_ENGLISH if _unmarked(text) else SHOPS) + text
+
+
+def distance_after(text: str) -> str:
+    """How far the place is from the centre, in brackets after the address.
+
+    >>> distance_after("xã Tân Mai")[:27], distance_after("Tan Mai commune").endswith("km from the centre)")
+    ('xã Tân Mai (cách trung tâm ', True)
+    """
+    km = _rng(text, "km").randrange(2, 20)
+    return text + (f" (about {km} km from the centre)" if _unmarked(text) else f" (cách trung tâm {km} km)")
+
+
+def house_number_in_front(text: str) -> str:
+    """A house number before the address ("Số 12, ", "No. 12, ").
+
+    >>> house_number_in_front("xã Tân Mai")[:3], house_number_in_front("Tan Mai")[:4]
+    ('Số ', 'No. ')
+    """
+    number = _rng(text, "house").randrange(1, 300)
+    return (f"No. {number}, " if _unmarked(text) else f"Số {number}, ") + text
+
+
+_LONG_UNIT_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?:commune|district|province|hamlet|village|township|huyện|phường)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def unit_word_slip(text: str) -> str:
+    """One slip in a long unit word (commune, district, village, huyện, phường...), as "Mit villafe" has.
+
+    >>> unit_word_slip("Lac village") != "Lac village", unit_word_slip("Lac village").startswith("Lac v")
+    (True, True)
+    >>> unit_word_slip("xóm Lác")
+    'xóm Lác'
+    """
+    text = _nfc(text)
+    words = list(_LONG_UNIT_WORD_RE.finditer(text))
+    if not words:
+        return text
+    rng = _rng(text, "unit slip")
+    chosen = rng.choice(words)
+    return text[: chosen.start()] + _slip(chosen.group(), rng) + text[chosen.end() :]
+
+
+_TONES: Final = "\u0300\u0301\u0309\u0303\u0323"
+
+
+def wrong_tone(text: str) -> str:
+    """One tone mark replaced by another or left out (the mark and the replacement drawn by the text).
+
+    >>> wrong_tone("Tan Mai"), wrong_tone("Hạ") in {"Ha", "Hà", "Há", "Hả", "Hã"}
+    ('Tan Mai', True)
+    """
+    decomposed = unicodedata.normalize("NFD", _nfc(text))
+    marks = [i for i, char in enumerate(decomposed) if char in _TONES]
+    if not marks:
+        return _nfc(text)
+    rng = _rng(text, "tone")
+    at = rng.choice(marks)
+    other = rng.choice([*(tone for tone in _TONES if tone != decomposed[at]), ""])
+    return _nfc(decomposed[:at] + other + decomposed[at + 1 :])
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -456,6 +658,18 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "label in front": add_label,
     "phone after": add_phone,
     "one slip": one_slip,
+    "unit words in English": english_unit_words,
+    "English short forms": english_short_forms,
+    "reversed order": reverse_order,
+    "y/i swapped": swap_y_i,
+    "slashes": separated_by(" / "),
+    "unit words dropped": drop_admin_words,
+    "other village word": other_village_word,
+    "shop in front": shop_in_front,
+    "distance after": distance_after,
+    "house number in front": house_number_in_front,
+    "wrong tone": wrong_tone,
+    "slip in a unit word": unit_word_slip,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

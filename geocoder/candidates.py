@@ -77,6 +77,10 @@ class CandidateArrays:
     """Per entry: a number shared by the entries with the same name forms (they read alike)."""
     entry_contexts: tuple[frozenset[int], ...]
     """Per entry: the contexts it links to."""
+    top_level: int
+    """The highest ``type_level`` of an entry (0 without entries)."""
+    slot: Ints
+    """Per posting: its name token, ``(owner << 8 | variant) << 8 | position`` (one token of one variant)."""
 
     @classmethod
     def build(
@@ -100,43 +104,52 @@ class CandidateArrays:
             spans[token] = (len(flat), len(flat) + len(found))
             flat.extend(found)
         columns = list(zip(*flat, strict=True)) if flat else [(), (), (), ()]
+        owner = np.asarray(columns[0], dtype=np.int64)
+        variant = np.asarray(columns[1], dtype=np.int64)
+        index = np.asarray(columns[2], dtype=np.int64)
+        type_level = np.asarray([entry.type_level for entry in entries], dtype=np.int64)
         return cls(
             spans=spans,
-            owner=np.asarray(columns[0], dtype=np.int64),
-            variant=np.asarray(columns[1], dtype=np.int64),
-            index=np.asarray(columns[2], dtype=np.int64),
+            owner=owner,
+            variant=variant,
+            index=index,
             share=np.asarray(columns[3], dtype=np.float64),
-            type_level=np.asarray([entry.type_level for entry in entries], dtype=np.int64),
+            type_level=type_level,
             priority=np.asarray([entry.priority for entry in entries], dtype=np.float64),
             context_entries=_context_entries(entries, context_count),
             name_class=_name_classes(entries),
             entry_contexts=tuple(frozenset(link.context for link in entry.contexts) for entry in entries),
+            top_level=int(type_level.max(initial=0)),
+            slot=(owner << VARIANT_BITS | variant) << VARIANT_BITS | index,
         )
 
     def hits(self, expansions: Sequence[dict[str, float]], weights: Sequence[float]) -> Hits:
         """The postings reached by each query position's expansions, in the order of a loop over them."""
-        rows: list[Ints] = []
+        starts: list[int] = []
+        sizes: list[int] = []
         positions: list[int] = []
         qualities: list[float] = []
         position_weights: list[float] = []
-        sizes: list[int] = []
+        spans = self.spans
         for position, expansion in enumerate(expansions):
+            weight = weights[position]
             for token, quality in expansion.items():
-                span = self.spans.get(token)
+                span = spans.get(token)
                 if span is not None:
-                    rows.append(np.arange(*span, dtype=np.int64))
+                    starts.append(span[0])
+                    sizes.append(span[1] - span[0])
                     positions.append(position)
                     qualities.append(quality)
-                    position_weights.append(weights[position])
-                    sizes.append(span[1] - span[0])
-        if not rows:
+                    position_weights.append(weight)
+        if not starts:
             empty = np.zeros(0, dtype=np.float64)
             return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty)
+        counts = np.asarray(sizes, dtype=np.int64)
         return Hits(
-            np.concatenate(rows),
-            np.repeat(np.asarray(positions, dtype=np.int64), sizes),
-            np.repeat(np.asarray(qualities, dtype=np.float64), sizes),
-            np.repeat(np.asarray(position_weights, dtype=np.float64), sizes),
+            _ranges(np.asarray(starts, dtype=np.int64), counts),
+            np.repeat(np.asarray(positions, dtype=np.int64), counts),
+            np.repeat(np.asarray(qualities, dtype=np.float64), counts),
+            np.repeat(np.asarray(position_weights, dtype=np.float64), counts),
         )
 
     def covers(self, hits: Hits) -> Covers:
@@ -145,10 +158,15 @@ class CandidateArrays:
         A token of a name read several times (a repeated query word, two typo readings)
         counts once, at its best quality, exactly as a loop keeping the best gain would sum it.
         """
-        keys = self.owner[hits.rows] << VARIANT_BITS | self.variant[hits.rows]
-        values = self.share[hits.rows] * hits.qualities
-        gains = _gains(keys << VARIANT_BITS | self.index[hits.rows], values)
-        unique, inverse = np.unique(keys, return_inverse=True)
+        slots = self.slot[hits.rows]
+        order = np.argsort(slots, kind="stable")
+        ordered = slots[order]
+        gains = _gains(order, ordered, self.share[hits.rows] * hits.qualities)
+        keys = ordered >> VARIANT_BITS  # sorted too: a key is the high bits of its slots
+        changes = _changes(keys)
+        inverse = np.empty(len(keys), dtype=np.int64)
+        inverse[order] = np.cumsum(changes) - 1
+        unique = keys[changes]
         names: Floats = np.bincount(inverse, weights=gains, minlength=len(unique)).astype(
             np.float64, copy=False
         )
@@ -161,9 +179,13 @@ class CandidateArrays:
     def named(self, levels: dict[int, float], owners: Ints) -> Floats:
         """For each owner, the best (link weight x context level weight) over the contexts in ``levels``."""
         best = np.zeros(len(self.type_level), dtype=np.float64)
-        for context, level in levels.items():
-            linked, link_weights = self.context_entries[context]
-            np.maximum.at(best, linked, link_weights * level)
+        if levels:
+            found = [self.context_entries[context] for context in levels]
+            linked = np.concatenate([entries for entries, _weights in found])
+            weighed = np.concatenate(
+                [weights * level for (_entries, weights), level in zip(found, levels.values(), strict=True)]
+            )
+            np.maximum.at(best, linked, weighed)
         return best[owners]
 
     def mask(self, owners: Ints) -> npt.NDArray[np.bool_]:
@@ -200,40 +222,61 @@ class CandidateArrays:
         return found
 
 
+def _ranges(starts: Ints, sizes: Ints) -> Ints:
+    """The rows ``start, start + 1, ..., start + size - 1`` of each (start, size), one after another.
+
+    >>> _ranges(np.array([5, 0, 9]), np.array([2, 3, 1])).tolist()
+    [5, 6, 0, 1, 2, 9]
+    """
+    ends = np.cumsum(sizes)
+    rows: Ints = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
+    return rows
+
+
+def _changes(ordered: Ints) -> npt.NDArray[np.bool_]:
+    """True where a run of equal values of a sorted array starts.
+
+    >>> _changes(np.array([3, 3, 5, 7, 7, 7])).tolist()
+    [True, False, True, True, False, False]
+    """
+    changes = np.empty(len(ordered), dtype=np.bool_)
+    changes[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
+    return changes
+
+
 def _firsts(ordered: Ints) -> Ints:
     """Where each run of equal values of a sorted array starts.
 
     >>> _firsts(np.array([3, 3, 5, 7, 7, 7])).tolist()
     [0, 2, 3]
     """
-    changes = np.empty(len(ordered), dtype=np.bool_)
-    changes[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
-    return np.flatnonzero(changes)
+    return np.flatnonzero(_changes(ordered))
 
 
-def _gains(slots: Ints, values: Floats) -> Floats:
+def _gains(order: Ints, ordered: Ints, values: Floats) -> Floats:
     """What each reading adds to its name token's best so far (0 when it is not better), in order.
 
-    The best so far of a reading is the largest value of the readings of its slot before
-    it (0 for the first): compared at each distance within the slot, a few array steps.
+    ``order`` sorts the readings' slots (stably), ``ordered`` is the slots so sorted. The
+    best so far of a reading is the largest value of the readings of its slot before it
+    (0 for the first): compared at each distance within the slot, a few array steps.
 
-    >>> _gains(np.array([1, 2, 1, 1]), np.array([0.25, 0.5, 0.75, 0.5])).tolist()
+    >>> slots = np.array([1, 2, 1, 1])
+    >>> order = np.argsort(slots, kind="stable")
+    >>> _gains(order, slots[order], np.array([0.25, 0.5, 0.75, 0.5])).tolist()
     [0.25, 0.5, 0.5, 0.0]
     """
-    order = np.argsort(slots, kind="stable")
-    ordered = slots[order]
     starts = _firsts(ordered)
-    if len(starts) >= len(slots):  # no slot read twice
+    if len(starts) >= len(ordered):  # no slot read twice
         return values
-    depth = np.arange(len(slots)) - np.repeat(starts, np.diff(starts, append=len(slots)))
+    depth = np.arange(len(ordered)) - np.repeat(starts, np.diff(starts, append=len(ordered)))
     sorted_values = values[order]
-    before = np.zeros(len(slots), dtype=np.float64)
+    before = np.zeros(len(ordered), dtype=np.float64)
     for distance in range(1, int(depth.max()) + 1):
         rows = np.flatnonzero(depth >= distance)
         before[rows] = np.maximum(before[rows], sorted_values[rows - distance])
     gain = sorted_values - before
-    gains = np.empty(len(slots), dtype=np.float64)
+    gains = np.empty(len(ordered), dtype=np.float64)
     gains[order] = np.where(gain > 0, gain, 0.0)
     return gains
 

@@ -53,6 +53,7 @@ from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_LABELS,
+    ENGLISH_ABBREVIATIONS,
     FOLD_TABLE,
     MUONG_MARKS,
     MUONG_SPELLINGS,
@@ -341,6 +342,40 @@ def expand_abbreviations(text: str) -> str:
     return _ABBREV_RE.sub(_expansion, text)
 
 
+def english_abbreviation_pattern(abbreviations: Iterable[Abbreviation]) -> str:
+    """The regular expression of the English short forms of a table, each after a name word.
+
+    A short form ending in a dot needs it; the others may have one. Longest first:
+
+    >>> table = [Abbreviation("com.", "commune"), Abbreviation("dist", "district")]
+    >>> re.compile(english_abbreviation_pattern(table)).sub("<>", "tan mai com. mai dist com dist. ,com.")
+    'tan mai <> mai <> com <> ,com.'
+    """
+    table = sorted(abbreviations, key=lambda a: -len(a.short))
+    forms = [re.escape(a.short) if a.short.endswith(".") else re.escape(a.short) + r"\.?" for a in table]
+    return r"(?<=[^\W\d_]\s)(?:" + "|".join(forms) + r")(?![^\W_])"
+
+
+_ENGLISH_SHORT: Final = {a.short.rstrip("."): a.word for a in ENGLISH_ABBREVIATIONS}
+_ENGLISH_ABBREV_RE: Final = re.compile(english_abbreviation_pattern(ENGLISH_ABBREVIATIONS))
+_ENGLISH_HINT: Final = frozenset(short[:3] for short in _ENGLISH_SHORT)
+
+
+def expand_english_abbreviations(text: str) -> str:
+    """Expand the short forms of English unit words after a name ("Dist.", "Prov.", "Com.").
+
+    The forms are :data:`addresses.vocabulary.ENGLISH_ABBREVIATIONS`; "com" needs its dot.
+
+    >>> expand_english_abbreviations("tan mai com., mai chau dist., hoa binh prov")
+    'tan mai commune, mai chau district, hoa binh province'
+    >>> expand_english_abbreviations("com hamlet, dong lai commune, dist 5, gmail.com.")
+    'com hamlet, dong lai commune, dist 5, gmail.com.'
+    """
+    if not any(hint in text for hint in _ENGLISH_HINT):
+        return text
+    return _ENGLISH_ABBREV_RE.sub(lambda m: _ENGLISH_SHORT[m.group().rstrip(".")], text)
+
+
 def expand_province_code(text: str) -> str:
     """Expand "hb" to "hòa bình" after thành phố/tỉnh or when it ends a part.
 
@@ -404,12 +439,15 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     drop_possessive,
     drop_country,
     expand_abbreviations,
+    expand_english_abbreviations,
     expand_province_code,
 )
 """Steps that keep part separators (commas) so a parser can still split on them."""
 
 PIPELINE: Final[tuple[Step, ...]] = (*PREPARE_STEPS, clean_punctuation, canonical_i)
 """The whole normalisation, in order."""
+PREPARED_KEPT: Final = 1024
+"""Texts whose :func:`prepare` output is kept (each query is prepared three times)."""
 
 
 # --- public API ----------------------------------------------------------------------
@@ -436,8 +474,11 @@ def run_steps(steps: Iterable[Step], text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=PREPARED_KEPT)
 def prepare(text: str) -> str:
     """Run :data:`PREPARE_STEPS`: canonical lower-case text that still has its commas.
+
+    Kept a while: a query is prepared to tokenise it, to find its parts and to parse it.
 
     >>> prepare("X.Độc Lập, TP.HB, Việt Nam")
     'xã độc lập, thành phố hòa bình'
@@ -453,7 +494,7 @@ def normalize(text: str) -> str:
     >>> normalize("Số 1806/127/2 QL6, P.Tân Hoà")
     'số 1806/127/2 quốc lộ 6 phường tân hòa'
     """
-    return run_steps(PIPELINE, text)
+    return run_steps(PIPELINE[len(PREPARE_STEPS) :], prepare(text))
 
 
 def fold(text: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from addresses.vocabulary import ENGLISH_FILLERS, UNIT_TERMS, VIETNAMESE_FILLERS
+from addresses.vocabulary import ENGLISH_FILLERS, FILLER_PHRASES, UNIT_TERMS, VIETNAMESE_FILLERS
 from geocoder.houses import alley_key, house_key
 from geocoder.normalize import analyze, clean_punctuation, prepare, strip_marks
 from geocoder.parse import Component, KnownNames, Level, ParsedAddress, parse
@@ -186,11 +186,38 @@ def fillers(folded: tuple[str, ...], accented: tuple[str, ...]) -> list[bool]:
 
     >>> fillers(("lac", "hamlet", "of", "thuoc", "thuoc"), ("lac", "hamlet", "of", "thuộc", "thuoc"))
     [False, False, True, True, False]
+
+    Two-word phrases too (:data:`addresses.vocabulary.FILLER_PHRASES`: "địa phận", the territory of):
+
+    >>> fillers(("thuoc", "dia", "phan", "mai", "chau"), ("thuộc", "địa", "phận", "mai", "châu"))
+    [True, True, True, False, False]
     """
+    phrases = filler_phrases(folded)
     return [
-        (token in ENGLISH_FILLERS and written.isascii()) or written in VIETNAMESE_FILLERS
-        for token, written in zip(folded, accented, strict=True)
+        (token in ENGLISH_FILLERS and written.isascii()) or written in VIETNAMESE_FILLERS or in_phrase
+        for token, written, in_phrase in zip(folded, accented, phrases, strict=True)
     ]
+
+
+_FILLER_PAIRS: Final = frozenset(phrase for phrase in FILLER_PHRASES if len(phrase) == 2)
+_PHRASE_STARTS: Final = frozenset(first for first, _ in _FILLER_PAIRS)
+
+
+def filler_phrases(folded: tuple[str, ...]) -> list[bool]:
+    """Whether each token is part of a filler phrase (:data:`addresses.vocabulary.FILLER_PHRASES`).
+
+    No unit word is read inside one ("dia ban" is địa bàn typed without marks, not a village "bản"):
+
+    >>> filler_phrases(("dia", "ban", "mai", "chau")), filler_phrases(("ban", "dia"))
+    ([True, True, False, False], [False, False])
+    """
+    found = [False] * len(folded)
+    if _PHRASE_STARTS.isdisjoint(folded):
+        return found
+    for i in range(len(folded) - 1):
+        if (folded[i], folded[i + 1]) in _FILLER_PAIRS:
+            found[i] = found[i + 1] = True
+    return found
 
 
 def _weights(filler: list[bool], words: list[UnitWord | None], house: HouseSpec | None) -> list[float]:
@@ -313,7 +340,10 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     folded, accented = analyzed.folded_tokens[:MAX_TOKENS], analyzed.tokens[:MAX_TOKENS]
     if words:
         folded, accented = merge_split_words(folded, accented, words)
-    units = _unit_words(folded, accented)
+    units = [
+        None if in_phrase else word
+        for word, in_phrase in zip(_unit_words(folded, accented), filler_phrases(folded), strict=True)
+    ]
     parsed = parsed_text(text) if known is None else parse(text, known=known)
     house = _house(parsed, folded, units) if any(t[:1].isdigit() for t in folded) else None
     filler = fillers(folded, accented)

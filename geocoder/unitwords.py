@@ -59,7 +59,10 @@ ENGLISH: Final = frozenset(t.word for t in ENGLISH_TERMS)
 """Unit words written after the name ("Cư Yên Commune")."""
 
 _FIRST_TOKENS: Final = frozenset(word.split()[0] for word in UNIT_WORDS)
-_TYPO_PRONE: Final = tuple(strip_marks(t.word).split()[0] for t in UNIT_TERMS if t.typo_prone)
+_TYPO_PRONE: Final = (
+    *(strip_marks(t.word).split()[0] for t in UNIT_TERMS if t.typo_prone),
+    *(t.word for t in ENGLISH_TERMS if t.typo_prone),
+)
 _MAX_SIZE: Final = 3
 
 
@@ -95,7 +98,8 @@ def typo_of_unit_word(folded: str, accented: str) -> str | None:
 
 
 _TYPO_ACCENTED: Final = {
-    strip_marks(t.word).split()[0]: t.word.split()[0] for t in UNIT_TERMS if t.typo_prone
+    **{strip_marks(t.word).split()[0]: t.word.split()[0] for t in UNIT_TERMS if t.typo_prone},
+    **{t.word: t.word for t in ENGLISH_TERMS if t.typo_prone},
 }
 _REAL_SYLLABLES: Final = frozenset({"phong", "phung", "thach", "thinh", "thang", "huyet"})
 
@@ -115,6 +119,13 @@ def unit_word_at(folded: tuple[str, ...], accented: tuple[str, ...], i: int) -> 
     'phuong'
     >>> unit_word_at(("phhong", "commune"), ("phhong", "commune"), 0) is None
     True
+
+    The long English unit words too, after a name ("Mit villafe", "Tan Mai comune"):
+
+    >>> unit_word_at(("mit", "villafe"), ("mit", "villafe"), 1).folded
+    'village'
+    >>> unit_word_at(("villafe",), ("villafe",), 0) is None
+    True
     """
     first = folded[i]
     if first not in _FIRST_TOKENS:
@@ -127,13 +138,14 @@ def unit_word_at(folded: tuple[str, ...], accented: tuple[str, ...], i: int) -> 
         key = " ".join((first, *folded[i + 1 : i + size]))
         word = UNIT_WORDS.get(key)
         if word is not None and _spelled(accented[i : i + size], ACCENTED[key], slipped):
-            return word if not slipped or _name_at(folded, i + size) else None
+            named = _name_at(folded, i - 1) if word.postfix else _name_at(folded, i + size)
+            return word if not slipped or named else None
     return None
 
 
 def _name_at(folded: tuple[str, ...], i: int) -> bool:
-    """Whether token ``i`` may start a name: there is one, and it starts no unit word."""
-    return i < len(folded) and folded[i] not in _FIRST_TOKENS
+    """Whether token ``i`` may be part of a name: there is one, and it starts no unit word."""
+    return 0 <= i < len(folded) and folded[i] not in _FIRST_TOKENS
 
 
 def _spelled(accented: tuple[str, ...], canonical: str, typo: bool) -> bool:

@@ -29,6 +29,7 @@ from addresses.vocabulary import initials_confusable
 EXACT_FOLD: Final = 1.0
 TYPO_1: Final = 0.75
 TYPO_1_SHORT: Final = 0.6
+TYPO_1_KNOWN: Final = 0.65
 TYPO_2: Final = 0.6
 TYPO_DROPPED_SHORT: Final = 0.5
 """A known word of three letters read as a longer one with a letter dropped ("Soi" for "Suối")."""
@@ -123,6 +124,8 @@ class Vocabulary:
     def _add_typos(self, token: str, out: Expansion) -> None:
         """Words one edit away (SymSpell: shared deletes, then a real distance check)."""
         quality = TYPO_1 if len(token) > MIN_TYPO_LENGTH else TYPO_1_SHORT
+        if token in self.words:
+            quality = min(quality, TYPO_1_KNOWN)
         for key in (token, *deletes(token)):
             for word in self._deletes.get(key, ()):
                 if word in out or word.isdigit() or not keeps_initial(token, word):

@@ -17,7 +17,7 @@ first, and raising it inside the COPY aborts it (the caller rolls the rows back)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from addresses import changes
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from importers import prepare
@@ -83,9 +84,17 @@ class Shapes:
 
     geoms: NDArray[np.object_]
     keep: NDArray[np.bool_]
-    rejections: list[Rejection]
+    unfit: list[Rejection]
+    """The rows with no geometry, or one of a kind the dataset cannot hold."""
+    outside: list[Rejection]
+    """The other rows whose geometry is outside the province."""
     problems: list[Rejection]
     repaired: int
+
+    @property
+    def rejections(self) -> list[Rejection]:
+        """Every row not kept: those unfit, then those outside."""
+        return self.unfit + self.outside
 
 
 def check_shapes(
@@ -97,11 +106,11 @@ def check_shapes(
     """Check and repair every geometry; reject those missing, of a wrong kind or outside the province."""
     problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
-    rejections = geometry_rejections(geoms, features, spec)
-    candidates = ~np.isin(features, [r.feature for r in rejections])
-    rejections += territory_rejections(geoms[candidates], features[candidates], province)
-    keep = ~np.isin(features, [r.feature for r in rejections])
-    return Shapes(geoms, keep, rejections, problems, repaired)
+    unfit = geometry_rejections(geoms, features, spec)
+    candidates = ~np.isin(features, [r.feature for r in unfit])
+    outside = territory_rejections(geoms[candidates], features[candidates], province)
+    keep = ~np.isin(features, [r.feature for r in unfit + outside])
+    return Shapes(geoms, keep, unfit, outside, problems, repaired)
 
 
 @dataclass(frozen=True)
@@ -174,18 +183,25 @@ def original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=[frame.geometry.name, FEATURE]))
 
 
+Geometries = Callable[[slice], NDArray[np.object_]]
+"""The geometries (in WGS 84) of a range of a file's rows, decoded when asked for."""
+
+
 @dataclass(frozen=True)
 class Chunked:
-    """A file whose rows are all new to their source, ready to be mapped, checked and built chunk by chunk."""
+    """A file whose rows are all new to their source, ready to be read, checked and built chunk by chunk."""
 
     frame: gpd.GeoDataFrame
     """The rows as read (their original fields are kept as ``raw``)."""
+    geometries: Geometries
     mapping: FieldMapping
     columns: pd.Index
     """The fields the mapping gives, in order."""
     features: NDArray[np.int64]
-    shapes: Shapes
+    province: shapely.Geometry | None
     source: str
+    strict: bool = False
+    """Whether a rejected row fails the file (``ImportOptions.strict``)."""
 
     @property
     def spec(self) -> DatasetSpec:
@@ -198,9 +214,19 @@ class Findings:
     """What checking the chunks found so far."""
 
     problems: list[Rejection] = field(default_factory=list)
+    unfit: list[Rejection] = field(default_factory=list)
+    """The rows not kept for their geometry's absence or kind."""
+    outside: list[Rejection] = field(default_factory=list)
+    """The rows not kept for being outside the province."""
+    repaired: int = 0
     stripped: dict[str, list[str]] = field(default_factory=dict)
     labels: list[pd.Series] = field(default_factory=list)
     """The checked name (else house number) of each kept row, for the repeated-row warnings."""
+    geoms: list[NDArray[np.object_]] = field(default_factory=list)
+    """The (repaired) geometry of each kept row, chunk after chunk."""
+    kept_features: list[NDArray[np.int64]] = field(default_factory=list)
+    boxes: list[NDArray[np.float64]] = field(default_factory=list)
+    """The tile-invalidation boxes around the kept rows as written, chunk by chunk (changes.grid_boxes)."""
     ids: list[pd.Series] = field(default_factory=list)
     """The checked source id of every row, chunk after chunk."""
     seen: set[object] = field(default_factory=set)
@@ -210,8 +236,17 @@ class Findings:
     warnings: list[str] = field(default_factory=list)
     """Every warning of the text checks, once all chunks are checked."""
 
+    def add_shapes(self, shapes: Shapes, features: NDArray[np.int64], *, strict: bool) -> None:
+        """Add one chunk's geometry verdict (its rejections are problems when ``strict``)."""
+        self.problems += shapes.problems + (shapes.rejections if strict else [])
+        self.unfit += shapes.unfit
+        self.outside += shapes.outside
+        self.repaired += shapes.repaired
+        self.geoms.append(shapes.geoms[shapes.keep])
+        self.kept_features.append(features[shapes.keep])
+
     def add(self, text: TextChecks, unstorable: list[Rejection], keep: NDArray[np.bool_]) -> None:
-        """Add one chunk's findings."""
+        """Add one chunk's text findings."""
         self.problems += text.problems + unstorable
         for name, notes in text.stripped.items():
             self.stripped.setdefault(name, []).extend(notes)
@@ -232,6 +267,24 @@ class Findings:
         """Whether the file cannot be imported (nothing more is written)."""
         return self.repeated or bool(self.problems)
 
+    @property
+    def rejections(self) -> list[Rejection]:
+        """Every row not kept so far, as a check of the whole file lists them: unfit, then outside."""
+        return self.unfit + self.outside
+
+    @property
+    def kept(self) -> int:
+        """How many rows the chunks so far keep."""
+        return sum(len(g) for g in self.geoms)
+
+    def all_boxes(self) -> NDArray[np.float64]:
+        """The tile-invalidation boxes around every kept row so far (the chunks' boxes grouped again)."""
+        return changes.grid_boxes(np.concatenate(self.boxes)) if self.boxes else np.empty((0, 4))
+
+    def kept_geoms(self) -> NDArray[np.object_]:
+        """The geometry of every kept row so far, in file order."""
+        return np.concatenate(self.geoms) if self.geoms else np.empty(0, dtype=object)
+
     def source_ids(self) -> pd.DataFrame:
         """The checked source id of every row checked so far (the column ``source_id``)."""
         return pd.DataFrame({"source_id": pd.concat(self.ids)})
@@ -240,39 +293,44 @@ class Findings:
 def row_chunks(
     chunked: Chunked, placement: prepare.Placement, findings: Findings, *, file_name: str
 ) -> Iterator[pd.DataFrame]:
-    """Check each chunk, and build the kept rows of each while no problem is found; then finish.
+    """Read, check and build each chunk, yielding its kept rows while no problem is found; then finish.
 
-    ``placement`` holds one registry code per kept row, in file order. After the last
-    chunk, the repeated-row warnings go to ``findings``; any problem (repeated source
-    ids among them, found chunk by chunk) raises ImportValidationError (inside the COPY
-    consuming the chunks, which aborts it).
+    ``placement`` holds at least one registry code per kept row, in file order (the
+    caller gives back those left over: ``findings.kept``). Each chunk's geometries are
+    decoded and checked with it. After the last chunk, the repeated-row warnings go to
+    ``findings``; any problem (repeated source ids among them, found chunk by chunk)
+    raises ImportValidationError (inside the COPY consuming the chunks, which aborts it).
     """
-    kept_before = 0
+    spec = chunked.spec
     for rows in chunk_bounds(len(chunked.frame), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
-        keep, features, frame = chunked.shapes.keep[rows], chunked.features[rows], chunked.frame.iloc[rows]
-        text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, chunked.spec)
+        features, frame = chunked.features[rows], chunked.frame.iloc[rows]
+        kept_before = findings.kept
+        shapes = check_shapes(chunked.geometries(rows), features, spec, chunked.province)
+        findings.add_shapes(shapes, features, strict=chunked.strict)
+        written = prepare.written_geoms(shapes.geoms[shapes.keep], spec)
+        findings.boxes.append(changes.grid_boxes(shapely.bounds(written)))  # while the server stores rows
+        text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, spec)
         fields = original_fields(frame)
+        keep = shapes.keep
         findings.add(text, unstorable_problems(fields, features), keep)
         kept = int(keep.sum())
         if kept and not findings.failed:
             where = placement.take(np.arange(kept_before, kept_before + kept))
-            checked = Validated(text.rows[keep], chunked.shapes.geoms[rows][keep])
+            checked = Validated(text.rows[keep], shapes.geoms[keep])
             built = prepare.SourceRows(checked, fields[keep], chunked.source)
-            yield from prepare.row_batches(built, np.arange(kept), spec=chunked.spec, placement=where)
-        kept_before += kept
+            yield from prepare.row_batches(built, np.arange(kept), spec=spec, placement=where)
     if findings.repeated:
         findings.problems += duplicate_problems(findings.source_ids(), chunked.features)
     raise_on(file_name, findings.problems)
-    findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(chunked, findings)
+    findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(findings)
 
 
-def _repeated(chunked: Chunked, findings: Findings) -> list[str]:
+def _repeated(findings: Findings) -> list[str]:
     """The warnings for kept rows repeating the name and geometry of an earlier row."""
     if not findings.labels:
         return []
-    keep = chunked.shapes.keep
     labels = pd.DataFrame({"name": pd.concat(findings.labels)})
-    return duplicate_warnings(labels, chunked.shapes.geoms[keep], chunked.features[keep])
+    return duplicate_warnings(labels, findings.kept_geoms(), np.concatenate(findings.kept_features))
 
 
 def id_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[pd.Series, list[Rejection]]:

@@ -220,16 +220,24 @@ def geometries_to_wgs84(
     frame: Any = data
     resolved = _resolve_for(frame, crs, assume_official_vn2000=assume_official_vn2000)
     values = np.asarray(frame.geometry.values)
-    if _is_wgs84_lonlat(resolved.crs) and not shapely.has_z(values).any():
-        return _with_geometries(frame, values)  # type: ignore[no-any-return]  # nothing to transform
-    transformer = wgs84_transformer(resolved)
+    return _with_geometries(frame, array_to_wgs84(values, resolved))  # type: ignore[no-any-return]
+
+
+def array_to_wgs84(values: NDArray[np.object_], crs: ResolvedCrs) -> NDArray[np.object_]:
+    """Geometries in ``crs`` transformed to EPSG:4326 (as :func:`geometries_to_wgs84`, no GeoSeries made).
+
+    Returned as they are when already in WGS 84 longitude/latitude without Z.
+    """
+    if _is_wgs84_lonlat(crs.crs) and not shapely.has_z(values).any():
+        return values  # nothing to transform
+    transformer = wgs84_transformer(crs)
 
     def _to_lonlat(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         lons, lats = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([lons, lats])
 
-    geometries = shapely.transform(values, _to_lonlat)
-    return _with_geometries(frame, geometries)  # type: ignore[no-any-return]
+    transformed: NDArray[np.object_] = shapely.transform(values, _to_lonlat)
+    return transformed
 
 
 # --- choosing the source CRS -------------------------------------------------------

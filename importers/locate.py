@@ -99,6 +99,13 @@ def registry_serials(conn: Connection, is_new: NDArray[np.bool_]) -> NDArray[np.
     return serials
 
 
+def give_back_serials(conn: Connection, serials: NDArray[np.int64], *, used: int) -> None:
+    """Give back the serials :func:`registry_serials` drew after the first ``used`` (not needed after all)."""
+    drawn = serials[serials >= 0]
+    if len(drawn):
+        registry.give_back_serials(conn, drawn, used=used)
+
+
 def registry_codes(serials: NDArray[np.int64]) -> NDArray[np.object_]:
     """The registry code of each serial (None where it is -1)."""
     codes = np.full(len(serials), None, dtype=object)

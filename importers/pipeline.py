@@ -20,7 +20,7 @@ from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, import_run
 from importers import chunked, load, locate, prepare
-from importers.crs import ResolvedCrs, geometries_to_wgs84, resolve_crs
+from importers.crs import ResolvedCrs, array_to_wgs84, resolve_crs
 from importers.mapping import FieldMapping, apply_mapping, only_field, unmapped_fields
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
 from importers.validate import Validated, duplicate_problems, duplicate_warnings, unstorable_problems
@@ -121,7 +121,7 @@ def _territory(conn: Connection) -> shapely.Geometry:
 
 def import_file(conn: Connection, path: Path, *, options: ImportOptions) -> ImportReport:
     """Import one file inside the caller's transaction; raise ImportValidationError on problems."""
-    source_frame = read_source(path, layer=options.layer, csv_options=options.csv)
+    source_frame = read_source(path, layer=options.layer, csv_options=options.csv, decode=False)
     default_source = options.source or path.stem
     return import_source(conn, source_frame, options=options, sha256=file_sha256(path), source=default_source)
 
@@ -137,7 +137,7 @@ def import_source(
     started = time.perf_counter()
     frame = source_frame.frame
     options.progress("read", len(frame), len(frame))
-    sample = shapely.get_coordinates(frame.geometry.to_numpy()[:1000])
+    sample = shapely.get_coordinates(source_frame.geometries(slice(0, 1000)))
     resolved = resolve_crs(
         source_frame.declared_crs,
         override=options.crs,
@@ -146,9 +146,7 @@ def import_source(
         assume_official_vn2000=options.assume_official_vn2000,
     )
     columns = apply_mapping(frame.iloc[:0], options.mapping, source_frame.file_name).columns  # checks columns
-    mapped = Mapped(
-        source_frame, options.mapping, columns, geometries_to_wgs84(frame.geometry, crs=resolved).to_numpy()
-    )
+    mapped = Mapped(source_frame, options.mapping, columns, resolved)
     report = ImportReport(
         file_name=source_frame.file_name,
         dataset=options.mapping.dataset,
@@ -173,7 +171,20 @@ class Mapped:
     mapping: FieldMapping
     columns: pd.Index
     """The fields the mapping gives, in order."""
-    geoms: NDArray[np.object_]
+    crs: ResolvedCrs
+    """The CRS of the file's geometries."""
+
+    @functools.cached_property
+    def geoms(self) -> NDArray[np.object_]:
+        """Every geometry in WGS 84 (decoded and transformed once, when first asked for)."""
+        return self.geoms_of(slice(None))
+
+    def geoms_of(self, rows: slice) -> NDArray[np.object_]:
+        """The geometries of ``rows`` in WGS 84 (decoded and transformed now, unless all were)."""
+        if "geoms" in self.__dict__:
+            kept: NDArray[np.object_] = self.geoms[rows]
+            return kept
+        return array_to_wgs84(self.read.geometries(rows), self.crs)
 
     @functools.cached_property
     def rows(self) -> pd.DataFrame:
@@ -222,33 +233,45 @@ def _import_checked(conn: Connection, mapped: Mapped, options: ImportOptions, re
 def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, report: ImportReport) -> bool:
     """Import a file chunk by chunk when every row it keeps is new to its source; say whether it did.
 
-    Not for a dry run, a dataset not keyed by source, a file with stored rows, with
-    nothing to write, or failing before any chunk (bad coordinates, rejections when
-    strict, repeated ids when the source has stored rows): those are checked whole first.
+    When the source has no rows stored (every first load) nothing is checked before
+    the COPY starts: each chunk is decoded, checked and built in turn. Not for a dry
+    run, a dataset not keyed by source, an empty file; when the source has rows stored,
+    only a file whose kept rows are all new, and that fails no check on the whole file
+    first (bad coordinates, rejections when strict, repeated ids): others are checked
+    whole first.
     """
     spec = options.mapping.spec
-    if options.dry_run or not spec.keyed_by_source:
+    rows_read = len(mapped.read.frame)
+    if options.dry_run or not spec.keyed_by_source or rows_read == 0:
         return False
-    features = mapped.features
-    shapes = chunked.check_shapes(mapped.geoms, features, spec, territory(conn))
-    if shapes.problems or not shapes.keep.any() or (options.strict and shapes.rejections):
-        return False
-    _lock_for_writing(conn, spec.table, report.source, options, rows=int(shapes.keep.sum()))
+    _lock_for_writing(conn, spec.table, report.source, options, rows=rows_read)
+    province = territory(conn)
     known = locate.known_source_ids(conn, spec.table, report.source)
-    if len(known) and not _all_new(mapped, shapes, known):
+    if len(known) and not _all_new(mapped, options, known, province):
         return False
-    frame = mapped.read.frame
-    rows = chunked.Chunked(frame, mapped.mapping, mapped.columns, features, shapes, report.source)
+    rows = chunked.Chunked(
+        mapped.read.frame,
+        mapped.geoms_of,
+        mapped.mapping,
+        mapped.columns,
+        mapped.features,
+        province,
+        report.source,
+        strict=options.strict,
+    )
     _write_chunked(conn, rows, options, report)
     return True
 
 
-def _all_new(mapped: Mapped, shapes: chunked.Shapes, known: pd.Index) -> bool:
-    """Whether the file's source ids are all distinct and the rows it keeps all new to its source.
+def _all_new(mapped: Mapped, options: ImportOptions, known: pd.Index, province: shapely.Geometry) -> bool:
+    """Whether the file passes its whole-file checks and the rows it keeps are all new to their source.
 
     Only asked when the source has rows stored: otherwise every row is new, and a
     repeated id is found chunk by chunk, without a pass over the whole file first.
     """
+    shapes = chunked.check_shapes(mapped.geoms, mapped.features, options.mapping.spec, province)
+    if shapes.problems or not shapes.keep.any() or (options.strict and shapes.rejections):
+        return False
     ids, problems = chunked.id_problems(mapped.ids, mapped.features)
     return not problems and bool(locate.is_new(prepare.source_ids(ids[shapes.keep].to_frame()), known).all())
 
@@ -256,24 +279,27 @@ def _all_new(mapped: Mapped, shapes: chunked.Shapes, known: pd.Index) -> bool:
 def _write_chunked(
     conn: Connection, rows: chunked.Chunked, options: ImportOptions, report: ImportReport
 ) -> None:
-    """COPY new rows while checking and building them; a problem rolls back to before the first row."""
-    target, keep = rows.spec.table, rows.shapes.keep
-    new_rows = int(keep.sum())
-    options.progress("checked", new_rows, new_rows)
-    rebuild = _rebuilds_indexes(conn, target, options, new_rows=new_rows)
+    """COPY new rows while checking and building them; a problem rolls back to before the first row.
+
+    How many rows the file keeps is known only once its last chunk is checked: a
+    registry serial is drawn for every row, and those left over are given back.
+    """
+    target, most = rows.spec.table, len(rows.frame)
+    rebuild = _rebuilds_indexes(conn, target, options, new_rows=most)
     findings = chunked.Findings()
     with conn.begin_nested():  # a problem in a later chunk: the rows of the earlier ones go
         if rebuild:
             swap.hold_writers(conn, target)  # before writing or drawing serials: see addresses.swap
-        placed = prepare.placement(conn, spec=rows.spec, is_new=np.ones(new_rows, dtype=bool))
+        placed = prepare.placement(conn, spec=rows.spec, is_new=np.ones(most, dtype=bool))
         built = chunked.row_chunks(rows, placed, findings, file_name=report.file_name)
-        counted = _counted(built, progress=options.progress, done=0, total=new_rows)
-        geoms = prepare.written_geoms(rows.shapes.geoms[keep], rows.spec)
-        inserted = _insert_new(
-            conn, target, NewRows(counted, geoms), rebuild=rebuild, progress=options.progress
-        )
-    report.inserted, report.unchanged, report.indexes_rebuilt = inserted, new_rows - inserted, rebuild
-    report.repaired, report.rejected = rows.shapes.repaired, [str(r) for r in rows.shapes.rejections]
+        counted = _counted(built, progress=options.progress, done=0, total=most)
+        inserted = _copy_new(conn, target, counted, rebuild=rebuild, progress=options.progress)
+        locate.give_back_serials(conn, placed.registry_serials, used=findings.kept)
+        changes.insert_boxes(conn, layer=target.name, boxes=findings.all_boxes())
+    options.progress("checked", findings.kept, findings.kept)
+    options.progress("written", inserted, findings.kept)
+    report.inserted, report.unchanged, report.indexes_rebuilt = inserted, findings.kept - inserted, rebuild
+    report.repaired, report.rejected = findings.repaired, [str(r) for r in findings.rejections]
     report.warnings = [*_keying_warnings(findings.source_ids()), *findings.warnings]
 
 
@@ -472,13 +498,25 @@ def _insert_new(
     """
     if len(new.geoms) == 0:
         return 0
-    if rebuild:
-        with swap.swapped_in(conn, target) as fresh:
-            inserted = load.insert_new(conn, fresh, new.batches)
-            progress("rebuilding indexes", inserted, inserted)
-    else:
-        inserted = load.insert_new(conn, target, new.batches)
+    inserted = _copy_new(conn, target, new.batches, rebuild=rebuild, progress=progress)
     changes.record_boxes(conn, layer=target.name, bounds=shapely.bounds(new.geoms))
+    return inserted
+
+
+def _copy_new(
+    conn: Connection,
+    target: Table,
+    batches: Iterator[pd.DataFrame],
+    *,
+    rebuild: bool,
+    progress: ImportProgress,
+) -> int:
+    """COPY the batches into ``target``, or (``rebuild``) into a fresh copy indexed and swapped in."""
+    if not rebuild:
+        return load.insert_new(conn, target, batches)
+    with swap.swapped_in(conn, target) as fresh:
+        inserted = load.insert_new(conn, fresh, batches)
+        progress("rebuilding indexes", inserted, inserted)
     return inserted
 
 

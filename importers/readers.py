@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import shapely
 from numpy.typing import NDArray
 
@@ -47,12 +49,30 @@ class SourceFrame:
     frame: gpd.GeoDataFrame
     declared_crs: str | None
     file_name: str
+    wkb: NDArray[np.object_] | None = field(default=None, compare=False)
+    """The geometries still as WKB, when read so (``read_source(..., decode=False)``).
+
+    The frame's geometry column then holds None only: :meth:`geometries` decodes
+    the rows asked for, so that an import decodes its file chunk by chunk.
+    """
+
+    def geometries(self, rows: slice = slice(None)) -> NDArray[np.object_]:
+        """The geometries of ``rows`` (all by default), decoded from WKB where they are still WKB."""
+        if self.wkb is None:
+            values: NDArray[np.object_] = self.frame.geometry.to_numpy()[rows]
+            return values
+        decoded: NDArray[np.object_] = shapely.from_wkb(self.wkb[rows])
+        return decoded
 
 
 def read_source(
-    path: Path, *, layer: str | None = None, csv_options: CsvOptions | None = None
+    path: Path, *, layer: str | None = None, csv_options: CsvOptions | None = None, decode: bool = True
 ) -> SourceFrame:
-    """Read any supported file; raise ImportValidationError naming the file on failure."""
+    """Read any supported file; raise ImportValidationError naming the file on failure.
+
+    With ``decode=False`` a GeoParquet file's WKB geometries are kept undecoded
+    (:attr:`SourceFrame.wkb`; other formats are decoded as they are read).
+    """
     suffix = (
         "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".shp.zip") else path.suffix.lower()
     )
@@ -61,6 +81,9 @@ def read_source(
     if suffix in {".csv", ".txt"}:
         frame = read_csv(path, csv_options or CsvOptions())
     elif suffix in (".parquet", ".geoparquet"):
+        undecoded = None if decode else _read_geoparquet_wkb(path)
+        if undecoded is not None:
+            return _numbered(undecoded[0], path.name, wkb=undecoded[1])
         frame = gpd.read_parquet(path)
     elif suffix in (".zip", ".shp.zip"):
         frame = _read_vector(f"zip://{path}", path.name, layer)
@@ -68,10 +91,48 @@ def read_source(
         frame = _read_vector(str(path), path.name, layer)
     else:
         raise ImportValidationError(path.name, [f"unsupported format {suffix!r}"])
+    return _numbered(frame, path.name)
+
+
+def _numbered(
+    frame: gpd.GeoDataFrame, file_name: str, *, wkb: NDArray[np.object_] | None = None
+) -> SourceFrame:
+    """The frame with its rows numbered from 1 (the ``feature`` column), and the CRS it declares."""
     frame = frame.reset_index(drop=True)
     frame[FEATURE] = np.arange(1, len(frame) + 1)
     crs = frame.crs.to_wkt() if frame.crs is not None else None
-    return SourceFrame(frame=frame, declared_crs=crs, file_name=path.name)
+    return SourceFrame(frame=frame, declared_crs=crs, file_name=file_name, wkb=wkb)
+
+
+def _read_geoparquet_wkb(path: Path) -> tuple[gpd.GeoDataFrame, NDArray[np.object_]] | None:
+    """A GeoParquet file's fields, its geometry column left empty, and its geometries as WKB.
+
+    The frame is built as geopandas builds it (same columns, order and CRS), but no
+    geometry is decoded. None when the file is not the plain case (one WKB geometry
+    column, planar edges): geopandas then reads it.
+    """
+    try:
+        table = pq.read_table(path)
+        geo = json.loads((table.schema.metadata or {})[b"geo"])
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None  # geopandas reads it, or names the error
+    columns = geo.get("columns", {})
+    name = geo.get("primary_column")
+    if len(columns) != 1 or name not in columns or name not in table.column_names:
+        return None
+    meta = columns[name]
+    plain = meta.get("encoding") == "WKB" and meta.get("edges", "planar") == "planar"
+    kind = table.schema.field(name).type
+    if not plain or not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        return None
+    order = list(table.slice(0, 0).to_pandas().columns)
+    fields = table.drop_columns([name]).to_pandas()
+    empty = gpd.GeoSeries(
+        np.full(len(fields), None, dtype=object), index=fields.index, crs=meta.get("crs", "OGC:CRS84")
+    )
+    fields.insert(order.index(name), name, empty)
+    wkb: NDArray[np.object_] = table.column(name).to_numpy(zero_copy_only=False)
+    return gpd.GeoDataFrame(fields, geometry=name), wkb
 
 
 def _read_vector(uri: str, file_name: str, layer: str | None) -> gpd.GeoDataFrame:

@@ -225,22 +225,29 @@ async def _in_turn(
     answer: Callable[[IndexState, SearchRequest], bytes],
     asked: SearchRequest,
 ) -> Response:
-    """Answer a search from the cache, or run it on a worker thread when its turn comes (and keep it)."""
+    """Answer a search from the cache, or compute it when its turn comes (and keep it).
+
+    On the event loop (:mod:`api.loop_turns`), or with ``DIACHISO_GEOCODE_SEARCH_ON_LOOP=false``
+    on worker threads, :data:`api.deps.SEARCH_THREADS` at once.
+    """
     cache, snapshot, key = state.answer_cache, state.geocoder.state, (answer.__name__, asked)
     body = cache.get(snapshot, key)
     if body is None:
-        body = await anyio.to_thread.run_sync(answer, snapshot, asked, limiter=state.search_turns)
+        if state.settings.geocode.search_on_loop:
+            body = await state.loop_turns.run(answer, snapshot, asked)
+        else:
+            body = await anyio.to_thread.run_sync(answer, snapshot, asked, limiter=state.search_turns)
         cache.put(snapshot, key, body)
     return json_answer(body)
 
 
 async def search_answer(state: AppState, asked: SearchRequest) -> Response:
-    """The answer of /search: kept, or computed on a worker thread in turn."""
+    """The answer of /search: kept, or computed on the event loop in turn (:mod:`api.loop_turns`)."""
     return await _in_turn(state, _search_answer, asked)
 
 
 async def autocomplete_answer(state: AppState, asked: SearchRequest) -> Response:
-    """The answer of /autocomplete: kept, or computed on a worker thread in turn."""
+    """The answer of /autocomplete: kept, or computed on the event loop in turn."""
     return await _in_turn(state, _autocomplete_answer, asked)
 
 
