@@ -21,8 +21,11 @@ from geocoder.unitwords import ALLEY, HOUSE, UnitWord, unit_word_at
 UNIT_WORD_WEIGHT: Final = 0.5
 HOUSE_WEIGHT: Final = 0.6
 MAX_TOKENS: Final = 40
-PARSES_KEPT: Final = 256
-"""Texts whose parse :func:`parsed_text` keeps (a request reads its text twice: to search, to echo it)."""
+PARSES_KEPT: Final = 64
+"""Texts whose parse :func:`parsed_text` keeps (a request reads its text twice: to search, to echo it).
+
+Few on purpose, as :data:`geocoder.normalize.PREPARED_KEPT`.
+"""
 FILLER_WEIGHT: Final = 0.1
 """Weight of an English filler word ("of", "in", "now"): it names nothing."""
 
