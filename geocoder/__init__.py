@@ -1,6 +1,6 @@
 """Geocoder: text normalisation, address parsing, forward/reverse search and batch runs."""
 
-from geocoder import native
+from geocoder.native import activate
 
-NATIVE = native.activate(__path__)
+NATIVE = activate(__path__)
 """Whether the hot modules run compiled (the build of these very sources) or as pure Python."""

@@ -25,11 +25,10 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, Literal, TypeGuard, TypeVar
+from typing import Final, Literal, TypeGuard
 
 import numpy as np
 import shapely
-from geopandas import GeoDataFrame, GeoSeries
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCrsError
@@ -48,7 +47,6 @@ __all__ = [
     "ResolvedCrs",
     "UnsupportedCrsError",
     "bind_official_vn2000",
-    "geometries_to_wgs84",
     "parse_crs",
     "resolve_crs",
     "wgs84_transformer",
@@ -90,8 +88,6 @@ _OFFICIAL_DESCRIPTION: Final = (
 
 CrsSource = Literal["file", "override", "assumed"]
 """Where the source CRS came from: the file, the ``--crs`` override, or assumed WGS 84."""
-
-GeoT = TypeVar("GeoT")
 
 
 class CrsError(DiachisoError, ValueError):
@@ -205,26 +201,8 @@ def wgs84_transformer(crs: ResolvedCrs | CRS | str) -> Transformer:
     return transformer
 
 
-def geometries_to_wgs84(
-    data: GeoT,
-    *,
-    crs: ResolvedCrs | CRS | str | None = None,
-    assume_official_vn2000: bool = False,
-) -> GeoT:
-    """Transform a GeoSeries or GeoDataFrame to EPSG:4326 with the explicit transformer.
-
-    ``crs`` defaults to the data's own CRS (WGS 84 is assumed for data without one
-    when the coordinates allow it). Z coordinates are dropped: VN-2000 heights are
-    not ellipsoidal and are not transformed.
-    """
-    frame: Any = data
-    resolved = _resolve_for(frame, crs, assume_official_vn2000=assume_official_vn2000)
-    values = np.asarray(frame.geometry.values)
-    return _with_geometries(frame, array_to_wgs84(values, resolved))  # type: ignore[no-any-return]
-
-
 def array_to_wgs84(values: NDArray[np.object_], crs: ResolvedCrs) -> NDArray[np.object_]:
-    """Geometries in ``crs`` transformed to EPSG:4326 (as :func:`geometries_to_wgs84`, no GeoSeries made).
+    """Geometries in ``crs`` transformed to EPSG:4326, Z dropped (VN-2000 heights are not ellipsoidal).
 
     Returned as they are when already in WGS 84 longitude/latitude without Z.
     """
@@ -288,33 +266,6 @@ def _metric_hint(x: NDArray[np.float64], y: NDArray[np.float64]) -> str:
     if np.all((x > 100_000) & (x < 900_000) & (y > 900_000) & (y < 2_700_000)):
         return "; they look like VN-2000 metres (TM-3 or UTM, e.g. EPSG:9211 for Hoa Binh)"
     return ""
-
-
-def _resolve_for(
-    frame: Any, crs: ResolvedCrs | CRS | str | None, *, assume_official_vn2000: bool
-) -> ResolvedCrs:
-    """Resolve the CRS of a GeoSeries/GeoDataFrame transformation."""
-    if isinstance(crs, ResolvedCrs):
-        return crs
-    if crs is not None:
-        return resolve_crs(None, override=crs, assume_official_vn2000=assume_official_vn2000)
-    coords = shapely.get_coordinates(np.asarray(frame.geometry.values))
-    return resolve_crs(
-        frame.crs,
-        xs=coords[:, 0],
-        ys=coords[:, 1],
-        assume_official_vn2000=assume_official_vn2000,
-    )
-
-
-def _with_geometries(frame: Any, geometries: NDArray[np.object_]) -> Any:
-    """Return a copy of a GeoSeries/GeoDataFrame with new geometries in EPSG:4326."""
-    series = GeoSeries(geometries, index=frame.index, crs=WGS84_CODE)
-    if isinstance(frame, GeoDataFrame):
-        out = frame.copy()
-        out[frame.geometry.name] = series
-        return out.set_crs(WGS84_CODE, allow_override=True)
-    return series.rename(frame.name)
 
 
 # --- VN-2000 -------------------------------------------------------------------------

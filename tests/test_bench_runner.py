@@ -222,6 +222,8 @@ def _sleeper(tmp_path: Path, *, ignore_interrupt: bool) -> subprocess.Popen[str]
     code = (
         "import signal, sys, time, pathlib\n"
         + ("signal.signal(signal.SIGINT, signal.SIG_IGN)\n" if ignore_interrupt else "")
+        # otherwise SIGINT as at a terminal, even when the suite runs as a background job (which ignores it)
+        + ("" if ignore_interrupt else "signal.signal(signal.SIGINT, signal.default_int_handler)\n")
         + "try:\n    print('up', flush=True)\n    time.sleep(60)\n"
         + f"finally:\n    pathlib.Path({str(tmp_path / 'cleaned')!r}).write_text('yes')\n"
     )

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+import geocoder
 from addresses import queries
 from api.deps import AppState, Db, State
 from api.responses import ERROR_RESPONSES
@@ -34,6 +35,10 @@ class IndexStatus(BaseModel):
         description="Largest address, history and change-log ids it was built from."
     )
     addresses_fresh: bool = Field(description="Whether /reverse reads the nearest address from memory now.")
+    compiled: bool = Field(
+        description="Whether the geocoder's hot modules run compiled (the mypyc build of these very "
+        "sources, `make native`) or as pure Python."
+    )
 
 
 class Status(BaseModel):
@@ -81,4 +86,5 @@ def _index_status(app: AppState) -> IndexStatus:
         addresses=len(state.houses),
         fingerprint=list(state.fingerprint.addresses),
         addresses_fresh=index.addresses_fresh(app.settings.geocode.fresh_s),
+        compiled=geocoder.NATIVE.compiled,
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+import geocoder
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
 from api.app import create_app
@@ -19,6 +22,8 @@ def test_status_counts_the_bundled_data(client: TestClient, engine: Engine) -> N
     assert body["schema_revision"] == databases.head_revision(engine)
     assert body["counts"]["admin_unit"] == 210 + 111  # and the communes' periods before 2020
     assert body["counts"]["unit_lineage"] == 155 + 116  # 2025 links, then those of 2008-2021
+    assert body["index"]["compiled"] is geocoder.NATIVE.compiled  # the build test_native checks
+    assert body["index"]["compiled"] is (os.environ.get("DIACHISO_PURE", "") in ("", "0"))  # make builds it
 
 
 def test_health_is_liveness_only(client: TestClient) -> None:

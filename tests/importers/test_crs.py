@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,8 +22,8 @@ from importers.crs import (
     MissingCrsError,
     ResolvedCrs,
     UnsupportedCrsError,
+    array_to_wgs84,
     bind_official_vn2000,
-    geometries_to_wgs84,
     resolve_crs,
     wgs84_transformer,
 )
@@ -445,6 +446,19 @@ def test_shape_mismatch_is_a_value_error() -> None:
 
 
 # --- GeoSeries / GeoDataFrame ---------------------------------------------------------------
+
+
+def geometries_to_wgs84(data: Any, *, assume_official_vn2000: bool = False) -> Any:
+    """A GeoSeries/GeoDataFrame in EPSG:4326 as the importers make it (CRS resolved, array_to_wgs84)."""
+    values = np.asarray(data.geometry.values)
+    coords = shapely.get_coordinates(values)
+    resolved = resolve_crs(
+        data.crs, xs=coords[:, 0], ys=coords[:, 1], assume_official_vn2000=assume_official_vn2000
+    )
+    series = gpd.GeoSeries(array_to_wgs84(values, resolved), index=data.index, crs="EPSG:4326")
+    if isinstance(data, gpd.GeoDataFrame):
+        return data.set_geometry(series.rename(data.geometry.name), crs="EPSG:4326")
+    return series.rename(data.name)
 
 
 def test_geodataframe_is_transformed_with_the_explicit_transformer() -> None:
