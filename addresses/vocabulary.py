@@ -271,6 +271,20 @@ PHONE_LABELS: Final = (
 """Labels written before a telephone number after an address ("- ĐT: 0218 3xx xxxx", ", Tel: +84 ...");
 "ĐT"/"DT" is also the đường tỉnh of "ĐT 433", which a telephone number's nine digits or more tell apart."""
 
+CAPTION_LABELS: Final = ("ảnh", "photo", "nguồn", "source", "ảnh minh họa", "ảnh tư liệu")
+"""Labels of a photo caption or a source left after an address copied from a news page ("(Ảnh: TL)",
+". Ảnh: Minh Anh", "(Photo: VNA)", "Nguồn: ..."): the label, a colon and what follows name nothing
+(to the closing bracket or the end). Lower case, NFC; "ảnh" only with its mark ("Anh" is a name)."""
+
+CAPTION_NOTES: Final = (
+    "ảnh minh họa",
+    "ảnh tư liệu",
+    "illustrative photo",
+    "illustrative image",
+    "file photo",
+)
+"""Captions written alone in brackets after an address ("(Ảnh minh họa)"): they name nothing."""
+
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
 

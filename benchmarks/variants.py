@@ -33,6 +33,7 @@ commune whose name another district's commune bears ("xã Cao Sơn" of Lương S
 
 from __future__ import annotations
 
+import html.entities
 import random
 import re
 import unicodedata
@@ -638,6 +639,419 @@ def wrong_tone(text: str) -> str:
     return _nfc(decomposed[:at] + other + decomposed[at + 1 :])
 
 
+# --- more writings of issue 10 (second round): how writers also join, shorten and pad -------------
+
+_ENGLISH_UNIT_AFTER_RE: Final = re.compile(
+    r"(?<![^\W\d_])((?:[^\W\d_][^\W_]*|\d+)(?:\s+(?:[^\W\d_][^\W_]*|\d+))*?)\s+"
+    r"(commune|hamlet|village|district|ward|township|town|province|city)(?![^\W\d_'\u2019])",
+)
+_NAME_WORD_RE: Final = re.compile(r"[A-Z\u00c0-\u1ef8][^\W_]*|\d+")
+_POSSESSIVE_RE: Final = re.compile(r"['\u2019]s(?![^\W_])")
+ENGLISH_UNIT_WORDS: Final = frozenset(w for term in ENGLISH_TERMS for w in term.word.split())
+
+
+def english_word_first(text: str) -> str:
+    """The English unit word written before the name, as some English pages do ("Commune Tay Phong").
+
+    Only names written with capitals are turned ("the road to" stays lower case), and no text with a
+    possessive ("Lac Son district's ..."), which English writes only after the name:
+
+    >>> english_word_first("Lac hamlet, Chieng Chau commune, Mai Chau district")
+    'Hamlet Lac, Commune Chieng Chau, District Mai Chau'
+    >>> english_word_first("xóm Lác, xã Chiềng Châu")
+    'xóm Lác, xã Chiềng Châu'
+    """
+
+    def turn(match: re.Match[str]) -> str:
+        words = match.group(1).split()
+        name: list[str] = []
+        for word in reversed(words):
+            if _NAME_WORD_RE.fullmatch(word) is None or _folded(word) in ENGLISH_UNIT_WORDS:
+                break
+            name.insert(0, word)
+        if not name:
+            return match.group()
+        before = " ".join(words[: len(words) - len(name)])
+        turned = f"{match.group(2).capitalize()} {' '.join(name)}"
+        return f"{before} {turned}" if before else turned
+
+    if _POSSESSIVE_RE.search(text):
+        return text
+    return _ENGLISH_UNIT_AFTER_RE.sub(turn, text)
+
+
+_PART_BEFORE_UNIT_RE: Final = re.compile(
+    r"\s*,\s*(?=(?:xã|phường|thị trấn|huyện|thành phố|tỉnh)\s)", re.IGNORECASE
+)
+_PART_BEFORE_ENGLISH_UNIT_RE: Final = re.compile(
+    r"\s*,\s*(?=[^,]*?\s(?:commune|ward|township|district|province)(?![^\W\d_]))", re.IGNORECASE
+)
+
+
+def joined_by_thuoc(text: str) -> str:
+    """The first comma before a unit word written "thuộc" ("belonging to"; "of" in English).
+
+    >>> joined_by_thuoc("xóm Bưng, xã Ngòi Hoa, huyện Tân Lạc")
+    'xóm Bưng thuộc xã Ngòi Hoa, huyện Tân Lạc'
+    >>> joined_by_thuoc("Lac hamlet, Chieng Chau commune, Mai Chau district")
+    'Lac hamlet of Chieng Chau commune, Mai Chau district'
+    """
+    text = _nfc(text)
+    if _unmarked(text):
+        return _PART_BEFORE_ENGLISH_UNIT_RE.sub(" of ", text, count=1)
+    return _PART_BEFORE_UNIT_RE.sub(" thuộc ", text, count=1)
+
+
+PREPOSITIONS: Final = ("tại ", "ở ", "Tại: ")
+"""Words before a Vietnamese address saying where ("at", "in"); "in " in English."""
+
+
+def preposition_in_front(text: str) -> str:
+    """ "tại", "ở" ("at", "in") before the address, as running text writes it ("in" in English).
+
+    >>> preposition_in_front("xã Tân Mai") in {word + "xã Tân Mai" for word in PREPOSITIONS}
+    True
+    >>> preposition_in_front("Tan Mai commune")
+    'in Tan Mai commune'
+    """
+    if _unmarked(text):
+        return "in " + text
+    return _rng(text, "preposition").choice(PREPOSITIONS) + text
+
+
+def no_space_after_commas(text: str) -> str:
+    """No space after the commas (nor before them), as typed in forms.
+
+    >>> no_space_after_commas("xóm Lác, xã Chiềng Châu ,Mai Châu")
+    'xóm Lác,xã Chiềng Châu,Mai Châu'
+    """
+    return _COMMA_RE.sub(",", text)
+
+
+def extra_spaces(text: str) -> str:
+    """Two spaces between the words, a space before each comma, spaces at both ends.
+
+    >>> extra_spaces("xóm Lác, xã Chiềng Châu")
+    ' xóm  Lác ,  xã  Chiềng  Châu '
+    """
+    return " " + " ,  ".join("  ".join(part.split()) for part in _COMMA_RE.split(text)) + " "
+
+
+_CITY_RE: Final = re.compile(r"(?<![a-z])(?P<word>thanh pho|tp\.?)\s*(?=hoa binh(?![a-z]))")
+_HOA_BINH_RE: Final = re.compile(
+    r"(?<![a-z])(?:thanh pho|tp\.?|tinh|t\.)\s*(?P<labelled>hoa binh)(?![a-z])"
+    r"|(?<![a-z])(?P<english>hoa binh)(?=\s+(?:province|city)(?![a-z]))"
+    r"|(?:[,(\u2013-]\s*|(?<=\sof\s))(?P<alone>hoa binh)(?=\s*\)?\s*$)"
+)
+
+
+def city_short(text: str) -> str:
+    """ "thành phố" before Hòa Bình written "Tp." (the city's short form on letterheads and signs).
+
+    >>> city_short("tổ 6, phường Thái Bình, thành phố Hòa Bình"), city_short("TP Hòa Bình")
+    ('tổ 6, phường Thái Bình, Tp. Hòa Bình', 'Tp. Hòa Bình')
+    """
+    text = _nfc(text)
+    for match in reversed(list(_CITY_RE.finditer(_folded(text)))):
+        text = text[: match.start()] + "Tp. " + text[match.end() :]
+    return text
+
+
+def hoa_binh_short(text: str) -> str:
+    """Hòa Bình, as the province or the city, written "HB" ("tỉnh HB", "TP HB", "Hoa Binh city" -> "HB city").
+
+    >>> hoa_binh_short("xã Tân Mai, huyện Mai Châu, tỉnh Hòa Bình")
+    'xã Tân Mai, huyện Mai Châu, tỉnh HB'
+    >>> hoa_binh_short("phường Tân Hòa (TP Hòa Bình)"), hoa_binh_short("Lac Son district of Hoa Binh")
+    ('phường Tân Hòa (TP HB)', 'Lac Son district of HB')
+    """
+    text = _nfc(text)
+    for match in reversed(list(_HOA_BINH_RE.finditer(_folded(text)))):
+        start, end = match.span(match.lastgroup or 0)
+        text = text[:start] + "HB" + text[end:]
+    return text
+
+
+COUNTRY_FORMS: Final = (", VN", " - Việt Nam", ", Viet Nam", ", Việt Nam.")
+"""How the country is written after a Vietnamese address besides ", Việt Nam"."""
+
+
+def country_short(text: str) -> str:
+    """The country after the address written otherwise: ", VN", " - Việt Nam", ", Viet Nam" (one by the text).
+
+    >>> country_short("xã Tân Mai") in {"xã Tân Mai" + form for form in COUNTRY_FORMS}
+    True
+    """
+    return text + _rng(text, "country").choice(COUNTRY_FORMS)
+
+
+_ANY_PROVINCE_RE: Final = re.compile(r"(?<![a-z])(?:hoa binh|phu tho|tinh|province)(?![a-z])")
+
+
+def new_province_appended(text: str) -> str:
+    """ ", tỉnh Phú Thọ" (", Phu Tho province") appended to a text naming no province: since 1 July 2025
+    writers add the new province and keep the old district.
+
+    >>> new_province_appended("xóm Bưng, xã Ngòi Hoa, huyện Tân Lạc")
+    'xóm Bưng, xã Ngòi Hoa, huyện Tân Lạc, tỉnh Phú Thọ'
+    >>> new_province_appended("Rai hamlet (Lac Son district)")
+    'Rai hamlet (Lac Son district), Phu Tho province'
+    >>> new_province_appended("xã Cao Sơn, tỉnh Hòa Bình")
+    'xã Cao Sơn, tỉnh Hòa Bình'
+    """
+    if _ANY_PROVINCE_RE.search(_folded(text)):
+        return text
+    return text + (", Phu Tho province" if _unmarked(text) else ", tỉnh Phú Thọ")
+
+
+CAPTIONS: Final = (" (Ảnh: TL)", " (ảnh: Minh Anh)", ". Ảnh: Thu Trang", " (Ảnh minh họa)")
+"""Photo captions a copied address carries after it ("(Photo: ...)" in English); the names are made up."""
+CAPTIONS_ENGLISH: Final = (" (Photo: Minh Anh)", ". Photo: VNA", " (Illustrative photo)")
+
+
+def caption_after(text: str) -> str:
+    """A photo caption left after the address copied from a news page (chosen by the text).
+
+    >>> caption_after("xã Tân Mai") in {"xã Tân Mai" + caption for caption in CAPTIONS}
+    True
+    >>> caption_after("Tan Mai commune") in {"Tan Mai commune" + caption for caption in CAPTIONS_ENGLISH}
+    True
+    """
+    return text + _rng(text, "caption").choice(CAPTIONS_ENGLISH if _unmarked(text) else CAPTIONS)
+
+
+def title_case(text: str) -> str:
+    """Each word capitalised, the unit words too ("Xóm Lác, Xã Chiềng Châu, Huyện Mai Châu").
+
+    >>> title_case("xóm Lác, xã Chiềng Châu (huyện Mai Châu)")
+    'Xóm Lác, Xã Chiềng Châu (Huyện Mai Châu)'
+    """
+    return _WORD_RE.sub(lambda m: m.group()[0].upper() + m.group()[1:].lower(), _nfc(text))
+
+
+def typed_fast(text: str) -> str:
+    """No marks, lower case, no commas: an address typed quickly on a phone.
+
+    >>> typed_fast("Xóm Lác, xã Chiềng Châu (Mai Châu)")
+    'xom lac xa chieng chau (mai chau)'
+    """
+    return drop_commas(strip_marks(text).lower())
+
+
+POSTCODE: Final = "36000"
+"""The postcode of Hòa Bình province (the five-digit codes of 2018)."""
+
+
+def postcode_after(text: str) -> str:
+    """The province's postcode after the address (", 36000").
+
+    >>> postcode_after("xã Tân Mai, tỉnh Hòa Bình")
+    'xã Tân Mai, tỉnh Hòa Bình, 36000'
+    """
+    return f"{text}, {POSTCODE}"
+
+
+def tight_dashes(text: str) -> str:
+    """A dash without spaces where the text has a comma ("xóm Lác-xã Chiềng Châu").
+
+    >>> tight_dashes("xóm Lác, xã Chiềng Châu")
+    'xóm Lác-xã Chiềng Châu'
+    """
+    return _COMMA_RE.sub("-", text)
+
+
+_FIRST_COMMUNE_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?:xã|phường|thị trấn)\s+[^,;()\-\u2013.]+?(?=\s*(?:[,;()\-\u2013.]|$))", re.IGNORECASE
+)
+
+
+def old_unit_marked(text: str) -> str:
+    """The commune named followed by "(cũ)" ("former"), as writers mark the units abolished in 2025.
+
+    >>> old_unit_marked("xóm Lác, xã Chiềng Châu, huyện Mai Châu")
+    'xóm Lác, xã Chiềng Châu (cũ), huyện Mai Châu'
+    >>> old_unit_marked("Lac hamlet")
+    'Lac hamlet'
+    """
+    return _FIRST_COMMUNE_RE.sub(lambda m: m.group() + " (cũ)", _nfc(text), count=1)
+
+
+_MUONG_WORDS: Final = (("thị trấn", "thi\u032d tlẩn"), ("xóm", "xỏm"), ("xã", "xa\u032d"))
+_MUONG_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(" + "|".join(word for word, _ in _MUONG_WORDS) + r")(?![^\W\d_])", re.IGNORECASE
+)
+
+
+def muong_unit_words(text: str) -> str:
+    """The unit words as the Mường-language edition spells them: xóm -> xỏm, xã -> xa̭, thị trấn -> thi̭ tlẩn.
+
+    >>> muong_unit_words("xóm Lác, Xã Chiềng Châu") == "xỏm Lác, Xa\u032d Chiềng Châu"
+    True
+    """
+
+    def muong(match: re.Match[str]) -> str:
+        word = dict(_MUONG_WORDS)[match.group(1).lower()]
+        return word[0].upper() + word[1:] if match.group(1)[0].isupper() else word
+
+    return _MUONG_WORD_RE.sub(muong, _nfc(text))
+
+
+_TELEX_TONES: Final = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
+"""The Telex keys of the tone marks (acute s, grave f, hook r, tilde x, dot below j)."""
+
+
+def telex_slip(text: str) -> str:
+    """One name word's tone left as its Telex key after the word, as when the input method drops
+    the mark ("Trần Hưng Đạo" typed "Trần Hưng Đaoj"; the word chosen by the text).
+
+    >>> telex_slip("xã Mai Hạ")
+    'xã Mai Haj'
+    >>> telex_slip("Tan Mai commune")
+    'Tan Mai commune'
+    """
+    text = _nfc(text)
+    toned = [
+        m
+        for m in _WORD_RE.finditer(text)
+        if m.group()[0].isupper()
+        and _folded(m.group()) not in _NOT_NAMES
+        and any(c in _TELEX_TONES for c in unicodedata.normalize("NFD", m.group()))
+    ]
+    if not toned:
+        return text
+    chosen = _rng(text, "telex").choice(toned)
+    decomposed = unicodedata.normalize("NFD", chosen.group())
+    tone = next(c for c in decomposed if c in _TELEX_TONES)
+    word = _nfc(decomposed.replace(tone, "", 1)) + _TELEX_TONES[tone]
+    return text[: chosen.start()] + word + text[chosen.end() :]
+
+
+def line_breaks(text: str) -> str:
+    r"""A line break where the text has a comma, as an address copied from a letterhead or a form.
+
+    >>> line_breaks("xóm Lác, xã Chiềng Châu")
+    'xóm Lác\nxã Chiềng Châu'
+    """
+    return _COMMA_RE.sub("\n", text)
+
+
+def web_spaces(text: str) -> str:
+    r"""Spaces as text copied from a web page has them: no-break spaces between words, a zero-width
+    space after each comma.
+
+    >>> web_spaces("xóm Lác, xã Mai") == "xóm\u00a0Lác,\u200b\u00a0xã\u00a0Mai"
+    True
+    """
+    return text.replace(" ", "\u00a0").replace(",", ",\u200b")
+
+
+BULLETS: Final = ("- ", "• ", "+ ", "* ", "1. ")
+"""What a list in a page or a message writes before an address."""
+
+
+def bullet_in_front(text: str) -> str:
+    """A list bullet before the address, a full stop after it (the bullet chosen by the text).
+
+    >>> bullet_in_front("xã Tân Mai") in {bullet + "xã Tân Mai." for bullet in BULLETS}
+    True
+    """
+    return _rng(text, "bullet").choice(BULLETS) + text + "."
+
+
+_NAME_PAIR_RE: Final = re.compile(
+    r"(?<![^\W\d_])([A-ZĐ\u00c0-\u1ef8][^\W\d_]*) (?=[A-ZĐ\u00c0-\u1ef8][^\W\d_]*)"
+)
+
+
+def hyphenated_names(text: str) -> str:
+    """The syllables of each name joined by hyphens, as older texts write them ("Mai-Châu", "Hoa-Binh").
+
+    >>> hyphenated_names("xóm Lác, xã Chiềng Châu, Hoa Binh province")
+    'xóm Lác, xã Chiềng-Châu, Hoa-Binh province'
+    """
+
+    def join(match: re.Match[str]) -> str:
+        return match.group(1) + ("-" if _folded(match.group(1)) not in _NOT_NAMES else " ")
+
+    return _NAME_PAIR_RE.sub(join, _nfc(text))
+
+
+def d_for_dj(text: str) -> str:
+    """Đ written D, the other marks kept (a keyboard without đ: "Dà Bắc").
+
+    >>> d_for_dj("xã Đồng Bảng, huyện Đà Bắc")
+    'xã Dồng Bảng, huyện Dà Bắc'
+    """
+    return text.replace("đ", "d").replace("Đ", "D")
+
+
+def abbreviated_without_marks(text: str) -> str:
+    """The unit words short and no marks ("x. Chieng Chau, H. Mai Chau").
+
+    >>> abbreviated_without_marks("xã Chiềng Châu, huyện Mai Châu")
+    'X.Chieng Chau, H.Mai Chau'
+    """
+    return strip_marks(abbreviate(text))
+
+
+def no_marks_no_district(text: str) -> str:
+    """No marks and no district: the 2025 writing typed without marks.
+
+    >>> no_marks_no_district("xã Chiềng Châu, huyện Mai Châu, tỉnh Phú Thọ")
+    'xa Chieng Chau, tinh Phu Tho'
+    """
+    return strip_marks(new_province_without_district(text))
+
+
+def utf8_read_as_cp1252(text: str) -> str:
+    """The UTF-8 bytes of the text read as Windows-1252, as a page with a wrong charset shows it
+    ("Hòa Bình" -> "HÃ²a BÃ¬nh"); bytes that code has no character for are read as Latin-1.
+
+    >>> utf8_read_as_cp1252("Hòa Bình")
+    'HÃ²a BÃ¬nh'
+    """
+    raw = text.encode("utf-8")
+    return "".join(
+        bytes([byte]).decode("cp1252", errors="strict") if byte not in _CP1252_HOLES else chr(byte)
+        for byte in raw
+    )
+
+
+_CP1252_HOLES: Final = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+
+
+def html_entities(text: str) -> str:
+    """The marked letters and the spaces written as HTML entities, as scraped page text may keep them
+    ("Hòa Bình" -> "H&ograve;a B&igrave;nh"; named entities where HTML has them, else numbered).
+
+    >>> html_entities("xã Hòa Bình")
+    'x&atilde;&nbsp;H&ograve;a&nbsp;B&igrave;nh'
+    """
+    names = {chr(code): name for code, name in html.entities.codepoint2name.items()}
+    out = []
+    for char in _nfc(text):
+        if char == " ":
+            out.append("&nbsp;")
+        elif char.isascii():
+            out.append(char)
+        else:
+            out.append(f"&{names[char]};" if char in names else f"&#{ord(char)};")
+    return "".join(out)
+
+
+_FIRST_XA_RE: Final = re.compile(r"(?<![^\W\d_])(xã|phường|thị trấn)(?=\s)", re.IGNORECASE)
+
+
+def peoples_committee(text: str) -> str:
+    """ "UBND" (the People's Committee) before the commune named, as government sites write the
+    commune's office ("UBND xã Chiềng Châu, huyện Mai Châu").
+
+    >>> peoples_committee("xóm Lác, xã Chiềng Châu"), peoples_committee("Lac hamlet")
+    ('xóm Lác, UBND xã Chiềng Châu', 'Lac hamlet')
+    """
+    return _FIRST_XA_RE.sub(lambda m: "UBND " + m.group(1), _nfc(text), count=1)
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -670,6 +1084,33 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "house number in front": house_number_in_front,
     "wrong tone": wrong_tone,
     "slip in a unit word": unit_word_slip,
+    "English word first": english_word_first,
+    "joined by thuộc/of": joined_by_thuoc,
+    "tại/ở in front": preposition_in_front,
+    "no space after commas": no_space_after_commas,
+    "extra spaces": extra_spaces,
+    "Tp. for thành phố": city_short,
+    "HB for Hòa Bình": hoa_binh_short,
+    "VN and other country forms": country_short,
+    "Phú Thọ appended": new_province_appended,
+    "photo caption after": caption_after,
+    "title case": title_case,
+    "typed fast": typed_fast,
+    "postcode after": postcode_after,
+    "dashes without spaces": tight_dashes,
+    "(cũ) after the commune": old_unit_marked,
+    "Mường unit words": muong_unit_words,
+    "Telex tone key left": telex_slip,
+    "line breaks": line_breaks,
+    "web spaces": web_spaces,
+    "bullet in front": bullet_in_front,
+    "hyphenated names": hyphenated_names,
+    "D for Đ": d_for_dj,
+    "abbreviated, no marks": abbreviated_without_marks,
+    "no marks, no district": no_marks_no_district,
+    "UTF-8 read as Windows-1252": utf8_read_as_cp1252,
+    "HTML entities": html_entities,
+    "UBND before the commune": peoples_committee,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

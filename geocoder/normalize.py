@@ -43,6 +43,7 @@ Canonical choices
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -53,7 +54,10 @@ from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_LABELS,
+    CAPTION_LABELS,
+    CAPTION_NOTES,
     ENGLISH_ABBREVIATIONS,
+    ENGLISH_TERMS,
     FOLD_TABLE,
     MUONG_MARKS,
     MUONG_SPELLINGS,
@@ -331,6 +335,180 @@ def drop_labels(text: str) -> str:
     return _PHONE_RE.sub("", text) if any(char.isdigit() for char in text) else text
 
 
+_MOJIBAKE_HINTS: Final = ("Ã", "Ä", "Æ", "Å", "áº", "á»", "Ì")
+"""What UTF-8 Vietnamese read as Windows-1252 shows: the lead bytes of its letters as characters
+(0xC3 "Ã", 0xC4 "Ä", 0xC5 "Å", 0xC6 "Æ", 0xCC "Ì", 0xE1 0xBA/0xBB "áº"/"á»")."""
+_CP1252_BYTES: Final = {
+    char: byte
+    for byte in range(0x80, 0x100)
+    for char in (bytes([byte]).decode("cp1252", errors="ignore") or chr(byte),)
+}
+"""Each character Windows-1252 (Latin-1 for its five unassigned bytes) reads a high byte as, and the byte."""
+
+
+def _cp1252_bytes(text: str) -> bytes | None:
+    """The bytes a Windows-1252 reading of them shows as ``text`` (None when no bytes do)."""
+    out = bytearray()
+    for char in text:
+        if char.isascii():
+            out.append(ord(char))
+        elif char in _CP1252_BYTES:
+            out.append(_CP1252_BYTES[char])
+        else:
+            return None
+    return bytes(out)
+
+
+def _utf8_of(chunk: str) -> str:
+    """The chunk read back as UTF-8 when it is UTF-8 shown as Windows-1252, else itself."""
+    raw = _cp1252_bytes(chunk)
+    if raw is None:
+        return chunk
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return chunk
+
+
+def repair_encoding(text: str) -> str:
+    """Text that a page or a file showed in the wrong encoding, read back: UTF-8 shown as Windows-1252
+    ("HÃ²a BÃ¬nh" -> "Hòa Bình"; the whole text, else each space-separated chunk that reads back),
+    and HTML character references left in scraped text ("H&ograve;a&nbsp;B&igrave;nh").
+
+    Text that is not so stays (its bytes are no UTF-8, or it has a character Windows-1252 has not):
+
+    >>> repair_encoding("xÃ£ Chiá»\x81ng ChÃ¢u, HÃ²a BÃ¬nh"), repair_encoding("HÃ²a Bình")
+    ('xã Chiềng Châu, Hòa Bình', 'Hòa Bình')
+    >>> repair_encoding("x&atilde;&nbsp;H&ograve;a B&#236;nh"), repair_encoding("CHÂU, Ã SƠN, Bus & Tours;")
+    ('xã Hòa Bình', 'CHÂU, Ã SƠN, Bus & Tours;')
+    """
+    if text.isascii() and "&" not in text:
+        return text
+    if "&" in text and ";" in text:
+        text = " ".join(html.unescape(text).split())
+    if any(hint in text for hint in _MOJIBAKE_HINTS):
+        whole = _utf8_of(text)
+        text = whole if whole != text else " ".join(_utf8_of(chunk) for chunk in text.split(" "))
+    return text
+
+
+_CAPTION_RE: Final = re.compile(
+    r"\s*(?:[(\[]\s*(?:{labels})\s*:[^)\]]*[)\]]|[(\[]\s*(?:{notes})\s*[)\]]"
+    r"|(?:^|(?<=[\s.,;\u2013-]))(?:{labels})\s*:.*$)".format(
+        labels="|".join(re.escape(label) for label in sorted(CAPTION_LABELS, key=len, reverse=True)),
+        notes="|".join(re.escape(note) for note in CAPTION_NOTES),
+    )
+)
+
+
+def drop_captions(text: str) -> str:
+    """Drop a photo caption or source left after an address copied from a page: "(ảnh: ...)",
+    ". ảnh: ..." to the end, "(photo: ...)", "nguồn: ...", "(ảnh minh họa)"
+    (:data:`addresses.vocabulary.CAPTION_LABELS`, :data:`addresses.vocabulary.CAPTION_NOTES`).
+
+    >>> drop_captions("khu 2, xã cao phong. ảnh: thu trang"), drop_captions("xã tân mai (ảnh: tl), mai châu")
+    ('khu 2, xã cao phong.', 'xã tân mai, mai châu')
+    >>> drop_captions("lac hamlet (photo: vna)"), drop_captions("xóm anh, xã tân mai (ảnh minh họa)")
+    ('lac hamlet', 'xóm anh, xã tân mai')
+    """
+    if ":" not in text and "(" not in text:
+        return text
+    return _CAPTION_RE.sub("", text)
+
+
+_TELEX_KEYS: Final = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_TELEX_RE: Final = re.compile(
+    r"(?<![^\W\d_])((?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?([aăâeêioôơuưy]{1,3})"
+    r"(ch|ng|nh|c|m|n|p|t)?)([sfrxj])(?![^\W_])",
+    re.IGNORECASE,
+)
+_QUALITY_VOWELS: Final = "ăâêôơư"
+
+
+def _tone_vowel(vowels: str, final: str | None) -> int:
+    """Where the tone goes in a syllable's vowels (the index in ``vowels``), by the usual rules.
+
+    >>> _tone_vowel("ư", None), _tone_vowel("uyê", "n"), _tone_vowel("ai", None), _tone_vowel("oai", None)
+    (0, 2, 0, 1)
+    """
+    marked = [i for i, char in enumerate(vowels.lower()) if char in _QUALITY_VOWELS]
+    if marked:
+        return marked[-1]
+    if final:
+        return len(vowels) - 1
+    return 1 if len(vowels) == 3 else 0
+
+
+def _untelex(match: re.Match[str]) -> str:
+    """One name's syllable with its Telex tone key written as the mark (else the match as it is)."""
+    syllable, vowels, final, key = match.group(1), match.group(2), match.group(3), match.group(4)
+    if not (syllable[0].isupper() and (syllable[1:] + key).islower()):
+        return match.group()
+    if any(char in _TELEX_KEYS.values() for char in unicodedata.normalize("NFD", syllable)):
+        return match.group()
+    start = match.start(2) - match.start(1)
+    at = start + _tone_vowel(vowels, final)
+    return unicodedata.normalize("NFC", syllable[: at + 1] + _TELEX_KEYS[key] + syllable[at + 1 :])
+
+
+def read_telex_tone(text: str) -> str:
+    """A name's syllable (written with a capital) ending in a Telex tone key (s, f, r, x, j: no Vietnamese
+    syllable ends so) written with its mark, in NFC text that has Vietnamese marks: the input method
+    left the key ("Đaoj" is "Đạo", "Cof" "Cò", "Tưj" "Tự"). Words in lower case ("bus") and text without
+    marks (English, or Vietnamese typed without) stay; an English word with a capital that ends so and
+    is spelt like a syllable ("Bus") is read as one, the cost of the rule.
+
+    >>> read_telex_tone("Trần Hưng Đaoj, chợ Pà Cof"), read_telex_tone("xã Tưj Do, Ngọc Myx")
+    ('Trần Hưng Đạo, chợ Pà Cò', 'xã Tự Do, Ngọc Mỹ')
+    >>> read_telex_tone("Hot Springs, xã Tân Mai"), read_telex_tone("Homestay & Tours, bus to Mai Châu")
+    ('Hot Springs, xã Tân Mai', 'Homestay & Tours, bus to Mai Châu')
+    >>> read_telex_tone("Ha Bif")
+    'Ha Bif'
+    """
+    if text.isascii():
+        return text
+    return _TELEX_RE.sub(_untelex, text)
+
+
+_ENGLISH_UNIT: Final = "|".join(
+    t.word for t in ENGLISH_TERMS if " " not in t.word and t.level <= UnitLevel.VILLAGE
+)
+_WORD_FIRST_RE: Final = re.compile(
+    rf"(?:^|(?<=[,;(|\u2013-])|(?<=[,;(|\u2013-] )|(?<= of )|(?<= in ))({_ENGLISH_UNIT})\s+"
+    r"([^\W\d_]{1,7}(?:\s+[^\W\d_]{1,7}){0,3}?)(?=\s*(?:[,;()|\u2013-]|$)|\s+(?:of|in)\s)"
+)
+_NOT_IN_NAMES: Final = frozenset(
+    {t.word for t in ENGLISH_TERMS} | {"of", "in", "the", "and", "to", "road", "street"}
+)
+
+
+def english_unit_word_after(text: str) -> str:
+    """An English unit word written before its name ("commune tay phong", "hamlet lac") put after it,
+    where English writes it, when it begins a part and a name of Vietnamese syllables (seven letters
+    at most each) follows it to the end of the part.
+
+    >>> english_unit_word_after("commune tay phong of district cao phong")
+    'tay phong commune of cao phong district'
+    >>> english_unit_word_after("hamlet lac, commune chieng chau (district mai chau)")
+    'lac hamlet, chieng chau commune (mai chau district)'
+    >>> english_unit_word_after("village road to ban lac"), english_unit_word_after("commune committee")
+    ('village road to ban lac', 'commune committee')
+    """
+    if not any(
+        word in text
+        for word in ("commune", "hamlet", "village", "district", "ward", "town", "province", "city")
+    ):
+        return text
+
+    def turn(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if any(word in _NOT_IN_NAMES for word in name.split()):
+            return match.group()
+        return f"{name} {match.group(1)}"
+
+    return _WORD_FIRST_RE.sub(turn, text)
+
+
 def expand_abbreviations(text: str) -> str:
     """Expand unit abbreviations of lower-cased text to the full unit words.
 
@@ -431,12 +609,16 @@ def strip_marks(text: str) -> str:
 
 
 PREPARE_STEPS: Final[tuple[Step, ...]] = (
+    repair_encoding,
     read_muong,
     to_nfc,
+    read_telex_tone,
     lower_case,
     canonical_tones,
+    drop_captions,
     drop_labels,
     drop_possessive,
+    english_unit_word_after,
     drop_country,
     expand_abbreviations,
     expand_english_abbreviations,

@@ -5,7 +5,10 @@ case, the other tone placement, no commas, unit words abbreviated, the new provi
 province or district, upper case, NFD, other separators, a label, a telephone number, a
 slip; unit words in English or left out, English short forms, the parts reversed, y/i swapped,
 slashes, another village word, a shop in front, a distance after, a house number, a wrong tone, a
-slip in a unit word: benchmarks/variants.py) and must keep its rate; the rules that made it so
+slip in a unit word; the English unit word first, "thuộc"/"tại", spacing, "Tp."/"HB", the country, Phú Thọ
+appended, a photo caption, title case, typed fast, a postcode, "(cũ)", the Mường unit words, a Telex tone key,
+line breaks, web spaces, a bullet, hyphenated names, D for Đ, UTF-8 read as Windows-1252, HTML entities,
+"UBND": benchmarks/variants.py) and must keep its rate; the rules that made it so
 are each tested on strings written here (from the bundled GSO lists, villages and lineage), not
 taken from the real-text set.
 """
@@ -33,10 +36,18 @@ pytestmark = pytest.mark.db
 
 VARIANT_FLOOR = 0.99
 """Each writing of the tune half (137 entries): reached 100%, "no marks" and "one slip" 99.3% (136/137)."""
-FLOORS = {"no district": 0.985, "new province, no district": 0.985, "wrong tone": 0.985}
+FLOORS = {
+    "no district": 0.985,
+    "new province, no district": 0.985,
+    "wrong tone": 0.985,
+    "no marks, no district": 0.955,
+}
 """Writings held lower: without its district, "xã Cao Sơn" is the 2025 xã Cao Sơn (Đà Bắc), and the two
 entries that meant the old one of Lương Sơn cannot tell (135/137 reached; the answer's note names both);
-a wrong tone reached 135/137 (a wrong tone can make another name, "Cố"/"Cô")."""
+a wrong tone reached 135/137 (a wrong tone can make another name, "Cố"/"Cô"); with no marks and no
+district 131/137 (the two Cao Sơn; without marks or district An/Ân Nghĩa, Thanh/Thành Sơn, Cố/Cô Nghĩa
+are one name)."""
+PA_CO = "05212"
 
 MAI_HA = "05251"  # holds the old xã Chiềng Châu (xóm Lác) since 2025
 KIM_BOI = "04978"  # holds the old thị trấn Bo and xã Hạ Bì since 2025
@@ -351,3 +362,78 @@ def test_a_slip_in_a_long_english_unit_word_after_a_name_is_still_the_word(
     )
     assert all(word is None for word in read_query("vilage Lac").unit_words)
     assert ward(top(index, query)) == code
+
+
+# --- rules found by the second round of writings (issue 10): pages, keyboards, English order ----------
+
+
+@pytest.mark.parametrize(
+    "captioned",
+    [
+        "xã Tân Mai, huyện Mai Châu (Ảnh: Hoàng Long)",
+        "xã Tân Mai, huyện Mai Châu. Ảnh: Hoàng Long",
+        "xã Tân Mai, huyện Mai Châu (ảnh minh họa)",
+        "xã Tân Mai, huyện Mai Châu - Nguồn: Báo Hòa Bình",
+    ],
+)
+def test_a_photo_caption_after_the_address_names_nothing(index: GeocoderIndex, captioned: str) -> None:
+    """A caption copied with the address ("(Ảnh: ...)", "Ảnh: ..." to the end, "Nguồn: ...") is left out,
+    so the names in it (a photographer, the paper "Báo Hòa Bình") answer for nothing."""
+    plain = top(index, "xã Tân Mai, huyện Mai Châu")
+    result = top(index, captioned)
+    assert (ward(result), result.name, result.score) == (TAN_MAI, plain.name, plain.score)
+    assert normalize("Lac hamlet (Photo: VNA), Mai Ha commune") == "lac hamlet mai ha commune"
+    assert normalize("xóm Ảnh, xã Tân Mai") == "xóm ảnh xã tân mai"  # no colon: a name
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("xã Hạ Bif, huyện Kim Bôi", KIM_BOI),
+        ("xã Pà Cof, Mai Châu", PA_CO),
+        ("xã Mai Haj, huyện Mai Châu", MAI_HA),
+    ],
+)
+def test_a_telex_tone_key_left_after_a_syllable_is_its_mark(
+    index: GeocoderIndex, query: str, code: str
+) -> None:
+    """No Vietnamese syllable ends in s, f, r, x or j: in text with marks, such an ending is the Telex key
+    of a tone the input method did not apply ("Bif" is "Bì"), in a name (a capital); text without marks is
+    left as typed."""
+    assert normalize("xã Hạ Bif") == normalize("xã Hạ Bì")
+    assert normalize("bus to Hot Springs, Mai Châu") == "bus to hot springs mai châu"  # no name
+    assert normalize("Ha Bif") == "ha bif"
+    assert ward(top(index, query)) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("Commune Thu Phong, District Cao Phong", THU_PHONG),
+        ("Commune Tay Phong of District Cao Phong", TAY_PHONG),  # not the village Tây Phong of Thu Phong
+        ("Hamlet Lac, Commune Chieng Chau (District Mai Chau)", MAI_HA),
+    ],
+)
+def test_an_english_unit_word_before_its_name_qualifies_it(
+    index: GeocoderIndex, query: str, code: str
+) -> None:
+    """ "Commune X", "Hamlet X": the English word written first, as some writers do, qualifies the name
+    after it as it does written after ("X commune")."""
+    assert normalize("Commune Thu Phong, District Cao Phong") == "thu phong commune cao phong district"
+    assert normalize("Village Road to Ban Lac") == "village road to ban lac"  # no name of syllables follows
+    assert ward(top(index, query)) == code
+
+
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        "xÃ£ TÃ¢n Mai, huyá»‡n Mai ChÃ¢u",  # UTF-8 shown as Windows-1252
+        "xÃ£ TÃ¢n Mai, huyện Mai Châu",  # only part of it
+        "x&atilde;&nbsp;T&acirc;n Mai, huy&#7879;n Mai Ch&acirc;u",  # HTML character references
+    ],
+)
+def test_text_shown_in_the_wrong_encoding_reads_as_written(index: GeocoderIndex, garbled: str) -> None:
+    plain = top(index, "xã Tân Mai, huyện Mai Châu")
+    assert normalize(garbled) == normalize("xã Tân Mai, huyện Mai Châu")
+    result = top(index, garbled)
+    assert (result.name, result.score) == (plain.name, plain.score)
