@@ -235,7 +235,7 @@ ENGLISH_FILLERS: Final = frozenset(
 
 "to" before a number is the unit word tổ ("to 5"); only elsewhere is it a filler."""
 
-VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên"})
+VIETNAMESE_FILLERS: Final = frozenset({"thuộc", "tại", "ở", "là", "cũ", "gần", "trên", "và", "đã"})
 """Vietnamese words that join the parts of an address ("xóm Rằng thuộc xã Cao Sơn"), with their
 marks (unmarked, "tai", "o", "la" may be names)."""
 

@@ -1052,6 +1052,54 @@ def peoples_committee(text: str) -> str:
     return _FIRST_XA_RE.sub(lambda m: "UBND " + m.group(1), _nfc(text), count=1)
 
 
+SENTENCES: Final = (
+    "Sáng 12/3, tại {}, đã diễn ra lễ khánh thành cầu treo.",
+    "Ngày 5/7/2025, đoàn công tác đã đến thăm {} và trao 50 suất quà.",
+    "Năm 2024, {} có 120 hộ thoát nghèo.",
+)
+"""News sentences an address is read out of (the numbers and the words made up)."""
+SENTENCES_ENGLISH: Final = (
+    "On March 12, a suspension bridge was inaugurated in {}.",
+    "In 2024, 120 households in {} escaped poverty.",
+)
+
+
+def in_a_sentence(text: str) -> str:
+    """The address inside a news sentence, with a date and other words around it (chosen by the text).
+
+    >>> in_a_sentence("xã Tân Mai") in {sentence.format("xã Tân Mai") for sentence in SENTENCES}
+    True
+    """
+    return _rng(text, "sentence").choice(SENTENCES_ENGLISH if _unmarked(text) else SENTENCES).format(text)
+
+
+FEATURES: Final = (
+    "thác nước ",
+    "ruộng bậc thang ",
+    "điểm trường ",
+    "cầu treo ",
+    "nhà văn hóa ",
+    "khu du lịch sinh thái ",
+    "chợ phiên ",
+)
+"""A feature named before the place it is at, as news and tourism pages write ("ruộng bậc thang xã ...")."""
+FEATURES_ENGLISH: Final = (
+    "the waterfall of ",
+    "terraced fields in ",
+    "the suspension bridge in ",
+    "a homestay in ",
+)
+
+
+def feature_in_front(text: str) -> str:
+    """A feature (waterfall, terraced fields, school site, bridge, hall...) named before the address.
+
+    >>> feature_in_front("xã Tân Mai") in {feature + "xã Tân Mai" for feature in FEATURES}
+    True
+    """
+    return _rng(text, "feature").choice(FEATURES_ENGLISH if _unmarked(text) else FEATURES) + text
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1111,6 +1159,8 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "UTF-8 read as Windows-1252": utf8_read_as_cp1252,
     "HTML entities": html_entities,
     "UBND before the commune": peoples_committee,
+    "in a news sentence": in_a_sentence,
+    "a feature in front": feature_in_front,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

@@ -422,6 +422,8 @@ _TELEX_RE: Final = re.compile(
     r"(ch|ng|nh|c|m|n|p|t)?)([sfrxj])(?![^\W_])",
     re.IGNORECASE,
 )
+_TELEX_KEY_END_RE: Final = re.compile(r"[sfrxj](?![^\W_])")
+"""A Telex tone key ending a word: the quick test before :data:`_TELEX_RE` (most texts have none)."""
 _QUALITY_VOWELS: Final = "ăâêôơư"
 
 
@@ -465,7 +467,7 @@ def read_telex_tone(text: str) -> str:
     >>> read_telex_tone("Ha Bif")
     'Ha Bif'
     """
-    if text.isascii():
+    if text.isascii() or _TELEX_KEY_END_RE.search(text) is None:
         return text
     return _TELEX_RE.sub(_untelex, text)
 

@@ -317,7 +317,7 @@ EXPECTED_OSM_STREETS = {
         "village": "xóm mỏ",
         "extra": "tổ 3",
     },
-    "Trần Hưng Đaoj": {"unlabeled": "trần hưng đaoj"},
+    "Trần Hưng Đaoj": {"unlabeled": "trần hưng đạo"},  # the Telex key "j" left after "Đao" is its dot below
     "Trần Hưng Đạo": {"unlabeled": "trần hưng đạo"},
     "Trần Quý Cáp": {"unlabeled": "trần quý cáp"},
     "Tổ 6, Hòa Bình": {"village": "tổ 6", "province": "hòa bình"},

@@ -437,3 +437,15 @@ def test_text_shown_in_the_wrong_encoding_reads_as_written(index: GeocoderIndex,
     assert normalize(garbled) == normalize("xã Tân Mai, huyện Mai Châu")
     result = top(index, garbled)
     assert (result.name, result.score) == (plain.name, plain.score)
+
+
+def test_the_words_of_a_news_sentence_around_an_address_name_nothing(index: GeocoderIndex) -> None:
+    """ "và" (and) and "đã" (the past) join a sentence's parts, with their marks: "đã" is no "Đà" of a name;
+    typed without marks ("va", "da") they may be names and stay."""
+    query = read_query("đoàn đã đến xóm Rằng xã Cao Sơn và trao quà")
+    assert query.weights[1] == FILLER_WEIGHT
+    assert query.weights[-3] == FILLER_WEIGHT
+    assert read_query("xom Da, xa Va").weights[1] == 1.0
+    sentence = "Ngày 5/7, đoàn công tác đã đến thăm xóm Rằng xã Cao Sơn, huyện Đà Bắc và trao 50 suất quà"
+    result = top(index, sentence)
+    assert ward(result) == CAO_SON
