@@ -1100,6 +1100,53 @@ def feature_in_front(text: str) -> str:
     return _rng(text, "feature").choice(FEATURES_ENGLISH if _unmarked(text) else FEATURES) + text
 
 
+_GLUE_RE: Final = re.compile(
+    r"(?<![^\W\d_])(xã|huyện|tỉnh|phường|thị trấn|thành phố|xóm|thôn|bản|làng|tổ)\s+(?=[^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def unit_word_glued(text: str) -> str:
+    """No space between a unit word and the name (with its capital) after it, as typed fast or
+    extracted from a PDF ("xãTân Mai", "huyệnMai Châu"; "tỉnh lộ" stays).
+
+    >>> unit_word_glued("xóm Lác, xã Chiềng Châu, huyện Mai Châu, tỉnh lộ 6")
+    'xómLác, xãChiềng Châu, huyệnMai Châu, tỉnh lộ 6'
+    """
+
+    def glue(match: re.Match[str]) -> str:
+        return match.group(1) if match.string[match.end()].isupper() else match.group()
+
+    return _GLUE_RE.sub(glue, _nfc(text))
+
+
+_CAMEL_RE: Final = re.compile(r"(?<=[^\W\d_])\s+(?=[A-ZĐ\u00c0-\u00de\u0100-\u01b0\u1ea0-\u1ef8])")
+
+
+def names_run_together(text: str) -> str:
+    """The syllables of each name written together, each with its capital, as in tags and web addresses
+    ("Mai Châu" -> "MaiChâu"; the unit words keep their space).
+
+    >>> names_run_together("xóm Lác, xã Chiềng Châu, Mai Chau district")
+    'xóm Lác, xã ChiềngChâu, MaiChau district'
+    """
+
+    def join(match: re.Match[str]) -> str:
+        before = match.string[: match.start()].split()[-1]
+        return match.group() if _folded(before) in _NOT_NAMES or not before[0].isupper() else ""
+
+    return _CAMEL_RE.sub(join, _nfc(text))
+
+
+def upper_case_without_marks(text: str) -> str:
+    """Upper case and no marks ("XA TAN MAI, HUYEN MAI CHAU"), as old systems print addresses.
+
+    >>> upper_case_without_marks("xã Tân Mai, huyện Mai Châu")
+    'XA TAN MAI, HUYEN MAI CHAU'
+    """
+    return strip_marks(text).upper()
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1161,6 +1208,9 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "UBND before the commune": peoples_committee,
     "in a news sentence": in_a_sentence,
     "a feature in front": feature_in_front,
+    "unit word glued to the name": unit_word_glued,
+    "names run together": names_run_together,
+    "upper case, no marks": upper_case_without_marks,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

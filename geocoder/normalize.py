@@ -392,6 +392,34 @@ def repair_encoding(text: str) -> str:
     return text
 
 
+def _letters(test: Callable[[str], bool]) -> str:
+    """The Latin letters (Vietnamese ones among them) that pass ``test``, as a character class body."""
+    ranges = (range(0x41, 0x7B), range(0xC0, 0x250), range(0x1E00, 0x1F00))
+    return "".join(re.escape(chr(code)) for span in ranges for code in span if test(chr(code)))
+
+
+_LOWER: Final = _letters(str.islower)
+_UPPER: Final = _letters(str.isupper)
+_CASE_BREAK_RE: Final = re.compile(
+    rf"(?<=[{_LOWER}])(?=[{_UPPER}])|(?<=[{_UPPER}]{{2}})(?=[{_UPPER}][{_LOWER}])"
+)
+
+
+def split_run_together(text: str) -> str:
+    """A space where a word's lower-case letter is followed by a capital, or a run of capitals by a
+    capitalised word: no Vietnamese word has a capital inside, so two words were run together (typed
+    fast, a tag, a web address, text extracted from a PDF: "xãTân Mai", "MaiChâu", "TTLương Sơn").
+
+    >>> split_run_together("xãChiềng Châu, huyệnMai Châu, #MaiChau, TTLươngSơn, TPHòa Bình")
+    'xã Chiềng Châu, huyện Mai Châu, #Mai Chau, TT Lương Sơn, TP Hòa Bình'
+    >>> split_run_together("UBND xã Tân Mai, QL6, TPHB"), split_run_together("XÃ TÂN MAI")
+    ('UBND xã Tân Mai, QL6, TPHB', 'XÃ TÂN MAI')
+    """
+    if text.islower() or text.isupper():
+        return text
+    return _CASE_BREAK_RE.sub(" ", text)
+
+
 _CAPTION_RE: Final = re.compile(
     r"\s*(?:[(\[]\s*(?:{labels})\s*:[^)\]]*[)\]]|[(\[]\s*(?:{notes})\s*[)\]]"
     r"|(?:^|(?<=[\s.,;\u2013-]))(?:{labels})\s*:.*$)".format(
@@ -612,6 +640,7 @@ def strip_marks(text: str) -> str:
 
 PREPARE_STEPS: Final[tuple[Step, ...]] = (
     repair_encoding,
+    split_run_together,
     read_muong,
     to_nfc,
     read_telex_tone,

@@ -8,7 +8,8 @@ slashes, another village word, a shop in front, a distance after, a house number
 slip in a unit word; the English unit word first, "thuộc"/"tại", spacing, "Tp."/"HB", the country, Phú Thọ
 appended, a photo caption, title case, typed fast, a postcode, "(cũ)", the Mường unit words, a Telex tone key,
 line breaks, web spaces, a bullet, hyphenated names, D for Đ, UTF-8 read as Windows-1252, HTML entities,
-"UBND": benchmarks/variants.py) and must keep its rate; the rules that made it so
+"UBND", a news sentence, a feature in front, unit words glued, names run together, upper case without
+marks: benchmarks/variants.py) and must keep its rate; the rules that made it so
 are each tested on strings written here (from the bundled GSO lists, villages and lineage), not
 taken from the real-text set.
 """
@@ -449,3 +450,15 @@ def test_the_words_of_a_news_sentence_around_an_address_name_nothing(index: Geoc
     sentence = "Ngày 5/7, đoàn công tác đã đến thăm xóm Rằng xã Cao Sơn, huyện Đà Bắc và trao 50 suất quà"
     result = top(index, sentence)
     assert ward(result) == CAO_SON
+
+
+@pytest.mark.parametrize(
+    "run_together",
+    ["xãTân Mai, huyệnMai Châu", "xã TânMai, huyện MaiChâu", "#TanMai #MaiChau", "X.TânMai, H.MaiChâu"],
+)
+def test_words_run_together_are_read_apart(index: GeocoderIndex, run_together: str) -> None:
+    """No Vietnamese word has a capital inside: a capital after a lower-case letter starts another word
+    ("xãTân", "MaiChâu": typed fast, tags, text extracted from a PDF)."""
+    assert normalize("xãTân Mai, TTLươngSơn") == "xã tân mai thị trấn lương sơn"
+    assert normalize("XÃ TÂN MAI") == "xã tân mai"
+    assert ward(top(index, run_together)) == TAN_MAI
