@@ -33,7 +33,9 @@ commune whose name another district's commune bears ("xã Cao Sơn" of Lương S
 
 from __future__ import annotations
 
+import functools
 import html.entities
+import json
 import random
 import re
 import unicodedata
@@ -1147,6 +1149,60 @@ def upper_case_without_marks(text: str) -> str:
     return strip_marks(text).upper()
 
 
+_COMMUNE_WORD_EN_RE: Final = re.compile(r"(?<![^\W\d_])(commune|township)(?![^\W\d_])", re.IGNORECASE)
+
+
+def commune_called_village(text: str) -> str:
+    """An English commune or township called a village, as travel pages call Pà Cò or Hang Kia.
+
+    >>> commune_called_village("Lac hamlet, Chieng Chau Commune, Mai Chau district")
+    'Lac hamlet, Chieng Chau Village, Mai Chau district'
+    """
+    return _COMMUNE_WORD_EN_RE.sub(lambda m: "Village" if m.group()[0].isupper() else "village", text)
+
+
+@functools.cache
+def _successors() -> dict[str, str]:
+    """Each pre-2025 commune name (folded, with its type word) of one unit and one 2025 successor, and
+    the successor's full name ("xa chieng chau" -> "Xã Mai Hạ"; from reorg_2025_old_to_new.json)."""
+    old_to_new = json.loads((devset.DATA / "reorg_2025_old_to_new.json").read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for unit in old_to_new["level3s"]:
+        names = [split["name"] for split in unit["splits"]]
+        found.setdefault(_folded(_nfc(unit["name"])), []).append(names[0] if len(names) == 1 else "")
+    return {old: new[0] for old, new in found.items() if len(new) == 1 and new[0]}
+
+
+_OLD_COMMUNE_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?<![Tt]hị )(?:xã|phường|thị trấn)\s+[^\W\d_]+(?:\s+[^\W\d_]+){0,2}?"
+    r"(?=\s*(?:[,;()\-\u2013.]|$))",
+    re.IGNORECASE,
+)
+
+
+def new_commune_written(text: str) -> str:
+    """The 2025 writing with its new names: each pre-2025 commune of one successor written as that
+    successor, the district left out, the province Phú Thọ ("xóm Lác, xã Chiềng Châu, huyện Mai Châu,
+    tỉnh Hòa Bình" -> "xóm Lác, xã Mai Hạ, tỉnh Phú Thọ"); Vietnamese text with marks only.
+
+    >>> new_commune_written("xóm Lác, xã Chiềng Châu, huyện Mai Châu, tỉnh Hòa Bình")
+    'xóm Lác, xã Mai Hạ, tỉnh Phú Thọ'
+    >>> new_commune_written("Lac hamlet, Chieng Chau commune")
+    'Lac hamlet, Chieng Chau commune'
+    """
+    if _unmarked(text):
+        return text
+    successors = _successors()
+
+    def successor(match: re.Match[str]) -> str:
+        new = successors.get(_folded(match.group()))
+        if new is None:
+            return match.group()
+        return new[0].lower() + new[1:] if match.group()[0].islower() else new
+
+    return new_province_without_district(_OLD_COMMUNE_RE.sub(successor, _nfc(text)))
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1211,6 +1267,8 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "unit word glued to the name": unit_word_glued,
     "names run together": names_run_together,
     "upper case, no marks": upper_case_without_marks,
+    "commune called a village": commune_called_village,
+    "2025 commune written": new_commune_written,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

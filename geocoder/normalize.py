@@ -539,6 +539,25 @@ def english_unit_word_after(text: str) -> str:
     return _WORD_FIRST_RE.sub(turn, text)
 
 
+_VILLAGE_IN_VILLAGE_RE: Final = re.compile(
+    r"(?<![^\W_])(hamlet|village)((?:\s*[,(]\s*|\s+(?:of|in)\s+)(?:[^\W\d_]{1,7}\s+){1,3})village(?![^\W_])"
+)
+
+
+def village_after_village(text: str) -> str:
+    """ "village" after a hamlet or village part written "commune": a village is in no village, and
+    English pages call communes villages ("Luon hamlet, Hop Tien village" is Hợp Tiến commune).
+
+    >>> village_after_village("luon hamlet, hop tien village, kim boi district")
+    'luon hamlet, hop tien commune, kim boi district'
+    >>> village_after_village("lac village of chieng chau village"), village_after_village("lac village, mai")
+    ('lac village of chieng chau commune', 'lac village, mai')
+    """
+    if "village" not in text:
+        return text
+    return _VILLAGE_IN_VILLAGE_RE.sub(r"\1\2commune", text)
+
+
 def expand_abbreviations(text: str) -> str:
     """Expand unit abbreviations of lower-cased text to the full unit words.
 
@@ -650,6 +669,7 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     drop_labels,
     drop_possessive,
     english_unit_word_after,
+    village_after_village,
     drop_country,
     expand_abbreviations,
     expand_english_abbreviations,
