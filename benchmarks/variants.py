@@ -1203,6 +1203,49 @@ def new_commune_written(text: str) -> str:
     return new_province_without_district(_OLD_COMMUNE_RE.sub(successor, _nfc(text)))
 
 
+_DIPHTHONG_RE: Final = re.compile(r"(?i)(ư)(ơ)|(i)(ê)|(u)(ô)|(y)(ê)")
+
+
+def tone_on_first_vowel(text: str) -> str:
+    """The tone of ươ, iê, uô, yê typed on their first vowel ("Mường" -> "Mừơng", "Chiềng" -> "Chìêng"),
+    as some typists place it.
+
+    >>> tone_on_first_vowel("xã Chiềng Châu, Mường Chiềng, Luông")
+    'xã Chìêng Châu, Mừơng Chìêng, Luông'
+    """
+    out = []
+    for word in re.split(r"(\W+)", _nfc(text)):
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = [c for c in decomposed if c in _TONES]
+        bare = _nfc("".join(c for c in decomposed if c not in _TONES))
+        match = _DIPHTHONG_RE.search(bare)
+        if len(tones) != 1 or match is None:
+            out.append(word)
+            continue
+        at = match.start()
+        out.append(_nfc(bare[: at + 1] + tones[0] + bare[at + 1 :]))
+    return "".join(out)
+
+
+_TYPE_WORDS: Final = {"xã": "phường", "phường": "xã", "thị trấn": "xã"}
+_TYPE_WORD_RE: Final = re.compile(r"(?<![^\W\d_])(?<![Tt]hị )(xã|phường|thị trấn)(?=\s)", re.IGNORECASE)
+
+
+def other_type_word(text: str) -> str:
+    """The commune's type word another one (xã <-> phường, thị trấn -> xã), as writers get it wrong
+    or keep the type a unit had before it was reclassified.
+
+    >>> other_type_word("tổ 1, phường Tân Hòa, thị xã Hòa Bình, Thị trấn Bo")
+    'tổ 1, xã Tân Hòa, thị xã Hòa Bình, Xã Bo'
+    """
+
+    def other(match: re.Match[str]) -> str:
+        word = _TYPE_WORDS[match.group(1).lower()]
+        return word.capitalize() if match.group(1)[0].isupper() else word
+
+    return _TYPE_WORD_RE.sub(other, _nfc(text))
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1269,6 +1312,8 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "upper case, no marks": upper_case_without_marks,
     "commune called a village": commune_called_village,
     "2025 commune written": new_commune_written,
+    "tone on the diphthong's first vowel": tone_on_first_vowel,
+    "other commune type word": other_type_word,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

@@ -9,9 +9,10 @@ slip in a unit word; the English unit word first, "thuộc"/"tại", spacing, "T
 appended, a photo caption, title case, typed fast, a postcode, "(cũ)", the Mường unit words, a Telex tone key,
 line breaks, web spaces, a bullet, hyphenated names, D for Đ, UTF-8 read as Windows-1252, HTML entities,
 "UBND", a news sentence, a feature in front, unit words glued, names run together, upper case without
-marks, a commune called a village, the 2025 communes written: benchmarks/variants.py) and must keep its
-rate; the rules that made it so are each tested on strings written here (from the bundled GSO lists,
-villages and lineage), not taken from the real-text set.
+marks, a commune called a village, the 2025 communes written, the tone on a diphthong's first vowel,
+another commune type word: benchmarks/variants.py) and must keep its rate; the rules that made it so
+are each tested on strings written here (from the bundled GSO lists, villages and lineage), not taken
+from the real-text set.
 """
 
 from __future__ import annotations
