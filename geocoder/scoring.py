@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, final
 
 import numpy as np
 
@@ -103,6 +102,13 @@ CONTRADICTION_NOTE: Final = (
 )
 
 
+_START_SHIFT: Final = 8
+"""Bits of a query position in a packed (context, name variant, start) key (queries are shorter)."""
+_START_MASK: Final = (1 << _START_SHIFT) - 1
+_VARIANT_SHIFT: Final = 16
+"""Bits of a context's name variant in that key."""
+_VARIANT_MASK: Final = (1 << _VARIANT_SHIFT) - 1
+
 Seed = tuple[int, int, int]
 """(name variant, token position in the name, query position) of one shared token."""
 
@@ -157,44 +163,77 @@ def _mask(start: int, end: int) -> int:
     return (1 << end) - (1 << start)
 
 
-@dataclass(slots=True)
+@final
 class Run:
     """A name matched as consecutive query tokens: positions, name variant, quality.
 
-    Like :class:`Span` and :class:`Match`, built many times per query and never changed:
-    not frozen, since a frozen dataclass is three times as slow to build.
+    Like :class:`Span` and :class:`Match`, built many times per query and never changed: a
+    plain class with its own ``__init__``, which mypyc compiles (a dataclass keeps the
+    interpreted ``__init__`` the decorator writes, twenty times as costly to call).
     """
 
-    variant: int
-    start: int
-    end: int
-    explained: float
-    name_coverage: float
+    __slots__ = ("end", "explained", "name_coverage", "start", "variant")
+
+    def __init__(self, variant: int, start: int, end: int, explained: float, name_coverage: float) -> None:
+        self.variant = variant
+        self.start = start
+        self.end = end
+        self.explained = explained
+        self.name_coverage = name_coverage
 
 
-@dataclass(slots=True)
+@final
 class Span:
     """A context name found in the query, with the unit word before it (when it fits)."""
 
-    mask: int
-    explained: float
-    typed: bool = False
+    __slots__ = ("explained", "mask", "typed")
+
+    def __init__(self, mask: int, explained: float, typed: bool = False) -> None:
+        self.mask = mask
+        self.explained = explained
+        self.typed = typed
 
 
-@dataclass(slots=True)
+@final
 class Match:
     """An entry scored against a query."""
 
-    entry: Entry
-    score: float
-    run: Run
-    house: HouseHit | None
-    house_tried: bool
-    contexts: tuple[int, ...]
-    conflict: str | None = None
-    base: float = 0.0
-    penalty: float = 0.0
-    used: int = 0
+    __slots__ = (
+        "base",
+        "conflict",
+        "contexts",
+        "entry",
+        "house",
+        "house_tried",
+        "penalty",
+        "run",
+        "score",
+        "used",
+    )
+
+    def __init__(  # noqa: PLR0913, PLR0917 - the fields of a match, positional as the dataclass had them
+        self,
+        entry: Entry,
+        score: float,
+        run: Run,
+        house: HouseHit | None,
+        house_tried: bool,
+        contexts: tuple[int, ...],
+        conflict: str | None = None,
+        base: float = 0.0,
+        penalty: float = 0.0,
+        used: int = 0,
+    ) -> None:
+        self.entry = entry
+        self.score = score
+        self.run = run
+        self.house = house
+        self.house_tried = house_tried
+        self.contexts = contexts
+        self.conflict = conflict
+        self.base = base
+        self.penalty = penalty
+        self.used = used
 
 
 class Matcher:
@@ -420,17 +459,27 @@ class Matcher:
     def _find_spans(self) -> dict[int, tuple[Span, ...]]:
         """All context names found in the query: one pass over the context posting lists."""
         postings = self.state.context_postings.postings
-        starts: dict[tuple[int, int, int], set[int]] = {}
+        # (owner, variant, start) packed in one int, the name tokens found there as a bit mask
+        starts: dict[int, int] = {}
         for position, expansion in enumerate(self.expansions):
             for token in expansion:
-                for owner, variant, index, _share in postings.get(token, ()):
+                reached = postings.get(token)
+                if reached is None:
+                    continue
+                for posting in reached:
+                    index = posting[2]
                     if position >= index:
-                        starts.setdefault((owner, variant, position - index), set()).add(index)
+                        key = (posting[0] << _VARIANT_SHIFT | posting[1]) << _START_SHIFT | (position - index)
+                        starts[key] = starts.get(key, 0) | 1 << index
         found: dict[int, list[Span]] = {}
-        for (owner, variant, start), indexes in starts.items():
-            form = self.state.contexts[owner].names[variant]
-            if len(indexes) == len(form.folded) and start + len(indexes) <= self.n:
-                span = self._span(self.state.contexts[owner], form.folded, form.accented, start)
+        contexts = self.state.contexts
+        for key, indexes in starts.items():
+            owner, variant = key >> (_START_SHIFT + _VARIANT_SHIFT), key >> _START_SHIFT & _VARIANT_MASK
+            start = key & _START_MASK
+            count = indexes.bit_count()
+            form = contexts[owner].names[variant]
+            if count == len(form.folded) and start + count <= self.n:
+                span = self._span(contexts[owner], form.folded, form.accented, start)
                 if span is not None:
                     found.setdefault(owner, []).append(span)
         return {owner: tuple(sorted(spans, key=lambda s: s.mask)) for owner, spans in found.items()}

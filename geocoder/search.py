@@ -15,8 +15,8 @@ import functools
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Final, Literal, get_args
+from dataclasses import dataclass
+from typing import Final, Literal, final, get_args
 
 from addresses.codes import (
     decode,
@@ -28,13 +28,14 @@ from addresses.codes import (
 )
 from addresses.errors import InvalidCodeError, InvalidParameterError, OutOfTerritoryError
 from addresses.queries import AddressParts, format_address
+from addresses.types import UnitRef
 from geocoder.build import label
 from geocoder.entries import Entry, Successor
 from geocoder.houses import HouseHit
 from geocoder.index import GeocoderIndex, IndexState
 from geocoder.parse import ParsedAddress
 from geocoder.query import Query, read_query
-from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, ResultKind
+from geocoder.results import EXACT, Codes, GeocodeResult, MatchLevel, OldUnit, ResultKind
 from geocoder.scoring import Match, Matcher
 from geocoder.territory import planar_distance
 
@@ -183,17 +184,91 @@ def point_codes(lon: float, lat: float, registry: str | None = None) -> Codes:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """A result before filtering, with the unit codes filters look at."""
+_SET: Final = object.__setattr__
 
-    result: GeocodeResult
-    unit_codes: frozenset[str]
+
+def _result(  # noqa: PLR0913 - the fields of a result
+    *,
+    lon: float,
+    lat: float,
+    score: float,
+    kind: ResultKind,
+    match_level: MatchLevel,
+    label: str,
+    name: str,
+    ref: str,
+    current_unit: UnitRef | None,
+    current_province: UnitRef | None,
+    old_units: tuple[OldUnit, ...],
+    codes: Codes,
+    parsed: ParsedAddress,
+    point_precision: str = EXACT,
+    house_number: str | None = None,
+    note: str | None = None,
+) -> GeocodeResult:
+    """``GeocodeResult(...)`` built here, field by field, as its ``__init__`` would.
+
+    The frozen dataclass's ``__init__`` is interpreted Python (:mod:`geocoder.results` is not
+    compiled: its results travel pickled) that sets each field through a global lookup and
+    a call: the dearest step of an answer. Compiled, the same ``object.__setattr__`` calls
+    cost a fraction. tests/geocoder/test_search_results.py checks the two agree, field for field.
+    """
+    result: GeocodeResult = object.__new__(GeocodeResult)
+    _SET(result, "lon", lon)
+    _SET(result, "lat", lat)
+    _SET(result, "score", score)
+    _SET(result, "kind", kind)
+    _SET(result, "match_level", match_level)
+    _SET(result, "label", label)
+    _SET(result, "name", name)
+    _SET(result, "ref", ref)
+    _SET(result, "current_unit", current_unit)
+    _SET(result, "current_province", current_province)
+    _SET(result, "old_units", old_units)
+    _SET(result, "codes", codes)
+    _SET(result, "parsed", parsed)
+    _SET(result, "point_precision", point_precision)
+    _SET(result, "house_number", house_number)
+    _SET(result, "note", note)
+    return result
+
+
+def _changed(result: GeocodeResult, *, score: float, note: str | None) -> GeocodeResult:
+    """The result with another score and note (``dataclasses.replace`` is many times dearer)."""
+    return _result(
+        lon=result.lon,
+        lat=result.lat,
+        score=score,
+        kind=result.kind,
+        match_level=result.match_level,
+        label=result.label,
+        name=result.name,
+        ref=result.ref,
+        current_unit=result.current_unit,
+        current_province=result.current_province,
+        old_units=result.old_units,
+        codes=result.codes,
+        parsed=result.parsed,
+        point_precision=result.point_precision,
+        house_number=result.house_number,
+        note=note,
+    )
+
+
+@final
+class _Answer:
+    """A result before filtering, with the unit codes filters look at (a plain class: see scoring.Run)."""
+
+    __slots__ = ("result", "unit_codes")
+
+    def __init__(self, result: GeocodeResult, unit_codes: frozenset[str]) -> None:
+        self.result = result
+        self.unit_codes = unit_codes
 
 
 def _plain(entry: Entry, score: float, parsed: ParsedAddress, note: str | None = None) -> _Answer:
     """A result at the entry's own point."""
-    result = GeocodeResult(
+    result = _result(
         lon=entry.lon,
         lat=entry.lat,
         score=score,
@@ -227,7 +302,7 @@ def _successor_answer(
             "(give a village or a point to choose)"
         )
         note = split_note if note is None else f"{note}; {split_note}"
-    result = GeocodeResult(
+    result = _result(
         lon=successor.lon,
         lat=successor.lat,
         score=score,
@@ -254,7 +329,7 @@ def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query, note:
     name = format_address(AddressParts(house_number=house, street=street))
     province = entry.current_province.full_name if entry.current_province else None
     ward = entry.current_unit.full_name if entry.current_unit else None
-    result = GeocodeResult(
+    result = _result(
         lon=hit.lon,
         lat=hit.lat,
         score=score,
@@ -314,7 +389,7 @@ def _joined(note: str | None, more: str | None) -> str | None:
 
 def _noted(result: GeocodeResult, note: str) -> GeocodeResult:
     """The result with one more note."""
-    return replace(result, note=_joined(result.note, note))
+    return _changed(result, score=result.score, note=_joined(result.note, note))
 
 
 def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:
@@ -338,9 +413,8 @@ def _collect(
                 continue
             seen.add(key)
             if score != match.score:
-                result = replace(
-                    result, score=min(1.0, score * result.score / match.score if match.score else score)
-                )
+                rescored = min(1.0, score * result.score / match.score if match.score else score)
+                result = _changed(result, score=rescored, note=result.note)
             out.append((result, match.entry))
             if len(out) == limit:
                 return out
@@ -394,7 +468,7 @@ def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResul
         if index == 0 and len(tied) == 1:
             out.append((result, entry))
             continue
-        lowered = replace(result, score=result.score * factor)
+        lowered = _changed(result, score=result.score * factor, note=result.note)
         if index in tied and len(tied) > 1:
             lowered = _noted(lowered, TIE_NOTE.format(others=_others(found, tied, result)))
         out.append((lowered, entry))
