@@ -9,12 +9,12 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from addresses import pgcluster
 from addresses.db import make_engine
 from addresses.settings import DatabaseSettings
+from api.compression import AnswerGZipMiddleware
 from api.deps import (
     BATCH_RETRY_AFTER_S,
     SEARCH_THREADS,
@@ -26,7 +26,7 @@ from api.deps import (
 )
 from api.errors import add_exception_handlers
 from api.loop_turns import LoopTurns
-from api.middleware import CredentialGate, HeadAsGet, HeaderLimits, RequestSizeLimit, TextParameterCheck
+from api.middleware import HeadAsGet, RequestGuards
 from api.routes import auth, codes, editing, geocode, health, ogc, pages, tiles, units
 from api.routes.geocode_plain import plain_routes
 from api.settings import ApiSettings, GeocodeSettings, TileSettings
@@ -139,12 +139,10 @@ def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
     The last added runs first: HEAD as GET, CORS, then the header limits, the text check,
     the credentials of writes and the body size, all before routing and before any of the body is read.
     """
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(AnswerGZipMiddleware, minimum_size=1000)
     own_limits = {"/batch": settings.geocode.batch_request_max_bytes}
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
-    app.add_middleware(CredentialGate)
-    app.add_middleware(TextParameterCheck)
-    app.add_middleware(HeaderLimits)
+    # the header limits, the text check, the credentials of writes and the body size, as one layer
+    app.add_middleware(RequestGuards, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

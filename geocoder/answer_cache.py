@@ -60,6 +60,10 @@ class AnswerCache:
 
     def get(self, snapshot: object, key: Hashable) -> bytes | None:
         """The answer kept for ``key`` from this snapshot, or None."""
+        if self.size <= 0:  # off: nothing is ever kept, so the key need not even be hashed
+            with self._lock:
+                self._misses += 1
+            return None
         with self._lock:
             self._follow(snapshot)
             body = self._answers.get(key)

@@ -204,33 +204,67 @@ def _feature(lon: float, lat: float, geocoding: Json, extra: Json) -> Json:
 
 
 def search_feature(result: GeocodeResult, *, lang: Lang) -> Json:
-    """One forward-geocoding result as a GeocodeJSON feature."""
+    """One forward-geocoding result as a GeocodeJSON feature.
+
+    The same document as :func:`_geocoding`, :func:`_diachiso`, :func:`unit_json` and
+    :func:`old_unit_json` make (a reverse answer is built with them), written out in one
+    piece: a search answer holds up to 50 features, each built on the event loop.
+    """
     level = result.match_level
-    label = english_label(result) if lang == "en" else result.label
-    geocoding = _geocoding(
-        GEOCODEJSON_TYPES[level], label, result.name, city=result.current_unit, state=result.current_province
-    )
-    geocoding["housenumber"] = result.house_number
-    for key, at_level in (("street", "street"), ("locality", "village"), ("county", "district")):
-        if level == at_level:
-            geocoding[key] = result.name
-    codes = result.codes
-    extra = _diachiso(
-        level,
-        result.kind,
-        round(result.score, 4),
-        (
-            codes.location_code or None,
-            codes.location_code_display or None,
-            codes.registry_code,
-            codes.registry_code_display,
-        ),
-    )
-    extra["current_unit"] = None if result.current_unit is None else unit_json(result.current_unit)
-    extra["old_units"] = [old_unit_json(unit) for unit in result.old_units]
-    extra["point_precision"] = result.point_precision
-    extra.update(note=result.note, ref=result.ref, distance_m=None, units=None, village=None, address=None)
-    return _feature(result.lon, result.lat, geocoding, extra)
+    name = result.name
+    city, state, codes = result.current_unit, result.current_province, result.codes
+    admin = {"level2": "Việt Nam"}
+    if state is not None:
+        admin["level4"] = state.full_name
+    if city is not None:
+        admin["level8"] = city.full_name
+    geocoding = {
+        "type": GEOCODEJSON_TYPES[level],
+        "label": english_label(result) if lang == "en" else result.label,
+        "name": name,
+        "housenumber": result.house_number,
+        "street": name if level == "street" else None,
+        "locality": name if level == "village" else None,
+        "postcode": None,
+        "city": city.full_name if city else None,
+        "county": name if level == "district" else None,
+        "state": state.full_name if state else None,
+        "country": "Việt Nam",
+        "admin": admin,
+    }
+    extra = {
+        "match_level": level,
+        "kind": result.kind,
+        "score": round(result.score, 4),
+        "location_code": codes.location_code or None,
+        "location_code_display": codes.location_code_display or None,
+        "registry_code": codes.registry_code,
+        "registry_code_display": codes.registry_code_display,
+        "current_unit": None if city is None else unit_json(city),
+        "old_units": [
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "full_name": unit.full_name,
+                "level": LEVEL_NUMBERS[unit.level],
+                "level_name": unit.level,
+                "precision": unit.precision,
+            }
+            for unit in result.old_units
+        ],
+        "point_precision": result.point_precision,
+        "note": result.note,
+        "ref": result.ref,
+        "distance_m": None,
+        "units": None,
+        "village": None,
+        "address": None,
+    }
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [float(result.lon), float(result.lat)]},
+        "properties": {"geocoding": geocoding, "diachiso": extra},
+    }
 
 
 def reverse_feature(result: ReverseResult, *, lang: Lang) -> Json:

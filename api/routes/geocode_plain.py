@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Final, Generic, TypeVar, get_args
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from addresses.errors import InvalidParameterError
 from api.deps import AppState, app_state_of
+from api.percent import unquote_text
 from api.routes.geocode import (
     MAX_QUERY_CHARS,
     MAX_RESULTS,
@@ -45,6 +44,7 @@ from api.routes.geocode import (
 from api.schemas import ISO_DAY
 from geocoder.geocodejson import Lang
 from geocoder.reverse import DEFAULT_RADIUS_M, MAX_RADIUS_M
+from geocoder.search import SearchFilters
 
 Values = dict[str, list[str]]
 """A query's parameters: each name with its values, in order."""
@@ -53,6 +53,10 @@ Asked = TypeVar("Asked")
 ASKED: Final = "diachiso.asked"
 """The scope key where a plain route leaves the request it read (for its endpoint)."""
 SEARCH_NAMES: Final = frozenset({"q", "limit", "unit", "type", "bbox", "lat", "lon", "lang"})
+UNFILTERED_NAMES: Final = frozenset({"q", "limit", "lang"})
+"""The parameters of a search asking for no filter."""
+NO_FILTERS: Final = SearchFilters()
+"""The filters of a search asking for none (immutable, shared)."""
 REVERSE_NAMES: Final = frozenset({"lon", "lat", "radius_m", "at", "lang"})
 SEARCH_TYPES: Final[dict[str, SearchType]] = {kind: kind for kind in get_args(SearchType)}
 LANGS: Final[dict[str, Lang]] = {lang: lang for lang in get_args(Lang)}
@@ -74,9 +78,21 @@ def query_values(query_string: bytes) -> Values:
     {'q': ['xóm Lác'], 'type': ['village', 'street'], 'lang': ['']}
     """
     values: Values = {}
-    for name, value in urllib.parse.parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        values.setdefault(name, []).append(value)
+    for part in query_string.decode("latin-1").split("&"):
+        if part:  # what urllib.parse.parse_qsl(..., keep_blank_values=True) reads, without its generality
+            name, _, value = part.partition("=")
+            values.setdefault(_unquoted(name), []).append(_unquoted(value))
     return values
+
+
+def _unquoted(text: str) -> str:
+    """A name or value of a query as :func:`urllib.parse.parse_qsl` decodes it ('+' a space, escapes UTF-8).
+
+    >>> _unquoted("x%C3%B3m+L%C3%A1c"), _unquoted("5"), _unquoted("%FF")
+    ('xóm Lác', '5', '\ufffd')
+    """
+    text = text.replace("+", " ")
+    return unquote_text(text)
 
 
 def single(values: Values, name: str) -> str | None:
@@ -155,6 +171,8 @@ def read_search(values: Values) -> SearchRequest:
     text = single(values, "q")
     if text is None or len(text) > MAX_QUERY_CHARS:
         raise NotPlainError("q")
+    if UNFILTERED_NAMES.issuperset(values):  # no filter asked (the usual): what SearchParams.asked makes
+        return SearchRequest(text, plain_limit(values), NO_FILTERS, plain_lang(values))
     near = Near(
         lon=plain_number(values, "lon", low=-180, high=180),
         lat=plain_number(values, "lat", low=-90, high=90),
@@ -202,6 +220,25 @@ def read_reverse(values: Values) -> ReverseRequest:
     return ReverseRequest(lon, lat, radius_m=radius, at=plain_day(values), lang=plain_lang(values))
 
 
+class PlainEndpoint(Generic[Asked]):
+    """The ASGI app of a plain route: the request its route read, answered by ``answer``.
+
+    An ASGI app rather than a ``request -> response`` function: Starlette would wrap a
+    function in a :class:`~starlette.requests.Request` and an exception handler of its own
+    for every request; an exception raised here reaches the app's same handlers through
+    its exception middleware instead.
+    """
+
+    def __init__(self, answer: Callable[[AppState, Asked], Awaitable[Response]]) -> None:
+        """Answer with ``answer``."""
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the answer of the request the route read into the scope."""
+        response = await self.answer(app_state_of(scope["app"]), scope[ASKED])
+        await response(scope, receive, send)
+
+
 class PlainRoute(Route, Generic[Asked]):
     """A GET route matching only the plain requests ``read`` reads; ``answer`` answers them.
 
@@ -216,11 +253,7 @@ class PlainRoute(Route, Generic[Asked]):
         answer: Callable[[AppState, Asked], Awaitable[Response]],
     ) -> None:
         """Route GET ``path``'s plain requests (read by ``read``) to ``answer``."""
-
-        async def endpoint(request: Request) -> Response:
-            return await answer(app_state_of(request.app), request.scope[ASKED])
-
-        super().__init__(path, endpoint, methods=["GET"], include_in_schema=False)
+        super().__init__(path, PlainEndpoint(answer), methods=["GET"], include_in_schema=False)
         self.read = read
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
