@@ -29,6 +29,7 @@ rate (274 against 261 answers/s); see BENCHMARKS.md, "HTTP load".
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 """Most bytes of a request line and all its header fields together."""
-LOOP: Final = "asyncio"
-"""uvicorn's event loop: asyncio's, which keeps accepting new connections under load."""
+ACCEPTS_PER_TURN: Final = 1
+"""Most connections a worker accepts each time its loop finds the listening socket ready."""
+LOOP: Final = "api.server:FairAcceptLoop"
+"""uvicorn's event loop: asyncio's (which keeps accepting new connections under load), fair in accepts."""
 PROTOCOL_ERROR: Final = (
     "not a valid HTTP/1.1 request: a malformed request line or header field, bytes that are not "
     f"ASCII, or a request line and header fields over {MAX_HEAD_BYTES} bytes"
@@ -73,6 +76,32 @@ class JsonErrorProtocol(H11Protocol):
         ):
             self.transport.write(self.conn.send(event) or b"")
         self.transport.close()
+
+
+class FairAcceptLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop that accepts :data:`ACCEPTS_PER_TURN` connection per turn, not 2,048.
+
+    The workers share one listening socket and all wake when it is ready. asyncio's own loop
+    then accepts up to the server's backlog (uvicorn: 2,048) connections in one go, so the
+    first worker awake takes every connection opened at once: with wrk's 10 connections on 2
+    workers, one worker got all 10 in some runs and the other stayed idle, half the rate
+    (/search at 695 answers a second against 1,162-1,332 in the runs around it, 2026-12-06).
+    Accepting one per turn lets the other workers, woken too, take their share; a worker busy
+    with a request accepts less, so new connections go where there is time for them.
+    """
+
+    def _accept_connection(
+        self,
+        protocol_factory: Any,
+        sock: Any,
+        sslcontext: Any = None,
+        server: Any = None,
+        backlog: int = 100,
+        *args: Any,
+    ) -> None:
+        """asyncio's accept, at most :data:`ACCEPTS_PER_TURN` at a time (the rest at later turns)."""
+        accept = super()._accept_connection  # type: ignore[misc]
+        accept(protocol_factory, sock, sslcontext, server, min(backlog, ACCEPTS_PER_TURN), *args)
 
 
 def server_options(settings: ServerSettings) -> dict[str, Any]:
