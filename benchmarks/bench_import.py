@@ -278,15 +278,28 @@ def floor_rounds(
     it decides and with ``--rebuild-indexes``; the same COPY with the indexes and keys
     dropped first and rebuilt after; the same COPY into a temporary table with no index,
     constraint or WAL, with and without a GiST index built after it (those of ``kinds``). Medians.
+    The kinds run in turn, in reverse order every other round (see :func:`turn_order`).
     """
     frame = prepared_rows(engine, path, "generated-bench-floor")
     work = floor_work(path, [str(c) for c in frame.columns], list(bulk.csv_batches(frame)))
     runs: dict[str, list[Timing]] = {k: [] for k in kinds}
     for round_number in range(1, rounds + 1):
-        for kind in kinds:
+        for kind in turn_order(kinds, round_number):
             runs[kind].append(rolled_back(engine, work[kind]))
         print(round_line(round_number, {kind: runs[kind][-1] for kind in kinds}), flush=True)
     return [_median(FLOOR_LABELS[k], len(frame), runs[k]) for k in FLOOR_LABELS if k in kinds]
+
+
+def turn_order(kinds: tuple[str, ...], round_number: int) -> tuple[str, ...]:
+    """The order of the runs in a round: as given in odd rounds, reversed in even ones.
+
+    Neither the floor nor the import always runs first (on a warmer cache, or in the same
+    minute of another tenant's load) or always after the other.
+
+    >>> turn_order(("floor", "import", "whole"), 1), turn_order(("floor", "import", "whole"), 2)
+    (('floor', 'import', 'whole'), ('whole', 'import', 'floor'))
+    """
+    return kinds if round_number % 2 else kinds[::-1]
 
 
 def round_line(round_number: int, timings: dict[str, Timing]) -> str:
