@@ -20,9 +20,9 @@ from addresses import bulk
 from addresses.datasets import DatasetSpec
 from addresses.schema import SRID
 from addresses.types import DEFAULT_STATUS
-from importers import load, locate
+from importers import arrowtext, load, locate
 from importers.mapping import as_int
-from importers.rawjson import raw_json
+from importers.rawjson import raw_json, raw_json_arrow
 from importers.units import CODE_WIDTH, gso_code
 from importers.validate import Validated
 
@@ -146,16 +146,18 @@ def source_rows(
     (kept as ``raw``). Needs no database.
     """
     rows = checked.rows
-    raw = raw_json(fields)
+    raw = pd.Series(pd.arrays.ArrowStringArray(raw_json_arrow(fields)), index=rows.index)
     geoms = written_geoms(checked.geoms, spec)
     communes = locate.commune_ids(placement.communes, checked.geoms)
-    base = pd.DataFrame(
-        {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": communes},
-        index=rows.index,
-    )
+    base = {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": _integers(communes)}
     copied = {name: rows[name] for name in spec.stored_fields if name != "source_id"}
     derived = _derived_columns(spec, rows, raw, source) | _code_columns(spec, geoms, placement)
-    return base.assign(**(copied | derived), geom=ewkb_hex(geoms))
+    return pd.DataFrame({**base, **(copied | derived), "geom": ewkb_hex(geoms)}, index=rows.index)
+
+
+def _integers(values: NDArray[np.object_]) -> pd.arrays.ArrowExtensionArray:
+    """Python integers and None as an Arrow int64 column (the same CSV text, no inference per batch)."""
+    return pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.int64(), from_pandas=True))
 
 
 def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, source: str) -> dict[str, Any]:
@@ -225,7 +227,8 @@ def _tags(raw: pd.Series) -> pd.Series:
 
 def _generated(raw: pd.Series, source: str) -> pd.Series:
     """Whether each row is generated data: its source is, or its original fields say so (Arrow's regex)."""
-    texts = pa.array(raw.to_numpy(), type=pa.large_string(), from_pandas=True)
+    stored = arrowtext.arrow_text(raw)
+    texts = pa.array(raw.to_numpy(), type=pa.large_string(), from_pandas=True) if stored is None else stored
     said = pc.fill_null(pc.match_substring_regex(texts, GENERATED_FIELD), False)
     return pd.Series(said.to_numpy(zero_copy_only=False) | (source == GENERATED_SOURCE), index=raw.index)
 
