@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import shapely
 
 from addresses import bulk, validation
 from addresses.datasets import get_dataset
-from importers import arrowtext, chunked, rawjson
+from importers import arrowtext, chunked, locate, rawjson
 from importers import validate as checks
 from importers.mapping import apply_mapping, default_mapping
 
@@ -154,7 +155,8 @@ def test_raw_json_in_arrow_is_the_raw_json_of_pandas(rows: int) -> None:
 
 def test_copy_input_is_the_same_bytes_from_arrow_and_object_columns() -> None:
     frame = _frame([c for c in HOSTILE if c is None or "\x00" not in c], rows=6000)
-    objects = _as_objects(frame).assign(commune_id=[None if i % 7 == 0 else i for i in range(6000)])
+    ids = pd.Series([None if i % 7 == 0 else i for i in range(6000)], dtype=object)
+    objects = _as_objects(frame).assign(commune_id=ids)
     communes = pa.array(objects["commune_id"], type=pa.int64(), from_pandas=True)
     arrow = frame.assign(
         commune_id=pd.arrays.ArrowExtensionArray(communes),
@@ -162,3 +164,28 @@ def test_copy_input_is_the_same_bytes_from_arrow_and_object_columns() -> None:
     )
     objects = objects.assign(raw=rawjson.raw_json(_as_objects(frame)))
     assert b"".join(bulk.csv_batches(arrow)) == b"".join(bulk.csv_batches(objects[list(arrow.columns)]))
+
+
+def test_commune_id_array_places_points_as_the_box_scan_did() -> None:
+    squares = np.array([shapely.box(0, 0, 2, 2), shapely.box(2, 0, 4, 2), shapely.box(0, 2, 2, 4)])
+    shapely.prepare(squares)
+    communes = locate.Communes(np.array([11, 12, 13]), squares, shapely.STRtree(squares))
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(-0.1, 4.1, size=(500, 2))
+    points = shapely.points(np.vstack([xy, [[2.0, 1.0], [1.0, 2.0], [3.0, 3.0], [9.0, 9.0]]]))
+    expected = []
+    for point in points:  # the last polygon containing the point, else the nearest within the margin
+        inside = [int(i) for i, s in zip(communes.ids, squares, strict=True) if s.contains(point)]
+        near = [int(communes.ids[np.argmin(shapely.distance(squares, point))])]
+        margin = shapely.distance(squares, point).min() <= locate.NEAREST_MARGIN_DEG
+        expected.append(inside[-1] if inside else (near[0] if margin else -1))
+    assert locate.commune_id_array(communes, points).tolist() == expected
+    assert locate.commune_ids(communes, points).tolist() == [None if e < 0 else e for e in expected]
+
+
+def test_code_bytes_are_the_codes() -> None:
+    points = shapely.points([[105.338, 20.817], [105.1, 20.9]])
+    assert locate.location_code_bytes(points).astype(str).tolist() == locate.location_codes(points).tolist()
+    serials = np.array([5, -1, 123456789])
+    codes = locate.registry_code_bytes(serials)
+    assert [c.decode() or None for c in codes.tolist()] == locate.registry_codes(serials).tolist()
