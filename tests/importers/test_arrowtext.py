@@ -103,6 +103,9 @@ def test_holds_any_reads_only_the_cells_of_a_slice() -> None:
     column = pa.array(["nul\x00", "clean", "also clean", "x\u202e"], type=pa.large_string())
     assert not arrowtext.holds_any(pa.chunked_array([column.slice(1, 2)]), "\x00\u202e")
     assert arrowtext.holds_any(pa.chunked_array([column.slice(2)]), "\u202e")
+    two = pa.chunked_array([column.slice(1, 1), column.slice(3)])
+    assert arrowtext.holds_any(two, "\u202e")
+    assert not arrowtext.holds_any(two, "\x00")
 
 
 def test_stripped_or_none_only_when_no_cell_changes() -> None:
