@@ -30,7 +30,7 @@ from addresses import changes
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from importers import arrowtext, prepare
-from importers.mapping import FieldMapping, apply_mapping
+from importers.mapping import FieldMapping, all_none, apply_mapping
 from importers.readers import FEATURE
 from importers.validate import (
     Rejection,
@@ -147,9 +147,16 @@ def _gaps_as_none(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _holds_nothing(values: pd.Series) -> bool:
-    """Whether every cell of a column is missing (for Arrow text, told by its null count)."""
+    """Whether every cell of a column is missing, not all as None objects already (mapping gives those).
+
+    For Arrow text, told by its null count.
+    """
     text = arrowtext.arrow_text(values)
-    return text.null_count == len(text) if text is not None else bool(values.isna().all())
+    if text is not None:
+        return bool(text.null_count == len(text))
+    if values.dtype == object and len(values) and all_none(values.to_numpy()):
+        return False  # already as wanted
+    return bool(values.isna().all())
 
 
 def strip_by_field(
