@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
@@ -176,7 +177,7 @@ def _arrow_first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.
     """
     texts = [arrowtext.arrow_text(frame[column]) for column in columns]
     present = [arrowtext.stripped_or_none(text) for text in texts if text is not None]
-    cleaned = [text for text in present if text is not None]
+    cleaned = [text.cast(pa.large_string()) for text in present if text is not None]  # one type to coalesce
     if not cleaned or len(cleaned) < len(columns):
         return None
     merged = pc.coalesce(*cleaned) if len(cleaned) > 1 else cleaned[0]
