@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 from addresses import changes
 from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
-from importers import prepare
-from importers.mapping import FieldMapping, apply_mapping
+from importers import arrowtext, prepare
+from importers.mapping import FieldMapping, all_none, apply_mapping
 from importers.readers import FEATURE
 from importers.validate import (
     Rejection,
@@ -40,6 +40,7 @@ from importers.validate import (
     duplicate_problems,
     duplicate_warnings,
     geometry_rejections,
+    holds_no_formatting,
     normalise_text,
     repair_geometries,
     required_problems,
@@ -141,8 +142,21 @@ def _gaps_as_none(rows: pd.DataFrame) -> pd.DataFrame:
     take for a float column.
     """
     nothing = np.full(len(rows), None, dtype=object)
-    empty = {str(name): pd.Series(nothing, index=rows.index) for name in rows if rows[name].isna().all()}
+    empty = {str(name): pd.Series(nothing, index=rows.index) for name in rows if _holds_nothing(rows[name])}
     return rows.assign(**empty) if empty else rows
+
+
+def _holds_nothing(values: pd.Series) -> bool:
+    """Whether every cell of a column is missing, not all as None objects already (mapping gives those).
+
+    For Arrow text, told by its null count.
+    """
+    text = arrowtext.arrow_text(values)
+    if text is not None:
+        return bool(text.null_count == len(text))
+    if values.dtype == object and len(values) and all_none(values.to_numpy()):
+        return False  # already as wanted
+    return bool(values.isna().all())
 
 
 def strip_by_field(
@@ -152,6 +166,8 @@ def strip_by_field(
     notes: dict[str, list[str]] = {}
     changed: dict[str, pd.Series] = {}
     for name in rows.columns:
+        if holds_no_formatting(rows[name]):
+            continue
         column, found = strip_formatting(rows[[name]], features)
         if found:
             notes[str(name)], changed[str(name)] = found, column[name]

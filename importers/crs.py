@@ -545,7 +545,13 @@ def _is_wgs84_lonlat(crs: CRS) -> bool:
     >>> _is_wgs84_lonlat(CRS("OGC:CRS84")), _is_wgs84_lonlat(CRS("EPSG:32648"))
     (True, False)
     """
-    return bool(crs.equals(CRS.from_epsg(4326), ignore_axis_order=True))
+    return bool(crs.equals(_wgs84(), ignore_axis_order=True))
+
+
+@lru_cache(maxsize=1)
+def _wgs84() -> CRS:
+    """EPSG:4326, built once (building it takes milliseconds, and every chunk of an import asks)."""
+    return CRS.from_epsg(4326)
 
 
 def _datum_name(crs: CRS) -> str:

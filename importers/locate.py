@@ -54,18 +54,31 @@ def as_points(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
 
 def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """The commune id of each geometry's representative point (None when none is near)."""
-    result = np.full(len(geoms), None, dtype=object)
+    ids = commune_id_array(communes, geoms)
+    result = np.full(len(ids), None, dtype=object)
+    found = ids >= 0
+    result[found] = ids[found]
+    return result
+
+
+def commune_id_array(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.int64]:
+    """The commune id of each geometry's representative point (-1 when none is near)."""
+    result = np.full(len(geoms), -1, dtype=np.int64)
     if len(communes.ids) == 0 or len(geoms) == 0:
         return result
     points = as_points(geoms)
     xs, ys = shapely.get_x(points), shapely.get_y(points)
-    # each (prepared) polygon tests the points inside its box: 46 vectorised look-ups, no point objects
+    by_x = np.argsort(xs, kind="stable")
+    sorted_xs = xs[by_x]
+    # each (prepared) polygon tests the points inside its box: 46 vectorised look-ups, no point objects;
+    # the points of its longitudes are a range of those sorted by longitude
     for commune, polygon, (west, south, east, north) in zip(
         communes.ids, communes.polygons, shapely.bounds(communes.polygons), strict=True
     ):
-        boxed = np.flatnonzero((xs >= west) & (xs <= east) & (ys >= south) & (ys <= north))
+        columns = by_x[np.searchsorted(sorted_xs, west, "left") : np.searchsorted(sorted_xs, east, "right")]
+        boxed = columns[(ys[columns] >= south) & (ys[columns] <= north)]
         result[boxed[shapely.contains_xy(polygon, xs[boxed], ys[boxed])]] = commune
-    rest = np.flatnonzero(result == None)  # noqa: E711 (elementwise comparison on an object array)
+    rest = np.flatnonzero(result < 0)
     if len(rest):
         near, nearest = communes.tree.query_nearest(
             points[rest], max_distance=NEAREST_MARGIN_DEG, all_matches=False
@@ -76,7 +89,13 @@ def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.ob
 
 def location_codes(points: NDArray[np.object_]) -> NDArray[np.str_]:
     """The 9-character location code of each point."""
-    codes: NDArray[np.str_] = encode_array(shapely.get_x(points), shapely.get_y(points)).astype(str)
+    codes: NDArray[np.str_] = location_code_bytes(points).astype(str)
+    return codes
+
+
+def location_code_bytes(points: NDArray[np.object_]) -> NDArray[np.bytes_]:
+    """:func:`location_codes` as ASCII bytes (``encode_array``)."""
+    codes: NDArray[np.bytes_] = encode_array(shapely.get_x(points), shapely.get_y(points))
     return codes
 
 
@@ -111,4 +130,13 @@ def registry_codes(serials: NDArray[np.int64]) -> NDArray[np.object_]:
     codes = np.full(len(serials), None, dtype=object)
     drawn = serials >= 0
     codes[drawn] = registry_codes_array(serials[drawn]).astype(str)
+    return codes
+
+
+def registry_code_bytes(serials: NDArray[np.int64]) -> NDArray[np.bytes_]:
+    """The registry code of each serial as ASCII bytes (empty where it is -1)."""
+    drawn = serials >= 0
+    made = registry_codes_array(serials[drawn])
+    codes = np.zeros(len(serials), dtype=made.dtype)
+    codes[drawn] = made
     return codes

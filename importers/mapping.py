@@ -13,10 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from addresses.datasets import DATASETS, DatasetSpec, get_dataset
 from addresses.errors import ImportValidationError
+from importers import arrowtext
 
 FEATURE_COLUMN = "feature"
 """The row number column every frame read gets (importers.readers.FEATURE), not a source column."""
@@ -56,7 +59,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
     if mapping.lenient:
         mapping = present_columns(mapping, frame)
     _check_columns_exist(frame, mapping, file_name)
-    out = pd.DataFrame(index=frame.index)
+    out: dict[str, object] = {}
     for name in mapping.spec.target_fields:
         if name in mapping.constants:
             out[name] = mapping.constants[name]
@@ -64,7 +67,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: FieldMapping, file_name: str) ->
             out[name] = _first_non_empty(frame, mapping.columns.get(name, ()))
     if mapping.category_columns:
         out["category"], out["kind"] = _category(frame, mapping.category_columns)
-    return out
+    return pd.DataFrame(out, index=frame.index)
 
 
 def only_field(mapping: FieldMapping, name: str) -> FieldMapping:
@@ -155,6 +158,9 @@ def clean_objects(values: pd.Series) -> NDArray[np.object_] | None:
 
 def _first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """The first non-empty value among ``columns``, row by row."""
+    in_arrow = _arrow_first_non_empty(frame, columns)
+    if in_arrow is not None:
+        return in_arrow
     result = np.full(len(frame), None, dtype=object)
     empty = np.ones(len(frame), dtype=bool)
     for column in columns:
@@ -162,6 +168,22 @@ def _first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series
         result[empty] = cleaned[empty]
         empty &= pd.isna(cleaned)
     return pd.Series(result, index=frame.index, dtype=object)
+
+
+def _arrow_first_non_empty(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | None:
+    """:func:`_first_non_empty` in Arrow, as ``str`` dtype: when every column is Arrow text needing no strip.
+
+    Else (or when no cell has a value) None: the cells are then cleaned in Python.
+    """
+    texts = [arrowtext.arrow_text(frame[column]) for column in columns]
+    present = [arrowtext.stripped_or_none(text) for text in texts if text is not None]
+    cleaned = [text.cast(pa.large_string()) for text in present if text is not None]  # one type to coalesce
+    if not cleaned or len(cleaned) < len(columns):
+        return None
+    merged = pc.coalesce(*cleaned) if len(cleaned) > 1 else cleaned[0]
+    if merged.null_count == len(merged):
+        return None
+    return pd.Series(arrowtext.as_text(merged), index=frame.index)
 
 
 def _cleaned_with_gaps(values: pd.Series) -> NDArray[np.object_]:

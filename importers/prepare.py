@@ -20,9 +20,9 @@ from addresses import bulk
 from addresses.datasets import DatasetSpec
 from addresses.schema import SRID
 from addresses.types import DEFAULT_STATUS
-from importers import load, locate
+from importers import arrowtext, load, locate
 from importers.mapping import as_int
-from importers.rawjson import raw_json
+from importers.rawjson import raw_json, raw_json_arrow
 from importers.units import CODE_WIDTH, gso_code
 from importers.validate import Validated
 
@@ -115,11 +115,6 @@ class Placement:
         """The placement of the rows at ``positions``."""
         return Placement(self.communes, self.registry_serials[positions])
 
-    @property
-    def registry_codes(self) -> NDArray[np.object_]:
-        """The registry code of each row (None for a stored one), made as its rows are built."""
-        return locate.registry_codes(self.registry_serials)
-
 
 def placement(conn: Connection, *, spec: DatasetSpec, is_new: NDArray[np.bool_]) -> Placement:
     """Read the communes and draw registry serials for new rows of a dataset that has codes."""
@@ -146,16 +141,23 @@ def source_rows(
     (kept as ``raw``). Needs no database.
     """
     rows = checked.rows
-    raw = raw_json(fields)
+    raw = pd.Series(pd.arrays.ArrowStringArray(raw_json_arrow(fields)), index=rows.index)
     geoms = written_geoms(checked.geoms, spec)
-    communes = locate.commune_ids(placement.communes, checked.geoms)
-    base = pd.DataFrame(
-        {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": communes},
-        index=rows.index,
-    )
+    communes = locate.commune_id_array(placement.communes, checked.geoms)
+    base = {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": _integers(communes)}
     copied = {name: rows[name] for name in spec.stored_fields if name != "source_id"}
     derived = _derived_columns(spec, rows, raw, source) | _code_columns(spec, geoms, placement)
-    return base.assign(**(copied | derived), geom=ewkb_hex(geoms))
+    return pd.DataFrame({**base, **(copied | derived), "geom": ewkb_hex(geoms)}, index=rows.index)
+
+
+def _integers(values: NDArray[np.int64]) -> pd.arrays.ArrowExtensionArray:
+    """Integers as an Arrow int64 column, missing where negative (the CSV text of the old objects)."""
+    return pd.arrays.ArrowExtensionArray(pa.array(values, mask=values < 0))
+
+
+def _ascii(codes: NDArray[np.bytes_], missing: NDArray[np.bool_] | None = None) -> pd.arrays.ArrowStringArray:
+    """ASCII codes as a text column, missing where ``missing`` (no Python string per code)."""
+    return arrowtext.as_text(pa.array(codes, type=pa.binary(), mask=missing).cast(pa.large_string()))
 
 
 def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, source: str) -> dict[str, Any]:
@@ -180,9 +182,10 @@ def _code_columns(spec: DatasetSpec, geoms: NDArray[np.object_], placement: Plac
     columns = spec.table.c
     codes: dict[str, Any] = {}
     if "location_code" in columns:
-        codes["location_code"] = locate.location_codes(geoms)
+        codes["location_code"] = _ascii(locate.location_code_bytes(geoms))
     if "registry_code" in columns:
-        codes["registry_code"] = placement.registry_codes
+        serials = placement.registry_serials
+        codes["registry_code"] = _ascii(locate.registry_code_bytes(serials), missing=serials < 0)
     return codes
 
 
@@ -225,7 +228,8 @@ def _tags(raw: pd.Series) -> pd.Series:
 
 def _generated(raw: pd.Series, source: str) -> pd.Series:
     """Whether each row is generated data: its source is, or its original fields say so (Arrow's regex)."""
-    texts = pa.array(raw.to_numpy(), type=pa.large_string(), from_pandas=True)
+    stored = arrowtext.arrow_text(raw)
+    texts = pa.array(raw.to_numpy(), type=pa.large_string(), from_pandas=True) if stored is None else stored
     said = pc.fill_null(pc.match_substring_regex(texts, GENERATED_FIELD), False)
     return pd.Series(said.to_numpy(zero_copy_only=False) | (source == GENERATED_SOURCE), index=raw.index)
 

@@ -16,9 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from importers import arrowtext
+
 SMALL_FRAME = 5000
 """Below this many rows pandas alone is faster than encoding distinct values."""
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+_ESCAPED = '"\\' + "".join(map(chr, range(0x20)))
+"""The characters ``_NEEDS_ESCAPE`` matches."""
 
 
 def raw_json(frame: pd.DataFrame, *, small: int = SMALL_FRAME) -> pd.Series:
@@ -30,10 +34,22 @@ def raw_json(frame: pd.DataFrame, *, small: int = SMALL_FRAME) -> pd.Series:
         return pd.Series([], index=frame.index, dtype=object)
     if len(frame) < small:
         return pd.Series(_pandas_lines(frame).rstrip("\n").split("\n"), index=frame.index, dtype=object)
+    return pd.Series(_joined(frame).to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
+
+
+def raw_json_arrow(frame: pd.DataFrame, *, small: int = SMALL_FRAME) -> pa.Array:
+    """:func:`raw_json` as an Arrow ``large_string`` array (from ``small`` rows on, no Python str per row)."""
+    if len(frame) < small:
+        return pa.array(raw_json(frame, small=small).tolist(), type=pa.large_string())
+    return _joined(frame)
+
+
+def _joined(frame: pd.DataFrame) -> pa.Array:
+    """Each row's JSON object, joined in Arrow from the encoded cells of each column."""
     parts = [_encoded(frame.iloc[:, position], key) for position, key in enumerate(_keys(frame))]
     body = pc.binary_join_element_wise(*parts, _text(","))
-    rows = pc.binary_join_element_wise(_text("{"), body, _text("}"), _text(""))
-    return pd.Series(rows.to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
+    rows: pa.Array = pc.binary_join_element_wise(_text("{"), body, _text("}"), _text(""))
+    return rows
 
 
 def _text(value: str) -> pa.Scalar:
@@ -52,7 +68,7 @@ def _encoded(values: pd.Series, key: str) -> pa.Array:
     """One column's cells as ``"key":value`` texts, each distinct value encoded once where exact."""
     if _is_text(values):
         try:
-            return _text_column(pa.array(values.to_numpy(), from_pandas=True, type=pa.large_string()), key)
+            return _text_column(_large_text(values), key)
         except (pa.ArrowException, orjson.JSONEncodeError):
             return _as_text(key, _pandas_values(values))
     codes = _distinct_codes(values)
@@ -65,6 +81,15 @@ def _encoded(values: pd.Series, key: str) -> pa.Array:
     return table.take(np.where(present, codes, len(first)))
 
 
+def _large_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow ``large_string`` array (the stored one when pandas keeps it in Arrow)."""
+    stored = arrowtext.arrow_text(values)
+    if stored is not None:
+        combined: pa.Array = stored.combine_chunks().cast(pa.large_string())
+        return combined
+    return pa.array(values.to_numpy(), from_pandas=True, type=pa.large_string())
+
+
 def _as_text(key: str, texts: list[str]) -> pa.Array:
     """``"key":`` and each value text as an Arrow string array."""
     return pa.array([key + text for text in texts], type=pa.large_string())
@@ -72,11 +97,12 @@ def _as_text(key: str, texts: list[str]) -> pa.Array:
 
 def _text_column(text: pa.Array, key: str) -> pa.Array:
     """Text cells quoted as they are, unless they hold a quote, backslash or control character (orjson)."""
-    special = pc.fill_null(pc.match_substring_regex(text, _NEEDS_ESCAPE), False)
     quoted = pc.binary_join_element_wise(_text(key + '"'), text, _text('"'), _text(""))
-    if pc.any(special).as_py():
+    if arrowtext.holds_any(pa.chunked_array([text]), _ESCAPED):  # else no cell needs the regex
+        special = pc.fill_null(pc.match_substring_regex(text, _NEEDS_ESCAPE), False)
         escaped = [key + orjson.dumps(cell).decode() for cell in text.filter(special).to_pylist()]
-        quoted = pc.replace_with_mask(quoted, special, pa.array(escaped, type=pa.large_string()))
+        if escaped:
+            quoted = pc.replace_with_mask(quoted, special, pa.array(escaped, type=pa.large_string()))
     return pc.fill_null(quoted, _text(key + "null"))
 
 

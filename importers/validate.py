@@ -19,6 +19,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from numpy.typing import NDArray
 
@@ -26,6 +28,7 @@ from addresses import validation
 from addresses.datasets import DatasetSpec
 from addresses.text import canonical_text
 from addresses.types import STATUSES
+from importers import arrowtext
 from importers.mapping import all_none, is_text
 
 
@@ -68,6 +71,9 @@ def canonical_column(values: pd.Series) -> pd.Series:
 
     ASCII text is already canonical (NFC and the tone rule only touch non-ASCII letters).
     """
+    text = arrowtext.arrow_text(values)
+    if text is not None and text.null_count < len(text):
+        return pd.Series(arrowtext.as_text(_canonical_arrow(text)), index=values.index, name=values.name)
     if is_text(values) and values.notna().any() and _plain_gaps(values):
         return pd.Series(_canonical_cells(values), index=values.index, dtype="str", name=values.name)
     if len(values) and values.dtype == object and all_none(values.to_numpy()):
@@ -95,6 +101,21 @@ def _canonical_cells(values: pd.Series) -> NDArray[np.object_]:
         canonical = np.array([canonical_text(text) for text in uniques.tolist()], dtype=object)
         cells[present] = canonical[codes]
     return cells
+
+
+def _canonical_arrow(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Arrow text, its non-ASCII cells in canonical form (each distinct one canonicalised once, in Python)."""
+    wide = pc.invert(pc.fill_null(pc.string_is_ascii(text), True))
+    if not pc.any(wide).as_py():
+        return text
+    uniques = pc.unique(pc.filter(text, wide))
+    originals: list[str] = uniques.to_pylist()
+    canonical = [canonical_text(value) for value in originals]
+    if canonical == originals:
+        return text
+    replaced = pc.take(pa.array(canonical, type=text.type), pc.index_in(text, value_set=uniques))
+    changed: pa.ChunkedArray = pc.if_else(wide, replaced, text)
+    return changed
 
 
 def repair_geometries(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], int]:
@@ -220,6 +241,8 @@ def strip_formatting(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[p
     notes: list[str] = []
     stripped = {}
     for name in rows.columns:
+        if _none_in_arrow(rows[name], _FORMATTING_CHARACTERS):
+            continue
         texts, present = _texts(rows[name])
         if texts is None:
             continue
@@ -238,14 +261,27 @@ def strip_formatting(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[p
     return (rows.assign(**stripped) if stripped else rows), notes
 
 
+def holds_no_formatting(values: pd.Series) -> bool:
+    """Whether :func:`strip_formatting` surely finds nothing in ``values`` (Arrow text without any, no value).
+
+    Known without a Python string per cell: the caller skips the column.
+    """
+    if values.dtype == object:
+        return all_none(values.to_numpy())
+    return _none_in_arrow(values, _FORMATTING_CHARACTERS)
+
+
 def text_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> list[Rejection]:
     """Text with a control character or longer than its field allows (addresses.validation)."""
     found: list[Rejection] = []
     for name in rows.columns:
+        limit = validation.max_length(str(name))
+        if _none_in_arrow(rows[name], _CONTROL_CHARACTERS, longer_than=limit):
+            continue
         texts, present = _texts(rows[name])
         if texts is None:
             continue
-        suspect = _lengths(texts) > validation.max_length(str(name))
+        suspect = _lengths(texts) > limit
         if any_match(_CONTROL, texts):
             suspect |= texts.str.contains(validation.CONTROL_PATTERN, regex=True).to_numpy(dtype=bool)
         positions = np.flatnonzero(present)[suspect]
@@ -261,6 +297,23 @@ _UNSTORABLE = "[\x00\ud800-\udfff]"
 _UNSTORABLE_RE: Final = re.compile(_UNSTORABLE)
 _FORMATTING: Final = re.compile(validation.FORMATTING_PATTERN)
 _CONTROL: Final = re.compile(validation.CONTROL_PATTERN)
+_FORMATTING_CHARACTERS: Final = validation.BIDI_CONTROLS + validation.INVISIBLE
+"""The characters ``validation.FORMATTING_PATTERN`` matches."""
+_CONTROL_CHARACTERS: Final = "".join(
+    map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+)
+"""The characters ``validation.CONTROL_PATTERN`` matches, but the surrogates Arrow's UTF-8 cannot hold."""
+
+
+def _none_in_arrow(values: pd.Series, characters: str, *, longer_than: int | None = None) -> bool:
+    """Whether ``values`` are Arrow text, no cell holding one of ``characters`` nor over ``longer_than`` long.
+
+    Then a check has nothing to find in the column, known without a Python string per cell.
+    """
+    text = arrowtext.arrow_text(values)
+    if text is None or arrowtext.holds_any(text, characters):
+        return False
+    return longer_than is None or not arrowtext.any_longer(text, longer_than)
 
 
 def any_match(pattern: re.Pattern[str], texts: pd.Series) -> bool:
@@ -293,6 +346,8 @@ def unstorable_problems(fields: pd.DataFrame, features: NDArray[np.int64]) -> li
     """Original fields (kept as ``raw``) holding a NUL byte or an unpaired surrogate."""
     found: list[Rejection] = []
     for name in fields.columns:
+        if _none_in_arrow(fields[name], "\x00"):
+            continue
         texts, present = _texts(fields[name])
         if texts is None:
             continue
