@@ -31,7 +31,7 @@ _FIRST: Final = np.ones(1, dtype=np.bool_)
 """The first value of a sorted array starts a run (:func:`_changes`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hits:
     """The postings one query reaches, one row per (query token, vocabulary token, posting), in loop order."""
 
@@ -50,7 +50,7 @@ class Hits:
     """Whether every quality is a number >= 0 (a reading's value then grows with its quality)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Covers:
     """Per name variant (packed key ``owner << 8 | variant``) reached: name share and query weight hit."""
 
@@ -300,7 +300,8 @@ def _before(tokens: list[str], qualities: list[float]) -> list[float]:
     for token, quality in zip(tokens, qualities, strict=True):
         known = best.get(token, 0.0)
         before.append(known)
-        best[token] = max(known, quality)
+        if quality > known:
+            best[token] = quality
     return before
 
 
