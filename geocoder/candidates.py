@@ -13,8 +13,8 @@ the same float, to the last bit, so the same entries are chosen in the same orde
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -27,8 +27,11 @@ Ints = npt.NDArray[np.int64]
 VARIANT_BITS: Final = 8
 """Bits of a name variant (or of a token position) in a packed key."""
 
+_FIRST: Final = np.ones(1, dtype=np.bool_)
+"""The first value of a sorted array starts a run (:func:`_changes`)."""
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Hits:
     """The postings one query reaches, one row per (query token, vocabulary token, posting), in loop order."""
 
@@ -38,11 +41,16 @@ class Hits:
     """The query position of each row."""
     qualities: Floats
     """The quality of the expansion that reached each row."""
-    weights: Floats
-    """The query weight of its position."""
+    weighted: Floats
+    """The query weight of its position times that quality."""
+    before: Floats | None
+    """Per row, the best quality its token was reached with before (0 for the first reading);
+    None when no token is reached twice."""
+    monotone: bool
+    """Whether every quality is a number >= 0 (a reading's value then grows with its quality)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Covers:
     """Per name variant (packed key ``owner << 8 | variant``) reached: name share and query weight hit."""
 
@@ -81,6 +89,12 @@ class CandidateArrays:
     """The highest ``type_level`` of an entry (0 without entries)."""
     slot: Ints
     """Per posting: its name token, ``(owner << 8 | variant) << 8 | position`` (one token of one variant)."""
+    key: Ints
+    """Per posting: its name variant, ``owner << 8 | variant`` (``slot >> 8``)."""
+    distinct: bool
+    """Whether no name token is posted twice and every share is a number >= 0 (see :meth:`covers`)."""
+    weighed: dict[tuple[int, float], Floats] = field(default_factory=dict, compare=False)
+    """The link weights of a context times a level weight, kept once asked (:meth:`named`)."""
 
     @classmethod
     def build(
@@ -108,84 +122,123 @@ class CandidateArrays:
         variant = np.asarray(columns[1], dtype=np.int64)
         index = np.asarray(columns[2], dtype=np.int64)
         type_level = np.asarray([entry.type_level for entry in entries], dtype=np.int64)
+        share = np.asarray(columns[3], dtype=np.float64)
+        key = owner << VARIANT_BITS | variant
+        slot = key << VARIANT_BITS | index
+        distinct = len(np.unique(slot)) == len(slot) and bool(np.all(share >= 0))
         return cls(
             spans=spans,
             owner=owner,
             variant=variant,
             index=index,
-            share=np.asarray(columns[3], dtype=np.float64),
+            share=share,
             type_level=type_level,
             priority=np.asarray([entry.priority for entry in entries], dtype=np.float64),
             context_entries=_context_entries(entries, context_count),
             name_class=_name_classes(entries),
             entry_contexts=tuple(frozenset(link.context for link in entry.contexts) for entry in entries),
             top_level=int(type_level.max(initial=0)),
-            slot=(owner << VARIANT_BITS | variant) << VARIANT_BITS | index,
+            slot=slot,
+            key=key,
+            distinct=distinct,
         )
 
     def hits(self, expansions: Sequence[dict[str, float]], weights: Sequence[float]) -> Hits:
         """The postings reached by each query position's expansions, in the order of a loop over them."""
-        starts: list[int] = []
+        shifts: list[int] = []
         sizes: list[int] = []
         positions: list[int] = []
         qualities: list[float] = []
-        position_weights: list[float] = []
+        weighted: list[float] = []
+        tokens: list[str] = []
+        monotone = True
+        total = 0
         spans = self.spans
         for position, expansion in enumerate(expansions):
             weight = weights[position]
             for token, quality in expansion.items():
                 span = spans.get(token)
                 if span is not None:
-                    starts.append(span[0])
-                    sizes.append(span[1] - span[0])
+                    size = span[1] - span[0]
+                    shifts.append(span[0] - total)
+                    sizes.append(size)
+                    total += size
                     positions.append(position)
                     qualities.append(quality)
-                    position_weights.append(weight)
-        if not starts:
+                    weighted.append(weight * quality)
+                    tokens.append(token)
+                    monotone = monotone and quality >= 0.0
+        if not total:
             empty = np.zeros(0, dtype=np.float64)
-            return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty)
+            none = np.zeros(0, dtype=np.int64)
+            return Hits(none, none, empty, empty, None, monotone)
         counts = np.asarray(sizes, dtype=np.int64)
+        rows = np.asarray(shifts, dtype=np.int64).repeat(counts) + np.arange(total, dtype=np.int64)
+        before = None
+        if len(set(tokens)) < len(tokens):
+            before = np.asarray(_before(tokens, qualities), dtype=np.float64).repeat(counts)
         return Hits(
-            _ranges(np.asarray(starts, dtype=np.int64), counts),
-            np.repeat(np.asarray(positions, dtype=np.int64), counts),
-            np.repeat(np.asarray(qualities, dtype=np.float64), counts),
-            np.repeat(np.asarray(position_weights, dtype=np.float64), counts),
+            rows,
+            np.asarray(positions, dtype=np.int64).repeat(counts),
+            np.asarray(qualities, dtype=np.float64).repeat(counts),
+            np.asarray(weighted, dtype=np.float64).repeat(counts),
+            before,
+            monotone,
         )
 
     def covers(self, hits: Hits) -> Covers:
         """Per name variant: the idf share of its tokens hit (each at its best reading) and the query weight.
 
         A token of a name read several times (a repeated query word, two typo readings)
-        counts once, at its best quality, exactly as a loop keeping the best gain would sum it.
+        counts once, at its best quality, exactly as a loop keeping the best gain would sum it:
+        a name token is posted once, under its one vocabulary token, so it is read again only
+        when that vocabulary token is, and a reading's value (share x quality) grows with the
+        quality, so the best reading before is the one of the best quality before
+        (:attr:`Hits.before`). Without those guarantees the readings are compared slot by slot.
         """
-        slots = self.slot[hits.rows]
-        order = np.argsort(slots, kind="stable")
-        ordered = slots[order]
-        gains = _gains(order, ordered, self.share[hits.rows] * hits.qualities)
-        keys = ordered >> VARIANT_BITS  # sorted too: a key is the high bits of its slots
-        changes = _changes(keys)
-        inverse = np.empty(len(keys), dtype=np.int64)
-        inverse[order] = np.cumsum(changes) - 1
-        unique = keys[changes]
-        names: Floats = np.bincount(inverse, weights=gains, minlength=len(unique)).astype(
-            np.float64, copy=False
-        )
-        weighted = hits.weights * hits.qualities
-        query: Floats = np.bincount(inverse, weights=weighted, minlength=len(unique)).astype(
-            np.float64, copy=False
-        )
+        rows = hits.rows
+        share = self.share[rows]
+        values = share * hits.qualities
+        if not (self.distinct and hits.monotone):
+            slots = self.slot[rows]
+            order = np.argsort(slots, kind="stable")
+            gains = _gains(order, slots[order], values)
+            ordered = slots[order] >> VARIANT_BITS
+        else:
+            if hits.before is None:
+                gains = values
+            else:
+                gain = values - share * hits.before
+                gains = np.where(gain > 0, gain, 0.0)
+            keys = self.key[rows]
+            order = keys.argsort()
+            ordered = keys[order]
+        changes = _changes(ordered)
+        inverse = np.empty(len(ordered), dtype=np.int64)
+        inverse[order] = changes.cumsum() - 1
+        unique = ordered[changes]
+        names = cast(Floats, np.bincount(inverse, weights=gains, minlength=len(unique)))
+        query = cast(Floats, np.bincount(inverse, weights=hits.weighted, minlength=len(unique)))
         return Covers(unique, names, query)
 
     def named(self, levels: dict[int, float], owners: Ints) -> Floats:
         """For each owner, the best (link weight x context level weight) over the contexts in ``levels``."""
         best = np.zeros(len(self.type_level), dtype=np.float64)
         if levels:
-            found = [self.context_entries[context] for context in levels]
-            linked = np.concatenate([entries for entries, _weights in found])
-            weighed = np.concatenate(
-                [weights * level for (_entries, weights), level in zip(found, levels.values(), strict=True)]
-            )
-            np.maximum.at(best, linked, weighed)
+            linked: list[Ints] = []
+            weighed: list[Floats] = []
+            known = self.weighed
+            for context, level in levels.items():
+                entries, weights = self.context_entries[context]
+                linked.append(entries)
+                found = known.get((context, level))
+                if found is None:
+                    found = known[(context, level)] = weights * level
+                weighed.append(found)
+            if len(linked) == 1:
+                np.maximum.at(best, linked[0], weighed[0])
+            else:
+                np.maximum.at(best, np.concatenate(linked), np.concatenate(weighed))
         return best[owners]
 
     def mask(self, owners: Ints) -> npt.NDArray[np.bool_]:
@@ -205,32 +258,16 @@ class CandidateArrays:
 
     def seeds(self, hits: Hits, chosen: Iterable[int]) -> dict[int, list[tuple[int, int, int]]]:
         """(variant, token position in the name, query position) of each chosen owner's postings, in order."""
-        wanted = np.fromiter(chosen, dtype=np.int64)
-        owners = self.owner[hits.rows]
-        keep = self.mask(wanted)[owners]
-        rows = hits.rows[keep]
-        found: dict[int, list[tuple[int, int, int]]] = {int(owner): [] for owner in wanted}
-        columns = zip(
-            owners[keep].tolist(),
-            self.variant[rows].tolist(),
-            self.index[rows].tolist(),
-            hits.positions[keep].tolist(),
-            strict=True,
-        )
-        for owner, variant, index, position in columns:
-            found[owner].append((variant, index, position))
+        wanted = list(chosen)
+        found: dict[int, list[tuple[int, int, int]]] = {owner: [] for owner in wanted}
+        rows = hits.rows
+        keep = self.mask(np.asarray(wanted, dtype=np.int64))[self.owner[rows]]
+        slots: list[int] = self.slot[rows[keep]].tolist()
+        positions: list[int] = hits.positions[keep].tolist()
+        low = (1 << VARIANT_BITS) - 1
+        for slot, position in zip(slots, positions, strict=True):
+            found[slot >> 2 * VARIANT_BITS].append((slot >> VARIANT_BITS & low, slot & low, position))
         return found
-
-
-def _ranges(starts: Ints, sizes: Ints) -> Ints:
-    """The rows ``start, start + 1, ..., start + size - 1`` of each (start, size), one after another.
-
-    >>> _ranges(np.array([5, 0, 9]), np.array([2, 3, 1])).tolist()
-    [5, 6, 0, 1, 2, 9]
-    """
-    ends = np.cumsum(sizes)
-    rows: Ints = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
-    return rows
 
 
 def _changes(ordered: Ints) -> npt.NDArray[np.bool_]:
@@ -239,10 +276,7 @@ def _changes(ordered: Ints) -> npt.NDArray[np.bool_]:
     >>> _changes(np.array([3, 3, 5, 7, 7, 7])).tolist()
     [True, False, True, True, False, False]
     """
-    changes = np.empty(len(ordered), dtype=np.bool_)
-    changes[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
-    return changes
+    return np.concatenate((_FIRST[: len(ordered)], ordered[1:] != ordered[:-1]))
 
 
 def _firsts(ordered: Ints) -> Ints:
@@ -251,7 +285,24 @@ def _firsts(ordered: Ints) -> Ints:
     >>> _firsts(np.array([3, 3, 5, 7, 7, 7])).tolist()
     [0, 2, 3]
     """
-    return np.flatnonzero(_changes(ordered))
+    found: Ints = _changes(ordered).nonzero()[0]
+    return found
+
+
+def _before(tokens: list[str], qualities: list[float]) -> list[float]:
+    """Per reading of a token, the best quality it was read with before (0 for its first reading).
+
+    >>> _before(["lac", "mai", "lac", "lac"], [0.5, 1.0, 0.75, 0.5])
+    [0.0, 0.0, 0.5, 0.75]
+    """
+    best: dict[str, float] = {}
+    before: list[float] = []
+    for token, quality in zip(tokens, qualities, strict=True):
+        known = best.get(token, 0.0)
+        before.append(known)
+        if quality > known:
+            best[token] = quality
+    return before
 
 
 def _gains(order: Ints, ordered: Ints, values: Floats) -> Floats:

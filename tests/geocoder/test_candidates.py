@@ -9,6 +9,7 @@ same entries in the same order with the same seeds.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -149,6 +150,32 @@ def test_candidates_match_the_posting_loop(state: IndexState, prefix: bool) -> N
             assert fast(matcher, villages) == reference(matcher, villages), typed
         compared += bool(chosen)
     assert compared > len(texts) * 0.9
+
+
+@pytest.mark.parametrize("prefix", [False, True], ids=["search", "autocomplete"])
+def test_covers_without_the_slot_sort_equal_the_sorted_covers(state: IndexState, prefix: bool) -> None:
+    """The covers summed without sorting slots are the slot-sorted covers, to the bit, repeated words too.
+
+    The index posts every name token once (``distinct``), so the shortcut applies; turned
+    off, every query takes the slot-by-slot comparison of readings.
+    """
+    arrays = state.candidate_arrays
+    assert arrays.distinct
+    sorted_arrays = dataclasses.replace(arrays, distinct=False)
+    repeated = 0
+    for text in dev_texts():
+        typed = text[: max(3, len(text) - 2)] if prefix else text
+        query = read_query(typed, words=state.vocab.words)
+        if not query.folded:
+            continue
+        matcher = Matcher(state, query, prefix=prefix)
+        hits = arrays.hits(matcher.expansions, query.weights)
+        fast, slow = arrays.covers(hits), sorted_arrays.covers(hits)
+        assert fast.keys.tolist() == slow.keys.tolist(), typed
+        assert fast.names.tolist() == slow.names.tolist(), typed
+        assert fast.hits.tolist() == slow.hits.tolist(), typed
+        repeated += hits.before is not None
+    assert repeated > 10
 
 
 def gains_loop(slots: list[int], values: list[float]) -> list[float]:
