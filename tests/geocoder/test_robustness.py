@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import doctest
 import io
+import math
 import unicodedata
 
 import pytest
@@ -30,7 +31,7 @@ from geocoder.index import GeocoderIndex
 from geocoder.normalize import normalize
 from geocoder.parse import parse
 from geocoder.query import FILLER_WEIGHT, read_query
-from geocoder.search import search
+from geocoder.search import UNSURE_CEILING, search
 from geocoder.vocab import TYPO_1, Vocabulary
 from tests.geocoder.answers import top, ward
 
@@ -66,6 +67,7 @@ THU_PHONG = "05089"  # the 2025 xã Cao Phong holds the old xã Thu Phong
 TAY_PHONG = "05116"
 MAI_CHAU = "05200"
 TU_SON = "05014"  # the 2025 ward holding the old xã Tú Sơn (Kim Bôi)
+NAT_SON = "04990"  # holds the village Tu Sơn (Kim Bôi)
 AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
 CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
 
@@ -479,3 +481,85 @@ def test_a_village_after_a_village_is_the_commune_english_pages_call_so(
     assert normalize("Chieng Chau village") == "chieng chau village"
     result = top(index, query)
     assert ward(result) == code
+
+
+# --- rules found by the third round of writings (issue 10): marks, namesakes, people, two places ----------
+
+
+def test_a_name_between_a_place_and_its_district_is_its_commune(index: GeocoderIndex) -> None:
+    """ "Thung Dao (Tu Son - Kim Boi)": after the place, "Tu Son" is the commune Tú Sơn holding it, not the
+    village Tu Sơn of Nật Sơn elsewhere in Kim Bôi with its commune left out; labelled a village, or
+    alone before its district, the village may be meant."""
+    for query in (
+        "Thung Dao (Tu Son - Kim Boi)",
+        "Thung Dao, Tu Son, Kim Boi",
+        "Thung Dao (Tú Sơn - Kim Bôi)",
+    ):
+        assert ward(top(index, query)) == TU_SON
+    assert ward(top(index, "xóm Tu Sơn, Kim Bôi")) == NAT_SON
+    assert ward(top(index, "Tu Son hamlet, Kim Boi district")) == NAT_SON
+    alone = search(index, "Tu Son - Kim Boi", limit=2)
+    assert {ward(result) for result in alone} == {TU_SON, NAT_SON}
+    assert alone[0].score <= UNSURE_CEILING  # text without marks cannot tell "Tu" from "Tú"
+
+
+def _namesake_communes(index: GeocoderIndex) -> dict[str, list[tuple[str, str, str]]]:
+    """Communes (2025 and older) whose names fold alike, by folded name: (name, district, 2025 code)."""
+    state = index.state
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for entry in state.entries:
+        if entry.kind not in {"commune", "old_commune"} or entry.current_unit is None:
+            continue
+        bare = entry.name.split(" ", 1)[1] if entry.name.startswith("Xã ") else None
+        if bare is None:
+            continue
+        for link in entry.contexts:
+            context = state.contexts[link.context]
+            if context.level == 2 and context.names[0].folded != (
+                "hoa",
+                "binh",
+            ):  # the city is also the province
+                district = " ".join(context.names[0].accented).title()
+                found.setdefault(variants.strip_marks(bare).lower(), []).append(
+                    (bare, district, entry.current_unit.code)
+                )
+    return {name: units for name, units in found.items() if len({code for *_, code in units}) > 1}
+
+
+def test_communes_whose_names_fold_alike_are_told_apart_by_their_district(index: GeocoderIndex) -> None:
+    """Every pair of communes whose names are one without marks (An Nghĩa / Ân Nghĩa, Thanh Sơn / Thành
+    Sơn, Vân Sơn / Văn Sơn, Hợp Thanh / Hợp Thành, or one name in two districts: Cao Sơn, Bắc Sơn...),
+    written without marks with the district: the commune of that district."""
+    namesakes = _namesake_communes(index)
+    assert {"an nghia", "thanh son", "van son", "hop thanh", "cao son"} <= set(namesakes)
+    for units in namesakes.values():
+        for bare, district, code in units:
+            for query in (f"xa {bare}, huyen {district}", f"{bare} commune, {district} district"):
+                text = variants.strip_marks(query)
+                assert ward(top(index, text)) == code, text
+
+
+@pytest.mark.parametrize(
+    ("query", "other"), [("xa An Nghia", "Ân Nghĩa"), ("Thanh Son commune", "Thành Sơn")]
+)
+def test_without_marks_or_district_such_communes_are_alternatives_that_say_so(
+    index: GeocoderIndex, query: str, other: str
+) -> None:
+    """Text typed without any mark tells no name apart by its marks: "An" (a name written without marks)
+    reads no better than "Ân". The first answer is not sure, and its note names the other."""
+    first, second = search(index, query, limit=2)
+    assert ward(first) != ward(second)
+    assert first.score <= UNSURE_CEILING
+    assert first.note is not None
+    assert other in first.note
+
+
+def test_among_names_tied_without_marks_the_one_written_as_typed_comes_first(index: GeocoderIndex) -> None:
+    """ "Ban Suoi Bon": the villages Bản Suối Bon and Bản Suối Bôn tie (the note says so); the one written
+    as typed, "Bon", comes first. With marks, "Bôn" is the other."""
+    first, second = search(index, "Ban Suoi Bon", limit=2)
+    assert (first.name, second.name) == ("Bản Suối Bon", "Bản Suối Bôn")
+    assert math.isclose(first.score, second.score)
+    assert first.note is not None
+    assert "Bản Suối Bôn" in first.note
+    assert top(index, "Bản Suối Bôn").name == "Bản Suối Bôn"
