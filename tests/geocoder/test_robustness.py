@@ -68,6 +68,10 @@ TAY_PHONG = "05116"
 MAI_CHAU = "05200"
 TU_SON = "05014"  # the 2025 ward holding the old xã Tú Sơn (Kim Bôi)
 NAT_SON = "04990"  # holds the village Tu Sơn (Kim Bôi)
+YEN_PHU = "05305"
+TAN_HOA = "04792"
+LAC_SON_DISTRICT = "05305"  # the 2025 unit at the point of the old huyện Lạc Sơn
+DA_BAC_DISTRICT = "04891"  # the same for huyện Đà Bắc
 AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
 CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
 
@@ -563,3 +567,53 @@ def test_among_names_tied_without_marks_the_one_written_as_typed_comes_first(ind
     assert first.note is not None
     assert "Bản Suối Bôn" in first.note
     assert top(index, "Bản Suối Bôn").name == "Bản Suối Bôn"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Em Quách Văn Sơn (Trạm Y tế Yên Phú)",
+        "gia đình ông Bùi Văn Hòa ở Trạm Y tế Yên Phú",
+        "Bà Đinh Thị Bình, Trạm Y tế Yên Phú, cho biết",
+    ],
+)
+def test_a_persons_name_in_news_text_names_no_place(index: GeocoderIndex, sentence: str) -> None:
+    """A title and a name of a known surname ("Em Quách Văn Sơn"), or a surname and Văn/Thị, is a person:
+    "Văn" is no village "Làng Van", "Sơn" and "Bình" no commune."""
+    assert normalize(sentence).split()[:2] != ["em", "quách"]
+    assert "văn" not in normalize(sentence).split()
+    result = top(index, sentence)
+    assert ward(result) == YEN_PHU
+    assert normalize("Xa Van Mai, Mai Chau") == "xa van mai mai chau"  # no marks: xã Vân Mai, no person
+    assert normalize("xóm Cô Nghĩa, Đền Bà Chúa") == "xóm cô nghĩa đền bà chúa"  # no surname after
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["xom-gai-phuong-tan-hoa-tp-hoa-binh", "xom_gai_phuong_tan_hoa_tp_hoa_binh"],
+)
+def test_words_joined_by_hyphens_or_underscores_are_read_apart(index: GeocoderIndex, slug: str) -> None:
+    """A web address or a file name joins the words by "-" or "_": read apart, "tp" is thành phố as
+    elsewhere (not a name in a segment labelled a ward)."""
+    assert normalize(slug) == "xom gai phuong tan hoa thành phố hoa binh"
+    assert normalize("Mai-Châu, Km 3-5") == "mai châu km 3 5"
+    assert ward(top(index, slug)) == TAN_HOA
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "kind"),
+    [
+        ("xã vùng cao Pà Cò, huyện Mai Châu", PA_CO, "old_commune"),
+        ("xã đặc biệt khó khăn Tự Do (Lạc Sơn)", NGOC_SON, "old_commune"),
+        ("huyện miền núi Lạc Sơn", LAC_SON_DISTRICT, "old_district"),
+        ("huyện vùng sâu, vùng xa Đà Bắc", DA_BAC_DISTRICT, "old_district"),
+    ],
+)
+def test_words_describing_a_unit_before_its_name_leave_the_unit_word_to_label_it(
+    index: GeocoderIndex, query: str, code: str, kind: str
+) -> None:
+    """ "xã vùng cao Pà Cò" (the highland commune Pà Cò): the unit word labels the name after the
+    description, so "huyện miền núi Lạc Sơn" is the district, not xã Lạc Sơn."""
+    result = top(index, query)
+    assert (ward(result), result.kind) == (code, kind)
+    assert result.score >= 0.9
