@@ -102,6 +102,13 @@ when that name reads as well as a commune it does not lie in and the text names 
 but not its commune: in "Thung Dao (Tu Son - Kim Boi)" the name after the place is the commune holding
 it ("Tú Sơn"), as addresses list a unit and then the ones holding it, not the village "Tu Sơn" of Nật
 Sơn elsewhere in the district with the commune between them left out."""
+WARD_WORD: Final = "phuong"
+"""The folded unit word of an urban ward."""
+OTHER_TYPE_NAMED: Final = 0.95
+"""Score factor for a unit named with the unit word of another type of its level ("phường Hòa Bình" read as
+the old xã Hòa Bình): writers get the type wrong, but a unit of that name and of the type written (the
+2025 phường Hòa Bình) is meant before it, though the old city named after it ("TP Hòa Bình") is the old
+xã's district and only a predecessor of the ward's."""
 NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
 CONTRADICTION_NOTE: Final = (
     "{name} is not in {typed} as the text says; the answer follows the finest unit named"
@@ -592,6 +599,7 @@ class Matcher:
         factor, conflict = self._coherence(match.entry, match.run, match.used)
         if match.entry.type_level == VILLAGE:
             factor *= self._commune_skipped(match)
+        factor *= self._other_type(match)
         if factor == 1.0 and conflict is None:
             return match
         score = max(0.0, min(1.0, match.base * factor - match.penalty))
@@ -726,6 +734,19 @@ class Matcher:
             if any(span.mask & mask == mask and span.explained >= run.explained - 1e-9 for span in spans):
                 return COMMUNE_SKIPPED
         return 1.0
+
+    def _other_type(self, match: Match) -> float:
+        """The factor for a unit named "phường" (or "ward") that is not one ("phường Hòa Bình" read as a
+        xã; :data:`OTHER_TYPE_NAMED`; 1: not so). Not for "xã" before a thị trấn's name: since 2025 every
+        thị trấn is a xã, and writers name the old one so."""
+        word = self.unit_word_around(match.run.start, match.run.end)
+        if word is None:
+            return 1.0
+        unit = word[1]
+        if unit.folded != WARD_WORD and WARD_WORD not in unit.types:
+            return 1.0
+        fit = type_fit(unit, match.entry.type_level, match.entry.unit_type)
+        return OTHER_TYPE_NAMED if fit == SAME_LEVEL_OTHER_TYPE else 1.0
 
     def _unit_word_only(self, run: Run) -> float:
         """The factor for a name read only from the words of a unit word ("lo" of "quoc lo" is not "Lô")."""

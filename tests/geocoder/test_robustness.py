@@ -69,7 +69,8 @@ MAI_CHAU = "05200"
 TU_SON = "05014"  # the 2025 ward holding the old xã Tú Sơn (Kim Bôi)
 NAT_SON = "04990"  # holds the village Tu Sơn (Kim Bôi)
 YEN_PHU = "05305"
-TAN_HOA = "04792"
+TAN_HOA = "04792"  # holds the old xã Hòa Bình (city of Hòa Bình) since 2025
+HOA_BINH_WARD = "04795"
 LAC_SON_DISTRICT = "05305"  # the 2025 unit at the point of the old huyện Lạc Sơn
 DA_BAC_DISTRICT = "04891"  # the same for huyện Đà Bắc
 AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
@@ -617,3 +618,22 @@ def test_words_describing_a_unit_before_its_name_leave_the_unit_word_to_label_it
     result = top(index, query)
     assert (ward(result), result.kind) == (code, kind)
     assert result.score >= 0.9
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "phường Hòa Bình (TP Hòa Bình cũ)",
+        "phường Hòa Bình, thành phố Hòa Bình",
+        "Phuong Hoa Binh, TP Hoa Binh",
+        "Hoa Binh ward, Hoa Binh city",
+    ],
+)
+def test_a_ward_named_with_the_old_city_is_the_2025_ward_of_its_type(
+    index: GeocoderIndex, query: str
+) -> None:
+    """ "phường Hòa Bình" is the 2025 ward, though the old city named after it was the district of the
+    old xã Hòa Bình (a xã, not a phường); written "xã", the old commune."""
+    result = top(index, query)
+    assert (ward(result), result.name) == (HOA_BINH_WARD, "Phường Hòa Bình")
+    assert ward(top(index, "xã Hòa Bình, TP Hòa Bình")) == TAN_HOA
