@@ -439,6 +439,10 @@ def split_slug(text: str) -> str:
     return _SLUG_RE.sub(lambda match: match.group().replace("-", " ").replace("_", " "), text)
 
 
+_DESCRIPTOR_RE: Final = re.compile(
+    "|".join(sorted({re.escape(words.split()[0]) for words in UNIT_DESCRIPTORS}))
+)
+"""The first word of a descriptor anywhere: the quick test before :data:`_DESCRIBED_UNIT_RE`."""
 _DESCRIBED_UNIT_RE: Final = re.compile(
     r"(?<![^\W_])(xã|phường|thị trấn|thị xã|huyện|thành phố|tỉnh)\s+(?:{})(?=\s+[^\W\d_])".format(
         "|".join(re.escape(words) for words in sorted(UNIT_DESCRIPTORS, key=len, reverse=True))
@@ -456,7 +460,7 @@ def drop_unit_descriptors(text: str) -> str:
     >>> drop_unit_descriptors("các xã vùng cao, xã nghèo"), drop_unit_descriptors("xã lòng hồ sông đà")
     ('các xã vùng cao, xã nghèo', 'xã lòng hồ sông đà')
     """
-    if text.isascii():
+    if text.isascii() or _DESCRIPTOR_RE.search(text) is None:
         return text
     return _DESCRIBED_UNIT_RE.sub(r"\1", text)
 
@@ -500,6 +504,8 @@ def _either(words: Iterable[str]) -> str:
 _NAME_WORD: Final = rf"[{_UPPER}][{_LOWER}]*"
 _TITLES: Final = "|".join(re.escape(title) for title in sorted(PERSON_TITLES, key=len, reverse=True))
 """The titles as written (Vietnamese with marks: unmarked, "chau", "co", "ba" are names of places)."""
+_SURNAME_RE: Final = re.compile(_either(SURNAMES))
+"""A known surname anywhere: the quick test before :data:`_PERSON_RE` (most texts name nobody)."""
 _PERSON_RE: Final = re.compile(
     rf"(?<![^\W_])(?:(?i:{_TITLES})\s+)+(?:{_either(SURNAMES)})(?:\s+{_NAME_WORD}){{1,3}}(?![^\W_])"
 )
@@ -518,7 +524,7 @@ def drop_person_names(text: str) -> str:
     >>> drop_person_names("xóm Cô Nghĩa, xã Cao Sơn, ông Mai"), drop_person_names("Xa Van Mai, Mai Chau")
     ('xóm Cô Nghĩa, xã Cao Sơn, ông Mai', 'Xa Van Mai, Mai Chau')
     """
-    if text.islower() or text.isupper():
+    if text.islower() or text.isupper() or _SURNAME_RE.search(text) is None:
         return text
     return _PERSON_RE.sub(",", text)
 
