@@ -276,6 +276,106 @@ CAPTION_LABELS: Final = ("ảnh", "photo", "nguồn", "source", "ảnh minh họ
 ". Ảnh: Minh Anh", "(Photo: VNA)", "Nguồn: ..."): the label, a colon and what follows name nothing
 (to the closing bracket or the end). Lower case, NFC; "ảnh" only with its mark ("Anh" is a name)."""
 
+UNIT_DESCRIPTORS: Final = (
+    "vùng cao",
+    "vùng sâu",
+    "vùng xa",
+    "vùng sâu vùng xa",
+    "vùng sâu, vùng xa",
+    "vùng cao biên giới",
+    "vùng thấp",
+    "vùng khó khăn",
+    "miền núi",
+    "đặc biệt khó khăn",
+    "khó khăn",
+    "nghèo",
+    "nông thôn mới",
+    "nông thôn mới kiểu mẫu",
+    "nông thôn mới nâng cao",
+    "đạt chuẩn nông thôn mới",
+    "ven đô",
+    "ngoại thành",
+    "nội thành",
+    "thuần nông",
+    "trung du",
+    "anh hùng",
+)
+"""Words news text writes between a unit word and the unit's name ("xã vùng cao Pà Cò", "huyện miền núi
+Lạc Sơn", "xã đặc biệt khó khăn Tân Pheo"), lower case, NFC: they describe the unit and name nothing."""
+
+PERSON_TITLES: Final = (
+    "ông",
+    "bà",
+    "anh",
+    "chị",
+    "em",
+    "cháu",
+    "cụ",
+    "cô",
+    "thầy",
+    "đồng chí",
+    "bí thư",
+    "chủ tịch",
+    "phó chủ tịch",
+    "trưởng thôn",
+    "trưởng xóm",
+    "trưởng bản",
+    "gia đình",
+    "hộ",
+    "nghệ nhân",
+    "già làng",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mr.",
+    "mrs.",
+    "ms.",
+)
+"""Words written before a person's name in news text ("gia đình ông Bùi Văn Hòa", "Mr. Bui Van Hoa"), lower
+case, NFC: a capitalised name of a :data:`SURNAMES` surname after one of them is a person, not a place."""
+
+SURNAMES: Final = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Quách",
+    "Hà",
+    "Xa",
+    "Sa",
+    "Lò",
+    "Lường",
+    "Vì",
+    "Cầm",
+    "Mùa",
+    "Giàng",
+    "Thào",
+    "Sùng",
+    "Lưu",
+    "Trương",
+    "Tạ",
+    "Đoàn",
+    "Kiều",
+)
+"""Common Vietnamese surnames, and those of the Mường, Thái and H'Mông of Hòa Bình (Bùi, Đinh, Quách, Xa,
+Sa, Lò, Vì, Cầm, Giàng...), as written with marks. After a title (:data:`PERSON_TITLES`) they start a
+person's name: "ông Bùi Văn Hòa" names no commune Hòa Bình. Not Mai nor Cao, the first words of Mai
+Châu, Cao Phong and Cao Sơn."""
+
 CAPTION_NOTES: Final = (
     "ảnh minh họa",
     "ảnh tư liệu",

@@ -1246,6 +1246,103 @@ def other_type_word(text: str) -> str:
     return _TYPE_WORD_RE.sub(other, _nfc(text))
 
 
+PEOPLE_SURNAMES: Final = ("Bùi", "Đinh", "Quách", "Hà", "Nguyễn", "Xa", "Trần", "Lò")
+PEOPLE_GIVEN: Final = (
+    "Hòa", "Bình", "Thanh", "Tân", "Lương", "Sơn", "Phong", "Thịnh", "Hưng", "Thủy", "Vân", "Yên", "Lâm",
+    "Lạc", "Châu", "Hợp", "Tiến", "Nghĩa",
+)  # fmt: skip
+"""Made-up people: Mường, Thái and Kinh surnames, given names that are words of place names."""
+PEOPLE_TITLES: Final = {"ông": "Văn", "bà": "Thị", "anh": "Văn", "chị": "Thị", "em": "Văn", "cụ": "Văn"}
+"""Titles news text writes before a name, with the middle name of a man or a woman."""
+PEOPLE_SENTENCES: Final = (
+    "gia đình {title} {name} ở {address}",
+    "{Title} {name}, {address}, cho biết",
+    "{Title} {name} (trú tại {address})",
+    "hộ gia đình {title} {name} tại {address}",
+    "{Title} {name}, trưởng xóm, {address}",
+    "{address}, {title} {name} cho biết",
+    "Theo {title} {name}, {address}",
+    "{Title} {name} - {address}",
+)
+PEOPLE_SENTENCES_ENGLISH: Final = (
+    "Mr. {name} of {address}",
+    "Ms {name}, a resident of {address}",
+    "the family of Mr. {name} in {address}",
+)
+
+
+def a_person_named(text: str) -> str:
+    """The address in news text about a person whose given name is a word of place names ("gia đình ông
+    Bùi Văn Hòa ở xóm Lác..."; "Mr. Bui Van Hoa of Lac hamlet" in English); the person and the sentence
+    chosen by the text, the names made up.
+
+    >>> a_person_named("xóm Lác, xã Chiềng Châu").count("xóm Lác, xã Chiềng Châu")
+    1
+    >>> a_person_named("Lac hamlet").startswith(("Mr. ", "Ms ", "the family"))
+    True
+    """
+    rng = _rng(text, "person")
+    title = rng.choice(list(PEOPLE_TITLES))
+    name = f"{rng.choice(PEOPLE_SURNAMES)} {PEOPLE_TITLES[title]} {rng.choice(PEOPLE_GIVEN)}"
+    if _unmarked(text):
+        return rng.choice(PEOPLE_SENTENCES_ENGLISH).format(name=strip_marks(name), address=text)
+    sentence = rng.choice(PEOPLE_SENTENCES)
+    return sentence.format(title=title, Title=title.capitalize(), name=name, address=text)
+
+
+def web_slug(text: str) -> str:
+    """The address as a web address or a file name writes it: no marks, lower case, words joined by "-"
+    (or "_", chosen by the text).
+
+    >>> web_slug("xóm Lác, xã Chiềng Châu (Mai Châu)") in {"xom-lac-xa-chieng-chau-mai-chau",
+    ...     "xom_lac_xa_chieng_chau_mai_chau"}
+    True
+    """
+    joiner = _rng(text, "slug").choice("-_")
+    return re.sub(r"[^a-z0-9]+", joiner, strip_marks(_nfc(text)).lower()).strip(joiner)
+
+
+UNIT_DESCRIPTIONS: Final = ("vùng cao", "miền núi", "đặc biệt khó khăn", "vùng sâu, vùng xa", "nông thôn mới")
+"""What news text writes between a unit word and the unit's name ("xã vùng cao Pà Cò")."""
+
+
+def unit_described(text: str) -> str:
+    """Words describing the first commune or district between its unit word and its name, as news text
+    writes ("xã vùng cao Pà Cò", "huyện miền núi Lạc Sơn"; chosen by the text); Vietnamese only.
+
+    >>> written = unit_described("xóm Lác, xã Chiềng Châu")
+    >>> written in {f"xóm Lác, xã {d} Chiềng Châu" for d in UNIT_DESCRIPTIONS}
+    True
+    """
+    words = _rng(text, "described").choice(UNIT_DESCRIPTIONS)
+    return _DESCRIBED_RE.sub(lambda m: f"{m.group(1)} {words}", _nfc(text), count=1)
+
+
+_DESCRIBED_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?<![Tt]hị )(xã|thị trấn|huyện)(?=\s+[^\W\d_])", re.IGNORECASE
+)
+
+
+def now_named(text: str) -> str:
+    """The 2025 successor of the first pre-2025 commune written after it in brackets, as news text names
+    both ("xã Chiềng Châu (nay là xã Mai Hạ)"); Vietnamese text with marks naming such a commune only.
+
+    >>> now_named("xóm Lác, xã Chiềng Châu, huyện Mai Châu")
+    'xóm Lác, xã Chiềng Châu (nay là xã Mai Hạ), huyện Mai Châu'
+    """
+    if _unmarked(text):
+        return text
+    successors = _successors()
+
+    def both(match: re.Match[str]) -> str:
+        new = successors.get(_folded(match.group()))
+        if new is None or _folded(new) == _folded(match.group()):
+            return match.group()
+        return f"{match.group()} (nay là {new[0].lower() + new[1:]})"
+
+    return _OLD_COMMUNE_RE.sub(both, _nfc(text), count=1)
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1314,6 +1411,10 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "2025 commune written": new_commune_written,
     "tone on the diphthong's first vowel": tone_on_first_vowel,
     "other commune type word": other_type_word,
+    "a person named": a_person_named,
+    "web slug": web_slug,
+    "unit described": unit_described,
+    "2025 name in brackets": now_named,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

@@ -62,9 +62,12 @@ from addresses.vocabulary import (
     MUONG_MARKS,
     MUONG_SPELLINGS,
     MUONG_TONES,
+    PERSON_TITLES,
     PHONE_LABELS,
     PROVINCE_CODES,
     ROAD_ABBREVIATIONS,
+    SURNAMES,
+    UNIT_DESCRIPTORS,
     UNIT_TERMS,
     UNMARKED_MUONG_SPELLINGS,
     Abbreviation,
@@ -420,6 +423,48 @@ def split_run_together(text: str) -> str:
     return _CASE_BREAK_RE.sub(" ", text)
 
 
+_SLUG_RE: Final = re.compile(r"(?<!\S)[^\W_]+(?:[-_][^\W_]+){2,}(?!\S)")
+
+
+def split_slug(text: str) -> str:
+    """Words joined by "-" or "_" with no space, three or more, as a web address or a file name writes an
+    address ("xa-chieng-chau-huyen-mai-chau", "phuong_tan_hoa_tp_hoa_binh"), read apart: the
+    abbreviations in them ("tp") are then read as elsewhere. One hyphen ("Mai-Châu") stays.
+
+    >>> split_slug("xom-gai-phuong-tan-hoa-tp-hoa-binh"), split_slug("bản Đăm- xã Đức Nhàn, Mai-Châu, Km 3-5")
+    ('xom gai phuong tan hoa tp hoa binh', 'bản Đăm- xã Đức Nhàn, Mai-Châu, Km 3-5')
+    """
+    if "-" not in text and "_" not in text:
+        return text
+    return _SLUG_RE.sub(lambda match: match.group().replace("-", " ").replace("_", " "), text)
+
+
+_DESCRIPTOR_RE: Final = re.compile(
+    "|".join(sorted({re.escape(words.split()[0]) for words in UNIT_DESCRIPTORS}))
+)
+"""The first word of a descriptor anywhere: the quick test before :data:`_DESCRIBED_UNIT_RE`."""
+_DESCRIBED_UNIT_RE: Final = re.compile(
+    r"(?<![^\W_])(xã|phường|thị trấn|thị xã|huyện|thành phố|tỉnh)\s+(?:{})(?=\s+[^\W\d_])".format(
+        "|".join(re.escape(words) for words in sorted(UNIT_DESCRIPTORS, key=len, reverse=True))
+    )
+)
+
+
+def drop_unit_descriptors(text: str) -> str:
+    """Drop the words that describe a unit between its unit word and its name ("xã vùng cao Pà Cò" ->
+    "xã Pà Cò", "huyện miền núi Lạc Sơn" -> "huyện Lạc Sơn"): the unit word then labels the name. Lower
+    case, with marks (:data:`addresses.vocabulary.UNIT_DESCRIPTORS`).
+
+    >>> drop_unit_descriptors("xã vùng cao pà cò, huyện vùng sâu, vùng xa đà bắc")
+    'xã pà cò, huyện đà bắc'
+    >>> drop_unit_descriptors("các xã vùng cao, xã nghèo"), drop_unit_descriptors("xã lòng hồ sông đà")
+    ('các xã vùng cao, xã nghèo', 'xã lòng hồ sông đà')
+    """
+    if text.isascii() or _DESCRIPTOR_RE.search(text) is None:
+        return text
+    return _DESCRIBED_UNIT_RE.sub(r"\1", text)
+
+
 _CAPTION_RE: Final = re.compile(
     r"\s*(?:[(\[]\s*(?:{labels})\s*:[^)\]]*[)\]]|[(\[]\s*(?:{notes})\s*[)\]]"
     r"|(?:^|(?<=[\s.,;\u2013-]))(?:{labels})\s*:.*$)".format(
@@ -442,6 +487,46 @@ def drop_captions(text: str) -> str:
     if ":" not in text and "(" not in text:
         return text
     return _CAPTION_RE.sub("", text)
+
+
+def _unmarked_word(word: str) -> str:
+    """A word without its marks, case kept ("Bùi" -> "Bui", "Đinh" -> "Dinh")."""
+    decomposed = unicodedata.normalize("NFD", word.replace("Đ", "D").replace("đ", "d"))
+    return _COMBINING_RE.sub("", decomposed)
+
+
+def _either(words: Iterable[str]) -> str:
+    """An alternation of the words as written and without their marks, longest first."""
+    found = {form for word in words for form in (word, _unmarked_word(word))}
+    return "|".join(re.escape(word) for word in sorted(found, key=len, reverse=True))
+
+
+_NAME_WORD: Final = rf"[{_UPPER}][{_LOWER}]*"
+_TITLES: Final = "|".join(re.escape(title) for title in sorted(PERSON_TITLES, key=len, reverse=True))
+"""The titles as written (Vietnamese with marks: unmarked, "chau", "co", "ba" are names of places)."""
+_SURNAME_RE: Final = re.compile(_either(SURNAMES))
+"""A known surname anywhere: the quick test before :data:`_PERSON_RE` (most texts name nobody)."""
+_PERSON_RE: Final = re.compile(
+    rf"(?<![^\W_])(?:(?i:{_TITLES})\s+)+(?:{_either(SURNAMES)})(?:\s+{_NAME_WORD}){{1,3}}(?![^\W_])"
+)
+
+
+def drop_person_names(text: str) -> str:
+    """Drop a person's name from news text: a title and a capitalised name of a known surname ("gia đình
+    ông Bùi Văn Hòa", "Mr. Bui Van Hoa"). Given names are often place words (Hòa, Bình, Sơn, Thanh, Tân,
+    Phong...): read as names they would answer for a commune. A comma stands where the name was. A name
+    without a title stays: streets bear people's names ("40 Nguyễn Văn Cừ").
+
+    >>> drop_person_names("gia đình ông Bùi Văn Hòa ở xóm Mới, xã Tân Lạc")
+    ', ở xóm Mới, xã Tân Lạc'
+    >>> drop_person_names("Mr. Dinh Cong Son of Lac"), drop_person_names("40 Nguyễn Văn Cừ, phố Bà Triệu")
+    (', of Lac', '40 Nguyễn Văn Cừ, phố Bà Triệu')
+    >>> drop_person_names("xóm Cô Nghĩa, xã Cao Sơn, ông Mai"), drop_person_names("Xa Van Mai, Mai Chau")
+    ('xóm Cô Nghĩa, xã Cao Sơn, ông Mai', 'Xa Van Mai, Mai Chau')
+    """
+    if text.islower() or text.isupper() or _SURNAME_RE.search(text) is None:
+        return text
+    return _PERSON_RE.sub(",", text)
 
 
 _TELEX_KEYS: Final = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
@@ -659,10 +744,12 @@ def strip_marks(text: str) -> str:
 
 PREPARE_STEPS: Final[tuple[Step, ...]] = (
     repair_encoding,
+    split_slug,
     split_run_together,
     read_muong,
     to_nfc,
     read_telex_tone,
+    drop_person_names,
     lower_case,
     canonical_tones,
     drop_captions,
@@ -674,6 +761,7 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     expand_abbreviations,
     expand_english_abbreviations,
     expand_province_code,
+    drop_unit_descriptors,
 )
 """Steps that keep part separators (commas) so a parser can still split on them."""
 

@@ -96,6 +96,19 @@ SLIP_QUALITY: Final = 0.75
 """The best quality of a token read through a slip (vocab.TYPO_1) or with other marks (0.7)."""
 CONTRADICTED: Final = 0.85
 """Score factor when a unit the text names with its unit word is not one the answer lies in."""
+COMMUNE_SKIPPED: Final = 0.95
+"""Score factor for a village read from a name no unit word labels, after a name it leaves unexplained,
+when that name reads as well as a commune it does not lie in and the text names the village's district
+but not its commune: in "Thung Dao (Tu Son - Kim Boi)" the name after the place is the commune holding
+it ("Tú Sơn"), as addresses list a unit and then the ones holding it, not the village "Tu Sơn" of Nật
+Sơn elsewhere in the district with the commune between them left out."""
+WARD_WORD: Final = "phuong"
+"""The folded unit word of an urban ward."""
+OTHER_TYPE_NAMED: Final = 0.95
+"""Score factor for a unit named with the unit word of another type of its level ("phường Hòa Bình" read as
+the old xã Hòa Bình): writers get the type wrong, but a unit of that name and of the type written (the
+2025 phường Hòa Bình) is meant before it, though the old city named after it ("TP Hòa Bình") is the old
+xã's district and only a predecessor of the ward's."""
 NOT_FOUND_NOTE: Final = "{typed} was not found in {name}: the answer is {name}"
 CONTRADICTION_NOTE: Final = (
     "{name} is not in {typed} as the text says; the answer follows the finest unit named"
@@ -246,6 +259,7 @@ class Matcher:
         vocab = state.vocab
         self.prefix = prefix
         self.unit_cover = _unit_word_cover(query)
+        self.unmarked = all(token.isascii() for token in query.accented)
         self.expansions: list[Expansion] = [
             _exact_only(vocab.expand(token), token) if word else vocab.expand(token)
             for token, word in zip(query.folded, self.unit_cover, strict=True)
@@ -294,7 +308,9 @@ class Matcher:
             return 0.0, False
         typed = self.query.accented[position]
         if found >= 1.0:
-            return accent_score(typed, accented) or found, False
+            exact = accent_score(typed, accented) or found
+            # text typed without any mark tells no name apart by its marks: "an" is "An" as much as "Ân"
+            return (min(exact, UNACCENTED_SCORE) if self.unmarked else exact), False
         return found, self._typo(position, found) and not marks_fit(typed, accented)
 
     def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
@@ -581,6 +597,9 @@ class Matcher:
     def cohere(self, match: Match) -> Match:
         """The match scored with how it fits the text's units (partial name, finer unit, contradiction)."""
         factor, conflict = self._coherence(match.entry, match.run, match.used)
+        if match.entry.type_level == VILLAGE:
+            factor *= self._commune_skipped(match)
+        factor *= self._other_type(match)
         if factor == 1.0 and conflict is None:
             return match
         score = max(0.0, min(1.0, match.base * factor - match.penalty))
@@ -688,6 +707,46 @@ class Matcher:
         return (
             level is not None and level < entry.type_level and run.explained < typed * UNACCENTED_SCORE - 1e-9
         )
+
+    def _commune_skipped(self, match: Match) -> float:
+        """The factor for a village read from an unlabelled name after a name it leaves unexplained, when
+        that name reads as well as a commune elsewhere and the text names the village's district, not its
+        commune (:data:`COMMUNE_SKIPPED`; 1: not so)."""
+        run = match.run
+        segment = self.query.segment_at(run.start)
+        if segment is None or segment.level is not None or segment.start == 0:
+            return 1.0
+        if not any(
+            end <= run.start and mask & ~match.used for mask, _level, _start, end in self._segment_masks()
+        ):
+            return 1.0
+        contexts = self.state.contexts
+        levels = {contexts[context].level for context in match.contexts}
+        if VILLAGE - 2 not in levels or VILLAGE - 1 in levels:
+            return 1.0
+        mask = _mask(run.start, run.end)
+        own = self.state.candidate_arrays.entry_contexts[match.entry.id]
+        codes = match.entry.unit_codes
+        for context, spans in self.spans_by_context().items():
+            found = contexts[context]
+            if found.level != VILLAGE - 1 or context in own or found.code in codes:
+                continue
+            if any(span.mask & mask == mask and span.explained >= run.explained - 1e-9 for span in spans):
+                return COMMUNE_SKIPPED
+        return 1.0
+
+    def _other_type(self, match: Match) -> float:
+        """The factor for a unit named "phường" (or "ward") that is not one ("phường Hòa Bình" read as a
+        xã; :data:`OTHER_TYPE_NAMED`; 1: not so). Not for "xã" before a thị trấn's name: since 2025 every
+        thị trấn is a xã, and writers name the old one so."""
+        word = self.unit_word_around(match.run.start, match.run.end)
+        if word is None:
+            return 1.0
+        unit = word[1]
+        if unit.folded != WARD_WORD and WARD_WORD not in unit.types:
+            return 1.0
+        fit = type_fit(unit, match.entry.type_level, match.entry.unit_type)
+        return OTHER_TYPE_NAMED if fit == SAME_LEVEL_OTHER_TYPE else 1.0
 
     def _unit_word_only(self, run: Run) -> float:
         """The factor for a name read only from the words of a unit word ("lo" of "quoc lo" is not "Lô")."""

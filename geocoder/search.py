@@ -421,6 +421,27 @@ def _collect(
     return out
 
 
+def _literal(match: Match, query: Query) -> int:
+    """How many words of the name read are written as the text writes them, marks and all ("Bon" for
+    "bon", not "Bôn")."""
+    written = match.entry.names[match.run.variant].accented
+    return sum(token in written for token in query.accented[match.run.start : match.run.end])
+
+
+def _literal_first(ranked: list[tuple[float, Match]], query: Query) -> list[tuple[float, Match]]:
+    """The matches tied with the first, those whose name is written as the text writes it first.
+
+    Text typed without marks reads "bon" as "Bon" and "Bôn" alike (they tie, and the answer says
+    so); the name written as typed comes first among them.
+    """
+    first = ranked[0][0]
+    tied = 1
+    while tied < len(ranked) and math.isclose(ranked[tied][0], first, rel_tol=1e-9):
+        tied += 1
+    head = sorted(ranked[:tied], key=lambda item: -_literal(item[1], query))
+    return head + ranked[tied:]
+
+
 def _may_tie(ranked: list[tuple[float, Match]]) -> bool:
     """Whether the two best matches score the same (only then are more answers built)."""
     return len(ranked) >= 2 and math.isclose(ranked[0][0], ranked[1][0], rel_tol=1e-9)
@@ -627,6 +648,7 @@ def _run(
     ranked = _ranked(matches, filters)
     if not _may_tie(ranked):
         return _unsure(_collect(ranked, query, filters, limit))
+    ranked = _literal_first(ranked, query)
     return _unsure(_collect(ranked, query, filters, limit + COHERE_MARGIN))[:limit]
 
 
