@@ -395,8 +395,9 @@ def _noted(result: GeocodeResult, note: str) -> GeocodeResult:
 def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:
     """Matches by score (with the ``near`` factor), then by tie-break priority."""
     ranked = [(m.score * filters.nearness(m.entry.lon, m.entry.lat), m) for m in matches]
-    ranked.sort(key=lambda item: (-item[0], -item[1].entry.priority, item[1].entry.id))
-    return ranked
+    keys = [(-score, -m.entry.priority, m.entry.id) for score, m in ranked]
+    order = sorted(range(len(ranked)), key=keys.__getitem__)
+    return [ranked[i] for i in order]
 
 
 def _collect(
@@ -468,7 +469,8 @@ def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResul
         if index == 0 and len(tied) == 1:
             out.append((result, entry))
             continue
-        lowered = _changed(result, score=result.score * factor, note=result.note)
+        # scaled by 1 the result is the same: no copy
+        lowered = result if factor == 1.0 else _changed(result, score=result.score * factor, note=result.note)
         if index in tied and len(tied) > 1:
             lowered = _noted(lowered, TIE_NOTE.format(others=_others(found, tied, result)))
         out.append((lowered, entry))
