@@ -314,16 +314,12 @@ def _by_mask(spans: list[Span]) -> tuple[Span, ...]:
     """The spans by token mask (ties in their order, as ``sorted``)."""
     if len(spans) == 1:
         return (spans[0],)
-    keys = [span.mask for span in spans]
-    order = sorted(range(len(spans)), key=keys.__getitem__)
-    return tuple(spans[i] for i in order)
+    return tuple(sorted(spans, key=_span_mask))
 
 
-def _by_score(matches: list[Match]) -> list[Match]:
-    """The matches by descending score, ties kept in order (``sorted(key=-score)``), no key function run."""
-    keys = [-match.score for match in matches]
-    order = sorted(range(len(matches)), key=keys.__getitem__)
-    return [matches[i] for i in order]
+def _span_mask(span: Span) -> int:
+    """A span's token mask (the key spans are sorted by)."""
+    return span.mask
 
 
 class Matcher:
@@ -712,7 +708,7 @@ class Matcher:
         A coherent score never exceeds the upper bound, so once ``limit`` coherent scores
         beat the next bound the rest cannot overtake them; they stay, unweighed, below.
         """
-        ordered = _by_score(matches)
+        ordered = sorted(matches, key=lambda m: -m.score)
         done: list[Match] = []
         best: list[float] = []  # the ``limit`` best coherent scores so far (a min-heap)
         for index, match in enumerate(ordered):

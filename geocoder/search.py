@@ -420,9 +420,8 @@ def _noted(result: GeocodeResult, note: str) -> GeocodeResult:
 def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[float, Match]]:
     """Matches by score (with the ``near`` factor), then by tie-break priority."""
     ranked = [(m.score * filters.nearness(m.entry.lon, m.entry.lat), m) for m in matches]
-    keys = [(-score, -m.entry.priority, m.entry.id) for score, m in ranked]
-    order = sorted(range(len(ranked)), key=keys.__getitem__)
-    return [ranked[i] for i in order]
+    ranked.sort(key=lambda item: (-item[0], -item[1].entry.priority, item[1].entry.id))
+    return ranked
 
 
 def _collect(
