@@ -115,12 +115,28 @@ CONTRADICTION_NOTE: Final = (
 )
 
 
+def not_found_note(typed: str, name: str) -> str:
+    """:data:`NOT_FOUND_NOTE` filled in (an f-string: compiled, several times cheaper than ``str.format``).
+
+    >>> not_found_note("xóm Lác", "Mai Hạ") == NOT_FOUND_NOTE.format(typed="xóm Lác", name="Mai Hạ")
+    True
+    """
+    return f"{typed} was not found in {name}: the answer is {name}"
+
+
+def contradiction_note(name: str, typed: str) -> str:
+    """:data:`CONTRADICTION_NOTE` filled in (an f-string, as :func:`not_found_note`).
+
+    >>> contradiction_note("Ngọc Lâu", "huyện Mai Châu") == CONTRADICTION_NOTE.format(
+    ...     name="Ngọc Lâu", typed="huyện Mai Châu"
+    ... )
+    True
+    """
+    return f"{name} is not in {typed} as the text says; the answer follows the finest unit named"
+
+
 _START_SHIFT: Final = 8
-"""Bits of a query position in a packed (context, name variant, start) key (queries are shorter)."""
-_START_MASK: Final = (1 << _START_SHIFT) - 1
-_VARIANT_SHIFT: Final = 16
-"""Bits of a context's name variant in that key."""
-_VARIANT_MASK: Final = (1 << _VARIANT_SHIFT) - 1
+"""Bits of a query position in a packed key (queries are shorter): a run's (start, end), a run's alignment."""
 
 Seed = tuple[int, int, int]
 """(name variant, token position in the name, query position) of one shared token."""
@@ -176,6 +192,12 @@ def _mask(start: int, end: int) -> int:
     return (1 << end) - (1 << start)
 
 
+_ALIGN_OFFSET: Final = 1 << _START_SHIFT
+"""Added to (query position - name position), which may be negative, in a packed (variant, alignment) key."""
+_ALIGN_SHIFT: Final = _START_SHIFT + 2
+"""Bits of that alignment in the key."""
+
+
 @final
 class Run:
     """A name matched as consecutive query tokens: positions, name variant, quality.
@@ -193,6 +215,58 @@ class Run:
         self.end = end
         self.explained = explained
         self.name_coverage = name_coverage
+
+
+@final
+class _RunWord:
+    """The unit word around a run: the run's tokens, the word (None: none), its weight and tokens.
+
+    What it adds depends on the entry's level and type (:func:`type_fit`): it explains its
+    weight times the fit and its tokens (unless they overlap the run's), or contradicts the
+    entry (:data:`CONTRADICTION`).
+    """
+
+    __slots__ = ("overlaps", "unit", "used", "weight", "word_mask")
+
+    def __init__(
+        self, used: int, unit: UnitWord | None, weight: float, word_mask: int, overlaps: bool
+    ) -> None:
+        self.used = used
+        self.unit = unit
+        self.weight = weight
+        self.word_mask = word_mask
+        self.overlaps = overlaps
+
+
+def _covers(runs: list[Run], position: int) -> bool:
+    """Whether one of the runs covers a query position."""
+    return any(run.start <= position < run.end for run in runs)
+
+
+def _sort_runs(runs: list[Run]) -> None:
+    """Sort runs in place, the best first: name coverage, then weight explained (stable, as ``sorted``).
+
+    A few runs at most: an insertion sort, compiled, spares a key function's calls.
+    """
+    for i in range(1, len(runs)):
+        run = runs[i]
+        j = i
+        while j > 0 and _better_run(run, runs[j - 1]):
+            runs[j] = runs[j - 1]
+            j -= 1
+        runs[j] = run
+
+
+def _better_run(one: Run, other: Run) -> bool:
+    """Whether ``one`` sorts strictly before ``other`` by (-name coverage, -explained)."""
+    if one.name_coverage != other.name_coverage:
+        return one.name_coverage > other.name_coverage
+    return one.explained > other.explained
+
+
+def _reads_on(expansions: list[Expansion], folded: tuple[str, ...], start: int) -> bool:
+    """Whether the name's tokens after its first read the query tokens after ``start`` (their expansions)."""
+    return all(folded[i] in expansions[start + i] for i in range(1, len(folded)))
 
 
 @final
@@ -249,6 +323,18 @@ class Match:
         self.used = used
 
 
+def _by_mask(spans: list[Span]) -> tuple[Span, ...]:
+    """The spans by token mask (ties in their order, as ``sorted``)."""
+    if len(spans) == 1:
+        return (spans[0],)
+    return tuple(sorted(spans, key=_span_mask))
+
+
+def _span_mask(span: Span) -> int:
+    """A span's token mask (the key spans are sorted by)."""
+    return span.mask
+
+
 class Matcher:
     """Matches one query against the index: candidates, runs, contexts, scores."""
 
@@ -275,11 +361,11 @@ class Matcher:
         self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
         self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
         self._categories: dict[tuple[int, int], bool] = {}
-        self._runs: dict[tuple[int, tuple[Seed, ...]], list[Run]] = {}
+        self._runs: dict[int, tuple[list[Seed], list[Run]]] = {}
         self._houses: dict[int, HouseHit | None] = {}
         self._hashes: dict[str, np.uint64] = {}
         self._fits: dict[tuple[int, bool, int, int, float, float, int], tuple[float, str | None]] = {}
-        self._word_fits: dict[tuple[int, int, int, str], tuple[float, float, int]] = {}
+        self._run_words: dict[int, _RunWord] = {}
         self._texts: dict[int, str] = {}
 
     # ------------------------------------------------------------------ tokens
@@ -414,24 +500,33 @@ class Matcher:
         Entries with the same name forms read alike (namesakes: one street name in many
         communes), so the runs are found once per name forms and seeds.
         """
-        key = (self.state.candidate_arrays.name_class[entry.id], tuple(seeds))
+        key = self.state.candidate_arrays.name_class[entry.id]
         known = self._runs.get(key)
-        if known is None:
-            known = self._runs[key] = self._find_runs(entry, seeds)
-        return known
+        if known is not None and known[0] == seeds:
+            return known[1]
+        runs = self._find_runs(entry, seeds)
+        self._runs[key] = (seeds, runs)
+        return runs
 
     def _find_runs(self, entry: Entry, seeds: list[Seed]) -> list[Run]:
         """The runs of :meth:`runs`, found."""
-        found: dict[tuple[int, int], list[Run]] = {}
+        found: dict[int, list[Run]] = {}  # by name variant and alignment (query position - name position)
         for variant, index, position in seeds:
-            runs = found.setdefault((variant, position - index), [])
-            if any(run.start <= position < run.end for run in runs):
+            key = variant << _ALIGN_SHIFT | (position - index + _ALIGN_OFFSET)
+            runs = found.get(key)
+            if runs is None:
+                runs = found[key] = []
+            if _covers(runs, position):
                 continue
             run = self._run(entry, variant, index, position)
             if run is not None:
                 runs.append(run)
-        every = [run for runs in found.values() for run in runs]
-        return sorted(every, key=lambda r: (-r.name_coverage, -r.explained))[:RUNS_TRIED]
+        every: list[Run] = []
+        for runs in found.values():
+            every.extend(runs)
+        if len(every) > 1:
+            _sort_runs(every)
+        return every[:RUNS_TRIED]
 
     def _run(self, entry: Entry, variant: int, index: int, position: int) -> Run | None:
         """Extend one seed both ways along the name while tokens keep matching."""
@@ -473,32 +568,40 @@ class Matcher:
         return self._spans
 
     def _find_spans(self) -> dict[int, tuple[Span, ...]]:
-        """All context names found in the query: one pass over the context posting lists."""
+        """All context names found in the query: one pass over the context posting lists.
+
+        A name is found where the posting of its first token is and each of its other
+        tokens reads the query token after (in that token's expansions); names whose first
+        tokens are not posted (a leading unit word) are found through their other forms.
+        """
         postings = self.state.context_postings.postings
-        # (owner, variant, start) packed in one int, the name tokens found there as a bit mask
-        starts: dict[int, int] = {}
-        for position, expansion in enumerate(self.expansions):
+        contexts = self.state.contexts
+        expansions = self.expansions
+        n = self.n
+        found: dict[int, list[Span]] = {}
+        for position, expansion in enumerate(expansions):
             for token in expansion:
                 reached = postings.get(token)
                 if reached is None:
                     continue
                 for posting in reached:
-                    index = posting[2]
-                    if position >= index:
-                        key = (posting[0] << _VARIANT_SHIFT | posting[1]) << _START_SHIFT | (position - index)
-                        starts[key] = starts.get(key, 0) | 1 << index
-        found: dict[int, list[Span]] = {}
-        contexts = self.state.contexts
-        for key, indexes in starts.items():
-            owner, variant = key >> (_START_SHIFT + _VARIANT_SHIFT), key >> _START_SHIFT & _VARIANT_MASK
-            start = key & _START_MASK
-            count = indexes.bit_count()
-            form = contexts[owner].names[variant]
-            if count == len(form.folded) and start + count <= self.n:
-                span = self._span(contexts[owner], form.folded, form.accented, start)
-                if span is not None:
-                    found.setdefault(owner, []).append(span)
-        return {owner: tuple(sorted(spans, key=lambda s: s.mask)) for owner, spans in found.items()}
+                    if posting[2] != 0:
+                        continue
+                    owner = posting[0]
+                    context = contexts[owner]
+                    form = context.names[posting[1]]
+                    folded = form.folded
+                    size = len(folded)
+                    if position + size > n or not _reads_on(expansions, folded, position):
+                        continue
+                    span = self._span(context, folded, form.accented, position)
+                    if span is not None:
+                        spans = found.get(owner)
+                        if spans is None:
+                            found[owner] = [span]
+                        else:
+                            spans.append(span)
+        return {owner: _by_mask(spans) for owner, spans in found.items()}
 
     def _span(
         self, context: Context, folded: tuple[str, ...], accented: tuple[str, ...], start: int
@@ -533,8 +636,18 @@ class Matcher:
         Without ``cohere`` the score is an upper bound, before :meth:`cohere` weighs how the
         reading fits the units the text sets apart (it only ever lowers the score).
         """
-        extra, penalty, used = self._word_fit(run.start, run.end, entry.type_level, entry.unit_type)
-        explained = run.explained + extra
+        around = self._run_word(run.start, run.end)
+        used = around.used
+        penalty = 0.0
+        explained = run.explained
+        unit = around.unit
+        if unit is not None:  # the unit word before the name: it explains its tokens, or contradicts
+            fit = type_fit(unit, entry.type_level, entry.unit_type)
+            if fit is None:
+                penalty = CONTRADICTION
+            elif not around.overlaps:
+                explained = run.explained + around.weight * fit
+                used = around.used | around.word_mask
         house: HouseHit | None = None
         tried = False
         if self.query.house is not None and entry.group >= 0:
@@ -567,32 +680,24 @@ class Matcher:
         )
         return self.cohere(match) if cohere else match
 
-    def _word_fit(self, start: int, end: int, level: int, unit_type: str) -> tuple[float, float, int]:
-        """What the unit word around a run adds for an entry of ``level`` and type, once per query.
-
-        (explained weight, penalty, tokens used): a word that contradicts the entry costs
-        :data:`CONTRADICTION`, one that fits explains its tokens (with the run's).
-        """
-        key = (start, end, level, unit_type)
-        known = self._word_fits.get(key)
+    def _run_word(self, start: int, end: int) -> _RunWord:
+        """The unit word around a run (tokens ``start:end``), once per query and run."""
+        key = start << _START_SHIFT | end
+        known = self._run_words.get(key)
         if known is None:
-            known = self._word_fits[key] = self._find_word_fit(start, end, level, unit_type)
+            known = self._run_words[key] = self._find_run_word(start, end)
         return known
 
-    def _find_word_fit(self, start: int, end: int, level: int, unit_type: str) -> tuple[float, float, int]:
-        """The value of :meth:`_word_fit`, computed."""
+    def _find_run_word(self, start: int, end: int) -> _RunWord:
+        """The value of :meth:`_run_word`, found."""
         used = _mask(start, end)
         word = self.unit_word_around(start, end)
         if word is None:
-            return 0.0, 0.0, used
+            return _RunWord(used, None, 0.0, 0, False)
         begin, unit = word
-        fit = type_fit(unit, level, unit_type)
-        if fit is None:
-            return 0.0, CONTRADICTION, used
         word_mask = _mask(begin, begin + unit.size)
-        if used & word_mask:
-            return 0.0, 0.0, used
-        return sum(self.query.weights[begin : begin + unit.size]) * fit, 0.0, used | word_mask
+        weight = sum(self.query.weights[begin : begin + unit.size])
+        return _RunWord(used, unit, weight, word_mask, bool(used & word_mask))
 
     def cohere(self, match: Match) -> Match:
         """The match scored with how it fits the text's units (partial name, finer unit, contradiction)."""
@@ -650,7 +755,7 @@ class Matcher:
         if conflict is not None:
             factor *= CONTRADICTED
         elif missing is not None:
-            conflict = NOT_FOUND_NOTE.format(typed=missing, name=entry.name)
+            conflict = not_found_note(missing, entry.name)
         return factor, conflict
 
     def _fit(self, entry: Entry, run: Run, used: int) -> tuple[float, str | None]:
@@ -826,7 +931,7 @@ class Matcher:
                 and not mask & used
                 and context_id not in self.state.candidate_arrays.entry_contexts[entry.id]
             ):
-                return CONTRADICTION_NOTE.format(name=entry.name, typed=self._text_of(mask))
+                return contradiction_note(entry.name, self._text_of(mask))
         return None
 
     def _text_of(self, mask: int) -> str:

@@ -259,19 +259,36 @@ def _changed(result: GeocodeResult, *, score: float, note: str | None) -> Geocod
 class _Answer:
     """A result before filtering, with the unit codes filters look at (a plain class: see scoring.Run)."""
 
-    __slots__ = ("result", "unit_codes")
+    __slots__ = ("raw", "result", "unit_codes")
 
-    def __init__(self, result: GeocodeResult, unit_codes: frozenset[str]) -> None:
+    def __init__(self, result: GeocodeResult, unit_codes: frozenset[str], raw: float) -> None:
         self.result = result
         self.unit_codes = unit_codes
+        self.raw = raw
+        """The score before :func:`_unsure` scales it (``result.score`` when not scaled yet)."""
 
 
-def _plain(entry: Entry, score: float, parsed: ParsedAddress, note: str | None = None) -> _Answer:
-    """A result at the entry's own point."""
+@final
+class _Found:
+    """A collected answer: the result, its entry, its score before scaling, whether it is scaled."""
+
+    __slots__ = ("entry", "raw", "result", "scaled")
+
+    def __init__(self, result: GeocodeResult, entry: Entry, raw: float, scaled: bool) -> None:
+        self.result = result
+        self.entry = entry
+        self.raw = raw
+        self.scaled = scaled
+
+
+def _plain(
+    entry: Entry, score: float, parsed: ParsedAddress, note: str | None = None, scale: float = 1.0
+) -> _Answer:
+    """A result at the entry's own point (its score times ``scale``)."""
     result = _result(
         lon=entry.lon,
         lat=entry.lat,
-        score=score,
+        score=score * scale,
         kind=entry.kind,
         match_level=entry.match_level,
         label=entry.label,
@@ -285,13 +302,13 @@ def _plain(entry: Entry, score: float, parsed: ParsedAddress, note: str | None =
         point_precision=entry.point_precision,
         note=note,
     )
-    return _Answer(result, entry.unit_codes)
+    return _Answer(result, entry.unit_codes, score)
 
 
-def _successor_answer(
-    entry: Entry, successor: Successor, score: float, parsed: ParsedAddress, split: bool
+def _successor_answer(  # noqa: PLR0913, PLR0917 - the answer's parts
+    entry: Entry, successor: Successor, score: float, parsed: ParsedAddress, split: bool, scale: float = 1.0
 ) -> _Answer:
-    """A pre-2025 commune answered in one of its 2025 successors."""
+    """A pre-2025 commune answered in one of its 2025 successors (its score times ``scale``)."""
     part = "một phần thuộc " if successor.kind == "partial" else ""
     province = entry.current_province.full_name if entry.current_province else None
     now = label(successor.unit.full_name, province)
@@ -305,7 +322,7 @@ def _successor_answer(
     result = _result(
         lon=successor.lon,
         lat=successor.lat,
-        score=score,
+        score=score * scale,
         kind="old_commune",
         match_level="commune",
         label=f"{entry.label} (nay: {part}{now})",
@@ -319,11 +336,13 @@ def _successor_answer(
         point_precision=successor.precision,
         note=note,
     )
-    return _Answer(result, entry.unit_codes)
+    return _Answer(result, entry.unit_codes, score)
 
 
-def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query, note: str | None) -> _Answer:
-    """An address found by house number in the entry's street or village."""
+def _house_answer(  # noqa: PLR0913, PLR0917 - the answer's parts
+    entry: Entry, hit: HouseHit, score: float, query: Query, note: str | None, scale: float = 1.0
+) -> _Answer:
+    """An address found by house number in the entry's street or village (its score times ``scale``)."""
     house = query.house.text if query.house else ""
     street = entry.name
     name = format_address(AddressParts(house_number=house, street=street))
@@ -332,7 +351,7 @@ def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query, note:
     result = _result(
         lon=hit.lon,
         lat=hit.lat,
-        score=score,
+        score=score * scale,
         kind="address",
         match_level="address",
         label=label(name, ward, province),
@@ -346,7 +365,7 @@ def _house_answer(entry: Entry, hit: HouseHit, score: float, query: Query, note:
         house_number=house,
         note=note,
     )
-    return _Answer(result, entry.unit_codes)
+    return _Answer(result, entry.unit_codes, score)
 
 
 def _successors(entry: Entry, filters: SearchFilters) -> tuple[Successor, ...]:
@@ -357,23 +376,29 @@ def _successors(entry: Entry, filters: SearchFilters) -> tuple[Successor, ...]:
     return tuple(sorted(entry.successors, key=lambda s: planar_distance(lon, lat, s.lon, s.lat)))
 
 
-def answers(match: Match, query: Query, filters: SearchFilters) -> list[_Answer]:
-    """The results one scored entry gives (a split commune gives one per successor)."""
+def answers(match: Match, query: Query, filters: SearchFilters, scale: float = 1.0) -> list[_Answer]:
+    """The results one scored entry gives (a split commune gives one per successor).
+
+    Their scores times ``scale`` (:func:`_unsure` scales the answers behind the first: when
+    that is known, they are built scaled, not built twice).
+    """
     entry = match.entry
     if entry.kind == "old_commune" and entry.successors:
         successors = _successors(entry, filters)
         split = len(successors) > 1
         found = [
-            _successor_answer(entry, s, match.score * (1.0 if i == 0 else SPLIT_SHARE), query.parsed, split)
+            _successor_answer(
+                entry, s, match.score * (1.0 if i == 0 else SPLIT_SHARE), query.parsed, split, scale
+            )
             for i, s in enumerate(successors)
         ]
         if match.conflict is None:
             return found
-        return [_Answer(_noted(a.result, match.conflict), a.unit_codes) for a in found]
+        return [_Answer(_noted(a.result, match.conflict), a.unit_codes, a.raw) for a in found]
     if match.house is not None:
-        return [_house_answer(entry, match.house, match.score, query, match.conflict)]
+        return [_house_answer(entry, match.house, match.score, query, match.conflict, scale)]
     note = HOUSE_NOT_FOUND.format(house=query.house.text) if match.house_tried and query.house else None
-    return [_plain(entry, match.score, query.parsed, _joined(note, match.conflict))]
+    return [_plain(entry, match.score, query.parsed, _joined(note, match.conflict), scale)]
 
 
 def _joined(note: str | None, more: str | None) -> str | None:
@@ -401,21 +426,31 @@ def _ranked(matches: Iterable[Match], filters: SearchFilters) -> list[tuple[floa
 
 def _collect(
     ranked: list[tuple[float, Match]], query: Query, filters: SearchFilters, limit: int
-) -> list[tuple[GeocodeResult, Entry]]:
-    """The first ``limit`` results that pass the filters, without repeats, with their entries."""
-    out: list[tuple[GeocodeResult, Entry]] = []
+) -> list[_Found]:
+    """The first ``limit`` results that pass the filters, without repeats, with their entries.
+
+    Once the first is found, the answers of the next matches are built scaled as
+    :func:`_unsure` scales them (without ``near``, which rescales them here).
+    """
+    out: list[_Found] = []
     seen: set[tuple[str, str | None]] = set()
+    factor = 1.0
     for score, match in ranked:
-        for answer in answers(match, query, filters):
+        scaled = bool(out) and filters.near is None
+        for answer in answers(match, query, filters, factor if scaled else 1.0):
             result = answer.result
             key = (result.ref, result.current_unit.code if result.current_unit else None)
             if key in seen or not filters.admits(result, answer.unit_codes):
                 continue
             seen.add(key)
+            raw = answer.raw
             if score != match.score:
                 rescored = min(1.0, score * result.score / match.score if match.score else score)
                 result = _changed(result, score=rescored, note=result.note)
-            out.append((result, match.entry))
+                raw = rescored
+            out.append(_Found(result, match.entry, raw, scaled))
+            if len(out) == 1:
+                factor = _unsure_factor(result.score)
             if len(out) == limit:
                 return out
     return out
@@ -442,6 +477,11 @@ def _literal_first(ranked: list[tuple[float, Match]], query: Query) -> list[tupl
     return head + ranked[tied:]
 
 
+def _unsure_factor(first: float) -> float:
+    """How :func:`_unsure` scales the answers behind a first answer of this score."""
+    return min(1.0, UNSURE_CEILING / first) if first > 0 else 1.0
+
+
 def _may_tie(ranked: list[tuple[float, Match]]) -> bool:
     """Whether the two best matches score the same (only then are more answers built)."""
     return len(ranked) >= 2 and math.isclose(ranked[0][0], ranked[1][0], rel_tol=1e-9)
@@ -460,17 +500,18 @@ def _apart(one: GeocodeResult, other: GeocodeResult) -> bool:
     return one.kind == other.kind and far
 
 
-def _tied(found: list[tuple[GeocodeResult, Entry]]) -> list[int]:
+def _tied(found: list[_Found]) -> list[int]:
     """The first answer and the answers of its score that are other things (nothing tells them apart)."""
-    first = found[0][0]
+    first = found[0]
     return [0] + [
         index
-        for index, (result, _entry) in enumerate(found[1:], start=1)
-        if math.isclose(result.score, first.score, rel_tol=1e-9) and _apart(first, result)
+        for index in range(1, len(found))
+        if math.isclose(found[index].raw, first.raw, rel_tol=1e-9)
+        and _apart(first.result, found[index].result)
     ]
 
 
-def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResult, Entry]]:
+def _unsure(found: list[_Found]) -> list[tuple[GeocodeResult, Entry]]:
     """Answers that another answer ties or beats score at most :data:`UNSURE_CEILING`; ties say so.
 
     Two communes (or villages) of one name with nothing in the text to choose between them
@@ -480,25 +521,28 @@ def _unsure(found: list[tuple[GeocodeResult, Entry]]) -> list[tuple[GeocodeResul
     order kept): an alternative never reads as sure.
     """
     if len(found) < 2:
-        return found
+        return [(one.result, one.entry) for one in found]
     tied = _tied(found)
-    first = found[0][0].score
-    factor = min(1.0, UNSURE_CEILING / first) if first > 0 else 1.0
+    factor = _unsure_factor(found[0].result.score)
+    results = [one.result for one in found]
     out = []
-    for index, (result, entry) in enumerate(found):
+    for index, one in enumerate(found):
+        result = one.result
         if index == 0 and len(tied) == 1:
-            out.append((result, entry))
+            out.append((result, one.entry))
             continue
-        lowered = _changed(result, score=result.score * factor, note=result.note)
+        # built scaled (:func:`_collect`), or scaled by 1: the same result, no copy
+        scaled = one.scaled or factor == 1.0
+        lowered = result if scaled else _changed(result, score=result.score * factor, note=result.note)
         if index in tied and len(tied) > 1:
-            lowered = _noted(lowered, TIE_NOTE.format(others=_others(found, tied, result)))
-        out.append((lowered, entry))
+            lowered = _noted(lowered, TIE_NOTE.format(others=_others(results, tied, result)))
+        out.append((lowered, one.entry))
     return out
 
 
-def _others(found: list[tuple[GeocodeResult, Entry]], tied: list[int], result: GeocodeResult) -> str:
+def _others(found: list[GeocodeResult], tied: list[int], result: GeocodeResult) -> str:
     """The tied answers other than ``result`` (and than what is one answer with it), for its note."""
-    others = [o for i in tied if (o := found[i][0]) is not result and _apart(result, o)]
+    others = [o for i in tied if (o := found[i]) is not result and _apart(result, o)]
     return "; ".join(dict.fromkeys(_describe(result, other) for other in others))
 
 
