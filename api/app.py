@@ -139,7 +139,8 @@ def add_middleware(app: FastAPI, settings: ApiSettings) -> None:
     The last added runs first: HEAD as GET, CORS, then the header limits, the text check,
     the credentials of writes and the body size, all before routing and before any of the body is read.
     """
-    app.add_middleware(AnswerGZipMiddleware, minimum_size=1000)
+    # a tile is gzipped (or not) by its route, from the stored encodings: the layer leaves it alone
+    app.add_middleware(AnswerGZipMiddleware, minimum_size=1000, exclude_content_types=(tiles.MVT_MEDIA_TYPE,))
     own_limits = {"/batch": settings.geocode.batch_request_max_bytes}
     # the header limits, the text check, the credentials of writes and the body size, as one layer
     app.add_middleware(RequestGuards, max_bytes=settings.max_request_kb * 1024, own_limits=own_limits)

@@ -68,6 +68,14 @@ def test_a_client_without_gzip_gets_the_same_tile_plain(client: TestClient) -> N
     assert plain.headers["etag"] == gzipped.headers["etag"]
 
 
+def test_a_tile_says_vary_accept_encoding_once(client: TestClient) -> None:
+    """The tile route chooses its encoding itself; the app's gzip layer leaves its headers alone."""
+    plain = client.get(CITY_Z12, headers={"Accept-Encoding": "identity"})
+    assert len(plain.content) >= 1000  # the size from which the gzip layer would add its own Vary
+    for response in (plain, client.get(CITY_Z12)):
+        assert response.headers.get_list("vary") == ["Accept-Encoding"]
+
+
 def test_if_none_match_answers_304_without_a_body(client: TestClient) -> None:
     etag = client.get(CITY_Z12).headers["etag"]
     response = client.get(CITY_Z12, headers={"If-None-Match": etag})
