@@ -638,3 +638,61 @@ def test_a_ward_named_with_the_old_city_is_the_2025_ward_of_its_type(
     result = top(index, query)
     assert (ward(result), result.name) == (HOA_BINH_WARD, "Phường Hòa Bình")
     assert ward(top(index, "xã Hòa Bình, TP Hòa Bình")) == TAN_HOA
+
+
+# --- rules found by the fourth round of writings (issue 10): landmarks, communes called villages ----------
+
+HOA_BINH_CITY_WARDS = {HOA_BINH_WARD, TAN_HOA}
+
+
+@pytest.mark.parametrize(
+    ("query", "codes"),
+    [
+        ("hồ Hòa Bình", HOA_BINH_CITY_WARDS),  # the lake: not the village "Làng Hố" (another tone)
+        ("hồ thủy điện Hòa Bình", HOA_BINH_CITY_WARDS),  # not "Sơn Thủy" read from "thủy điện"
+        ("đập thủy điện Hòa Bình", HOA_BINH_CITY_WARDS),
+        ("suối khoáng Kim Bôi", {KIM_BOI}),  # the mineral spring: not "Xóm Khoang", "Bản Khoáng", "Suối Nội"
+        ("suối khoáng nóng Kim Bôi", {KIM_BOI}),
+        ("chợ Mai Châu", {MAI_CHAU}),  # the market: no place "Chợ" elsewhere
+    ],
+)
+def test_a_landmark_noun_before_a_place_name_names_its_kind_not_a_village(
+    index: GeocoderIndex, query: str, codes: set[str]
+) -> None:
+    """ "hồ" (lake), "suối khoáng" (mineral spring), "thủy điện" (power plant), "chợ" (market) opening a part
+    before a place name say what is there; the name says where. The noun is read only as a whole name's
+    first word, and no word of the part is read with other marks."""
+    query_read = read_query(query)
+    assert query_read.landmark_heads
+    assert ward(top(index, query)) in codes
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("Suối Nội, Kim Bôi", "Suối Nội"), ("xóm Suối Nội, Kim Bôi", "Suối Nội"), ("Chợ Bến", "Chợ Bến")],
+)
+def test_a_name_opening_with_a_landmark_noun_is_still_the_name(
+    index: GeocoderIndex, query: str, name: str
+) -> None:
+    assert top(index, query).name == name
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Tay Phong village of Cao Phong district",
+        "Tay Phong village, Cao Phong district",
+        "Tây Phong village of Cao Phong district",
+    ],
+)
+def test_a_commune_called_a_village_with_its_district_is_the_commune(
+    index: GeocoderIndex, query: str
+) -> None:
+    """ "Tay Phong village of Cao Phong district": travel pages call a commune a village. The village Tây
+    Phong lies in another commune, which the text leaves out; the commune Tây Phong of that name is the
+    reading that skips no unit. With the other commune named, or alone, the village is meant."""
+    result = top(index, query)
+    assert (ward(result), result.match_level) == (TAY_PHONG, "commune")
+    village = top(index, "Tay Phong village, Thu Phong commune, Cao Phong district")
+    assert (village.name, ward(village)) == ("Tây Phong", THU_PHONG)
+    assert top(index, "Tay Phong village").name == "Tây Phong"
