@@ -853,13 +853,7 @@ class Matcher:
         levels = {contexts[context].level for context in match.contexts}
         if VILLAGE - 2 not in levels or VILLAGE - 1 in levels:
             return 1.0
-        return COMMUNE_SKIPPED if self._reads_as_another_commune(match) else 1.0
-
-    def _reads_as_another_commune(self, match: Match) -> bool:
-        """Whether the village's name in the text reads as well as the name of a commune it is not in."""
-        run = match.run
         mask = _mask(run.start, run.end)
-        contexts = self.state.contexts
         own = self.state.candidate_arrays.entry_contexts[match.entry.id]
         codes = match.entry.unit_codes
         for context, spans in self.spans_by_context().items():
@@ -867,8 +861,8 @@ class Matcher:
             if found.level != VILLAGE - 1 or context in own or found.code in codes:
                 continue
             if any(span.mask & mask == mask and span.explained >= run.explained - 1e-9 for span in spans):
-                return True
-        return False
+                return COMMUNE_SKIPPED
+        return 1.0
 
     def _commune_called_village(self, match: Match) -> float:
         """The factor for a village named with the English word "village" when the text names its district
