@@ -352,16 +352,18 @@ def landmarks(accented: tuple[str, ...], cut: tuple[Segment, ...]) -> tuple[froz
     positions of those segments from the noun on (:data:`addresses.vocabulary.LANDMARK_NOUNS`).
 
     "hồ Hòa Bình" is the lake: "Hòa Bình" says where it is; "xóm Suối Nội" (labelled) or "Suối"
-    alone is a name.
+    alone is a name. Text without any mark tells no noun ("hang", cave) from a name ("Hàng").
 
     >>> landmarks(("suối", "khoáng", "kim", "bôi"), (Segment(0, 4, None),))
     (frozenset({0, 1}), frozenset({0, 1, 2, 3}))
     >>> landmarks(("hồ", "thủy", "điện", "hòa", "bình"), (Segment(0, 5, None),))[0]
     frozenset({0, 1, 2})
+    >>> landmarks(("hang", "kia"), (Segment(0, 2, None),))
+    (frozenset(), frozenset())
     >>> landmarks(("xóm", "suối", "nội"), (Segment(1, 3, 4),)), landmarks(("hồ",), (Segment(0, 1, None),))
     ((frozenset(), frozenset()), (frozenset(), frozenset()))
     """
-    if _LANDMARK_FIRST.isdisjoint(accented):
+    if _LANDMARK_FIRST.isdisjoint(accented) or all(token.isascii() for token in accented):
         return frozenset(), frozenset()
     heads: set[int] = set()
     names: set[int] = set()

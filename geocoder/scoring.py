@@ -49,7 +49,7 @@ from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit, house_hash
 from geocoder.index import IndexState
-from geocoder.normalize import OTHER_MARKS_SCORE, UNACCENTED_SCORE, accent_score, marks_fit
+from geocoder.normalize import UNACCENTED_SCORE, accent_score, marks_fit
 from geocoder.query import Query
 from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
@@ -400,20 +400,13 @@ class Matcher:
         typed = self.query.accented[position]
         if found >= 1.0:
             exact = accent_score(typed, accented) or found
-            if (
-                exact < 1.0
-                and position in self.query.landmark_names
-                and not self._landmark_reading(position, exact)
-            ):
-                return 0.0, False
+            if exact < 1.0 and position in self.query.landmark_names:
+                # the noun of a landmark only as written; the name after it, read otherwise, only as a name
+                # written without marks ("hồ Hòa Bình" is no "Làng Hố", "cầu Trắng" no "Làng Trang")
+                return (0.0, False) if position in self.query.landmark_heads else (exact, not typed.isascii())
             # text typed without any mark tells no name apart by its marks: "an" is "An" as much as "Ân"
             return (min(exact, UNACCENTED_SCORE) if self.unmarked else exact), False
         return found, self._typo(position, found) and not marks_fit(typed, accented)
-
-    def _landmark_reading(self, position: int, exact: float) -> bool:
-        """Whether a landmark noun, or the name after it, may be read with ``exact`` (below 1): the noun
-        only as written, the name not with other marks ("hồ Hòa Bình" is no village "Làng Hố")."""
-        return position not in self.query.landmark_heads and exact != OTHER_MARKS_SCORE
 
     def _only_landmark_nouns(self, start: int, end: int) -> bool:
         """Whether tokens ``start:end`` are all the nouns of a landmark before a name: they name its kind

@@ -654,16 +654,18 @@ HOA_BINH_CITY_WARDS = {HOA_BINH_WARD, TAN_HOA}
         ("suối khoáng Kim Bôi", {KIM_BOI}),  # the mineral spring: not "Xóm Khoang", "Bản Khoáng", "Suối Nội"
         ("suối khoáng nóng Kim Bôi", {KIM_BOI}),
         ("chợ Mai Châu", {MAI_CHAU}),  # the market: no place "Chợ" elsewhere
+        ("cầu Trắng, Hòa Bình", HOA_BINH_CITY_WARDS),  # the bridge: not "Làng Trang" (no mark on Trang)
     ],
 )
 def test_a_landmark_noun_before_a_place_name_names_its_kind_not_a_village(
     index: GeocoderIndex, query: str, codes: set[str]
 ) -> None:
     """ "hồ" (lake), "suối khoáng" (mineral spring), "thủy điện" (power plant), "chợ" (market) opening a part
-    before a place name say what is there; the name says where. The noun is read only as a whole name's
-    first word, and no word of the part is read with other marks."""
-    query_read = read_query(query)
-    assert query_read.landmark_heads
+    before a place name say what is there; the name says where. The noun is read only as a longer name's
+    first word, and a word of the part typed with marks is read otherwise only as a name written without
+    any. Text without marks tells no noun from a name: "hang Kia" is the village Hang Kia."""
+    assert read_query(query).landmark_heads
+    assert not read_query(variants.strip_marks(query)).landmark_heads
     assert ward(top(index, query)) in codes
 
 
