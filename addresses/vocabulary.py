@@ -244,6 +244,35 @@ FILLER_PHRASES: Final = (("dia", "phan"), ("dia", "ban"), ("doan", "qua"))
 territory of: "thuộc địa phận xã Mai Châu", "nằm trên địa bàn Mai Châu commune"), "đoạn qua" (the
 stretch through). Read with or without marks: no name of a place holds one."""
 
+LANDMARK_NOUNS: Final = (
+    ("hồ",),
+    ("hồ", "chứa"),
+    ("đập",),
+    ("thủy", "điện"),
+    ("nhà", "máy", "thủy", "điện"),
+    ("suối",),
+    ("suối", "khoáng"),
+    ("suối", "khoáng", "nóng"),
+    ("suối", "nước", "nóng"),
+    ("thác",),
+    ("hang",),
+    ("động",),
+    ("đèo",),
+    ("núi",),
+    ("chợ",),
+    ("cầu",),
+    ("bến",),
+    ("nhà", "máy"),
+    ("trường",),
+    ("chùa",),
+    ("đền",),
+    ("khu", "du", "lịch"),
+)
+"""Common nouns of a landmark, with their marks ("hồ", the lake; "suối khoáng", the mineral spring):
+before a place name ("hồ Hòa Bình", "suối khoáng Kim Bôi") they name a feature and the name after them
+is where it is. Many are also the first word of village names ("Suối Nội", "Chợ Bến"), so they stay
+names; only read with other marks ("Hố" for "hồ", "Khoang" for "khoáng") they are no name."""
+
 CONFUSED_INITIALS: Final = (frozenset("sx"), frozenset("dgrv"), frozenset("ln"), frozenset("ckq"))
 """First letters Vietnamese writers mix up (s/x, d/gi/r/v, l/n, c/k/q: regional speech and the
 Mường spelling, "Lạc Xơn" for Lạc Sơn). Another first letter makes another word, not a slip:

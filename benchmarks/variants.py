@@ -565,6 +565,33 @@ def other_village_word(text: str) -> str:
     return _VILLAGE_WORD_RE.sub(other, _nfc(text))
 
 
+LANDMARKS: Final = ("chợ", "cầu", "suối", "đền", "hồ", "thác", "hang", "nhà văn hóa")
+"""Landmarks named after the village they are in ("chợ Lác", the market of Lác; "cầu Lác", its bridge)."""
+_FIRST_VILLAGE_WORD_RE: Final = re.compile(r"^(xóm|thôn|bản|làng|xã)\s+(?=[^\W\d_])", re.IGNORECASE)
+
+
+def landmark_of_the_village(text: str) -> str:
+    """A landmark named after the village (or the commune) first named in place of it ("xóm Lác, xã ..." ->
+    "chợ Lác, xã ...", "xã Tân Mai, huyện ..." -> "hồ Tân Mai, huyện ..."), as news writes where something
+    happened; Vietnamese text with marks only (chosen by the text).
+
+    >>> written = landmark_of_the_village("xóm Lác, xã Chiềng Châu")
+    >>> written.endswith(" Lác, xã Chiềng Châu"), written.rsplit(" Lác", 1)[0] in LANDMARKS
+    (True, True)
+    >>> landmark_of_the_village("xom Lac, xa Chieng Chau")
+    'xom Lac, xa Chieng Chau'
+    """
+    text = _nfc(text)
+    if _unmarked(text):
+        return text
+    landmark = _rng(text, "landmark").choice(LANDMARKS)
+
+    def named(match: re.Match[str]) -> str:
+        return (landmark.capitalize() if match.group()[0].isupper() else landmark) + " "
+
+    return _FIRST_VILLAGE_WORD_RE.sub(named, text, count=1)
+
+
 SHOPS: Final = ("Cửa hàng tạp hóa Minh Anh, ", "Gần chợ, ", "Đối diện UBND xã, ", "Cạnh trường tiểu học, ")
 """Words before an address naming a shop or a landmark near it ("Minh Anh grocery, " in English)."""
 SHOPS_ENGLISH: Final = ("Minh Anh grocery, ", "Near the market, ", "Opposite the school, ")
@@ -1415,6 +1442,7 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "web slug": web_slug,
     "unit described": unit_described,
     "2025 name in brackets": now_named,
+    "a landmark of the place": landmark_of_the_village,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from addresses.vocabulary import ENGLISH_FILLERS, FILLER_PHRASES, UNIT_TERMS, VIETNAMESE_FILLERS
+from addresses.vocabulary import (
+    ENGLISH_FILLERS,
+    FILLER_PHRASES,
+    LANDMARK_NOUNS,
+    UNIT_TERMS,
+    VIETNAMESE_FILLERS,
+)
 from geocoder.houses import alley_key, house_key
 from geocoder.normalize import analyze, clean_punctuation, prepare, strip_marks
 from geocoder.parse import Component, KnownNames, Level, ParsedAddress, parse
@@ -66,6 +72,10 @@ class Query:
     parsed: ParsedAddress
     total_weight: float
     segments: tuple[Segment, ...] = ()
+    landmark_heads: frozenset[int] = frozenset()
+    """Positions of the common noun of a landmark before a place name ("hồ" of "hồ Hòa Bình")."""
+    landmark_names: frozenset[int] = frozenset()
+    """Positions of a landmark noun and the name after it in its segment (:func:`landmarks`)."""
 
     def segment_at(self, position: int) -> Segment | None:
         """The segment holding token ``position``, if any."""
@@ -324,6 +334,51 @@ def segments(
     return tuple(reader.found)
 
 
+_LANDMARK_SIZES: Final = sorted({len(noun) for noun in LANDMARK_NOUNS}, reverse=True)
+_LANDMARK_NOUNS: Final = frozenset(LANDMARK_NOUNS)
+_LANDMARK_FIRST: Final = frozenset(noun[0] for noun in LANDMARK_NOUNS)
+
+
+def _landmark_at(accented: tuple[str, ...], start: int, end: int) -> int:
+    """The size of the longest landmark noun at ``start`` ending before ``end`` (0: none)."""
+    for size in _LANDMARK_SIZES:
+        if start + size <= end and accented[start : start + size] in _LANDMARK_NOUNS:
+            return size
+    return 0
+
+
+def landmarks(accented: tuple[str, ...], cut: tuple[Segment, ...]) -> tuple[frozenset[int], frozenset[int]]:
+    """The landmark nouns that open an unlabelled segment and have a name after them in it, and the
+    positions of those segments from the noun on (:data:`addresses.vocabulary.LANDMARK_NOUNS`).
+
+    "hồ Hòa Bình" is the lake: "Hòa Bình" says where it is; "xóm Suối Nội" (labelled) or "Suối"
+    alone is a name. Text without any mark tells no noun ("hang", cave) from a name ("Hàng").
+
+    >>> landmarks(("suối", "khoáng", "kim", "bôi"), (Segment(0, 4, None),))
+    (frozenset({0, 1}), frozenset({0, 1, 2, 3}))
+    >>> landmarks(("hồ", "thủy", "điện", "hòa", "bình"), (Segment(0, 5, None),))[0]
+    frozenset({0, 1, 2})
+    >>> landmarks(("hang", "kia"), (Segment(0, 2, None),))
+    (frozenset(), frozenset())
+    >>> landmarks(("xóm", "suối", "nội"), (Segment(1, 3, 4),)), landmarks(("hồ",), (Segment(0, 1, None),))
+    ((frozenset(), frozenset()), (frozenset(), frozenset()))
+    """
+    if _LANDMARK_FIRST.isdisjoint(accented) or all(token.isascii() for token in accented):
+        return frozenset(), frozenset()
+    heads: set[int] = set()
+    names: set[int] = set()
+    for segment in cut:
+        if segment.level is not None or accented[segment.start] not in _LANDMARK_FIRST:
+            continue
+        end = segment.start
+        while size := _landmark_at(accented, end, segment.end):
+            end += size
+        if segment.start < end < segment.end:
+            heads.update(range(segment.start, end))
+            names.update(range(segment.start, segment.end))
+    return frozenset(heads), frozenset(names)
+
+
 @functools.lru_cache(maxsize=PARSES_KEPT)
 def parsed_text(text: str) -> ParsedAddress:
     """The components of a text read with the default names (:func:`geocoder.parse.parse`), kept a while.
@@ -353,4 +408,7 @@ def read_query(text: str, *, words: frozenset[str] = frozenset(), known: KnownNa
     weights = _weights(filler, units, house)
     numbers = [token[:1].isdigit() for token in folded]
     cut = segments(filler, units, part_numbers(text, len(folded)), numbers)
-    return Query(text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut)
+    heads, named = landmarks(accented, cut)
+    return Query(
+        text, folded, accented, tuple(weights), tuple(units), house, parsed, sum(weights), cut, heads, named
+    )

@@ -102,6 +102,11 @@ when that name reads as well as a commune it does not lie in and the text names 
 but not its commune: in "Thung Dao (Tu Son - Kim Boi)" the name after the place is the commune holding
 it ("Tú Sơn"), as addresses list a unit and then the ones holding it, not the village "Tu Sơn" of Nật
 Sơn elsewhere in the district with the commune between them left out."""
+COMMUNE_CALLED_VILLAGE: Final = 0.9
+"""Score factor for a village named with the English word "village" and its district, not its commune,
+when its name reads as well as a commune it is not in (:meth:`Matcher._commune_called_village`)."""
+VILLAGE_WORD: Final = "village"
+"""The English unit word travel pages also use for a commune."""
 WARD_WORD: Final = "phuong"
 """The folded unit word of an urban ward."""
 OTHER_TYPE_NAMED: Final = 0.95
@@ -395,9 +400,19 @@ class Matcher:
         typed = self.query.accented[position]
         if found >= 1.0:
             exact = accent_score(typed, accented) or found
+            if exact < 1.0 and position in self.query.landmark_names:
+                # the noun of a landmark only as written; the name after it, read otherwise, only as a name
+                # written without marks ("hồ Hòa Bình" is no "Làng Hố", "cầu Trắng" no "Làng Trang")
+                return (0.0, False) if position in self.query.landmark_heads else (exact, not typed.isascii())
             # text typed without any mark tells no name apart by its marks: "an" is "An" as much as "Ân"
             return (min(exact, UNACCENTED_SCORE) if self.unmarked else exact), False
         return found, self._typo(position, found) and not marks_fit(typed, accented)
+
+    def _only_landmark_nouns(self, start: int, end: int) -> bool:
+        """Whether tokens ``start:end`` are all the nouns of a landmark before a name: they name its kind
+        ("suối khoáng Kim Bôi" is no village "Suối Nội" or "Bản Khoáng")."""
+        heads = self.query.landmark_heads
+        return bool(heads) and all(p in heads for p in range(start, end))
 
     def unit_word_around(self, start: int, end: int) -> tuple[int, UnitWord] | None:
         """The unit word qualifying tokens ``start:end`` (:meth:`Query.unit_word_around`), once per span."""
@@ -550,7 +565,7 @@ class Matcher:
             matched += name_weights[last]
             end += 1
             last += 1
-        if end == start:
+        if end == start or self._only_landmark_nouns(start, end):
             return None
         typed = name_weights[:last] if self.prefix and end == self.n else name_weights
         return Run(variant, start, end, explained, matched / sum(typed))
@@ -643,6 +658,8 @@ class Matcher:
         unit = around.unit
         if unit is not None:  # the unit word before the name: it explains its tokens, or contradicts
             fit = type_fit(unit, entry.type_level, entry.unit_type)
+            if fit is None and unit.folded == VILLAGE_WORD and entry.type_level == VILLAGE - 1:
+                fit = SAME_LEVEL_OTHER_TYPE  # travel pages call a commune a village ("Pa Co village")
             if fit is None:
                 penalty = CONTRADICTION
             elif not around.overlaps:
@@ -703,7 +720,7 @@ class Matcher:
         """The match scored with how it fits the text's units (partial name, finer unit, contradiction)."""
         factor, conflict = self._coherence(match.entry, match.run, match.used)
         if match.entry.type_level == VILLAGE:
-            factor *= self._commune_skipped(match)
+            factor *= self._commune_skipped(match) * self._commune_called_village(match)
         factor *= self._other_type(match)
         if factor == 1.0 and conflict is None:
             return match
@@ -839,6 +856,40 @@ class Matcher:
             if any(span.mask & mask == mask and span.explained >= run.explained - 1e-9 for span in spans):
                 return COMMUNE_SKIPPED
         return 1.0
+
+    def _commune_called_village(self, match: Match) -> float:
+        """The factor for a village named with the English word "village" when the text names its district
+        but not its commune, and its name reads as well as a commune's (:data:`COMMUNE_CALLED_VILLAGE`; 1:
+        not so): travel pages call a commune a village ("Tay Phong village of Cao Phong district" is the
+        commune Tây Phong, not the village Tây Phong of another commune left out)."""
+        word = self.query.unit_word_after(match.run.end)
+        if word is None or word[1].folded != VILLAGE_WORD:
+            return 1.0
+        contexts = self.state.contexts
+        levels = {contexts[context].level for context in match.contexts}
+        if VILLAGE - 2 not in levels or VILLAGE - 1 in levels:
+            return 1.0
+        return COMMUNE_CALLED_VILLAGE if self._names_another_commune(match) else 1.0
+
+    def _names_another_commune(self, match: Match) -> bool:
+        """Whether the village's name in the text is, as well, the name of a commune it is not in (the text's
+        unit word need not fit it: "village" said of a commune)."""
+        run = match.run
+        weights, typed = self.query.weights, self.query.accented[run.start : run.end]
+        own = self.state.candidate_arrays.entry_contexts[match.entry.id]
+        codes = match.entry.unit_codes
+        for context in self.state.contexts:
+            if context.level != VILLAGE - 1 or context.id in own or context.code in codes:
+                continue
+            for form in context.names:
+                if len(form.accented) == len(typed):
+                    scores = [
+                        accent_score(word, name) for word, name in zip(typed, form.accented, strict=True)
+                    ]
+                    explained = sum(w * q for w, q in zip(weights[run.start : run.end], scores, strict=True))
+                    if all(scores) and explained >= run.explained - 1e-9:
+                        return True
+        return False
 
     def _other_type(self, match: Match) -> float:
         """The factor for a unit named "phường" (or "ward") that is not one ("phường Hòa Bình" read as a
