@@ -189,10 +189,10 @@ def before_insert(frame: pd.DataFrame) -> Callable[[Connection], int]:
     ids = frame["source_id"].to_numpy(dtype=object)
 
     def run(conn: Connection) -> int:
-        location = locate.location_codes(points)
+        location = locate.location_code_bytes(points)
         known = locate.known_source_ids(conn, address, "fresh")  # as importers.pipeline does
         is_new = locate.is_new(pd.Series(ids, dtype=object), known)
-        registry = locate.registry_codes(locate.registry_serials(conn, is_new))
+        registry = locate.registry_code_bytes(locate.registry_serials(conn, is_new))
         return int(len(location) == len(registry) and len(registry))
 
     return run

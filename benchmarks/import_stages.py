@@ -109,9 +109,9 @@ def stages(path: Path, runs: int) -> list[tuple[str, str, float]]:
         (
             during,
             "commune of every point",
-            cpu(lambda: locate.commune_ids(placement.communes, shapes.geoms), runs),
+            cpu(lambda: locate.commune_id_array(placement.communes, shapes.geoms), runs),
         ),
-        (during, "location codes", cpu(lambda: locate.location_codes(shapes.geoms), runs)),
+        (during, "location codes", cpu(lambda: locate.location_code_bytes(shapes.geoms), runs)),
         (during, "EWKB of the points", cpu(lambda: prepare.ewkb_hex(shapes.geoms), runs)),
         (
             during,

@@ -52,15 +52,6 @@ def as_points(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     return points
 
 
-def commune_ids(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """The commune id of each geometry's representative point (None when none is near)."""
-    ids = commune_id_array(communes, geoms)
-    result = np.full(len(ids), None, dtype=object)
-    found = ids >= 0
-    result[found] = ids[found]
-    return result
-
-
 def commune_id_array(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.int64]:
     """The commune id of each geometry's representative point (-1 when none is near)."""
     result = np.full(len(geoms), -1, dtype=np.int64)
@@ -87,14 +78,8 @@ def commune_id_array(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[
     return result
 
 
-def location_codes(points: NDArray[np.object_]) -> NDArray[np.str_]:
-    """The 9-character location code of each point."""
-    codes: NDArray[np.str_] = location_code_bytes(points).astype(str)
-    return codes
-
-
 def location_code_bytes(points: NDArray[np.object_]) -> NDArray[np.bytes_]:
-    """:func:`location_codes` as ASCII bytes (``encode_array``)."""
+    """The 9-character location code of each point, as ASCII bytes (``encode_array``)."""
     codes: NDArray[np.bytes_] = encode_array(shapely.get_x(points), shapely.get_y(points))
     return codes
 
@@ -123,14 +108,6 @@ def give_back_serials(conn: Connection, serials: NDArray[np.int64], *, used: int
     drawn = serials[serials >= 0]
     if len(drawn):
         registry.give_back_serials(conn, drawn, used=used)
-
-
-def registry_codes(serials: NDArray[np.int64]) -> NDArray[np.object_]:
-    """The registry code of each serial (None where it is -1)."""
-    codes = np.full(len(serials), None, dtype=object)
-    drawn = serials >= 0
-    codes[drawn] = registry_codes_array(serials[drawn]).astype(str)
-    return codes
 
 
 def registry_code_bytes(serials: NDArray[np.int64]) -> NDArray[np.bytes_]:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 import shapely
 
-from addresses import bulk, validation
+from addresses import bulk, codes, validation
 from addresses.datasets import get_dataset
 from importers import arrowtext, chunked, locate, rawjson
 from importers import validate as checks
@@ -183,12 +183,12 @@ def test_commune_id_array_places_points_as_the_box_scan_did() -> None:
         margin = shapely.distance(squares, point).min() <= locate.NEAREST_MARGIN_DEG
         expected.append(inside[-1] if inside else (near[0] if margin else -1))
     assert locate.commune_id_array(communes, points).tolist() == expected
-    assert locate.commune_ids(communes, points).tolist() == [None if e < 0 else e for e in expected]
 
 
 def test_code_bytes_are_the_codes() -> None:
     points = shapely.points([[105.338, 20.817], [105.1, 20.9]])
-    assert locate.location_code_bytes(points).astype(str).tolist() == locate.location_codes(points).tolist()
+    expected = [codes.encode(lon, lat) for lon, lat in ((105.338, 20.817), (105.1, 20.9))]
+    assert locate.location_code_bytes(points).astype(str).tolist() == expected
     serials = np.array([5, -1, 123456789])
-    codes = locate.registry_code_bytes(serials)
-    assert [c.decode() or None for c in codes.tolist()] == locate.registry_codes(serials).tolist()
+    made = locate.registry_code_bytes(serials)
+    assert [c.decode() for c in made.tolist()] == [codes.registry_code(5), "", codes.registry_code(123456789)]
