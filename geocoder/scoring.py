@@ -869,10 +869,26 @@ class Matcher:
     def _misread(self, level: int | None, entry: Entry, run: Run) -> bool:
         """Whether a segment labelled a coarser unit ("xã Cố Nghĩa") is read as a finer one through
         other marks or a slip (the village "Cô Nghĩa"): the text names the unit it labels. Text typed
-        without marks reads every name alike ("Lac village" may be the street "Lác")."""
+        without marks reads every name alike ("Lac village" may be the street "Lác"), but a segment
+        labelled a commune or a district that a unit of that level reads as well names that unit ("xa Co
+        Nghia" is the xã Cố Nghĩa, not the village Cô Nghĩa)."""
+        if level is None or level >= entry.type_level:
+            return False
         typed = sum(self.query.weights[run.start : run.end])
-        return (
-            level is not None and level < entry.type_level and run.explained < typed * UNACCENTED_SCORE - 1e-9
+        if run.explained < typed * UNACCENTED_SCORE - 1e-9:
+            return True
+        return level < VILLAGE and self._labelled_unit_reads(level, run)
+
+    def _labelled_unit_reads(self, level: int, run: Run) -> bool:
+        """Whether a unit of ``level``, written with a unit word that fits it, reads the run's tokens at
+        least as well as the run (a context span covering them)."""
+        mask = _mask(run.start, run.end)
+        contexts = self.state.contexts
+        return any(
+            span.typed and span.mask & mask == mask and span.explained >= run.explained - 1e-9
+            for context, spans in self.spans_by_context().items()
+            if contexts[context].level == level
+            for span in spans
         )
 
     def _commune_skipped(self, match: Match) -> float:

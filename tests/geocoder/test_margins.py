@@ -67,3 +67,19 @@ def test_a_slip_that_lost_its_marks_in_text_that_writes_them_reads_less_surely(i
     assert lost.score < kept.score
     unmarked = top(index, "xa Tienn Phong, huyen Da Bac")  # text without marks: nothing was lost
     assert ward(unmarked) == TIEN_PHONG
+
+
+AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
+CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
+
+
+def test_a_name_labelled_a_commune_in_text_without_marks_is_the_commune_it_reads_as(
+    index: GeocoderIndex,
+) -> None:
+    """Without marks "Co Nghia" reads as the village Cô Nghĩa of Chi Nê as well as the old xã Cố Nghĩa:
+    labelled "xa", it is the commune (the village of Chi Nê, named too, won 0.535 to 0.418); labelled
+    "xom", the village."""
+    result = top(index, "cho Chi Ne, xa Co Nghia")
+    assert (ward(result), result.name) == (AN_NGHIA, "Xã Cố Nghĩa")
+    result = top(index, "xom Co Nghia, thi tran Chi Ne")
+    assert (ward(result), result.name) == (CHI_NE, "Cô Nghĩa")
