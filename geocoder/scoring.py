@@ -429,7 +429,9 @@ class Matcher:
             return found, found
         typed = self.query.accented[position]
         if not marks_fit(typed, accented):
-            return found, 0.0
+            # only a name written without marks reads so, and no mark confirms the slip: both count, as for
+            # a token equal once folded (UNACCENTED_SCORE): "thành" is hardly the "Thinh" of "Khanh Thinh"
+            return found * UNACCENTED_SCORE, 0.0
         if not self.unmarked and typed.isascii() and not accented.isascii():
             # a slip that lost the marks too, in text that writes them: both count ("Theo" is no "Thếp")
             return found * UNACCENTED_SCORE, found * UNACCENTED_SCORE

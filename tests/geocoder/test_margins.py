@@ -16,6 +16,8 @@ pytestmark = pytest.mark.db
 
 LIEN_SON = "04960"  # holds the old xã Trung Sơn (Lương Sơn)
 TIEN_PHONG = "04891"
+AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
+CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
 
 
 def _score_in(index: GeocoderIndex, text: str, name: str) -> float:
@@ -69,8 +71,21 @@ def test_a_slip_that_lost_its_marks_in_text_that_writes_them_reads_less_surely(i
     assert ward(unmarked) == TIEN_PHONG
 
 
-AN_NGHIA = "05395"  # holds the old xã Cố Nghĩa (Lạc Thủy) since 2025
-CHI_NE = "05392"  # holds the old thị trấn Chi Nê and its village Cô Nghĩa
+def test_a_slip_read_against_a_name_written_without_marks_counts_the_marks_it_cannot_confirm(
+    index: GeocoderIndex,
+) -> None:
+    """ "Thành" typed with its marks read as the "Thinh" of the place "Khanh Thinh" (its source wrote no
+    marks): a slip, and marks the name cannot confirm; against a name written with marks, not at all."""
+    state = index.state
+    matcher = Matcher(state, read_query("xóm Thành", words=state.vocab.words))
+    position = matcher.query.folded.index("thanh")
+    slip = matcher.expansions[position]["thinh"]
+    assert slip < 1.0
+    unmarked = next(entry for entry in state.entries if entry.name == "Khanh Thinh")
+    read = matcher.quality(position, "thinh", "thinh", unmarked.names)
+    assert read == pytest.approx(slip * UNACCENTED_SCORE)
+    marked = next(entry for entry in state.entries if "thịnh" in entry.names[0].accented)
+    assert matcher.quality(position, "thinh", "thịnh", marked.names) == 0.0
 
 
 def test_a_name_labelled_a_commune_in_text_without_marks_is_the_commune_it_reads_as(
