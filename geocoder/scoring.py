@@ -49,13 +49,15 @@ from geocoder.categories import CATEGORY_FOLDED
 from geocoder.entries import NO_TYPE, Context, Entry, NameForm
 from geocoder.houses import HouseHit, house_hash
 from geocoder.index import IndexState
-from geocoder.normalize import UNACCENTED_SCORE, accent_score, marks_fit
+from geocoder.normalize import OTHER_MARKS_SCORE, UNACCENTED_SCORE, accent_score, marks_fit
 from geocoder.query import Query
 from geocoder.unitwords import ENGLISH, VILLAGE, UnitWord
 from geocoder.vocab import Expansion
 
 NAME_BASE: Final = 0.5
 """The share of the score a full query explanation earns even when only part of the name matched."""
+READ_BASE: Final = 0.5
+"""The share of the score a name earns however its tokens read (:meth:`Matcher._read_as`)."""
 CONTRADICTION: Final = 0.12
 """Penalty for a unit word that contradicts the entry ("huyện" before a commune's name)."""
 SAME_LEVEL_OTHER_TYPE: Final = 0.6
@@ -357,7 +359,7 @@ class Matcher:
         self._spans: dict[int, tuple[Span, ...]] | None = None
         self._segments: list[tuple[int, int | None, int, int]] | None = None
         self._typed: list[tuple[int, int, int]] | None = None
-        self._qualities: dict[tuple[int, str, str], tuple[float, bool]] = {}
+        self._qualities: dict[tuple[int, str, str], tuple[float, float]] = {}
         self._around: dict[tuple[int, int], tuple[int, UnitWord] | None] = {}
         self._categories: dict[tuple[int, int], bool] = {}
         self._runs: dict[int, tuple[list[Seed], list[Run]]] = {}
@@ -374,7 +376,10 @@ class Matcher:
 
         A misspelling (a typo reading, not a completion) must keep the marks typed: a token
         written with marks the name's token lacks is another word ("rằng" is not "hang"),
-        unless the name (``names``: its forms) is written without any marks at all.
+        unless the name (``names``: its forms) is written without any marks at all. So is a
+        token typed with a mark where a name written with marks has none on it: "Thành" read
+        as the "Thanh" of "Thanh Sơn" is another tone (:data:`OTHER_MARKS_SCORE`), not a name
+        whose source left the marks out.
         Computed once per (position, name token) and query: many candidates share tokens.
         """
         known = self._qualities.get((position, folded, accented))
@@ -382,25 +387,49 @@ class Matcher:
             known = self._qualities[(position, folded, accented)] = self._token_quality(
                 position, folded, accented
             )
-        if known[1] and written_with_marks(names):
-            return 0.0
+        if known[0] != known[1] and written_with_marks(names):
+            return known[1]
         return known[0]
 
-    def _token_quality(self, position: int, folded: str, accented: str) -> tuple[float, bool]:
-        """The quality of a reading, and whether it holds only for a name written without marks."""
+    def _token_quality(self, position: int, folded: str, accented: str) -> tuple[float, float]:
+        """The quality of a reading for a name written without marks, and for a name written with them."""
         found = self.expansions[position].get(folded)
         if found is None:
-            return 0.0, False
-        typed = self.query.accented[position]
+            return 0.0, 0.0
         if found >= 1.0:
-            exact = accent_score(typed, accented) or found
-            if exact < 1.0 and position in self.query.landmark_names:
-                # the noun of a landmark only as written; the name after it, read otherwise, only as a name
-                # written without marks ("hồ Hòa Bình" is no "Làng Hố", "cầu Trắng" no "Làng Trang")
-                return (0.0, False) if position in self.query.landmark_heads else (exact, not typed.isascii())
+            return self._folded_quality(position, accented, found)
+        return self._slip_quality(position, accented, found)
+
+    def _folded_quality(self, position: int, accented: str, found: float) -> tuple[float, float]:
+        """:meth:`_token_quality` of a token equal to the name's once folded: by the marks typed."""
+        typed = self.query.accented[position]
+        exact = accent_score(typed, accented) or found
+        if exact < 1.0 and position in self.query.landmark_names:
+            # the noun of a landmark only as written; the name after it, read otherwise, only as a name
+            # written without marks ("hồ Hòa Bình" is no "Làng Hố", "cầu Trắng" no "Làng Trang")
+            if position in self.query.landmark_heads:
+                return 0.0, 0.0
+            return exact, (exact if typed.isascii() else 0.0)
+        if self.unmarked:
             # text typed without any mark tells no name apart by its marks: "an" is "An" as much as "Ân"
-            return (min(exact, UNACCENTED_SCORE) if self.unmarked else exact), False
-        return found, self._typo(position, found) and not marks_fit(typed, accented)
+            return min(exact, UNACCENTED_SCORE), min(exact, UNACCENTED_SCORE)
+        if exact == UNACCENTED_SCORE and accented.isascii() and not typed.isascii():
+            return exact, OTHER_MARKS_SCORE  # a mark typed where the name has none: another tone
+        return exact, exact
+
+    def _slip_quality(self, position: int, accented: str, found: float) -> tuple[float, float]:
+        """:meth:`_token_quality` of a token read through a slip (or a completion while typing)."""
+        if not self._typo(position, found):
+            return found, found
+        typed = self.query.accented[position]
+        if not marks_fit(typed, accented):
+            # only a name written without marks reads so, and no mark confirms the slip: both count, as for
+            # a token equal once folded (UNACCENTED_SCORE): "thành" is hardly the "Thinh" of "Khanh Thinh"
+            return found * UNACCENTED_SCORE, 0.0
+        if not self.unmarked and typed.isascii() and not accented.isascii():
+            # a slip that lost the marks too, in text that writes them: both count ("Theo" is no "Thếp")
+            return found * UNACCENTED_SCORE, found * UNACCENTED_SCORE
+        return found, found
 
     def _only_landmark_nouns(self, start: int, end: int) -> bool:
         """Whether tokens ``start:end`` are all the nouns of a landmark before a name: they name its kind
@@ -676,7 +705,7 @@ class Matcher:
                         break
         form = entry.names[run.variant]
         share = explained / self.query.total_weight if self.query.total_weight else 0.0
-        base = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality
+        base = share * (NAME_BASE + (1 - NAME_BASE) * run.name_coverage) * form.quality * self._read_as(run)
         match = Match(
             entry,
             max(0.0, min(1.0, base - penalty)),
@@ -690,6 +719,24 @@ class Matcher:
             used,
         )
         return self.cohere(match) if cohere else match
+
+    def _read_as(self, run: Run) -> float:
+        """How surely the name's tokens read as typed: :data:`READ_BASE` plus the rest times their mean
+        quality (1: every token as typed; a slip or other marks lower it).
+
+        A slip or other marks lower the explained share by the weight of that token only, which a long
+        text's contexts dilute: "xã Trung Sơn, huyện Lương Sơn, tỉnh Hòa Bình" read as the xã "Trường
+        Sơn" of the same district explains nearly as much. The name itself is read less surely, whatever
+        else the text names. Text typed without marks reads every name alike (its best reading is
+        :data:`UNACCENTED_SCORE`); a completion while typing (autocomplete) is no slip.
+        """
+        if self.prefix:
+            return 1.0
+        typed = sum(self.query.weights[run.start : run.end])
+        if typed <= 0:
+            return 1.0
+        best = UNACCENTED_SCORE if self.unmarked else 1.0
+        return READ_BASE + (1 - READ_BASE) * min(1.0, run.explained / (typed * best))
 
     def _run_word(self, start: int, end: int) -> _RunWord:
         """The unit word around a run (tokens ``start:end``), once per query and run."""
@@ -818,10 +865,26 @@ class Matcher:
     def _misread(self, level: int | None, entry: Entry, run: Run) -> bool:
         """Whether a segment labelled a coarser unit ("xã Cố Nghĩa") is read as a finer one through
         other marks or a slip (the village "Cô Nghĩa"): the text names the unit it labels. Text typed
-        without marks reads every name alike ("Lac village" may be the street "Lác")."""
+        without marks reads every name alike ("Lac village" may be the street "Lác"), but a segment
+        labelled a commune or a district that a unit of that level reads as well names that unit ("xa Co
+        Nghia" is the xã Cố Nghĩa, not the village Cô Nghĩa)."""
+        if level is None or level >= entry.type_level:
+            return False
         typed = sum(self.query.weights[run.start : run.end])
-        return (
-            level is not None and level < entry.type_level and run.explained < typed * UNACCENTED_SCORE - 1e-9
+        if run.explained < typed * UNACCENTED_SCORE - 1e-9:
+            return True
+        return level < VILLAGE and self._labelled_unit_reads(level, run)
+
+    def _labelled_unit_reads(self, level: int, run: Run) -> bool:
+        """Whether a unit of ``level``, written with a unit word that fits it, reads the run's tokens at
+        least as well as the run (a context span covering them)."""
+        mask = _mask(run.start, run.end)
+        contexts = self.state.contexts
+        return any(
+            span.typed and span.mask & mask == mask and span.explained >= run.explained - 1e-9
+            for context, spans in self.spans_by_context().items()
+            if contexts[context].level == level
+            for span in spans
         )
 
     def _commune_skipped(self, match: Match) -> float:
