@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from addresses.datasets import DatasetSpec
 from addresses.schema import SRID
 from addresses.types import DEFAULT_STATUS
 from importers import arrowtext, load, locate
-from importers.mapping import as_int
+from importers.mapping import all_none, as_int
 from importers.points import Geoms, PlainPoints
 from importers.rawjson import raw_json, raw_json_arrow
 from importers.units import CODE_WIDTH, gso_code
@@ -64,6 +63,8 @@ def ewkb_hex(geoms: Geoms) -> NDArray[np.object_] | pd.arrays.ArrowStringArray:
     return result
 
 
+_HEX_PAIRS: Final = np.frombuffer(b"".join(b"%02X" % byte for byte in range(256)), dtype=np.uint16)
+"""The two upper-case hex digits of each byte value, as one 16-bit cell (looked up per byte)."""
 _POINT_EWKB: Final = np.dtype([("order", "u1"), ("kind", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
 _LITTLE_ENDIAN, _POINT_WITH_SRID = 1, 0x20000001
 
@@ -81,7 +82,7 @@ def _point_ewkb_hex(xs: NDArray[np.float64], ys: NDArray[np.float64]) -> pd.arra
     packed["x"], packed["y"] = xs, ys
     width = 2 * _POINT_EWKB.itemsize
     offsets = np.arange(0, width * (len(xs) + 1), width, dtype=np.int32)
-    text = binascii.hexlify(packed.tobytes()).upper()
+    text = _HEX_PAIRS[np.frombuffer(packed.tobytes(), dtype=np.uint8)].tobytes()
     strings = pa.StringArray.from_buffers(len(xs), pa.py_buffer(offsets), pa.py_buffer(text))
     return pd.arrays.ArrowStringArray(strings)
 
@@ -174,9 +175,24 @@ def located_rows(  # noqa: PLR0913 - source_rows' parts, the geometries not yet 
     geoms = _written(geometries, spec)
     communes = locate.commune_id_array(placement.communes, geometries)
     base = {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": _integers(communes)}
-    copied = {name: rows[name] for name in spec.stored_fields if name != "source_id"}
+    copied = {name: _empty_as_arrow(rows[name]) for name in spec.stored_fields if name != "source_id"}
     derived = _derived_columns(spec, rows, raw, source) | _code_columns(spec, geoms, placement)
     return pd.DataFrame({**base, **(copied | derived), "geom": ewkb_hex(geoms)}, index=rows.index)
+
+
+def _empty_as_arrow(values: pd.Series) -> pd.Series:
+    """A column of None objects only as Arrow nulls (COPY's CSV gets empty fields from both); else as is."""
+    if values.dtype == object and all_none(values.to_numpy()):
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(values))), index=values.index)
+    return values
+
+
+def _filled(values: pd.Series, value: str) -> pd.Series:
+    """``values.fillna(value)``: as Arrow text where the column holds no value (no Python string per row)."""
+    if values.dtype == object and all_none(values.to_numpy()):
+        repeated = pa.repeat(pa.scalar(value, type=pa.large_string()), len(values))
+        return pd.Series(arrowtext.as_text(repeated), index=values.index)
+    return values.fillna(value)
 
 
 def _integers(values: NDArray[np.int64]) -> pd.arrays.ArrowExtensionArray:
@@ -200,7 +216,7 @@ def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, sour
     if "tags" in columns:
         derived["tags"] = _tags(raw)
     if "status" in spec.stored_fields:
-        derived["status"] = rows["status"].fillna(DEFAULT_STATUS)
+        derived["status"] = _filled(rows["status"], DEFAULT_STATUS)
     if "is_generated" in columns:
         derived["is_generated"] = _generated(raw, source)
     return derived

@@ -47,9 +47,18 @@ def raw_json_arrow(frame: pd.DataFrame, *, small: int = SMALL_FRAME) -> pa.Array
 def _joined(frame: pd.DataFrame) -> pa.Array:
     """Each row's JSON object, joined in Arrow from the encoded cells of each column."""
     parts = [_encoded(frame.iloc[:, position], key) for position, key in enumerate(_keys(frame))]
-    body = pc.binary_join_element_wise(*parts, _text(","))
-    rows: pa.Array = pc.binary_join_element_wise(_text("{"), body, _text("}"), _text(""))
-    return rows
+    return _enclosed(pc.binary_join_element_wise(*parts, _text(",")), "{", "}")
+
+
+def _enclosed(text: pa.Array, before: str, after: str) -> pa.Array:
+    """Each cell with ``before`` put in front and ``after`` behind it (missing cells stay missing).
+
+    >>> _enclosed(pa.array(["a", None, ""], type=pa.large_string()), "{", "}").to_pylist()
+    ['{a}', None, '{}']
+    """
+    end = np.iinfo(np.int64).max  # past the end of every cell
+    enclosed: pa.Array = pc.binary_replace_slice(pc.binary_replace_slice(text, 0, 0, before), end, end, after)
+    return enclosed
 
 
 def _text(value: str) -> pa.Scalar:
@@ -97,7 +106,7 @@ def _as_text(key: str, texts: list[str]) -> pa.Array:
 
 def _text_column(text: pa.Array, key: str) -> pa.Array:
     """Text cells quoted as they are, unless they hold a quote, backslash or control character (orjson)."""
-    quoted = pc.binary_join_element_wise(_text(key + '"'), text, _text('"'), _text(""))
+    quoted = _enclosed(text, key + '"', '"')
     if arrowtext.holds_any(pa.chunked_array([text]), _ESCAPED):  # else no cell needs the regex
         special = pc.fill_null(pc.match_substring_regex(text, _NEEDS_ESCAPE), False)
         escaped = [key + orjson.dumps(cell).decode() for cell in text.filter(special).to_pylist()]

@@ -252,3 +252,16 @@ def test_an_import_of_plain_points_copies_what_decoding_them_copied(
     }
     assert len(fast.rejected) == 2
     assert "row 32 repeats the name and geometry of an earlier row" in fast.warnings
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [[None] * 7, [None, "proposed", None, 'Hòa, "x"', "", None, "active"], [np.nan, None, "a\nb"]],
+)
+def test_columns_without_values_in_arrow_are_the_same_copy_input(cells: list[object]) -> None:
+    values = pd.Series(np.array(cells, dtype=object), index=range(10, 10 + len(cells)))
+    filled = prepare._filled(values, "active")
+    arrow = pd.DataFrame({"gap": prepare._empty_as_arrow(values), "status": filled})
+    objects = pd.DataFrame({"gap": values, "status": values.fillna("active")})
+    assert b"".join(bulk.csv_batches(arrow)) == b"".join(bulk.csv_batches(objects))
+    assert arrow.index.equals(objects.index)
