@@ -112,8 +112,24 @@ def _holds(data: NDArray[np.uint8], encodings: _Encodings) -> bool:
 
 
 def any_longer(text: pa.ChunkedArray, limit: int) -> bool:
-    """Whether one cell of ``text`` has more than ``limit`` characters."""
+    """Whether one cell of ``text`` has more than ``limit`` characters.
+
+    A character takes at least one byte: when no cell has more than ``limit`` bytes
+    (the lengths Arrow stores), no cell has more characters, and none is counted.
+    """
+    if not any(_longest(chunk) > limit for chunk in text.chunks):
+        return False
     return bool(pc.any(pc.greater(pc.utf8_length(text), limit)).as_py())
+
+
+def _longest(chunk: pa.Array) -> int:
+    """The most bytes a cell of a string array takes (missing cells may count: a bound)."""
+    _, offset_buffer, _ = chunk.buffers()
+    if len(chunk) == 0 or offset_buffer is None:
+        return 0
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offset_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return int(np.diff(offsets).max())
 
 
 def stripped_or_none(text: pa.ChunkedArray) -> pa.ChunkedArray | None:

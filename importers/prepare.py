@@ -82,7 +82,7 @@ def _point_ewkb_hex(xs: NDArray[np.float64], ys: NDArray[np.float64]) -> pd.arra
     packed["x"], packed["y"] = xs, ys
     width = 2 * _POINT_EWKB.itemsize
     offsets = np.arange(0, width * (len(xs) + 1), width, dtype=np.int32)
-    text = _HEX_PAIRS[np.frombuffer(packed.tobytes(), dtype=np.uint8)].tobytes()
+    text = np.take(_HEX_PAIRS, np.frombuffer(packed.tobytes(), dtype=np.uint8)).tobytes()
     strings = pa.StringArray.from_buffers(len(xs), pa.py_buffer(offsets), pa.py_buffer(text))
     return pd.arrays.ArrowStringArray(strings)
 

@@ -118,6 +118,16 @@ def test_stripped_or_none_only_when_no_cell_changes() -> None:
         assert arrowtext.stripped_or_none(pa.chunked_array([pa.array([*clean, dirty])])) is None
 
 
+def test_any_longer_counts_characters_not_bytes() -> None:
+    cells = ["ắắắ", None, "abcd", "", "Hòa Bình", "x" * 250]
+    for kind in (pa.string(), pa.large_string()):
+        array = pa.array(cells, type=kind)
+        for part in (array, array.slice(1, 4), array.slice(0, 1), array.slice(2, 1)):
+            for limit in (0, 2, 3, 4, 7, 8, 9, 249, 250):
+                expected = any(c is not None and len(c) > limit for c in part.to_pylist())
+                assert arrowtext.any_longer(pa.chunked_array([part], type=kind), limit) == expected
+
+
 def test_stripped_or_none_agrees_with_str_strip_on_random_cells() -> None:
     """Whitespace, characters sharing bytes with it (Ạ, Ẩ, ẩ, ắ, ₀), sliced arrays, missing cells."""
     rng = random.Random(3)
