@@ -310,7 +310,7 @@ def round_line(round_number: int, timings: dict[str, Timing]) -> str:
 
 
 def floor_work(
-    path: Path, columns: list[str], batches: list[bytes]
+    path: Path, columns: list[str], batches: list[memoryview]
 ) -> dict[str, Callable[[Connection], object]]:
     """What each kind of run of :func:`floor_rounds` does on its connection."""
     options = ImportOptions(mapping=default_mapping("addresses"), source="generated-bench-rounds")

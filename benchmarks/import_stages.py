@@ -31,6 +31,7 @@ from addresses import bulk
 from importers import chunked, locate, prepare
 from importers.mapping import apply_mapping, default_mapping, only_field
 from importers.pipeline import HOA_BINH_BOX, TERRITORY_MARGIN_DEG
+from importers.points import as_geoms
 from importers.rawjson import raw_json
 from importers.readers import FEATURE, read_source
 from importers.validate import Validated, unstorable_problems
@@ -74,7 +75,7 @@ def stages(path: Path, runs: int) -> list[tuple[str, str, float]]:
     text = chunked.check_text(rows, features, spec)
     shapes = chunked.check_shapes(geoms, features, spec, province)
     placement = prepare.Placement(communes(), np.arange(10**8, 10**8 + len(frame)))
-    checked = Validated(text.rows, shapes.geoms)
+    checked = Validated(text.rows, as_geoms(shapes.geoms))
     fields = chunked.original_fields(frame)
     built = prepare.source_rows(checked, fields, source="bench", spec=spec, placement=placement)
     before, during = "before the COPY", "chunk by chunk, during the COPY"

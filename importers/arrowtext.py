@@ -112,21 +112,99 @@ def _holds(data: NDArray[np.uint8], encodings: _Encodings) -> bool:
 
 
 def any_longer(text: pa.ChunkedArray, limit: int) -> bool:
-    """Whether one cell of ``text`` has more than ``limit`` characters."""
+    """Whether one cell of ``text`` has more than ``limit`` characters.
+
+    A character takes at least one byte: when no cell has more than ``limit`` bytes
+    (the lengths Arrow stores), no cell has more characters, and none is counted.
+    """
+    if not any(_longest(chunk) > limit for chunk in text.chunks):
+        return False
     return bool(pc.any(pc.greater(pc.utf8_length(text), limit)).as_py())
+
+
+def _longest(chunk: pa.Array) -> int:
+    """The most bytes a cell of a string array takes (missing cells may count: a bound)."""
+    _, offset_buffer, _ = chunk.buffers()
+    if len(chunk) == 0 or offset_buffer is None:
+        return 0
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offset_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return int(np.diff(offsets).max())
 
 
 def stripped_or_none(text: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """The cells with empty ones missing, when no cell changes under ``str.strip()``; else None.
 
-    Only a cell whose first or last character is whitespace changes when stripped.
+    Only a cell whose first or last character is whitespace changes when stripped: the
+    UTF-8 bytes at both ends of each cell are compared with the encodings of whitespace.
     """
-    for end in (pc.utf8_slice_codeunits(text, 0, 1), pc.utf8_slice_codeunits(text, -1)):
-        if pc.any(pc.is_in(end, value_set=_WHITESPACE.cast(text.type))).as_py():
-            return None
-    blanks = pc.equal(pc.utf8_length(text), 0)
+    if any(_ends_in_whitespace(chunk) for chunk in text.chunks):
+        return None
+    blanks = pc.equal(pc.binary_length(text), 0)
     cells: pa.ChunkedArray = pc.if_else(blanks, pa.scalar(None, type=text.type), text)
     return cells
+
+
+def _ends_in_whitespace(chunk: pa.Array) -> bool:
+    """Whether a present cell of a string array starts or ends with a character ``str.strip()`` removes."""
+    _, offset_buffer, data_buffer = chunk.buffers()
+    if len(chunk) == 0 or offset_buffer is None or data_buffer is None:
+        return False
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offset_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    starts, stops = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+    present = stops > starts
+    if chunk.null_count:
+        present &= chunk.is_valid().to_numpy(zero_copy_only=False)
+    starts, stops = starts[present], stops[present]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    firsts, lasts = data[starts], data[stops - 1]
+    if (_ASCII_WHITESPACE[firsts] | _ASCII_WHITESPACE[lasts]).any():
+        return True
+    leading, trailing = _LEADS[firsts], _TRAILS[lasts]  # may start or end a longer whitespace
+    sizes = stops - starts
+    for width_in_bytes, encodings in enumerate(_WHITESPACE_BYTES[1:], start=2):
+        at_start, at_end = (
+            starts[leading & (sizes >= width_in_bytes)],
+            stops[trailing & (sizes >= width_in_bytes)],
+        )
+        for first in (at_start, at_end - width_in_bytes):
+            if len(first) and np.isin(_code(data, first, width_in_bytes), encodings).any():
+                return True
+    return False
+
+
+def _code(data: NDArray[np.uint8], at: NDArray[np.int64], width: int) -> NDArray[np.int64]:
+    """The ``width`` bytes of ``data`` from each position ``at``, as one big-endian number."""
+    code = data[at].astype(np.int64)
+    for step in range(1, width):
+        code = (code << 8) | data[at + step]
+    return code
+
+
+def _utf8_codes(characters: str, width: int) -> NDArray[np.int64]:
+    """The UTF-8 encodings ``width`` bytes long of ``characters``, each as one big-endian number."""
+    encoded = [c.encode("utf-8") for c in characters]
+    return np.array([int.from_bytes(e, "big") for e in encoded if len(e) == width], dtype=np.int64)
+
+
+_WHITESPACE_BYTES: Final = tuple(_utf8_codes(PYTHON_WHITESPACE, width) for width in (1, 2, 3))
+"""The encodings of whitespace, by length (UTF-8 lead bytes make a match at a cell's end exact)."""
+
+
+def _byte_table(values: list[int]) -> NDArray[np.bool_]:
+    """A table of the 256 byte values, true at ``values``."""
+    table = np.zeros(256, dtype=bool)
+    table[values] = True
+    return table
+
+
+_LONGER: Final = [c.encode("utf-8") for c in PYTHON_WHITESPACE if len(c.encode("utf-8")) > 1]
+_ASCII_WHITESPACE: Final = _byte_table(_WHITESPACE_BYTES[0].tolist())
+_LEADS: Final = _byte_table([encoded[0] for encoded in _LONGER])
+"""The bytes a longer whitespace encoding starts with."""
+_TRAILS: Final = _byte_table([encoded[-1] for encoded in _LONGER])
+"""The bytes a longer whitespace encoding ends with."""
 
 
 def as_text(text: pa.ChunkedArray | pa.Array) -> pd.arrays.ArrowStringArray:

@@ -31,10 +31,10 @@ from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from importers import arrowtext, prepare
 from importers.mapping import FieldMapping, all_none, apply_mapping
+from importers.points import Geoms, PlainPoints, as_geoms
 from importers.readers import FEATURE
 from importers.validate import (
     Rejection,
-    Validated,
     canonical_column,
     coordinate_problems,
     duplicate_problems,
@@ -42,6 +42,8 @@ from importers.validate import (
     geometry_rejections,
     holds_no_formatting,
     normalise_text,
+    point_duplicate_warnings,
+    point_territory_rejections,
     repair_geometries,
     required_problems,
     status_problems,
@@ -83,7 +85,7 @@ def chunk_bounds(count: int, *, first: int = FIRST_CHUNK_ROWS, size: int = CHUNK
 class Shapes:
     """The geometry verdict of a whole file: repaired geometries, the rows kept, and why others are not."""
 
-    geoms: NDArray[np.object_]
+    geoms: Geoms
     keep: NDArray[np.bool_]
     unfit: list[Rejection]
     """The rows with no geometry, or one of a kind the dataset cannot hold."""
@@ -99,12 +101,19 @@ class Shapes:
 
 
 def check_shapes(
-    geoms: NDArray[np.object_],
+    geoms: Geoms,
     features: NDArray[np.int64],
     spec: DatasetSpec,
     province: shapely.Geometry | None,
 ) -> Shapes:
-    """Check and repair every geometry; reject those missing, of a wrong kind or outside the province."""
+    """Check and repair every geometry; reject those missing, of a wrong kind or outside the province.
+
+    Plain points (finite, 2D) where the dataset takes points need only the province check.
+    """
+    if isinstance(geoms, PlainPoints) and "Point" in spec.source_geometry_types:
+        outside = point_territory_rejections(geoms, features, province)
+        return Shapes(geoms, ~np.isin(features, [r.feature for r in outside]), [], outside, [], 0)
+    geoms = as_geoms(geoms)
     problems = coordinate_problems(geoms, features)  # before a repair makes such a geometry empty
     geoms, repaired = repair_geometries(geoms)
     unfit = geometry_rejections(geoms, features, spec)
@@ -201,6 +210,8 @@ def original_fields(frame: gpd.GeoDataFrame) -> pd.DataFrame:
 
 Geometries = Callable[[slice], NDArray[np.object_]]
 """The geometries (in WGS 84) of a range of a file's rows, decoded when asked for."""
+Points = Callable[[slice], PlainPoints | None]
+"""The coordinates (in WGS 84) of a range of a file's rows when all are plain points; else None."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +221,7 @@ class Chunked:
     frame: gpd.GeoDataFrame
     """The rows as read (their original fields are kept as ``raw``)."""
     geometries: Geometries
+    points: Points
     mapping: FieldMapping
     columns: pd.Index
     """The fields the mapping gives, in order."""
@@ -238,7 +250,7 @@ class Findings:
     stripped: dict[str, list[str]] = field(default_factory=dict)
     labels: list[pd.Series] = field(default_factory=list)
     """The checked name (else house number) of each kept row, for the repeated-row warnings."""
-    geoms: list[NDArray[np.object_]] = field(default_factory=list)
+    geoms: list[Geoms] = field(default_factory=list)
     """The (repaired) geometry of each kept row, chunk after chunk."""
     kept_features: list[NDArray[np.int64]] = field(default_factory=list)
     boxes: list[NDArray[np.float64]] = field(default_factory=list)
@@ -297,9 +309,11 @@ class Findings:
         """The tile-invalidation boxes around every kept row so far (the chunks' boxes grouped again)."""
         return changes.grid_boxes(np.concatenate(self.boxes)) if self.boxes else np.empty((0, 4))
 
-    def kept_geoms(self) -> NDArray[np.object_]:
-        """The geometry of every kept row so far, in file order."""
-        return np.concatenate(self.geoms) if self.geoms else np.empty(0, dtype=object)
+    def kept_geoms(self) -> Geoms:
+        """The geometry of every kept row so far, in file order (as plain points when every chunk's are)."""
+        if self.geoms and all(isinstance(g, PlainPoints) for g in self.geoms):
+            return PlainPoints(np.concatenate([g.xy for g in self.geoms if isinstance(g, PlainPoints)]))
+        return np.concatenate([as_geoms(g) for g in self.geoms]) if self.geoms else np.empty(0, dtype=object)
 
     def source_ids(self) -> pd.DataFrame:
         """The checked source id of every row checked so far (the column ``source_id``)."""
@@ -321,10 +335,10 @@ def row_chunks(
     for rows in chunk_bounds(len(chunked.frame), first=FIRST_CHUNK_ROWS, size=CHUNK_ROWS):
         features, frame = chunked.features[rows], chunked.frame.iloc[rows]
         kept_before = findings.kept
-        shapes = check_shapes(chunked.geometries(rows), features, spec, chunked.province)
+        shapes = check_shapes(chunk_geoms(chunked, rows), features, spec, chunked.province)
         findings.add_shapes(shapes, features, strict=chunked.strict)
-        written = prepare.written_geoms(shapes.geoms[shapes.keep], spec)
-        findings.boxes.append(changes.grid_boxes(shapely.bounds(written)))  # while the server stores rows
+        written = prepare.written_bounds(shapes.geoms[shapes.keep], spec)
+        findings.boxes.append(changes.grid_boxes(written))  # while the server stores rows
         text = check_text(apply_mapping(frame, chunked.mapping, file_name), features, spec)
         fields = original_fields(frame)
         keep = shapes.keep
@@ -332,13 +346,24 @@ def row_chunks(
         kept = int(keep.sum())
         if kept and not findings.failed:
             where = placement.take(np.arange(kept_before, kept_before + kept))
-            checked = Validated(text.rows[keep], shapes.geoms[keep])
-            built = prepare.SourceRows(checked, fields[keep], chunked.source)
-            yield from prepare.row_batches(built, np.arange(kept), spec=spec, placement=where)
+            yield prepare.located_rows(
+                text.rows[keep],
+                shapes.geoms[keep],
+                fields[keep],
+                source=chunked.source,
+                spec=spec,
+                placement=where,
+            )
     if findings.repeated:
         findings.problems += duplicate_problems(findings.source_ids(), chunked.features)
     raise_on(file_name, findings.problems)
     findings.warnings = field_order(findings.stripped, chunked.columns) + _repeated(findings)
+
+
+def chunk_geoms(chunked: Chunked, rows: slice) -> Geoms:
+    """The geometries of a chunk: as plain points when they all are, else decoded."""
+    points = chunked.points(rows)
+    return chunked.geometries(rows) if points is None else points
 
 
 def _repeated(findings: Findings) -> list[str]:
@@ -346,7 +371,10 @@ def _repeated(findings: Findings) -> list[str]:
     if not findings.labels:
         return []
     labels = pd.DataFrame({"name": pd.concat(findings.labels)})
-    return duplicate_warnings(labels, findings.kept_geoms(), np.concatenate(findings.kept_features))
+    geoms, features = findings.kept_geoms(), np.concatenate(findings.kept_features)
+    if isinstance(geoms, PlainPoints):
+        return point_duplicate_warnings(labels, geoms, features)
+    return duplicate_warnings(labels, geoms, features)
 
 
 def id_problems(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[pd.Series, list[Rejection]]:

@@ -206,7 +206,7 @@ def array_to_wgs84(values: NDArray[np.object_], crs: ResolvedCrs) -> NDArray[np.
 
     Returned as they are when already in WGS 84 longitude/latitude without Z.
     """
-    if _is_wgs84_lonlat(crs.crs) and not shapely.has_z(values).any():
+    if is_wgs84_lonlat(crs.crs) and not shapely.has_z(values).any():
         return values  # nothing to transform
     transformer = wgs84_transformer(crs)
 
@@ -539,10 +539,10 @@ def _is_wgs84(crs: CRS) -> bool:
     return datum is not None and datum.name.startswith("World Geodetic System 1984")
 
 
-def _is_wgs84_lonlat(crs: CRS) -> bool:
+def is_wgs84_lonlat(crs: CRS) -> bool:
     """Tell whether a CRS is WGS 84 longitude/latitude itself (in either axis order).
 
-    >>> _is_wgs84_lonlat(CRS("OGC:CRS84")), _is_wgs84_lonlat(CRS("EPSG:32648"))
+    >>> is_wgs84_lonlat(CRS("OGC:CRS84")), is_wgs84_lonlat(CRS("EPSG:32648"))
     (True, False)
     """
     return bool(crs.equals(_wgs84(), ignore_axis_order=True))

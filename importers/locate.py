@@ -6,6 +6,7 @@ placing a million points is one vectorized query instead of a million SQL look-u
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Table, func, select
 from addresses import registry
 from addresses.codes import encode_array, registry_codes_array
 from addresses.schema import admin_unit
+from importers.points import Geoms, PlainPoints
 
 #: A point this close (degrees, ~2 km) to a commune but outside every polygon belongs to the nearest.
 NEAREST_MARGIN_DEG = 0.02
@@ -52,13 +54,24 @@ def as_points(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     return points
 
 
-def commune_id_array(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[np.int64]:
+def commune_id_array(communes: Communes, geoms: Geoms) -> NDArray[np.int64]:
     """The commune id of each geometry's representative point (-1 when none is near)."""
-    result = np.full(len(geoms), -1, dtype=np.int64)
     if len(communes.ids) == 0 or len(geoms) == 0:
-        return result
+        return np.full(len(geoms), -1, dtype=np.int64)
+    if isinstance(geoms, PlainPoints):
+        return _communes_at(communes, geoms.xs, geoms.ys, lambda rest: geoms[rest].geoms())
     points = as_points(geoms)
-    xs, ys = shapely.get_x(points), shapely.get_y(points)
+    return _communes_at(communes, shapely.get_x(points), shapely.get_y(points), lambda rest: points[rest])
+
+
+def _communes_at(
+    communes: Communes,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    points: Callable[[NDArray[np.intp]], NDArray[np.object_]],
+) -> NDArray[np.int64]:
+    """The commune id of each point at ``xs``, ``ys``; ``points`` gives those of some as geometries."""
+    result = np.full(len(xs), -1, dtype=np.int64)
     by_x = np.argsort(xs, kind="stable")
     sorted_xs = xs[by_x]
     # each (prepared) polygon tests the points inside its box: 46 vectorised look-ups, no point objects;
@@ -72,15 +85,19 @@ def commune_id_array(communes: Communes, geoms: NDArray[np.object_]) -> NDArray[
     rest = np.flatnonzero(result < 0)
     if len(rest):
         near, nearest = communes.tree.query_nearest(
-            points[rest], max_distance=NEAREST_MARGIN_DEG, all_matches=False
+            points(rest), max_distance=NEAREST_MARGIN_DEG, all_matches=False
         )
         result[rest[near]] = communes.ids[nearest]
     return result
 
 
-def location_code_bytes(points: NDArray[np.object_]) -> NDArray[np.bytes_]:
+def location_code_bytes(points: Geoms) -> NDArray[np.bytes_]:
     """The 9-character location code of each point, as ASCII bytes (``encode_array``)."""
-    codes: NDArray[np.bytes_] = encode_array(shapely.get_x(points), shapely.get_y(points))
+    if isinstance(points, PlainPoints):
+        xs, ys = points.xs, points.ys
+    else:
+        xs, ys = shapely.get_x(points), shapely.get_y(points)
+    codes: NDArray[np.bytes_] = encode_array(xs, ys)
     return codes
 
 

@@ -20,8 +20,9 @@ from addresses.datasets import DatasetSpec
 from addresses.errors import ImportValidationError
 from addresses.schema import admin_unit, import_run
 from importers import chunked, load, locate, prepare
-from importers.crs import ResolvedCrs, array_to_wgs84, resolve_crs
+from importers.crs import ResolvedCrs, array_to_wgs84, is_wgs84_lonlat, resolve_crs
 from importers.mapping import FieldMapping, apply_mapping, only_field, unmapped_fields
+from importers.points import PlainPoints, as_geoms
 from importers.readers import FEATURE, CsvOptions, SourceFrame, read_source
 from importers.validate import Validated, duplicate_problems, duplicate_warnings, unstorable_problems
 
@@ -186,6 +187,12 @@ class Mapped:
             return kept
         return array_to_wgs84(self.read.geometries(rows), self.crs)
 
+    def points_of(self, rows: slice) -> PlainPoints | None:
+        """The coordinates of ``rows`` when they are all plain points in WGS 84 still as WKB; else None."""
+        if "geoms" in self.__dict__ or not is_wgs84_lonlat(self.crs.crs):
+            return None
+        return self.read.plain_points(rows)
+
     @functools.cached_property
     def rows(self) -> pd.DataFrame:
         """The mapped fields of every row (mapped once, when first asked for)."""
@@ -252,6 +259,7 @@ def _import_chunked(conn: Connection, mapped: Mapped, options: ImportOptions, re
     rows = chunked.Chunked(
         mapped.read.frame,
         mapped.geoms_of,
+        mapped.points_of,
         mapped.mapping,
         mapped.columns,
         mapped.features,
@@ -315,11 +323,11 @@ def validate_rows(
     text = chunked.check_text(rows, features, spec)
     shapes = chunked.check_shapes(geoms, features, spec, province)
     problems = shapes.problems + text.problems + duplicate_problems(text.rows, features)
-    keep = shapes.keep
+    keep, geoms = shapes.keep, as_geoms(shapes.geoms)
     rows = text.rows
     warnings = chunked.field_order(text.stripped, rows.columns)
-    warnings += duplicate_warnings(rows[keep], shapes.geoms[keep], features[keep])
-    return Validated(rows[keep], shapes.geoms[keep], shapes.rejections, problems, warnings, shapes.repaired)
+    warnings += duplicate_warnings(rows[keep], geoms[keep], features[keep])
+    return Validated(rows[keep], geoms[keep], shapes.rejections, problems, warnings, shapes.repaired)
 
 
 def _keying_warnings(rows: pd.DataFrame) -> list[str]:

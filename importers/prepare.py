@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from addresses.datasets import DatasetSpec
 from addresses.schema import SRID
 from addresses.types import DEFAULT_STATUS
 from importers import arrowtext, load, locate
-from importers.mapping import as_int
+from importers.mapping import all_none, as_int
+from importers.points import Geoms, PlainPoints
 from importers.rawjson import raw_json, raw_json_arrow
 from importers.units import CODE_WIDTH, gso_code
 from importers.validate import Validated
@@ -49,18 +49,22 @@ BATCH_ROWS = 25_000
 """Rows built and COPYed at a time when writing new rows."""
 
 
-def ewkb_hex(geoms: NDArray[np.object_]) -> NDArray[np.object_] | pd.arrays.ArrowStringArray:
+def ewkb_hex(geoms: Geoms) -> NDArray[np.object_] | pd.arrays.ArrowStringArray:
     """Geometries as hex EWKB with SRID 4326, the text form COPY reads into geometry columns.
 
     Plain 2D points (every address) are packed with numpy straight into an Arrow
     string array, byte for byte what GEOS writes, ten times faster.
     """
+    if isinstance(geoms, PlainPoints):
+        return _point_ewkb_hex(geoms.xs, geoms.ys)
     if len(geoms) and _plain_points(geoms):
-        return _point_ewkb_hex(geoms)
+        return _point_ewkb_hex(shapely.get_x(geoms), shapely.get_y(geoms))
     result: NDArray[np.object_] = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True)
     return result
 
 
+_HEX_PAIRS: Final = np.frombuffer(b"".join(b"%02X" % byte for byte in range(256)), dtype=np.uint16)
+"""The two upper-case hex digits of each byte value, as one 16-bit cell (looked up per byte)."""
 _POINT_EWKB: Final = np.dtype([("order", "u1"), ("kind", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
 _LITTLE_ENDIAN, _POINT_WITH_SRID = 1, 0x20000001
 
@@ -71,15 +75,15 @@ def _plain_points(geoms: NDArray[np.object_]) -> bool:
     return bool(points.all() and not shapely.has_z(geoms).any() and not shapely.is_empty(geoms).any())
 
 
-def _point_ewkb_hex(points: NDArray[np.object_]) -> pd.arrays.ArrowStringArray:
+def _point_ewkb_hex(xs: NDArray[np.float64], ys: NDArray[np.float64]) -> pd.arrays.ArrowStringArray:
     """Little-endian EWKB of 2D points with the SRID, in upper-case hex, as one Arrow string array."""
-    packed = np.zeros(len(points), dtype=_POINT_EWKB)
+    packed = np.zeros(len(xs), dtype=_POINT_EWKB)
     packed["order"], packed["kind"], packed["srid"] = _LITTLE_ENDIAN, _POINT_WITH_SRID, SRID
-    packed["x"], packed["y"] = shapely.get_x(points), shapely.get_y(points)
+    packed["x"], packed["y"] = xs, ys
     width = 2 * _POINT_EWKB.itemsize
-    offsets = np.arange(0, width * (len(points) + 1), width, dtype=np.int32)
-    text = binascii.hexlify(packed.tobytes()).upper()
-    strings = pa.StringArray.from_buffers(len(points), pa.py_buffer(offsets), pa.py_buffer(text))
+    offsets = np.arange(0, width * (len(xs) + 1), width, dtype=np.int32)
+    text = np.take(_HEX_PAIRS, np.frombuffer(packed.tobytes(), dtype=np.uint8)).tobytes()
+    strings = pa.StringArray.from_buffers(len(xs), pa.py_buffer(offsets), pa.py_buffer(text))
     return pd.arrays.ArrowStringArray(strings)
 
 
@@ -130,6 +134,20 @@ def written_geoms(geoms: NDArray[np.object_], spec: DatasetSpec) -> NDArray[np.o
     return locate.as_points(geoms) if spec.stores_points else geoms
 
 
+def _written(geoms: Geoms, spec: DatasetSpec) -> Geoms:
+    """:func:`written_geoms`, plain points as they are."""
+    return geoms if isinstance(geoms, PlainPoints) else written_geoms(geoms, spec)
+
+
+def written_bounds(geoms: Geoms, spec: DatasetSpec) -> NDArray[np.float64]:
+    """The bounds of each geometry as stored (``shapely.bounds``)."""
+    written = _written(geoms, spec)
+    bounds: NDArray[np.float64] = (
+        written.bounds() if isinstance(written, PlainPoints) else shapely.bounds(written)
+    )
+    return bounds
+
+
 def source_rows(
     checked: Validated, fields: pd.DataFrame, *, source: str, spec: DatasetSpec, placement: Placement
 ) -> pd.DataFrame:
@@ -140,14 +158,41 @@ def source_rows(
     are filled where the table has them. ``fields`` are the rows' original fields
     (kept as ``raw``). Needs no database.
     """
-    rows = checked.rows
+    return located_rows(checked.rows, checked.geoms, fields, source=source, spec=spec, placement=placement)
+
+
+def located_rows(  # noqa: PLR0913 - source_rows' parts, the geometries not yet objects
+    rows: pd.DataFrame,
+    geometries: Geoms,
+    fields: pd.DataFrame,
+    *,
+    source: str,
+    spec: DatasetSpec,
+    placement: Placement,
+) -> pd.DataFrame:
+    """:func:`source_rows` of checked ``rows`` and their geometries (plain points or objects)."""
     raw = pd.Series(pd.arrays.ArrowStringArray(raw_json_arrow(fields)), index=rows.index)
-    geoms = written_geoms(checked.geoms, spec)
-    communes = locate.commune_id_array(placement.communes, checked.geoms)
+    geoms = _written(geometries, spec)
+    communes = locate.commune_id_array(placement.communes, geometries)
     base = {"source": source, "source_id": source_ids(rows), "raw": raw, "commune_id": _integers(communes)}
-    copied = {name: rows[name] for name in spec.stored_fields if name != "source_id"}
+    copied = {name: _empty_as_arrow(rows[name]) for name in spec.stored_fields if name != "source_id"}
     derived = _derived_columns(spec, rows, raw, source) | _code_columns(spec, geoms, placement)
     return pd.DataFrame({**base, **(copied | derived), "geom": ewkb_hex(geoms)}, index=rows.index)
+
+
+def _empty_as_arrow(values: pd.Series) -> pd.Series:
+    """A column of None objects only as Arrow nulls (COPY's CSV gets empty fields from both); else as is."""
+    if values.dtype == object and all_none(values.to_numpy()):
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(values))), index=values.index)
+    return values
+
+
+def _filled(values: pd.Series, value: str) -> pd.Series:
+    """``values.fillna(value)``: as Arrow text where the column holds no value (no Python string per row)."""
+    if values.dtype == object and all_none(values.to_numpy()):
+        repeated = pa.repeat(pa.scalar(value, type=pa.large_string()), len(values))
+        return pd.Series(arrowtext.as_text(repeated), index=values.index)
+    return values.fillna(value)
 
 
 def _integers(values: NDArray[np.int64]) -> pd.arrays.ArrowExtensionArray:
@@ -171,13 +216,13 @@ def _derived_columns(spec: DatasetSpec, rows: pd.DataFrame, raw: pd.Series, sour
     if "tags" in columns:
         derived["tags"] = _tags(raw)
     if "status" in spec.stored_fields:
-        derived["status"] = rows["status"].fillna(DEFAULT_STATUS)
+        derived["status"] = _filled(rows["status"], DEFAULT_STATUS)
     if "is_generated" in columns:
         derived["is_generated"] = _generated(raw, source)
     return derived
 
 
-def _code_columns(spec: DatasetSpec, geoms: NDArray[np.object_], placement: Placement) -> dict[str, Any]:
+def _code_columns(spec: DatasetSpec, geoms: Geoms, placement: Placement) -> dict[str, Any]:
     """The location code of each point and the registry code drawn for it, where the table has them."""
     columns = spec.table.c
     codes: dict[str, Any] = {}

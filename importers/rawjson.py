@@ -45,11 +45,31 @@ def raw_json_arrow(frame: pd.DataFrame, *, small: int = SMALL_FRAME) -> pa.Array
 
 
 def _joined(frame: pd.DataFrame) -> pa.Array:
-    """Each row's JSON object, joined in Arrow from the encoded cells of each column."""
-    parts = [_encoded(frame.iloc[:, position], key) for position, key in enumerate(_keys(frame))]
-    body = pc.binary_join_element_wise(*parts, _text(","))
-    rows: pa.Array = pc.binary_join_element_wise(_text("{"), body, _text("}"), _text(""))
+    """Each row's JSON object, joined in Arrow from the encoded cells of each column.
+
+    The braces come with the first and last cells (the long rows are not copied again for them).
+    """
+    keys = _keys(frame)
+    if not keys:
+        return _enclosed(pc.binary_join_element_wise(_text(",")), "{", "}")
+    ends = [""] * (len(keys) - 1) + ["}"]
+    keys[0] = "{" + keys[0]
+    parts = [
+        _encoded(frame.iloc[:, at], key, end) for at, (key, end) in enumerate(zip(keys, ends, strict=True))
+    ]
+    rows: pa.Array = pc.binary_join_element_wise(*parts, _text(","))
     return rows
+
+
+def _enclosed(text: pa.Array, before: str, after: str) -> pa.Array:
+    """Each cell with ``before`` put in front and ``after`` behind it (missing cells stay missing).
+
+    >>> _enclosed(pa.array(["a", None, ""], type=pa.large_string()), "{", "}").to_pylist()
+    ['{a}', None, '{}']
+    """
+    end = np.iinfo(np.int64).max  # past the end of every cell
+    enclosed: pa.Array = pc.binary_replace_slice(pc.binary_replace_slice(text, 0, 0, before), end, end, after)
+    return enclosed
 
 
 def _text(value: str) -> pa.Scalar:
@@ -64,20 +84,20 @@ def _keys(frame: pd.DataFrame) -> list[str]:
     return [orjson.dumps(key).decode() + ":" for key, _ in pairs]
 
 
-def _encoded(values: pd.Series, key: str) -> pa.Array:
-    """One column's cells as ``"key":value`` texts, each distinct value encoded once where exact."""
+def _encoded(values: pd.Series, key: str, end: str = "") -> pa.Array:
+    """A column's cells as ``"key":value`` then ``end``, each distinct value encoded once where exact."""
     if _is_text(values):
         try:
-            return _text_column(_large_text(values), key)
+            return _text_column(_large_text(values), key, end)
         except (pa.ArrowException, orjson.JSONEncodeError):
-            return _as_text(key, _pandas_values(values))
+            return _as_text(key, _pandas_values(values), end)
     codes = _distinct_codes(values)
     if codes is None:
-        return _as_text(key, _pandas_values(values))
+        return _as_text(key, _pandas_values(values), end)
     present = codes >= 0
     first = np.zeros(int(codes.max(initial=-1)) + 1, dtype=np.intp)
     first[codes[present][::-1]] = np.flatnonzero(present)[::-1]
-    table = _as_text(key, [*_pandas_values(values.iloc[first]), "null"])
+    table = _as_text(key, [*_pandas_values(values.iloc[first]), "null"], end)
     return table.take(np.where(present, codes, len(first)))
 
 
@@ -90,20 +110,20 @@ def _large_text(values: pd.Series) -> pa.Array:
     return pa.array(values.to_numpy(), from_pandas=True, type=pa.large_string())
 
 
-def _as_text(key: str, texts: list[str]) -> pa.Array:
-    """``"key":`` and each value text as an Arrow string array."""
-    return pa.array([key + text for text in texts], type=pa.large_string())
+def _as_text(key: str, texts: list[str], end: str = "") -> pa.Array:
+    """``"key":``, each value text and ``end`` as an Arrow string array."""
+    return pa.array([key + text + end for text in texts], type=pa.large_string())
 
 
-def _text_column(text: pa.Array, key: str) -> pa.Array:
+def _text_column(text: pa.Array, key: str, end: str = "") -> pa.Array:
     """Text cells quoted as they are, unless they hold a quote, backslash or control character (orjson)."""
-    quoted = pc.binary_join_element_wise(_text(key + '"'), text, _text('"'), _text(""))
+    quoted = _enclosed(text, key + '"', '"' + end)
     if arrowtext.holds_any(pa.chunked_array([text]), _ESCAPED):  # else no cell needs the regex
         special = pc.fill_null(pc.match_substring_regex(text, _NEEDS_ESCAPE), False)
-        escaped = [key + orjson.dumps(cell).decode() for cell in text.filter(special).to_pylist()]
+        escaped = [key + orjson.dumps(cell).decode() + end for cell in text.filter(special).to_pylist()]
         if escaped:
             quoted = pc.replace_with_mask(quoted, special, pa.array(escaped, type=pa.large_string()))
-    return pc.fill_null(quoted, _text(key + "null"))
+    return pc.fill_null(quoted, _text(key + "null" + end))
 
 
 def _is_text(values: pd.Series) -> bool:

@@ -23,6 +23,7 @@ import shapely
 from numpy.typing import NDArray
 
 from addresses.errors import ImportValidationError
+from importers.points import PlainPoints, wkb_points
 
 FEATURE = "feature"
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
@@ -49,8 +50,8 @@ class SourceFrame:
     frame: gpd.GeoDataFrame
     declared_crs: str | None
     file_name: str
-    wkb: NDArray[np.object_] | None = field(default=None, compare=False)
-    """The geometries still as WKB, when read so (``read_source(..., decode=False)``).
+    wkb: pa.Array | None = field(default=None, compare=False)
+    """The geometries still as WKB (an Arrow binary array), when read so (``read_source(..., decode=False)``).
 
     The frame's geometry column then holds None only: :meth:`geometries` decodes
     the rows asked for, so that an import decodes its file chunk by chunk.
@@ -61,8 +62,18 @@ class SourceFrame:
         if self.wkb is None:
             values: NDArray[np.object_] = self.frame.geometry.to_numpy()[rows]
             return values
-        decoded: NDArray[np.object_] = shapely.from_wkb(self.wkb[rows])
+        decoded: NDArray[np.object_] = shapely.from_wkb(_cells(self.wkb, rows).to_numpy(zero_copy_only=False))
         return decoded
+
+    def plain_points(self, rows: slice = slice(None)) -> PlainPoints | None:
+        """The coordinates of ``rows`` when still WKB and all plain 2D points (``points.wkb_points``)."""
+        return None if self.wkb is None else wkb_points(_cells(self.wkb, rows))
+
+
+def _cells(values: pa.Array, rows: slice) -> pa.Array:
+    """The cells of ``rows`` (a slice with no step), without copying them."""
+    start, stop, _ = rows.indices(len(values))
+    return values.slice(start, max(stop - start, 0))
 
 
 def read_source(
@@ -94,9 +105,7 @@ def read_source(
     return _numbered(frame, path.name)
 
 
-def _numbered(
-    frame: gpd.GeoDataFrame, file_name: str, *, wkb: NDArray[np.object_] | None = None
-) -> SourceFrame:
+def _numbered(frame: gpd.GeoDataFrame, file_name: str, *, wkb: pa.Array | None = None) -> SourceFrame:
     """The frame with its rows numbered from 1 (the ``feature`` column), and the CRS it declares."""
     frame = frame.reset_index(drop=True)
     frame[FEATURE] = np.arange(1, len(frame) + 1)
@@ -104,7 +113,7 @@ def _numbered(
     return SourceFrame(frame=frame, declared_crs=crs, file_name=file_name, wkb=wkb)
 
 
-def _read_geoparquet_wkb(path: Path) -> tuple[gpd.GeoDataFrame, NDArray[np.object_]] | None:
+def _read_geoparquet_wkb(path: Path) -> tuple[gpd.GeoDataFrame, pa.Array] | None:
     """A GeoParquet file's fields, its geometry column left empty, and its geometries as WKB.
 
     The frame is built as geopandas builds it (same columns, order and CRS), but no
@@ -131,7 +140,7 @@ def _read_geoparquet_wkb(path: Path) -> tuple[gpd.GeoDataFrame, NDArray[np.objec
         np.full(len(fields), None, dtype=object), index=fields.index, crs=meta.get("crs", "OGC:CRS84")
     )
     fields.insert(order.index(name), name, empty)
-    wkb: NDArray[np.object_] = table.column(name).to_numpy(zero_copy_only=False)
+    wkb = table.column(name).combine_chunks()
     return gpd.GeoDataFrame(fields, geometry=name), wkb
 
 

@@ -30,6 +30,7 @@ from addresses.text import canonical_text
 from addresses.types import STATUSES
 from importers import arrowtext
 from importers.mapping import all_none, is_text
+from importers.points import PlainPoints
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,28 @@ def territory_rejections(
     inside[points] = shapely.contains_xy(territory, xs, ys)
     inside[others] = shapely.intersects(territory, geoms[others])
     outside = present & ~inside
-    distances = shapely.distance(territory, geoms[outside]) * 111.0 if outside.any() else []
+    return _outside(territory, geoms[outside], features[outside])
+
+
+def point_territory_rejections(
+    points: PlainPoints, features: NDArray[np.int64], territory: shapely.Geometry | None
+) -> list[Rejection]:
+    """:func:`territory_rejections` of plain points, from their coordinates."""
+    if territory is None:
+        return []
+    shapely.prepare(territory)
+    outside = ~shapely.contains_xy(territory, points.xs, points.ys)
+    return _outside(territory, points[outside].geoms(), features[outside])
+
+
+def _outside(
+    territory: shapely.Geometry, geoms: NDArray[np.object_], features: NDArray[np.int64]
+) -> list[Rejection]:
+    """The rejections of geometries outside the territory, with how far they are."""
+    distances = shapely.distance(territory, geoms) * 111.0 if len(geoms) else []
     return [
         Rejection(int(f), "geometry", f"outside the province (about {d:.1f} km away)")
-        for f, d in zip(features[outside], distances, strict=True)
+        for f, d in zip(features, distances, strict=True)
     ]
 
 
@@ -210,11 +229,29 @@ def duplicate_warnings(
     rows: pd.DataFrame, geoms: NDArray[np.object_], features: NDArray[np.int64]
 ) -> list[str]:
     """Rows with the same name/house number and the same geometry as an earlier row."""
+    return _repeats(rows, _geometry_key(geoms), ~shapely.is_missing(geoms), features)
+
+
+def point_duplicate_warnings(
+    rows: pd.DataFrame, points: PlainPoints, features: NDArray[np.int64]
+) -> list[str]:
+    """:func:`duplicate_warnings` of plain points, keyed by the bits of their coordinates."""
+    key = {"missing": np.zeros(len(points), dtype=bool), **_xy_bits(points.xy)}
+    return _repeats(rows, key, np.ones(len(points), dtype=bool), features)
+
+
+def _repeats(
+    rows: pd.DataFrame,
+    key: dict[str, NDArray[np.generic]],
+    present: NDArray[np.bool_],
+    features: NDArray[np.int64],
+) -> list[str]:
+    """The warnings for rows (with a geometry) repeating the label and geometry ``key`` of an earlier row."""
     label = rows.get("name", rows.get("house_number"))
     if label is None:
         return []
-    key = pd.DataFrame({"label": label, **_geometry_key(geoms)}, index=rows.index)
-    dup = key.duplicated(keep="first").to_numpy() & ~shapely.is_missing(geoms)
+    frame = pd.DataFrame({"label": label, **key}, index=rows.index)
+    dup = frame.duplicated(keep="first").to_numpy() & present
     return [f"row {int(f)} repeats the name and geometry of an earlier row" for f in features[dup]]
 
 
@@ -233,7 +270,12 @@ def _geometry_key(geoms: NDArray[np.object_]) -> dict[str, NDArray[np.generic]]:
     xy[~missing] = shapely.get_coordinates(present)
     if not np.isfinite(xy).all():
         return {"wkb": shapely.to_wkb(geoms)}
-    return {"missing": missing, "x": xy[:, 0].view(np.int64), "y": xy[:, 1].view(np.int64)}
+    return {"missing": missing, **_xy_bits(xy)}
+
+
+def _xy_bits(xy: NDArray[np.float64]) -> dict[str, NDArray[np.generic]]:
+    """The bits of x and y as integers: equal exactly when the coordinates' WKB is equal."""
+    return {"x": xy[:, 0].view(np.int64), "y": xy[:, 1].view(np.int64)}
 
 
 def strip_formatting(rows: pd.DataFrame, features: NDArray[np.int64]) -> tuple[pd.DataFrame, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import numpy as np
@@ -115,6 +116,35 @@ def test_stripped_or_none_only_when_no_cell_changes() -> None:
     assert cells.to_pylist() == [None if v is None else (v.strip() or None) for v in clean]
     for dirty in (" a", "a ", "\u3000a", "a\x1c", "\u2028"):
         assert arrowtext.stripped_or_none(pa.chunked_array([pa.array([*clean, dirty])])) is None
+
+
+def test_any_longer_counts_characters_not_bytes() -> None:
+    cells = ["ắắắ", None, "abcd", "", "Hòa Bình", "x" * 250]
+    for kind in (pa.string(), pa.large_string()):
+        array = pa.array(cells, type=kind)
+        for part in (array, array.slice(1, 4), array.slice(0, 1), array.slice(2, 1)):
+            for limit in (0, 2, 3, 4, 7, 8, 9, 249, 250):
+                expected = any(c is not None and len(c) > limit for c in part.to_pylist())
+                assert arrowtext.any_longer(pa.chunked_array([part], type=kind), limit) == expected
+
+
+def test_stripped_or_none_agrees_with_str_strip_on_random_cells() -> None:
+    """Whitespace, characters sharing bytes with it (Ạ, Ẩ, ẩ, ắ, ₀), sliced arrays, missing cells."""
+    rng = random.Random(3)
+    alphabet = [*arrowtext.PYTHON_WHITESPACE, *'aÀạẠẨẩắĐđ,"\n', "\U0001f600", "\u0100", "\u2080", "\u1e9a"]
+    for _ in range(600):
+        cells = [
+            None if rng.random() < 0.15 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))
+            for _ in range(rng.randint(1, 6))
+        ]
+        for kind in (pa.string(), pa.large_string()):
+            array = pa.array(cells, type=kind)
+            for part in (array, array.slice(1), array.slice(0, 1)):
+                values = part.to_pylist()
+                got = arrowtext.stripped_or_none(pa.chunked_array([part], type=kind))
+                assert (got is None) == any(v is not None and v != v.strip() for v in values), values
+                if got is not None:
+                    assert got.to_pylist() == [v or None for v in values]
 
 
 @pytest.mark.parametrize("rows", [40, 6000])

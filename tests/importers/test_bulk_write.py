@@ -182,14 +182,14 @@ def test_an_interruption_while_batches_stream_in_writes_nothing(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
 ) -> None:
     source = f"stream-{interruption.__name__}"
-    build = prepare.row_batches
+    build = bulk.csv_batches
 
-    def one_batch_then_stop(*args: Any, **kwargs: Any) -> Iterator[pd.DataFrame]:
-        batches = build(*args, **{**kwargs, "batch_rows": 1})
-        yield next(batches)  # the first batch reaches the server, then the import is stopped
+    def one_batch_then_stop(frame: pd.DataFrame, **kwargs: Any) -> Iterator[memoryview]:
+        batches = build(frame, **{**kwargs, "batch_rows": 1})
+        yield next(batches)  # the first row reaches the server, then the import is stopped
         raise interruption("stopped while the rows were streaming in")
 
-    monkeypatch.setattr(prepare, "row_batches", one_batch_then_stop)
+    monkeypatch.setattr(bulk, "csv_batches", one_batch_then_stop)
     path = write(village_frame(prefix=source), tmp_path / "stream.geojson")
     with pytest.raises(interruption), engine.begin() as conn:
         import_file(conn, path, options=ImportOptions(mapping=MAPPING, source=source))

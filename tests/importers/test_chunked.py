@@ -241,13 +241,18 @@ def test_the_copy_starts_before_the_file_is_decoded_and_serials_not_kept_are_giv
     frame.loc[[5, 200], "geometry"] = shapely.Point(106.5, 21.9)  # rejected: no serial kept for them
     path = write(frame, tmp_path / "lazy.parquet")
     events: list[object] = []
-    decode = readers.SourceFrame.geometries
+    decode, read_points = readers.SourceFrame.geometries, readers.SourceFrame.plain_points
 
     def noted(self: readers.SourceFrame, rows: slice = slice(None)) -> Any:
         events.append(("decoded", rows.start, rows.stop))
         return decode(self, rows)
 
+    def points_noted(self: readers.SourceFrame, rows: slice = slice(None)) -> Any:
+        events.append(("decoded", rows.start, rows.stop))  # read as plain points: no geometry object
+        return read_points(self, rows)
+
     monkeypatch.setattr(readers.SourceFrame, "geometries", noted)
+    monkeypatch.setattr(readers.SourceFrame, "plain_points", points_noted)
     options = _recording("lazy", events)
     serial = _next_serial(conn)
     report = import_file(conn, path, options=options)
