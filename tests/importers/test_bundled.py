@@ -24,7 +24,7 @@ def _units(conn: Connection, **where: object) -> list[tuple[object, ...]]:
 
 def test_every_level_and_period_is_loaded(conn: Connection) -> None:
     key = func.concat(admin_unit.c.level, "/", admin_unit.c.valid_to.is_(None))
-    counts = dict(conn.execute(select(key, func.count()).group_by(key)).tuples().all())
+    counts = dict(conn.execute(select(key, func.count()).group_by(key)).all())
     # pre-2025: province 17, 10 districts + Kỳ Sơn (merged 2020), 151 communes of 2020-2025 and
     # 111 earlier periods of communes (reorg_2020.json); 2025: province 25, 46 units
     assert counts == {"1/f": 1, "2/f": 11, "3/f": 151 + 111, "1/t": 1, "3/t": 46}
