@@ -448,13 +448,24 @@ REFERENCE_UNIT_WORDS: Final = (
     "thành phố",
     "thị xã",
     "thị trấn",
-    "trung tâm",
+    "trung tâm huyện",
+    "trung tâm thành phố",
+    "trung tâm tỉnh",
     "tỉnh",
     "thanh pho",
-    "trung tam",
 )
 """The words that open a place of reference after a compass point ("phía tây thành phố Hòa Bình", west of the
-city): the places news measures from, lower case."""
+city): the places news measures from, lower case. Not the centre of a commune ("trung tâm xã"): a village
+placed from it is in that commune."""
+OWN_CENTRES: Final = (
+    "trung tâm xã",
+    "trung tâm phường",
+    "trung tâm thị trấn",
+    "ubnd xã",
+    "ủy ban nhân dân xã",
+)
+"""The places of reference that are the address's own commune: "bản Lác, cách trung tâm xã Chiềng Châu 3 km"
+is in Chiềng Châu, so that reference stays (lower case, with marks and without)."""
 
 NEAR_WORDS: Final = ("gần", "giáp", "giáp ranh", "cạnh", "bên cạnh", "sát", "đối diện", "kề", "liền kề")
 """Vietnamese words placing an address near or beside another unit ("giáp huyện Lương Sơn"), with their marks
@@ -469,7 +480,18 @@ NEAR_WORDS_ENGLISH: Final = (
     "not far from",
 )
 """English words placing an address near another unit ("near Mai Chau town")."""
-NEAR_UNIT_WORDS: Final = ("huyện", "xã", "phường", "thị trấn", "thành phố", "thị xã", "tỉnh", "trung tâm")
+NEAR_UNIT_WORDS: Final = (
+    "huyện",
+    "xã",
+    "phường",
+    "thị trấn",
+    "thành phố",
+    "thị xã",
+    "tỉnh",
+    "trung tâm huyện",
+    "trung tâm thành phố",
+    "trung tâm tỉnh",
+)
 """The unit words opening the place named after a near word ("gần thị trấn Mai Châu"); a landmark ("gần chợ
 Mai Châu") stays: it is where the address is."""
 NEAR_UNIT_WORDS_ENGLISH: Final = ("town", "city", "district", "province", "commune", "township", "ward")

@@ -70,6 +70,7 @@ from addresses.vocabulary import (
     NEAR_UNIT_WORDS_ENGLISH,
     NEAR_WORDS,
     NEAR_WORDS_ENGLISH,
+    OWN_CENTRES,
     PERSON_TITLES,
     PHONE_LABELS,
     PROVINCE_CODES,
@@ -734,11 +735,12 @@ _POINT: Final = rf"(?:{_alternation(COMPASS_POINTS)})(?:\s*(?:{_alternation(COMP
 _POINT_ENGLISH: Final = (
     rf"(?:{_alternation(COMPASS_POINTS_ENGLISH)})(?:[\s-]?(?:{_alternation(COMPASS_POINTS_ENGLISH)}))?"
 )
+_OWN_CENTRES: Final = rf"(?:{_either(OWN_CENTRES)})(?![^\W_])"
 _KM: Final = r"\d+(?:[.,]\d+)?\s*(?:km|kilomet(?:er|re)s?|ki\s?lô\s?mét|cây\s+số)(?![^\W_])"
 _PART_END: Final = r"(?=\s*(?:[,;()\u2013-]|$))"
 _REFERENCE_RE: Final = re.compile(
     # "cách trung tâm huyện Lạc Sơn khoảng 40 km về phía tây": the place between "cách" and the distance
-    rf"(?<![^\W_])(?:cách|cach)\s+(?:[^\W\d_]+\s+){{1,8}}?(?:(?:{_alternation(ABOUT_WORDS)})\s+)?{_KM}"
+    rf"(?<![^\W_])(?:cách|cach)\s+(?!{_OWN_CENTRES})(?:[^\W\d_]+\s+){{1,8}}?(?:(?:{_alternation(ABOUT_WORDS)})\s+)?{_KM}"
     rf"(?:\s+(?:về\s+|ve\s+)?(?:phía|phia)\s+{_POINT})?"
     # "phía tây thành phố Hòa Bình": a compass point and a place of reference, to the end of the part
     rf"|(?<![^\W_])(?:(?:về|ve|ở)\s+)?(?:phía|phia)\s+{_POINT}\s+(?:(?:của|cua)\s+)?"
@@ -802,6 +804,8 @@ def drop_distance_references(text: str) -> str:
     ('xã tân mai (,)', 'tan mai commune, ,')
     >>> drop_distance_references("gần chợ mai châu, xã tân mai"), drop_distance_references("gần thị trấn bo")
     ('gần chợ mai châu, xã tân mai', 'gần thị trấn bo')
+    >>> drop_distance_references("bản lác, cách trung tâm xã chiềng châu 3 km")  # its own commune
+    'bản lác, cách trung tâm xã chiềng châu 3 km'
     """
     dropped = _REFERENCE_RE.sub(",", text) if any(hint in text for hint in _REFERENCE_HINTS) else text
     if any(hint in dropped for hint in _NEAR_HINTS):

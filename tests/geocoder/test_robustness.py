@@ -729,12 +729,16 @@ def test_a_place_measured_from_answers_for_nothing(
 ) -> None:
     """ "cách trung tâm huyện Lạc Sơn khoảng 40 km", "phía tây bắc thành phố Hòa Bình", "about 15 km from Hoa
     Binh city": the place of reference is not where the address is; the address answers as written alone.
-    A distance along something ("3 km of road in ...") or a compass point in the own district stays."""
+    A distance along something ("3 km of road in ..."), a compass point in the own district, or a distance
+    from the centre of a commune (the address's own: "cách trung tâm xã ...") stays."""
     result = top(index, query)
     alone = top(index, plain)
     assert (ward(result), result.name, result.score) == (code, alone.name, alone.score)
     assert normalize("3 km of road in Tan Mai commune") == "3 km of road in tan mai commune"
     assert normalize("xã Tân Mai, phía tây huyện Mai Châu") == "xã tân mai phía tây huyện mai châu"
+    own = "Bản Lác, cách trung tâm xã Chiềng Châu 3 km"  # from the centre of its own commune: kept
+    assert normalize(own) == "bản lác cách trung tâm xã chiềng châu 3 km"
+    assert ward(top(index, own)) == MAI_HA
 
 
 @pytest.mark.parametrize(
