@@ -414,6 +414,89 @@ CAPTION_NOTES: Final = (
 )
 """Captions written alone in brackets after an address ("(Ảnh minh họa)"): they name nothing."""
 
+COMPASS_POINTS: Final = ("đông", "tây", "nam", "bắc", "dong", "tay", "bac")
+"""The compass points in Vietnamese, with their marks and without ("phía tây", "tây bắc"; "nam" is both)."""
+COMPASS_POINTS_ENGLISH: Final = ("north", "south", "east", "west")
+"""The compass points in English ("northwest", "north-west", "south east" are read from them)."""
+ABOUT_WORDS: Final = (
+    "khoảng",
+    "chừng",
+    "hơn",
+    "gần",
+    "tầm",
+    "độ",
+    "trên",
+    "ước",
+    "khoang",
+    "chung",
+    "hon",
+    "gan",
+)
+"""Words before a distance in Vietnamese ("khoảng 20 km", about 20 km), with their marks and without."""
+ABOUT_WORDS_ENGLISH: Final = (
+    "about",
+    "around",
+    "some",
+    "nearly",
+    "approximately",
+    "roughly",
+    "over",
+    "almost",
+)
+"""Words before a distance in English ("about 15 km")."""
+REFERENCE_UNIT_WORDS: Final = (
+    "thành phố",
+    "thị xã",
+    "thị trấn",
+    "trung tâm huyện",
+    "trung tâm thành phố",
+    "trung tâm tỉnh",
+    "tỉnh",
+    "thanh pho",
+)
+"""The words that open a place of reference after a compass point ("phía tây thành phố Hòa Bình", west of the
+city): the places news measures from, lower case. Not the centre of a commune ("trung tâm xã"): a village
+placed from it is in that commune."""
+OWN_CENTRES: Final = (
+    "trung tâm xã",
+    "trung tâm phường",
+    "trung tâm thị trấn",
+    "ubnd xã",
+    "ủy ban nhân dân xã",
+)
+"""The places of reference that are the address's own commune: "bản Lác, cách trung tâm xã Chiềng Châu 3 km"
+is in Chiềng Châu, so that reference stays (lower case, with marks and without)."""
+
+NEAR_WORDS: Final = ("gần", "giáp", "giáp ranh", "cạnh", "bên cạnh", "sát", "đối diện", "kề", "liền kề")
+"""Vietnamese words placing an address near or beside another unit ("giáp huyện Lương Sơn"), with their marks
+(without them, "gan", "giap", "canh" may be names)."""
+NEAR_WORDS_ENGLISH: Final = (
+    "near",
+    "next to",
+    "close to",
+    "beside",
+    "bordering",
+    "adjacent to",
+    "not far from",
+)
+"""English words placing an address near another unit ("near Mai Chau town")."""
+NEAR_UNIT_WORDS: Final = (
+    "huyện",
+    "xã",
+    "phường",
+    "thị trấn",
+    "thành phố",
+    "thị xã",
+    "tỉnh",
+    "trung tâm huyện",
+    "trung tâm thành phố",
+    "trung tâm tỉnh",
+)
+"""The unit words opening the place named after a near word ("gần thị trấn Mai Châu"); a landmark ("gần chợ
+Mai Châu") stays: it is where the address is."""
+NEAR_UNIT_WORDS_ENGLISH: Final = ("town", "city", "district", "province", "commune", "township", "ward")
+"""The English unit words closing the place named after a near word ("near Mai Chau town")."""
+
 PROVINCE_CODES: Final = {"hb": "hòa bình"}
 """Province abbreviations expanded where they cannot be a name ("TP.HB", "tỉnh HB")."""
 

@@ -1370,6 +1370,323 @@ def now_named(text: str) -> str:
     return _OLD_COMMUNE_RE.sub(both, _nfc(text), count=1)
 
 
+# --- more writings of issue 10 (sixth round): old and new units, other places, listings, links ----------
+
+OLD_AND_NEW: Final = (
+    "{old} (cũ), nay là {new}",
+    "{old} cũ (nay thuộc {new})",
+    "{old} (đã sáp nhập vào {new})",
+    "{new} mới (trước đây là {old})",
+    "{new} (trước đây là {old})",
+)
+"""How 2025-26 text names a pre-2025 commune and its successor together (the form chosen by the text)."""
+OLD_AND_NEW_ENGLISH: Final = (
+    "{old} commune (now part of {new} commune)",
+    "the former {old} commune, now {new} commune",
+    "{new} commune (formerly {old} commune)",
+)
+_OLD_COMMUNE_EN_RE: Final = re.compile(
+    r"(?<![^\W\d_])((?:[A-Z][a-z]+ ){1,3}?)(?:commune|Commune)(?![^\W\d_])"
+)
+
+
+def old_and_new(text: str) -> str:
+    """The first pre-2025 commune named with its 2025 successor, as 2025-26 text writes both ("xã Chiềng
+    Châu (cũ), nay là xã Mai Hạ", "xã Mai Hạ (trước đây là xã Chiềng Châu)", "Chieng Chau commune (now
+    part of Mai Ha commune)"; the form chosen by the text).
+
+    >>> old_and_new("xóm Lác, xã Chiềng Châu, huyện Mai Châu") in {
+    ...     "xóm Lác, " + form.format(old="xã Chiềng Châu", new="xã Mai Hạ") + ", huyện Mai Châu"
+    ...     for form in OLD_AND_NEW}
+    True
+    >>> old_and_new("Lac hamlet, Chieng Chau commune") in {
+    ...     "Lac hamlet, " + form.format(old="Chieng Chau", new="Mai Ha") for form in OLD_AND_NEW_ENGLISH}
+    True
+    """
+    text = _nfc(text)
+    successors = _successors()
+    rng = _rng(text, "old and new")
+    if _unmarked(text):
+        english = rng.choice(OLD_AND_NEW_ENGLISH)
+
+        def both_english(match: re.Match[str]) -> str:
+            old = match.group(1).strip()
+            new = successors.get("xa " + old.lower())
+            if new is None or _folded(new) == "xa " + old.lower():
+                return match.group()
+            return english.format(old=old, new=strip_marks(new.split(" ", 1)[1]))
+
+        return _OLD_COMMUNE_EN_RE.sub(both_english, text, count=1)
+    form = rng.choice(OLD_AND_NEW)
+
+    def both(match: re.Match[str]) -> str:
+        new = successors.get(_folded(match.group()))
+        if new is None or _folded(new) == _folded(match.group()):
+            return match.group()
+        return form.format(old=match.group(), new=new[0].lower() + new[1:])
+
+    return _OLD_COMMUNE_RE.sub(both, text, count=1)
+
+
+_REFERENCE_DISTRICTS: Final = (
+    "Đà Bắc", "Lương Sơn", "Kim Bôi", "Cao Phong", "Tân Lạc", "Mai Châu", "Lạc Sơn", "Yên Thủy", "Lạc Thủy",
+)  # fmt: skip
+DIRECTIONS: Final = (
+    ("bắc", "north"),
+    ("nam", "south"),
+    ("đông", "east"),
+    ("tây", "west"),
+    ("tây bắc", "northwest"),
+)
+FROM_ANOTHER_PLACE: Final = (
+    "{text}, cách trung tâm huyện {district} khoảng {km} km",
+    "{text} (cách thành phố Hòa Bình {km} km về phía {direction})",
+    "Cách trung tâm huyện {district} {km} km về phía {direction}, {text}",
+    "{text}, phía {direction} thành phố Hòa Bình",
+)
+"""How news and travel text place an address from another place (a district other than its own)."""
+FROM_ANOTHER_PLACE_ENGLISH: Final = (
+    "{text}, about {km} km from Hoa Binh city",
+    "{text}, {km} km {direction} of {district} town",
+    "About {km} km {direction} of {district} district, {text}",
+)
+
+
+def from_another_place(text: str) -> str:
+    """How far, or which way, the place lies from another place: the city of Hòa Bình or the centre of a
+    district the text does not name ("xã Tân Mai, cách trung tâm huyện Lạc Sơn khoảng 40 km", "Tan Mai
+    commune, about 60 km from Hoa Binh city"; chosen by the text). The place of reference is not the answer.
+
+    >>> from_another_place("xã Tân Mai, huyện Mai Châu").startswith(("xã Tân Mai", "Cách trung tâm huyện"))
+    True
+    >>> any(from_another_place(f"xã Tân Mai, huyện Mai Châu {n}").count("Mai Châu") > 1 for n in range(20))
+    False
+    """
+    rng = _rng(text, "another place")
+    folded = _folded(_nfc(text))
+    districts = [d for d in _REFERENCE_DISTRICTS if _folded(d) not in folded]
+    district = rng.choice(districts)
+    km = rng.randrange(5, 80)
+    vietnamese, english = rng.choice(DIRECTIONS)
+    if _unmarked(text):
+        return rng.choice(FROM_ANOTHER_PLACE_ENGLISH).format(
+            text=text, km=km, direction=english, district=strip_marks(district)
+        )
+    return rng.choice(FROM_ANOTHER_PLACE).format(text=text, km=km, direction=vietnamese, district=district)
+
+
+NEAR_ANOTHER_PLACE: Final = (
+    "{text}, gần trung tâm huyện {district}",
+    "{text} (giáp huyện {district})",
+    "Gần thị trấn {district}, {text}",
+)
+"""How text places an address near or beside another place (a district other than its own)."""
+NEAR_ANOTHER_PLACE_ENGLISH: Final = ("{text}, near {district} town", "{text}, next to {district} district")
+
+
+def near_another_place(text: str) -> str:
+    """Near or beside another place, a district the text does not name ("xã Tân Mai, gần trung tâm huyện Lạc
+    Sơn", "Tan Mai commune, near Lac Son town"; chosen by the text). The place of reference is not the answer.
+
+    >>> near_another_place("xã Tân Mai, huyện Mai Châu").count("Mai Châu")
+    1
+    """
+    rng = _rng(text, "near")
+    folded = _folded(_nfc(text))
+    district = rng.choice([d for d in _REFERENCE_DISTRICTS if _folded(d) not in folded])
+    if _unmarked(text):
+        return rng.choice(NEAR_ANOTHER_PLACE_ENGLISH).format(text=text, district=strip_marks(district))
+    return rng.choice(NEAR_ANOTHER_PLACE).format(text=text, district=district)
+
+
+@functools.cache
+def _district_towns() -> dict[str, str]:
+    """Each district (folded name) with the one thị trấn it had in March 2025, its seat (from the bundled GSO
+    list; Lạc Thủy, with two, is left out): "tan lac" -> "Mãn Đức"."""
+    units = json.loads(devset.GSO_UNITS.read_text(encoding="utf-8"))
+    towns: dict[str, str] = {}
+    for district in units["level2s"]:
+        names = [unit["name"] for unit in district.get("level3s", []) if unit["type"] == "Thị trấn"]
+        if len(names) == 1:
+            towns[_folded(district["name"].split(" ", 1)[1])] = names[0].removeprefix("Thị trấn ")
+    return towns
+
+
+_LABELLED_DISTRICT_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?:huyện|H\.)\s*([^\W\d_]+(?:\s+[^\W\d_]+)?)(?=\s*(?:[,;()\-\u2013.]|$))"
+    r"|(?<![^\W\d_])([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+[Dd]istrict(?![^\W\d_'\u2019])",
+    re.IGNORECASE,
+)
+
+
+def district_by_its_town(text: str) -> str:
+    """The district named by its town, the thị trấn at its seat, as the old form wrote it beside the commune
+    ("xã Ngòi Hoa, TT. Mãn Đức" for huyện Tân Lạc; "Ngoi Hoa commune, Man Duc town").
+
+    >>> district_by_its_town("xóm Bưng, xã Ngòi Hoa, huyện Tân Lạc")
+    'xóm Bưng, xã Ngòi Hoa, TT. Mãn Đức'
+    >>> district_by_its_town("Lac hamlet, Chieng Chau commune, Kim Boi district")
+    'Lac hamlet, Chieng Chau commune, Bo town'
+    """
+    towns = _district_towns()
+
+    def town(match: re.Match[str]) -> str:
+        name = towns.get(_folded(match.group(1) or match.group(2)))
+        if name is None:
+            return match.group()
+        return f"TT. {name}" if match.group(1) else f"{strip_marks(name)} town"
+
+    return _LABELLED_DISTRICT_RE.sub(town, _nfc(text))
+
+
+PLUS_CODE_DIGITS: Final = "23456789CFGHJMPQRVWX"
+"""The 20 characters of Open Location Codes (Google Maps "plus codes")."""
+
+
+def plus_code_in_front(text: str) -> str:
+    """A short plus code before the address, as Google Maps writes a place without a street address
+    ("8JQ5+2W xã Tân Mai"; its characters drawn by the text, so fake).
+
+    >>> pattern = r"[2-9CFGHJMPQRVWX]{4}\\+[2-9CFGHJMPQRVWX]{2},? xã Tân Mai"
+    >>> re.fullmatch(pattern, plus_code_in_front("xã Tân Mai")) is not None
+    True
+    """
+    rng = _rng(text, "plus code")
+    code = "".join(rng.choice(PLUS_CODE_DIGITS) for _ in range(4)) + "+"
+    code += "".join(rng.choice(PLUS_CODE_DIGITS) for _ in range(2))
+    return f"{code}{rng.choice((' ', ', '))}{text}"
+
+
+OLD_POSTCODE: Final = "350000"
+"""The six-digit postcode of Hòa Bình before 2018, which business listings still print."""
+
+
+LISTING_SHORT_FORMS: Final = {
+    "xã": "X.",
+    "phường": "P.",
+    "thị trấn": "TT.",
+    "huyện": "H.",
+    "thành phố": "TP.",
+}
+"""The unit words as business listings write them: short, a full stop and a space ("P. Phương Lâm")."""
+_LISTING_WORD_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?<![Tt]hị )(thị trấn|thành phố|phường|huyện|xã)(?=\s+[^\W\d_])", re.IGNORECASE
+)
+
+
+def business_listing(text: str) -> str:
+    """The layout of business listings and map pages: the unit words short with a full stop ("P. Phương
+    Lâm, TP. Hòa Bình"), the province written as a part of its own with the old six-digit postcode and the
+    country (", Hòa Bình 350000, Việt Nam"), the province word left out, so that "Hòa Bình" may stand for
+    the city and then the province.
+
+    >>> business_listing("tổ 6, phường Thái Bình, thành phố Hòa Bình, tỉnh Hòa Bình")
+    'tổ 6, P. Thái Bình, TP. Hòa Bình, Hòa Bình 350000, Việt Nam'
+    >>> business_listing("Lac hamlet (Mai Chau)")
+    'Lac hamlet (Mai Chau), Hoa Binh 350000, Vietnam'
+    """
+    rest = _LISTING_WORD_RE.sub(lambda m: LISTING_SHORT_FORMS[m.group(1).lower()], drop_province(text))
+    if _unmarked(text):
+        return f"{rest}, Hoa Binh {OLD_POSTCODE}, Vietnam"
+    return f"{rest}, Hòa Bình {OLD_POSTCODE}, Việt Nam"
+
+
+_ENGLISH_PARTS_RE: Final = re.compile(
+    r"^((?:[A-Z][a-z]+ ){0,3}[A-Z][a-z]+) (hamlet|village|Hamlet|Village),? "
+    r"(?:(?:of|in) )?((?:[A-Z][a-z]+ ){0,3}[A-Z][a-z]+) (commune|Commune|township|Township)(?=,|$| \()"
+)
+
+
+def commune_possessive(text: str) -> str:
+    """English news order: the commune first with a possessive, then its hamlet ("Chieng Chau commune's
+    Lac hamlet"); English text that opens with a hamlet or village and its commune only.
+
+    >>> commune_possessive("Lac hamlet, Chieng Chau commune, Mai Chau district")
+    "Chieng Chau commune's Lac hamlet, Mai Chau district"
+    >>> commune_possessive("Lac village of Chieng Chau commune (Mai Chau)")
+    "Chieng Chau commune's Lac village (Mai Chau)"
+    """
+    if not _unmarked(text):
+        return text
+    return _ENGLISH_PARTS_RE.sub(lambda m: f"{m.group(3)} {m.group(4)}'s {m.group(1)} {m.group(2)}", text)
+
+
+_DISTRICT_PART_END_RE: Final = re.compile(
+    rf"(?P<district>(?:huyện|H\.)\s*(?:{'|'.join(_REFERENCE_DISTRICTS)})"
+    rf"|(?:{'|'.join(strip_marks(d) for d in _REFERENCE_DISTRICTS)}) [Dd]istrict)"
+)
+
+
+def compass_point_in_the_district(text: str) -> str:
+    """Where in its district the place lies, written before the district ("phía tây huyện Mai Châu", "in
+    the west of Mai Chau district"; the compass point chosen by the text).
+
+    >>> compass_point_in_the_district("xã Tân Mai, huyện Mai Châu").startswith("xã Tân Mai, phía ")
+    True
+    >>> compass_point_in_the_district("Tan Mai commune, Mai Chau district")[:24]
+    'Tan Mai commune, in the '
+    """
+    vietnamese, english = _rng(text, "compass").choice(DIRECTIONS)
+
+    def placed(match: re.Match[str]) -> str:
+        if _unmarked(match.group()):
+            return f"in the {english} of {match.group()}"
+        return f"phía {vietnamese} {match.group()}"
+
+    return _DISTRICT_PART_END_RE.sub(placed, _nfc(text), count=1)
+
+
+LINK_FORMS: Final = (
+    "📍 {text}",
+    "“{text}”",
+    '"{text}"',
+    "{text} 🏞️🌾",
+    "{text} https://maps.app.goo.gl/{token}",
+    "📍{text} 👉 https://goo.gl/maps/{token}",
+    "{text} (xem bản đồ: https://www.google.com/maps?q={lat},{lon})",
+)
+"""Quotes, emoji and map links around an address in messages and social posts."""
+
+
+def quotes_emoji_links(text: str) -> str:
+    """The address in quotes, with a pin or other emoji, or a map link after it (chosen by the text; the
+    link's token and point drawn at random, so fake).
+
+    >>> quotes_emoji_links("xã Tân Mai").count("xã Tân Mai")
+    1
+    """
+    rng = _rng(text, "link")
+    token = "".join(rng.choice("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(17))
+    lat, lon = f"20.{rng.randrange(10**6):06d}", f"105.{rng.randrange(10**6):06d}"
+    return rng.choice(LINK_FORMS).format(text=text, token=token, lat=lat, lon=lon)
+
+
+def valley_for_the_district(text: str) -> str:
+    """English travel text: the district called a valley ("Mai Chau valley") and a hamlet or village
+    called "the Muong village of X" or "the Thai village of X" (chosen by the text); English only.
+
+    >>> valley_for_the_district("Lac hamlet, Chieng Chau commune, Mai Chau district") in {
+    ...     f"the {p} village of Lac, Chieng Chau commune, Mai Chau valley" for p in ("Muong", "Thai")}
+    True
+    >>> valley_for_the_district("xóm Lác (Mai Châu)")
+    'xóm Lác (Mai Châu)'
+    """
+    if not _unmarked(text):
+        return text
+    people = _rng(text, "valley").choice(("Muong", "Thai"))
+    text = _VALLEY_VILLAGE_RE.sub(lambda m: f"the {people} village of {m.group(1)}", text, count=1)
+    return _VALLEY_DISTRICT_RE.sub(lambda m: f"{m.group(1)} valley", text)
+
+
+_VALLEY_VILLAGE_RE: Final = re.compile(
+    r"^((?:[A-Z][a-z]+ ){0,2}[A-Z][a-z]+) (?:hamlet|village|Hamlet|Village)"
+)
+_VALLEY_DISTRICT_RE: Final = re.compile(
+    rf"(?<![A-Za-z])((?:{'|'.join(strip_marks(d) for d in _REFERENCE_DISTRICTS)}))"
+    r"(?: [Dd]istrict(?![a-z'\u2019])|(?=\)))"
+)
+
+
 VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "as written": lambda text: text,
     "no marks": strip_marks,
@@ -1443,6 +1760,16 @@ VARIANTS: Final[dict[str, Callable[[str], str]]] = {
     "unit described": unit_described,
     "2025 name in brackets": now_named,
     "a landmark of the place": landmark_of_the_village,
+    "old and new commune together": old_and_new,
+    "from another place": from_another_place,
+    "plus code in front": plus_code_in_front,
+    "business listing": business_listing,
+    "quotes, emoji, map links": quotes_emoji_links,
+    "valley and ethnic village": valley_for_the_district,
+    "commune's hamlet": commune_possessive,
+    "compass point in the district": compass_point_in_the_district,
+    "near another place": near_another_place,
+    "district by its town": district_by_its_town,
 }
 """Each way of rewriting a string, by name ("as written" is the string itself)."""
 

@@ -57,6 +57,9 @@ NO_OLD_POINT: Final = "approximate (no pre-2025 centre is known: the 2025 succes
 VIA_POINT: Final = "approximate (no centre is known for it: that of {name}, which it became part of)"
 LATER_DISTRICT_WEIGHT: Final = 0.85
 """Context weight of the district of a commune an abolished one became ("Dân Hạ, TP Hòa Bình")."""
+SUCCESSOR_WEIGHT: Final = 0.85
+"""Weight of an old commune's link to a commune it became (in 2020 or 2025): named beside it, the text
+names one place twice ("xã Ngòi Hoa (nay là xã Mường Hoa)")."""
 UNIT_POINT: Final = "approximate (label point of the unit)"
 GROUP_POINT: Final = "approximate (a point of the street or village, nearest to the middle of its points)"
 EPONYMOUS_POINT: Final = "approximate (the village of the same name in it: its populated centre)"
@@ -396,7 +399,9 @@ def unit_names(unit: UnitRow) -> tuple[str, ...]:
 def _old_commune_links(territory: Territory, old: UnitRow) -> tuple[list[UnitRow], list[ContextLink]]:
     """An old commune's districts (its own, those covering its point) and its context links.
 
-    The districts of the communes it became are likely context too ("Dân Hạ, TP Hòa Bình").
+    The districts of the communes it became are likely context too ("Dân Hạ, TP Hòa Bình"), and so are
+    those communes themselves: 2025-26 text names the old commune with the one it became ("xã Ngòi Hoa
+    (nay là xã Mường Hoa)", "xã Mường Hoa (trước đây là xã Ngòi Hoa)"), one place named twice.
     """
     district = territory.parent(old)
     covering = territory.districts_at(old.lon, old.lat) if old.lon is not None and old.lat is not None else []
@@ -406,6 +411,8 @@ def _old_commune_links(territory: Territory, old: UnitRow) -> tuple[list[UnitRow
     links += [
         x for d in later if d is not None and d.level == 2 for x in territory.link(d, LATER_DISTRICT_WEIGHT)
     ]
+    became = {unit.id: unit for d in territory.descents(old) for unit in (*d.path, d.unit) if unit.level == 3}
+    links += [x for unit in became.values() for x in territory.link(unit, SUCCESSOR_WEIGHT)]
     return [d for d in (district, *districts) if d is not None], links
 
 

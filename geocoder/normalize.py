@@ -53,18 +53,28 @@ from typing import Final
 from addresses.text import canonical_tones
 from addresses.vocabulary import (
     ABBREVIATIONS,
+    ABOUT_WORDS,
+    ABOUT_WORDS_ENGLISH,
     ADDRESS_LABELS,
     CAPTION_LABELS,
     CAPTION_NOTES,
+    COMPASS_POINTS,
+    COMPASS_POINTS_ENGLISH,
     ENGLISH_ABBREVIATIONS,
     ENGLISH_TERMS,
     FOLD_TABLE,
     MUONG_MARKS,
     MUONG_SPELLINGS,
     MUONG_TONES,
+    NEAR_UNIT_WORDS,
+    NEAR_UNIT_WORDS_ENGLISH,
+    NEAR_WORDS,
+    NEAR_WORDS_ENGLISH,
+    OWN_CENTRES,
     PERSON_TITLES,
     PHONE_LABELS,
     PROVINCE_CODES,
+    REFERENCE_UNIT_WORDS,
     ROAD_ABBREVIATIONS,
     SURNAMES,
     UNIT_DESCRIPTORS,
@@ -701,6 +711,108 @@ def expand_province_code(text: str) -> str:
     return _HB_RE.sub(PROVINCE_CODES["hb"], text)
 
 
+_LINK_RE: Final = re.compile(r"(?:https?://|www\.)[^\s()<>\[\]\"“”]+", re.IGNORECASE)
+
+
+def drop_links(text: str) -> str:
+    """Drop web addresses (a map link after an address in a message: "https://maps.app.goo.gl/..."): their
+    letters name nothing, and read apart by their capitals they would be words.
+
+    >>> drop_links("xã Tân Mai 👉 https://goo.gl/maps/kziDVMrC (www.google.com/maps?q=20.1,105.2)")
+    'xã Tân Mai 👉  ()'
+    """
+    if "http" not in text and "www" not in text and "HTTP" not in text and "WWW" not in text:
+        return text
+    return _LINK_RE.sub("", text)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """The words as a regular-expression alternation, longest first."""
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+_POINT: Final = rf"(?:{_alternation(COMPASS_POINTS)})(?:\s*(?:{_alternation(COMPASS_POINTS)}))?"
+_POINT_ENGLISH: Final = (
+    rf"(?:{_alternation(COMPASS_POINTS_ENGLISH)})(?:[\s-]?(?:{_alternation(COMPASS_POINTS_ENGLISH)}))?"
+)
+_OWN_CENTRES: Final = rf"(?:{_either(OWN_CENTRES)})(?![^\W_])"
+_KM: Final = r"\d+(?:[.,]\d+)?\s*(?:km|kilomet(?:er|re)s?|ki\s?lô\s?mét|cây\s+số)(?![^\W_])"
+_PART_END: Final = r"(?=\s*(?:[,;()\u2013-]|$))"
+_REFERENCE_RE: Final = re.compile(
+    # "cách trung tâm huyện Lạc Sơn khoảng 40 km về phía tây": the place between "cách" and the distance
+    rf"(?<![^\W_])(?:cách|cach)\s+(?!{_OWN_CENTRES})(?:[^\W\d_]+\s+){{1,8}}?(?:(?:{_alternation(ABOUT_WORDS)})\s+)?{_KM}"
+    rf"(?:\s+(?:về\s+|ve\s+)?(?:phía|phia)\s+{_POINT})?"
+    # "phía tây thành phố Hòa Bình": a compass point and a place of reference, to the end of the part
+    rf"|(?<![^\W_])(?:(?:về|ve|ở)\s+)?(?:phía|phia)\s+{_POINT}\s+(?:(?:của|cua)\s+)?"
+    rf"(?:{_alternation(REFERENCE_UNIT_WORDS)})\s+(?:[^\W\d_]+\s*){{1,5}}?{_PART_END}"
+    # "about 15 km from Hoa Binh city", "60 km northwest of Mai Chau town": to the end of the part
+    rf"|(?<![^\W_])(?:(?:{_alternation(ABOUT_WORDS_ENGLISH)})\s+)?{_KM}\s+"
+    rf"(?:(?:to\s+the\s+)?{_POINT_ENGLISH}\s+(?:of|from)|(?:{_POINT_ENGLISH}\s+)?(?:away\s+)?from)\s+(?:the\s+)?(?:(?:cent(?:er|re)|heart)\s+of\s+)?(?:[^\W\d_]+\s*){{1,5}}?{_PART_END}"
+)
+
+
+_NEAR_RE: Final = re.compile(
+    # "giáp huyện Lương Sơn", "gần thị trấn Mai Châu": a unit beside the address, to the end of the part
+    rf"(?<![^\W_])(?:{_alternation(NEAR_WORDS)})\s+(?:với\s+)?(?:{_alternation(NEAR_UNIT_WORDS)})\s+"
+    rf"(?:[^\W\d_]+\s*){{1,5}}?{_PART_END}"
+    # "near Mai Chau town", "next to Lac Son district"
+    rf"|(?<![^\W_])(?:{_alternation(NEAR_WORDS_ENGLISH)})\s+(?:the\s+)?(?:[^\W\d_]+\s+){{1,4}}?"
+    rf"(?:{_alternation(NEAR_UNIT_WORDS_ENGLISH)}){_PART_END}"
+)
+_NEAR_HINTS: Final = (
+    "gần",
+    "giáp",
+    "cạnh",
+    "sát",
+    "đối diện",
+    "kề",
+    "near",
+    "next",
+    "close",
+    "beside",
+    "border",
+    "adjacent",
+    "far",
+)
+"""What a text naming a unit beside it holds: the quick test before :data:`_NEAR_RE`."""
+_REFERENCE_HINTS: Final = ("km", "phía", "phia", "kilo", "cây số")
+"""What a text with a place of reference holds: the quick test before :data:`_REFERENCE_RE`."""
+
+
+_LETTER_RE: Final = re.compile(r"[^\W\d_]")
+
+
+def drop_distance_references(text: str) -> str:
+    """Drop a place of reference measured from: "cách trung tâm huyện Lạc Sơn khoảng 40 km (về phía tây)",
+    "phía tây thành phố Hòa Bình", "about 15 km from Hoa Binh city", "60 km northwest of Mai Chau town"; or
+    a unit beside the address: "giáp huyện Lương Sơn", "gần thị trấn Mai Châu", "near Mai Chau town".
+    The place named there is not where the address is, so its name must answer for nothing. Lower case,
+    after the abbreviations are expanded; a comma stands where the words were. A text that is all
+    reference stays as it is: its place is the best there is.
+
+    >>> drop_distance_references("xã tân mai, cách trung tâm huyện lạc sơn khoảng 40 km về phía tây")
+    'xã tân mai, ,'
+    >>> drop_distance_references("cách thị trấn mai châu 20km, xã tân mai (cách trung tâm 12 km)")
+    ',, xã tân mai (,)'
+    >>> drop_distance_references("xóm lác, phía tây bắc thành phố hòa bình"), drop_distance_references(
+    ...     "about 60km northwest of hoa binh city, lac village")
+    ('xóm lác, ,', ',, lac village')
+    >>> drop_distance_references("km 5 quốc lộ 6, xã cách, 3 km of road in tan mai commune")  # no place after
+    'km 5 quốc lộ 6, xã cách, 3 km of road in tan mai commune'
+    >>> drop_distance_references("xã tân mai (giáp huyện lương sơn)"), drop_distance_references(
+    ...     "tan mai commune, near mai chau town")
+    ('xã tân mai (,)', 'tan mai commune, ,')
+    >>> drop_distance_references("gần chợ mai châu, xã tân mai"), drop_distance_references("gần thị trấn bo")
+    ('gần chợ mai châu, xã tân mai', 'gần thị trấn bo')
+    >>> drop_distance_references("bản lác, cách trung tâm xã chiềng châu 3 km")  # its own commune
+    'bản lác, cách trung tâm xã chiềng châu 3 km'
+    """
+    dropped = _REFERENCE_RE.sub(",", text) if any(hint in text for hint in _REFERENCE_HINTS) else text
+    if any(hint in dropped for hint in _NEAR_HINTS):
+        dropped = _NEAR_RE.sub(",", dropped)
+    return dropped if _LETTER_RE.search(dropped) else text
+
+
 _POSSESSIVE_RE: Final = re.compile(r"(?<=[^\W\d_])['’]s(?![^\W_])")
 
 
@@ -744,6 +856,7 @@ def strip_marks(text: str) -> str:
 
 PREPARE_STEPS: Final[tuple[Step, ...]] = (
     repair_encoding,
+    drop_links,
     split_slug,
     split_run_together,
     read_muong,
@@ -762,6 +875,7 @@ PREPARE_STEPS: Final[tuple[Step, ...]] = (
     expand_english_abbreviations,
     expand_province_code,
     drop_unit_descriptors,
+    drop_distance_references,
 )
 """Steps that keep part separators (commas) so a parser can still split on them."""
 

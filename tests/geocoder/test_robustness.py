@@ -11,7 +11,10 @@ line breaks, web spaces, a bullet, hyphenated names, D for Đ, UTF-8 read as Win
 "UBND", a news sentence, a feature in front, unit words glued, names run together, upper case without
 marks, a commune called a village, the 2025 communes written, the tone on a diphthong's first vowel,
 another commune type word, a person named, a web slug, a unit described, the 2025 name in brackets, a
-landmark named after the place ("chợ Lác"):
+landmark named after the place ("chợ Lác"), the old and the new commune together, a distance from another
+place, a plus code, a business listing, quotes, emoji and map links, the valley and the ethnic village of
+English travel text, the commune's hamlet, a compass point in the district, a unit near it, the district named
+by its town:
 benchmarks/variants.py) and must keep its rate; the rules that made it so
 are each tested on strings written here (from the bundled GSO lists, villages and lineage), not taken
 from the real-text set.
@@ -46,13 +49,20 @@ FLOORS = {
     "new province, no district": 0.985,
     "wrong tone": 0.985,
     "no marks, no district": 0.955,
+    "district by its town": 0.9,
 }
 """Writings held lower: without its district, "xã Cao Sơn" is the 2025 xã Cao Sơn (Đà Bắc), and the two
 entries that meant the old one of Lương Sơn cannot tell (135/137 reached; the answer's note names both);
 a wrong tone reached 135/137 (a wrong tone can make another name, "Cố"/"Cô"); with no marks and no
 district 132/137 (the two Cao Sơn; without marks or district An/Ân Nghĩa, Thanh/Thành Sơn, Cố/Cô Nghĩa
 are one name: they tie, and the answer says so). A commune called a village reached 137/137 (it was
-135/137: a village Tây Phong of another commune, and one Đông Phong a letter from Dũng Phong)."""
+135/137: a village Tây Phong of another commune, and one Đông Phong a letter from Dũng Phong). The sixth
+round reached 137/137 in eight of its ten writings ("from another place" was 122/137 and "quotes, emoji, map
+links" 136/137 before the place of reference and the links were dropped), "near another place" 136/137 (was
+121/137; the one left is Mường-script text, whose reading turns "giáp" into another word), and "district by
+its town" 124/137 (122/137 before old communes were linked to the communes they became): "xã Ngòi Hoa, TT.
+Mãn Đức" names two communes, and the town, named last, wins; nothing tells the search a town is its
+district's seat (not fixed). With no marks and no district, 133/137 since that link (was 132/137)."""
 PA_CO = "05212"
 
 MAI_HA = "05251"  # holds the old xã Chiềng Châu (xóm Lác) since 2025
@@ -698,3 +708,97 @@ def test_a_commune_called_a_village_with_its_district_is_the_commune(
     village = top(index, "Tay Phong village, Thu Phong commune, Cao Phong district")
     assert (village.name, ward(village)) == ("Tây Phong", THU_PHONG)
     assert top(index, "Tay Phong village").name == "Tây Phong"
+
+
+# --- rules found by the sixth round of writings (issue 10): places of reference, map links ----------
+
+
+@pytest.mark.parametrize(
+    ("query", "plain", "code"),
+    [
+        ("xã Tân Mai, cách trung tâm huyện Lạc Sơn khoảng 40 km", "xã Tân Mai", TAN_MAI),
+        ("Cách thị trấn Lương Sơn 30 km về phía tây, xã Hạ Bì", "xã Hạ Bì", KIM_BOI),
+        ("xóm Lác, xã Chiềng Châu, phía tây bắc thành phố Hòa Bình", "xóm Lác, xã Chiềng Châu", MAI_HA),
+        ("Thu Phong commune, about 15 km from Hoa Binh city", "Thu Phong commune", THU_PHONG),
+        ("Tay Phong commune, 20 km west of Mai Chau town", "Tay Phong commune", TAY_PHONG),
+        ("About 30km south-west of Kim Boi district, Tay Phong commune", "Tay Phong commune", TAY_PHONG),
+    ],
+)
+def test_a_place_measured_from_answers_for_nothing(
+    index: GeocoderIndex, query: str, plain: str, code: str
+) -> None:
+    """ "cách trung tâm huyện Lạc Sơn khoảng 40 km", "phía tây bắc thành phố Hòa Bình", "about 15 km from Hoa
+    Binh city": the place of reference is not where the address is; the address answers as written alone.
+    A distance along something ("3 km of road in ..."), a compass point in the own district, or a distance
+    from the centre of a commune (the address's own: "cách trung tâm xã ...") stays."""
+    result = top(index, query)
+    alone = top(index, plain)
+    assert (ward(result), result.name, result.score) == (code, alone.name, alone.score)
+    assert normalize("3 km of road in Tan Mai commune") == "3 km of road in tan mai commune"
+    assert normalize("xã Tân Mai, phía tây huyện Mai Châu") == "xã tân mai phía tây huyện mai châu"
+    own = "Bản Lác, cách trung tâm xã Chiềng Châu 3 km"  # from the centre of its own commune: kept
+    assert normalize(own) == "bản lác cách trung tâm xã chiềng châu 3 km"
+    assert ward(top(index, own)) == MAI_HA
+
+
+@pytest.mark.parametrize(
+    "linked",
+    [
+        "xã Tân Mai, huyện Mai Châu 👉 https://goo.gl/maps/kziDVMrCRfHSLmjCf",
+        "📍xã Tân Mai, huyện Mai Châu (https://www.google.com/maps?q=20.123456,105.123456)",
+        "“xã Tân Mai, huyện Mai Châu” www.example.vn/TanMai",
+    ],
+)
+def test_a_map_link_quotes_and_emoji_around_an_address_name_nothing(
+    index: GeocoderIndex, linked: str
+) -> None:
+    """A web address after an address (a map link in a message) is dropped before its capitals split it
+    into words ("kziDVMrC..." read as "kzi dv mr ..."); quotes and emoji are punctuation."""
+    plain = top(index, "xã Tân Mai, huyện Mai Châu")
+    assert normalize(linked) == normalize("xã Tân Mai, huyện Mai Châu")
+    result = top(index, linked)
+    assert (result.name, result.score) == (plain.name, plain.score)
+
+
+@pytest.mark.parametrize(
+    ("query", "plain", "code"),
+    [
+        ("xã Tân Mai (giáp huyện Lương Sơn)", "xã Tân Mai", TAN_MAI),
+        ("Gần thị trấn Cao Phong, xóm Lác, xã Chiềng Châu", "xóm Lác, xã Chiềng Châu", MAI_HA),
+        ("Thu Phong commune, near Mai Chau town", "Thu Phong commune", THU_PHONG),
+        ("Tay Phong commune, next to Lac Son district", "Tay Phong commune", TAY_PHONG),
+    ],
+)
+def test_a_unit_beside_the_address_answers_for_nothing(
+    index: GeocoderIndex, query: str, plain: str, code: str
+) -> None:
+    """ "giáp huyện Lương Sơn" (bordering), "gần thị trấn Cao Phong", "near Mai Chau town": the unit named
+    after the near word is beside the address, not it. A landmark after it ("gần chợ ...") is where the
+    address is, and a text that is all reference keeps it."""
+    result = top(index, query)
+    alone = top(index, plain)
+    assert (ward(result), result.name, result.score) == (code, alone.name, alone.score)
+    assert normalize("gần chợ Mai Châu") == "gần chợ mai châu"
+    assert ward(top(index, "gần thị trấn Bo")) == KIM_BOI
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "xã Ngòi Hoa (nay là xã Mường Hoa)",
+        "xã Ngòi Hoa, nay là xã Mường Hoa",
+        "xã Mường Hoa (trước đây là xã Ngòi Hoa)",
+        "xã Suối Hoa (nay là xã Mường Hoa)",  # the 2020-2025 commune
+        "Ngoi Hoa commune (now part of Muong Hoa commune)",
+    ],
+)
+def test_an_old_commune_named_with_the_one_it_became_is_one_place(index: GeocoderIndex, query: str) -> None:
+    """2025-26 text names an abolished commune with its successor: one place named twice, not two communes
+    that contradict each other. Named with another commune, the contradiction stays."""
+    result = top(index, query)
+    assert ward(result) == MUONG_HOA
+    assert result.score >= 0.6
+    assert result.note is None or "as the text says" not in result.note
+    other = top(index, "xã Ngòi Hoa (nay là xã Pà Cò)")
+    assert other.note is not None
+    assert "as the text says" in other.note
