@@ -25,6 +25,7 @@ from geocoder.loading import PlaceRow, UnitRow, VillageRow
 from geocoder.normalize import strip_marks
 from geocoder.results import EXACT, MatchLevel, OldUnit
 from geocoder.territory import (
+    TOWN_WORD,
     Descent,
     PointUnits,
     Territory,
@@ -60,6 +61,9 @@ LATER_DISTRICT_WEIGHT: Final = 0.85
 SUCCESSOR_WEIGHT: Final = 0.85
 """Weight of an old commune's link to a commune it became (in 2020 or 2025): named beside it, the text
 names one place twice ("xã Ngòi Hoa (nay là xã Mường Hoa)")."""
+SEAT_WEIGHT: Final = 0.85
+"""Weight of an old xã's link to a town (thị trấn) of its district: writers name the district by its
+seat ("xã Ngòi Hoa, TT. Mãn Đức" for huyện Tân Lạc), so the town after the xã is its context."""
 UNIT_POINT: Final = "approximate (label point of the unit)"
 GROUP_POINT: Final = "approximate (a point of the street or village, nearest to the middle of its points)"
 EPONYMOUS_POINT: Final = "approximate (the village of the same name in it: its populated centre)"
@@ -413,7 +417,16 @@ def _old_commune_links(territory: Territory, old: UnitRow) -> tuple[list[UnitRow
     ]
     became = {unit.id: unit for d in territory.descents(old) for unit in (*d.path, d.unit) if unit.level == 3}
     links += [x for unit in became.values() for x in territory.link(unit, SUCCESSOR_WEIGHT)]
+    links += _seat_links(territory, old, district)
     return [d for d in (district, *districts) if d is not None], links
+
+
+def _seat_links(territory: Territory, old: UnitRow, district: UnitRow | None) -> list[ContextLink]:
+    """An old xã's links to the towns of its district (:data:`SEAT_WEIGHT`); none for a town itself."""
+    if district is None or unit_type_word(old) == TOWN_WORD:
+        return []
+    towns = territory.towns.get(district.id, [])
+    return [x for town in towns if town.id != old.id for x in territory.link(town, SEAT_WEIGHT)]
 
 
 def _old_units(territory: Territory, old: UnitRow, first: Descent | None) -> tuple[OldUnit, ...]:

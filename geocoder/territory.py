@@ -55,6 +55,10 @@ def planar_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float
     return math.hypot(x, lat2 - lat1) * 111_195.0
 
 
+TOWN_WORD: Final = "thi tran"
+"""The folded type word of a town (thị trấn): a district's seat, which writers name for its district."""
+
+
 def unit_type_word(unit: UnitRow) -> str:
     """The folded unit word of a unit ("thanh pho", "xa", ...).
 
@@ -98,6 +102,10 @@ class Territory:
         self.old_province = next((u for u in self.units.values() if u.level == 1 and not u.is_current), None)
         self.predecessors: dict[int, list[tuple[int, str]]] = {}
         self.successors: dict[int, list[tuple[int, str]]] = {}
+        self.towns: dict[int, list[UnitRow]] = {}
+        for unit in self.units.values():
+            if unit.level == 3 and unit.parent_id is not None and unit_type_word(unit) == TOWN_WORD:
+                self.towns.setdefault(unit.parent_id, []).append(unit)
         for link in lineage:
             self.predecessors.setdefault(link.successor, []).append((link.predecessor, link.kind))
             self.successors.setdefault(link.predecessor, []).append((link.successor, link.kind))

@@ -49,7 +49,6 @@ FLOORS = {
     "new province, no district": 0.985,
     "wrong tone": 0.985,
     "no marks, no district": 0.955,
-    "district by its town": 0.88,
 }
 """Writings held lower: without its district, "xã Cao Sơn" is the 2025 xã Cao Sơn (Đà Bắc), and the two
 entries that meant the old one of Lương Sơn cannot tell (135/137 reached; the answer's note names both);
@@ -62,11 +61,11 @@ links" 136/137 before the place of reference and the links were dropped), "near 
 121/137; the one left is Mường-script text, whose reading turns "giáp" into another word), and "district by
 its town" 124/137 (122/137 before old communes were linked to the communes they became): "xã Ngòi Hoa, TT.
 Mãn Đức" names two communes, and the town, named last, wins; nothing tells the search a town is its
-district's seat (not fixed). With no marks and no district, 133/137 since that link (was 132/137), 134/137
-with the fifth pass's scoring (a slip or another tone read less surely, a "xã" label picking the commune).
-That scoring left "district by its town" at 121/137 (three more of its town-last ties go to the town;
-measured when both passes were merged): the floor is held at 0.88 until the town is read as its
-district's seat."""
+district's seat (fixed later, below). With no marks and no district, 133/137 since that link (was
+132/137), 134/137 with the fifth pass's scoring (a slip or another tone read less surely, a "xã" label
+picking the commune).
+That scoring left "district by its town" at 121/137 (three more of its town-last ties went to the town);
+since an old xã links to the towns of its district (geocoder.build.SEAT_WEIGHT), 137/137."""
 PA_CO = "05212"
 
 MAI_HA = "05251"  # holds the old xã Chiềng Châu (xóm Lác) since 2025
@@ -804,5 +803,30 @@ def test_an_old_commune_named_with_the_one_it_became_is_one_place(index: Geocode
     assert result.score >= 0.6
     assert result.note is None or "as the text says" not in result.note
     other = top(index, "xã Ngòi Hoa (nay là xã Pà Cò)")
+    assert other.note is not None
+    assert "as the text says" in other.note
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("xã Ngòi Hoa, thị trấn Mãn Đức", MUONG_HOA),  # huyện Tân Lạc named by its seat
+        ("Ngoi Hoa commune, Man Duc town", MUONG_HOA),
+        ("xã Cố Nghĩa, TT Chi Nê", AN_NGHIA),  # Lạc Thủy had two towns; Chi Nê also has a village Cô Nghĩa
+    ],
+)
+def test_a_town_written_after_a_xa_of_its_district_is_the_district(
+    index: GeocoderIndex, query: str, expected: str
+) -> None:
+    """Writers name a district by its seat, a town (thị trấn): "xã X, TT. Y" is the xã X of Y's district, not
+    the town that happens to be named last. A town of another district still contradicts the xã."""
+    result = top(index, query)
+    assert ward(result) == expected
+    assert result.score >= 0.8
+    assert result.note is None or "as the text says" not in result.note
+    town = top(index, "TT. Mãn Đức")  # alone, the town is the answer
+    assert town.score == 1.0
+    assert "Mãn Đức" in town.name
+    other = top(index, "xã Ngòi Hoa, TT. Mai Châu")
     assert other.note is not None
     assert "as the text says" in other.note
