@@ -1452,6 +1452,12 @@ FROM_ANOTHER_PLACE_ENGLISH: Final = (
 )
 
 
+def _other_district(text: str, rng: random.Random) -> str:
+    """A district of :data:`_REFERENCE_DISTRICTS` the text does not name, drawn with ``rng``."""
+    folded = _folded(_nfc(text))
+    return rng.choice([d for d in _REFERENCE_DISTRICTS if _folded(d) not in folded])
+
+
 def from_another_place(text: str) -> str:
     """How far, or which way, the place lies from another place: the city of Hòa Bình or the centre of a
     district the text does not name ("xã Tân Mai, cách trung tâm huyện Lạc Sơn khoảng 40 km", "Tan Mai
@@ -1463,9 +1469,7 @@ def from_another_place(text: str) -> str:
     False
     """
     rng = _rng(text, "another place")
-    folded = _folded(_nfc(text))
-    districts = [d for d in _REFERENCE_DISTRICTS if _folded(d) not in folded]
-    district = rng.choice(districts)
+    district = _other_district(text, rng)
     km = rng.randrange(5, 80)
     vietnamese, english = rng.choice(DIRECTIONS)
     if _unmarked(text):
@@ -1492,8 +1496,7 @@ def near_another_place(text: str) -> str:
     1
     """
     rng = _rng(text, "near")
-    folded = _folded(_nfc(text))
-    district = rng.choice([d for d in _REFERENCE_DISTRICTS if _folded(d) not in folded])
+    district = _other_district(text, rng)
     if _unmarked(text):
         return rng.choice(NEAR_ANOTHER_PLACE_ENGLISH).format(text=text, district=strip_marks(district))
     return rng.choice(NEAR_ANOTHER_PLACE).format(text=text, district=district)

@@ -759,22 +759,8 @@ _NEAR_RE: Final = re.compile(
     rf"|(?<![^\W_])(?:{_alternation(NEAR_WORDS_ENGLISH)})\s+(?:the\s+)?(?:[^\W\d_]+\s+){{1,4}}?"
     rf"(?:{_alternation(NEAR_UNIT_WORDS_ENGLISH)}){_PART_END}"
 )
-_NEAR_HINTS: Final = (
-    "gần",
-    "giáp",
-    "cạnh",
-    "sát",
-    "đối diện",
-    "kề",
-    "near",
-    "next",
-    "close",
-    "beside",
-    "border",
-    "adjacent",
-    "far",
-)
-"""What a text naming a unit beside it holds: the quick test before :data:`_NEAR_RE`."""
+_NEAR_HINTS: Final = (*NEAR_WORDS, *NEAR_WORDS_ENGLISH)
+"""What a text naming a unit beside it holds (its near words): the quick test before :data:`_NEAR_RE`."""
 _REFERENCE_HINTS: Final = ("km", "phía", "phia", "kilo", "cây số")
 """What a text with a place of reference holds: the quick test before :data:`_REFERENCE_RE`."""
 
